@@ -1,0 +1,81 @@
+//! Command-line flags, declared as data with their help in one place.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::emit::Format;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "fluxvet",
+    version,
+    about = "Lint a Flux CD GitOps repository before Flux sees it",
+    long_about = "fluxvet checks the YAML, chart versions, dependsOn chains, references and secrets of a \
+Flux CD repository, on your laptop and in CI, before Flux reconciles it.\n\n\
+Exit codes: 0 no errors, 1 errors found (or warnings with --deny-warnings), 2 usage, config or I/O problem.",
+    after_help = "Examples:\n  fluxvet check                      check the repository in the current directory\n  \
+fluxvet check clusters/ --format json\n  fluxvet rules                      list every rule\n  \
+fluxvet explain FV202              what a rule checks and how to fix it"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Check a repository (the default path is `.`) and report every finding.
+    Check(CheckArgs),
+    /// List every rule: code, name, default severity and what it checks.
+    Rules {
+        /// `markdown` prints the table the README carries.
+        #[arg(long, value_enum, default_value_t = RulesFormat::Text)]
+        format: RulesFormat,
+    },
+    /// Print a rule's documentation, by code (`FV202`) or name (`chart-version-unpinned`).
+    Explain {
+        /// The rule's code or name.
+        rule: String,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum RulesFormat {
+    Text,
+    Markdown,
+    Json,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// Colour when stdout is a terminal and NO_COLOR is not set.
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Args, Debug)]
+pub struct CheckArgs {
+    /// Files or directories to check; a single directory is the repository root.
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// When to colour the text output (NO_COLOR is honoured by `auto`).
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    /// Config file (default: `.fluxvet.yaml` at the repository root).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Skip paths matching this glob (repeatable), in addition to the config's `exclude`.
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
+    /// Exit 1 on warnings too.
+    #[arg(long)]
+    pub deny_warnings: bool,
+    /// Worker threads (default: one per core).
+    #[arg(long, short = 'j', value_name = "N")]
+    pub jobs: Option<usize>,
+}

@@ -1,0 +1,58 @@
+//! `--format json`: the contract in DESIGN.md. Field names and order are stable.
+
+use std::io::Write;
+
+use serde_json::{Value, json};
+
+use crate::diag::Diagnostic;
+use crate::engine::Outcome;
+use crate::index::Repository;
+
+pub fn diagnostic_value(repo: &Repository, d: &Diagnostic) -> Value {
+    let file = &repo.files[d.file];
+    let start = file.line_col(d.span.start as usize);
+    let end = file.line_col(d.span.end as usize);
+    let labels: Vec<Value> = d
+        .labels
+        .iter()
+        .map(|l| {
+            let f = &repo.files[l.file];
+            let s = f.line_col(l.span.start as usize);
+            let e = f.line_col(l.span.end as usize);
+            json!({"file": &*f.path, "line": s.line, "column": s.column,
+                   "end_line": e.line, "end_column": e.column, "message": l.message})
+        })
+        .collect();
+    json!({
+        "code": d.rule.code,
+        "rule": d.rule.name,
+        "severity": d.severity.as_str(),
+        "message": d.message,
+        "help": d.help,
+        "file": &*file.path,
+        "line": start.line,
+        "column": start.column,
+        "end_line": end.line,
+        "end_column": end.column,
+        "labels": labels,
+        "url": d.rule.url(),
+    })
+}
+
+pub fn emit(outcome: &Outcome, w: &mut dyn Write) -> std::io::Result<()> {
+    let c = super::counts(outcome);
+    let diagnostics: Vec<Value> = outcome
+        .diagnostics
+        .iter()
+        .map(|d| diagnostic_value(&outcome.repo, d))
+        .collect();
+    let doc = json!({
+        "version": 1,
+        "tool": {"name": "fluxvet", "version": env!("CARGO_PKG_VERSION")},
+        "summary": {"files": outcome.repo.files.len(), "documents": outcome.documents,
+                    "errors": c.errors, "warnings": c.warnings, "infos": c.infos},
+        "diagnostics": diagnostics,
+    });
+    serde_json::to_writer(&mut *w, &doc)?;
+    writeln!(w)
+}

@@ -1,0 +1,198 @@
+//! Rich text output through miette, with a source wrapper that finds lines with the file's
+//! line index instead of rescanning from byte 0 for every label.
+
+use std::fmt;
+use std::io::Write;
+
+use miette::{
+    Diagnostic as MietteDiagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan,
+    MietteError, MietteSpanContents, SourceCode, SourceSpan, SpanContents,
+};
+
+use crate::diag::{Diagnostic, Severity};
+use crate::engine::Outcome;
+use crate::source::SourceFile;
+
+struct Source<'a>(&'a SourceFile);
+
+impl SourceCode for Source<'_> {
+    fn read_span<'b>(
+        &'b self,
+        span: &SourceSpan,
+        before: usize,
+        after: usize,
+    ) -> Result<Box<dyn SpanContents<'b> + 'b>, MietteError> {
+        let f = self.0;
+        let text = f.text.as_bytes();
+        let start = span.offset();
+        let end = start + span.len();
+        if end > text.len() {
+            return Err(MietteError::OutOfBounds);
+        }
+        let starts = f.line_starts();
+        let first = f.line_index(start).saturating_sub(before);
+        let last_line = f.line_index(end.saturating_sub(1).max(start));
+        let last = (last_line + after).min(starts.len() - 1);
+        let from = starts[first] as usize;
+        let to = starts
+            .get(last + 1)
+            .map(|&s| s as usize)
+            .unwrap_or(text.len());
+        Ok(Box::new(MietteSpanContents::new_named(
+            f.path.to_string(),
+            &text[from..to],
+            (from, to - from).into(),
+            first,
+            0,
+            last - first + 1,
+        )))
+    }
+}
+
+struct Report<'a> {
+    message: String,
+    severity: Severity,
+    help: Option<&'a str>,
+    source: Source<'a>,
+    labels: Vec<LabeledSpan>,
+    related: Vec<Report<'a>>,
+}
+
+impl fmt::Debug for Report<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+impl fmt::Display for Report<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+impl std::error::Error for Report<'_> {}
+
+impl MietteDiagnostic for Report<'_> {
+    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        // The header line printed before the report already names the rule.
+        None
+    }
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(match self.severity {
+            Severity::Error => miette::Severity::Error,
+            Severity::Warning => miette::Severity::Warning,
+            Severity::Info => miette::Severity::Advice,
+        })
+    }
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.help.map(|h| Box::new(h) as Box<dyn fmt::Display>)
+    }
+    fn source_code(&self) -> Option<&dyn SourceCode> {
+        Some(&self.source)
+    }
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        Some(Box::new(self.labels.iter().cloned()))
+    }
+    fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn MietteDiagnostic> + 'a>> {
+        if self.related.is_empty() {
+            None
+        } else {
+            Some(Box::new(
+                self.related.iter().map(|r| r as &dyn MietteDiagnostic),
+            ))
+        }
+    }
+}
+
+fn report<'a>(files: &'a [SourceFile], d: &'a Diagnostic) -> Report<'a> {
+    let file = &files[d.file];
+    let mut labels = vec![LabeledSpan::new_primary_with_span(
+        d.label.clone(),
+        SourceSpan::from((d.span.start as usize, d.span.len())),
+    )];
+    let mut related = Vec::new();
+    for l in &d.labels {
+        let span = SourceSpan::from((l.span.start as usize, l.span.len()));
+        if l.file == d.file {
+            labels.push(LabeledSpan::new_with_span(Some(l.message.clone()), span));
+        } else {
+            related.push(Report {
+                message: format!("{}: {}", files[l.file].path, l.message),
+                severity: Severity::Info,
+                help: None,
+                source: Source(&files[l.file]),
+                labels: vec![LabeledSpan::new_primary_with_span(
+                    Some(l.message.clone()),
+                    span,
+                )],
+                related: Vec::new(),
+            });
+        }
+    }
+    Report {
+        message: d.message.clone(),
+        severity: d.severity,
+        help: d.help.as_deref(),
+        source: Source(file),
+        labels,
+        related,
+    }
+}
+
+pub fn handler(color: bool) -> GraphicalReportHandler {
+    let theme = if color {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
+    GraphicalReportHandler::new_themed(theme)
+        .with_links(false)
+        .with_urls(false)
+        .with_width(120)
+        .with_wrap_lines(false)
+        .with_context_lines(1)
+}
+
+pub fn emit(outcome: &Outcome, color: bool, w: &mut dyn Write) -> std::io::Result<()> {
+    let handler = handler(color);
+    let files = &outcome.repo.files;
+    let mut buf = String::new();
+    for d in &outcome.diagnostics {
+        buf.clear();
+        let r = report(files, d);
+        let _ = handler.render_report(&mut buf, &r);
+        let pos = files[d.file].line_col(d.span.start as usize);
+        // The location line first, so grep and terminals that link `path:line:col` find it.
+        writeln!(
+            w,
+            "{}:{}:{}: {} {} {}",
+            files[d.file].path,
+            pos.line,
+            pos.column,
+            d.severity.as_str(),
+            d.rule.code,
+            d.rule.name
+        )?;
+        w.write_all(buf.as_bytes())?;
+        writeln!(w)?;
+    }
+    let c = super::counts(outcome);
+    let ms = outcome.elapsed.as_secs_f64() * 1000.0;
+    writeln!(
+        w,
+        "{} {}, {} {}, {} {} in {} {} ({} {}) in {:.0} ms",
+        c.errors,
+        plural(c.errors, "error", "errors"),
+        c.warnings,
+        plural(c.warnings, "warning", "warnings"),
+        c.infos,
+        plural(c.infos, "info", "infos"),
+        outcome.repo.files.len(),
+        plural(outcome.repo.files.len(), "file", "files"),
+        outcome.documents,
+        plural(outcome.documents, "document", "documents"),
+        ms
+    )
+}
+
+fn plural(n: usize, one: &'static str, many: &'static str) -> &'static str {
+    if n == 1 { one } else { many }
+}

@@ -1,0 +1,297 @@
+//! The pipeline: discover → read → parse → per-document rules (rayon) → index → repository
+//! rules → configured severities and suppressions → sorted findings.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use rayon::prelude::*;
+
+use crate::config::{self, Config};
+use crate::diag::{Diagnostic, FileId};
+use crate::fs::{TreeView, WorkTree};
+use crate::index::{DocEntry, Object, Repository};
+use crate::rules::{self, DocContext};
+use crate::source::SourceFile;
+use crate::suppress;
+use crate::yaml::{Document, YamlProblem, parse_stream};
+
+pub struct CheckOptions {
+    pub paths: Vec<PathBuf>,
+    pub config: Option<PathBuf>,
+    pub exclude: Vec<String>,
+}
+
+pub struct Outcome {
+    pub repo: Repository,
+    pub diagnostics: Vec<Diagnostic>,
+    pub documents: usize,
+    /// Things that could not be read; the run still reports what it could check.
+    pub io_problems: Vec<String>,
+    pub elapsed: Duration,
+}
+
+/// A failure that stops the run: exit code 2.
+#[derive(Debug)]
+pub struct Fatal(pub String);
+
+impl std::fmt::Display for Fatal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The root the paths are reported against: a single directory argument, else the current
+/// directory.
+pub fn scan_root(paths: &[PathBuf]) -> PathBuf {
+    match paths {
+        [p] if p.is_dir() => p.clone(),
+        _ => PathBuf::from("."),
+    }
+}
+
+pub fn load_config(root: &Path, explicit: Option<&Path>) -> Result<Config, Fatal> {
+    let (path, display) = match explicit {
+        Some(p) => (p.to_path_buf(), p.display().to_string()),
+        None => {
+            let p = root.join(config::FILE_NAME);
+            if !p.is_file() {
+                return Ok(Config::default());
+            }
+            (p, config::FILE_NAME.to_string())
+        }
+    };
+    Config::load(&path, &display).map_err(|e| Fatal(format!("config {e}")))
+}
+
+/// Checks files on disk.
+pub fn check(opts: &CheckOptions) -> Result<Outcome, Fatal> {
+    let start = Instant::now();
+    let paths = if opts.paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        opts.paths.clone()
+    };
+    for p in &paths {
+        if let Err(e) = std::fs::metadata(p) {
+            return Err(Fatal(format!(
+                "{}: {}",
+                p.display(),
+                crate::discover::io_cause(&e)
+            )));
+        }
+    }
+    let root = scan_root(&paths);
+    let mut config = load_config(&root, opts.config.as_deref())?;
+    config.exclude.extend(opts.exclude.iter().cloned());
+    let found = crate::discover::discover(&root, &paths, &config.exclude).map_err(Fatal)?;
+    let inputs: Vec<(String, PathBuf)> = found
+        .files
+        .into_iter()
+        .map(|(abs, rel)| (rel, abs))
+        .collect();
+    let tree = Box::new(WorkTree { root: root.clone() });
+    let mut outcome = run(root, inputs, |p: &PathBuf| std::fs::read(p), tree, config);
+    outcome.io_problems.splice(0..0, found.problems);
+    outcome.elapsed = start.elapsed();
+    Ok(outcome)
+}
+
+struct FileOutcome {
+    source: SourceFile,
+    docs: Vec<Document>,
+    objects: Vec<Object>,
+    diagnostics: Vec<Diagnostic>,
+    directives: Vec<suppress::Directive>,
+    io_problem: Option<String>,
+}
+
+/// Runs every rule over `inputs` (display path, handle), read with `read`.
+pub fn run<H: Sync>(
+    root: PathBuf,
+    inputs: Vec<(String, H)>,
+    read: impl Fn(&H) -> std::io::Result<Vec<u8>> + Sync,
+    tree: Box<dyn TreeView>,
+    config: Config,
+) -> Outcome {
+    let start = Instant::now();
+    let outcomes: Vec<FileOutcome> = inputs
+        .par_iter()
+        .enumerate()
+        .map(|(id, (display, handle))| match read(handle) {
+            Ok(bytes) => process_file(id, display, bytes),
+            Err(e) => FileOutcome {
+                source: SourceFile::new(display.as_str(), String::new()),
+                docs: Vec::new(),
+                objects: Vec::new(),
+                diagnostics: Vec::new(),
+                directives: Vec::new(),
+                io_problem: Some(format!(
+                    "{display}: cannot read: {}",
+                    crate::discover::io_cause(&e)
+                )),
+            },
+        })
+        .collect();
+
+    let mut files = Vec::with_capacity(outcomes.len());
+    let mut docs = Vec::new();
+    let mut objects = Vec::new();
+    let mut diagnostics = Vec::new();
+    let mut directives = Vec::new();
+    let mut io_problems = Vec::new();
+    for (id, o) in outcomes.into_iter().enumerate() {
+        let offset = docs.len();
+        objects.extend(o.objects.into_iter().map(|mut obj| {
+            obj.doc += offset;
+            obj
+        }));
+        docs.extend(o.docs.into_iter().map(|doc| DocEntry { file: id, doc }));
+        diagnostics.extend(o.diagnostics);
+        directives.push((id, o.directives));
+        io_problems.extend(o.io_problem);
+        files.push(o.source);
+    }
+    let documents = docs.len();
+    let repo = Repository::new(root, files, docs, objects, config, tree);
+
+    let repo_diags: Vec<Vec<Diagnostic>> = rules::RULES
+        .par_iter()
+        .map(|rule| {
+            let mut out = Vec::new();
+            rule.check_repository(&repo, &mut out);
+            out
+        })
+        .collect();
+    diagnostics.extend(repo_diags.into_iter().flatten());
+
+    let config = &repo.config;
+    diagnostics.retain_mut(|d| match config.rules.get(d.rule.code) {
+        None => true,
+        Some(None) => false,
+        Some(Some(sev)) => {
+            d.severity = *sev;
+            true
+        }
+    });
+    suppress::apply(&mut diagnostics, &repo.files, directives, |r| {
+        config.severity(r.code, r.severity).is_some()
+    });
+    if let Some(sev) = config
+        .rules
+        .get(rules::yaml::unused_suppression::META.code)
+        .copied()
+        .flatten()
+    {
+        for d in diagnostics.iter_mut().filter(|d| d.rule.code == "FV001") {
+            d.severity = sev;
+        }
+    }
+    sort(&mut diagnostics);
+    Outcome {
+        repo,
+        diagnostics,
+        documents,
+        io_problems,
+        elapsed: start.elapsed(),
+    }
+}
+
+pub fn sort(diagnostics: &mut [Diagnostic]) {
+    diagnostics.sort_by(|a, b| {
+        (a.file, a.span.start, a.rule.code, &a.message).cmp(&(
+            b.file,
+            b.span.start,
+            b.rule.code,
+            &b.message,
+        ))
+    });
+}
+
+fn decode(bytes: Vec<u8>) -> Result<String, String> {
+    if bytes.iter().take(8192).any(|&b| b == 0) {
+        return Err("binary file (it contains NUL bytes)".into());
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+        let line = valid.iter().filter(|&&b| b == b'\n').count() + 1;
+        let col_start = valid
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map(|i| i + 1)
+            .unwrap_or(0);
+        let column = String::from_utf8_lossy(&valid[col_start..]).chars().count() + 1;
+        format!("not UTF-8: invalid byte at line {line}, column {column}")
+    })
+}
+
+fn process_file(id: FileId, display: &str, bytes: Vec<u8>) -> FileOutcome {
+    let mut diagnostics = Vec::new();
+    let text = match decode(bytes) {
+        Ok(t) => t,
+        Err(reason) => {
+            rules::yaml::problems_to_diagnostics(
+                id,
+                &[YamlProblem::NotText { reason }],
+                &mut diagnostics,
+            );
+            return FileOutcome {
+                source: SourceFile::new(display, String::new()),
+                docs: Vec::new(),
+                objects: Vec::new(),
+                diagnostics,
+                directives: Vec::new(),
+                io_problem: None,
+            };
+        }
+    };
+    let source = SourceFile::new(display, text);
+    let stream = parse_stream(&source.text);
+    rules::yaml::problems_to_diagnostics(id, &stream.problems, &mut diagnostics);
+    let objects: Vec<Object> = stream
+        .documents
+        .iter()
+        .enumerate()
+        .filter_map(|(slot, doc)| Object::from_document(id, slot, doc))
+        .collect();
+    for (slot, doc) in stream.documents.iter().enumerate() {
+        let cx = DocContext {
+            file_id: id,
+            file: &source,
+            doc,
+            object: objects.iter().find(|o| o.doc == slot),
+        };
+        for rule in rules::RULES {
+            rule.check_document(&cx, &mut diagnostics);
+        }
+    }
+    let directives = suppress::directives(&source);
+    FileOutcome {
+        source,
+        docs: stream.documents,
+        objects,
+        diagnostics,
+        directives,
+        io_problem: None,
+    }
+}
+
+/// Checks in-memory files as if they were the whole repository (tests, fuzzing). Files whose
+/// names are not manifests exist in the tree but are not parsed.
+pub fn check_memory(files: &[(&str, &str)], config: Config) -> Outcome {
+    let tree = crate::fs::MemoryTree {
+        files: files.iter().map(|(p, _)| p.to_string()).collect(),
+    };
+    let mut inputs: Vec<(String, Vec<u8>)> = files
+        .iter()
+        .filter(|(p, _)| crate::discover::is_manifest_name(p.rsplit('/').next().unwrap_or(p)))
+        .map(|(p, t)| (p.to_string(), t.as_bytes().to_vec()))
+        .collect();
+    inputs.sort_by(|a, b| a.0.cmp(&b.0));
+    run(
+        PathBuf::from("."),
+        inputs,
+        |b: &Vec<u8>| Ok(b.clone()),
+        Box::new(tree),
+        config,
+    )
+}

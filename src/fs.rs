@@ -1,0 +1,114 @@
+//! What the repository looks like on disk (or in a git tree), for rules that check that a path
+//! exists. Paths are relative to the scanned root, `/`-separated.
+
+use std::path::PathBuf;
+
+pub trait TreeView: Sync + Send {
+    fn is_file(&self, rel: &str) -> bool;
+    fn is_dir(&self, rel: &str) -> bool;
+    /// Names of the entries of a directory, sorted; empty when it is not one.
+    fn list_dir(&self, rel: &str) -> Vec<String>;
+    fn exists(&self, rel: &str) -> bool {
+        self.is_file(rel) || self.is_dir(rel)
+    }
+}
+
+pub struct WorkTree {
+    pub root: PathBuf,
+}
+
+impl WorkTree {
+    fn abs(&self, rel: &str) -> PathBuf {
+        let rel = rel.trim_start_matches("./");
+        if rel.is_empty() || rel == "." {
+            self.root.clone()
+        } else {
+            self.root.join(rel)
+        }
+    }
+}
+
+impl TreeView for WorkTree {
+    fn is_file(&self, rel: &str) -> bool {
+        self.abs(rel).is_file()
+    }
+    fn is_dir(&self, rel: &str) -> bool {
+        self.abs(rel).is_dir()
+    }
+    fn list_dir(&self, rel: &str) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(self.abs(rel))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+}
+
+/// Joins a relative reference onto a directory and folds `.` and `..`; `None` when it climbs
+/// above the root.
+pub fn join_normalized(dir: &str, reference: &str) -> Option<String> {
+    let mut parts: Vec<&str> = if reference.starts_with('/') {
+        Vec::new()
+    } else {
+        dir.split('/').filter(|p| !p.is_empty()).collect()
+    };
+    for p in reference.split('/') {
+        match p {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            _ => parts.push(p),
+        }
+    }
+    Some(parts.join("/"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[test]
+    fn joins() {
+        assert_eq!(join_normalized("a/b", "../c").as_deref(), Some("a/c"));
+        assert_eq!(
+            join_normalized("a", "./x/y.yaml").as_deref(),
+            Some("a/x/y.yaml")
+        );
+        assert_eq!(join_normalized("", ".."), None);
+    }
+}
+
+/// A tree with no files, or the given ones, for in-memory checks.
+#[derive(Default)]
+pub struct MemoryTree {
+    pub files: Vec<String>,
+}
+
+impl TreeView for MemoryTree {
+    fn is_file(&self, rel: &str) -> bool {
+        self.files.iter().any(|f| f == rel)
+    }
+    fn is_dir(&self, rel: &str) -> bool {
+        let prefix = format!("{}/", rel.trim_end_matches('/'));
+        rel.is_empty() || self.files.iter().any(|f| f.starts_with(&prefix))
+    }
+    fn list_dir(&self, rel: &str) -> Vec<String> {
+        let prefix = if rel.is_empty() {
+            String::new()
+        } else {
+            format!("{}/", rel.trim_end_matches('/'))
+        };
+        let mut names: Vec<String> = self
+            .files
+            .iter()
+            .filter_map(|f| f.strip_prefix(&prefix))
+            .map(|r| r.split('/').next().unwrap_or(r).to_string())
+            .collect();
+        names.sort();
+        names.dedup();
+        names
+    }
+}

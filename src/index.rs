@@ -1,0 +1,177 @@
+//! The object index: every Kubernetes object in the scanned tree by kind, namespace and name, with
+//! the place it is defined. Repository-wide rules read it; per-document rules never need it.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use crate::config::Config;
+use crate::diag::FileId;
+use crate::fs::TreeView;
+use crate::source::{SourceFile, Span};
+use crate::yaml::{Document, NodeRef};
+
+/// A document that declares a Kubernetes object.
+#[derive(Clone, Debug)]
+pub struct Object {
+    pub file: FileId,
+    /// Index into [`Repository::docs`].
+    pub doc: usize,
+    pub api_version: String,
+    pub kind: String,
+    pub name: String,
+    /// `metadata.namespace` as written; `None` when the file leaves it to kustomize or Flux.
+    pub namespace: Option<String>,
+    pub name_span: Span,
+}
+
+impl Object {
+    /// Reads the identity of a document: `apiVersion`, `kind` and `metadata.name`, all strings.
+    pub fn from_document(file: FileId, doc_slot: usize, doc: &Document) -> Option<Object> {
+        let root = doc.root()?;
+        let api_version = root.get("apiVersion")?.as_str()?.to_string();
+        let kind = root.get("kind")?.as_str()?.to_string();
+        let name_node = root.path(&["metadata", "name"])?;
+        let name = name_node.as_str()?.to_string();
+        let namespace = root
+            .str_at(&["metadata", "namespace"])
+            .filter(|s| !s.is_empty())
+            .map(str::to_string);
+        Some(Object {
+            file,
+            doc: doc_slot,
+            api_version,
+            kind,
+            name,
+            namespace,
+            name_span: name_node.span(),
+        })
+    }
+
+    /// The API group (`helm.toolkit.fluxcd.io`), empty for the core group.
+    pub fn group(&self) -> &str {
+        self.api_version
+            .rsplit_once('/')
+            .map(|(g, _)| g)
+            .unwrap_or("")
+    }
+
+    pub fn version(&self) -> &str {
+        self.api_version
+            .rsplit_once('/')
+            .map(|(_, v)| v)
+            .unwrap_or(&self.api_version)
+    }
+
+    /// True for `kind` in one of Flux's toolkit groups (`*.toolkit.fluxcd.io`).
+    pub fn is_flux(&self, kind: &str) -> bool {
+        self.kind == kind && self.group().ends_with(".toolkit.fluxcd.io")
+    }
+}
+
+pub struct DocEntry {
+    pub file: FileId,
+    pub doc: Document,
+}
+
+pub struct Repository {
+    pub root: PathBuf,
+    pub files: Vec<SourceFile>,
+    pub docs: Vec<DocEntry>,
+    pub objects: Vec<Object>,
+    pub config: Config,
+    pub tree: Box<dyn TreeView>,
+    by_kind: HashMap<String, Vec<usize>>,
+    /// Directory → `namespace:` of the kustomization file in it.
+    kustomize_namespaces: HashMap<String, String>,
+}
+
+impl Repository {
+    pub fn new(
+        root: PathBuf,
+        files: Vec<SourceFile>,
+        docs: Vec<DocEntry>,
+        objects: Vec<Object>,
+        config: Config,
+        tree: Box<dyn TreeView>,
+    ) -> Repository {
+        let mut by_kind: HashMap<String, Vec<usize>> = HashMap::new();
+        for (i, o) in objects.iter().enumerate() {
+            by_kind.entry(o.kind.clone()).or_default().push(i);
+        }
+        let mut kustomize_namespaces = HashMap::new();
+        for d in &docs {
+            let p = &files[d.file].path;
+            if !crate::discover::is_kustomization_file(p) {
+                continue;
+            }
+            if let Some(ns) = d
+                .doc
+                .root()
+                .and_then(|r| r.str_at(&["namespace"]).map(str::to_string))
+            {
+                kustomize_namespaces.insert(parent_dir(p).to_string(), ns);
+            }
+        }
+        Repository {
+            kustomize_namespaces,
+            root,
+            files,
+            docs,
+            objects,
+            config,
+            tree,
+            by_kind,
+        }
+    }
+
+    pub fn of_kind<'a>(&'a self, kind: &str) -> impl Iterator<Item = &'a Object> + 'a {
+        self.by_kind
+            .get(kind)
+            .into_iter()
+            .flatten()
+            .map(|&i| &self.objects[i])
+    }
+
+    /// The object's root node.
+    pub fn node<'a>(&'a self, object: &Object) -> NodeRef<'a> {
+        let doc = &self.docs[object.doc].doc;
+        doc.root().expect("an indexed object has a root")
+    }
+
+    pub fn document(&self, object: &Object) -> &Document {
+        &self.docs[object.doc].doc
+    }
+
+    pub fn path(&self, file: FileId) -> &str {
+        &self.files[file].path
+    }
+
+    /// The namespace the object will live in, as far as the files tell: its own
+    /// `metadata.namespace`, else the `namespace:` of the nearest kustomization file in its
+    /// directory or above.
+    pub fn effective_namespace<'a>(&'a self, object: &'a Object) -> Option<&'a str> {
+        if let Some(ns) = &object.namespace {
+            return Some(ns);
+        }
+        let path = self.path(object.file);
+        let mut dir = parent_dir(path);
+        loop {
+            if let Some(ns) = self.kustomization_namespace(dir) {
+                return Some(ns);
+            }
+            if dir.is_empty() {
+                return None;
+            }
+            dir = parent_dir(dir);
+        }
+    }
+
+    fn kustomization_namespace(&self, dir: &str) -> Option<&str> {
+        self.kustomize_namespaces.get(dir).map(String::as_str)
+    }
+}
+
+/// The directory part of a `/`-separated relative path (`""` at the root).
+pub fn parent_dir(path: &str) -> &str {
+    path.rsplit_once('/').map(|(d, _)| d).unwrap_or("")
+}

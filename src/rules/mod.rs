@@ -1,0 +1,131 @@
+//! The rule catalogue. One file per rule, grouped by family; each file holds the rule's
+//! metadata, its documentation (shown by `fluxvet explain`) and its check.
+
+use crate::diag::{Diagnostic, FileId, Severity};
+use crate::index::{Object, Repository};
+use crate::source::SourceFile;
+use crate::yaml::Document;
+
+pub mod catalogue;
+pub mod yaml;
+
+#[derive(Debug)]
+pub struct RuleMeta {
+    pub code: &'static str,
+    pub name: &'static str,
+    pub severity: Severity,
+    /// One line, for `fluxvet rules` and the README.
+    pub summary: &'static str,
+    /// Markdown with the headings: What it does / Why is this bad? / Example / Use instead.
+    pub docs: &'static str,
+}
+
+impl RuleMeta {
+    pub fn url(&self) -> String {
+        format!(
+            "https://github.com/fluxvet/fluxvet/blob/main/docs/rules.md#{}",
+            self.code.to_ascii_lowercase()
+        )
+    }
+}
+
+/// What a per-document rule sees.
+pub struct DocContext<'a> {
+    pub file_id: FileId,
+    pub file: &'a SourceFile,
+    pub doc: &'a Document,
+    /// The document's Kubernetes identity, when it has one.
+    pub object: Option<&'a Object>,
+}
+
+pub trait Rule: Sync {
+    fn meta(&self) -> &'static RuleMeta;
+    /// Runs on every document, in parallel across files.
+    fn check_document(&self, _cx: &DocContext<'_>, _out: &mut Vec<Diagnostic>) {}
+    /// Runs once on the whole repository, after every file is indexed.
+    fn check_repository(&self, _repo: &Repository, _out: &mut Vec<Diagnostic>) {}
+}
+
+/// Every rule, in code order.
+pub static RULES: &[&dyn Rule] = &[
+    &yaml::unused_suppression::UnusedSuppression,
+    &yaml::yaml_syntax::YamlSyntax,
+    &yaml::duplicate_key::DuplicateKey,
+];
+
+pub fn all() -> impl Iterator<Item = &'static RuleMeta> {
+    RULES.iter().map(|r| r.meta())
+}
+
+/// A rule by code (`FV202`, any case) or name (`chart-version-unpinned`).
+pub fn lookup(key: &str) -> Option<&'static RuleMeta> {
+    all().find(|m| m.code.eq_ignore_ascii_case(key) || m.name == key)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_and_names_are_unique_and_sorted() {
+        let metas: Vec<_> = all().collect();
+        for w in metas.windows(2) {
+            assert!(w[0].code < w[1].code, "{} before {}", w[0].code, w[1].code);
+        }
+        let mut names: Vec<_> = metas.iter().map(|m| m.name).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), metas.len());
+        for m in metas {
+            for h in [
+                "## What it does",
+                "## Why is this bad?",
+                "## Example",
+                "## Use instead",
+            ] {
+                assert!(m.docs.contains(h), "{} lacks {h}", m.code);
+            }
+        }
+    }
+}
+
+/// The shared tester every rule file's own cases run through.
+#[cfg(test)]
+pub mod testing {
+    use crate::config::Config;
+    use crate::engine::check_memory;
+
+    /// `(code, file, line, column)` of every finding, sorted.
+    pub fn findings_with(
+        files: &[(&str, &str)],
+        config: Config,
+    ) -> Vec<(String, String, usize, usize)> {
+        let out = check_memory(files, config);
+        out.diagnostics
+            .iter()
+            .map(|d| {
+                let f = &out.repo.files[d.file];
+                let lc = f.line_col(d.span.start as usize);
+                (
+                    d.rule.code.to_string(),
+                    f.path.to_string(),
+                    lc.line,
+                    lc.column,
+                )
+            })
+            .collect()
+    }
+
+    pub fn findings(files: &[(&str, &str)]) -> Vec<(String, String, usize, usize)> {
+        findings_with(files, Config::default())
+    }
+
+    /// Findings of one rule only, as `(file, line, column)`.
+    pub fn findings_of(code: &str, files: &[(&str, &str)]) -> Vec<(String, usize, usize)> {
+        findings(files)
+            .into_iter()
+            .filter(|f| f.0 == code)
+            .map(|(_, f, l, c)| (f, l, c))
+            .collect()
+    }
+}

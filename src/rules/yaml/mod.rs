@@ -1,0 +1,50 @@
+//! 0xx/1xx: suppression bookkeeping and YAML validity.
+
+pub mod duplicate_key;
+pub mod unused_suppression;
+pub mod yaml_syntax;
+
+use crate::diag::{Diagnostic, FileId};
+use crate::source::Span;
+use crate::yaml::YamlProblem;
+
+/// Turns the parser's problems for one file into findings.
+pub fn problems_to_diagnostics(file: FileId, problems: &[YamlProblem], out: &mut Vec<Diagnostic>) {
+    for p in problems {
+        out.push(match p {
+            YamlProblem::Syntax {
+                span,
+                message,
+                stopped,
+                cause_label,
+            } => {
+                let mut d = Diagnostic::new(&yaml_syntax::META, file, *span, format!("invalid YAML: {message}"))
+                    .primary_label(cause_label.clone().unwrap_or_else(|| "the parser stopped here".into()))
+                    .help("fix the syntax: Flux cannot apply any document of a file it cannot parse");
+                if let Some(s) = stopped {
+                    d = d.label(file, *s, "the parser stopped here");
+                }
+                d
+            }
+            YamlProblem::DuplicateKey { key, first, second } => {
+                Diagnostic::new(&duplicate_key::META, file, *second, format!("duplicate key `{key}`"))
+                    .primary_label("repeated here")
+                    .label(file, *first, "first defined here")
+                    .help("keep one of the two: Kubernetes rejects the object or silently keeps only one value")
+            }
+            YamlProblem::AliasBomb { span, expanded } => Diagnostic::new(
+                &yaml_syntax::META,
+                file,
+                Span::new(span.start as usize, span.start as usize),
+                format!("aliases in this document expand to {expanded} nodes (a \"billion laughs\" document)"),
+            )
+            .primary_label("document starts here")
+            .help("Kubernetes' YAML decoder rejects excessive aliasing; write the values out or use fewer nested aliases"),
+            YamlProblem::NotText { reason } => {
+                Diagnostic::new(&yaml_syntax::META, file, Span::empty(0), format!("not a YAML text file: {reason}"))
+                    .primary_label("here")
+                    .help("YAML must be UTF-8 text; remove the file, rename it, or exclude it in .fluxvet.yaml")
+            }
+        });
+    }
+}

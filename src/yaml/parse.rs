@@ -1,0 +1,534 @@
+//! Builds [`Document`]s from saphyr-parser events.
+//!
+//! Problems are collected rather than returned: a syntax error in the third document still
+//! leaves the first two, and parsing resumes at the next `---` so later documents are checked.
+
+use std::collections::HashMap;
+
+use saphyr_parser::{Event, Parser, ScalarStyle, ScanError};
+
+use super::tree::{Document, Kind, Node, NodeId, Style};
+use crate::source::{CharIndex, Span};
+
+/// A document whose aliases expand to more nodes than this is rejected, as Go's YAML decoder
+/// rejects "excessive aliasing".
+pub const ALIAS_EXPANSION_LIMIT: u64 = 1_000_000;
+
+#[derive(Debug)]
+pub enum YamlProblem {
+    Syntax {
+        /// Where the cause is (an unclosed bracket), else where the parser stopped.
+        span: Span,
+        message: String,
+        /// Where the parser stopped, when the cause is elsewhere.
+        stopped: Option<Span>,
+        cause_label: Option<String>,
+    },
+    DuplicateKey {
+        key: String,
+        first: Span,
+        second: Span,
+    },
+    AliasBomb {
+        span: Span,
+        expanded: u64,
+    },
+    NotText {
+        reason: String,
+    },
+}
+
+#[derive(Debug, Default)]
+pub struct ParsedStream {
+    pub documents: Vec<Document>,
+    pub problems: Vec<YamlProblem>,
+}
+
+enum Frame {
+    Map {
+        start: usize,
+        flow: bool,
+        anchor: usize,
+        tag: Option<Box<str>>,
+        entries: Vec<(NodeId, NodeId)>,
+        key: Option<NodeId>,
+        size: u64,
+    },
+    Seq {
+        start: usize,
+        flow: bool,
+        anchor: usize,
+        tag: Option<Box<str>>,
+        items: Vec<NodeId>,
+        size: u64,
+    },
+}
+
+struct Builder<'t> {
+    text: &'t str,
+    chars: &'t CharIndex,
+    /// Byte and character offset of the slice being parsed within the whole text.
+    base_byte: usize,
+    base_char: usize,
+    nodes: Vec<Node>,
+    sizes: Vec<u64>,
+    stack: Vec<Frame>,
+    anchors: HashMap<usize, NodeId>,
+    root: Option<NodeId>,
+    doc_start: usize,
+}
+
+impl<'t> Builder<'t> {
+    fn byte(&self, char_index: usize) -> usize {
+        self.chars.byte(self.base_char + char_index)
+    }
+
+    fn push_node(&mut self, node: Node, size: u64, anchor: usize, problems: &mut Vec<YamlProblem>) {
+        let id = self.nodes.len() as NodeId;
+        self.nodes.push(node);
+        self.sizes.push(size);
+        if anchor != 0 {
+            self.anchors.insert(anchor, id);
+        }
+        self.attach(id, size, problems);
+    }
+
+    fn attach(&mut self, id: NodeId, size: u64, problems: &mut Vec<YamlProblem>) {
+        match self.stack.last_mut() {
+            None => self.root = Some(id),
+            Some(Frame::Seq { items, size: s, .. }) => {
+                items.push(id);
+                *s = s.saturating_add(size);
+            }
+            Some(Frame::Map {
+                entries,
+                key,
+                size: s,
+                ..
+            }) => {
+                *s = s.saturating_add(size);
+                match key.take() {
+                    None => *key = Some(id),
+                    Some(k) => {
+                        let dup = duplicate_of(&self.nodes, entries, k);
+                        entries.push((k, id));
+                        if let Some((first, name)) = dup {
+                            problems.push(YamlProblem::DuplicateKey {
+                                key: name,
+                                first,
+                                second: self.nodes[k as usize].span,
+                            });
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn close(&mut self, end_char: usize, problems: &mut Vec<YamlProblem>) {
+        let Some(frame) = self.stack.pop() else {
+            return;
+        };
+        let end_byte = self.byte(end_char);
+        let (kind, start, flow, anchor, tag, size) = match frame {
+            Frame::Map {
+                start,
+                flow,
+                anchor,
+                tag,
+                mut entries,
+                key,
+                size,
+            } => {
+                if let Some(k) = key {
+                    // A key without a value: YAML gives it null.
+                    let at = self.nodes[k as usize].span.end as usize;
+                    let null = self.nodes.len() as NodeId;
+                    self.nodes.push(Node {
+                        kind: Kind::Scalar {
+                            value: "".into(),
+                            style: Style::Plain,
+                        },
+                        span: Span::empty(at),
+                        tag: None,
+                    });
+                    self.sizes.push(1);
+                    entries.push((k, null));
+                }
+                (Kind::Mapping(entries), start, flow, anchor, tag, size)
+            }
+            Frame::Seq {
+                start,
+                flow,
+                anchor,
+                tag,
+                items,
+                size,
+            } => (Kind::Sequence(items), start, flow, anchor, tag, size),
+        };
+        // A block collection's end event sits on the next token, which may be lines away; its
+        // last child is where it really ends.
+        let end = if flow {
+            end_byte
+        } else {
+            last_child_end(&self.nodes, &kind)
+                .unwrap_or(end_byte)
+                .max(start)
+        };
+        let size = size.saturating_add(1);
+        self.push_node(
+            Node {
+                kind,
+                span: Span::new(start, end),
+                tag,
+            },
+            size,
+            anchor,
+            problems,
+        );
+    }
+
+    fn open_flow_collection(&self) -> Option<(usize, char)> {
+        self.stack.iter().rev().find_map(|f| match f {
+            Frame::Map {
+                start, flow: true, ..
+            } => Some((*start, '{')),
+            Frame::Seq {
+                start, flow: true, ..
+            } => Some((*start, '[')),
+            _ => None,
+        })
+    }
+}
+
+fn last_child_end(nodes: &[Node], kind: &Kind) -> Option<usize> {
+    let last = match kind {
+        Kind::Mapping(e) => e.last().map(|&(_, v)| v),
+        Kind::Sequence(i) => i.last().copied(),
+        _ => None,
+    }?;
+    Some(nodes[last as usize].span.end as usize)
+}
+
+fn duplicate_of(
+    nodes: &[Node],
+    entries: &[(NodeId, NodeId)],
+    key: NodeId,
+) -> Option<(Span, String)> {
+    let Kind::Scalar { value, .. } = &nodes[key as usize].kind else {
+        return None;
+    };
+    entries
+        .iter()
+        .find_map(|&(k, _)| match &nodes[k as usize].kind {
+            Kind::Scalar { value: v, .. } if v == value => {
+                Some((nodes[k as usize].span, value.to_string()))
+            }
+            _ => None,
+        })
+}
+
+fn style(s: ScalarStyle) -> Style {
+    match s {
+        ScalarStyle::Plain => Style::Plain,
+        ScalarStyle::SingleQuoted => Style::SingleQuoted,
+        ScalarStyle::DoubleQuoted => Style::DoubleQuoted,
+        ScalarStyle::Literal => Style::Literal,
+        ScalarStyle::Folded => Style::Folded,
+    }
+}
+
+fn tag_text(tag: Option<std::borrow::Cow<'_, saphyr_parser::Tag>>) -> Option<Box<str>> {
+    tag.map(|t| {
+        if t.handle == "tag:yaml.org,2002:" {
+            format!("!!{}", t.suffix).into()
+        } else {
+            format!("{}{}", t.handle, t.suffix).into()
+        }
+    })
+}
+
+/// Parses every document of `text`; never panics, whatever the input.
+pub fn parse_stream(text: &str) -> ParsedStream {
+    let chars = CharIndex::new(text);
+    let mut out = ParsedStream::default();
+    let mut base = 0usize;
+    let mut doc_index = 0usize;
+    loop {
+        match parse_from(text, &chars, base, &mut doc_index, &mut out) {
+            None => break,
+            Some(stopped_at) => match next_document_marker(text, base, stopped_at) {
+                Some(next) if next > base => base = next,
+                _ => break,
+            },
+        }
+    }
+    out
+}
+
+/// Parses `text[base..]`; returns the byte offset of a syntax error, if one stopped it.
+fn parse_from(
+    text: &str,
+    chars: &CharIndex,
+    base: usize,
+    doc_index: &mut usize,
+    out: &mut ParsedStream,
+) -> Option<usize> {
+    let mut parser = Parser::new_from_str(&text[base..]).keep_tags(true);
+    let mut b = Builder {
+        text,
+        chars,
+        base_byte: base,
+        base_char: chars.char_of_byte(base),
+        nodes: Vec::new(),
+        sizes: Vec::new(),
+        stack: Vec::new(),
+        anchors: HashMap::new(),
+        root: None,
+        doc_start: base,
+    };
+    let _ = b.text;
+    loop {
+        let (event, span) = match parser.next_event() {
+            None => return None,
+            Some(Ok(e)) => e,
+            Some(Err(e)) => {
+                // The broken document keeps its number, so later ones keep theirs.
+                *doc_index += 1;
+                return Some(syntax_error(&b, &e, out));
+            }
+        };
+        let start = b.byte(span.start.index());
+        let end = b.byte(span.end.index());
+        match event {
+            Event::StreamStart | Event::Nothing => {}
+            Event::StreamEnd => return None,
+            Event::DocumentStart(_) => {
+                b.nodes = Vec::new();
+                b.sizes = Vec::new();
+                b.anchors.clear();
+                b.root = None;
+                b.stack.clear();
+                b.doc_start = start;
+            }
+            Event::DocumentEnd => {
+                let nodes = std::mem::take(&mut b.nodes);
+                let expanded = b.root.map(|r| b.sizes[r as usize]).unwrap_or(0);
+                let doc_span = Span::new(b.doc_start, end.max(b.doc_start));
+                if expanded > ALIAS_EXPANSION_LIMIT {
+                    out.problems.push(YamlProblem::AliasBomb {
+                        span: doc_span,
+                        expanded,
+                    });
+                } else {
+                    out.documents.push(Document {
+                        index: *doc_index,
+                        span: doc_span,
+                        nodes,
+                        root: b.root.take(),
+                    });
+                }
+                *doc_index += 1;
+                b.sizes.clear();
+            }
+            Event::Alias(id) => {
+                let (target, size) = match b.anchors.get(&id) {
+                    Some(&t) => (Some(t), b.sizes[t as usize]),
+                    None => (None, 1),
+                };
+                let kind = match target {
+                    Some(t) => Kind::Alias(t),
+                    None => Kind::Scalar {
+                        value: "".into(),
+                        style: Style::Plain,
+                    },
+                };
+                b.push_node(
+                    Node {
+                        kind,
+                        span: Span::new(start, end),
+                        tag: None,
+                    },
+                    size,
+                    0,
+                    &mut out.problems,
+                );
+            }
+            Event::Scalar(value, st, anchor, tag) => {
+                b.push_node(
+                    Node {
+                        kind: Kind::Scalar {
+                            value: value.as_ref().into(),
+                            style: style(st),
+                        },
+                        span: Span::new(start, end),
+                        tag: tag_text(tag),
+                    },
+                    1,
+                    anchor,
+                    &mut out.problems,
+                );
+            }
+            Event::SequenceStart(anchor, tag) => {
+                let flow = text.as_bytes().get(start) == Some(&b'[');
+                b.stack.push(Frame::Seq {
+                    start,
+                    flow,
+                    anchor,
+                    tag: tag_text(tag),
+                    items: Vec::new(),
+                    size: 0,
+                });
+            }
+            Event::MappingStart(anchor, tag) => {
+                let flow = text.as_bytes().get(start) == Some(&b'{');
+                b.stack.push(Frame::Map {
+                    start,
+                    flow,
+                    anchor,
+                    tag: tag_text(tag),
+                    entries: Vec::new(),
+                    key: None,
+                    size: 0,
+                });
+            }
+            Event::SequenceEnd | Event::MappingEnd => b.close(span.end.index(), &mut out.problems),
+        }
+    }
+}
+
+fn syntax_error(b: &Builder<'_>, e: &ScanError, out: &mut ParsedStream) -> usize {
+    let at = b.byte(e.marker().index());
+    let info = e.info().to_string();
+    let stopped = Span::new(at, next_char_end(b.text, at));
+    let problem = match b.open_flow_collection() {
+        Some((open, bracket)) if mentions_flow_end(&info) => YamlProblem::Syntax {
+            span: Span::new(open, open + 1),
+            message: format!("unclosed `{bracket}`: {info}"),
+            stopped: Some(stopped),
+            cause_label: Some(format!("this `{bracket}` is never closed")),
+        },
+        _ => YamlProblem::Syntax {
+            span: stopped,
+            message: info,
+            stopped: None,
+            cause_label: None,
+        },
+    };
+    out.problems.push(problem);
+    let _ = b.base_byte;
+    at
+}
+
+fn mentions_flow_end(info: &str) -> bool {
+    info.contains("flow")
+        || info.contains("']'")
+        || info.contains("'}'")
+        || info.contains("end of stream")
+        || info.contains("unexpected eof")
+}
+
+fn next_char_end(text: &str, at: usize) -> usize {
+    match text[at.min(text.len())..].chars().next() {
+        Some('\n') | Some('\r') | None => at,
+        Some(c) => at + c.len_utf8(),
+    }
+}
+
+/// The start of the first line at or after the one holding `from`, and after `base`, that
+/// opens a new document (`---`).
+fn next_document_marker(text: &str, base: usize, from: usize) -> Option<usize> {
+    let from = from.min(text.len());
+    let mut pos = text[..from].rfind('\n').map(|i| i + 1).unwrap_or(0);
+    while pos < text.len() {
+        if pos <= base {
+            pos += text[pos..].find('\n')? + 1;
+            continue;
+        }
+        let rest = &text[pos..];
+        if rest.starts_with("---") {
+            let after = rest.as_bytes().get(3);
+            if matches!(after, None | Some(b' ' | b'\t' | b'\n' | b'\r')) {
+                return Some(pos);
+            }
+        }
+        pos += rest.find('\n')? + 1;
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lc(text: &str, span: Span) -> (usize, usize) {
+        let f = crate::source::SourceFile::new("t", text.to_string());
+        let p = f.line_col(span.start as usize);
+        (p.line, p.column)
+    }
+
+    #[test]
+    fn builds_documents_and_spans() {
+        let t = "a: 1\nb:\n  - x\n  - 'y'\n---\nc: é\n";
+        let s = parse_stream(t);
+        assert!(s.problems.is_empty(), "{:?}", s.problems);
+        assert_eq!(s.documents.len(), 2);
+        let r = s.documents[0].root().unwrap();
+        let y = r.get("b").unwrap().items()[1];
+        assert_eq!(y.as_str(), Some("y"));
+        assert_eq!(lc(t, y.span()), (4, 5));
+        assert_eq!(&t[y.span().range()], "'y'");
+        let c = s.documents[1].root().unwrap().get("c").unwrap();
+        assert_eq!(&t[c.span().range()], "é");
+    }
+
+    #[test]
+    fn duplicate_keys_report_both_places() {
+        let t = "a: 1\nb: 2\na: 3\n";
+        let s = parse_stream(t);
+        match &s.problems[..] {
+            [YamlProblem::DuplicateKey { key, first, second }] => {
+                assert_eq!(key, "a");
+                assert_eq!(lc(t, *first), (1, 1));
+                assert_eq!(lc(t, *second), (3, 1));
+            }
+            p => panic!("{p:?}"),
+        }
+    }
+
+    #[test]
+    fn error_keeps_earlier_documents_and_resumes() {
+        let t = "a: 1\n---\nb: [1, 2\n---\nc: 3\n---\nd: {\n";
+        let s = parse_stream(t);
+        let docs: Vec<_> = s.documents.iter().map(|d| d.index).collect();
+        assert_eq!(docs, vec![0, 2]);
+        assert_eq!(s.problems.len(), 2, "{:?}", s.problems);
+        match &s.problems[0] {
+            YamlProblem::Syntax { span, .. } => assert_eq!(lc(t, *span), (3, 4)),
+            p => panic!("{p:?}"),
+        }
+    }
+
+    #[test]
+    fn merge_keys_and_aliases() {
+        let t = "base: &b\n  x: 1\nm:\n  <<: *b\n  y: 2\n";
+        let s = parse_stream(t);
+        let m = s.documents[0].root().unwrap().get("m").unwrap();
+        assert_eq!(m.get("x").unwrap().as_str(), Some("1"));
+        assert_eq!(m.entries().len(), 2);
+    }
+
+    #[test]
+    fn billion_laughs_is_a_problem_not_a_hang() {
+        let mut t = String::from(
+            "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n",
+        );
+        let mut prev = 'a';
+        for c in 'b'..='j' {
+            t.push_str(&format!("{c}: &{c} [*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev}]\n"));
+            prev = c;
+        }
+        let s = parse_stream(&t);
+        assert!(matches!(s.problems[..], [YamlProblem::AliasBomb { .. }]));
+    }
+}

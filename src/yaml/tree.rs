@@ -1,0 +1,245 @@
+//! The spanned YAML tree the rules read. Nodes live in one arena per document, so an alias is a
+//! reference to its anchor's node rather than a copy: a "billion laughs" file costs its own size.
+
+use crate::source::Span;
+
+pub type NodeId = u32;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Style {
+    Plain,
+    SingleQuoted,
+    DoubleQuoted,
+    Literal,
+    Folded,
+}
+
+#[derive(Debug)]
+pub enum Kind {
+    Scalar {
+        value: Box<str>,
+        style: Style,
+    },
+    Mapping(Vec<(NodeId, NodeId)>),
+    Sequence(Vec<NodeId>),
+    /// Points at the anchored node.
+    Alias(NodeId),
+}
+
+#[derive(Debug)]
+pub struct Node {
+    pub kind: Kind,
+    pub span: Span,
+    /// The tag as written (`!!str`, `!secret`), when there is one.
+    pub tag: Option<Box<str>>,
+}
+
+#[derive(Debug)]
+pub struct Document {
+    /// 0-based position of the document in its file's stream.
+    pub index: usize,
+    pub span: Span,
+    pub nodes: Vec<Node>,
+    pub root: Option<NodeId>,
+}
+
+/// Merge keys (`<<`) nest at most this deep; deeper chains are ignored rather than followed.
+const MERGE_DEPTH: usize = 16;
+
+impl Document {
+    pub fn root(&self) -> Option<NodeRef<'_>> {
+        self.root.map(|id| NodeRef { doc: self, id }.resolve())
+    }
+    pub fn node(&self, id: NodeId) -> NodeRef<'_> {
+        NodeRef { doc: self, id }.resolve()
+    }
+    /// True when the document holds nothing but comments or an empty/null scalar.
+    pub fn is_empty(&self) -> bool {
+        match self.root() {
+            None => true,
+            Some(r) => r.is_null(),
+        }
+    }
+}
+
+/// A node together with its document, so accessors can follow aliases and merge keys.
+#[derive(Clone, Copy)]
+pub struct NodeRef<'a> {
+    pub doc: &'a Document,
+    pub id: NodeId,
+}
+
+impl<'a> NodeRef<'a> {
+    fn raw(&self) -> &'a Node {
+        &self.doc.nodes[self.id as usize]
+    }
+    fn resolve(self) -> NodeRef<'a> {
+        let mut cur = self;
+        // Aliases always point at earlier, completed nodes, so this terminates; the bound is
+        // a guard against a malformed arena.
+        for _ in 0..64 {
+            match cur.raw().kind {
+                Kind::Alias(t) => {
+                    cur = NodeRef {
+                        doc: cur.doc,
+                        id: t,
+                    }
+                }
+                _ => return cur,
+            }
+        }
+        cur
+    }
+    pub fn node(&self) -> &'a Node {
+        self.raw()
+    }
+    pub fn kind(&self) -> &'a Kind {
+        &self.raw().kind
+    }
+    pub fn span(&self) -> Span {
+        self.raw().span
+    }
+    pub fn tag(&self) -> Option<&'a str> {
+        self.raw().tag.as_deref()
+    }
+    pub fn scalar(&self) -> Option<(&'a str, Style)> {
+        match self.kind() {
+            Kind::Scalar { value, style } => Some((value, *style)),
+            _ => None,
+        }
+    }
+    /// The scalar's text, whatever its YAML type.
+    pub fn as_str(&self) -> Option<&'a str> {
+        self.scalar().map(|(v, _)| v)
+    }
+    pub fn style(&self) -> Option<Style> {
+        self.scalar().map(|(_, s)| s)
+    }
+    pub fn is_plain(&self) -> bool {
+        self.style() == Some(Style::Plain)
+    }
+    /// Whether YAML reads the scalar as a string (quoted, block, `!!str`, or a plain scalar
+    /// that is not null, a bool or a number under YAML 1.1 or 1.2).
+    pub fn is_string(&self) -> bool {
+        match self.scalar() {
+            Some((v, Style::Plain)) => {
+                if self.tag() == Some("!!str") {
+                    return true;
+                }
+                !crate::yaml::scalar::is_non_string_plain(v)
+            }
+            Some(_) => true,
+            None => false,
+        }
+    }
+    pub fn is_null(&self) -> bool {
+        match self.scalar() {
+            Some((v, Style::Plain)) => matches!(v, "" | "~" | "null" | "Null" | "NULL"),
+            _ => false,
+        }
+    }
+    pub fn is_mapping(&self) -> bool {
+        matches!(self.kind(), Kind::Mapping(_))
+    }
+    pub fn is_sequence(&self) -> bool {
+        matches!(self.kind(), Kind::Sequence(_))
+    }
+
+    /// Entries of a mapping in source order, merge keys expanded after the explicit entries
+    /// (explicit keys win, as in YAML's merge-key spec).
+    pub fn entries(&self) -> Vec<(NodeRef<'a>, NodeRef<'a>)> {
+        let mut out = Vec::new();
+        self.collect_entries(&mut out, 0);
+        out
+    }
+
+    fn collect_entries(&self, out: &mut Vec<(NodeRef<'a>, NodeRef<'a>)>, depth: usize) {
+        let Kind::Mapping(entries) = self.kind() else {
+            return;
+        };
+        let mut merges = Vec::new();
+        for &(k, v) in entries {
+            let k = self.doc.node(k);
+            let v = self.doc.node(v);
+            if k.is_plain() && k.as_str() == Some("<<") {
+                merges.push(v);
+                continue;
+            }
+            if !out
+                .iter()
+                .any(|(ek, _)| ek.as_str().is_some() && ek.as_str() == k.as_str())
+            {
+                out.push((k, v));
+            }
+        }
+        if depth >= MERGE_DEPTH {
+            return;
+        }
+        for m in merges {
+            match m.kind() {
+                Kind::Mapping(_) => m.collect_entries(out, depth + 1),
+                Kind::Sequence(items) => {
+                    for &i in items {
+                        self.doc.node(i).collect_entries(out, depth + 1);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// The entry for `key` (key node and value node), following merge keys.
+    pub fn entry(&self, key: &str) -> Option<(NodeRef<'a>, NodeRef<'a>)> {
+        self.entry_at(key, 0)
+    }
+
+    fn entry_at(&self, key: &str, depth: usize) -> Option<(NodeRef<'a>, NodeRef<'a>)> {
+        let Kind::Mapping(entries) = self.kind() else {
+            return None;
+        };
+        let mut merged = None;
+        for &(k, v) in entries {
+            let k = self.doc.node(k);
+            match k.as_str() {
+                Some(s) if s == key => return Some((k, self.doc.node(v))),
+                Some("<<") if k.is_plain() && merged.is_none() && depth < MERGE_DEPTH => {
+                    merged = Some(self.doc.node(v))
+                }
+                _ => {}
+            }
+        }
+        let m = merged?;
+        match m.kind() {
+            Kind::Mapping(_) => m.entry_at(key, depth + 1),
+            Kind::Sequence(items) => items
+                .iter()
+                .find_map(|&i| self.doc.node(i).entry_at(key, depth + 1)),
+            _ => None,
+        }
+    }
+
+    pub fn get(&self, key: &str) -> Option<NodeRef<'a>> {
+        self.entry(key).map(|(_, v)| v)
+    }
+
+    /// Follows a path of mapping keys.
+    pub fn path(&self, keys: &[&str]) -> Option<NodeRef<'a>> {
+        let mut cur = *self;
+        for k in keys {
+            cur = cur.get(k)?;
+        }
+        Some(cur)
+    }
+
+    /// The string at a path of keys, when it is a scalar.
+    pub fn str_at(&self, keys: &[&str]) -> Option<&'a str> {
+        self.path(keys).and_then(|n| n.as_str())
+    }
+
+    pub fn items(&self) -> Vec<NodeRef<'a>> {
+        match self.kind() {
+            Kind::Sequence(items) => items.iter().map(|&i| self.doc.node(i)).collect(),
+            _ => Vec::new(),
+        }
+    }
+}
