@@ -175,3 +175,81 @@ impl Repository {
 pub fn parent_dir(path: &str) -> &str {
     path.rsplit_once('/').map(|(d, _)| d).unwrap_or("")
 }
+
+/// A `sourceRef`-style reference: kind, name and namespace (defaulted to the referrer's).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SourceKey {
+    pub kind: String,
+    pub name: String,
+    pub namespace: Option<String>,
+}
+
+impl Repository {
+    /// Flux Kustomizations (kustomize.toolkit.fluxcd.io) in file order.
+    pub fn flux_kustomizations(&self) -> impl Iterator<Item = &Object> {
+        self.of_kind("Kustomization")
+            .filter(|o| o.group() == "kustomize.toolkit.fluxcd.io")
+    }
+
+    /// The `spec.path` of a Flux Kustomization, normalised to a root-relative path without a
+    /// leading `./` (`""` for the root). `None` when it has no path or climbs out of the root.
+    pub fn kustomization_path(&self, ks: &Object) -> Option<String> {
+        let raw = self.node(ks).str_at(&["spec", "path"]).unwrap_or("./");
+        crate::fs::join_normalized("", raw)
+    }
+
+    /// The sources this repository syncs itself from: those that a Flux Kustomization whose
+    /// `spec.path` exists in this tree points at, plus `flux-system` (what `flux bootstrap`
+    /// creates). Such a source follows a branch by design.
+    pub fn own_sources(&self) -> Vec<SourceKey> {
+        let mut out = vec![SourceKey {
+            kind: "GitRepository".into(),
+            name: "flux-system".into(),
+            namespace: Some("flux-system".into()),
+        }];
+        for ks in self.flux_kustomizations() {
+            let Some(path) = self.kustomization_path(ks) else {
+                continue;
+            };
+            if path.contains("${") || !self.tree.is_dir(&path) {
+                continue;
+            }
+            let node = self.node(ks);
+            let Some(sref) = node.path(&["spec", "sourceRef"]) else {
+                continue;
+            };
+            let (Some(kind), Some(name)) = (sref.str_at(&["kind"]), sref.str_at(&["name"])) else {
+                continue;
+            };
+            let namespace = sref
+                .str_at(&["namespace"])
+                .map(str::to_string)
+                .or_else(|| self.effective_namespace(ks).map(str::to_string));
+            let key = SourceKey {
+                kind: kind.to_string(),
+                name: name.to_string(),
+                namespace,
+            };
+            if !out.contains(&key) {
+                out.push(key);
+            }
+        }
+        out
+    }
+
+    /// The Flux Kustomizations whose `spec.path` holds `file`, deepest path first: the best
+    /// static guess at what applies a document when no reconcile tree says otherwise.
+    pub fn kustomizations_containing(&self, file: FileId) -> Vec<&Object> {
+        let path = self.path(file);
+        let mut found: Vec<(usize, &Object)> = self
+            .flux_kustomizations()
+            .filter_map(|ks| {
+                let p = self.kustomization_path(ks)?;
+                let inside = p.is_empty() || path.starts_with(&format!("{p}/"));
+                inside.then_some((p.len(), ks))
+            })
+            .collect();
+        found.sort_by(|a, b| b.0.cmp(&a.0));
+        found.into_iter().map(|(_, o)| o).collect()
+    }
+}
