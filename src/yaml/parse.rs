@@ -403,9 +403,9 @@ fn syntax_error(b: &Builder<'_>, e: &ScanError, out: &mut ParsedStream) -> usize
     let stopped = Span::new(at, next_char_end(b.text, at));
     // A flow collection still open when the parser fails on a later line is almost always the
     // cause: the user forgot its closing bracket, and the parser only noticed lines later.
-    let unclosed = b
-        .open_flow_collection()
-        .filter(|&(open, _)| b.text[open..at.min(b.text.len())].contains('\n') || mentions_flow_end(&info));
+    let unclosed = b.open_flow_collection().filter(|&(open, _)| {
+        b.text[open..at.min(b.text.len())].contains('\n') || mentions_flow_end(&info)
+    });
     let problem = match unclosed {
         Some((open, bracket)) => YamlProblem::Syntax {
             span: Span::new(open, open + 1),
