@@ -7,7 +7,8 @@ fn corpus_files() -> Vec<(String, String)> {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
     let fallback = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures");
     let root = if root.is_dir() { root } else { fallback };
-    let found = fluxvet::discover::discover(&root, std::slice::from_ref(&root), &[]).expect("discover");
+    let found =
+        fluxvet::discover::discover(&root, std::slice::from_ref(&root), &[]).expect("discover");
     found
         .files
         .into_iter()
@@ -25,7 +26,11 @@ fn saphyr_events_only(bencher: divan::Bencher) {
     bencher.bench(|| {
         files
             .iter()
-            .map(|(_, t)| saphyr_parser::Parser::new_from_str(t).take_while(Result::is_ok).count())
+            .map(|(_, t)| {
+                saphyr_parser::Parser::new_from_str(t)
+                    .take_while(Result::is_ok)
+                    .count()
+            })
             .sum::<usize>()
     });
 }
@@ -44,7 +49,10 @@ fn spanned_tree(bencher: divan::Bencher) {
 #[divan::bench(sample_count = 20)]
 fn whole_pipeline_in_memory(bencher: divan::Bencher) {
     let files = corpus_files();
-    let refs: Vec<(&str, &str)> = files.iter().map(|(p, t)| (p.as_str(), t.as_str())).collect();
+    let refs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(p, t)| (p.as_str(), t.as_str()))
+        .collect();
     bencher.bench(|| {
         fluxvet::engine::check_memory(&refs, fluxvet::config::Config::default())
             .diagnostics

@@ -22,8 +22,12 @@ fn main() {
         .files
         .par_iter()
         .map(|(abs, _)| {
-            let Ok(text) = std::fs::read_to_string(abs) else { return 0 };
-            Parser::new_from_str(&text).take_while(Result::is_ok).count()
+            let Ok(text) = std::fs::read_to_string(abs) else {
+                return 0;
+            };
+            Parser::new_from_str(&text)
+                .take_while(Result::is_ok)
+                .count()
         })
         .sum();
     println!("{} files, {events} events", found.files.len());

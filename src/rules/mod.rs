@@ -7,6 +7,7 @@ use crate::source::SourceFile;
 use crate::yaml::Document;
 
 pub mod catalogue;
+pub mod preview;
 pub mod yaml;
 
 #[derive(Debug)]
@@ -51,6 +52,11 @@ pub static RULES: &[&dyn Rule] = &[
     &yaml::unused_suppression::UnusedSuppression,
     &yaml::yaml_syntax::YamlSyntax,
     &yaml::duplicate_key::DuplicateKey,
+    &preview::chart_version_bump::ChartVersionBump,
+    &preview::chart_downgrade::ChartDowngrade,
+    &preview::prune_deletes::PruneDeletes,
+    &preview::bring_up_reordered::BringUpReordered,
+    &preview::release_reinstall::ReleaseReinstall,
 ];
 
 pub fn all() -> impl Iterator<Item = &'static RuleMeta> {
