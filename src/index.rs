@@ -83,6 +83,8 @@ pub struct Repository {
     by_kind: HashMap<String, Vec<usize>>,
     /// Directory → `namespace:` of the kustomization file in it.
     kustomize_namespaces: HashMap<String, String>,
+    /// What each Flux Kustomization reconciles; built on first use (`crate::reconcile`).
+    pub(crate) reconcile: std::sync::OnceLock<crate::reconcile::ReconcileTree>,
 }
 
 impl Repository {
@@ -114,6 +116,7 @@ impl Repository {
         }
         Repository {
             kustomize_namespaces,
+            reconcile: std::sync::OnceLock::new(),
             root,
             files,
             docs,
@@ -249,7 +252,7 @@ impl Repository {
                 inside.then_some((p.len(), ks))
             })
             .collect();
-        found.sort_by(|a, b| b.0.cmp(&a.0));
+        found.sort_by_key(|f| std::cmp::Reverse(f.0));
         found.into_iter().map(|(_, o)| o).collect()
     }
 }

@@ -7,6 +7,7 @@ use crate::source::SourceFile;
 use crate::yaml::Document;
 
 pub mod catalogue;
+pub mod refs;
 pub mod yaml;
 
 #[derive(Debug)]
@@ -51,6 +52,11 @@ pub static RULES: &[&dyn Rule] = &[
     &yaml::unused_suppression::UnusedSuppression,
     &yaml::yaml_syntax::YamlSyntax,
     &yaml::duplicate_key::DuplicateKey,
+    &yaml::not_a_k8s_object::NotAK8sObject,
+    &refs::source_not_found::SourceNotFound,
+    &refs::source_kind_invalid::SourceKindInvalid,
+    &refs::kustomization_path_missing::KustomizationPathMissing,
+    &refs::kustomize_resource_missing::KustomizeResourceMissing,
 ];
 
 pub fn all() -> impl Iterator<Item = &'static RuleMeta> {
