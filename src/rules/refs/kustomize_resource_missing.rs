@@ -82,6 +82,26 @@ impl Rule for KustomizeResourceMissing {
                 c.check(&root);
             }
         }
+        // A Flux Kustomization's `spec.components` are relative to its `spec.path`.
+        let tree = repo.reconcile_tree();
+        for (idx, ks) in repo.objects.iter().enumerate() {
+            if !tree.was_walked(idx) {
+                continue;
+            }
+            let Some(path) = repo.kustomization_path(ks) else {
+                continue;
+            };
+            for node in crate::reconcile::flux_components(repo, ks) {
+                let Some(v) = node.as_str() else { continue };
+                let mut c = Checker {
+                    repo,
+                    file: ks.file,
+                    dir: &path,
+                    out,
+                };
+                c.check_path(&node, v, 0, "spec.components", Expect::Component);
+            }
+        }
     }
 }
 
@@ -120,7 +140,7 @@ fn duplicate_file(repo: &Repository, fid: FileId, dir: &str, out: &mut Vec<Diagn
 struct Checker<'a, 'r> {
     repo: &'r Repository,
     file: FileId,
-    dir: &'r str,
+    dir: &'a str,
     out: &'a mut Vec<Diagnostic>,
 }
 
@@ -332,6 +352,36 @@ patchesStrategicMerge:
             ("app/sub/a.yaml", NS),
         ];
         assert!(findings_of("FV404", &files).is_empty());
+    }
+
+    #[test]
+    fn fires_on_missing_flux_component() {
+        let ks = "apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata:
+  name: app
+  namespace: flux-system
+spec:
+  path: ./apps/app
+  components:
+    - ../../components/ok
+    - ../../components/gone
+  sourceRef:
+    kind: GitRepository
+    name: flux-system
+";
+        let files = [
+            ("clusters/app.yaml", ks),
+            ("apps/app/ns.yaml", NS),
+            (
+                "components/ok/kustomization.yaml",
+                "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\n",
+            ),
+        ];
+        assert_eq!(
+            findings_of("FV404", &files),
+            vec![("clusters/app.yaml".to_string(), 10, 7)]
+        );
     }
 
     #[test]

@@ -150,7 +150,9 @@ impl<'r> Namespaces<'r> {
             dir = parent_dir(dir);
         }
         for (idx, _) in repo.reconcile_tree().appliers(o.file) {
-            let ks = &repo.objects[*idx];
+            let Some(ks) = repo.objects.get(*idx) else {
+                continue;
+            };
             if let Some(t) = repo.node(ks).str_at(&["spec", "targetNamespace"]) {
                 out.push(t);
             }

@@ -1,6 +1,6 @@
 use crate::diag::{Diagnostic, Severity};
 use crate::index::{Repository, parent_dir};
-use crate::reconcile::{applied_by, display_name};
+use crate::reconcile::{applied_by, applied_by_name};
 use crate::rules::{Rule, RuleMeta};
 use crate::yaml::{Kind, NodeRef};
 
@@ -59,7 +59,7 @@ impl Rule for NotAK8sObject {
             }
             let loaded = tree.loaded_as_objects(file);
             let why_loaded = || {
-                let ks = applied_by(repo, file).map(|k| display_name(repo, k));
+                let ks = applied_by_name(repo, file);
                 if tree.is_generated(file) {
                     let ks = ks.unwrap_or_default();
                     format!(
