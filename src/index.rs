@@ -83,6 +83,8 @@ pub struct Repository {
     by_kind: HashMap<String, Vec<usize>>,
     /// Directory → `namespace:` of the kustomization file in it.
     kustomize_namespaces: HashMap<String, String>,
+    /// What each Flux Kustomization reconciles; built on first use (`crate::reconcile`).
+    pub(crate) reconcile: std::sync::OnceLock<crate::reconcile::ReconcileTree>,
 }
 
 impl Repository {
@@ -114,6 +116,7 @@ impl Repository {
         }
         Repository {
             kustomize_namespaces,
+            reconcile: std::sync::OnceLock::new(),
             root,
             files,
             docs,

@@ -10,6 +10,7 @@ pub mod emit;
 pub mod engine;
 pub mod fs;
 pub mod index;
+pub mod reconcile;
 pub mod rules;
 pub mod source;
 pub mod suppress;

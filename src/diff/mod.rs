@@ -113,7 +113,7 @@ fn owner(repo: &Repository, o: &Object) -> String {
     if o.is_flux("Kustomization") || o.is_flux("HelmRelease") {
         return format!("{} {}", o.kind, ns_name(repo, o));
     }
-    match repo.kustomizations_containing(o.file).first() {
+    match crate::reconcile::applied_by(repo, o.file) {
         Some(ks) => format!("Kustomization {}", ns_name(repo, ks)),
         None => "(not applied by a Flux Kustomization in this repository)".to_string(),
     }
@@ -375,7 +375,7 @@ fn explain_removal(
     change: &ObjectChange,
     findings: &mut Vec<Finding>,
 ) {
-    let Some(ks) = base.kustomizations_containing(o.file).into_iter().next() else {
+    let Some(ks) = crate::reconcile::applied_by(base, o.file) else {
         return;
     };
     let prune = base

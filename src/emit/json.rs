@@ -36,6 +36,7 @@ pub fn diagnostic_value(repo: &Repository, d: &Diagnostic) -> Value {
         "end_column": end.column,
         "labels": labels,
         "url": d.rule.url(),
+        "applied_by": crate::reconcile::applied_by_name(repo, d.file),
     })
 }
 

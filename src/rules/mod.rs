@@ -8,6 +8,7 @@ use crate::yaml::Document;
 
 pub mod catalogue;
 pub mod preview;
+pub mod refs;
 pub mod yaml;
 
 #[derive(Debug)]
@@ -52,6 +53,11 @@ pub static RULES: &[&dyn Rule] = &[
     &yaml::unused_suppression::UnusedSuppression,
     &yaml::yaml_syntax::YamlSyntax,
     &yaml::duplicate_key::DuplicateKey,
+    &yaml::not_a_k8s_object::NotAK8sObject,
+    &refs::source_not_found::SourceNotFound,
+    &refs::source_kind_invalid::SourceKindInvalid,
+    &refs::kustomization_path_missing::KustomizationPathMissing,
+    &refs::kustomize_resource_missing::KustomizeResourceMissing,
     &preview::chart_version_bump::ChartVersionBump,
     &preview::chart_downgrade::ChartDowngrade,
     &preview::prune_deletes::PruneDeletes,

@@ -1,6 +1,7 @@
 //! 0xx/1xx: suppression bookkeeping and YAML validity.
 
 pub mod duplicate_key;
+pub mod not_a_k8s_object;
 pub mod unused_suppression;
 pub mod yaml_syntax;
 

@@ -1,0 +1,563 @@
+//! The reconcile tree: which files each Flux Kustomization applies. It follows `spec.path`
+//! through kustomization files (`resources`, `bases`, `components`), and where a directory has
+//! none it mirrors the kustomization kustomize-controller generates (fluxcd/pkg
+//! `kustomize_generator.go`): every `.yaml`/`.yml` file below it, recursively, except that a
+//! subdirectory with its own kustomization file is included as a whole and not descended.
+
+use std::collections::{HashMap, HashSet};
+
+use crate::diag::FileId;
+use crate::discover::KUSTOMIZATION_FILES;
+use crate::index::{Object, Repository, parent_dir};
+use crate::yaml::NodeRef;
+
+/// How a file reaches the cluster.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Inclusion {
+    /// Named by a kustomization file's `resources`/`bases`.
+    Listed,
+    /// Picked up by the kustomization Flux generates for a directory without one.
+    Generated,
+}
+
+/// The applier index of the bootstrap Kustomization when only its directory is in the files.
+pub const BOOTSTRAP: usize = usize::MAX;
+
+#[derive(Default)]
+pub struct ReconcileTree {
+    /// File → the Flux Kustomizations (indices into `Repository::objects`) that apply it.
+    applied: HashMap<FileId, Vec<(usize, Inclusion)>>,
+    /// Flux Kustomizations whose path was followed.
+    walked: HashSet<usize>,
+    /// Files some kustomization file loads as resources, whether or not Flux applies them.
+    kustomize_resources: HashSet<FileId>,
+}
+
+/// Default exclusions of source-controller (fluxcd/pkg `sourceignore`): files Flux never sees
+/// even when they sit in a reconciled directory. Hidden files and `.sourceignore` are already
+/// left out by discovery.
+const FLUX_IGNORED_NAMES: &[&str] = &[
+    "appveyor.yml",
+    "cloudbuild.yaml",
+    "codeship-services.yml",
+    "codeship-steps.yml",
+];
+
+/// A kustomize reference that is fetched rather than read from this tree.
+pub fn is_remote(reference: &str) -> bool {
+    reference.contains("://")
+        || reference.starts_with("github.com/")
+        || reference.starts_with("gitlab.com/")
+        || reference.starts_with("bitbucket.org/")
+        || reference.starts_with("git@")
+        || reference.contains("?ref=")
+        || reference.contains(".git//")
+}
+
+/// The kustomization file of a directory, as kustomize looks it up (first recognised name).
+pub fn kustomization_file_in(repo: &Repository, dir: &str) -> Option<String> {
+    KUSTOMIZATION_FILES.iter().find_map(|name| {
+        let p = if dir.is_empty() {
+            name.to_string()
+        } else {
+            format!("{dir}/{name}")
+        };
+        repo.tree.is_file(&p).then_some(p)
+    })
+}
+
+/// True when a kustomization file's document is kustomize's own config (not, say, a Flux
+/// Kustomization saved under that name).
+pub fn is_kustomize_config(root: &NodeRef<'_>) -> bool {
+    let api_ok = match root.str_at(&["apiVersion"]) {
+        None => true,
+        Some(a) => a.starts_with("kustomize.config.k8s.io/"),
+    };
+    let kind_ok = matches!(
+        root.str_at(&["kind"]),
+        None | Some("Kustomization") | Some("Component")
+    );
+    root.is_mapping() && api_ok && kind_ok
+}
+
+impl ReconcileTree {
+    fn build(repo: &Repository) -> ReconcileTree {
+        let by_path: HashMap<&str, FileId> = repo
+            .files
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (&*f.path, i))
+            .collect();
+        let mut tree = ReconcileTree::default();
+        let own = reconciled_sources(repo);
+        for (idx, ks) in repo.objects.iter().enumerate() {
+            if ks.group() != "kustomize.toolkit.fluxcd.io" || ks.kind != "Kustomization" {
+                continue;
+            }
+            if !source_is_own(repo, ks, &own) {
+                continue;
+            }
+            let Some(path) = repo.kustomization_path(ks) else {
+                continue;
+            };
+            let raw = repo.node(ks).str_at(&["spec", "path"]).unwrap_or("");
+            if raw.contains("${") || raw.contains('\\') || !repo.tree.is_dir(&path) {
+                continue;
+            }
+            tree.walked.insert(idx);
+            let mut w = Walker {
+                repo,
+                by_path: &by_path,
+                ks: idx,
+                seen: HashSet::new(),
+                out: &mut tree.applied,
+            };
+            w.dir(&path);
+            // `spec.components` are relative to `spec.path` and applied with it.
+            for c in flux_components(repo, ks) {
+                if let Some(target) = crate::fs::join_normalized(&path, c.as_str().unwrap_or(""))
+                    && let Some(k) = kustomization_file_in(repo, &target)
+                {
+                    w.kustomization(&k);
+                }
+            }
+        }
+        // `flux bootstrap` writes `<path>/flux-system/gotk-sync.yaml`; when the Kustomization it
+        // defines is not in the files (the example repositories keep a placeholder), its path is
+        // still known from where the directory sits.
+        let has_bootstrap_ks = repo.flux_kustomizations().any(|k| k.name == "flux-system");
+        if !has_bootstrap_ks {
+            let mut roots: Vec<&str> = repo
+                .files
+                .iter()
+                .map(|f| &*f.path)
+                .filter(|p| {
+                    p.ends_with("flux-system/gotk-sync.yaml")
+                        || p.ends_with("flux-system/gotk-components.yaml")
+                })
+                .filter_map(|p| {
+                    let d = parent_dir(p);
+                    (d == "flux-system" || d.ends_with("/flux-system")).then(|| parent_dir(d))
+                })
+                .collect();
+            roots.sort_unstable();
+            roots.dedup();
+            for root in roots {
+                let mut w = Walker {
+                    repo,
+                    by_path: &by_path,
+                    ks: BOOTSTRAP,
+                    seen: HashSet::new(),
+                    out: &mut tree.applied,
+                };
+                w.dir(root);
+            }
+        }
+        // Every kustomize config, reconciled or not, loads its listed files as objects.
+        for (fid, f) in repo.files.iter().enumerate() {
+            if !crate::discover::is_kustomization_file(&f.path) {
+                continue;
+            }
+            let dir = parent_dir(&f.path);
+            for root in repo
+                .docs
+                .iter()
+                .filter(|d| d.file == fid)
+                .filter_map(|d| d.doc.root())
+            {
+                if !is_kustomize_config(&root) {
+                    continue;
+                }
+                for key in ["resources", "bases"] {
+                    for item in root.get(key).map(|n| n.items()).unwrap_or_default() {
+                        let Some(r) = item.as_str() else { continue };
+                        if is_remote(r) || r.contains("${") {
+                            continue;
+                        }
+                        if let Some(target) = crate::fs::join_normalized(dir, r)
+                            && let Some(&id) = by_path.get(target.as_str())
+                        {
+                            tree.kustomize_resources.insert(id);
+                        }
+                    }
+                }
+            }
+        }
+        tree
+    }
+
+    /// The Flux Kustomizations that apply `file` and how, in definition order.
+    pub fn appliers(&self, file: FileId) -> &[(usize, Inclusion)] {
+        self.applied.get(&file).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    /// Whether the Flux Kustomization (index into `Repository::objects`) was followed.
+    pub fn was_walked(&self, object: usize) -> bool {
+        self.walked.contains(&object)
+    }
+
+    /// Whether kustomize (through a kustomization file or Flux's generated one) decodes `file`
+    /// as Kubernetes objects.
+    pub fn loaded_as_objects(&self, file: FileId) -> bool {
+        self.kustomize_resources.contains(&file) || self.applied.contains_key(&file)
+    }
+
+    /// Whether `file` is applied through a generated kustomization (no kustomization file).
+    pub fn is_generated(&self, file: FileId) -> bool {
+        self.appliers(file)
+            .iter()
+            .any(|(_, how)| *how == Inclusion::Generated)
+    }
+}
+
+struct Walker<'a, 'r> {
+    repo: &'r Repository,
+    by_path: &'a HashMap<&'r str, FileId>,
+    ks: usize,
+    seen: HashSet<String>,
+    out: &'a mut HashMap<FileId, Vec<(usize, Inclusion)>>,
+}
+
+impl Walker<'_, '_> {
+    fn mark(&mut self, path: &str, how: Inclusion) {
+        if let Some(&id) = self.by_path.get(path) {
+            let list = self.out.entry(id).or_default();
+            if !list.iter().any(|(k, _)| *k == self.ks) {
+                list.push((self.ks, how));
+            }
+        }
+    }
+
+    /// A Flux Kustomization's path: its kustomization file, or the generated one.
+    fn dir(&mut self, dir: &str) {
+        match kustomization_file_in(self.repo, dir) {
+            Some(k) => self.kustomization(&k),
+            None => self.generated(dir),
+        }
+    }
+
+    fn generated(&mut self, dir: &str) {
+        if !self.seen.insert(format!("gen:{dir}")) {
+            return;
+        }
+        for name in self.repo.tree.list_dir(dir) {
+            let p = if dir.is_empty() {
+                name.clone()
+            } else {
+                format!("{dir}/{name}")
+            };
+            if name == ".git" {
+                continue;
+            }
+            if self.repo.tree.is_dir(&p) {
+                match kustomization_file_in(self.repo, &p) {
+                    Some(k) => self.kustomization(&k),
+                    None => self.generated(&p),
+                }
+            } else if (name.ends_with(".yaml") || name.ends_with(".yml"))
+                && !FLUX_IGNORED_NAMES.contains(&name.as_str())
+            {
+                self.mark(&p, Inclusion::Generated);
+            }
+        }
+    }
+
+    fn kustomization(&mut self, kfile: &str) {
+        if !self.seen.insert(kfile.to_string()) {
+            return;
+        }
+        self.mark(kfile, Inclusion::Listed);
+        let Some(&fid) = self.by_path.get(kfile) else {
+            return;
+        };
+        let dir = parent_dir(kfile).to_string();
+        let repo = self.repo;
+        let roots: Vec<NodeRef<'_>> = repo
+            .docs
+            .iter()
+            .filter(|d| d.file == fid)
+            .filter_map(|d| d.doc.root())
+            .filter(is_kustomize_config)
+            .collect();
+        for root in roots {
+            for key in ["resources", "bases", "components"] {
+                for item in root.get(key).map(|n| n.items()).unwrap_or_default() {
+                    let Some(r) = item.as_str() else { continue };
+                    if is_remote(r) || r.contains("${") {
+                        continue;
+                    }
+                    let Some(target) = crate::fs::join_normalized(&dir, r) else {
+                        continue;
+                    };
+                    if repo.tree.is_dir(&target) {
+                        if let Some(k) = kustomization_file_in(repo, &target) {
+                            self.kustomization(&k);
+                        }
+                    } else if repo.tree.is_file(&target) {
+                        self.mark(&target, Inclusion::Listed);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The literal, local entries of a Flux Kustomization's `spec.components`.
+pub fn flux_components<'a>(repo: &'a Repository, ks: &Object) -> Vec<NodeRef<'a>> {
+    repo.node(ks)
+        .path(&["spec", "components"])
+        .map(|n| n.items())
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|c| {
+            c.as_str()
+                .is_some_and(|s| !s.is_empty() && !s.contains("${") && !is_remote(s))
+        })
+        .collect()
+}
+
+/// The sources whose content is this tree: a stricter [`Repository::own_sources`]. A
+/// Kustomization's path only counts as evidence when it is written out and is not the root (a
+/// missing `spec.path` defaults to `./`, which exists in every tree), and a GitRepository that
+/// differs in URL or ref from the bootstrap `flux-system` one is another repository or branch
+/// (flux2-multi-tenancy's tenants use the same URL on another branch).
+pub fn reconciled_sources(repo: &Repository) -> Vec<crate::index::SourceKey> {
+    let bootstrap = repo
+        .of_kind("GitRepository")
+        .find(|o| o.name == "flux-system" && o.group() == "source.toolkit.fluxcd.io");
+    let identity = |o: &Object| {
+        let n = repo.node(o);
+        let url = n
+            .str_at(&["spec", "url"])
+            .map(|u| u.trim_end_matches(".git").to_string());
+        let r = n.path(&["spec", "ref"]).map(|r| {
+            r.entries()
+                .iter()
+                .map(|(k, v)| format!("{}={}", k.as_str().unwrap_or(""), v.as_str().unwrap_or("")))
+                .collect::<Vec<_>>()
+                .join(",")
+        });
+        (url, r)
+    };
+    let boot_id = bootstrap.map(identity);
+    repo.own_sources()
+        .into_iter()
+        .filter(|key| {
+            if key.name == "flux-system" && key.kind == "GitRepository" {
+                return true;
+            }
+            let evidence = repo.flux_kustomizations().any(|ks| {
+                let node = repo.node(ks);
+                let Some(raw) = node.str_at(&["spec", "path"]) else {
+                    return false;
+                };
+                let Some(path) = crate::fs::join_normalized("", raw) else {
+                    return false;
+                };
+                !path.is_empty()
+                    && !raw.contains("${")
+                    && repo.tree.is_dir(&path)
+                    && source_is_own(repo, ks, std::slice::from_ref(key))
+            });
+            if !evidence {
+                return false;
+            }
+            if key.kind != "GitRepository" {
+                return true;
+            }
+            let defined = repo.of_kind("GitRepository").find(|o| {
+                o.name == key.name
+                    && (key.namespace.is_none()
+                        || o.namespace.is_none()
+                        || o.namespace == key.namespace)
+            });
+            match (defined, &boot_id) {
+                (Some(d), Some(b)) => identity(d) == *b,
+                _ => true,
+            }
+        })
+        .collect()
+}
+
+pub fn source_is_own(repo: &Repository, ks: &Object, own: &[crate::index::SourceKey]) -> bool {
+    let node = repo.node(ks);
+    let Some(sref) = node.path(&["spec", "sourceRef"]) else {
+        return false;
+    };
+    let (Some(kind), Some(name)) = (sref.str_at(&["kind"]), sref.str_at(&["name"])) else {
+        return false;
+    };
+    let ns = sref
+        .str_at(&["namespace"])
+        .or_else(|| repo.effective_namespace(ks));
+    own.iter().any(|s| {
+        s.kind == kind
+            && s.name == name
+            && (s.namespace.is_none() || ns.is_none() || s.namespace.as_deref() == ns)
+    })
+}
+
+impl Repository {
+    /// The reconcile tree, built on first use.
+    pub fn reconcile_tree(&self) -> &ReconcileTree {
+        self.reconcile.get_or_init(|| ReconcileTree::build(self))
+    }
+
+    /// Index of an object in [`Repository::objects`].
+    pub fn object_index(&self, object: &Object) -> Option<usize> {
+        self.objects
+            .iter()
+            .position(|o| o.file == object.file && o.doc == object.doc)
+    }
+}
+
+/// The Flux Kustomization that applies `file`: from the reconcile tree, else (for paths the tree
+/// could not follow, such as `${VAR}` paths) the deepest Kustomization whose path holds it.
+pub fn applied_by(repo: &Repository, file: FileId) -> Option<&Object> {
+    let tree = repo.reconcile_tree();
+    if let Some(ks) = tree
+        .appliers(file)
+        .iter()
+        .find_map(|(idx, _)| repo.objects.get(*idx))
+    {
+        return Some(ks);
+    }
+    if !tree.appliers(file).is_empty() {
+        return None;
+    }
+    repo.kustomizations_containing(file)
+        .into_iter()
+        .find(|ks| repo.object_index(ks).is_none_or(|i| !tree.was_walked(i)))
+}
+
+/// `namespace/name` of the Flux Kustomization that applies `file`, for reports: as
+/// [`applied_by`], plus the bootstrap `flux-system/flux-system` when only its directory is known.
+pub fn applied_by_name(repo: &Repository, file: FileId) -> Option<String> {
+    if let Some(ks) = applied_by(repo, file) {
+        return Some(display_name(repo, ks));
+    }
+    repo.reconcile_tree()
+        .appliers(file)
+        .iter()
+        .any(|(i, _)| *i == BOOTSTRAP)
+        .then(|| "flux-system/flux-system".to_string())
+}
+
+/// `namespace/name` of a Flux Kustomization, `name` alone when its namespace is unknown.
+pub fn display_name(repo: &Repository, ks: &Object) -> String {
+    match repo.effective_namespace(ks) {
+        Some(ns) => format!("{ns}/{}", ks.name),
+        None => ks.name.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use crate::engine::check_memory;
+
+    const KS: &str = "apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata:
+  name: apps
+  namespace: flux-system
+spec:
+  interval: 10m
+  path: ./apps
+  prune: true
+  sourceRef:
+    kind: GitRepository
+    name: flux-system
+";
+
+    fn applier(files: &[(&str, &str)], path: &str) -> Option<String> {
+        let out = check_memory(files, Config::default());
+        let repo = &out.repo;
+        let id = repo.files.iter().position(|f| &*f.path == path)?;
+        applied_by(repo, id).map(|ks| display_name(repo, ks))
+    }
+
+    #[test]
+    fn generated_kustomization_includes_everything_below() {
+        let files = [
+            ("clusters/prod/apps.yaml", KS),
+            (
+                "apps/a.yaml",
+                "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: a\n",
+            ),
+            (
+                "apps/sub/b.yml",
+                "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: b\n",
+            ),
+        ];
+        assert_eq!(
+            applier(&files, "apps/a.yaml").as_deref(),
+            Some("flux-system/apps")
+        );
+        assert_eq!(
+            applier(&files, "apps/sub/b.yml").as_deref(),
+            Some("flux-system/apps")
+        );
+        let out = check_memory(&files, Config::default());
+        assert!(out.repo.reconcile_tree().is_generated(1));
+    }
+
+    #[test]
+    fn bootstrap_directory_stands_in_for_a_missing_flux_system_kustomization() {
+        let files = [
+            (
+                "clusters/staging/flux-system/gotk-sync.yaml",
+                "# generated by flux bootstrap\n",
+            ),
+            (
+                "clusters/staging/apps.yaml",
+                "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: a\n",
+            ),
+        ];
+        let out = check_memory(&files, Config::default());
+        let repo = &out.repo;
+        let id = repo
+            .files
+            .iter()
+            .position(|f| &*f.path == "clusters/staging/apps.yaml");
+        assert_eq!(
+            id.and_then(|i| applied_by_name(repo, i)).as_deref(),
+            Some("flux-system/flux-system")
+        );
+    }
+
+    #[test]
+    fn kustomization_file_limits_what_is_applied() {
+        let files = [
+            ("clusters/prod/apps.yaml", KS),
+            (
+                "apps/kustomization.yaml",
+                "resources:\n  - a.yaml\n  - ../base\n",
+            ),
+            (
+                "apps/a.yaml",
+                "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: a\n",
+            ),
+            (
+                "apps/unused.yaml",
+                "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: u\n",
+            ),
+            ("base/kustomization.yaml", "resources: [c.yaml]\n"),
+            (
+                "base/c.yaml",
+                "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: c\n",
+            ),
+        ];
+        assert_eq!(
+            applier(&files, "apps/a.yaml").as_deref(),
+            Some("flux-system/apps")
+        );
+        assert_eq!(
+            applier(&files, "base/c.yaml").as_deref(),
+            Some("flux-system/apps")
+        );
+        assert_eq!(applier(&files, "apps/unused.yaml"), None);
+        assert_eq!(applier(&files, "clusters/prod/apps.yaml"), None);
+    }
+}

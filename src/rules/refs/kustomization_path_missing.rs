@@ -1,0 +1,187 @@
+use crate::diag::{Diagnostic, Severity};
+use crate::index::Repository;
+use crate::rules::{Rule, RuleMeta};
+
+pub struct KustomizationPathMissing;
+
+pub static META: RuleMeta = RuleMeta {
+    code: "FV403",
+    name: "kustomization-path-missing",
+    severity: Severity::Error,
+    summary: "A Flux Kustomization's `spec.path` on this repository's source does not exist or uses backslashes.",
+    docs: r#"## What it does
+For every Flux Kustomization whose `sourceRef` is this repository (the bootstrap
+`flux-system` source or another source the repository syncs itself from), checks that
+`spec.path`, taken from the repository root, is a directory in the tree. Paths with
+backslashes are reported too: Flux joins paths with `/` only (flux2#2245). Paths with
+`${VAR}` are skipped.
+
+## Why is this bad?
+kustomize-controller fails with `kustomization path not found` and applies nothing from that
+Kustomization; everything that depends on it waits.
+
+## Example
+```yaml
+spec:
+  path: ./apps/prodction
+  sourceRef:
+    kind: GitRepository
+    name: flux-system
+```
+
+## Use instead
+```yaml
+spec:
+  path: ./apps/production
+```
+"#,
+};
+
+impl Rule for KustomizationPathMissing {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check_repository(&self, repo: &Repository, out: &mut Vec<Diagnostic>) {
+        let own = crate::reconcile::reconciled_sources(repo);
+        let mut checked = Vec::new();
+        for ks in repo.flux_kustomizations() {
+            if !crate::reconcile::source_is_own(repo, ks, &own) {
+                continue;
+            }
+            let Some(node) = repo.node(ks).path(&["spec", "path"]) else {
+                continue;
+            };
+            let Some(raw) = node.as_str() else { continue };
+            if super::is_templated(raw) {
+                continue;
+            }
+            if raw.contains('\\') {
+                out.push(
+                    Diagnostic::new(
+                        &META,
+                        ks.file,
+                        node.span(),
+                        format!(
+                            "Kustomization `{}` has a backslash in `spec.path`: Flux treats it as part of a file name, so the path is not found",
+                            ks.name
+                        ),
+                    )
+                    .primary_label("backslash")
+                    .help(format!("use forward slashes: `{}`", raw.replace('\\', "/"))),
+                );
+                continue;
+            }
+            let problem = match crate::fs::join_normalized("", raw) {
+                None => Some("climbs above the repository root".to_string()),
+                Some(p) if repo.tree.is_dir(&p) => None,
+                Some(p) if repo.tree.is_file(&p) => {
+                    Some(format!("`{p}` is a file; Flux needs a directory"))
+                }
+                Some(p) => Some(format!("`{p}` does not exist in the repository")),
+            };
+            checked.push(problem.is_none());
+            if let Some(problem) = problem {
+                let help = suggestion(repo, raw)
+                    .map(|s| {
+                        format!("did you mean `./{s}`? (paths are relative to the repository root)")
+                    })
+                    .unwrap_or_else(|| {
+                        "point `spec.path` at a directory, relative to the repository root".into()
+                    });
+                out.push(
+                    Diagnostic::new(
+                        &META,
+                        ks.file,
+                        node.span(),
+                        format!(
+                            "Kustomization `{}`: `spec.path` {problem}: kustomize-controller fails with \"kustomization path not found\" and applies nothing",
+                            ks.name
+                        ),
+                    )
+                    .primary_label("not a directory in this repository")
+                    .help(help),
+                );
+            }
+        }
+        // When several paths are checked and none exists, the scan root is not the repository
+        // root (a subdirectory was checked): every path would be reported, wrongly.
+        if checked.len() >= 2 && checked.iter().all(|ok| !ok) {
+            out.retain(|d| d.rule.code != META.code || d.message.contains("backslash"));
+        }
+    }
+}
+
+/// A directory whose path ends like the missing one (a typo in a leading segment, or a path
+/// written relative to the Kustomization's file).
+fn suggestion(repo: &Repository, raw: &str) -> Option<String> {
+    let p = crate::fs::join_normalized("", raw)?;
+    let last = p.rsplit('/').next()?;
+    if last.is_empty() {
+        return None;
+    }
+    let mut dirs: Vec<String> = repo
+        .files
+        .iter()
+        .filter_map(|f| {
+            let d = crate::index::parent_dir(&f.path);
+            (d == last || d.ends_with(&format!("/{last}"))).then(|| d.to_string())
+        })
+        .collect();
+    dirs.sort();
+    dirs.dedup();
+    (dirs.len() == 1).then(|| dirs.remove(0))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::rules::testing::findings_of;
+
+    fn ks(path: &str) -> String {
+        format!(
+            "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: apps\n  namespace: flux-system\nspec:\n  interval: 10m\n  path: {path}\n  prune: true\n  sourceRef:\n    kind: GitRepository\n    name: flux-system\n"
+        )
+    }
+    const NS: &str = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: a\n";
+
+    #[test]
+    fn fires_on_missing_path() {
+        let k = ks("./apps/prodction");
+        assert_eq!(
+            findings_of(
+                "FV403",
+                &[("clusters/apps.yaml", &k), ("apps/production/ns.yaml", NS)]
+            ),
+            vec![("clusters/apps.yaml".to_string(), 8, 9)]
+        );
+    }
+
+    #[test]
+    fn fires_on_backslash() {
+        let k = ks("'.\\apps\\production'");
+        assert_eq!(
+            findings_of(
+                "FV403",
+                &[("clusters/apps.yaml", &k), ("apps/production/ns.yaml", NS)]
+            ),
+            vec![("clusters/apps.yaml".to_string(), 8, 9)]
+        );
+    }
+
+    #[test]
+    fn quiet_on_existing_variable_or_foreign_source() {
+        let ok = ks("./apps/production");
+        let var = ks("./apps/${CLUSTER}");
+        let foreign = ks("./elsewhere").replace("name: flux-system\n", "name: other-repo\n");
+        for k in [ok, var, foreign] {
+            assert!(
+                findings_of(
+                    "FV403",
+                    &[("clusters/apps.yaml", &k), ("apps/production/ns.yaml", NS)]
+                )
+                .is_empty(),
+                "{k}"
+            );
+        }
+    }
+}

@@ -1,0 +1,306 @@
+use crate::diag::{Diagnostic, Severity};
+use crate::index::{Object, Repository};
+use crate::rules::{Rule, RuleMeta};
+
+use super::{Namespaces, is_templated, may_meet, source_refs};
+
+pub struct SourceNotFound;
+
+pub static META: RuleMeta = RuleMeta {
+    code: "FV401",
+    name: "source-not-found",
+    severity: Severity::Error,
+    summary: "A `sourceRef`/`chartRef` names no source defined in the repository.",
+    docs: r#"## What it does
+Resolves every Kustomization and ImageUpdateAutomation `spec.sourceRef`, HelmRelease
+`spec.chart.spec.sourceRef` and `spec.chartRef`, and HelmChart `spec.sourceRef` against the
+sources defined in the repository. The namespace defaults to the referring object's. Sources
+that live outside Git are declared in `.fluxvet.yaml`:
+
+```yaml
+external_sources:
+  - {kind: GitRepository, name: platform, namespace: flux-system}
+```
+
+The bootstrap source `flux-system/flux-system`, sources a FluxInstance syncs from, and
+ExternalArtifacts (always created by a controller) count as present. Names with `${VAR}` are
+skipped.
+
+## Why is this bad?
+The referring object never becomes ready: Flux reports `source '…' not found` and nothing it
+manages is applied or upgraded.
+
+## Example
+```yaml
+kind: HelmRelease
+metadata:
+  name: podinfo
+  namespace: apps
+spec:
+  chartRef:
+    kind: OCIRepository
+    name: podinfo   # defined as `podinfo-chart`
+```
+
+## Use instead
+```yaml
+spec:
+  chartRef:
+    kind: OCIRepository
+    name: podinfo-chart
+```
+"#,
+};
+
+impl Rule for SourceNotFound {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check_repository(&self, repo: &Repository, out: &mut Vec<Diagnostic>) {
+        let ns = Namespaces::new(repo);
+        let templated_kinds = templated_source_kinds(repo);
+        for r in source_refs(repo) {
+            let Some(kind) = r.kind() else { continue };
+            let Some(name_node) = r.node.get("name") else {
+                continue;
+            };
+            let Some(name) = name_node.as_str() else {
+                continue;
+            };
+            if is_templated(kind)
+                || is_templated(name)
+                || name.is_empty()
+                || !r.allowed.contains(&kind)
+                || kind == "ExternalArtifact"
+                || templated_kinds.iter().any(|k| k == kind)
+            {
+                continue;
+            }
+            let explicit_ns = r
+                .node
+                .str_at(&["namespace"])
+                .filter(|_| r.cross_namespace)
+                .filter(|s| !s.is_empty());
+            if explicit_ns.is_some_and(is_templated) {
+                continue;
+            }
+            let wanted: Option<Vec<&str>> = match explicit_ns {
+                Some(n) => Some(vec![n]),
+                None => ns.of(r.referrer),
+            };
+            if is_bootstrap(kind, name, &wanted) || is_external(repo, kind, name, &wanted) {
+                continue;
+            }
+            if kind == "HelmChart" && is_generated_chart(repo, name) {
+                continue;
+            }
+            let candidates: Vec<&Object> = repo
+                .of_kind(kind)
+                .filter(|o| o.group().ends_with("toolkit.fluxcd.io") && o.name == name)
+                .collect();
+            if candidates.iter().any(|c| may_meet(&wanted, &ns.of(c))) {
+                continue;
+            }
+            let where_ = match &wanted {
+                Some(w) if w.len() == 1 => format!(" in namespace `{}`", w[0]),
+                _ => String::new(),
+            };
+            let mut d = Diagnostic::new(
+                &META,
+                r.referrer.file,
+                name_node.span(),
+                format!(
+                    "{} `{}` references {kind} `{name}`{where_}, which is not defined in the repository: Flux reports the source as not found and never reconciles it",
+                    r.referrer.kind, r.referrer.name
+                ),
+            )
+            .primary_label(format!("no {kind} with this name"));
+            if let Some(c) = candidates.first() {
+                let other = ns.of(c).and_then(|v| v.first().map(|s| s.to_string()));
+                d = d.label(c.file, c.name_span, "defined here, in another namespace");
+                d = d.help(match other {
+                    Some(o) => format!("set `{}.namespace: {o}`", r.field),
+                    None => format!("set `{}.namespace` to the source's namespace", r.field),
+                });
+            } else {
+                let similar = repo.objects.iter().find(|o| {
+                    o.name == name
+                        && o.kind != kind
+                        && o.group() == "source.toolkit.fluxcd.io"
+                        && r.allowed.contains(&o.kind.as_str())
+                });
+                d = d.help(match similar {
+                    Some(o) => format!("`{name}` is defined as a {}: set `{}.kind: {}`", o.kind, r.field, o.kind),
+                    None => format!(
+                        "define the {kind}, fix the name, or declare it under `external_sources` in .fluxvet.yaml if it lives outside Git"
+                    ),
+                });
+            }
+            out.push(d);
+        }
+    }
+}
+
+/// `flux bootstrap` and the Flux Operator create the sync source `flux-system/flux-system`.
+fn is_bootstrap(kind: &str, name: &str, wanted: &Option<Vec<&str>>) -> bool {
+    name == "flux-system"
+        && matches!(kind, "GitRepository" | "OCIRepository" | "Bucket")
+        && wanted.as_ref().is_none_or(|w| w.contains(&"flux-system"))
+}
+
+fn is_external(repo: &Repository, kind: &str, name: &str, wanted: &Option<Vec<&str>>) -> bool {
+    let declared = repo.config.external_sources.iter().any(|s| {
+        s.kind == kind
+            && s.name == name
+            && match (&s.namespace, wanted) {
+                (Some(n), Some(w)) => w.contains(&n.as_str()),
+                _ => true,
+            }
+    });
+    // A FluxInstance creates the source it syncs from (`spec.sync`, named `flux-system` unless
+    // `spec.sync.name` says otherwise).
+    let instance = repo.of_kind("FluxInstance").any(|fi| {
+        let node = repo.node(fi);
+        let Some(sync) = node.path(&["spec", "sync"]) else {
+            return false;
+        };
+        let sync_kind = sync.str_at(&["kind"]).unwrap_or("GitRepository");
+        let sync_name = sync.str_at(&["name"]).unwrap_or("flux-system");
+        sync_kind == kind && sync_name == name
+    });
+    declared || instance
+}
+
+/// helm-controller names the HelmChart it creates for a `spec.chart` `<namespace>-<name>`.
+fn is_generated_chart(repo: &Repository, name: &str) -> bool {
+    repo.of_kind("HelmRelease")
+        .any(|hr| name.ends_with(&format!("-{}", hr.name)))
+}
+
+/// Kinds of sources that a ResourceSet or similar template creates with a templated name: any
+/// name of that kind may exist.
+fn templated_source_kinds(repo: &Repository) -> Vec<String> {
+    let mut out = Vec::new();
+    for o in repo.of_kind("ResourceSet") {
+        let node = repo.node(o);
+        for item in node
+            .path(&["spec", "resources"])
+            .map(|n| n.items())
+            .unwrap_or_default()
+        {
+            if let Some(k) = item.str_at(&["kind"])
+                && !out.iter().any(|x: &String| x == k)
+            {
+                out.push(k.to_string());
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::config::{Config, ExternalSource};
+    use crate::rules::testing::{findings_of, findings_with};
+
+    const HR: &str = "apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata:
+  name: podinfo
+  namespace: apps
+spec:
+  interval: 10m
+  chartRef:
+    kind: OCIRepository
+    name: podinfo
+";
+
+    fn oci(name: &str, ns: &str) -> String {
+        format!(
+            "apiVersion: source.toolkit.fluxcd.io/v1\nkind: OCIRepository\nmetadata:\n  name: {name}\n  namespace: {ns}\nspec:\n  interval: 1h\n  url: oci://x/y\n"
+        )
+    }
+
+    #[test]
+    fn fires_when_missing() {
+        assert_eq!(
+            findings_of(
+                "FV401",
+                &[("hr.yaml", HR), ("oci.yaml", &oci("other", "apps"))]
+            ),
+            vec![("hr.yaml".to_string(), 10, 11)]
+        );
+    }
+
+    #[test]
+    fn fires_when_in_another_namespace() {
+        assert_eq!(
+            findings_of(
+                "FV401",
+                &[("hr.yaml", HR), ("oci.yaml", &oci("podinfo", "infra"))]
+            ),
+            vec![("hr.yaml".to_string(), 10, 11)]
+        );
+    }
+
+    #[test]
+    fn quiet_when_defined_or_external() {
+        assert!(
+            findings_of(
+                "FV401",
+                &[("hr.yaml", HR), ("oci.yaml", &oci("podinfo", "apps"))]
+            )
+            .is_empty()
+        );
+        let mut config = Config::default();
+        config.external_sources.push(ExternalSource {
+            kind: "OCIRepository".into(),
+            name: "podinfo".into(),
+            namespace: None,
+        });
+        assert!(findings_with(&[("hr.yaml", HR)], config).is_empty());
+    }
+
+    #[test]
+    fn quiet_on_bootstrap_and_variables() {
+        let ks = "apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata:
+  name: apps
+  namespace: flux-system
+spec:
+  sourceRef:
+    kind: GitRepository
+    name: flux-system
+---
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata:
+  name: apps2
+  namespace: flux-system
+spec:
+  sourceRef:
+    kind: GitRepository
+    name: ${REPO}
+";
+        assert!(findings_of("FV401", &[("ks.yaml", ks)]).is_empty());
+    }
+
+    #[test]
+    fn namespace_from_kustomization_file() {
+        let hr = HR.replace("  namespace: apps\n", "");
+        let files = [
+            ("app/hr.yaml", hr.as_str()),
+            (
+                "app/kustomization.yaml",
+                "namespace: apps\nresources: [hr.yaml, oci.yaml]\n",
+            ),
+            (
+                "app/oci.yaml",
+                "apiVersion: source.toolkit.fluxcd.io/v1\nkind: OCIRepository\nmetadata:\n  name: podinfo\n",
+            ),
+        ];
+        assert!(findings_of("FV401", &files).is_empty());
+    }
+}
