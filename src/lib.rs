@@ -7,6 +7,7 @@ pub mod diag;
 pub mod discover;
 pub mod emit;
 pub mod engine;
+pub mod flux_api;
 pub mod fs;
 pub mod index;
 pub mod rules;

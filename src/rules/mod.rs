@@ -7,6 +7,7 @@ use crate::source::SourceFile;
 use crate::yaml::Document;
 
 pub mod catalogue;
+pub mod schema;
 pub mod yaml;
 
 #[derive(Debug)]
@@ -51,6 +52,11 @@ pub static RULES: &[&dyn Rule] = &[
     &yaml::unused_suppression::UnusedSuppression,
     &yaml::yaml_syntax::YamlSyntax,
     &yaml::duplicate_key::DuplicateKey,
+    &yaml::ambiguous_scalar::AmbiguousScalar,
+    &schema::api_version_removed::ApiVersionRemoved,
+    &schema::required_field_missing::RequiredFieldMissing,
+    &schema::invalid_duration::InvalidDuration,
+    &schema::invalid_value::InvalidValue,
 ];
 
 pub fn all() -> impl Iterator<Item = &'static RuleMeta> {
