@@ -422,6 +422,29 @@ spec:
     }
 
     #[test]
+    fn both_chart_and_chart_ref() {
+        let src = "apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata:
+  name: hr
+spec:
+  interval: 10m
+  chartRef:
+    kind: OCIRepository
+    name: hr
+  chart:
+    spec:
+      chart: hr
+      sourceRef:
+        name: repo
+";
+        assert_eq!(
+            findings_of("FV502", &[("a.yaml", src)]),
+            vec![("a.yaml".into(), 5, 1)]
+        );
+    }
+
+    #[test]
     fn patches_are_fragments_and_supply_fields() {
         let base = "apiVersion: helm.toolkit.fluxcd.io/v2
 kind: HelmRelease
