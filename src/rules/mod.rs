@@ -9,6 +9,7 @@ use crate::yaml::Document;
 pub mod catalogue;
 pub mod preview;
 pub mod refs;
+pub mod schema;
 pub mod yaml;
 
 #[derive(Debug)]
@@ -54,10 +55,15 @@ pub static RULES: &[&dyn Rule] = &[
     &yaml::yaml_syntax::YamlSyntax,
     &yaml::duplicate_key::DuplicateKey,
     &yaml::not_a_k8s_object::NotAK8sObject,
+    &yaml::ambiguous_scalar::AmbiguousScalar,
     &refs::source_not_found::SourceNotFound,
     &refs::source_kind_invalid::SourceKindInvalid,
     &refs::kustomization_path_missing::KustomizationPathMissing,
     &refs::kustomize_resource_missing::KustomizeResourceMissing,
+    &schema::api_version_removed::ApiVersionRemoved,
+    &schema::required_field_missing::RequiredFieldMissing,
+    &schema::invalid_duration::InvalidDuration,
+    &schema::invalid_value::InvalidValue,
     &preview::chart_version_bump::ChartVersionBump,
     &preview::chart_downgrade::ChartDowngrade,
     &preview::prune_deletes::PruneDeletes,

@@ -1,5 +1,6 @@
 //! 0xx/1xx: suppression bookkeeping and YAML validity.
 
+pub mod ambiguous_scalar;
 pub mod duplicate_key;
 pub mod not_a_k8s_object;
 pub mod unused_suppression;

@@ -1,0 +1,86 @@
+//! The schema rules (FV104, FV501–FV504) through the built binary, on small fixture repositories.
+
+use std::process::Command;
+
+const CODES: &[&str] = &["FV104", "FV501", "FV502", "FV503", "FV504"];
+
+/// `(code, file, line, column)` of every schema finding, in output order.
+fn findings(fixture: &str) -> Vec<(String, String, u64, u64)> {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/schema/");
+    let out = Command::new(env!("CARGO_BIN_EXE_fluxvet"))
+        .args(["check", &format!("{dir}{fixture}"), "--format", "json"])
+        .output()
+        .expect("run fluxvet");
+    let json: serde_json::Value =
+        serde_json::from_slice(&out.stdout).expect("fluxvet prints one JSON object");
+    json["diagnostics"]
+        .as_array()
+        .expect("diagnostics array")
+        .iter()
+        .filter(|d| CODES.contains(&d["code"].as_str().unwrap_or("")))
+        .map(|d| {
+            (
+                d["code"].as_str().unwrap_or("").to_string(),
+                d["file"].as_str().unwrap_or("").to_string(),
+                d["line"].as_u64().unwrap_or(0),
+                d["column"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect()
+}
+
+fn f(code: &str, file: &str, line: u64, column: u64) -> (String, String, u64, u64) {
+    (code.into(), file.into(), line, column)
+}
+
+#[test]
+fn broken_repository_reports_every_seeded_defect() {
+    assert_eq!(
+        findings("broken"),
+        vec![
+            f("FV502", "apps/ks.yaml", 6, 1),
+            f("FV502", "apps/release.yaml", 6, 1),
+            f("FV504", "apps/release.yaml", 7, 16),
+            f("FV504", "apps/release.yaml", 17, 11),
+            f("FV504", "apps/release.yaml", 20, 17),
+            f("FV104", "apps/release.yaml", 23, 16),
+            f("FV104", "apps/release.yaml", 25, 14),
+            f("FV501", "apps/sources.yaml", 2, 13),
+            f("FV503", "apps/sources.yaml", 8, 13),
+            f("FV503", "apps/sources.yaml", 18, 12),
+            f("FV504", "apps/sources.yaml", 19, 8),
+        ]
+    );
+}
+
+#[test]
+fn clean_repository_is_silent() {
+    assert_eq!(findings("clean"), vec![]);
+}
+
+#[test]
+fn removed_api_version_message_names_release_and_fix() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/schema/broken");
+    let out = Command::new(env!("CARGO_BIN_EXE_fluxvet"))
+        .args(["check", dir, "--format", "json"])
+        .output()
+        .expect("run fluxvet");
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let d = json["diagnostics"]
+        .as_array()
+        .and_then(|a| a.iter().find(|d| d["code"] == "FV501"))
+        .expect("an FV501 finding");
+    assert!(d["message"].as_str().unwrap_or("").contains("Flux 2.8"));
+    assert!(
+        d["help"]
+            .as_str()
+            .unwrap_or("")
+            .contains("flux migrate -f .")
+    );
+    assert!(
+        d["help"]
+            .as_str()
+            .unwrap_or("")
+            .contains("source.toolkit.fluxcd.io/v1")
+    );
+}
