@@ -8,6 +8,8 @@ pub mod discover;
 pub mod emit;
 pub mod engine;
 pub mod fs;
+pub mod graph;
+pub mod graph_render;
 pub mod index;
 pub mod rules;
 pub mod source;

@@ -7,6 +7,7 @@ use crate::source::SourceFile;
 use crate::yaml::Document;
 
 pub mod catalogue;
+pub mod deps;
 pub mod yaml;
 
 #[derive(Debug)]
@@ -51,6 +52,11 @@ pub static RULES: &[&dyn Rule] = &[
     &yaml::unused_suppression::UnusedSuppression,
     &yaml::yaml_syntax::YamlSyntax,
     &yaml::duplicate_key::DuplicateKey,
+    &deps::dependency_not_found::DependencyNotFound,
+    &deps::dependency_cycle::DependencyCycle,
+    &deps::dependency_order::DependencyOrder,
+    &deps::dependency_chain_gap::DependencyChainGap,
+    &deps::dependency_malformed::DependencyMalformed,
 ];
 
 pub fn all() -> impl Iterator<Item = &'static RuleMeta> {
