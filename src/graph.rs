@@ -118,6 +118,11 @@ pub struct Graph<'r> {
     pub edges: Vec<Edge>,
     /// Outgoing edges (indices into `edges`) per node.
     pub out: Vec<Vec<usize>>,
+    /// Nodes with a dependsOn entry that resolves to nothing known (missing, substituted,
+    /// typed or malformed): their chain cannot be judged for gaps.
+    pub unsure: Vec<bool>,
+    /// Nodes whose dependsOn the API server rejects (FV305): never applied.
+    pub malformed: Vec<bool>,
 }
 
 fn substituted(s: &str) -> bool {
@@ -155,12 +160,19 @@ impl<'r> Graph<'r> {
         }
 
         let mut refs = Vec::new();
+        let mut unsure = vec![false; nodes.len()];
+        let mut malformed = vec![false; nodes.len()];
         for (i, n) in nodes.iter().enumerate() {
             let Some(list) = depends_on(repo.node(n.object)) else {
                 continue;
             };
+            if !list.is_sequence() && !list.as_str().is_some_and(substituted) {
+                malformed[i] = true;
+            }
             for item in list.items() {
                 let Some(dep) = read_entry(item) else {
+                    malformed[i] |= !item.as_str().is_some_and(substituted);
+                    unsure[i] = true;
                     continue;
                 };
                 let (name, name_span, ns, kind) = dep;
@@ -184,6 +196,7 @@ impl<'r> Graph<'r> {
                         Target::Resolved(closest(repo, n.object.file, &nodes, found))
                     }
                 };
+                unsure[i] |= !matches!(target, Target::Resolved(_));
                 refs.push(DepRef {
                     from: i,
                     name,
@@ -219,6 +232,12 @@ impl<'r> Graph<'r> {
             refs,
             edges,
             out,
+            unsure: unsure
+                .iter()
+                .zip(&malformed)
+                .map(|(u, m)| *u || *m)
+                .collect(),
+            malformed,
         }
     }
 
@@ -412,6 +431,10 @@ impl<'r> Graph<'r> {
             let Some(pos) = n.component.and_then(|c| config.position(c)) else {
                 continue;
             };
+            // FV301/FV305 already report such a node, and fixing the entry may close the gap.
+            if self.unsure[i] {
+                continue;
+            }
             let earlier = self
                 .nodes
                 .iter()

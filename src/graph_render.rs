@@ -108,7 +108,7 @@ fn drawn(g: &Graph<'_>, only: Option<&[bool]>) -> Vec<usize> {
 pub fn levels(g: &Graph<'_>) -> Vec<Option<usize>> {
     let n = g.nodes.len();
     let mut level: Vec<Option<usize>> = vec![None; n];
-    let mut blocked = vec![false; n];
+    let mut blocked = g.malformed.clone();
     for r in &g.refs {
         if r.target == Target::Missing {
             blocked[r.from] = true;
@@ -395,6 +395,9 @@ fn text(g: &Graph<'_>, marks: &Marks, nodes: &[usize]) -> String {
                 names.push(format!("{} [✗ FV301 not found]", r.qualified()));
             }
         }
+        if g.malformed[i] {
+            names.push("[✗ FV305 malformed dependsOn: the API server rejects it]".to_string());
+        }
         names.join(", ")
     };
     let max = nodes.iter().filter_map(|&i| levels[i]).max();
@@ -432,10 +435,13 @@ fn text(g: &Graph<'_>, marks: &Marks, nodes: &[usize]) -> String {
         .filter(|&i| levels[i].is_none())
         .collect();
     if !never.is_empty() {
-        s.push_str("\nNever applied (waiting for something missing, on a cycle, or behind one):\n");
+        s.push_str("\nNever applied (rejected, waiting for something missing, on a cycle, or behind one):\n");
         for i in never {
             let _ = writeln!(s, "    {}  <- waits for {}", describe(g, i), waits_for(i));
         }
+    }
+    if !marks.cycles.is_empty() || !marks.gaps.is_empty() {
+        s.push_str("\nProblems:\n");
     }
     for c in &marks.cycles {
         let mut names: Vec<&str> = c.iter().map(|&e| g.node(g.edges[e].from).name()).collect();
@@ -444,8 +450,7 @@ fn text(g: &Graph<'_>, marks: &Marks, nodes: &[usize]) -> String {
         }
         let _ = writeln!(s, "  ✗ FV302 cycle: {}", names.join(" -> "));
     }
-    if !marks.gaps.is_empty() {
-        s.push('\n');
+    {
         for &(a, b) in &marks.gaps {
             let _ = writeln!(
                 s,

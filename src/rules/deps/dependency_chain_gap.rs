@@ -15,7 +15,8 @@ A repository may hold only part of the canonical order. For every component pres
 nearest earlier component present **as the same kind** (HelmReleases are judged against
 HelmReleases, Kustomizations against Kustomizations, because Flux never lets one kind wait for
 the other) and reports the component when its dependsOn chain, followed transitively, never
-reaches it.
+reaches it. An object with a dependsOn entry that cannot be resolved (reported by FV301 or
+FV305, or filled in by `${VAR}` substitution) is not judged.
 
 A HelmRelease whose own chain does not reach the earlier one still counts as ordered when the
 Flux Kustomization that applies it waits for the Kustomization that applies the earlier
@@ -74,7 +75,7 @@ impl Rule for DependencyChainGap {
                 node.file(),
                 node.object.name_span,
                 format!(
-                    "{kind} `{}` (component `{mine}`) does not wait for `{theirs}`, the previous component present: Flux may start {mine} before {theirs} is Ready",
+                    "{kind} `{}` (component `{mine}`) does not wait for `{theirs}`, the nearest earlier component present in this repository: Flux may start {mine} before {theirs} is Ready",
                     node.name()
                 ),
             )
@@ -154,6 +155,14 @@ mod tests {
             ("c.yaml", obj("hr", "openbao", Some("x"), &["{name: crds}"])),
         ];
         assert!(run(&files, Config::default()).is_empty());
+    }
+
+    #[test]
+    fn quiet_when_an_entry_is_already_reported_or_substituted() {
+        for dep in ["{name: cert-manger}", "'${DEP}'", "{name: \"${DEP}\"}"] {
+            let files = chain("hr", &[dep]);
+            assert!(run(&files, Config::default()).is_empty(), "{dep}");
+        }
     }
 
     #[test]
