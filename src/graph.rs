@@ -431,8 +431,16 @@ impl<'r> Graph<'r> {
             let Some(pos) = n.component.and_then(|c| config.position(c)) else {
                 continue;
             };
+            // Copies of one object (a kustomize patch of a base, or one copy per cluster) are
+            // judged together, once: a patch without dependsOn keeps the base's.
+            let twins: Vec<usize> = (0..self.nodes.len())
+                .filter(|&j| self.same_object(i, j))
+                .collect();
+            if twins.first() != Some(&i) {
+                continue;
+            }
             // FV301/FV305 already report such a node, and fixing the entry may close the gap.
-            if self.unsure[i] {
+            if twins.iter().any(|&t| self.unsure[t]) {
                 continue;
             }
             let earlier = self
@@ -456,16 +464,22 @@ impl<'r> Graph<'r> {
                 })
                 .map(|(j, _)| j)
                 .collect();
-            let reach = self.reachable(i);
-            if targets.iter().any(|&t| reach[t]) {
-                continue;
+            let ordered = twins.iter().any(|&t| {
+                let reach = self.reachable(t);
+                targets.iter().any(|&p| reach[p])
+                    || (n.kind == FluxKind::HelmRelease && self.ordered_by_wrappers(t, &targets))
+            });
+            if !ordered {
+                out.push((i, targets));
             }
-            if n.kind == FluxKind::HelmRelease && self.ordered_by_wrappers(i, &targets) {
-                continue;
-            }
-            out.push((i, targets));
         }
         out
+    }
+
+    /// Whether two nodes are the same Kubernetes object (kind, namespace and name).
+    fn same_object(&self, a: usize, b: usize) -> bool {
+        let (x, y) = (&self.nodes[a], &self.nodes[b]);
+        x.kind == y.kind && x.name() == y.name() && x.namespace == y.namespace
     }
 
     /// Whether a Flux Kustomization applying node `n` waits for one applying any of `targets`.

@@ -166,6 +166,16 @@ mod tests {
     }
 
     #[test]
+    fn a_patch_without_depends_on_keeps_the_base_chain() {
+        let mut files = chain("hr", &["{name: kyverno}"]);
+        files.push((
+            "overlays/prod/monitoring-values.yaml",
+            obj("hr", "monitoring", Some("x"), &[]),
+        ));
+        assert!(run(&files, Config::default()).is_empty());
+    }
+
+    #[test]
     fn kinds_are_judged_apart() {
         let files = [
             ("a.yaml", obj("ks", "cert-manager", Some("x"), &[])),
