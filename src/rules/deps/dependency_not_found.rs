@@ -84,17 +84,26 @@ impl Rule for DependencyNotFound {
 fn suggestion(g: &Graph<'_>, from: usize, name: &str, namespace: Option<&str>) -> Option<String> {
     let me = g.node(from);
     let kind = me.kind;
-    if let Some(other) = g
-        .nodes
-        .iter()
-        .find(|n| n.kind == kind.other() && n.name() == name)
-    {
-        return Some(format!(
+    let cross_kind = |other: &crate::graph::Node<'_>| {
+        format!(
             "`{name}` is a {other_kind} ({}); a {k} can only depend on {k}s: depend on a {k} that applies it (and health-checks it), or drop this entry",
             other.qualified(),
             other_kind = other.kind.as_str(),
             k = kind.as_str()
-        ));
+        )
+    };
+    let other_kind: Vec<&crate::graph::Node<'_>> = g
+        .nodes
+        .iter()
+        .filter(|n| n.kind == kind.other() && n.name() == name)
+        .collect();
+    // The other kind in the very namespace asked for is the likeliest meaning; elsewhere, a
+    // namespace slip on the right kind is likelier than a kind mix-up.
+    if let Some(other) = other_kind
+        .iter()
+        .find(|n| namespace.is_none() || n.namespace.is_none() || n.namespace == namespace)
+    {
+        return Some(cross_kind(other));
     }
     let elsewhere: Vec<&str> = g
         .nodes
@@ -108,6 +117,9 @@ fn suggestion(g: &Graph<'_>, from: usize, name: &str, namespace: Option<&str>) -
             "{} `{name}` is in namespace `{ns}`: set `namespace: {ns}` on this entry",
             kind.as_str()
         ));
+    }
+    if let Some(other) = other_kind.first() {
+        return Some(cross_kind(other));
     }
     if let Some(close) = g.closest_name(name, Some(kind)) {
         let target = g.nodes.iter().find(|n| n.kind == kind && n.name() == close);
@@ -192,6 +204,27 @@ mod tests {
         let out = crate::engine::check_memory(&files, crate::config::Config::default());
         let help = out.diagnostics[0].help.clone().unwrap_or_default();
         assert!(help.contains("is a HelmRelease"), "{help}");
+    }
+
+    #[test]
+    fn a_namespace_slip_beats_a_same_named_object_of_the_other_kind() {
+        let files = [
+            ("a.yaml", obj("ks", "kopiur", Some("system"), &[])),
+            ("b.yaml", obj("hr", "kopiur", Some("system"), &[])),
+            (
+                "c.yaml",
+                obj(
+                    "ks",
+                    "atuin",
+                    Some("apps"),
+                    &["{name: kopiur, namespace: sytem}"],
+                ),
+            ),
+        ];
+        let files: Vec<(&str, &str)> = files.iter().map(|(p, t)| (*p, t.as_str())).collect();
+        let out = crate::engine::check_memory(&files, crate::config::Config::default());
+        let help = out.diagnostics[0].help.clone().unwrap_or_default();
+        assert!(help.contains("namespace: system"), "{help}");
     }
 
     #[test]
