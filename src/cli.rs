@@ -38,6 +38,33 @@ pub enum Command {
         /// The rule's code or name.
         rule: String,
     },
+    /// Draw the dependsOn graph of HelmReleases and Kustomizations, rule-breaking edges marked.
+    Graph(GraphArgs),
+}
+
+#[derive(Args, Debug)]
+#[command(
+    after_help = "Examples:\n  fluxvet graph --format mermaid     paste into a pull request\n  \
+fluxvet graph --format dot | dot -Tsvg > deps.svg\n  \
+fluxvet graph --roots-of harbor    the chains Flux must bring up before harbor"
+)]
+pub struct GraphArgs {
+    /// The repository (default: `.`).
+    #[arg(value_name = "PATH")]
+    pub path: Option<PathBuf>,
+    /// Output format: text shows the bring-up order; mermaid and dot draw the graph.
+    #[arg(long, value_enum, default_value_t = crate::graph_render::GraphFormat::Text)]
+    pub format: crate::graph_render::GraphFormat,
+    /// Only the chains from the root(s) to this object (`name`, `namespace/name` or
+    /// `Kind/namespace/name`).
+    #[arg(long, value_name = "NAME")]
+    pub roots_of: Option<String>,
+    /// Config file (default: `.fluxvet.yaml` at the repository root).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Skip paths matching this glob (repeatable), in addition to the config's `exclude`.
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

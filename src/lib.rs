@@ -10,6 +10,8 @@ pub mod emit;
 pub mod engine;
 pub mod flux_api;
 pub mod fs;
+pub mod graph;
+pub mod graph_render;
 pub mod index;
 pub mod reconcile;
 pub mod rules;

@@ -3,7 +3,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use fluxvet::cli::{CheckArgs, Cli, ColorChoice, Command, RulesFormat};
+use fluxvet::cli::{CheckArgs, Cli, ColorChoice, Command, GraphArgs, RulesFormat};
 use fluxvet::diag::Severity;
 use fluxvet::engine::{self, CheckOptions};
 use fluxvet::{emit, rules};
@@ -50,7 +50,24 @@ fn run(cli: Cli) -> Result<u8, String> {
                 "`{rule}` is not a fluxvet rule; `fluxvet rules` lists them"
             )),
         },
+        Command::Graph(args) => graph(args),
     }
+}
+
+fn graph(args: GraphArgs) -> Result<u8, String> {
+    let outcome = engine::check(&CheckOptions {
+        paths: args.path.into_iter().collect(),
+        config: args.config,
+        exclude: args.exclude,
+    })
+    .map_err(|e| e.0)?;
+    let g = fluxvet::graph::Graph::build(&outcome.repo);
+    let text = match &args.roots_of {
+        Some(name) => fluxvet::graph_render::roots_of(&g, name, args.format)?,
+        None => fluxvet::graph_render::render(&g, args.format),
+    };
+    write_out(&mut std::io::stdout().lock(), text.as_bytes())?;
+    Ok(0)
 }
 
 fn write_out(w: &mut dyn Write, bytes: &[u8]) -> Result<(), String> {

@@ -7,6 +7,7 @@ use crate::source::SourceFile;
 use crate::yaml::Document;
 
 pub mod catalogue;
+pub mod deps;
 pub mod preview;
 pub mod refs;
 pub mod schema;
@@ -56,6 +57,11 @@ pub static RULES: &[&dyn Rule] = &[
     &yaml::duplicate_key::DuplicateKey,
     &yaml::not_a_k8s_object::NotAK8sObject,
     &yaml::ambiguous_scalar::AmbiguousScalar,
+    &deps::dependency_not_found::DependencyNotFound,
+    &deps::dependency_cycle::DependencyCycle,
+    &deps::dependency_order::DependencyOrder,
+    &deps::dependency_chain_gap::DependencyChainGap,
+    &deps::dependency_malformed::DependencyMalformed,
     &refs::source_not_found::SourceNotFound,
     &refs::source_kind_invalid::SourceKindInvalid,
     &refs::kustomization_path_missing::KustomizationPathMissing,

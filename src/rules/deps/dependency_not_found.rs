@@ -1,0 +1,326 @@
+use crate::diag::{Diagnostic, Severity};
+use crate::graph::{Graph, Target};
+use crate::index::Repository;
+use crate::rules::{Rule, RuleMeta};
+
+pub struct DependencyNotFound;
+
+pub static META: RuleMeta = RuleMeta {
+    code: "FV301",
+    name: "dependency-not-found",
+    severity: Severity::Error,
+    summary: "A dependsOn entry names no object of the same kind in that namespace.",
+    docs: r#"## What it does
+Resolves every `spec.dependsOn` entry of a HelmRelease or Kustomization the way Flux does: an
+object of the **same kind**, with that name, in the entry's `namespace` or else the referring
+object's own namespace. Reports entries that match nothing in the repository, and says whether
+the name exists as the other kind, in another namespace, or under a close spelling.
+
+Entries whose name or namespace is filled in by post-build substitution (`${VAR}`) are not
+judged. Where a namespace cannot be known from the files (no `metadata.namespace` and no
+kustomization `namespace:` above the file) only the name is compared.
+
+## Why is this bad?
+Flux holds the object back until its dependency is Ready. A dependency that does not exist never
+becomes Ready: the object reports `DependencyNotReady` and is never applied. A Kustomization can
+only depend on Kustomizations and a HelmRelease only on HelmReleases (kustomize-controller#242).
+
+## Example
+```yaml
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata:
+  name: apps
+  namespace: flux-system
+spec:
+  dependsOn:
+    - name: infra-conifgs   # typo
+```
+
+## Use instead
+```yaml
+spec:
+  dependsOn:
+    - name: infra-configs
+```
+"#,
+};
+
+impl Rule for DependencyNotFound {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check_repository(&self, repo: &Repository, out: &mut Vec<Diagnostic>) {
+        let g = Graph::build(repo);
+        for r in g.refs.iter().filter(|r| r.target == Target::Missing) {
+            let from = g.node(r.from);
+            let kind = from.kind.as_str();
+            let where_ = match &r.namespace {
+                Some(ns) => format!(" in namespace `{ns}`"),
+                None => String::new(),
+            };
+            let mut d = Diagnostic::new(
+                &META,
+                from.file(),
+                r.name_span,
+                format!(
+                    "no {kind} `{}`{where_}: Flux keeps {kind} `{}` waiting (DependencyNotReady) and never applies it",
+                    r.name,
+                    from.name()
+                ),
+            )
+            .primary_label(format!("no {kind} of this name{where_}"));
+            if let Some(help) = suggestion(&g, r.from, &r.name, r.namespace.as_deref()) {
+                d = d.help(help);
+            }
+            out.push(d);
+        }
+    }
+}
+
+/// What the user most likely meant: the same name as the other kind, the same name in another
+/// namespace, or a close spelling.
+fn suggestion(g: &Graph<'_>, from: usize, name: &str, namespace: Option<&str>) -> Option<String> {
+    let me = g.node(from);
+    let kind = me.kind;
+    let cross_kind = |other: &crate::graph::Node<'_>| {
+        format!(
+            "`{name}` is a {other_kind} ({}); a {k} can only depend on {k}s: depend on a {k} that applies it (and health-checks it), or drop this entry",
+            other.qualified(),
+            other_kind = other.kind.as_str(),
+            k = kind.as_str()
+        )
+    };
+    let other_kind: Vec<&crate::graph::Node<'_>> = g
+        .nodes
+        .iter()
+        .filter(|n| n.kind == kind.other() && n.name() == name)
+        .collect();
+    // The other kind in the very namespace asked for is the likeliest meaning; elsewhere, a
+    // namespace slip on the right kind is likelier than a kind mix-up.
+    if let Some(other) = other_kind
+        .iter()
+        .find(|n| namespace.is_none() || n.namespace.is_none() || n.namespace == namespace)
+    {
+        return Some(cross_kind(other));
+    }
+    let elsewhere: Vec<&str> = g
+        .nodes
+        .iter()
+        .filter(|n| n.kind == kind && n.name() == name)
+        .filter_map(|n| n.namespace)
+        .filter(|ns| Some(*ns) != namespace)
+        .collect();
+    if let Some(ns) = elsewhere.first() {
+        return Some(format!(
+            "{} `{name}` is in namespace `{ns}`: set `namespace: {ns}` on this entry",
+            kind.as_str()
+        ));
+    }
+    if let Some(other) = other_kind.first() {
+        return Some(cross_kind(other));
+    }
+    if let Some(close) = g.closest_name(name, Some(kind)) {
+        let target = g.nodes.iter().find(|n| n.kind == kind && n.name() == close);
+        let ns_hint = match (target.and_then(|t| t.namespace), namespace) {
+            (Some(t), Some(w)) if t != w => format!(" (in namespace `{t}`)"),
+            _ => String::new(),
+        };
+        return Some(format!("did you mean `{close}`{ns_hint}?"));
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::rules::deps::fixtures::obj;
+    use crate::rules::testing::{findings, findings_of};
+
+    fn run(files: &[(&str, String)]) -> Vec<(String, usize, usize)> {
+        let files: Vec<(&str, &str)> = files.iter().map(|(p, t)| (*p, t.as_str())).collect();
+        findings_of("FV301", &files)
+    }
+
+    #[test]
+    fn fires_on_a_typo_with_a_suggestion() {
+        let files = [
+            (
+                "a.yaml",
+                obj("ks", "infra-configs", Some("flux-system"), &[]),
+            ),
+            (
+                "b.yaml",
+                obj(
+                    "ks",
+                    "apps",
+                    Some("flux-system"),
+                    &["{name: infra-conifgs}"],
+                ),
+            ),
+        ];
+        assert_eq!(run(&files), vec![("b.yaml".into(), 9, 14)]);
+        let files: Vec<(&str, &str)> = files.iter().map(|(p, t)| (*p, t.as_str())).collect();
+        let out = crate::engine::check_memory(&files, crate::config::Config::default());
+        let help = out
+            .diagnostics
+            .iter()
+            .find(|d| std::ptr::eq(d.rule, &super::META))
+            .expect("a finding of this rule")
+            .help
+            .clone()
+            .unwrap_or_default();
+        assert!(help.contains("`infra-configs`"), "{help}");
+    }
+
+    #[test]
+    fn fires_on_a_wrong_namespace() {
+        let files = [
+            (
+                "a.yaml",
+                obj("hr", "cert-manager", Some("cert-manager"), &[]),
+            ),
+            (
+                "b.yaml",
+                obj("hr", "kyverno", Some("kyverno"), &["{name: cert-manager}"]),
+            ),
+        ];
+        assert_eq!(run(&files), vec![("b.yaml".into(), 9, 14)]);
+        let files: Vec<(&str, &str)> = files.iter().map(|(p, t)| (*p, t.as_str())).collect();
+        let out = crate::engine::check_memory(&files, crate::config::Config::default());
+        assert!(
+            out.diagnostics
+                .iter()
+                .find(|d| std::ptr::eq(d.rule, &super::META))
+                .expect("a finding of this rule")
+                .help
+                .as_deref()
+                .unwrap_or("")
+                .contains("namespace: cert-manager")
+        );
+    }
+
+    #[test]
+    fn fires_across_kinds_and_says_so() {
+        let files = [
+            ("a.yaml", obj("hr", "velero", Some("flux-system"), &[])),
+            (
+                "b.yaml",
+                obj("ks", "apps", Some("flux-system"), &["{name: velero}"]),
+            ),
+        ];
+        assert_eq!(run(&files), vec![("b.yaml".into(), 9, 14)]);
+        let files: Vec<(&str, &str)> = files.iter().map(|(p, t)| (*p, t.as_str())).collect();
+        let out = crate::engine::check_memory(&files, crate::config::Config::default());
+        let help = out
+            .diagnostics
+            .iter()
+            .find(|d| std::ptr::eq(d.rule, &super::META))
+            .expect("a finding of this rule")
+            .help
+            .clone()
+            .unwrap_or_default();
+        assert!(help.contains("is a HelmRelease"), "{help}");
+    }
+
+    #[test]
+    fn a_namespace_slip_beats_a_same_named_object_of_the_other_kind() {
+        let files = [
+            ("a.yaml", obj("ks", "kopiur", Some("system"), &[])),
+            ("b.yaml", obj("hr", "kopiur", Some("system"), &[])),
+            (
+                "c.yaml",
+                obj(
+                    "ks",
+                    "atuin",
+                    Some("apps"),
+                    &["{name: kopiur, namespace: sytem}"],
+                ),
+            ),
+        ];
+        let files: Vec<(&str, &str)> = files.iter().map(|(p, t)| (*p, t.as_str())).collect();
+        let out = crate::engine::check_memory(&files, crate::config::Config::default());
+        let help = out
+            .diagnostics
+            .iter()
+            .find(|d| std::ptr::eq(d.rule, &super::META))
+            .expect("a finding of this rule")
+            .help
+            .clone()
+            .unwrap_or_default();
+        assert!(help.contains("namespace: system"), "{help}");
+    }
+
+    #[test]
+    fn explicit_namespace_resolves() {
+        let files = [
+            (
+                "a.yaml",
+                obj("hr", "cert-manager", Some("cert-manager"), &[]),
+            ),
+            (
+                "b.yaml",
+                obj(
+                    "hr",
+                    "kyverno",
+                    Some("kyverno"),
+                    &["{name: cert-manager, namespace: cert-manager}"],
+                ),
+            ),
+        ];
+        assert!(run(&files).is_empty());
+    }
+
+    #[test]
+    fn quiet_on_substitution_unknown_namespaces_and_typed_refs() {
+        let files = [
+            ("a.yaml", obj("ks", "infra", None, &[])),
+            (
+                "b.yaml",
+                obj(
+                    "ks",
+                    "apps",
+                    Some("flux-system"),
+                    &[
+                        "{name: infra}",
+                        "{name: \"${CLUSTER}-infra\"}",
+                        "{name: x, namespace: \"${NS}\"}",
+                        "{apiVersion: helm.toolkit.fluxcd.io/v2, kind: HelmRelease, name: y, namespace: z}",
+                    ],
+                ),
+            ),
+        ];
+        assert!(run(&files).is_empty());
+    }
+
+    #[test]
+    fn namespace_comes_from_the_nearest_kustomization_file() {
+        let files = [
+            (
+                "apps/db/kustomization.yaml",
+                "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: database\nresources: [ks.yaml]\n".to_string(),
+            ),
+            ("apps/db/ks.yaml", obj("ks", "postgres", None, &[])),
+            (
+                "apps/web/kustomization.yaml",
+                "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: web\nresources: [ks.yaml]\n".to_string(),
+            ),
+            (
+                "apps/web/ks.yaml",
+                obj(
+                    "ks",
+                    "site",
+                    None,
+                    &["{name: postgres, namespace: database}", "{name: postgres}"],
+                ),
+            ),
+        ];
+        let files: Vec<(&str, &str)> = files.iter().map(|(p, t)| (*p, t.as_str())).collect();
+        let got: Vec<_> = findings(&files)
+            .into_iter()
+            .filter(|f| f.0 == "FV301")
+            .map(|f| (f.1, f.2))
+            .collect();
+        assert_eq!(got, vec![("apps/web/ks.yaml".to_string(), 9)]);
+    }
+}
