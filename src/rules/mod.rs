@@ -7,6 +7,7 @@ use crate::source::SourceFile;
 use crate::yaml::Document;
 
 pub mod catalogue;
+pub mod versions;
 pub mod yaml;
 
 #[derive(Debug)]
@@ -51,6 +52,12 @@ pub static RULES: &[&dyn Rule] = &[
     &yaml::unused_suppression::UnusedSuppression,
     &yaml::yaml_syntax::YamlSyntax,
     &yaml::duplicate_key::DuplicateKey,
+    &versions::chart_version_missing::ChartVersionMissing,
+    &versions::chart_version_unpinned::ChartVersionUnpinned,
+    &versions::chart_version_not_string::ChartVersionNotString,
+    &versions::chart_version_ignored::ChartVersionIgnored,
+    &versions::oci_ref_unpinned::OciRefUnpinned,
+    &versions::git_ref_floating::GitRefFloating,
 ];
 
 pub fn all() -> impl Iterator<Item = &'static RuleMeta> {
