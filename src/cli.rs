@@ -45,6 +45,8 @@ pub enum RulesFormat {
     Text,
     Markdown,
     Json,
+    /// The full documentation page (`docs/rules.md`).
+    Docs,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

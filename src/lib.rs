@@ -4,6 +4,7 @@
 pub mod cli;
 pub mod config;
 pub mod diag;
+pub mod diff;
 pub mod discover;
 pub mod emit;
 pub mod engine;

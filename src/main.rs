@@ -35,6 +35,7 @@ fn run(cli: Cli) -> Result<u8, String> {
                 RulesFormat::Text => rules::catalogue::text(),
                 RulesFormat::Markdown => rules::catalogue::markdown(),
                 RulesFormat::Json => rules::catalogue::json(),
+                RulesFormat::Docs => rules::catalogue::docs_page(),
             };
             write_out(&mut out, text.as_bytes())?;
             Ok(0)

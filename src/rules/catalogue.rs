@@ -51,3 +51,23 @@ pub fn explain(m: &RuleMeta) -> String {
         m.docs
     )
 }
+
+/// `docs/rules.md`, the page every diagnostic's `url` points into.
+pub fn docs_page() -> String {
+    let mut s = String::from(
+        "# fluxvet rules\n\nGenerated from the code by `fluxvet rules --format docs`; a test keeps it in sync.\n\n",
+    );
+    for m in all() {
+        s.push_str(&format!(
+            "<a id=\"{}\"></a>\n\n",
+            m.code.to_ascii_lowercase()
+        ));
+        s.push_str(
+            &explain(m)
+                .replacen("# ", "## ", 1)
+                .replace("\n## ", "\n### "),
+        );
+        s.push('\n');
+    }
+    s
+}

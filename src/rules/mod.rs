@@ -7,6 +7,7 @@ use crate::source::SourceFile;
 use crate::yaml::Document;
 
 pub mod catalogue;
+pub mod preview;
 pub mod versions;
 pub mod yaml;
 
@@ -58,6 +59,11 @@ pub static RULES: &[&dyn Rule] = &[
     &versions::chart_version_ignored::ChartVersionIgnored,
     &versions::oci_ref_unpinned::OciRefUnpinned,
     &versions::git_ref_floating::GitRefFloating,
+    &preview::chart_version_bump::ChartVersionBump,
+    &preview::chart_downgrade::ChartDowngrade,
+    &preview::prune_deletes::PruneDeletes,
+    &preview::bring_up_reordered::BringUpReordered,
+    &preview::release_reinstall::ReleaseReinstall,
 ];
 
 pub fn all() -> impl Iterator<Item = &'static RuleMeta> {

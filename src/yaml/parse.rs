@@ -401,14 +401,19 @@ fn syntax_error(b: &Builder<'_>, e: &ScanError, out: &mut ParsedStream) -> usize
     let at = b.byte(e.marker().index());
     let info = e.info().to_string();
     let stopped = Span::new(at, next_char_end(b.text, at));
-    let problem = match b.open_flow_collection() {
-        Some((open, bracket)) if mentions_flow_end(&info) => YamlProblem::Syntax {
+    // A flow collection still open when the parser fails on a later line is almost always the
+    // cause: the user forgot its closing bracket, and the parser only noticed lines later.
+    let unclosed = b.open_flow_collection().filter(|&(open, _)| {
+        b.text[open..at.min(b.text.len())].contains('\n') || mentions_flow_end(&info)
+    });
+    let problem = match unclosed {
+        Some((open, bracket)) => YamlProblem::Syntax {
             span: Span::new(open, open + 1),
             message: format!("unclosed `{bracket}`: {info}"),
             stopped: Some(stopped),
             cause_label: Some(format!("this `{bracket}` is never closed")),
         },
-        _ => YamlProblem::Syntax {
+        None => YamlProblem::Syntax {
             span: stopped,
             message: info,
             stopped: None,

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Benchmarks fluxvet against its anchors with hyperfine and prints a table of medians and ratios.
+#   bench/compare.sh            (needs ../shared/corpus; installs hyperfine, time and yamllint if missing)
+# Builds the scale corpus (ten copies of the two large corpus repositories) under bench/scale-corpus,
+# which is git-ignored and never committed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+CORPUS=${CORPUS:-../shared/corpus}
+BIG=("$CORPUS/onedr0p__home-ops" "$CORPUS/bjw-s-labs__home-ops")
+SCALE=bench/scale-corpus
+RUNS=${RUNS:-10}
+
+command -v hyperfine >/dev/null || apt-get install -y hyperfine >/dev/null
+[ -x /usr/bin/time ] || apt-get install -y time >/dev/null
+command -v yamllint >/dev/null || pip install -q yamllint
+
+cargo build --release --quiet
+cargo build --release --quiet --example parse_floor
+BIN=target/release/fluxvet
+FLOOR=target/release/examples/parse_floor
+
+if [ ! -d "$SCALE" ]; then
+  mkdir -p "$SCALE"
+  for i in $(seq 1 10); do
+    for r in "${BIG[@]}"; do
+      mkdir -p "$SCALE/copy$i"
+      cp -r "$r" "$SCALE/copy$i/$(basename "$r")"
+    done
+  done
+fi
+# Copies carry their .gitignore/.sourceignore; yamllint gets the same file list fluxvet reads.
+printf 'extends: default\nrules: {}\nyaml-files: ["*.yaml", "*.yml"]\n' > /tmp/fluxvet-yamllint-off.yaml
+sed -i 's/rules: {}/rules: {anchors: disable, braces: disable, brackets: disable, colons: disable, commas: disable, comments: disable, comments-indentation: disable, document-end: disable, document-start: disable, empty-lines: disable, empty-values: disable, float-values: disable, hyphens: disable, indentation: disable, key-duplicates: disable, key-ordering: disable, line-length: disable, new-line-at-end-of-file: disable, new-lines: disable, octal-values: disable, quoted-strings: disable, trailing-spaces: disable, truthy: disable}/' /tmp/fluxvet-yamllint-off.yaml
+
+bytes=$(find "$SCALE" -name '*.y*ml' -not -path '*/.*' -printf '%s\n' | awk '{s+=$1} END {print s}')
+files=$(find "$SCALE" -name '*.y*ml' -not -path '*/.*' | wc -l)
+
+median() { # hyperfine JSON -> median seconds
+  python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["results"][0]["median"])' "$1"
+}
+run() { # name, command
+  hyperfine -N --warmup 2 --runs "$RUNS" --export-json "/tmp/fluxvet-bench-$1.json" "$2" >/dev/null 2>&1 || \
+  hyperfine --warmup 2 --runs "$RUNS" -i --export-json "/tmp/fluxvet-bench-$1.json" "$2" >/dev/null
+  median "/tmp/fluxvet-bench-$1.json"
+}
+
+echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -m)"
+f_big=$(run big "$BIN check --color never ${BIG[*]}")
+y_big=$(run yamllint "yamllint -c /tmp/fluxvet-yamllint-off.yaml ${BIG[*]}")
+f_ex=$(run example "$BIN check --color never fixtures/example")
+f_scale=$(run scale "$BIN check --color never $SCALE")
+f_scale1=$(run scale1 "$BIN check -j 1 --color never $SCALE")
+floor=$(run floor "$FLOOR $SCALE")
+rss=$( { /usr/bin/time -v "$BIN" check --color never "$SCALE" >/dev/null; } 2>&1 | awk '/Maximum resident/ {print $6}')
+
+python3 - "$f_big" "$y_big" "$f_ex" "$f_scale" "$f_scale1" "$floor" "$bytes" "$files" "$rss" <<'PY'
+import sys
+f_big, y_big, f_ex, f_scale, f_scale1, floor, nbytes, files, rss = map(float, sys.argv[1:])
+mb = nbytes / 1e6
+print(f"| measurement | median | target | ratio |")
+print(f"|---|---|---|---|")
+print(f"| two large corpus repos, fluxvet (all rules) | {f_big*1000:.1f} ms | < 100 ms | |")
+print(f"| same, yamllint with every rule off | {y_big*1000:.0f} ms | | fluxvet {y_big/f_big:.1f}x faster (target >= 25x) |")
+print(f"| scale corpus ({files:.0f} files, {mb:.1f} MB), fluxvet | {f_scale*1000:.0f} ms | | {mb/f_scale:.0f} MB/s (target >= 50) |")
+print(f"| scale corpus, bare saphyr event pass (parse floor) | {floor*1000:.0f} ms | | fluxvet / floor = {f_scale/floor:.2f} (target <= 1.5) |")
+print(f"| scale corpus, fluxvet -j 1 | {f_scale1*1000:.0f} ms | | 1 -> {int(__import__('os').cpu_count())} threads: {f_scale1/f_scale:.2f}x |")
+print(f"| scale corpus, peak memory | {rss/1024:.0f} MiB | < 150 MiB | |")
+print(f"| fixtures/example, start to exit | {f_ex*1000:.1f} ms | < 10 ms | |")
+PY

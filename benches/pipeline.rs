@@ -1,0 +1,61 @@
+//! Micro-benchmarks of the stages: the YAML layer and the whole pipeline on the corpus.
+//! `cargo bench --bench pipeline` (medians are what divan prints first).
+
+use std::path::PathBuf;
+
+fn corpus_files() -> Vec<(String, String)> {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
+    let fallback = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let root = if root.is_dir() { root } else { fallback };
+    let found =
+        fluxvet::discover::discover(&root, std::slice::from_ref(&root), &[]).expect("discover");
+    found
+        .files
+        .into_iter()
+        .filter_map(|(abs, rel)| Some((rel, std::fs::read_to_string(abs).ok()?)))
+        .collect()
+}
+
+fn main() {
+    divan::main();
+}
+
+#[divan::bench(sample_count = 20)]
+fn saphyr_events_only(bencher: divan::Bencher) {
+    let files = corpus_files();
+    bencher.bench(|| {
+        files
+            .iter()
+            .map(|(_, t)| {
+                saphyr_parser::Parser::new_from_str(t)
+                    .take_while(Result::is_ok)
+                    .count()
+            })
+            .sum::<usize>()
+    });
+}
+
+#[divan::bench(sample_count = 20)]
+fn spanned_tree(bencher: divan::Bencher) {
+    let files = corpus_files();
+    bencher.bench(|| {
+        files
+            .iter()
+            .map(|(_, t)| fluxvet::yaml::parse_stream(t).documents.len())
+            .sum::<usize>()
+    });
+}
+
+#[divan::bench(sample_count = 20)]
+fn whole_pipeline_in_memory(bencher: divan::Bencher) {
+    let files = corpus_files();
+    let refs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(p, t)| (p.as_str(), t.as_str()))
+        .collect();
+    bencher.bench(|| {
+        fluxvet::engine::check_memory(&refs, fluxvet::config::Config::default())
+            .diagnostics
+            .len()
+    });
+}

@@ -1,0 +1,34 @@
+//! The parse floor for the benchmark: discover the same files as `fluxvet check` and run a bare
+//! saphyr-parser event pass over each on the same rayon threads, building nothing.
+//!
+//! cargo run --release --example parse_floor -- PATH...
+
+use std::path::PathBuf;
+
+use rayon::prelude::*;
+use saphyr_parser::Parser;
+
+fn main() {
+    let paths: Vec<PathBuf> = std::env::args_os().skip(1).map(PathBuf::from).collect();
+    let root = fluxvet::engine::scan_root(&paths);
+    let found = match fluxvet::discover::discover(&root, &paths, &[]) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("parse_floor: {e}");
+            std::process::exit(2);
+        }
+    };
+    let events: usize = found
+        .files
+        .par_iter()
+        .map(|(abs, _)| {
+            let Ok(text) = std::fs::read_to_string(abs) else {
+                return 0;
+            };
+            Parser::new_from_str(&text)
+                .take_while(Result::is_ok)
+                .count()
+        })
+        .sum();
+    println!("{} files, {events} events", found.files.len());
+}

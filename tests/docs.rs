@@ -1,0 +1,68 @@
+//! The README's rule table and docs/rules.md are generated from the code; these tests keep them in
+//! sync. Run with `FLUXVET_UPDATE_DOCS=1` to rewrite them.
+
+use std::path::Path;
+use std::process::Command;
+
+fn generated(format: &str) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_fluxvet"))
+        .args(["rules", "--format", format])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn readme_rule_table_is_generated_from_the_code() {
+    let path = root().join("README.md");
+    let readme = std::fs::read_to_string(&path).unwrap();
+    let (start, end) = ("<!-- rules:start -->\n", "<!-- rules:end -->");
+    let a = readme.find(start).expect("rules:start marker") + start.len();
+    let b = readme.find(end).expect("rules:end marker");
+    let table = generated("markdown");
+    if std::env::var_os("FLUXVET_UPDATE_DOCS").is_some() {
+        std::fs::write(&path, format!("{}{}{}", &readme[..a], table, &readme[b..])).unwrap();
+        return;
+    }
+    assert_eq!(
+        &readme[a..b],
+        table,
+        "README rule table is stale: run FLUXVET_UPDATE_DOCS=1 cargo test --test docs"
+    );
+}
+
+#[test]
+fn rules_page_is_generated_from_the_code() {
+    let path = root().join("docs/rules.md");
+    let page = generated("docs");
+    if std::env::var_os("FLUXVET_UPDATE_DOCS").is_some() {
+        std::fs::write(&path, page).unwrap();
+        return;
+    }
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        page,
+        "docs/rules.md is stale: run FLUXVET_UPDATE_DOCS=1 cargo test --test docs"
+    );
+}
+
+#[test]
+fn readme_opens_with_the_two_newcomer_commands() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let head: Vec<&str> = readme.lines().take(6).collect();
+    assert!(
+        head.iter()
+            .any(|l| l.starts_with("cargo run --release -- check fixtures/example"))
+    );
+    assert!(head.iter().any(|l| l.starts_with("cargo test")));
+    let ci = std::fs::read_to_string(root().join(".ci/run")).unwrap();
+    assert!(
+        ci.lines().any(|l| l.trim() == "cargo test"),
+        ".ci/run runs the README's test command"
+    );
+}
