@@ -252,7 +252,7 @@ impl Interval {
         if u.inclusive {
             return (*lo == u.version).then_some(lo);
         }
-        let next = Version::new(lo.major, lo.minor, lo.patch + 1);
+        let next = Version::new(lo.major, lo.minor, lo.patch.saturating_add(1));
         (lo.pre.is_empty() && !self.prerelease && u.version == next).then_some(lo)
     }
     fn empty(&self) -> bool {
@@ -285,8 +285,8 @@ fn excl(version: Version) -> Bound {
 /// (`1.2` → `1.3.0`, `1` → `2.0.0`).
 fn past(fixed: &[u64]) -> Option<Version> {
     match fixed {
-        [m] => Some(Version::new(m + 1, 0, 0)),
-        [m, n] => Some(Version::new(*m, n + 1, 0)),
+        [m] => Some(Version::new(m.saturating_add(1), 0, 0)),
+        [m, n] => Some(Version::new(*m, n.saturating_add(1), 0)),
         _ => None,
     }
 }
@@ -351,9 +351,9 @@ fn apply(iv: &mut Interval, op: Option<Op>, p: &Partial) {
                 return;
             }
             let top = if fixed.len() == 1 {
-                Version::new(fixed[0] + 1, 0, 0)
+                Version::new(fixed[0].saturating_add(1), 0, 0)
             } else {
-                Version::new(fixed[0], fixed[1] + 1, 0)
+                Version::new(fixed[0], fixed[1].saturating_add(1), 0)
             };
             iv.raise(incl(floor));
             iv.lower_to(excl(top));
@@ -363,12 +363,12 @@ fn apply(iv: &mut Interval, op: Option<Op>, p: &Partial) {
                 return;
             }
             let top = match fixed.as_slice() {
-                [m, ..] if *m > 0 => Version::new(m + 1, 0, 0),
+                [m, ..] if *m > 0 => Version::new(m.saturating_add(1), 0, 0),
                 [0] => Version::new(1, 0, 0),
-                [0, n] => Version::new(0, n + 1, 0),
-                [0, 0, p] => Version::new(0, 0, p + 1),
-                [0, n, _] => Version::new(0, n + 1, 0),
-                _ => Version::new(fixed[0] + 1, 0, 0),
+                [0, n] => Version::new(0, n.saturating_add(1), 0),
+                [0, 0, p] => Version::new(0, 0, p.saturating_add(1)),
+                [0, n, _] => Version::new(0, n.saturating_add(1), 0),
+                _ => Version::new(fixed[0].saturating_add(1), 0, 0),
             };
             iv.raise(incl(floor));
             iv.lower_to(excl(top));
@@ -532,14 +532,14 @@ fn describe_span(l: &Bound, u: &Bound) -> String {
     let hi = &u.version;
     if l.inclusive && !u.inclusive && hi.pre.is_empty() && hi.patch == 0 {
         let from_start = lo.pre.is_empty();
-        if hi.minor == 0 && hi.major == lo.major + 1 {
+        if hi.minor == 0 && hi.major == lo.major.saturating_add(1) {
             return if lo.minor == 0 && lo.patch == 0 && from_start {
                 format!("any {}.x", lo.major)
             } else {
                 format!("any {}.x from {lo} on", lo.major)
             };
         }
-        if hi.major == lo.major && hi.minor == lo.minor + 1 {
+        if hi.major == lo.major && hi.minor == lo.minor.saturating_add(1) {
             return if lo.patch == 0 && from_start {
                 format!("any {}.{}.x", lo.major, lo.minor)
             } else {
@@ -690,6 +690,21 @@ mod tests {
         assert!(parse_version("3.24").is_none());
         assert!(parse_version("1.x.0").is_none());
         assert!(parse_version("6.6.2@sha256:abc").is_none());
+    }
+
+    #[test]
+    fn huge_numbers_do_not_overflow() {
+        let max = u64::MAX;
+        for s in [
+            format!("^{max}"),
+            format!("~0.{max}"),
+            format!("{max}.{max}"),
+            format!("<={max}"),
+            format!("^0.0.{max}"),
+        ] {
+            assert!(!matches!(read(&s), Reading::Invalid), "{s}");
+        }
+        assert_eq!(read("99999999999999999999999"), Reading::Invalid);
     }
 
     #[test]
