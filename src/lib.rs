@@ -12,6 +12,7 @@ pub mod flux_api;
 pub mod fs;
 pub mod graph;
 pub mod graph_render;
+pub mod helm_semver;
 pub mod index;
 pub mod reconcile;
 pub mod rules;

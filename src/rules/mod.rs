@@ -11,6 +11,7 @@ pub mod deps;
 pub mod preview;
 pub mod refs;
 pub mod schema;
+pub mod versions;
 pub mod yaml;
 
 #[derive(Debug)]
@@ -57,6 +58,12 @@ pub static RULES: &[&dyn Rule] = &[
     &yaml::duplicate_key::DuplicateKey,
     &yaml::not_a_k8s_object::NotAK8sObject,
     &yaml::ambiguous_scalar::AmbiguousScalar,
+    &versions::chart_version_missing::ChartVersionMissing,
+    &versions::chart_version_unpinned::ChartVersionUnpinned,
+    &versions::chart_version_not_string::ChartVersionNotString,
+    &versions::chart_version_ignored::ChartVersionIgnored,
+    &versions::oci_ref_unpinned::OciRefUnpinned,
+    &versions::git_ref_floating::GitRefFloating,
     &deps::dependency_not_found::DependencyNotFound,
     &deps::dependency_cycle::DependencyCycle,
     &deps::dependency_order::DependencyOrder,

@@ -1,0 +1,250 @@
+use crate::diag::{Diagnostic, Severity};
+use crate::index::Repository;
+use crate::rules::versions::{chart_sites, qualified, version_patched_elsewhere};
+use crate::rules::{Rule, RuleMeta};
+
+pub struct ChartVersionMissing;
+
+pub static META: RuleMeta = RuleMeta {
+    code: "FV201",
+    name: "chart-version-missing",
+    severity: Severity::Error,
+    summary: "A HelmRelease or HelmChart from a HelmRepository has no chart version: Flux installs the newest.",
+    docs: r#"## What it does
+Reports a `HelmRelease` whose `spec.chart.spec`, or a `HelmChart` whose `spec`, takes its chart
+from a `HelmRepository` and sets no `version` (or an empty one). A kustomize patch elsewhere in
+the repository that sets the version counts as setting it.
+
+## Why is this bad?
+Flux defaults the version to `*`: it installs the newest chart in the repository and upgrades
+to every new release at the next reconcile, untested. Charts from a `GitRepository` or `Bucket`
+are not reported: Flux ignores their version and builds what the source holds.
+
+## Example
+```yaml
+spec:
+  chart:
+    spec:
+      chart: cert-manager
+      sourceRef:
+        kind: HelmRepository
+        name: jetstack
+```
+
+## Use instead
+```yaml
+spec:
+  chart:
+    spec:
+      chart: cert-manager
+      version: "1.15.3"
+      sourceRef:
+        kind: HelmRepository
+        name: jetstack
+```
+"#,
+};
+
+impl Rule for ChartVersionMissing {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check_repository(&self, repo: &Repository, out: &mut Vec<Diagnostic>) {
+        for site in chart_sites(repo) {
+            if !site.from_repository() || site.version_text().is_some() {
+                continue;
+            }
+            if version_patched_elsewhere(repo, site.object) {
+                continue;
+            }
+            let span = match site.version {
+                Some((_, v)) if !v.span().is_empty() => v.span(),
+                Some((k, _)) => k.span(),
+                None => site.spec_key.span(),
+            };
+            let written = if site.version.is_some() {
+                "an empty version"
+            } else {
+                "no version"
+            };
+            let cmd = if site.kind == "HelmRelease" {
+                "flux get helmreleases -A"
+            } else {
+                "flux get sources chart -A"
+            };
+            out.push(
+                Diagnostic::new(
+                    &META,
+                    site.object.file,
+                    span,
+                    format!(
+                        "{} of {} `{}` has {written}: Flux defaults it to `*` and installs the newest chart, upgrading at every reconcile",
+                        site.what(),
+                        site.kind,
+                        qualified(repo, site.object),
+                    ),
+                )
+                .primary_label("no `version` here")
+                .help(format!(
+                    "pin the exact version you tested, e.g. `version: \"1.2.3\"` (`{cmd}` shows the version running now)"
+                )),
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::rules::testing::findings_of;
+
+    const REPO: &str = "apiVersion: source.toolkit.fluxcd.io/v1
+kind: HelmRepository
+metadata:
+  name: jetstack
+  namespace: flux-system
+spec:
+  interval: 1h
+  url: https://charts.jetstack.io
+";
+
+    fn release(api: &str, source_kind: &str, version: &str) -> String {
+        format!(
+            "apiVersion: helm.toolkit.fluxcd.io/{api}
+kind: HelmRelease
+metadata:
+  name: cert-manager
+  namespace: cert-manager
+spec:
+  interval: 1h
+  chart:
+    spec:
+      chart: cert-manager
+{version}      sourceRef:
+        kind: {source_kind}
+        name: jetstack
+        namespace: flux-system
+"
+        )
+    }
+
+    #[test]
+    fn fires_without_version_on_every_api_version() {
+        for api in ["v2", "v2beta2", "v2beta1"] {
+            let hr = release(api, "HelmRepository", "");
+            assert_eq!(
+                findings_of("FV201", &[("repo.yaml", REPO), ("hr.yaml", &hr)]),
+                vec![("hr.yaml".to_string(), 9, 5)],
+                "{api}"
+            );
+        }
+    }
+
+    #[test]
+    fn fires_on_empty_or_null_version() {
+        let hr = release("v2", "HelmRepository", "      version: \"\"\n");
+        assert_eq!(
+            findings_of("FV201", &[("hr.yaml", &hr)]),
+            vec![("hr.yaml".to_string(), 11, 16)]
+        );
+        let hr = release("v2", "HelmRepository", "      version:\n");
+        assert_eq!(
+            findings_of("FV201", &[("hr.yaml", &hr)]),
+            vec![("hr.yaml".to_string(), 11, 7)]
+        );
+    }
+
+    #[test]
+    fn fires_on_helmchart() {
+        let hc = "apiVersion: source.toolkit.fluxcd.io/v1
+kind: HelmChart
+metadata:
+  name: podinfo
+  namespace: flux-system
+spec:
+  interval: 5m
+  chart: podinfo
+  sourceRef:
+    kind: HelmRepository
+    name: podinfo
+";
+        assert_eq!(
+            findings_of("FV201", &[("hc.yaml", hc)]),
+            vec![("hc.yaml".to_string(), 6, 1)]
+        );
+    }
+
+    #[test]
+    fn quiet_when_pinned_or_from_git_or_bucket() {
+        let pinned = release("v2", "HelmRepository", "      version: \"1.15.3\"\n");
+        let git = release("v2", "GitRepository", "");
+        let bucket = release("v2", "Bucket", "");
+        let no_kind = "apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata:
+  name: x
+spec:
+  chart:
+    spec:
+      chart: x
+      sourceRef:
+        name: y
+";
+        for f in [pinned.as_str(), git.as_str(), bucket.as_str(), no_kind] {
+            assert!(findings_of("FV201", &[("hr.yaml", f)]).is_empty(), "{f}");
+        }
+    }
+
+    #[test]
+    fn quiet_when_an_overlay_patch_sets_the_version() {
+        let base = release("v2", "HelmRepository", "");
+        let patch = "apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata:
+  name: cert-manager
+  namespace: cert-manager
+spec:
+  chart:
+    spec:
+      version: \"1.15.3\"
+";
+        assert!(
+            findings_of(
+                "FV201",
+                &[("base/hr.yaml", &base), ("prod/patch.yaml", patch)]
+            )
+            .is_empty()
+        );
+        let inline = "apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+resources: [../base]
+patches:
+  - target:
+      kind: HelmRelease
+      name: cert-manager
+    patch: |
+      - op: add
+        path: /spec/chart/spec/version
+        value: 1.15.3
+";
+        assert!(
+            findings_of(
+                "FV201",
+                &[("base/hr.yaml", &base), ("prod/kustomization.yaml", inline)]
+            )
+            .is_empty()
+        );
+        let elsewhere = inline.replace("name: cert-manager", "name: other");
+        assert_eq!(
+            findings_of(
+                "FV201",
+                &[
+                    ("base/hr.yaml", &base),
+                    ("prod/kustomization.yaml", &elsewhere)
+                ]
+            )
+            .len(),
+            1
+        );
+    }
+}

@@ -1,0 +1,210 @@
+//! 2xx: pinned versions. Every place a chart or source version lives, read the way Flux reads
+//! it ([`crate::helm_semver`]).
+
+pub mod chart_version_ignored;
+pub mod chart_version_missing;
+pub mod chart_version_not_string;
+pub mod chart_version_unpinned;
+pub mod git_ref_floating;
+pub mod oci_ref_unpinned;
+
+use crate::helm_semver::{self, Reading};
+use crate::index::{Object, Repository};
+use crate::yaml::NodeRef;
+
+/// A `chart.spec` of a HelmRelease or the `spec` of a HelmChart: where a chart version lives.
+pub struct ChartSite<'a> {
+    pub object: &'a Object,
+    /// `HelmRelease` or `HelmChart`.
+    pub kind: &'static str,
+    /// The key node of the mapping that holds (or lacks) `version`.
+    pub spec_key: NodeRef<'a>,
+    pub spec: NodeRef<'a>,
+    /// The `version` key and value, when written.
+    pub version: Option<(NodeRef<'a>, NodeRef<'a>)>,
+    /// `sourceRef.kind` as written, else as written on another document of the same name (a
+    /// kustomize base that this document patches, or the other way round).
+    pub source_kind: Option<&'a str>,
+    /// The chart name, for messages.
+    pub chart: Option<&'a str>,
+}
+
+impl ChartSite<'_> {
+    /// The version as text, `None` when absent, null or empty.
+    pub fn version_text(&self) -> Option<&str> {
+        let (_, v) = self.version?;
+        if v.is_null() {
+            return None;
+        }
+        v.as_str().filter(|s| !s.trim().is_empty())
+    }
+    pub fn from_repository(&self) -> bool {
+        self.source_kind == Some("HelmRepository")
+    }
+    /// Flux ignores the version of a chart built from a Git or Bucket source.
+    pub fn version_ignored(&self) -> bool {
+        matches!(self.source_kind, Some("GitRepository" | "Bucket"))
+    }
+    pub fn what(&self) -> String {
+        match self.chart {
+            Some(c) => format!("chart `{c}`"),
+            None => format!("{} `{}`", self.kind, self.object.name),
+        }
+    }
+}
+
+fn chart_spec<'a>(repo: &'a Repository, o: &Object) -> Option<(NodeRef<'a>, NodeRef<'a>)> {
+    let root = repo.node(o);
+    let spec = root.get("spec")?;
+    if o.is_flux("HelmRelease") && o.group() == "helm.toolkit.fluxcd.io" {
+        let chart = spec.get("chart")?;
+        let (k, v) = chart.entry("spec")?;
+        v.is_mapping().then_some((k, v))
+    } else if o.is_flux("HelmChart") && o.group() == "source.toolkit.fluxcd.io" {
+        let (k, v) = root.entry("spec")?;
+        v.is_mapping().then_some((k, v))
+    } else {
+        None
+    }
+}
+
+/// Every chart version site in the repository, in object order.
+pub fn chart_sites(repo: &Repository) -> Vec<ChartSite<'_>> {
+    let mut out = Vec::new();
+    for o in &repo.objects {
+        let Some((spec_key, spec)) = chart_spec(repo, o) else {
+            continue;
+        };
+        let kind = if o.kind == "HelmRelease" {
+            "HelmRelease"
+        } else {
+            "HelmChart"
+        };
+        let source_kind = spec
+            .str_at(&["sourceRef", "kind"])
+            .or_else(|| sibling_source_kind(repo, o));
+        out.push(ChartSite {
+            object: o,
+            kind,
+            spec_key,
+            spec,
+            version: spec.entry("version"),
+            source_kind,
+            chart: spec.str_at(&["chart"]),
+        });
+    }
+    out
+}
+
+/// Other documents of the same kind and name: kustomize bases and the patches on them.
+fn same_named<'a>(repo: &'a Repository, o: &'a Object) -> impl Iterator<Item = &'a Object> + 'a {
+    repo.of_kind(&o.kind).filter(move |other| {
+        other.doc != o.doc
+            && other.name == o.name
+            && other.group() == o.group()
+            && match (repo.effective_namespace(o), repo.effective_namespace(other)) {
+                (Some(a), Some(b)) => a == b,
+                _ => true,
+            }
+    })
+}
+
+fn sibling_source_kind<'a>(repo: &'a Repository, o: &'a Object) -> Option<&'a str> {
+    same_named(repo, o).find_map(|other| {
+        let (_, spec) = chart_spec(repo, other)?;
+        spec.str_at(&["sourceRef", "kind"])
+    })
+}
+
+/// True when some patch in the repository sets the chart version of `o`: a same-named document
+/// with a version, or an inline kustomize/Flux patch that targets it and mentions `version`.
+pub fn version_patched_elsewhere(repo: &Repository, o: &Object) -> bool {
+    let by_document = same_named(repo, o).any(|other| {
+        chart_spec(repo, other)
+            .and_then(|(_, spec)| spec.get("version"))
+            .is_some_and(|v| !v.is_null())
+    });
+    by_document || inline_patches(repo).iter().any(|p| p.sets_version_of(o))
+}
+
+struct InlinePatch<'a> {
+    text: &'a str,
+    target_kind: Option<&'a str>,
+    target_name: Option<&'a str>,
+}
+
+impl InlinePatch<'_> {
+    fn sets_version_of(&self, o: &Object) -> bool {
+        let mentions = self.text.contains("/spec/chart/spec/version")
+            || self.text.contains("/spec/version")
+            || (self.text.contains("version:") && self.text.contains(&o.kind));
+        mentions
+            && self.target_kind.is_none_or(|k| k == o.kind)
+            && self.target_name.is_none_or(|n| n == o.name)
+    }
+}
+
+/// Inline patches of kustomization files and of Flux Kustomizations.
+fn inline_patches(repo: &Repository) -> Vec<InlinePatch<'_>> {
+    let mut lists: Vec<NodeRef<'_>> = Vec::new();
+    for d in &repo.docs {
+        if !crate::discover::is_kustomization_file(repo.path(d.file)) {
+            continue;
+        }
+        if let Some(root) = d.doc.root() {
+            lists.extend(root.get("patches"));
+            lists.extend(root.get("patchesJson6902"));
+            lists.extend(root.get("patchesStrategicMerge"));
+        }
+    }
+    for ks in repo.flux_kustomizations() {
+        lists.extend(repo.node(ks).path(&["spec", "patches"]));
+    }
+    let mut out = Vec::new();
+    for list in lists {
+        for item in list.items() {
+            let (text, target) = if item.is_mapping() {
+                (item.str_at(&["patch"]), item.get("target"))
+            } else {
+                (item.as_str(), None)
+            };
+            let Some(text) = text else { continue };
+            out.push(InlinePatch {
+                text,
+                target_kind: target.and_then(|t| t.str_at(&["kind"])),
+                target_name: target.and_then(|t| t.str_at(&["name"])),
+            });
+        }
+    }
+    out
+}
+
+/// A value that Flux's post-build substitution fills in (`${CHART_VERSION}`).
+pub fn is_substituted(s: &str) -> bool {
+    s.contains("${")
+}
+
+/// `"1.2.3"` as a suggestion, or a generic stand-in when nothing better is knowable.
+pub fn pin_example(reading: &Reading) -> Option<String> {
+    match reading {
+        Reading::Range(r) => r.lowest.as_ref().map(|v| v.to_string()),
+        _ => None,
+    }
+}
+
+/// The range words for a constraint that is not pinned, `None` when it pins or is no constraint.
+pub fn range_words(s: &str) -> Option<(String, Option<String>, bool)> {
+    let reading = helm_semver::read(s);
+    match &reading {
+        Reading::Range(r) => Some((r.describes.clone(), pin_example(&reading), r.partial)),
+        _ => None,
+    }
+}
+
+/// `namespace/name`, or the name alone when the namespace is unknown.
+pub fn qualified(repo: &Repository, o: &Object) -> String {
+    match repo.effective_namespace(o) {
+        Some(ns) => format!("{ns}/{}", o.name),
+        None => o.name.clone(),
+    }
+}
