@@ -7,6 +7,8 @@ use crate::source::SourceFile;
 use crate::yaml::Document;
 
 pub mod catalogue;
+pub mod promotion;
+pub mod security;
 pub mod yaml;
 
 #[derive(Debug)]
@@ -51,6 +53,9 @@ pub static RULES: &[&dyn Rule] = &[
     &yaml::unused_suppression::UnusedSuppression,
     &yaml::yaml_syntax::YamlSyntax,
     &yaml::duplicate_key::DuplicateKey,
+    &security::plaintext_secret::PlaintextSecret,
+    &security::sops_without_decryption::SopsWithoutDecryption,
+    &promotion::promotion_skipped::PromotionSkipped,
 ];
 
 pub fn all() -> impl Iterator<Item = &'static RuleMeta> {
