@@ -33,6 +33,9 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = RulesFormat::Text)]
         format: RulesFormat,
     },
+    /// Print the chart version each HelmRelease pins in each configured environment
+    /// (`environments` in .fluxvet.yaml); `!` marks a version promoted past an earlier one.
+    Versions(VersionsArgs),
     /// Print a rule's documentation, by code (`FV202`) or name (`chart-version-unpinned`).
     Explain {
         /// The rule's code or name.
@@ -107,4 +110,27 @@ pub struct CheckArgs {
     /// Worker threads (default: one per core).
     #[arg(long, short = 'j', value_name = "N")]
     pub jobs: Option<usize>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum VersionsFormat {
+    Text,
+    Json,
+    Markdown,
+}
+
+#[derive(Args, Debug)]
+pub struct VersionsArgs {
+    /// The repository root (default `.`).
+    #[arg(value_name = "PATH")]
+    pub path: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = VersionsFormat::Text)]
+    pub format: VersionsFormat,
+    /// When to colour the text output (NO_COLOR is honoured by `auto`).
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    /// Config file (default: `.fluxvet.yaml` at the repository root).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
 }

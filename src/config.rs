@@ -31,6 +31,18 @@ pub struct ExternalSource {
     pub namespace: Option<String>,
 }
 
+/// How FV701 and `fluxvet versions` find a HelmRelease's environment.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum EnvironmentMatch {
+    /// A directory segment of the file's path equals the environment (`apps/staging/…`).
+    #[default]
+    Path,
+    /// The namespace equals the environment or ends with `-<environment>`.
+    Namespace,
+    /// The path first, then the namespace.
+    Both,
+}
+
 #[derive(Clone, Debug)]
 pub struct Config {
     pub order: Vec<String>,
@@ -38,6 +50,7 @@ pub struct Config {
     pub aliases: BTreeMap<String, String>,
     /// Environments in promotion order (`dev`, `staging`, `production`).
     pub environments: Vec<String>,
+    pub environment_match: EnvironmentMatch,
     /// `None` turns the rule off. Keyed by rule code.
     pub rules: BTreeMap<&'static str, Option<Severity>>,
     pub exclude: Vec<String>,
@@ -50,6 +63,7 @@ impl Default for Config {
             order: DEFAULT_ORDER.iter().map(|s| s.to_string()).collect(),
             aliases: BTreeMap::new(),
             environments: Vec::new(),
+            environment_match: EnvironmentMatch::default(),
             rules: BTreeMap::new(),
             exclude: Vec::new(),
             external_sources: Vec::new(),
@@ -171,6 +185,19 @@ impl Config {
                     config.environments =
                         string_list(&v, "environments").map_err(|(o, m)| err(o, m))?
                 }
+                "environment_match" => {
+                    config.environment_match = match v.as_str().filter(|_| !v.is_null()) {
+                        Some("path") => EnvironmentMatch::Path,
+                        Some("namespace") => EnvironmentMatch::Namespace,
+                        Some("both") => EnvironmentMatch::Both,
+                        _ => {
+                            return Err(err(
+                                at,
+                                "`environment_match` must be one of path, namespace, both".into(),
+                            ));
+                        }
+                    }
+                }
                 "exclude" => {
                     config.exclude = string_list(&v, "exclude").map_err(|(o, m)| err(o, m))?
                 }
@@ -248,7 +275,7 @@ impl Config {
                     return Err(err(
                         k.span().start as usize,
                         format!(
-                            "unknown key `{other}` (expected one of order, aliases, environments, rules, exclude, external_sources)"
+                            "unknown key `{other}` (expected one of order, aliases, environments, environment_match, rules, exclude, external_sources)"
                         ),
                     ));
                 }
@@ -349,5 +376,19 @@ mod tests {
         assert_eq!(e.line, 2);
         let e = Config::parse(".fluxvet.yaml", "rules:\n  FV101: loud\n").unwrap_err();
         assert!(e.message.contains("loud"));
+    }
+
+    #[test]
+    fn environment_match_values() {
+        let c = Config::parse(".fluxvet.yaml", "environment_match: both\n").unwrap();
+        assert_eq!(c.environment_match, EnvironmentMatch::Both);
+        assert_eq!(Config::default().environment_match, EnvironmentMatch::Path);
+        let e = Config::parse(
+            ".fluxvet.yaml",
+            "environments: [dev]\nenvironment_match: folder\n",
+        )
+        .unwrap_err();
+        assert_eq!((e.line, e.column), (2, 20));
+        assert!(e.message.contains("`environment_match`"), "{}", e.message);
     }
 }

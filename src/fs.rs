@@ -11,6 +11,11 @@ pub trait TreeView: Sync + Send {
     fn exists(&self, rel: &str) -> bool {
         self.is_file(rel) || self.is_dir(rel)
     }
+    /// The bytes of a file that is not a manifest (a secretGenerator `.env` file); `None`
+    /// when this view cannot read files or the file is missing or larger than 1 MiB.
+    fn read(&self, _rel: &str) -> Option<Vec<u8>> {
+        None
+    }
 }
 
 pub struct WorkTree {
@@ -44,6 +49,13 @@ impl TreeView for WorkTree {
             .collect();
         names.sort();
         names
+    }
+    fn read(&self, rel: &str) -> Option<Vec<u8>> {
+        let path = self.abs(rel);
+        if std::fs::metadata(&path).ok()?.len() > 1 << 20 {
+            return None;
+        }
+        std::fs::read(path).ok()
     }
 }
 

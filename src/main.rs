@@ -3,7 +3,9 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use fluxvet::cli::{CheckArgs, Cli, ColorChoice, Command, GraphArgs, RulesFormat};
+use fluxvet::cli::{
+    CheckArgs, Cli, ColorChoice, Command, GraphArgs, RulesFormat, VersionsArgs, VersionsFormat,
+};
 use fluxvet::diag::Severity;
 use fluxvet::engine::{self, CheckOptions};
 use fluxvet::{emit, rules};
@@ -29,6 +31,7 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<u8, String> {
     match cli.command {
         Command::Check(args) => check(args),
+        Command::Versions(args) => versions(args),
         Command::Rules { format } => {
             let mut out = std::io::stdout().lock();
             let text = match format {
@@ -119,4 +122,21 @@ fn check(args: CheckArgs) -> Result<u8, String> {
         Some(Severity::Warning) if args.deny_warnings => 1,
         _ => 0,
     })
+}
+
+fn versions(args: VersionsArgs) -> Result<u8, String> {
+    let outcome = engine::check(&CheckOptions {
+        paths: args.path.into_iter().collect(),
+        config: args.config,
+        exclude: Vec::new(),
+    })
+    .map_err(|e| e.0)?;
+    let m = fluxvet::promotion::matrix(&outcome.repo);
+    let text = match args.format {
+        VersionsFormat::Text => fluxvet::promotion::render_text(&m, use_color(args.color)),
+        VersionsFormat::Json => fluxvet::promotion::render_json(&outcome.repo, &m),
+        VersionsFormat::Markdown => fluxvet::promotion::render_markdown(&m),
+    };
+    write_out(&mut std::io::stdout().lock(), text.as_bytes())?;
+    Ok(0)
 }

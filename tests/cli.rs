@@ -307,3 +307,44 @@ fn rules_and_explain() {
     let out = fluxvet(&["explain", "FV999"], dir.path());
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn every_clean_fixture_is_silent_under_every_rule() {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let mut clean = vec![fixtures.join("clean")];
+    for family in std::fs::read_dir(&fixtures).unwrap().flatten() {
+        for sub in std::fs::read_dir(family.path())
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            if sub.file_name().to_string_lossy().contains("clean") && sub.path().is_dir() {
+                clean.push(sub.path());
+            }
+        }
+    }
+    assert!(clean.len() >= 5, "{clean:?}");
+    for dir in clean {
+        let out = fluxvet(&["check", "--format", "json", "."], &dir);
+        let v = json(&out);
+        assert_eq!(findings(&v), vec![], "{}", dir.display());
+        assert_eq!(out.status.code(), Some(0), "{}", dir.display());
+    }
+}
+
+#[test]
+fn the_readme_example_shows_every_family() {
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/example");
+    let out = fluxvet(&["check", "--format", "json"], &example);
+    assert_eq!(out.status.code(), Some(1));
+    let mut codes: Vec<String> = findings(&json(&out)).into_iter().map(|f| f.0).collect();
+    codes.dedup();
+    for code in [
+        "FV101", "FV102", "FV201", "FV202", "FV203", "FV205", "FV301", "FV302", "FV303", "FV601",
+    ] {
+        assert!(
+            codes.iter().any(|c| c == code),
+            "{code} missing from {codes:?}"
+        );
+    }
+}

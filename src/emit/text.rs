@@ -1,6 +1,7 @@
 //! Rich text output through miette, with a source wrapper that finds lines with the file's
 //! line index instead of rescanning from byte 0 for every label.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::io::Write;
 
@@ -13,7 +14,11 @@ use crate::diag::{Diagnostic, Severity};
 use crate::engine::Outcome;
 use crate::source::SourceFile;
 
-struct Source<'a>(&'a SourceFile);
+/// A file's text as shown in snippets: secret values masked (see [`crate::secrets`]).
+struct Source<'a> {
+    file: &'a SourceFile,
+    text: &'a str,
+}
 
 impl SourceCode for Source<'_> {
     fn read_span<'b>(
@@ -22,8 +27,8 @@ impl SourceCode for Source<'_> {
         before: usize,
         after: usize,
     ) -> Result<Box<dyn SpanContents<'b> + 'b>, MietteError> {
-        let f = self.0;
-        let text = f.text.as_bytes();
+        let f = self.file;
+        let text = self.text.as_bytes();
         let start = span.offset();
         let end = start + span.len();
         if end > text.len() {
@@ -102,8 +107,21 @@ impl MietteDiagnostic for Report<'_> {
     }
 }
 
-fn report<'a>(files: &'a [SourceFile], d: &'a Diagnostic) -> Report<'a> {
-    let file = &files[d.file];
+fn source<'a>(
+    files: &'a [SourceFile],
+    masked: &'a HashMap<usize, String>,
+    id: usize,
+) -> Source<'a> {
+    let file = &files[id];
+    let text = masked.get(&id).map(String::as_str).unwrap_or(&file.text);
+    Source { file, text }
+}
+
+fn report<'a>(
+    files: &'a [SourceFile],
+    masked: &'a HashMap<usize, String>,
+    d: &'a Diagnostic,
+) -> Report<'a> {
     let mut labels = vec![LabeledSpan::new_primary_with_span(
         d.label.clone(),
         SourceSpan::from((d.span.start as usize, d.span.len())),
@@ -118,7 +136,7 @@ fn report<'a>(files: &'a [SourceFile], d: &'a Diagnostic) -> Report<'a> {
                 message: format!("{}: {}", files[l.file].path, l.message),
                 severity: Severity::Info,
                 help: None,
-                source: Source(&files[l.file]),
+                source: source(files, masked, l.file),
                 labels: vec![LabeledSpan::new_primary_with_span(
                     Some(l.message.clone()),
                     span,
@@ -131,7 +149,7 @@ fn report<'a>(files: &'a [SourceFile], d: &'a Diagnostic) -> Report<'a> {
         message: d.message.clone(),
         severity: d.severity,
         help: d.help.as_deref(),
-        source: Source(file),
+        source: source(files, masked, d.file),
         labels,
         related,
     }
@@ -154,10 +172,23 @@ pub fn handler(color: bool) -> GraphicalReportHandler {
 pub fn emit(outcome: &Outcome, color: bool, w: &mut dyn Write) -> std::io::Result<()> {
     let handler = handler(color);
     let files = &outcome.repo.files;
+    // Snippets show context lines around every finding, so secret values are masked in
+    // every file a snippet comes from, whichever rule reported it.
+    let mut masked = HashMap::new();
+    let mut looked = std::collections::HashSet::new();
+    for d in &outcome.diagnostics {
+        for id in std::iter::once(d.file).chain(d.labels.iter().map(|l| l.file)) {
+            if looked.insert(id)
+                && let Some(text) = crate::secrets::redacted_text(&outcome.repo, id)
+            {
+                masked.insert(id, text);
+            }
+        }
+    }
     let mut buf = String::new();
     for d in &outcome.diagnostics {
         buf.clear();
-        let r = report(files, d);
+        let r = report(files, &masked, d);
         let _ = handler.render_report(&mut buf, &r);
         let pos = files[d.file].line_col(d.span.start as usize);
         // The location line first, so grep and terminals that link `path:line:col` find it.

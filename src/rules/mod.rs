@@ -9,8 +9,10 @@ use crate::yaml::Document;
 pub mod catalogue;
 pub mod deps;
 pub mod preview;
+pub mod promotion;
 pub mod refs;
 pub mod schema;
+pub mod security;
 pub mod versions;
 pub mod yaml;
 
@@ -77,6 +79,9 @@ pub static RULES: &[&dyn Rule] = &[
     &schema::required_field_missing::RequiredFieldMissing,
     &schema::invalid_duration::InvalidDuration,
     &schema::invalid_value::InvalidValue,
+    &security::plaintext_secret::PlaintextSecret,
+    &security::sops_without_decryption::SopsWithoutDecryption,
+    &promotion::promotion_skipped::PromotionSkipped,
     &preview::chart_version_bump::ChartVersionBump,
     &preview::chart_downgrade::ChartDowngrade,
     &preview::prune_deletes::PruneDeletes,

@@ -1,0 +1,198 @@
+//! What counts as secret material, as SOPS ciphertext or as a placeholder, and where secret values
+//! sit in a file so that no output format ever prints them.
+
+use crate::index::Repository;
+use crate::source::Span;
+use crate::yaml::{Document, NodeRef, Style};
+
+/// A Kubernetes core `Secret` document.
+pub fn is_secret(root: &NodeRef<'_>) -> bool {
+    root.str_at(&["apiVersion"]) == Some("v1") && root.str_at(&["kind"]) == Some("Secret")
+}
+
+/// SOPS encrypted the document: a top-level `sops` mapping that carries a `mac`.
+pub fn is_sops_document(root: &NodeRef<'_>) -> bool {
+    root.get("sops")
+        .is_some_and(|s| s.is_mapping() && s.get("mac").is_some())
+}
+
+/// SOPS metadata in a file of any format SOPS writes: YAML/JSON (`sops:` with `mac`), dotenv
+/// and INI (`sops_mac=`), or the JSON wrapper of a binary file.
+pub fn text_is_sops(text: &str) -> bool {
+    if text
+        .lines()
+        .any(|l| l.trim_start().starts_with("sops_mac="))
+    {
+        return true;
+    }
+    let yaml_sops = text.lines().any(|l| l.starts_with("sops:"));
+    let json_sops = text.contains("\"sops\"") && text.contains("\"mac\"");
+    (yaml_sops && text.contains("mac:")) || json_sops
+}
+
+/// A value that is not itself secret material: empty, SOPS ciphertext, a post-build
+/// substitution (`${VAR}`), a Helm template (`{{ .Values.x }}`), or a reference that a tool resolves from a secret store
+/// (`op://` 1Password, `<path:...>` argocd-vault-plugin, `ref+` vals, `vault:`).
+pub fn is_placeholder(value: &str) -> bool {
+    let v = value.trim();
+    v.is_empty()
+        || v.starts_with("ENC[")
+        || v.contains("${")
+        // A Helm template in a chart kept in the repository.
+        || v.contains("{{")
+        || v.starts_with("op://")
+        || v.starts_with("<path:")
+        || v.starts_with("ref+")
+        || v.starts_with("vault:")
+}
+
+/// The `(key, value)` entries of a Secret's `data` and `stringData` whose values are plaintext
+/// secret material.
+pub fn plaintext_entries<'a>(root: &NodeRef<'a>) -> Vec<(NodeRef<'a>, NodeRef<'a>)> {
+    let mut out = Vec::new();
+    for field in ["data", "stringData"] {
+        let Some(map) = root.get(field) else { continue };
+        for (k, v) in map.entries() {
+            let plaintext = match v.as_str() {
+                Some(s) => !v.is_null() && !is_placeholder(s),
+                // A mapping or list is not a valid value; it is still committed data.
+                None => true,
+            };
+            if plaintext {
+                out.push((k, v));
+            }
+        }
+    }
+    out.sort_by_key(|(k, _)| k.span().start);
+    out
+}
+
+/// A secretGenerator literal `KEY=value`: the key and the byte range of the key in the file.
+pub fn literal_key(node: &NodeRef<'_>) -> Option<(String, Span)> {
+    let (text, style) = node.scalar()?;
+    let (key, _) = text.split_once('=')?;
+    let span = node.span();
+    let quote = usize::from(matches!(style, Style::SingleQuoted | Style::DoubleQuoted));
+    let start = span.start as usize + quote;
+    Some((key.to_string(), Span::new(start, start + key.len())))
+}
+
+/// The value half of a secretGenerator literal, when it is secret material.
+pub fn literal_is_plaintext(node: &NodeRef<'_>) -> bool {
+    node.as_str()
+        .and_then(|t| t.split_once('='))
+        .is_some_and(|(_, v)| !is_placeholder(v.trim_matches(|c| c == '"' || c == '\'')))
+}
+
+/// The `secretGenerator` entries of a kustomize file.
+pub fn secret_generators<'a>(root: &NodeRef<'a>) -> Vec<NodeRef<'a>> {
+    root.get("secretGenerator")
+        .map(|g| g.items())
+        .unwrap_or_default()
+}
+
+/// Byte ranges of secret values in one document: every Secret's data/stringData values and
+/// every secretGenerator literal's value, encrypted or not.
+pub fn value_spans(doc: &Document, out: &mut Vec<Span>) {
+    let Some(root) = doc.root() else { return };
+    if root.str_at(&["kind"]) == Some("Secret") {
+        for field in ["data", "stringData"] {
+            if let Some(map) = root.get(field) {
+                if map.is_mapping() {
+                    out.extend(map.entries().into_iter().map(|(_, v)| v.span()));
+                } else {
+                    out.push(map.span());
+                }
+            }
+        }
+    }
+    for g in secret_generators(&root) {
+        for lit in g.get("literals").map(|l| l.items()).unwrap_or_default() {
+            match literal_key(&lit) {
+                Some((_, key)) => {
+                    let end = lit.span().end;
+                    // Everything after `KEY=`.
+                    out.push(Span::new(key.end as usize + 1, end as usize));
+                }
+                None => out.push(lit.span()),
+            }
+        }
+    }
+}
+
+/// The file's text with every secret value masked, or `None` when it holds none. Byte
+/// offsets and line breaks are kept, so spans and the line index stay valid.
+pub fn redacted_text(repo: &Repository, file: usize) -> Option<String> {
+    let mut spans = Vec::new();
+    for d in repo.docs.iter().filter(|d| d.file == file) {
+        value_spans(&d.doc, &mut spans);
+    }
+    spans.retain(|s| !s.is_empty());
+    if spans.is_empty() {
+        return None;
+    }
+    Some(mask(&repo.files[file].text, &spans))
+}
+
+/// Replaces each span's characters: the first three with `*`, the rest with spaces (so the
+/// length of a secret does not show), one ASCII byte per original byte.
+pub fn mask(text: &str, spans: &[Span]) -> String {
+    let mut bytes = text.as_bytes().to_vec();
+    for s in spans {
+        let end = (s.end as usize).min(bytes.len());
+        let mut stars = 0;
+        for b in bytes.iter_mut().take(end).skip(s.start as usize) {
+            if *b == b'\n' || *b == b'\r' {
+                continue;
+            }
+            *b = if stars < 3 { b'*' } else { b' ' };
+            stars += 1;
+        }
+    }
+    // Every byte in a span became ASCII and the spans start on character boundaries (they
+    // come from the parser), so the result is still UTF-8; fall back to a full mask if not.
+    String::from_utf8(bytes).unwrap_or_else(|e| {
+        e.into_bytes()
+            .into_iter()
+            .map(|b| if b.is_ascii() { b as char } else { '*' })
+            .collect()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::yaml::parse_stream;
+
+    #[test]
+    fn masks_values_and_keeps_offsets() {
+        let text = "apiVersion: v1\nkind: Secret\nmetadata: {name: s}\nstringData:\n  password: hunter2hunter2\n  cert: |\n    line-one-secret\n    line-two-secret\n";
+        let s = parse_stream(text);
+        let mut spans = Vec::new();
+        value_spans(&s.documents[0], &mut spans);
+        let m = mask(text, &spans);
+        assert_eq!(m.len(), text.len());
+        assert_eq!(m.lines().count(), text.lines().count());
+        assert!(!m.contains("hunter2"), "{m}");
+        assert!(!m.contains("line-one-secret"), "{m}");
+        assert!(!m.contains("line-two-secret"), "{m}");
+        assert!(m.contains("password: ***"), "{m}");
+    }
+
+    #[test]
+    fn placeholders() {
+        assert!(is_placeholder("${DB_PASSWORD}"));
+        assert!(is_placeholder("ENC[AES256_GCM,data:xx]"));
+        assert!(is_placeholder("op://vault/item/field"));
+        assert!(is_placeholder("  "));
+        assert!(is_placeholder("{{ .Values.password | b64enc }}"));
+        assert!(!is_placeholder("hunter2"));
+    }
+
+    #[test]
+    fn sops_text() {
+        assert!(text_is_sops("A=ENC[x]\nsops_mac=ENC[y]\n"));
+        assert!(text_is_sops("a: ENC[x]\nsops:\n  mac: ENC[y]\n"));
+        assert!(!text_is_sops("A=hunter2\n"));
+    }
+}

@@ -1,0 +1,143 @@
+//! The built binary on the security and promotion fixtures: findings, exit codes, and that no
+//! secret value reaches stdout or stderr in any format.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn fixture(rel: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(rel)
+}
+
+fn fluxvet(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_fluxvet"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("the fluxvet binary runs")
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// Every value committed in fixtures/security/broken, in clear or base64.
+const SECRET_VALUES: &[&str] = &[
+    "S3cr3t",
+    "UzNjcjN0",
+    "db-user",
+    "db-password",
+    "key-line",
+    "literal-value",
+    "env-value",
+];
+
+#[test]
+fn broken_secrets_are_reported_without_their_values() {
+    let dir = fixture("security/broken");
+    let dir = dir.to_str().expect("utf-8 path");
+    for format in ["text", "json"] {
+        for color in ["never", "always"] {
+            let o = fluxvet(&["check", dir, "--format", format, "--color", color]);
+            assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+            let all = text(&o);
+            for v in SECRET_VALUES {
+                assert!(
+                    !all.contains(v),
+                    "`{v}` leaked in --format {format} --color {color}:\n{all}"
+                );
+            }
+        }
+    }
+    let o = fluxvet(&["check", dir, "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_slice(&o.stdout).expect("valid JSON");
+    let found: Vec<(String, String, u64)> = json["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .map(|d| {
+            (
+                d["code"].as_str().unwrap_or("").to_string(),
+                d["file"].as_str().unwrap_or("").to_string(),
+                d["line"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect();
+    let expect = |code: &str, file: &str, line: u64| {
+        assert!(
+            found.contains(&(code.to_string(), file.to_string(), line)),
+            "{code} at {file}:{line} missing from {found:?}"
+        );
+    };
+    expect("FV601", "apps/db-secret.yaml", 7);
+    expect("FV601", "apps/kustomization.yaml", 10);
+    expect("FV601", "apps/kustomization.yaml", 13);
+    expect("FV602", "apps/api-secret.sops.yaml", 7);
+    expect("FV602", "apps/kustomization.yaml", 16);
+    assert_eq!(found.len(), 5, "{found:?}");
+}
+
+#[test]
+fn clean_secrets_stay_silent() {
+    let dir = fixture("security/clean");
+    let o = fluxvet(&[
+        "check",
+        dir.to_str().expect("utf-8 path"),
+        "--color",
+        "never",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(text(&o).contains("0 errors, 0 warnings"), "{}", text(&o));
+}
+
+#[test]
+fn promotion_past_an_earlier_environment_is_reported() {
+    let dir = fixture("promotion/three-env");
+    let dir = dir.to_str().expect("utf-8 path");
+    let o = fluxvet(&["check", dir, "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_slice(&o.stdout).expect("valid JSON");
+    let diags = json["diagnostics"].as_array().expect("diagnostics");
+    assert_eq!(diags.len(), 1, "{json}");
+    assert_eq!(diags[0]["code"], "FV701");
+    assert_eq!(diags[0]["file"], "apps/production/podinfo-version.yaml");
+    assert_eq!(diags[0]["line"], 8);
+    assert_eq!(
+        diags[0]["labels"][0]["file"],
+        "apps/base/podinfo/release.yaml"
+    );
+
+    let o = fluxvet(&["versions", dir, "--color", "never"]);
+    assert_eq!(o.status.code(), Some(0));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("RELEASE  DEV     STAGING  PRODUCTION"),
+        "{out}"
+    );
+    assert!(out.contains("podinfo  6.6.0   6.5.0    6.6.0 !"), "{out}");
+    assert!(out.contains("redis    19.1.0  19.1.0   19.0.0\n"), "{out}");
+
+    let o = fluxvet(&["versions", dir, "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_slice(&o.stdout).expect("valid JSON");
+    assert_eq!(
+        json["releases"][0]["versions"]["production"]["ahead_of"],
+        "staging"
+    );
+}
+
+#[test]
+fn promotion_in_order_stays_silent() {
+    let dir = fixture("promotion/two-env-clean");
+    let o = fluxvet(&[
+        "check",
+        dir.to_str().expect("utf-8 path"),
+        "--color",
+        "never",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(text(&o).contains("0 errors, 0 warnings"), "{}", text(&o));
+}
