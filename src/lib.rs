@@ -8,6 +8,7 @@ pub mod discover;
 pub mod emit;
 pub mod engine;
 pub mod fs;
+pub mod git;
 pub mod index;
 pub mod rules;
 pub mod source;
