@@ -624,3 +624,60 @@ fn docs_show_the_tested_examples_verbatim() {
         );
     }
 }
+
+/// The `fluxvet` hook as most users install it: `language: rust`, so pre-commit builds this
+/// checkout with `cargo install`. The build goes to a directory under Cargo's target dir, so only
+/// the first run of the suite pays for it.
+#[test]
+fn pre_commit_rust_hook_builds_and_runs() {
+    let Some(pre_commit) = tool("pre-commit", "pip install pre-commit") else {
+        return;
+    };
+    let hooks = git_repo("hookrepo-rust");
+    for f in [".pre-commit-hooks.yaml", "Cargo.toml", "Cargo.lock"] {
+        hooks.write(f, &std::fs::read_to_string(checkout().join(f)).unwrap());
+    }
+    copy_dir(&checkout().join("src"), &hooks.join("src"));
+    let rev = commit_all(hooks.path(), "hooks");
+
+    let r = git_repo("precommit-rust");
+    let cache = TempDir::new("precommit-rust-cache");
+    r.write(
+        ".pre-commit-config.yaml",
+        &format!(
+            "repos:\n  - repo: {}\n    rev: {rev}\n    hooks:\n      - id: fluxvet\n",
+            hooks.path().display()
+        ),
+    );
+    r.write("apps/cm.yaml", DEFECT);
+    commit_all(r.path(), "defect");
+    let mut c = isolated(&pre_commit, r.path());
+    c.args(["run", "--all-files"])
+        .env("PRE_COMMIT_HOME", cache.path())
+        .env(
+            "CARGO_TARGET_DIR",
+            std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("pre-commit-rust-hook"),
+        )
+        // What is tested is that pre-commit builds and runs the hook, not the optimizer: an
+        // unoptimized build takes a fraction of the time on CI's two cores.
+        .env("CARGO_PROFILE_RELEASE_OPT_LEVEL", "0")
+        .env("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "256")
+        .env("CARGO_PROFILE_RELEASE_DEBUG", "false")
+        .env("CARGO_INCREMENTAL", "0");
+    let out = run(c);
+    let t = text(&out);
+    assert!(!out.status.success(), "{t}");
+    assert!(t.contains("apps/cm.yaml:7:3") && t.contains("FV102"), "{t}");
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            copy_dir(&p, &to.join(e.file_name()));
+        } else {
+            std::fs::copy(&p, to.join(e.file_name())).unwrap();
+        }
+    }
+}
