@@ -43,6 +43,8 @@ pub enum Command {
     },
     /// Draw the dependsOn graph of HelmReleases and Kustomizations, rule-breaking edges marked.
     Graph(GraphArgs),
+    /// Write a git pre-push hook that lints exactly the commits being pushed.
+    InstallHook(InstallHookArgs),
 }
 
 #[derive(Args, Debug)]
@@ -68,6 +70,17 @@ pub struct GraphArgs {
     /// Skip paths matching this glob (repeatable), in addition to the config's `exclude`.
     #[arg(long, value_name = "GLOB")]
     pub exclude: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct InstallHookArgs {
+    /// Replace an existing pre-push hook (a foreign one is kept as `pre-push.fluxvet-backup`).
+    #[arg(long)]
+    pub force: bool,
+    /// Extra arguments for every `fluxvet check` the hook runs, after `--`
+    /// (e.g. `-- --deny-warnings clusters`).
+    #[arg(last = true, value_name = "CHECK_ARGS")]
+    pub check_args: Vec<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -107,6 +120,14 @@ pub struct CheckArgs {
     /// Exit 1 on warnings too.
     #[arg(long)]
     pub deny_warnings: bool,
+    /// Check the files of this commit (e.g. what is being pushed) instead of the working tree;
+    /// the config is read from that commit too.
+    #[arg(long, value_name = "REV")]
+    pub rev: Option<String>,
+    /// Report only findings in files changed since REV (from where the checked commit or working
+    /// tree left it); the whole tree is still read, so cross-file rules stay right.
+    #[arg(long, value_name = "REV")]
+    pub changed_since: Option<String>,
     /// Worker threads (default: one per core).
     #[arg(long, short = 'j', value_name = "N")]
     pub jobs: Option<usize>,

@@ -10,6 +10,7 @@ pub mod emit;
 pub mod engine;
 pub mod flux_api;
 pub mod fs;
+pub mod git;
 pub mod graph;
 pub mod graph_render;
 pub mod helm_semver;

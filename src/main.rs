@@ -8,7 +8,7 @@ use fluxvet::cli::{
 };
 use fluxvet::diag::Severity;
 use fluxvet::engine::{self, CheckOptions};
-use fluxvet::{emit, rules};
+use fluxvet::{emit, git, rules};
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -41,6 +41,11 @@ fn run(cli: Cli) -> Result<u8, String> {
                 RulesFormat::Docs => rules::catalogue::docs_page(),
             };
             write_out(&mut out, text.as_bytes())?;
+            Ok(0)
+        }
+        Command::InstallHook(args) => {
+            let path = git::install_hook(std::path::Path::new("."), args.force, &args.check_args)?;
+            println!("fluxvet: wrote {}", path.display());
             Ok(0)
         }
         Command::Explain { rule } => match rules::lookup(&rule) {
@@ -100,12 +105,21 @@ fn check(args: CheckArgs) -> Result<u8, String> {
             .build_global()
             .map_err(|e| format!("cannot start {jobs} threads: {e}"))?;
     }
-    let outcome = engine::check(&CheckOptions {
+    let opts = CheckOptions {
         paths: args.paths.clone(),
         config: args.config.clone(),
         exclude: args.exclude.clone(),
-    })
+    };
+    let mut outcome = match &args.rev {
+        Some(rev) => git::check_rev(&opts, rev),
+        None => engine::check(&opts),
+    }
     .map_err(|e| e.0)?;
+    if let Some(since) = &args.changed_since {
+        let changed =
+            git::changed_files(&outcome.repo.root, since, args.rev.as_deref()).map_err(|e| e.0)?;
+        git::retain_changed(&mut outcome, &changed);
+    }
     let mut buf = Vec::with_capacity(4096);
     emit::emit(args.format, &outcome, use_color(args.color), &mut buf)
         .map_err(|e| e.to_string())?;

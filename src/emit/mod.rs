@@ -1,6 +1,10 @@
 //! One module per output format; each turns an [`Outcome`] into text on a writer.
 
+pub mod github;
 pub mod json;
+pub mod markdown;
+pub mod sarif;
+pub mod short;
 pub mod text;
 
 use std::io::Write;
@@ -14,6 +18,14 @@ pub enum Format {
     Text,
     /// The stable JSON contract for editors and scripts.
     Json,
+    /// SARIF 2.1.0, for GitHub code scanning and other SARIF viewers.
+    Sarif,
+    /// GitHub Actions workflow commands: inline annotations on the pull request.
+    Github,
+    /// One line per finding, `file:line:col: severity code name: message`, for editors and grep.
+    Short,
+    /// A Markdown table, for a GitHub job summary or a pull-request comment.
+    Markdown,
 }
 
 #[derive(Clone, Copy, Debug, Default)]
@@ -44,5 +56,23 @@ pub fn emit(
     match format {
         Format::Text => text::emit(outcome, color, w),
         Format::Json => json::emit(outcome, w),
+        Format::Sarif => sarif::emit(outcome, w),
+        Format::Github => github::emit(outcome, w),
+        Format::Short => short::emit(outcome, w),
+        Format::Markdown => markdown::emit(outcome, w),
+    }
+}
+
+/// A file's path as the user can open it from where fluxvet ran: the scanned root joined with
+/// the root-relative path. Editors, GitHub and SARIF viewers resolve paths against the working
+/// directory (the repository root in CI), not against the directory given on the command line.
+pub fn invocation_path(outcome: &Outcome, file: crate::diag::FileId) -> String {
+    let rel = &*outcome.repo.files[file].path;
+    let root = outcome.repo.root.to_string_lossy().replace('\\', "/");
+    let root = root.trim_start_matches("./").trim_end_matches('/');
+    if root.is_empty() || root == "." || rel.starts_with('/') {
+        rel.to_string()
+    } else {
+        format!("{root}/{rel}")
     }
 }

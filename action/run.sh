@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Runs fluxvet for action.yml: findings in the chosen format on the log (GitHub annotations by
+# default), a Markdown table in the job summary, and SARIF in a file when asked.
+#   FV_PATHS      paths to check, separated by whitespace (default `.`)
+#   FV_CONFIG     config file, or empty
+#   FV_FORMAT     format printed to the log (default github)
+#   FV_FAIL_ON    error | warning
+#   FV_SARIF      file to write SARIF to, or empty
+#   FV_SUMMARY    true | false: append the Markdown table to $GITHUB_STEP_SUMMARY
+#   FLUXVET       the binary (default: fluxvet on PATH)
+set -uo pipefail
+
+fluxvet=${FLUXVET:-fluxvet}
+args=(check --color never)
+if [ -n "${FV_CONFIG:-}" ]; then args+=(--config "$FV_CONFIG"); fi
+case "${FV_FAIL_ON:-error}" in
+  error) ;;
+  warning) args+=(--deny-warnings) ;;
+  *)
+    echo "::error title=fluxvet::fail-on must be \`error\` or \`warning\`, not \`${FV_FAIL_ON}\`"
+    exit 2
+    ;;
+esac
+read -r -a paths <<< "${FV_PATHS:-.}"
+if [ "${#paths[@]}" -eq 0 ]; then paths=(.); fi
+
+"$fluxvet" "${args[@]}" --format "${FV_FORMAT:-github}" "${paths[@]}"
+status=$?
+
+# The extra reports describe the same run; their exit codes repeat the one above.
+if [ "${FV_SUMMARY:-true}" = true ] && [ -n "${GITHUB_STEP_SUMMARY:-}" ]; then
+  "$fluxvet" "${args[@]}" --format markdown "${paths[@]}" >> "$GITHUB_STEP_SUMMARY" 2>/dev/null
+fi
+if [ -n "${FV_SARIF:-}" ]; then
+  mkdir -p "$(dirname "$FV_SARIF")"
+  "$fluxvet" "${args[@]}" --format sarif "${paths[@]}" > "$FV_SARIF" 2>/dev/null
+  echo "fluxvet: wrote SARIF to $FV_SARIF"
+fi
+if [ -n "${GITHUB_OUTPUT:-}" ]; then echo "exit-code=$status" >> "$GITHUB_OUTPUT"; fi
+exit "$status"

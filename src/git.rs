@@ -1,0 +1,533 @@
+//! Git integration with git2: `--rev` checks the tree of a commit (what is pushed, not what is
+//! on disk), `--changed-since` keeps only findings in files changed since a commit, and
+//! `install-hook` writes a pre-push hook that does both for exactly the commits being pushed.
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::path::{Component, Path, PathBuf};
+use std::time::Instant;
+
+use git2::{ObjectType, Oid, Repository, Tree, TreeWalkMode, TreeWalkResult};
+use ignore::Match;
+use ignore::gitignore::{Gitignore, GitignoreBuilder};
+use ignore::overrides::{Override, OverrideBuilder};
+
+use crate::config::{self, Config};
+use crate::discover::is_manifest_name;
+use crate::engine::{self, CheckOptions, Fatal, Outcome};
+use crate::fs::TreeView;
+
+/// A commit's tree as the path checks see it: every blob, and every directory holding one.
+#[derive(Default)]
+pub struct GitTree {
+    files: BTreeSet<String>,
+    /// Directory → its entries' names (sorted by the set); the root is `""`.
+    dirs: BTreeMap<String, BTreeSet<String>>,
+}
+
+impl GitTree {
+    fn add_file(&mut self, rel: &str) {
+        self.files.insert(rel.to_string());
+        let mut child = rel;
+        while let Some((parent, name)) = child.rsplit_once('/') {
+            self.dirs
+                .entry(parent.to_string())
+                .or_default()
+                .insert(name.to_string());
+            child = parent;
+        }
+        self.dirs
+            .entry(String::new())
+            .or_default()
+            .insert(child.to_string());
+    }
+}
+
+fn key(rel: &str) -> &str {
+    let rel = rel.trim_start_matches("./").trim_end_matches('/');
+    if rel == "." { "" } else { rel }
+}
+
+impl TreeView for GitTree {
+    fn is_file(&self, rel: &str) -> bool {
+        self.files.contains(key(rel))
+    }
+    fn is_dir(&self, rel: &str) -> bool {
+        self.dirs.contains_key(key(rel))
+    }
+    fn list_dir(&self, rel: &str) -> Vec<String> {
+        self.dirs
+            .get(key(rel))
+            .map(|names| names.iter().cloned().collect())
+            .unwrap_or_default()
+    }
+}
+
+fn git_err(what: &str, e: git2::Error) -> Fatal {
+    Fatal(format!("{what}: {}", e.message()))
+}
+
+fn open(at: &Path) -> Result<Repository, Fatal> {
+    Repository::discover(at).map_err(|e| {
+        Fatal(format!(
+            "{}: not inside a git repository ({})",
+            at.display(),
+            e.message()
+        ))
+    })
+}
+
+fn resolve<'r>(repo: &'r Repository, rev: &str, flag: &str) -> Result<git2::Commit<'r>, Fatal> {
+    repo.revparse_single(rev)
+        .and_then(|o| o.peel_to_commit())
+        .map_err(|e| git_err(&format!("{flag} {rev}"), e))
+}
+
+/// Folds `.` and `..` lexically (the directory may not exist on disk at `--rev`).
+fn normalize(p: &Path) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for c in p.components() {
+        match c {
+            Component::Normal(s) => parts.push(s.to_string_lossy().into_owned()),
+            Component::ParentDir => {
+                parts.pop();
+            }
+            _ => {}
+        }
+    }
+    parts.join("/")
+}
+
+/// The scanned root as a path inside the repository (`""` for its top).
+fn prefix_in_repo(repo: &Repository, root: &Path) -> Result<String, Fatal> {
+    let Some(workdir) = repo.workdir() else {
+        // A bare repository has no working directory: the path is already repository-relative.
+        return Ok(normalize(root));
+    };
+    let workdir = workdir
+        .canonicalize()
+        .map_err(|e| Fatal(format!("{}: {e}", workdir.display())))?;
+    let cwd = std::env::current_dir().map_err(|e| Fatal(format!("current directory: {e}")))?;
+    let cwd = cwd.canonicalize().unwrap_or(cwd);
+    let abs = if root.is_absolute() {
+        root.to_path_buf()
+    } else {
+        cwd.join(root)
+    };
+    // Canonicalize when the directory exists (symlinked temp dirs), else fold lexically.
+    let abs = abs.canonicalize().unwrap_or(abs);
+    let inside = abs.strip_prefix(&workdir).map_err(|_| {
+        Fatal(format!(
+            "{} is outside the repository at {}",
+            root.display(),
+            workdir.display()
+        ))
+    })?;
+    Ok(normalize(inside))
+}
+
+fn tree_at<'r>(
+    repo: &'r Repository,
+    commit: &git2::Commit<'r>,
+    prefix: &str,
+) -> Result<Tree<'r>, Fatal> {
+    let tree = commit
+        .tree()
+        .map_err(|e| git_err("cannot read the commit's tree", e))?;
+    if prefix.is_empty() {
+        return Ok(tree);
+    }
+    let entry = tree.get_path(Path::new(prefix)).map_err(|_| {
+        Fatal(format!(
+            "{prefix}: no such directory in commit {}",
+            commit.id()
+        ))
+    })?;
+    entry
+        .to_object(repo)
+        .and_then(|o| o.peel_to_tree())
+        .map_err(|_| {
+            Fatal(format!(
+                "{prefix}: not a directory in commit {}",
+                commit.id()
+            ))
+        })
+}
+
+/// `.sourceignore` files of the tree, deepest first, each with the directory it governs.
+struct SourceIgnores(Vec<(String, Gitignore)>);
+
+impl SourceIgnores {
+    fn ignored(&self, rel: &str) -> bool {
+        for (dir, gi) in &self.0 {
+            let inner = if dir.is_empty() {
+                rel
+            } else {
+                match rel
+                    .strip_prefix(dir.as_str())
+                    .and_then(|r| r.strip_prefix('/'))
+                {
+                    Some(r) => r,
+                    None => continue,
+                }
+            };
+            match gi.matched_path_or_any_parents(inner, false) {
+                Match::Ignore(_) => return true,
+                Match::Whitelist(_) => return false,
+                Match::None => {}
+            }
+        }
+        false
+    }
+}
+
+fn excluded(overrides: &Override, rel: &str) -> bool {
+    if overrides.matched(rel, false).is_ignore() {
+        return true;
+    }
+    let mut dir = rel;
+    while let Some((parent, _)) = dir.rsplit_once('/') {
+        if overrides.matched(parent, true).is_ignore() {
+            return true;
+        }
+        dir = parent;
+    }
+    false
+}
+
+/// Discovery's hidden-file rule: no component may start with a dot.
+fn hidden(rel: &str) -> bool {
+    rel.split('/').any(|c| c.starts_with('.'))
+}
+
+/// Checks the files of commit `rev` (below the scanned root), with the config read from that
+/// commit unless `--config` names one on disk.
+pub fn check_rev(opts: &CheckOptions, rev: &str) -> Result<Outcome, Fatal> {
+    let start = Instant::now();
+    let root = match opts.paths.as_slice() {
+        [] => PathBuf::from("."),
+        [p] => p.clone(),
+        _ => {
+            return Err(Fatal(
+                "--rev checks one directory of the commit: give at most one path".into(),
+            ));
+        }
+    };
+    let repo = open(if root.is_dir() { &root } else { Path::new(".") })?;
+    let prefix = prefix_in_repo(&repo, &root)?;
+    let commit = resolve(&repo, rev, "--rev")?;
+    let tree = tree_at(&repo, &commit, &prefix)?;
+
+    let mut blobs: Vec<(String, Oid)> = Vec::new();
+    let mut view = GitTree::default();
+    let mut walk_error = None;
+    tree.walk(TreeWalkMode::PreOrder, |dir, entry| {
+        let Ok(name) = entry.name() else {
+            walk_error = Some(format!("{dir}: a file name that is not UTF-8"));
+            return TreeWalkResult::Skip;
+        };
+        let rel = format!("{dir}{name}");
+        match entry.kind() {
+            Some(ObjectType::Blob) => {
+                view.add_file(&rel);
+                // A symlink's blob is its target, not a manifest.
+                if entry.filemode() != 0o120000 {
+                    blobs.push((rel, entry.id()));
+                }
+            }
+            Some(ObjectType::Tree) => {}
+            // A submodule's files are not in this repository's tree.
+            _ => {}
+        }
+        TreeWalkResult::Ok
+    })
+    .map_err(|e| git_err("cannot walk the commit's tree", e))?;
+
+    let read_blob = |oid: Oid| -> Result<Vec<u8>, Fatal> {
+        repo.find_blob(oid)
+            .map(|b| b.content().to_vec())
+            .map_err(|e| git_err("cannot read a blob", e))
+    };
+
+    let mut config = match &opts.config {
+        Some(p) => engine::load_config(&root, Some(p))?,
+        None => match blobs.iter().find(|(p, _)| p == config::FILE_NAME) {
+            Some((_, oid)) => {
+                let bytes = read_blob(*oid)?;
+                let text = String::from_utf8(bytes)
+                    .map_err(|_| Fatal(format!("config {}: not UTF-8", config::FILE_NAME)))?;
+                let shown = format!("{}:{}", &commit.id().to_string()[..12], config::FILE_NAME);
+                Config::parse(&shown, &text).map_err(|e| Fatal(format!("config {e}")))?
+            }
+            None => Config::default(),
+        },
+    };
+    config.exclude.extend(opts.exclude.iter().cloned());
+
+    let mut ob = OverrideBuilder::new(".");
+    for glob in &config.exclude {
+        ob.add(&format!("!{glob}"))
+            .map_err(|e| Fatal(format!("exclude glob `{glob}`: {e}")))?;
+    }
+    let overrides = ob
+        .build()
+        .map_err(|e| Fatal(format!("exclude globs: {e}")))?;
+
+    let mut ignores = Vec::new();
+    for (path, oid) in blobs
+        .iter()
+        .filter(|(p, _)| p == ".sourceignore" || p.ends_with("/.sourceignore"))
+    {
+        let dir = path
+            .rsplit_once('/')
+            .map(|(d, _)| d.to_string())
+            .unwrap_or_default();
+        let text = String::from_utf8_lossy(&read_blob(*oid)?).into_owned();
+        let mut b = GitignoreBuilder::new(".");
+        for line in text.lines() {
+            // A bad line is skipped, as the walk over the working tree does.
+            let _ = b.add_line(Some(PathBuf::from(path)), line);
+        }
+        if let Ok(gi) = b.build() {
+            ignores.push((dir, gi));
+        }
+    }
+    ignores.sort_by_key(|(d, _)| {
+        std::cmp::Reverse(d.matches('/').count() + usize::from(!d.is_empty()))
+    });
+    let ignores = SourceIgnores(ignores);
+
+    let mut inputs: Vec<(String, Vec<u8>)> = Vec::new();
+    for (rel, oid) in &blobs {
+        let name = rel.rsplit('/').next().unwrap_or(rel);
+        if !is_manifest_name(name)
+            || hidden(rel)
+            || excluded(&overrides, rel)
+            || ignores.ignored(rel)
+        {
+            continue;
+        }
+        inputs.push((rel.clone(), read_blob(*oid)?));
+    }
+    if let Some(e) = walk_error {
+        return Err(Fatal(e));
+    }
+    inputs.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut outcome = engine::run(
+        root,
+        inputs,
+        |b: &Vec<u8>| Ok(b.clone()),
+        Box::new(view),
+        config,
+    );
+    outcome.elapsed = start.elapsed();
+    Ok(outcome)
+}
+
+/// Files (relative to the scanned root) that differ between the merge base of `since` and the
+/// checked state: commit `rev`, or the working tree (index and untracked files included).
+pub fn changed_files(
+    root: &Path,
+    since: &str,
+    rev: Option<&str>,
+) -> Result<HashSet<String>, Fatal> {
+    let repo = open(if root.is_dir() { root } else { Path::new(".") })?;
+    let prefix = prefix_in_repo(&repo, root)?;
+    let base = resolve(&repo, since, "--changed-since")?;
+    let target = match rev {
+        Some(r) => Some(resolve(&repo, r, "--rev")?),
+        None => repo.head().ok().and_then(|h| h.peel_to_commit().ok()),
+    };
+    // "Changed since main" means since the branch left main, not every change main got since.
+    let base_id = target
+        .as_ref()
+        .and_then(|t| repo.merge_base(base.id(), t.id()).ok())
+        .unwrap_or(base.id());
+    let base_tree = repo
+        .find_commit(base_id)
+        .and_then(|c| c.tree())
+        .map_err(|e| git_err("--changed-since", e))?;
+    let mut diff_opts = git2::DiffOptions::new();
+    let diff = match (rev, &target) {
+        (Some(_), Some(t)) => {
+            let t_tree = t.tree().map_err(|e| git_err("--rev", e))?;
+            repo.diff_tree_to_tree(Some(&base_tree), Some(&t_tree), Some(&mut diff_opts))
+        }
+        _ => {
+            diff_opts
+                .include_untracked(true)
+                .recurse_untracked_dirs(true);
+            repo.diff_tree_to_workdir_with_index(Some(&base_tree), Some(&mut diff_opts))
+        }
+    }
+    .map_err(|e| git_err("cannot compute the changed files", e))?;
+    let mut changed = HashSet::new();
+    for delta in diff.deltas() {
+        if delta.status() == git2::Delta::Deleted {
+            continue;
+        }
+        let Some(path) = delta.new_file().path().and_then(Path::to_str) else {
+            continue;
+        };
+        let path = path.replace('\\', "/");
+        let rel = if prefix.is_empty() {
+            Some(path.as_str())
+        } else {
+            path.strip_prefix(prefix.as_str())
+                .and_then(|r| r.strip_prefix('/'))
+        };
+        if let Some(rel) = rel {
+            changed.insert(rel.to_string());
+        }
+    }
+    Ok(changed)
+}
+
+/// Keeps only findings whose primary location is in a changed file. The index was built from
+/// the whole tree, so cross-file rules still judge a changed file against everything else.
+pub fn retain_changed(outcome: &mut Outcome, changed: &HashSet<String>) {
+    let files = &outcome.repo.files;
+    outcome
+        .diagnostics
+        .retain(|d| changed.contains(&*files[d.file].path));
+}
+
+const HOOK_MARKER: &str = "written by `fluxvet install-hook`";
+
+/// Quotes a word for POSIX sh.
+fn sh_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', r"'\''"))
+}
+
+/// The pre-push hook's text. `exe` is tried first, then `fluxvet` on PATH.
+pub fn hook_script(exe: &str, extra_args: &[String]) -> String {
+    let extra: String = extra_args
+        .iter()
+        .map(|a| format!(" {}", sh_quote(a)))
+        .collect();
+    format!(
+        r#"#!/bin/sh
+# fluxvet pre-push hook, {HOOK_MARKER}.
+# Lints exactly the commits being pushed: for every ref, the tree of the pushed commit, reporting
+# only findings in files changed since what the remote already has. Skip once with --no-verify.
+fluxvet={exe}
+[ -x "$fluxvet" ] || fluxvet=fluxvet
+remote="$1"
+status=0
+
+is_zero() {{ case "$1" in *[!0]*) return 1 ;; *) return 0 ;; esac; }}
+
+# git gives one line per ref: <local ref> <local sha> <remote ref> <remote sha>
+while read -r local_ref local_sha remote_ref remote_sha; do
+  # A deleted ref pushes no files.
+  is_zero "$local_sha" && continue
+  base=
+  if ! is_zero "$remote_sha" && git cat-file -e "$remote_sha^{{commit}}" 2>/dev/null; then
+    base=$remote_sha
+  else
+    # A new branch: compare with where it left the tracked or the remote's default branch.
+    upstream=$(git rev-parse --symbolic-full-name "$local_ref@{{upstream}}" 2>/dev/null)
+    for candidate in "$upstream" "refs/remotes/$remote/HEAD" "refs/remotes/$remote/main" "refs/remotes/$remote/master"; do
+      [ -n "$candidate" ] || continue
+      if base=$(git merge-base "$local_sha" "$candidate" 2>/dev/null) && [ -n "$base" ]; then
+        break
+      fi
+      base=
+    done
+  fi
+  if [ -n "$base" ]; then
+    "$fluxvet" check --rev "$local_sha" --changed-since "$base"{extra} </dev/null
+  else
+    # Nothing on the remote to compare with: the whole tree of the commit is new.
+    "$fluxvet" check --rev "$local_sha"{extra} </dev/null
+  fi
+  code=$?
+  if [ "$code" -ne 0 ]; then
+    echo "fluxvet: not pushing $local_ref to $remote_ref (fix the findings above, or push with --no-verify)" >&2
+    status=1
+  fi
+done
+exit $status
+"#,
+        exe = sh_quote(exe),
+    )
+}
+
+/// Writes the pre-push hook of the repository around `at`; an existing hook is kept unless
+/// `force`, and then saved next to it as `pre-push.fluxvet-backup`.
+pub fn install_hook(at: &Path, force: bool, extra_args: &[String]) -> Result<PathBuf, String> {
+    let repo = open(at).map_err(|e| e.0)?;
+    let hooks = match repo
+        .config()
+        .ok()
+        .and_then(|c| c.get_path("core.hooksPath").ok())
+    {
+        Some(p) if p.is_absolute() => p,
+        Some(p) => repo.workdir().unwrap_or_else(|| repo.commondir()).join(p),
+        None => repo.commondir().join("hooks"),
+    };
+    let path = hooks.join("pre-push");
+    if path.exists() || path.symlink_metadata().is_ok() {
+        if !force {
+            return Err(format!(
+                "{} already exists; fluxvet leaves it alone (rerun with --force to replace it)",
+                path.display()
+            ));
+        }
+        let old = std::fs::read_to_string(&path).unwrap_or_default();
+        if !old.contains(HOOK_MARKER) {
+            let backup = hooks.join("pre-push.fluxvet-backup");
+            std::fs::rename(&path, &backup)
+                .map_err(|e| format!("cannot move {} aside: {e}", path.display()))?;
+        }
+    }
+    std::fs::create_dir_all(&hooks).map_err(|e| format!("{}: {e}", hooks.display()))?;
+    let exe = std::env::current_exe()
+        .ok()
+        .and_then(|p| p.canonicalize().ok())
+        .map(|p| p.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "fluxvet".into());
+    std::fs::write(&path, hook_script(&exe, extra_args))
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))
+            .map_err(|e| format!("cannot make {} executable: {e}", path.display()))?;
+    }
+    Ok(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tree_view_lists_dirs() {
+        let mut t = GitTree::default();
+        t.add_file("a/b/c.yaml");
+        t.add_file("a/d.yaml");
+        t.add_file("top.yaml");
+        assert!(t.is_dir("a") && t.is_dir("a/b") && t.is_dir("") && t.is_dir("./a/"));
+        assert!(t.is_file("a/d.yaml") && !t.is_file("a"));
+        assert_eq!(t.list_dir("a"), vec!["b", "d.yaml"]);
+        assert_eq!(t.list_dir(""), vec!["a", "top.yaml"]);
+        assert!(t.list_dir("nope").is_empty());
+    }
+
+    #[test]
+    fn quoting_survives_quotes() {
+        assert_eq!(sh_quote("it's"), r"'it'\''s'");
+    }
+
+    #[test]
+    fn sourceignore_applies_below_its_dir() {
+        let mut b = GitignoreBuilder::new(".");
+        b.add_line(None, "tmp/").unwrap();
+        b.add_line(None, "*.draft.yaml").unwrap();
+        let ig = SourceIgnores(vec![("apps".into(), b.build().unwrap())]);
+        assert!(ig.ignored("apps/tmp/x.yaml"));
+        assert!(ig.ignored("apps/a/b.draft.yaml"));
+        assert!(!ig.ignored("apps/a/b.yaml"));
+        assert!(!ig.ignored("tmp/x.yaml"));
+    }
+}
