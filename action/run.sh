@@ -7,6 +7,9 @@
 #   FV_FAIL_ON    error | warning
 #   FV_SARIF      file to write SARIF to, or empty
 #   FV_SUMMARY    true | false: append the Markdown table to $GITHUB_STEP_SUMMARY
+#   FV_DIFF       true | false: also run `fluxvet diff` and add its Markdown to the summary
+#   FV_DIFF_BASE  the revision diff compares with (default origin/$GITHUB_BASE_REF, else HEAD~1)
+#   FV_DIFF_COMMENT true | false: post the diff as a pull-request comment (gh, GH_TOKEN, FV_PR_NUMBER)
 #   FLUXVET       the binary (default: fluxvet on PATH)
 set -uo pipefail
 
@@ -35,6 +38,24 @@ if [ -n "${FV_SARIF:-}" ]; then
   mkdir -p "$(dirname "$FV_SARIF")"
   "$fluxvet" "${args[@]}" --format sarif "${paths[@]}" > "$FV_SARIF" 2>/dev/null
   echo "fluxvet: wrote SARIF to $FV_SARIF"
+fi
+if [ "${FV_DIFF:-false}" = true ]; then
+  base=${FV_DIFF_BASE:-}
+  if [ -z "$base" ]; then
+    if [ -n "${GITHUB_BASE_REF:-}" ]; then base="origin/$GITHUB_BASE_REF"; else base="HEAD~1"; fi
+  fi
+  diff_md="${RUNNER_TEMP:-/tmp}/fluxvet-diff.md"
+  "$fluxvet" diff --color never --base "$base" --format markdown "${paths[0]}" > "$diff_md"
+  diff_status=$?
+  if [ "$diff_status" -eq 2 ]; then
+    echo "::warning title=fluxvet diff::could not compare with $base (fetch it with actions/checkout fetch-depth: 0)"
+  else
+    if [ -n "${GITHUB_STEP_SUMMARY:-}" ]; then cat "$diff_md" >> "$GITHUB_STEP_SUMMARY"; fi
+    if [ "${FV_DIFF_COMMENT:-false}" = true ] && [ -n "${FV_PR_NUMBER:-}" ]; then
+      gh pr comment "$FV_PR_NUMBER" --body-file "$diff_md" || echo "::warning title=fluxvet diff::could not post the comment"
+    fi
+    if [ "$diff_status" -gt "$status" ]; then status=$diff_status; fi
+  fi
 fi
 if [ -n "${GITHUB_OUTPUT:-}" ]; then echo "exit-code=$status" >> "$GITHUB_OUTPUT"; fi
 exit "$status"

@@ -45,6 +45,47 @@ pub enum Command {
     Graph(GraphArgs),
     /// Write a git pre-push hook that lints exactly the commits being pushed.
     InstallHook(InstallHookArgs),
+    /// Preview what a change does in the cluster: objects added, removed and modified between
+    /// two revisions (by identity, not by file), and what Flux will do about them.
+    Diff(DiffArgs),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum DiffFormat {
+    /// Grouped by the Flux Kustomization or HelmRelease that applies each object.
+    Text,
+    Json,
+    /// For a pull-request comment.
+    Markdown,
+}
+
+#[derive(Args, Debug)]
+#[command(
+    after_help = "Examples:\n  fluxvet diff                           working tree against the merge base with upstream\n  \
+fluxvet diff --base main --head HEAD   what the current branch's commits change\n  \
+fluxvet diff --format markdown > comment.md"
+)]
+pub struct DiffArgs {
+    /// The repository directory (default: `.`).
+    #[arg(value_name = "PATH")]
+    pub path: Option<PathBuf>,
+    /// The revision to compare from (default: the merge base with the upstream branch, else HEAD).
+    #[arg(long, value_name = "REV")]
+    pub base: Option<String>,
+    /// The revision to compare to, or `worktree` for the files on disk.
+    #[arg(long, value_name = "REV", default_value = "worktree")]
+    pub head: String,
+    #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
+    pub format: DiffFormat,
+    /// When to colour the text output (NO_COLOR is honoured by `auto`).
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    /// Config file (default: `.fluxvet.yaml` of each revision).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Exit 1 on warnings too.
+    #[arg(long)]
+    pub deny_warnings: bool,
 }
 
 #[derive(Args, Debug)]

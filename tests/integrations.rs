@@ -431,6 +431,34 @@ fn action_step_annotates_summarizes_and_writes_sarif() {
 }
 
 #[test]
+fn action_previews_the_diff_in_the_summary() {
+    let d = git_repo("action-diff");
+    let release = |v: &str| {
+        format!(
+            "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: web\n  namespace: apps\nspec:\n  interval: 10m\n  chart:\n    spec:\n      chart: web\n      version: \"{v}\"\n      sourceRef:\n        kind: HelmRepository\n        name: charts\n        namespace: apps\n---\napiVersion: source.toolkit.fluxcd.io/v1\nkind: HelmRepository\nmetadata:\n  name: charts\n  namespace: apps\nspec:\n  interval: 1h\n  url: https://charts.example.com\n"
+        )
+    };
+    d.write("apps/web.yaml", &release("1.0.0"));
+    commit_all(d.path(), "base");
+    d.write("apps/web.yaml", &release("2.0.0"));
+    commit_all(d.path(), "major bump");
+    let (out, summary, _) = action_run(
+        d.path(),
+        &[
+            ("FV_PATHS", "."),
+            ("FV_DIFF", "true"),
+            ("FV_DIFF_BASE", "HEAD~1"),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(summary.contains("### fluxvet diff: "), "{summary}");
+    assert!(
+        summary.contains("| warning | FV801 chart-version-bump | `HelmRelease apps/web` |"),
+        "{summary}"
+    );
+}
+
+#[test]
 fn action_install_key_hashes_the_sources() {
     let out = run({
         let mut c = Command::new("bash");

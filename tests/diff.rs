@@ -1,0 +1,210 @@
+//! `fluxvet diff` on real git repositories with two commits, as a user runs it.
+
+mod support;
+
+use support::{commit_all, fluxvet, git, git_repo, text};
+
+const SYNC: &str = "apiVersion: source.toolkit.fluxcd.io/v1
+kind: GitRepository
+metadata:
+  name: flux-system
+  namespace: flux-system
+spec:
+  interval: 1m
+  url: https://github.com/example/fleet
+  ref:
+    branch: main
+---
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata:
+  name: apps
+  namespace: flux-system
+spec:
+  interval: 10m
+  path: ./apps
+  prune: true
+  sourceRef:
+    kind: GitRepository
+    name: flux-system
+";
+
+fn release(name: &str, version: &str, extra: &str) -> String {
+    format!(
+        "apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata:
+  name: {name}
+  namespace: apps
+spec:
+  interval: 10m
+  chart:
+    spec:
+      chart: {name}
+      version: \"{version}\"
+      sourceRef:
+        kind: HelmRepository
+        name: charts
+        namespace: flux-system
+{extra}"
+    )
+}
+
+fn json(out: &std::process::Output) -> serde_json::Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(out)))
+}
+
+fn findings(v: &serde_json::Value) -> Vec<(String, String, String)> {
+    v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["code"].as_str().unwrap().to_string(),
+                f["severity"].as_str().unwrap().to_string(),
+                f["object"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn moved_objects_are_not_changes() {
+    let repo = git_repo("diff-move");
+    repo.write("clusters/sync.yaml", SYNC);
+    repo.write("apps/podinfo.yaml", &release("podinfo", "6.5.0", ""));
+    commit_all(repo.path(), "base");
+    git(
+        repo.path(),
+        &["mv", "apps/podinfo.yaml", "apps/podinfo-release.yaml"],
+    );
+    let out = fluxvet(repo.path(), &["diff", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let v = json(&out);
+    assert_eq!(v["changes"].as_array().unwrap().len(), 0, "{v}");
+}
+
+#[test]
+fn bumps_prunes_reorders_and_renames_between_two_commits() {
+    let repo = git_repo("diff-all");
+    repo.write("clusters/sync.yaml", SYNC);
+    repo.write("apps/patch.yaml", &release("patchy", "1.2.3", ""));
+    repo.write("apps/minor.yaml", &release("minory", "1.2.3", ""));
+    repo.write(
+        "apps/major.yaml",
+        &release("majory", "1.2.3", "  dependsOn:\n    - name: minory\n"),
+    );
+    repo.write(
+        "apps/down.yaml",
+        &release("downy", "1.2.3", "  targetNamespace: one\n"),
+    );
+    repo.write(
+        "apps/ns.yaml",
+        "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: media\n",
+    );
+    repo.write(
+        "apps/pvc.yaml",
+        "apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata:\n  name: library\n  namespace: media\n",
+    );
+    repo.write(
+        "apps/sts.yaml",
+        "apiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: db\n  namespace: media\n",
+    );
+    repo.write(
+        "apps/crd.yaml",
+        "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: widgets.example.com\n",
+    );
+    repo.write(
+        "apps/cm.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  namespace: media\n",
+    );
+    let base = commit_all(repo.path(), "base");
+
+    repo.write("apps/patch.yaml", &release("patchy", "1.2.4", ""));
+    repo.write("apps/minor.yaml", &release("minory", "1.3.0", ""));
+    repo.write(
+        "apps/major.yaml",
+        &release("majory", "2.0.0", "  dependsOn:\n    - name: patchy\n"),
+    );
+    repo.write(
+        "apps/down.yaml",
+        &release("downy", "1.2.2", "  targetNamespace: two\n"),
+    );
+    for f in ["ns", "pvc", "sts", "crd", "cm"] {
+        std::fs::remove_file(repo.join(&format!("apps/{f}.yaml"))).unwrap();
+    }
+    let head = commit_all(repo.path(), "head");
+
+    let out = fluxvet(
+        repo.path(),
+        &["diff", "--base", &base, "--head", &head, "--format", "json"],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "prunes of data kinds are errors: {}",
+        text(&out)
+    );
+    let got = findings(&json(&out));
+    let want: Vec<(&str, &str, &str)> = vec![
+        ("FV803", "warning", "ConfigMap media/c"),
+        (
+            "FV803",
+            "error",
+            "CustomResourceDefinition widgets.example.com",
+        ),
+        ("FV802", "warning", "HelmRelease apps/downy"),
+        ("FV805", "warning", "HelmRelease apps/downy"),
+        ("FV801", "warning", "HelmRelease apps/majory"),
+        ("FV804", "info", "HelmRelease apps/majory"),
+        ("FV801", "info", "HelmRelease apps/minory"),
+        ("FV803", "error", "Namespace media"),
+        ("FV801", "info", "HelmRelease apps/patchy"),
+        ("FV803", "error", "PersistentVolumeClaim media/library"),
+        ("FV803", "error", "StatefulSet media/db"),
+    ];
+    let want: Vec<(String, String, String)> = want
+        .into_iter()
+        .map(|(a, b, c)| (a.into(), b.into(), c.into()))
+        .collect();
+    assert_eq!(got, want);
+
+    // The text form groups by the Kustomization that applies each object and says the class.
+    let out = fluxvet(repo.path(), &["diff", "--base", &base, "--head", &head]);
+    let t = text(&out);
+    assert!(t.contains("Kustomization flux-system/apps"), "{t}");
+    assert!(t.contains("spec.chart.spec.version: 1.2.3 → 2.0.0"), "{t}");
+    assert!(
+        t.contains("(major)") && t.contains("(downgrade)") && t.contains("(patch)"),
+        "{t}"
+    );
+
+    let md = fluxvet(
+        repo.path(),
+        &[
+            "diff", "--base", &base, "--head", &head, "--format", "markdown",
+        ],
+    );
+    assert!(text(&md).starts_with("### fluxvet diff: "), "{}", text(&md));
+    assert!(text(&md).contains("| error | FV803 prune-deletes |"));
+}
+
+#[test]
+fn default_base_is_head_and_head_is_the_working_tree() {
+    let repo = git_repo("diff-default");
+    repo.write("clusters/sync.yaml", SYNC);
+    repo.write("apps/a.yaml", &release("a", "1.0.0", ""));
+    commit_all(repo.path(), "base");
+    repo.write("apps/a.yaml", &release("a", "1.0.1", ""));
+    let out = fluxvet(repo.path(), &["diff", "--format", "json"]);
+    let v = json(&out);
+    assert_eq!(
+        findings(&v),
+        vec![("FV801".into(), "info".into(), "HelmRelease apps/a".into())]
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let out = fluxvet(repo.path(), &["diff", "--base", "no-such-rev"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out).contains("no-such-rev"), "{}", text(&out));
+}
