@@ -497,6 +497,33 @@ pub fn install_hook(at: &Path, force: bool, extra_args: &[String]) -> Result<Pat
     Ok(path)
 }
 
+/// The default base of `fluxvet diff`: the merge base of `HEAD` with its upstream branch, else
+/// `HEAD`. Returns the commit id and how it was chosen.
+pub fn default_diff_base(at: &Path) -> Result<(String, String), Fatal> {
+    let repo = open(if at.is_dir() { at } else { Path::new(".") })?;
+    let head = resolve(&repo, "HEAD", "base")?;
+    let upstream = repo
+        .head()
+        .ok()
+        .filter(|h| h.is_branch())
+        .and_then(|h| h.shorthand().ok().map(str::to_string))
+        .and_then(|name| repo.find_branch(&name, git2::BranchType::Local).ok())
+        .and_then(|b| b.upstream().ok())
+        .and_then(|u| {
+            let name = u.name().ok().flatten()?.to_string();
+            Some((u.get().peel_to_commit().ok()?.id(), name))
+        });
+    match upstream {
+        Some((up, name)) => {
+            let base = repo
+                .merge_base(head.id(), up)
+                .map_err(|e| git_err(&format!("merge base of HEAD and {name}"), e))?;
+            Ok((base.to_string(), format!("merge base with {name}")))
+        }
+        None => Ok((head.id().to_string(), "HEAD".to_string())),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -529,32 +556,5 @@ mod tests {
         assert!(ig.ignored("apps/a/b.draft.yaml"));
         assert!(!ig.ignored("apps/a/b.yaml"));
         assert!(!ig.ignored("tmp/x.yaml"));
-    }
-}
-
-/// The default base of `fluxvet diff`: the merge base of `HEAD` with its upstream branch, else
-/// `HEAD`. Returns the commit id and how it was chosen.
-pub fn default_diff_base(at: &Path) -> Result<(String, String), Fatal> {
-    let repo = open(if at.is_dir() { at } else { Path::new(".") })?;
-    let head = resolve(&repo, "HEAD", "base")?;
-    let upstream = repo
-        .head()
-        .ok()
-        .filter(|h| h.is_branch())
-        .and_then(|h| h.shorthand().ok().map(str::to_string))
-        .and_then(|name| repo.find_branch(&name, git2::BranchType::Local).ok())
-        .and_then(|b| b.upstream().ok())
-        .and_then(|u| {
-            let name = u.name().ok().flatten()?.to_string();
-            Some((u.get().peel_to_commit().ok()?.id(), name))
-        });
-    match upstream {
-        Some((up, name)) => {
-            let base = repo
-                .merge_base(head.id(), up)
-                .map_err(|e| git_err(&format!("merge base of HEAD and {name}"), e))?;
-            Ok((base.to_string(), format!("merge base with {name}")))
-        }
-        None => Ok((head.id().to_string(), "HEAD".to_string())),
     }
 }
