@@ -154,14 +154,31 @@ pub fn run<H: Sync>(
     let documents = docs.len();
     let repo = Repository::new(root, files, docs, objects, config, tree);
 
+    let timings = std::env::var_os("FLUXVET_TIMINGS").is_some();
+    let parsed_at = start.elapsed();
     let repo_diags: Vec<Vec<Diagnostic>> = rules::RULES
         .par_iter()
         .map(|rule| {
+            let t = Instant::now();
             let mut out = Vec::new();
             rule.check_repository(&repo, &mut out);
+            if timings && t.elapsed().as_micros() > 500 {
+                eprintln!(
+                    "timing: {} {:.1} ms",
+                    rule.meta().code,
+                    t.elapsed().as_secs_f64() * 1e3
+                );
+            }
             out
         })
         .collect();
+    if timings {
+        eprintln!(
+            "timing: read+parse+document rules+index {:.1} ms, repository rules {:.1} ms",
+            parsed_at.as_secs_f64() * 1e3,
+            (start.elapsed() - parsed_at).as_secs_f64() * 1e3
+        );
+    }
     diagnostics.extend(repo_diags.into_iter().flatten());
 
     let config = &repo.config;

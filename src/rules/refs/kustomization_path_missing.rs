@@ -45,6 +45,7 @@ impl Rule for KustomizationPathMissing {
     fn check_repository(&self, repo: &Repository, out: &mut Vec<Diagnostic>) {
         let own = crate::reconcile::reconciled_sources(repo);
         let mut checked = Vec::new();
+        let mut missing = Vec::new();
         for ks in repo.flux_kustomizations() {
             if !crate::reconcile::source_is_own(repo, ks, &own) {
                 continue;
@@ -82,55 +83,67 @@ impl Rule for KustomizationPathMissing {
             };
             checked.push(problem.is_none());
             if let Some(problem) = problem {
-                let help = suggestion(repo, raw)
-                    .map(|s| {
-                        format!("did you mean `./{s}`? (paths are relative to the repository root)")
-                    })
-                    .unwrap_or_else(|| {
-                        "point `spec.path` at a directory, relative to the repository root".into()
-                    });
-                out.push(
-                    Diagnostic::new(
-                        &META,
-                        ks.file,
-                        node.span(),
-                        format!(
-                            "Kustomization `{}`: `spec.path` {problem}: kustomize-controller fails with \"kustomization path not found\" and applies nothing",
-                            ks.name
-                        ),
-                    )
-                    .primary_label("not a directory in this repository")
-                    .help(help),
-                );
+                missing.push((ks, node.span(), raw, problem));
             }
         }
         // When several paths are checked and none exists, the scan root is not the repository
         // root (a subdirectory was checked): every path would be reported, wrongly.
         if checked.len() >= 2 && checked.iter().all(|ok| !ok) {
-            out.retain(|d| d.rule.code != META.code || d.message.contains("backslash"));
+            return;
+        }
+        if missing.is_empty() {
+            return;
+        }
+        let dirs = directories(repo);
+        for (ks, span, raw, problem) in missing {
+            let help = suggestion(&dirs, raw)
+                .map(|s| {
+                    format!("did you mean `./{s}`? (paths are relative to the repository root)")
+                })
+                .unwrap_or_else(|| {
+                    "point `spec.path` at a directory, relative to the repository root".into()
+                });
+            out.push(
+                Diagnostic::new(
+                    &META,
+                    ks.file,
+                    span,
+                    format!(
+                        "Kustomization `{}`: `spec.path` {problem}: kustomize-controller fails with \"kustomization path not found\" and applies nothing",
+                        ks.name
+                    ),
+                )
+                .primary_label("not a directory in this repository")
+                .help(help),
+            );
         }
     }
 }
 
+/// Every directory that holds a scanned file, once.
+fn directories(repo: &Repository) -> Vec<&str> {
+    let mut dirs: Vec<&str> = repo
+        .files
+        .iter()
+        .map(|f| crate::index::parent_dir(&f.path))
+        .collect();
+    dirs.sort_unstable();
+    dirs.dedup();
+    dirs
+}
+
 /// A directory whose path ends like the missing one (a typo in a leading segment, or a path
 /// written relative to the Kustomization's file).
-fn suggestion(repo: &Repository, raw: &str) -> Option<String> {
+fn suggestion(dirs: &[&str], raw: &str) -> Option<String> {
     let p = crate::fs::join_normalized("", raw)?;
     let last = p.rsplit('/').next()?;
     if last.is_empty() {
         return None;
     }
-    let mut dirs: Vec<String> = repo
-        .files
-        .iter()
-        .filter_map(|f| {
-            let d = crate::index::parent_dir(&f.path);
-            (d == last || d.ends_with(&format!("/{last}"))).then(|| d.to_string())
-        })
-        .collect();
-    dirs.sort();
-    dirs.dedup();
-    (dirs.len() == 1).then(|| dirs.remove(0))
+    let suffix = format!("/{last}");
+    let mut found = dirs.iter().filter(|d| **d == last || d.ends_with(&suffix));
+    let first = found.next()?;
+    found.next().is_none().then(|| first.to_string())
 }
 
 #[cfg(test)]
