@@ -249,7 +249,7 @@ impl Repository {
                 inside.then_some((p.len(), ks))
             })
             .collect();
-        found.sort_by(|a, b| b.0.cmp(&a.0));
+        found.sort_by_key(|f| std::cmp::Reverse(f.0));
         found.into_iter().map(|(_, o)| o).collect()
     }
 }

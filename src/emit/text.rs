@@ -13,7 +13,25 @@ use crate::diag::{Diagnostic, Severity};
 use crate::engine::Outcome;
 use crate::source::SourceFile;
 
-struct Source<'a>(&'a SourceFile);
+struct Source<'a>(&'a SourceFile, &'a str);
+
+/// The file's text safe to print: control characters (an ESC from a hostile file would be a
+/// terminal escape sequence) become `?`, byte for byte, so every offset still holds.
+fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    let bad = |c: char| c.is_control() && !matches!(c, '\t' | '\n' | '\r');
+    if !text.chars().any(bad) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if bad(c) {
+            out.extend(std::iter::repeat_n('?', c.len_utf8()));
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
 
 impl SourceCode for Source<'_> {
     fn read_span<'b>(
@@ -23,7 +41,7 @@ impl SourceCode for Source<'_> {
         after: usize,
     ) -> Result<Box<dyn SpanContents<'b> + 'b>, MietteError> {
         let f = self.0;
-        let text = f.text.as_bytes();
+        let text = self.1.as_bytes();
         let start = span.offset();
         let end = start + span.len();
         if end > text.len() {
@@ -86,9 +104,12 @@ impl MietteDiagnostic for Report<'_> {
         self.help.map(|h| Box::new(h) as Box<dyn fmt::Display>)
     }
     fn source_code(&self) -> Option<&dyn SourceCode> {
-        Some(&self.source)
+        self.snippet().then_some(&self.source as &dyn SourceCode)
     }
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        if !self.snippet() {
+            return None;
+        }
         Some(Box::new(self.labels.iter().cloned()))
     }
     fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn MietteDiagnostic> + 'a>> {
@@ -102,25 +123,54 @@ impl MietteDiagnostic for Report<'_> {
     }
 }
 
-fn report<'a>(files: &'a [SourceFile], d: &'a Diagnostic) -> Report<'a> {
+/// Lines longer than this are not echoed: a minified 10 MB line would flood the terminal, and
+/// the `path:line:col` header already says where.
+const SNIPPET_LINE_LIMIT: usize = 1000;
+
+impl Report<'_> {
+    fn snippet(&self) -> bool {
+        let f = self.source.0;
+        self.labels.iter().all(|l| {
+            let start = l.offset().min(f.text.len());
+            let end = (l.offset() + l.len()).min(f.text.len());
+            let (first, last) = (f.line_index(start), f.line_index(end));
+            let starts = f.line_starts();
+            // Context lines included, as miette prints one on each side.
+            (first.saturating_sub(1)..=(last + 1).min(starts.len() - 1)).all(|i| {
+                let s = starts[i] as usize;
+                let e = starts.get(i + 1).map_or(f.text.len(), |&e| e as usize);
+                e - s <= SNIPPET_LINE_LIMIT
+            })
+        })
+    }
+}
+
+fn report<'a>(
+    files: &'a [SourceFile],
+    shown: &'a [std::borrow::Cow<'a, str>],
+    d: &'a Diagnostic,
+) -> Report<'a> {
     let file = &files[d.file];
     let mut labels = vec![LabeledSpan::new_primary_with_span(
-        d.label.clone(),
+        d.label.as_deref().map(|l| printable(l).into_owned()),
         SourceSpan::from((d.span.start as usize, d.span.len())),
     )];
     let mut related = Vec::new();
     for l in &d.labels {
         let span = SourceSpan::from((l.span.start as usize, l.span.len()));
         if l.file == d.file {
-            labels.push(LabeledSpan::new_with_span(Some(l.message.clone()), span));
+            labels.push(LabeledSpan::new_with_span(
+                Some(printable(&l.message).into_owned()),
+                span,
+            ));
         } else {
             related.push(Report {
-                message: format!("{}: {}", files[l.file].path, l.message),
+                message: printable(&format!("{}: {}", files[l.file].path, l.message)).into_owned(),
                 severity: Severity::Info,
                 help: None,
-                source: Source(&files[l.file]),
+                source: Source(&files[l.file], &shown[l.file]),
                 labels: vec![LabeledSpan::new_primary_with_span(
-                    Some(l.message.clone()),
+                    Some(printable(&l.message).into_owned()),
                     span,
                 )],
                 related: Vec::new(),
@@ -128,10 +178,10 @@ fn report<'a>(files: &'a [SourceFile], d: &'a Diagnostic) -> Report<'a> {
         }
     }
     Report {
-        message: d.message.clone(),
+        message: printable(&d.message).into_owned(),
         severity: d.severity,
         help: d.help.as_deref(),
-        source: Source(file),
+        source: Source(file, &shown[d.file]),
         labels,
         related,
     }
@@ -154,17 +204,18 @@ pub fn handler(color: bool) -> GraphicalReportHandler {
 pub fn emit(outcome: &Outcome, color: bool, w: &mut dyn Write) -> std::io::Result<()> {
     let handler = handler(color);
     let files = &outcome.repo.files;
+    let shown: Vec<_> = files.iter().map(|f| printable(&f.text)).collect();
     let mut buf = String::new();
     for d in &outcome.diagnostics {
         buf.clear();
-        let r = report(files, d);
+        let r = report(files, &shown, d);
         let _ = handler.render_report(&mut buf, &r);
         let pos = files[d.file].line_col(d.span.start as usize);
         // The location line first, so grep and terminals that link `path:line:col` find it.
         writeln!(
             w,
             "{}:{}:{}: {} {} {}",
-            files[d.file].path,
+            printable(&files[d.file].path),
             pos.line,
             pos.column,
             d.severity.as_str(),
