@@ -191,6 +191,14 @@ fn block_nesting_3000_deep_is_read() {
 }
 
 #[test]
+fn nesting_past_the_limit_is_one_finding() {
+    let t = format!("{}x\n", "- ".repeat(1_000_000));
+    let (code, _, line, col, msg) = one_finding(&[("s.yaml", t.as_bytes())]);
+    assert_eq!((code.as_str(), line, col), ("FV101", 1, 10_001));
+    assert!(msg.contains("nest more than 5000"), "{msg}");
+}
+
+#[test]
 fn binary_file_named_yaml() {
     let mut bytes = b"\x7fELF\x02\x01\x01\x00\x1b[31m".to_vec();
     bytes.extend((0..4096u32).map(|i| (i * 7919 % 251) as u8));

@@ -21,6 +21,11 @@ pub const NODE_LIMIT: usize = 1_000_000;
 /// saphyr-parser counts flow nesting in a `u8` and stops past this depth.
 pub const FLOW_DEPTH_LIMIT: usize = 255;
 
+/// Collections nested deeper than this end the document with a finding: the builder's stack
+/// would otherwise grow with a file of `- - - - …`, and code that walks the tree recursively
+/// (on rayon's 2 MiB worker stacks) stays safe.
+pub const NESTING_LIMIT: usize = 5_000;
+
 /// Above this many entries a mapping finds duplicate keys through a hash set, so a mapping
 /// of 200,000 keys stays linear.
 const DUPLICATE_SCAN_LIMIT: usize = 16;
@@ -422,6 +427,22 @@ fn parse_from(
                     anchor,
                     &mut out.problems,
                 );
+            }
+            Event::SequenceStart(..) | Event::MappingStart(..)
+                if b.stack.len() >= NESTING_LIMIT =>
+            {
+                *doc_index += 1;
+                out.problems.push(YamlProblem::Syntax {
+                    span: Span::new(start, next_char_end(text, start)),
+                    message: format!(
+                        "collections nest more than {NESTING_LIMIT} levels deep; fluxvet stops \
+                         reading the document there and no real manifest nests this deep: \
+                         flatten the data or exclude the file"
+                    ),
+                    stopped: None,
+                    cause_label: Some(format!("level {} opens here", NESTING_LIMIT + 1)),
+                });
+                return Some(start);
             }
             Event::SequenceStart(anchor, tag) => {
                 let flow = text.as_bytes().get(start) == Some(&b'[');
