@@ -9,8 +9,9 @@ cd "$(dirname "$0")/.."
 secs="${1:-60}"
 command -v cargo-fuzz >/dev/null || cargo install --locked cargo-fuzz
 for target in yaml_parse check_one_file; do
-  mkdir -p "fuzz/work/$target"
-  # New inputs go to fuzz/work (ignored by git); fuzz/corpus keeps the few seeds.
-  cargo +nightly fuzz run "$target" "fuzz/work/$target" "fuzz/corpus/$target" -- \
+  mkdir -p "fuzz/corpus/$target"
+  # New inputs go to fuzz/corpus (ignored by git); fuzz/seeds keeps the few committed seeds,
+  # inputs that once crashed among them.
+  cargo +nightly fuzz run "$target" "fuzz/corpus/$target" "fuzz/seeds/$target" -- \
     -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -max_len=65536
 done

@@ -251,7 +251,11 @@ pub fn display_path(canonical_root: &Path, root: &Path, path: &Path) -> String {
     let s: Vec<String> = rel
         .components()
         .filter(|c| !matches!(c, std::path::Component::CurDir))
-        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .map(|c| match c {
+            // Joined with `/` below, so the root itself adds nothing (not `//tmp/x.yaml`).
+            std::path::Component::RootDir => String::new(),
+            c => c.as_os_str().to_string_lossy().into_owned(),
+        })
         .collect();
     s.join("/")
 }

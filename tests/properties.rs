@@ -109,3 +109,23 @@ proptest! {
         }
     }
 }
+
+/// Inputs that once panicked (found by fuzz/run.sh), kept as plain regression tests.
+#[test]
+fn fuzz_regressions_do_not_panic() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/fuzz/seeds/check_one_file");
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        let bytes = std::fs::read(&p).unwrap();
+        let text = String::from_utf8_lossy(&bytes);
+        let outcome = fluxvet::engine::check_memory(&[("a.yaml", &text)], Default::default());
+        let mut out = Vec::new();
+        for format in [fluxvet::emit::Format::Text, fluxvet::emit::Format::Json] {
+            fluxvet::emit::emit(format, &outcome, false, &mut out).unwrap();
+        }
+    }
+    // The suppression comment must not be sliced inside a multibyte character.
+    let text = "a: 1 # fluxvet-ignore: F\u{feff}V1\n";
+    let outcome = fluxvet::engine::check_memory(&[("a.yaml", text)], Default::default());
+    let _ = outcome.diagnostics;
+}

@@ -491,9 +491,9 @@ fn syntax_error(b: &Builder<'_>, e: &ScanError, out: &mut ParsedStream) -> usize
             cause_label: Some(format!("level {} opens here", FLOW_DEPTH_LIMIT + 1)),
         }
     } else if info.contains("tab") {
-        let tab = tab_before(b.text, at).unwrap_or(at);
+        let span = tab_before(b.text, at).map_or(stopped, |tab| Span::new(tab, tab + 1));
         YamlProblem::Syntax {
-            span: Span::new(tab, tab + 1),
+            span,
             message: format!("{info}: YAML indentation must be spaces"),
             stopped: None,
             cause_label: Some("this tab".into()),
@@ -638,6 +638,18 @@ mod tests {
         let m = s.documents[0].root().unwrap().get("m").unwrap();
         assert_eq!(m.get("x").unwrap().as_str(), Some("1"));
         assert_eq!(m.entries().len(), 2);
+    }
+
+    #[test]
+    fn tab_error_without_a_tab_nearby_keeps_char_boundaries() {
+        // Found by fuzz/run.sh: the span fell inside `ſ`.
+        let t = "\n: [1,[1,ſ:1|1\n\n\tc* ";
+        for p in parse_stream(t).problems {
+            if let YamlProblem::Syntax { span, .. } = p {
+                assert!(t.is_char_boundary(span.start as usize));
+                assert!(t.is_char_boundary(span.end as usize));
+            }
+        }
     }
 
     #[test]
