@@ -140,6 +140,7 @@ impl Config {
                     (second.start, format!("duplicate key `{key}`"))
                 }
                 YamlProblem::AliasBomb { span, .. } => (span.start, "excessive aliasing".into()),
+                YamlProblem::TooLarge { span } => (span.start, "document too large".into()),
                 YamlProblem::NotText { reason } => (0, reason.clone()),
             };
             return Err(err(at as usize, format!("invalid YAML: {msg}")));

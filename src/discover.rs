@@ -2,6 +2,7 @@
 //! `exclude` globs), never `.git/`, never outside the root through a symlink.
 
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use ignore::WalkBuilder;
 use ignore::overrides::OverrideBuilder;
@@ -25,6 +26,8 @@ pub struct Discovered {
     pub files: Vec<(PathBuf, String)>,
     /// Problems that do not stop the run but must not be silent (unreadable directories).
     pub problems: Vec<String>,
+    /// Things skipped on purpose that a user may not expect (a symlink out of the root).
+    pub notices: Vec<String>,
 }
 
 /// Walks `paths` (files or directories) below `root`.
@@ -44,6 +47,9 @@ pub fn discover(root: &Path, paths: &[PathBuf], exclude: &[String]) -> Result<Di
 
     let mut files = Vec::new();
     let mut problems = Vec::new();
+    let mut notices = Vec::new();
+    // Filled from inside the walk's entry filter, which must be `'static`.
+    let skipped: Arc<Mutex<Skipped>> = Arc::default();
     for path in paths {
         let meta =
             std::fs::metadata(path).map_err(|e| format!("{}: {}", path.display(), io_cause(&e)))?;
@@ -52,7 +58,8 @@ pub fn discover(root: &Path, paths: &[PathBuf], exclude: &[String]) -> Result<Di
             files.push((path.clone(), display_path(&canonical_root, root, path)));
             continue;
         }
-        let walk_root = canonical_root.clone();
+        let (filter_root, filter_root_given) = (canonical_root.clone(), root.to_path_buf());
+        let filter_skipped = Arc::clone(&skipped);
         let walk = WalkBuilder::new(path)
             .standard_filters(true)
             .hidden(true)
@@ -64,12 +71,18 @@ pub fn discover(root: &Path, paths: &[PathBuf], exclude: &[String]) -> Result<Di
                 if e.file_name() == ".git" {
                     return false;
                 }
+                if !e.path_is_symlink() {
+                    return true;
+                }
                 // A symlink that leads outside the root is not part of the repository Flux
                 // would fetch; checking at the link also keeps the walk from descending there.
-                !e.path_is_symlink()
-                    || e.path()
-                        .canonicalize()
-                        .is_ok_and(|real| real.starts_with(&walk_root))
+                let Some(verdict) = judge_link(&filter_root, &filter_root_given, e.path()) else {
+                    return true;
+                };
+                if let Ok(mut s) = filter_skipped.lock() {
+                    s.push(verdict);
+                }
+                false
             })
             .build();
         for entry in walk {
@@ -80,14 +93,32 @@ pub fn discover(root: &Path, paths: &[PathBuf], exclude: &[String]) -> Result<Di
                         // A symlink loop is harmless: each real directory is walked once.
                         continue;
                     }
-                    problems.push(describe_walk_error(&err));
+                    let link = error_path(&err).filter(|p| {
+                        p.symlink_metadata()
+                            .is_ok_and(|m| m.file_type().is_symlink())
+                    });
+                    match link.and_then(|p| judge_link(&canonical_root, root, p)) {
+                        Some(Skip::Notice(n)) => notices.push(n),
+                        Some(Skip::Problem(p)) => problems.push(p),
+                        None => problems.push(describe_walk_error(&canonical_root, root, &err)),
+                    }
                     continue;
                 }
             };
-            if !entry.file_type().is_some_and(|t| t.is_file()) {
+            let name = entry.file_name().to_string_lossy();
+            let Some(kind) = entry.file_type() else {
+                continue;
+            };
+            if !kind.is_file() {
+                if !kind.is_dir() && is_manifest_name(&name) {
+                    // Opening a FIFO would block forever, and a device is not a manifest.
+                    problems.push(format!(
+                        "{}: not a regular file (a FIFO, socket or device); not read",
+                        display_path(&canonical_root, root, entry.path())
+                    ));
+                }
                 continue;
             }
-            let name = entry.file_name().to_string_lossy();
             if !is_manifest_name(&name) {
                 continue;
             }
@@ -99,7 +130,70 @@ pub fn discover(root: &Path, paths: &[PathBuf], exclude: &[String]) -> Result<Di
     }
     files.sort_by(|a, b| a.1.cmp(&b.1));
     files.dedup_by(|a, b| a.1 == b.1);
-    Ok(Discovered { files, problems })
+    let skipped = std::mem::take(&mut *skipped.lock().unwrap_or_else(|p| p.into_inner()));
+    for s in skipped {
+        match s {
+            Skip::Notice(n) => notices.push(n),
+            Skip::Problem(p) => problems.push(p),
+        }
+    }
+    notices.sort();
+    notices.dedup();
+    problems.sort();
+    problems.dedup();
+    Ok(Discovered {
+        files,
+        problems,
+        notices,
+    })
+}
+
+enum Skip {
+    Notice(String),
+    Problem(String),
+}
+
+type Skipped = Vec<Skip>;
+
+/// What to say about a symlink the walk will not follow; `None` when it is fine to follow.
+fn judge_link(canonical_root: &Path, root: &Path, link: &Path) -> Option<Skip> {
+    let rel = display_path(canonical_root, root, link);
+    match link.canonicalize() {
+        Ok(real) if real.starts_with(canonical_root) => None,
+        Ok(real) => Some(Skip::Notice(format!(
+            "{rel}: not followed: the symlink leads outside the checked root, to {}",
+            real.display()
+        ))),
+        Err(err) => {
+            let cause = broken_link_cause(&err);
+            let name = link.file_name().unwrap_or_default().to_string_lossy();
+            Some(if is_manifest_name(&name) {
+                Skip::Problem(format!(
+                    "{rel}: cannot read: {cause}; fix or remove the link"
+                ))
+            } else {
+                Skip::Notice(format!("{rel}: not followed: {cause}"))
+            })
+        }
+    }
+}
+
+fn error_path(err: &ignore::Error) -> Option<&Path> {
+    match err {
+        ignore::Error::WithPath { path, .. } => Some(path),
+        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+            error_path(err)
+        }
+        _ => None,
+    }
+}
+
+fn broken_link_cause(err: &std::io::Error) -> String {
+    match err.kind() {
+        std::io::ErrorKind::NotFound => "broken symlink: its target does not exist".into(),
+        _ if err.raw_os_error() == Some(40) => "symlink loop: the link leads back to itself".into(),
+        _ => format!("symlink cannot be followed: {}", io_cause(err)),
+    }
 }
 
 fn is_loop(err: &ignore::Error) -> bool {
@@ -112,12 +206,19 @@ fn is_loop(err: &ignore::Error) -> bool {
     }
 }
 
-fn describe_walk_error(err: &ignore::Error) -> String {
+fn describe_walk_error(canonical_root: &Path, root: &Path, err: &ignore::Error) -> String {
     match err {
-        ignore::Error::WithPath { path, err } => {
-            format!("{}: {}", path.display(), describe_walk_error(err))
+        ignore::Error::WithPath { path, err } => format!(
+            "{}: {}",
+            display_path(canonical_root, root, path),
+            describe_walk_error(canonical_root, root, err)
+        ),
+        ignore::Error::WithDepth { err, .. } => describe_walk_error(canonical_root, root, err),
+        ignore::Error::Io(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+            "permission denied, so nothing below it was checked; fix its permissions or skip it \
+             with --exclude"
+                .into()
         }
-        ignore::Error::WithDepth { err, .. } => describe_walk_error(err),
         ignore::Error::Io(e) => io_cause(e),
         other => other.to_string(),
     }
@@ -127,6 +228,10 @@ pub fn io_cause(e: &std::io::Error) -> String {
     match e.kind() {
         std::io::ErrorKind::NotFound => "no such file or directory".into(),
         std::io::ErrorKind::PermissionDenied => "permission denied".into(),
+        std::io::ErrorKind::NotADirectory => {
+            "not a directory (a component of the path is a file)".into()
+        }
+        _ if e.raw_os_error() == Some(40) => "too many levels of symbolic links (a loop)".into(),
         _ => e.to_string(),
     }
 }
@@ -146,7 +251,11 @@ pub fn display_path(canonical_root: &Path, root: &Path, path: &Path) -> String {
     let s: Vec<String> = rel
         .components()
         .filter(|c| !matches!(c, std::path::Component::CurDir))
-        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .map(|c| match c {
+            // Joined with `/` below, so the root itself adds nothing (not `//tmp/x.yaml`).
+            std::path::Component::RootDir => String::new(),
+            c => c.as_os_str().to_string_lossy().into_owned(),
+        })
         .collect();
     s.join("/")
 }

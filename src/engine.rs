@@ -13,7 +13,7 @@ use crate::index::{DocEntry, Object, Repository};
 use crate::rules::{self, DocContext};
 use crate::source::SourceFile;
 use crate::suppress;
-use crate::yaml::{Document, YamlProblem, parse_stream};
+use crate::yaml::{Document, parse_stream};
 
 pub struct CheckOptions {
     pub paths: Vec<PathBuf>,
@@ -27,6 +27,8 @@ pub struct Outcome {
     pub documents: usize,
     /// Things that could not be read; the run still reports what it could check.
     pub io_problems: Vec<String>,
+    /// Things skipped on purpose that a user may not expect (a symlink out of the root).
+    pub notices: Vec<String>,
     pub elapsed: Duration,
 }
 
@@ -72,12 +74,22 @@ pub fn check(opts: &CheckOptions) -> Result<Outcome, Fatal> {
         opts.paths.clone()
     };
     for p in &paths {
-        if let Err(e) = std::fs::metadata(p) {
-            return Err(Fatal(format!(
-                "{}: {}",
-                p.display(),
-                crate::discover::io_cause(&e)
-            )));
+        match std::fs::metadata(p) {
+            Err(e) => {
+                return Err(Fatal(format!(
+                    "{}: {}; give `fluxvet check` an existing file or directory",
+                    p.display(),
+                    crate::discover::io_cause(&e)
+                )));
+            }
+            Ok(m) if !m.is_file() && !m.is_dir() => {
+                return Err(Fatal(format!(
+                    "{}: not a regular file or directory (a FIFO, socket or device); \
+                     fluxvet reads only files",
+                    p.display()
+                )));
+            }
+            Ok(_) => {}
         }
     }
     let root = scan_root(&paths);
@@ -90,10 +102,26 @@ pub fn check(opts: &CheckOptions) -> Result<Outcome, Fatal> {
         .map(|(abs, rel)| (rel, abs))
         .collect();
     let tree = Box::new(WorkTree { root: root.clone() });
-    let mut outcome = run(root, inputs, |p: &PathBuf| std::fs::read(p), tree, config);
+    let mut outcome = run(root, inputs, |p: &PathBuf| read_capped(p), tree, config);
     outcome.io_problems.splice(0..0, found.problems);
+    outcome.notices = found.notices;
     outcome.elapsed = start.elapsed();
     Ok(outcome)
+}
+
+/// Files larger than this are reported, not read whole: the biggest real manifests
+/// (CRD bundles) are a few MiB, and every byte costs memory for the whole run.
+pub const FILE_SIZE_LIMIT: u64 = 32 * 1024 * 1024;
+
+/// Reads at most one byte past [`FILE_SIZE_LIMIT`], so an oversized file is known as such
+/// without being loaded.
+fn read_capped(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(FILE_SIZE_LIMIT + 1)
+        .read_to_end(&mut bytes)?;
+    Ok(bytes)
 }
 
 struct FileOutcome {
@@ -126,7 +154,7 @@ pub fn run<H: Sync>(
                 diagnostics: Vec::new(),
                 directives: Vec::new(),
                 io_problem: Some(format!(
-                    "{display}: cannot read: {}",
+                    "{display}: cannot read: {}; fix its permissions or exclude it with --exclude",
                     crate::discover::io_cause(&e)
                 )),
             },
@@ -209,6 +237,7 @@ pub fn run<H: Sync>(
         diagnostics,
         documents,
         io_problems,
+        notices: Vec::new(),
         elapsed: start.elapsed(),
     }
 }
@@ -224,20 +253,51 @@ pub fn sort(diagnostics: &mut [Diagnostic]) {
     });
 }
 
-fn decode(bytes: Vec<u8>) -> Result<String, String> {
-    if bytes.iter().take(8192).any(|&b| b == 0) {
-        return Err("binary file (it contains NUL bytes)".into());
+/// Why the bytes are not YAML text, with the offset of the first offending byte and the
+/// text to show (lossy, so the snippet points at the right place).
+struct NotText {
+    reason: String,
+    at: usize,
+    shown: String,
+}
+
+fn decode(bytes: Vec<u8>) -> Result<String, NotText> {
+    if bytes.len() as u64 > FILE_SIZE_LIMIT {
+        return Err(NotText {
+            reason: format!(
+                "the file is larger than fluxvet's limit of {} MiB and was not checked",
+                FILE_SIZE_LIMIT / (1024 * 1024)
+            ),
+            at: 0,
+            shown: String::new(),
+        });
+    }
+    if bytes.starts_with(&[0xff, 0xfe]) || bytes.starts_with(&[0xfe, 0xff]) {
+        return Err(NotText {
+            reason:
+                "UTF-16 text (it starts with a UTF-16 byte order mark); fluxvet reads UTF-8 only"
+                    .into(),
+            at: 0,
+            shown: String::new(),
+        });
+    }
+    if let Some(nul) = bytes.iter().take(8192).position(|&b| b == 0) {
+        // Not echoed: binary bytes on a terminal can be escape sequences.
+        return Err(NotText {
+            reason: format!("binary file (it contains a NUL byte at byte offset {nul})"),
+            at: 0,
+            shown: String::new(),
+        });
     }
     String::from_utf8(bytes).map_err(|e| {
-        let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
-        let line = valid.iter().filter(|&&b| b == b'\n').count() + 1;
-        let col_start = valid
-            .iter()
-            .rposition(|&b| b == b'\n')
-            .map(|i| i + 1)
-            .unwrap_or(0);
-        let column = String::from_utf8_lossy(&valid[col_start..]).chars().count() + 1;
-        format!("not UTF-8: invalid byte at line {line}, column {column}")
+        let valid = e.utf8_error().valid_up_to();
+        let bad = e.as_bytes()[valid];
+        let shown = String::from_utf8_lossy(e.as_bytes()).into_owned();
+        NotText {
+            reason: format!("not UTF-8: byte 0x{bad:02x} is not valid UTF-8 here"),
+            at: valid,
+            shown,
+        }
     })
 }
 
@@ -245,14 +305,22 @@ fn process_file(id: FileId, display: &str, bytes: Vec<u8>) -> FileOutcome {
     let mut diagnostics = Vec::new();
     let text = match decode(bytes) {
         Ok(t) => t,
-        Err(reason) => {
-            rules::yaml::problems_to_diagnostics(
+        Err(not_text) => {
+            // The lossy text keeps the valid prefix byte for byte, less a leading BOM.
+            let bom = if not_text.shown.starts_with('\u{feff}') {
+                3
+            } else {
+                0
+            };
+            let source = SourceFile::new(display, not_text.shown);
+            let at = not_text.at.saturating_sub(bom).min(source.text.len());
+            diagnostics.push(rules::yaml::not_text(
                 id,
-                &[YamlProblem::NotText { reason }],
-                &mut diagnostics,
-            );
+                crate::source::Span::new(at, next_char_end(&source.text, at)),
+                &not_text.reason,
+            ));
             return FileOutcome {
-                source: SourceFile::new(display, String::new()),
+                source,
                 docs: Vec::new(),
                 objects: Vec::new(),
                 diagnostics,
@@ -270,12 +338,19 @@ fn process_file(id: FileId, display: &str, bytes: Vec<u8>) -> FileOutcome {
         .enumerate()
         .filter_map(|(slot, doc)| Object::from_document(id, slot, doc))
         .collect();
+    // Slot → object, so 60,000 documents do not mean 60,000 scans of the object list.
+    let mut object_of: Vec<Option<&Object>> = vec![None; stream.documents.len()];
+    for o in &objects {
+        if let Some(slot) = object_of.get_mut(o.doc) {
+            *slot = Some(o);
+        }
+    }
     for (slot, doc) in stream.documents.iter().enumerate() {
         let cx = DocContext {
             file_id: id,
             file: &source,
             doc,
-            object: objects.iter().find(|o| o.doc == slot),
+            object: object_of[slot],
         };
         for rule in rules::RULES {
             rule.check_document(&cx, &mut diagnostics);
@@ -289,6 +364,13 @@ fn process_file(id: FileId, display: &str, bytes: Vec<u8>) -> FileOutcome {
         diagnostics,
         directives,
         io_problem: None,
+    }
+}
+
+fn next_char_end(text: &str, at: usize) -> usize {
+    match text[at..].chars().next() {
+        Some('\n') | None => at,
+        Some(c) => at + c.len_utf8(),
     }
 }
 

@@ -125,6 +125,9 @@ fn check(args: CheckArgs) -> Result<u8, String> {
     emit::emit(args.format, &outcome, use_color(args.color), &mut buf)
         .map_err(|e| e.to_string())?;
     write_out(&mut std::io::stdout().lock(), &buf)?;
+    for n in &outcome.notices {
+        eprintln!("fluxvet: warning: {n}");
+    }
     for p in &outcome.io_problems {
         eprintln!("fluxvet: error: {p}");
     }

@@ -55,8 +55,10 @@ impl SourceFile {
         }
         let mut line_starts = Vec::with_capacity(text.len() / 32 + 1);
         line_starts.push(0);
-        for (i, b) in text.bytes().enumerate() {
-            if b == b'\n' {
+        let bytes = text.as_bytes();
+        for (i, &b) in bytes.iter().enumerate() {
+            // A lone CR (old Mac files) breaks a line for YAML and for editors alike.
+            if b == b'\n' || (b == b'\r' && bytes.get(i + 1) != Some(&b'\n')) {
                 line_starts.push(i as u32 + 1);
             }
         }
@@ -104,13 +106,18 @@ impl SourceFile {
         self.text[start..end].trim_end_matches(['\n', '\r'])
     }
 
-    /// Byte offset of a 1-based line/column, clamped into the file.
+    /// Byte offset of a 1-based line/column, clamped into the file; the exact inverse of
+    /// [`SourceFile::line_col`] on every character boundary, line breaks included.
     pub fn offset_of(&self, lc: LineCol) -> usize {
         if lc.line == 0 || lc.line > self.line_starts.len() {
             return self.text.len();
         }
         let start = self.line_starts[lc.line - 1] as usize;
-        let line = self.line_text(lc.line);
+        let end = self
+            .line_starts
+            .get(lc.line)
+            .map_or(self.text.len(), |&e| e as usize);
+        let line = &self.text[start..end];
         let within = line
             .char_indices()
             .nth(lc.column.saturating_sub(1))

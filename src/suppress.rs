@@ -104,9 +104,12 @@ fn parse_entries(rest: &str, base: usize) -> Vec<Entry> {
         }
         let word = &rest[start..pos];
         let rule = rules::lookup(word);
+        // `get`, not indexing: the word may start with a multibyte character (found by fuzzing).
         let looks_like_code = word.len() >= 3
-            && word[..2].eq_ignore_ascii_case("FV")
-            && word[2..].chars().all(|c| c.is_ascii_digit());
+            && word.get(..2).is_some_and(|p| p.eq_ignore_ascii_case("FV"))
+            && word
+                .get(2..)
+                .is_some_and(|r| r.chars().all(|c| c.is_ascii_digit()));
         if rule.is_none() && !looks_like_code {
             // The reason text starts here.
             break;

@@ -20,6 +20,24 @@ struct Source<'a> {
     text: &'a str,
 }
 
+/// The file's text safe to print: control characters (an ESC from a hostile file would be a
+/// terminal escape sequence) become `?`, byte for byte, so every offset still holds.
+fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    let bad = |c: char| c.is_control() && !matches!(c, '\t' | '\n' | '\r');
+    if !text.chars().any(bad) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if bad(c) {
+            out.extend(std::iter::repeat_n('?', c.len_utf8()));
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 impl SourceCode for Source<'_> {
     fn read_span<'b>(
         &'b self,
@@ -91,9 +109,12 @@ impl MietteDiagnostic for Report<'_> {
         self.help.map(|h| Box::new(h) as Box<dyn fmt::Display>)
     }
     fn source_code(&self) -> Option<&dyn SourceCode> {
-        Some(&self.source)
+        self.snippet().then_some(&self.source as &dyn SourceCode)
     }
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        if !self.snippet() {
+            return None;
+        }
         Some(Box::new(self.labels.iter().cloned()))
     }
     fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn MietteDiagnostic> + 'a>> {
@@ -104,6 +125,28 @@ impl MietteDiagnostic for Report<'_> {
                 self.related.iter().map(|r| r as &dyn MietteDiagnostic),
             ))
         }
+    }
+}
+
+/// Lines longer than this are not echoed: a minified 10 MB line would flood the terminal, and
+/// the `path:line:col` header already says where.
+const SNIPPET_LINE_LIMIT: usize = 1000;
+
+impl Report<'_> {
+    fn snippet(&self) -> bool {
+        let f = self.source.file;
+        self.labels.iter().all(|l| {
+            let start = l.offset().min(f.text.len());
+            let end = (l.offset() + l.len()).min(f.text.len());
+            let (first, last) = (f.line_index(start), f.line_index(end));
+            let starts = f.line_starts();
+            // Context lines included, as miette prints one on each side.
+            (first.saturating_sub(1)..=(last + 1).min(starts.len() - 1)).all(|i| {
+                let s = starts[i] as usize;
+                let e = starts.get(i + 1).map_or(f.text.len(), |&e| e as usize);
+                e - s <= SNIPPET_LINE_LIMIT
+            })
+        })
     }
 }
 
@@ -123,22 +166,25 @@ fn report<'a>(
     d: &'a Diagnostic,
 ) -> Report<'a> {
     let mut labels = vec![LabeledSpan::new_primary_with_span(
-        d.label.clone(),
+        d.label.as_deref().map(|l| printable(l).into_owned()),
         SourceSpan::from((d.span.start as usize, d.span.len())),
     )];
     let mut related = Vec::new();
     for l in &d.labels {
         let span = SourceSpan::from((l.span.start as usize, l.span.len()));
         if l.file == d.file {
-            labels.push(LabeledSpan::new_with_span(Some(l.message.clone()), span));
+            labels.push(LabeledSpan::new_with_span(
+                Some(printable(&l.message).into_owned()),
+                span,
+            ));
         } else {
             related.push(Report {
-                message: format!("{}: {}", files[l.file].path, l.message),
+                message: printable(&format!("{}: {}", files[l.file].path, l.message)).into_owned(),
                 severity: Severity::Info,
                 help: None,
                 source: source(files, masked, l.file),
                 labels: vec![LabeledSpan::new_primary_with_span(
-                    Some(l.message.clone()),
+                    Some(printable(&l.message).into_owned()),
                     span,
                 )],
                 related: Vec::new(),
@@ -146,7 +192,7 @@ fn report<'a>(
         }
     }
     Report {
-        message: d.message.clone(),
+        message: printable(&d.message).into_owned(),
         severity: d.severity,
         help: d.help.as_deref(),
         source: source(files, masked, d.file),
@@ -178,10 +224,20 @@ pub fn emit(outcome: &Outcome, color: bool, w: &mut dyn Write) -> std::io::Resul
     let mut looked = std::collections::HashSet::new();
     for d in &outcome.diagnostics {
         for id in std::iter::once(d.file).chain(d.labels.iter().map(|l| l.file)) {
-            if looked.insert(id)
-                && let Some(text) = crate::secrets::redacted_text(&outcome.repo, id)
-            {
-                masked.insert(id, text);
+            if !looked.insert(id) {
+                continue;
+            }
+            let redacted = crate::secrets::redacted_text(&outcome.repo, id);
+            let text = redacted.as_deref().unwrap_or(&files[id].text);
+            match printable(text) {
+                std::borrow::Cow::Owned(clean) => {
+                    masked.insert(id, clean);
+                }
+                std::borrow::Cow::Borrowed(_) => {
+                    if let Some(r) = redacted {
+                        masked.insert(id, r);
+                    }
+                }
             }
         }
     }
@@ -195,7 +251,7 @@ pub fn emit(outcome: &Outcome, color: bool, w: &mut dyn Write) -> std::io::Resul
         writeln!(
             w,
             "{}:{}:{}: {} {} {}",
-            files[d.file].path,
+            printable(&files[d.file].path),
             pos.line,
             pos.column,
             d.severity.as_str(),

@@ -14,6 +14,22 @@ use crate::source::{CharIndex, Span};
 /// rejects "excessive aliasing".
 pub const ALIAS_EXPANSION_LIMIT: u64 = 1_000_000;
 
+/// A document with more nodes than this is not built: the API server refuses objects over
+/// about 1.5 MB, far below it, and the bound keeps a hostile file's memory in proportion.
+pub const NODE_LIMIT: usize = 1_000_000;
+
+/// saphyr-parser counts flow nesting in a `u8` and stops past this depth.
+pub const FLOW_DEPTH_LIMIT: usize = 255;
+
+/// Collections nested deeper than this end the document with a finding: the builder's stack
+/// would otherwise grow with a file of `- - - - …`, and code that walks the tree recursively
+/// (on rayon's 2 MiB worker stacks) stays safe.
+pub const NESTING_LIMIT: usize = 5_000;
+
+/// Above this many entries a mapping finds duplicate keys through a hash set, so a mapping
+/// of 200,000 keys stays linear.
+const DUPLICATE_SCAN_LIMIT: usize = 16;
+
 #[derive(Debug)]
 pub enum YamlProblem {
     Syntax {
@@ -32,6 +48,10 @@ pub enum YamlProblem {
     AliasBomb {
         span: Span,
         expanded: u64,
+    },
+    /// The document has more than [`NODE_LIMIT`] nodes and was not built.
+    TooLarge {
+        span: Span,
     },
     NotText {
         reason: String,
@@ -53,6 +73,8 @@ enum Frame {
         entries: Vec<(NodeId, NodeId)>,
         key: Option<NodeId>,
         size: u64,
+        /// Scalar keys seen so far, once the mapping is too big for a linear scan.
+        seen: Option<HashMap<Box<str>, NodeId>>,
     },
     Seq {
         start: usize,
@@ -76,6 +98,8 @@ struct Builder<'t> {
     anchors: HashMap<usize, NodeId>,
     root: Option<NodeId>,
     doc_start: usize,
+    /// Set once the document passes [`NODE_LIMIT`]; its remaining events are skipped.
+    too_large: bool,
 }
 
 impl<'t> Builder<'t> {
@@ -84,6 +108,10 @@ impl<'t> Builder<'t> {
     }
 
     fn push_node(&mut self, node: Node, size: u64, anchor: usize, problems: &mut Vec<YamlProblem>) {
+        if self.nodes.len() >= NODE_LIMIT {
+            self.too_large = true;
+            return;
+        }
         let id = self.nodes.len() as NodeId;
         self.nodes.push(node);
         self.sizes.push(size);
@@ -104,13 +132,14 @@ impl<'t> Builder<'t> {
                 entries,
                 key,
                 size: s,
+                seen,
                 ..
             }) => {
                 *s = s.saturating_add(size);
                 match key.take() {
                     None => *key = Some(id),
                     Some(k) => {
-                        let dup = duplicate_of(&self.nodes, entries, k);
+                        let dup = duplicate_of(&self.nodes, entries, seen, k);
                         entries.push((k, id));
                         if let Some((first, name)) = dup {
                             problems.push(YamlProblem::DuplicateKey {
@@ -139,6 +168,7 @@ impl<'t> Builder<'t> {
                 mut entries,
                 key,
                 size,
+                ..
             } => {
                 if let Some(k) = key {
                     // A key without a value: YAML gives it null.
@@ -213,11 +243,30 @@ fn last_child_end(nodes: &[Node], kind: &Kind) -> Option<usize> {
 fn duplicate_of(
     nodes: &[Node],
     entries: &[(NodeId, NodeId)],
+    seen: &mut Option<HashMap<Box<str>, NodeId>>,
     key: NodeId,
 ) -> Option<(Span, String)> {
     let Kind::Scalar { value, .. } = &nodes[key as usize].kind else {
         return None;
     };
+    if seen.is_none() && entries.len() >= DUPLICATE_SCAN_LIMIT {
+        let mut map = HashMap::with_capacity(entries.len() * 2);
+        for &(k, _) in entries {
+            if let Kind::Scalar { value: v, .. } = &nodes[k as usize].kind {
+                map.entry(v.clone()).or_insert(k);
+            }
+        }
+        *seen = Some(map);
+    }
+    if let Some(map) = seen {
+        return match map.get(value) {
+            Some(&first) => Some((nodes[first as usize].span, value.to_string())),
+            None => {
+                map.insert(value.clone(), key);
+                None
+            }
+        };
+    }
     entries
         .iter()
         .find_map(|&(k, _)| match &nodes[k as usize].kind {
@@ -286,6 +335,7 @@ fn parse_from(
         anchors: HashMap::new(),
         root: None,
         doc_start: base,
+        too_large: false,
     };
     let _ = b.text;
     loop {
@@ -300,6 +350,9 @@ fn parse_from(
         };
         let start = b.byte(span.start.index());
         let end = b.byte(span.end.index());
+        if b.too_large && !matches!(event, Event::DocumentEnd | Event::StreamEnd) {
+            continue;
+        }
         match event {
             Event::StreamStart | Event::Nothing => {}
             Event::StreamEnd => return None,
@@ -310,12 +363,18 @@ fn parse_from(
                 b.root = None;
                 b.stack.clear();
                 b.doc_start = start;
+                b.too_large = false;
             }
             Event::DocumentEnd => {
                 let nodes = std::mem::take(&mut b.nodes);
                 let expanded = b.root.map(|r| b.sizes[r as usize]).unwrap_or(0);
                 let doc_span = Span::new(b.doc_start, end.max(b.doc_start));
-                if expanded > ALIAS_EXPANSION_LIMIT {
+                if b.too_large {
+                    out.problems.push(YamlProblem::TooLarge { span: doc_span });
+                    b.too_large = false;
+                    b.root = None;
+                    b.stack.clear();
+                } else if expanded > ALIAS_EXPANSION_LIMIT {
                     out.problems.push(YamlProblem::AliasBomb {
                         span: doc_span,
                         expanded,
@@ -369,6 +428,22 @@ fn parse_from(
                     &mut out.problems,
                 );
             }
+            Event::SequenceStart(..) | Event::MappingStart(..)
+                if b.stack.len() >= NESTING_LIMIT =>
+            {
+                *doc_index += 1;
+                out.problems.push(YamlProblem::Syntax {
+                    span: Span::new(start, next_char_end(text, start)),
+                    message: format!(
+                        "collections nest more than {NESTING_LIMIT} levels deep; fluxvet stops \
+                         reading the document there and no real manifest nests this deep: \
+                         flatten the data or exclude the file"
+                    ),
+                    stopped: None,
+                    cause_label: Some(format!("level {} opens here", NESTING_LIMIT + 1)),
+                });
+                return Some(start);
+            }
             Event::SequenceStart(anchor, tag) => {
                 let flow = text.as_bytes().get(start) == Some(&b'[');
                 b.stack.push(Frame::Seq {
@@ -390,6 +465,7 @@ fn parse_from(
                     entries: Vec::new(),
                     key: None,
                     size: 0,
+                    seen: None,
                 });
             }
             Event::SequenceEnd | Event::MappingEnd => b.close(span.end.index(), &mut out.problems),
@@ -401,28 +477,77 @@ fn syntax_error(b: &Builder<'_>, e: &ScanError, out: &mut ParsedStream) -> usize
     let at = b.byte(e.marker().index());
     let info = e.info().to_string();
     let stopped = Span::new(at, next_char_end(b.text, at));
-    // A flow collection still open when the parser fails on a later line is almost always the
-    // cause: the user forgot its closing bracket, and the parser only noticed lines later.
-    let unclosed = b.open_flow_collection().filter(|&(open, _)| {
-        b.text[open..at.min(b.text.len())].contains('\n') || mentions_flow_end(&info)
-    });
-    let problem = match unclosed {
-        Some((open, bracket)) => YamlProblem::Syntax {
-            span: Span::new(open, open + 1),
-            message: format!("unclosed `{bracket}`: {info}"),
-            stopped: Some(stopped),
-            cause_label: Some(format!("this `{bracket}` is never closed")),
-        },
-        None => YamlProblem::Syntax {
+    let at_end = b.text[at.min(b.text.len())..].trim().is_empty();
+    let problem = if info.contains("recursion limit") {
+        // saphyr-parser's own words say nothing about what to change.
+        YamlProblem::Syntax {
             span: stopped,
-            message: info,
+            message: format!(
+                "flow collections (`[` and `{{`) nest more than {FLOW_DEPTH_LIMIT} levels deep; \
+                 fluxvet's YAML parser stops there and no real manifest nests this deep: \
+                 flatten the data or exclude the file"
+            ),
             stopped: None,
-            cause_label: None,
-        },
+            cause_label: Some(format!("level {} opens here", FLOW_DEPTH_LIMIT + 1)),
+        }
+    } else if info.contains("tab") {
+        let span = tab_before(b.text, at).map_or(stopped, |tab| Span::new(tab, tab + 1));
+        YamlProblem::Syntax {
+            span,
+            message: format!("{info}: YAML indentation must be spaces"),
+            stopped: None,
+            cause_label: Some("this tab".into()),
+        }
+    } else {
+        match b.open_flow_collection() {
+            // A flow collection still open when the parser fails at the end, or on a later
+            // line, is almost always the cause: the user forgot its closing bracket.
+            Some((open, bracket))
+                if at_end
+                    || mentions_flow_end(&info)
+                    || b.text[open..at.min(b.text.len())].contains('\n') =>
+            {
+                YamlProblem::Syntax {
+                    span: Span::new(open, open + 1),
+                    message: format!("unclosed `{bracket}`: {info}"),
+                    stopped: Some(stopped),
+                    cause_label: Some(format!("this `{bracket}` is never closed")),
+                }
+            }
+            _ => YamlProblem::Syntax {
+                span: stopped,
+                message: info,
+                stopped: None,
+                cause_label: None,
+            },
+        }
     };
     out.problems.push(problem);
     let _ = b.base_byte;
     at
+}
+
+/// The tab saphyr complains about. It reports a tab in indentation at the character after
+/// it, and a tab that indents the next line at the start of the scalar before it.
+fn tab_before(text: &str, at: usize) -> Option<usize> {
+    let at = at.min(text.len());
+    let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+    let before = &text[line_start..at];
+    if before.trim_start_matches([' ', '\t']).is_empty()
+        && let Some(i) = before.find('\t')
+    {
+        return Some(line_start + i);
+    }
+    // The rest of this line and the next one.
+    let rest = &text[at..];
+    let window = rest
+        .match_indices('\n')
+        .nth(1)
+        .map_or(rest, |(i, _)| &rest[..i]);
+    if let Some(i) = window.find('\t') {
+        return Some(at + i);
+    }
+    before.rfind('\t').map(|i| line_start + i)
 }
 
 fn mentions_flow_end(info: &str) -> bool {
@@ -521,6 +646,18 @@ mod tests {
         let m = s.documents[0].root().unwrap().get("m").unwrap();
         assert_eq!(m.get("x").unwrap().as_str(), Some("1"));
         assert_eq!(m.entries().len(), 2);
+    }
+
+    #[test]
+    fn tab_error_without_a_tab_nearby_keeps_char_boundaries() {
+        // Found by fuzz/run.sh: the span fell inside `ſ`.
+        let t = "\n: [1,[1,ſ:1|1\n\n\tc* ";
+        for p in parse_stream(t).problems {
+            if let YamlProblem::Syntax { span, .. } = p {
+                assert!(t.is_char_boundary(span.start as usize));
+                assert!(t.is_char_boundary(span.end as usize));
+            }
+        }
     }
 
     #[test]

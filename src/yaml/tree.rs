@@ -1,6 +1,8 @@
 //! The spanned YAML tree the rules read. Nodes live in one arena per document, so an alias is a
 //! reference to its anchor's node rather than a copy: a "billion laughs" file costs its own size.
 
+use std::collections::HashSet;
+
 use crate::source::Span;
 
 pub type NodeId = u32;
@@ -149,11 +151,16 @@ impl<'a> NodeRef<'a> {
     /// (explicit keys win, as in YAML's merge-key spec).
     pub fn entries(&self) -> Vec<(NodeRef<'a>, NodeRef<'a>)> {
         let mut out = Vec::new();
-        self.collect_entries(&mut out, 0);
+        self.collect_entries(&mut out, &mut HashSet::new(), 0);
         out
     }
 
-    fn collect_entries(&self, out: &mut Vec<(NodeRef<'a>, NodeRef<'a>)>, depth: usize) {
+    fn collect_entries(
+        &self,
+        out: &mut Vec<(NodeRef<'a>, NodeRef<'a>)>,
+        seen: &mut HashSet<&'a str>,
+        depth: usize,
+    ) {
         let Kind::Mapping(entries) = self.kind() else {
             return;
         };
@@ -165,11 +172,10 @@ impl<'a> NodeRef<'a> {
                 merges.push(v);
                 continue;
             }
-            if !out
-                .iter()
-                .any(|(ek, _)| ek.as_str().is_some() && ek.as_str() == k.as_str())
-            {
-                out.push((k, v));
+            // A hash set, not a scan of `out`, so a mapping of 200,000 keys stays linear.
+            match k.as_str() {
+                Some(s) if !seen.insert(s) => {}
+                _ => out.push((k, v)),
             }
         }
         if depth >= MERGE_DEPTH {
@@ -177,10 +183,10 @@ impl<'a> NodeRef<'a> {
         }
         for m in merges {
             match m.kind() {
-                Kind::Mapping(_) => m.collect_entries(out, depth + 1),
+                Kind::Mapping(_) => m.collect_entries(out, seen, depth + 1),
                 Kind::Sequence(items) => {
                     for &i in items {
-                        self.doc.node(i).collect_entries(out, depth + 1);
+                        self.doc.node(i).collect_entries(out, seen, depth + 1);
                     }
                 }
                 _ => {}

@@ -42,11 +42,30 @@ pub fn problems_to_diagnostics(file: FileId, problems: &[YamlProblem], out: &mut
             )
             .primary_label("document starts here")
             .help("Kubernetes' YAML decoder rejects excessive aliasing; write the values out or use fewer nested aliases"),
-            YamlProblem::NotText { reason } => {
-                Diagnostic::new(&yaml_syntax::META, file, Span::empty(0), format!("not a YAML text file: {reason}"))
-                    .primary_label("here")
-                    .help("YAML must be UTF-8 text; remove the file, rename it, or exclude it in .fluxvet.yaml")
-            }
+            YamlProblem::TooLarge { span } => Diagnostic::new(
+                &yaml_syntax::META,
+                file,
+                Span::empty(span.start as usize),
+                format!(
+                    "document has more than {} YAML nodes; fluxvet did not check it",
+                    crate::yaml::parse::NODE_LIMIT
+                ),
+            )
+            .primary_label("document starts here")
+            .help("the API server refuses objects over about 1.5 MB, so no Kubernetes object is this big; split the data or exclude the file in .fluxvet.yaml"),
+            YamlProblem::NotText { reason } => not_text(file, Span::empty(0), reason),
         });
     }
+}
+
+/// A file that is not YAML text at all, pointed at the first offending byte when known.
+pub fn not_text(file: FileId, span: Span, reason: &str) -> Diagnostic {
+    Diagnostic::new(
+        &yaml_syntax::META,
+        file,
+        span,
+        format!("not a YAML text file: {reason}"),
+    )
+    .primary_label("here")
+    .help("YAML must be UTF-8 text: re-save it as UTF-8, or if it is not a manifest, rename it or exclude it in .fluxvet.yaml")
 }
