@@ -15,8 +15,13 @@ use crate::emit::Format;
 Flux CD repository, on your laptop and in CI, before Flux reconciles it.\n\n\
 Exit codes: 0 no errors, 1 errors found (or warnings with --deny-warnings), 2 usage, config or I/O problem.",
     after_help = "Examples:\n  fluxvet check                      check the repository in the current directory\n  \
-fluxvet check clusters/ --format json\n  fluxvet rules                      list every rule\n  \
-fluxvet explain FV202              what a rule checks and how to fix it"
+fluxvet check --format json        the stable JSON report, for editors and scripts\n  \
+fluxvet check --changed-since main only findings in files this branch changed\n  \
+fluxvet graph --format mermaid     the dependsOn graph, to paste into a pull request\n  \
+fluxvet diff --base main           what this branch changes in the cluster\n  \
+fluxvet rules                      list every rule\n  \
+fluxvet explain FV202              what a rule checks and how to fix it\n  \
+fluxvet install-hook               lint every git push"
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -27,27 +32,27 @@ pub struct Cli {
 pub enum Command {
     /// Check a repository (the default path is `.`) and report every finding.
     Check(CheckArgs),
+    /// Draw the dependsOn graph of HelmReleases and Kustomizations, rule-breaking edges marked.
+    Graph(GraphArgs),
+    /// Print the chart version each HelmRelease pins in each configured environment
+    /// (`environments` in .fluxvet.yaml); `!` marks a version promoted past an earlier one.
+    Versions(VersionsArgs),
+    /// Preview what a change does in the cluster: objects added, removed and modified between
+    /// two revisions (by identity, not by file), and what Flux will do about them.
+    Diff(DiffArgs),
     /// List every rule: code, name, default severity and what it checks.
     Rules {
         /// `markdown` prints the table the README carries.
         #[arg(long, value_enum, default_value_t = RulesFormat::Text)]
         format: RulesFormat,
     },
-    /// Print the chart version each HelmRelease pins in each configured environment
-    /// (`environments` in .fluxvet.yaml); `!` marks a version promoted past an earlier one.
-    Versions(VersionsArgs),
     /// Print a rule's documentation, by code (`FV202`) or name (`chart-version-unpinned`).
     Explain {
         /// The rule's code or name.
         rule: String,
     },
-    /// Draw the dependsOn graph of HelmReleases and Kustomizations, rule-breaking edges marked.
-    Graph(GraphArgs),
     /// Write a git pre-push hook that lints exactly the commits being pushed.
     InstallHook(InstallHookArgs),
-    /// Preview what a change does in the cluster: objects added, removed and modified between
-    /// two revisions (by identity, not by file), and what Flux will do about them.
-    Diff(DiffArgs),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
