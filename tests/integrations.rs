@@ -691,6 +691,7 @@ fn pre_commit_rust_hook_builds_and_runs() {
         .env("CARGO_PROFILE_RELEASE_OPT_LEVEL", "0")
         .env("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "256")
         .env("CARGO_PROFILE_RELEASE_DEBUG", "false")
+        .env("CARGO_PROFILE_RELEASE_LTO", "false")
         .env("CARGO_INCREMENTAL", "0");
     let out = run(c);
     let t = text(&out);
