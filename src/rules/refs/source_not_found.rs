@@ -26,6 +26,12 @@ The bootstrap source `flux-system/flux-system`, sources a FluxInstance syncs fro
 ExternalArtifacts (always created by a controller) count as present. Names with `${VAR}` are
 skipped.
 
+HelmRelease `valuesFrom` and Kustomization `postBuild.substituteFrom` entries (ConfigMaps and
+Secrets that are not `optional`) are checked too, where the target is clearly meant to be in Git:
+the name exists as the other kind, or is a typo (at most two edits) of exactly one ConfigMap or
+Secret the repository defines or generates. A name with nothing close in Git may be created
+outside Git (external-secrets, another controller) and is not reported.
+
 ## Why is this bad?
 The referring object never becomes ready: Flux reports `source '…' not found` and nothing it
 manages is applied or upgraded.
@@ -58,6 +64,7 @@ impl Rule for SourceNotFound {
     }
 
     fn check_repository(&self, repo: &Repository, out: &mut Vec<Diagnostic>) {
+        super::config_refs::check(repo, out);
         let ns = Namespaces::new(repo);
         let templated_kinds = templated_source_kinds(repo);
         for r in source_refs(repo) {
