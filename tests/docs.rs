@@ -66,3 +66,13 @@ fn readme_opens_with_the_two_newcomer_commands() {
         ".ci/run runs the README's test command"
     );
 }
+
+#[test]
+fn readme_taskfile_is_the_tested_one() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let taskfile = std::fs::read_to_string(root().join("docs/examples/Taskfile.yml")).unwrap();
+    assert!(
+        readme.contains(&format!("```yaml\n{taskfile}```")),
+        "README's Taskfile differs from docs/examples/Taskfile.yml"
+    );
+}
