@@ -469,7 +469,8 @@ impl<'r> Graph<'r> {
                 targets.iter().any(|&p| reach[p])
                     || (n.kind == FluxKind::HelmRelease && self.ordered_by_wrappers(t, &targets))
             });
-            if !ordered {
+            let wrapped = n.kind == FluxKind::HelmRelease && self.left_to_wrapper(&twins);
+            if !ordered && !wrapped {
                 out.push((i, targets));
             }
         }
@@ -480,6 +481,26 @@ impl<'r> Graph<'r> {
     fn same_object(&self, a: usize, b: usize) -> bool {
         let (x, y) = (&self.nodes[a], &self.nodes[b]);
         x.kind == y.kind && x.name() == y.name() && x.namespace == y.namespace
+    }
+
+    /// Whether HelmReleases without dependsOn of their own are ordered by a Flux Kustomization
+    /// that applies them and stands for the same component: its gap, if any, is reported on
+    /// the Kustomization, where the fix goes, and not a second time on the HelmRelease.
+    fn left_to_wrapper(&self, twins: &[usize]) -> bool {
+        twins.iter().all(|&t| self.out[t].is_empty())
+            && twins.iter().any(|&t| {
+                let component = self.nodes[t].component;
+                self.repo
+                    .kustomizations_containing(self.nodes[t].file())
+                    .into_iter()
+                    .any(|o| {
+                        self.nodes.iter().any(|m| {
+                            m.kind == FluxKind::Kustomization
+                                && std::ptr::eq(m.object, o)
+                                && m.component == component
+                        })
+                    })
+            })
     }
 
     /// Whether a Flux Kustomization applying node `n` waits for one applying any of `targets`.
