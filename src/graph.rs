@@ -469,7 +469,8 @@ impl<'r> Graph<'r> {
                 targets.iter().any(|&p| reach[p])
                     || (n.kind == FluxKind::HelmRelease && self.ordered_by_wrappers(t, &targets))
             });
-            if !ordered {
+            let wrapped = n.kind == FluxKind::HelmRelease && self.left_to_wrapper(&twins);
+            if !ordered && !wrapped {
                 out.push((i, targets));
             }
         }
@@ -482,6 +483,40 @@ impl<'r> Graph<'r> {
         x.kind == y.kind && x.name() == y.name() && x.namespace == y.namespace
     }
 
+    /// Whether HelmReleases without dependsOn of their own are ordered by a Flux Kustomization
+    /// that applies them and stands for the same component: its gap, if any, is reported on
+    /// the Kustomization, where the fix goes, and not a second time on the HelmRelease.
+    fn left_to_wrapper(&self, twins: &[usize]) -> bool {
+        twins.iter().all(|&t| self.out[t].is_empty())
+            && twins.iter().any(|&t| {
+                let component = self.nodes[t].component;
+                self.wrappers(self.nodes[t].file()).into_iter().any(|o| {
+                    self.nodes.iter().any(|m| {
+                        m.kind == FluxKind::Kustomization
+                            && std::ptr::eq(m.object, o)
+                            && m.component == component
+                    })
+                })
+            })
+    }
+
+    /// The Flux Kustomizations that apply `file`: from the reconcile tree, which follows
+    /// kustomize `resources` (an overlay's `../base/app`), else those whose path holds it.
+    fn wrappers(&self, file: FileId) -> Vec<&'r Object> {
+        let repo = self.repo;
+        let applied: Vec<&'r Object> = repo
+            .reconcile_tree()
+            .appliers(file)
+            .iter()
+            .filter_map(|(i, _)| repo.objects.get(*i))
+            .collect();
+        if applied.is_empty() {
+            repo.kustomizations_containing(file)
+        } else {
+            applied
+        }
+    }
+
     /// Whether a Flux Kustomization applying node `n` waits for one applying any of `targets`.
     fn ordered_by_wrappers(&self, n: usize, targets: &[usize]) -> bool {
         let ks_node = |o: &Object| {
@@ -490,14 +525,13 @@ impl<'r> Graph<'r> {
                 .position(|m| m.kind == FluxKind::Kustomization && std::ptr::eq(m.object, o))
         };
         let mine: Vec<usize> = self
-            .repo
-            .kustomizations_containing(self.nodes[n].file())
+            .wrappers(self.nodes[n].file())
             .into_iter()
             .filter_map(ks_node)
             .collect();
         let theirs: BTreeSet<usize> = targets
             .iter()
-            .flat_map(|&t| self.repo.kustomizations_containing(self.nodes[t].file()))
+            .flat_map(|&t| self.wrappers(self.nodes[t].file()))
             .filter_map(ks_node)
             .collect();
         mine.iter().any(|&a| {

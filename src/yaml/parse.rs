@@ -414,6 +414,7 @@ fn parse_from(
                 );
             }
             Event::Scalar(value, st, anchor, tag) => {
+                let end = quoted_end(text, start, end, st);
                 b.push_node(
                     Node {
                         kind: Kind::Scalar {
@@ -558,6 +559,31 @@ fn mentions_flow_end(info: &str) -> bool {
         || info.contains("unexpected eof")
 }
 
+/// The end of a quoted scalar: just past its closing quote. saphyr's span for a quoted scalar
+/// runs on over trailing blanks and a `# comment`, which would underline the comment too.
+fn quoted_end(text: &str, start: usize, end: usize, style: ScalarStyle) -> usize {
+    let quote = match style {
+        ScalarStyle::DoubleQuoted => b'"',
+        ScalarStyle::SingleQuoted => b'\'',
+        _ => return end,
+    };
+    let bytes = text.as_bytes();
+    let stop = end.min(bytes.len());
+    if bytes.get(start) != Some(&quote) {
+        return end;
+    }
+    let mut i = start + 1;
+    while i < stop {
+        match bytes[i] {
+            b'\\' if quote == b'"' => i += 2,
+            b'\'' if quote == b'\'' && bytes.get(i + 1) == Some(&b'\'') => i += 2,
+            c if c == quote => return i + 1,
+            _ => i += 1,
+        }
+    }
+    end
+}
+
 fn next_char_end(text: &str, at: usize) -> usize {
     match text[at.min(text.len())..].chars().next() {
         Some('\n') | Some('\r') | None => at,
@@ -610,6 +636,18 @@ mod tests {
         assert_eq!(&t[y.span().range()], "'y'");
         let c = s.documents[1].root().unwrap().get("c").unwrap();
         assert_eq!(&t[c.span().range()], "é");
+    }
+
+    #[test]
+    fn quoted_scalar_span_stops_at_the_closing_quote() {
+        let t = "a: \"1.x\"   # note\nb: 'it''s' # c\nc: \"x\\\"y\" #\nd: \"1.0\"\n";
+        let s = parse_stream(t);
+        let r = s.documents[0].root().unwrap();
+        let text = |k: &str| &t[r.get(k).unwrap().span().range()];
+        assert_eq!(text("a"), "\"1.x\"");
+        assert_eq!(text("b"), "'it''s'");
+        assert_eq!(text("c"), "\"x\\\"y\"");
+        assert_eq!(text("d"), "\"1.0\"");
     }
 
     #[test]

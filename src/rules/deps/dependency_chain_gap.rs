@@ -221,6 +221,91 @@ mod tests {
     }
 
     #[test]
+    fn a_gap_in_a_component_kustomization_is_reported_once_on_it() {
+        let wrapper = |name: &str, dep: Option<&str>| {
+            let mut s = format!(
+                "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: {name}\n  namespace: flux-system\nspec:\n  path: ./apps/{name}\n"
+            );
+            if let Some(d) = dep {
+                s.push_str(&format!("  dependsOn:\n    - name: {d}\n"));
+            }
+            s
+        };
+        let files = |dep: Option<&str>, hr_deps: &[&str]| {
+            vec![
+                ("clusters/cm.yaml", wrapper("cert-manager", None)),
+                ("clusters/ky.yaml", wrapper("kyverno", dep)),
+                (
+                    "apps/cert-manager/hr.yaml",
+                    obj("hr", "cert-manager", Some("x"), &[]),
+                ),
+                (
+                    "apps/kyverno/hr.yaml",
+                    obj("hr", "kyverno", Some("x"), hr_deps),
+                ),
+            ]
+        };
+        assert_eq!(
+            run(&files(None, &[]), Config::default()),
+            vec![("clusters/ky.yaml".into(), 4, 9)]
+        );
+        assert!(run(&files(Some("cert-manager"), &[]), Config::default()).is_empty());
+        // A HelmRelease with a dependsOn of its own is judged on it.
+        let mut own = files(None, &["{name: other}"]);
+        own.push(("apps/other/hr.yaml", obj("hr", "other", Some("x"), &[])));
+        assert_eq!(
+            run(&own, Config::default()),
+            vec![
+                ("apps/kyverno/hr.yaml".into(), 4, 9),
+                ("clusters/ky.yaml".into(), 4, 9)
+            ]
+        );
+    }
+
+    #[test]
+    fn overlay_kustomizations_order_the_base_helmreleases_they_pull_in() {
+        let wrapper = |name: &str, dep: Option<&str>| {
+            let mut s = format!(
+                "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: {name}-app\n  namespace: flux-system\nspec:\n  path: ./prod/{name}\n  sourceRef:\n    kind: GitRepository\n    name: flux-system\n"
+            );
+            if let Some(d) = dep {
+                s.push_str(&format!("  dependsOn:\n    - name: {d}-app\n"));
+            }
+            s
+        };
+        let files = |dep: Option<&str>| {
+            let mut f = vec![
+                (
+                    "clusters/cm.yaml".to_string(),
+                    wrapper("cert-manager", None),
+                ),
+                ("clusters/ky.yaml".to_string(), wrapper("kyverno", dep)),
+            ];
+            for c in ["cert-manager", "kyverno"] {
+                f.push((
+                    format!("prod/{c}/kustomization.yaml"),
+                    format!("resources: [../../base/{c}]\n"),
+                ));
+                f.push((
+                    format!("base/{c}/kustomization.yaml"),
+                    "resources: [hr.yaml]\n".to_string(),
+                ));
+                f.push((format!("base/{c}/hr.yaml"), obj("hr", c, Some("x"), &[])));
+            }
+            f
+        };
+        let run = |f: Vec<(String, String)>| {
+            let f: Vec<(&str, String)> = f.iter().map(|(p, t)| (p.as_str(), t.clone())).collect();
+            run(&f, Config::default())
+        };
+        assert!(run(files(Some("cert-manager"))).is_empty());
+        assert_eq!(
+            run(files(None)),
+            vec![("base/kyverno/hr.yaml".into(), 4, 9)]
+        );
+    }
+
+    #[test]
     fn custom_order_and_aliases() {
         let files = [
             ("a.yaml", obj("hr", "postgres", Some("x"), &[])),

@@ -69,8 +69,17 @@ impl Rule for RequiredFieldMissing {
 
     fn check_repository(&self, repo: &Repository, out: &mut Vec<Diagnostic>) {
         let patches = Patches::collect(repo);
+        let tree = repo.reconcile_tree();
         for entry in &repo.docs {
-            if patches.files.contains(repo.path(entry.file)) {
+            let path = repo.path(entry.file);
+            if patches.files.contains(path) {
+                continue;
+            }
+            // Beside a kustomization file that does not list it, a file is never applied: most
+            // often a patch whose `path:` has a typo (FV404 reports that), not an object.
+            if !tree.loaded_as_objects(entry.file)
+                && crate::reconcile::kustomization_file_in(repo, parent_dir(path)).is_some()
+            {
                 continue;
             }
             check_doc(entry.file, &entry.doc, &patches, out);
@@ -482,6 +491,47 @@ patches:
             ],
         );
         assert!(f.is_empty(), "{f:?}");
+    }
+
+    #[test]
+    fn a_file_its_kustomization_does_not_list_is_not_applied() {
+        let partial = "apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata:
+  name: podinfo
+spec:
+  values:
+    replicas: 2
+";
+        let kust = |list: &str| {
+            format!(
+                "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - {list}\npatches:\n  - path: value.yaml\n"
+            )
+        };
+        let quiet = kust("ns.yaml");
+        let f = findings_of(
+            "FV502",
+            &[
+                ("staging/values.yaml", partial),
+                ("staging/kustomization.yaml", &quiet),
+            ],
+        );
+        assert!(f.is_empty(), "{f:?}");
+        let listed = kust("values.yaml");
+        assert_eq!(
+            findings_of(
+                "FV502",
+                &[
+                    ("staging/values.yaml", partial),
+                    ("staging/kustomization.yaml", &listed),
+                ],
+            ),
+            vec![("staging/values.yaml".into(), 5, 1); 2]
+        );
+        assert_eq!(
+            findings_of("FV502", &[("staging/values.yaml", partial)]),
+            vec![("staging/values.yaml".into(), 5, 1); 2]
+        );
     }
 
     #[test]

@@ -103,22 +103,27 @@ impl Rule for SopsWithoutDecryption {
         let mut reach_cache: HashMap<String, HashSet<String>> = HashMap::new();
         for (file, span, what) in inputs {
             let path = repo.path(file).to_string();
-            let ks = repo.kustomizations_containing(file).into_iter().find(|ks| {
+            let mut reaches = |ks: &Object| {
                 let Some(kp) = repo.kustomization_path(ks) else {
                     return false;
                 };
-                if kp.contains("${") {
-                    return false;
-                }
-                reach_cache
-                    .entry(kp.clone())
-                    .or_insert_with(|| reached(repo, &kp))
-                    .contains(&path)
-            });
+                !kp.contains("${")
+                    && reach_cache
+                        .entry(kp.clone())
+                        .or_insert_with(|| reached(repo, &kp))
+                        .contains(&path)
+            };
+            // The deepest Kustomization whose path holds the file decides; when none builds it,
+            // those that reach it through kustomize `resources` (an overlay's `../base/app`) do.
+            let containing = repo.kustomizations_containing(file);
+            let ks = match containing.iter().copied().find(|ks| reaches(ks)) {
+                Some(ks) => (!decrypts(repo, ks, &scopes)).then_some(ks),
+                None => repo
+                    .flux_kustomizations()
+                    .filter(|ks| !containing.iter().any(|c| std::ptr::eq(*c, *ks)))
+                    .find(|ks| reaches(ks) && !decrypts(repo, ks, &scopes)),
+            };
             let Some(ks) = ks else { continue };
-            if decrypts(repo, ks, &scopes) {
-                continue;
-            }
             out.push(
                 Diagnostic::new(
                     &META,
@@ -365,6 +370,46 @@ mod tests {
             ],
         );
         assert_eq!(f, vec![("apps/secret.sops.yaml".into(), 7, 1)]);
+    }
+
+    #[test]
+    fn fires_on_a_base_that_an_overlay_without_decryption_pulls_in() {
+        let with = "  decryption:\n    provider: sops\n";
+        let files = |staging: &str| {
+            vec![
+                (
+                    "clusters/staging/apps.yaml",
+                    ks("apps", "./apps/staging", staging),
+                ),
+                (
+                    "clusters/production/apps.yaml",
+                    ks("apps", "./apps/production", with),
+                ),
+                (
+                    "apps/staging/kustomization.yaml",
+                    "resources: [../base/db]\n".to_string(),
+                ),
+                (
+                    "apps/production/kustomization.yaml",
+                    "resources: [../base/db]\n".to_string(),
+                ),
+                (
+                    "apps/base/db/kustomization.yaml",
+                    "resources: [secret.sops.yaml]\n".to_string(),
+                ),
+                ("apps/base/db/secret.sops.yaml", SOPS_SECRET.to_string()),
+            ]
+        };
+        let run = |staging: &str| {
+            let f = files(staging);
+            let f: Vec<(&str, &str)> = f.iter().map(|(p, t)| (*p, t.as_str())).collect();
+            findings_of("FV602", &f)
+        };
+        assert_eq!(
+            run(""),
+            vec![("apps/base/db/secret.sops.yaml".into(), 7, 1)]
+        );
+        assert_eq!(run(with), vec![]);
     }
 
     #[test]

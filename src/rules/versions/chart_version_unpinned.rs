@@ -97,10 +97,16 @@ impl Rule for ChartVersionUnpinned {
                 continue;
             };
             let number = node.is_plain() && !node.is_string();
+            let wildcard = range.partial && text.contains(['*', 'x', 'X']);
             let message = if range.matches_nothing {
                 format!(
                     "version `{text}` of {} matches no version at all: Flux fails to resolve the chart",
                     site.what()
+                )
+            } else if wildcard {
+                format!(
+                    "`{text}` is a wildcard: Flux reads it as a range and installs {}, the newest it finds at every reconcile",
+                    range.describes
                 )
             } else if range.partial && number {
                 format!(
@@ -129,7 +135,9 @@ impl Rule for ChartVersionUnpinned {
             };
             out.push(
                 Diagnostic::new(&META, file, span, message)
-                    .primary_label(if range.partial {
+                    .primary_label(if wildcard {
+                        "wildcard, not a version"
+                    } else if range.partial {
                         "partial version"
                     } else {
                         "a range, not a version"
@@ -202,6 +210,18 @@ spec:
         }
         let git = release("\"^1.0.0\"", "GitRepository");
         assert!(findings_of("FV202", &[("hr.yaml", &git)]).is_empty());
+    }
+
+    #[test]
+    fn a_wildcard_is_called_one() {
+        let hr = release("\"*\"", "HelmRepository");
+        let out = crate::engine::check_memory(&[("hr.yaml", &hr)], Default::default());
+        let d = out
+            .diagnostics
+            .iter()
+            .find(|d| d.rule.code == "FV202")
+            .expect("a finding");
+        assert!(d.message.starts_with("`*` is a wildcard"), "{}", d.message);
     }
 
     #[test]

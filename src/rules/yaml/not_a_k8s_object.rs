@@ -58,6 +58,11 @@ impl Rule for NotAK8sObject {
                 continue;
             }
             let loaded = tree.loaded_as_objects(file);
+            // A local chart's templates (`name: {{ .Release.Name }}`) are rendered by Helm, not
+            // applied as they stand.
+            if !loaded && in_helm_chart(repo, path) {
+                continue;
+            }
             let why_loaded = || {
                 let ks = applied_by_name(repo, file);
                 if tree.is_generated(file) {
@@ -177,6 +182,25 @@ impl Rule for NotAK8sObject {
 
 const FIX_NON_OBJECT: &str = "move this file out of the reconciled directory, list the manifests in a kustomization.yaml, or exclude it in .sourceignore";
 
+/// Whether a directory above `path` holds a `Chart.yaml`: the file belongs to a Helm chart.
+fn in_helm_chart(repo: &Repository, path: &str) -> bool {
+    let mut dir = parent_dir(path);
+    loop {
+        let chart = if dir.is_empty() {
+            "Chart.yaml".to_string()
+        } else {
+            format!("{dir}/Chart.yaml")
+        };
+        if repo.tree.is_file(&chart) {
+            return true;
+        }
+        if dir.is_empty() {
+            return false;
+        }
+        dir = parent_dir(dir);
+    }
+}
+
 fn is_empty(root: &NodeRef<'_>) -> bool {
     root.is_null() || matches!(root.kind(), Kind::Mapping(e) if e.is_empty())
 }
@@ -242,6 +266,32 @@ spec:
     }
 
     #[test]
+    fn fires_on_a_chart_template_that_a_kustomization_applies() {
+        let template =
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ .Release.Name }}\n";
+        let files = [
+            ("clusters/apps.yaml", KS),
+            (
+                "apps/x/Chart.yaml",
+                "apiVersion: v2\nname: x\nversion: 1.0.0\n",
+            ),
+            ("apps/x/templates/deploy.yaml", template),
+            (
+                "charts/y/Chart.yaml",
+                "apiVersion: v2\nname: y\nversion: 1.0.0\n",
+            ),
+            ("charts/y/templates/deploy.yaml", template),
+        ];
+        assert_eq!(
+            findings_of("FV103", &files),
+            vec![
+                ("apps/x/Chart.yaml".to_string(), 1, 13),
+                ("apps/x/templates/deploy.yaml".to_string(), 4, 3)
+            ]
+        );
+    }
+
+    #[test]
     fn quiet_on_unreconciled_and_kustomize_files() {
         let files = [
             ("clusters/apps.yaml", KS),
@@ -268,6 +318,10 @@ spec:
                 "apiVersion: v1\nkind: List\nmetadata: {}\nitems: []\n",
             ),
             (".github/workflows/ci.yaml", "on: push\n"),
+            (
+                "charts/x/templates/deploy.yaml",
+                "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ .Release.Name }}\n",
+            ),
         ];
         assert!(
             findings_of("FV103", &files).is_empty(),
