@@ -59,3 +59,56 @@ fn whole_pipeline_in_memory(bencher: divan::Bencher) {
             .len()
     });
 }
+
+/// Every rule's per-document pass over already parsed documents (no parsing in the loop).
+#[divan::bench(sample_count = 20)]
+fn document_rules(bencher: divan::Bencher) {
+    use fluxvet::rules::{DocContext, RULES};
+    let files = corpus_files();
+    let parsed: Vec<_> = files
+        .iter()
+        .map(|(p, t)| {
+            let source = fluxvet::source::SourceFile::new(p.as_str(), t.clone());
+            let stream = fluxvet::yaml::parse_stream(&source.text);
+            (source, stream.documents)
+        })
+        .collect();
+    bencher.bench(|| {
+        let mut out = Vec::new();
+        for (id, (source, docs)) in parsed.iter().enumerate() {
+            for (slot, doc) in docs.iter().enumerate() {
+                let object = fluxvet::index::Object::from_document(id, slot, doc);
+                let cx = DocContext {
+                    file_id: id,
+                    file: source,
+                    doc,
+                    object: object.as_ref(),
+                };
+                for rule in RULES {
+                    rule.check_document(&cx, &mut out);
+                }
+            }
+        }
+        out.len()
+    });
+}
+
+/// Every rule's repository pass over an indexed corpus. The reconcile tree is built on the
+/// first iteration and reused, as it is shared by the rules within one run.
+#[divan::bench(sample_count = 20)]
+fn repository_rules(bencher: divan::Bencher) {
+    use fluxvet::rules::RULES;
+    let files = corpus_files();
+    let refs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(p, t)| (p.as_str(), t.as_str()))
+        .collect();
+    let outcome = fluxvet::engine::check_memory(&refs, fluxvet::config::Config::default());
+    bencher.bench(|| {
+        let mut out = Vec::new();
+        for rule in RULES {
+            rule.check_repository(&outcome.repo, &mut out);
+        }
+        out.len()
+    });
+}

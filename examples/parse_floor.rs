@@ -8,6 +8,10 @@ use std::path::PathBuf;
 use rayon::prelude::*;
 use saphyr_parser::Parser;
 
+// The same allocator as the fluxvet binary, so the ratio measures fluxvet's work, not malloc.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let paths: Vec<PathBuf> = std::env::args_os().skip(1).map(PathBuf::from).collect();
     let root = fluxvet::engine::scan_root(&paths);

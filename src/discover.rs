@@ -84,8 +84,24 @@ pub fn discover(root: &Path, paths: &[PathBuf], exclude: &[String]) -> Result<Di
                 }
                 false
             })
-            .build();
-        for entry in walk {
+            .threads(rayon::current_num_threads())
+            .build_parallel();
+        // Reading directories and looking for ignore files in each is most of discovery's
+        // time; the walk runs on as many threads as the checks, and its entries are judged
+        // here in one place (the files are sorted below, so the walk's order does not matter).
+        let found: Mutex<Vec<WalkItem>> = Mutex::default();
+        walk.run(|| {
+            let mut batch = Batch {
+                local: Vec::new(),
+                shared: &found,
+            };
+            Box::new(move |entry| {
+                batch.local.push(entry);
+                ignore::WalkState::Continue
+            })
+        });
+        let found = found.into_inner().unwrap_or_else(|p| p.into_inner());
+        for entry in found {
             let entry = match entry {
                 Ok(e) => e,
                 Err(err) => {
@@ -146,6 +162,21 @@ pub fn discover(root: &Path, paths: &[PathBuf], exclude: &[String]) -> Result<Di
         problems,
         notices,
     })
+}
+
+type WalkItem = Result<ignore::DirEntry, ignore::Error>;
+
+/// One walker thread's entries, handed over in one lock when the thread is done.
+struct Batch<'a> {
+    local: Vec<WalkItem>,
+    shared: &'a Mutex<Vec<WalkItem>>,
+}
+
+impl Drop for Batch<'_> {
+    fn drop(&mut self) {
+        let mut shared = self.shared.lock().unwrap_or_else(|p| p.into_inner());
+        shared.append(&mut self.local);
+    }
 }
 
 enum Skip {

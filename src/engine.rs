@@ -96,12 +96,13 @@ pub fn check(opts: &CheckOptions) -> Result<Outcome, Fatal> {
     let mut config = load_config(&root, opts.config.as_deref())?;
     config.exclude.extend(opts.exclude.iter().cloned());
     let found = crate::discover::discover(&root, &paths, &config.exclude).map_err(Fatal)?;
+    let tree = Box::new(WorkTree::new(root.clone()));
+    tree.know_files(found.files.iter().map(|(_, rel)| rel.as_str()));
     let inputs: Vec<(String, PathBuf)> = found
         .files
         .into_iter()
         .map(|(abs, rel)| (rel, abs))
         .collect();
-    let tree = Box::new(WorkTree { root: root.clone() });
     let mut outcome = run(root, inputs, |p: &PathBuf| read_capped(p), tree, config);
     outcome.io_problems.splice(0..0, found.problems);
     outcome.notices = found.notices;
@@ -117,10 +118,14 @@ pub const FILE_SIZE_LIMIT: u64 = 32 * 1024 * 1024;
 /// without being loaded.
 fn read_capped(path: &Path) -> std::io::Result<Vec<u8>> {
     use std::io::Read;
-    let mut bytes = Vec::new();
-    std::fs::File::open(path)?
-        .take(FILE_SIZE_LIMIT + 1)
-        .read_to_end(&mut bytes)?;
+    let file = std::fs::File::open(path)?;
+    // Sized from the metadata, the read is one call and one at the end, not a doubling series.
+    let size = file
+        .metadata()
+        .map_or(0, |m| m.len())
+        .min(FILE_SIZE_LIMIT + 1);
+    let mut bytes = Vec::with_capacity(size as usize + 1);
+    file.take(FILE_SIZE_LIMIT + 1).read_to_end(&mut bytes)?;
     Ok(bytes)
 }
 

@@ -1,7 +1,9 @@
 //! What the repository looks like on disk (or in a git tree), for rules that check that a path
 //! exists. Paths are relative to the scanned root, `/`-separated.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::Mutex;
 
 pub trait TreeView: Sync + Send {
     fn is_file(&self, rel: &str) -> bool;
@@ -20,9 +22,66 @@ pub trait TreeView: Sync + Send {
 
 pub struct WorkTree {
     pub root: PathBuf,
+    /// What a path is on disk, by relative path: rules ask about the same paths many times
+    /// (every copy of a layout, three kustomization file names per directory), and each
+    /// answer is otherwise a `stat`.
+    kinds: Mutex<HashMap<Box<str>, DiskKind>>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum DiskKind {
+    File,
+    Dir,
+    /// Missing, or neither (a FIFO, a broken symlink).
+    Other,
 }
 
 impl WorkTree {
+    pub fn new(root: PathBuf) -> WorkTree {
+        WorkTree {
+            root,
+            kinds: Mutex::default(),
+        }
+    }
+
+    /// Records what discovery already saw: these files exist, so do their directories. Spares
+    /// a `stat` for most paths the rules ask about.
+    pub fn know_files<'a>(&self, rels: impl IntoIterator<Item = &'a str>) {
+        let Ok(mut m) = self.kinds.lock() else { return };
+        for rel in rels {
+            m.insert(rel.into(), DiskKind::File);
+            let mut dir = rel;
+            while let Some((parent, _)) = dir.rsplit_once('/') {
+                if m.insert(parent.into(), DiskKind::Dir).is_some() {
+                    break;
+                }
+                dir = parent;
+            }
+        }
+    }
+
+    /// `Path::is_file`/`is_dir` (symlinks followed), asked once per path.
+    fn kind(&self, rel: &str) -> DiskKind {
+        if let Some(&k) = self
+            .kinds
+            .lock()
+            .ok()
+            .and_then(|m| m.get(rel).copied())
+            .as_ref()
+        {
+            return k;
+        }
+        let k = match std::fs::metadata(self.abs(rel)) {
+            Ok(m) if m.is_file() => DiskKind::File,
+            Ok(m) if m.is_dir() => DiskKind::Dir,
+            _ => DiskKind::Other,
+        };
+        if let Ok(mut m) = self.kinds.lock() {
+            m.insert(rel.into(), k);
+        }
+        k
+    }
+
     fn abs(&self, rel: &str) -> PathBuf {
         let rel = rel.trim_start_matches("./");
         if rel.is_empty() || rel == "." {
@@ -35,10 +94,10 @@ impl WorkTree {
 
 impl TreeView for WorkTree {
     fn is_file(&self, rel: &str) -> bool {
-        self.abs(rel).is_file()
+        self.kind(rel) == DiskKind::File
     }
     fn is_dir(&self, rel: &str) -> bool {
-        self.abs(rel).is_dir()
+        self.kind(rel) == DiskKind::Dir
     }
     fn list_dir(&self, rel: &str) -> Vec<String> {
         let mut names: Vec<String> = std::fs::read_dir(self.abs(rel))

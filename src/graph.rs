@@ -214,7 +214,9 @@ impl<'r> Graph<'r> {
         for (d, r) in refs.iter().enumerate() {
             if let Target::Resolved(ts) = &r.target {
                 for &t in ts {
-                    if edges.iter().any(|e| e.from == r.from && e.to == t) {
+                    // Only `r.from`'s own edges can repeat the pair; scanning every edge
+                    // would be quadratic.
+                    if out[r.from].iter().any(|&e: &usize| edges[e].to == t) {
                         continue;
                     }
                     out[r.from].push(edges.len());

@@ -85,6 +85,9 @@ pub struct Repository {
     kustomize_namespaces: HashMap<String, String>,
     /// What each Flux Kustomization reconciles; built on first use (`crate::reconcile`).
     pub(crate) reconcile: std::sync::OnceLock<crate::reconcile::ReconcileTree>,
+    /// File → its range in `docs`, when `docs` is in file order (as the engine builds it), so
+    /// "the documents of this file" is not a scan of every document.
+    doc_ranges: Option<Vec<std::ops::Range<usize>>>,
 }
 
 impl Repository {
@@ -114,9 +117,18 @@ impl Repository {
                 kustomize_namespaces.insert(parent_dir(p).to_string(), ns);
             }
         }
+        let doc_ranges = docs.is_sorted_by_key(|d| d.file).then(|| {
+            let n = files.len().max(docs.last().map_or(0, |d| d.file + 1));
+            (0..n)
+                .map(|f| {
+                    docs.partition_point(|d| d.file < f)..docs.partition_point(|d| d.file <= f)
+                })
+                .collect()
+        });
         Repository {
             kustomize_namespaces,
             reconcile: std::sync::OnceLock::new(),
+            doc_ranges,
             root,
             files,
             docs,
@@ -139,6 +151,16 @@ impl Repository {
     pub fn node<'a>(&'a self, object: &Object) -> NodeRef<'a> {
         let doc = &self.docs[object.doc].doc;
         doc.root().expect("an indexed object has a root")
+    }
+
+    /// The documents of `file`, in stream order.
+    pub fn docs_of(&self, file: FileId) -> impl Iterator<Item = &DocEntry> {
+        let (slice, filter) = match self.doc_ranges.as_ref().and_then(|r| r.get(file)) {
+            Some(r) => (&self.docs[r.clone()], false),
+            None if self.doc_ranges.is_some() => (&self.docs[..0], false),
+            None => (&self.docs[..], true),
+        };
+        slice.iter().filter(move |d| !filter || d.file == file)
     }
 
     pub fn document(&self, object: &Object) -> &Document {

@@ -131,15 +131,16 @@ fn check(args: CheckArgs) -> Result<u8, String> {
     for p in &outcome.io_problems {
         eprintln!("fluxvet: error: {p}");
     }
-    if !outcome.io_problems.is_empty() {
-        return Ok(2);
-    }
     let worst = outcome.diagnostics.iter().map(|d| d.severity).max();
-    Ok(match worst {
+    let code = match worst {
+        _ if !outcome.io_problems.is_empty() => 2,
         Some(Severity::Error) => 1,
         Some(Severity::Warning) if args.deny_warnings => 1,
         _ => 0,
-    })
+    };
+    // The process exits next: freeing every file and tree one by one is wasted work.
+    std::mem::forget(outcome);
+    Ok(code)
 }
 
 fn versions(args: VersionsArgs) -> Result<u8, String> {
@@ -212,3 +213,8 @@ fn diff(args: fluxvet::cli::DiffArgs) -> Result<u8, String> {
         _ => 0,
     })
 }
+
+// glibc malloc spent about a tenth of the run on arena locks, consolidation and mprotect
+// with two threads building thousands of small trees; mimalloc keeps per-thread pages.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;

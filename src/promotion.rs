@@ -181,10 +181,7 @@ fn version_of(node: &NodeRef<'_>) -> Option<(Option<String>, Span)> {
 }
 
 fn kustomize_root(repo: &Repository, file: FileId) -> Option<NodeRef<'_>> {
-    repo.docs
-        .iter()
-        .find(|d| d.file == file)
-        .and_then(|d| d.doc.root())
+    repo.docs_of(file).next().and_then(|d| d.doc.root())
 }
 
 fn file_id(repo: &Repository, path: &str) -> Option<FileId> {
@@ -312,7 +309,7 @@ fn patches(repo: &Repository, dir: &str, kfile: FileId, root: &NodeRef<'_>) -> V
             let Some(fid) = join_normalized(dir, path).and_then(|t| file_id(repo, &t)) else {
                 continue;
             };
-            for d in repo.docs.iter().filter(|d| d.file == fid) {
+            for d in repo.docs_of(fid) {
                 let Some(r) = d.doc.root() else { continue };
                 if let Some((version, span, name)) = patch_version(&r, target.is_some()) {
                     out.push(VersionPatch {

@@ -159,12 +159,7 @@ impl ReconcileTree {
                 continue;
             }
             let dir = parent_dir(&f.path);
-            for root in repo
-                .docs
-                .iter()
-                .filter(|d| d.file == fid)
-                .filter_map(|d| d.doc.root())
-            {
+            for root in repo.docs_of(fid).filter_map(|d| d.doc.root()) {
                 if !is_kustomize_config(&root) {
                     continue;
                 }
@@ -273,9 +268,7 @@ impl Walker<'_, '_> {
         let dir = parent_dir(kfile).to_string();
         let repo = self.repo;
         let roots: Vec<NodeRef<'_>> = repo
-            .docs
-            .iter()
-            .filter(|d| d.file == fid)
+            .docs_of(fid)
             .filter_map(|d| d.doc.root())
             .filter(is_kustomize_config)
             .collect();

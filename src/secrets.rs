@@ -124,7 +124,7 @@ pub fn value_spans(doc: &Document, out: &mut Vec<Span>) {
 /// offsets and line breaks are kept, so spans and the line index stay valid.
 pub fn redacted_text(repo: &Repository, file: usize) -> Option<String> {
     let mut spans = Vec::new();
-    for d in repo.docs.iter().filter(|d| d.file == file) {
+    for d in repo.docs_of(file) {
         value_spans(&d.doc, &mut spans);
     }
     spans.retain(|s| !s.is_empty());

@@ -68,7 +68,7 @@ impl Rule for KustomizeResourceMissing {
             }
             let dir = parent_dir(&f.path);
             duplicate_file(repo, fid, dir, out);
-            for d in repo.docs.iter().filter(|d| d.file == fid) {
+            for d in repo.docs_of(fid) {
                 let Some(root) = d.doc.root() else { continue };
                 if !is_kustomize_config(&root) {
                     continue;

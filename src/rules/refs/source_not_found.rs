@@ -1,3 +1,5 @@
+use std::collections::HashMap;
+
 use crate::diag::{Diagnostic, Severity};
 use crate::index::{Object, Repository};
 use crate::rules::{Rule, RuleMeta};
@@ -67,6 +69,14 @@ impl Rule for SourceNotFound {
         super::config_refs::check(repo, out);
         let ns = Namespaces::new(repo);
         let templated_kinds = templated_source_kinds(repo);
+        // (kind, name) → Flux objects in definition order, built once: a scan of every object
+        // of the kind for each reference is quadratic on a large tree.
+        let mut by_name: HashMap<(&str, &str), Vec<&Object>> = HashMap::new();
+        for o in &repo.objects {
+            if o.group().ends_with("toolkit.fluxcd.io") {
+                by_name.entry((&o.kind, &o.name)).or_default().push(o);
+            }
+        }
         for r in source_refs(repo) {
             let Some(kind) = r.kind() else { continue };
             let Some(name_node) = r.node.get("name") else {
@@ -102,10 +112,7 @@ impl Rule for SourceNotFound {
             if kind == "HelmChart" && is_generated_chart(repo, name) {
                 continue;
             }
-            let candidates: Vec<&Object> = repo
-                .of_kind(kind)
-                .filter(|o| o.group().ends_with("toolkit.fluxcd.io") && o.name == name)
-                .collect();
+            let candidates: &[&Object] = by_name.get(&(kind, name)).map_or(&[], Vec::as_slice);
             if candidates.iter().any(|c| may_meet(&wanted, &ns.of(c))) {
                 continue;
             }
