@@ -47,7 +47,38 @@ impl std::fmt::Display for Fatal {
 pub fn scan_root(paths: &[PathBuf]) -> PathBuf {
     match paths {
         [p] if p.is_dir() => p.clone(),
-        _ => PathBuf::from("."),
+        _ => {
+            // Paths below the current directory are reported relative to it; paths elsewhere
+            // (`fluxvet check /a/x /a/y`) need a root that holds them all, or every relative
+            // reference between their files would resolve against the wrong directory.
+            let Ok(cwd) = std::env::current_dir().and_then(|c| c.canonicalize()) else {
+                return PathBuf::from(".");
+            };
+            let dirs: Vec<PathBuf> = paths
+                .iter()
+                .filter_map(|p| {
+                    let dir = if p.is_dir() { p.as_path() } else { p.parent()? };
+                    let dir = if dir.as_os_str().is_empty() {
+                        Path::new(".")
+                    } else {
+                        dir
+                    };
+                    dir.canonicalize().ok()
+                })
+                .collect();
+            if dirs.iter().all(|d| d.starts_with(&cwd)) {
+                return PathBuf::from(".");
+            }
+            let mut common = dirs[0].clone();
+            for d in &dirs[1..] {
+                while !d.starts_with(&common) {
+                    if !common.pop() {
+                        return PathBuf::from(".");
+                    }
+                }
+            }
+            common
+        }
     }
 }
 

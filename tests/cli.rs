@@ -374,3 +374,51 @@ fn example_text_report_matches_the_snapshot() {
         "run FLUXVET_UPDATE_DOCS=1 cargo test --test cli to accept"
     );
 }
+
+#[test]
+fn several_paths_outside_the_current_directory_keep_their_references() {
+    let k = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - cm.yaml\n";
+    let dir = repo(&[
+        ("a/kustomization.yaml", k),
+        ("a/cm.yaml", CLEAN),
+        ("b/kustomization.yaml", k),
+        ("b/cm.yaml", CLEAN),
+    ]);
+    let elsewhere = repo(&[]);
+    let a = dir.path().join("a");
+    let b = dir.path().join("b");
+    let out = fluxvet(
+        &[
+            "check",
+            "--format",
+            "json",
+            a.to_str().unwrap(),
+            b.to_str().unwrap(),
+        ],
+        elsewhere.path(),
+    );
+    let v = json(&out);
+    assert_eq!(findings(&v), vec![], "{v}");
+    assert_eq!(v["summary"]["files"], 4);
+    let broken = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - missing.yaml\n";
+    std::fs::write(b.join("kustomization.yaml"), broken).unwrap();
+    let out = fluxvet(
+        &[
+            "check",
+            "--format",
+            "json",
+            a.to_str().unwrap(),
+            b.to_str().unwrap(),
+        ],
+        elsewhere.path(),
+    );
+    assert_eq!(
+        findings(&json(&out)),
+        vec![(
+            "FV404".to_string(),
+            "b/kustomization.yaml".to_string(),
+            4,
+            5
+        )]
+    );
+}
