@@ -70,7 +70,8 @@ enum Frame {
         flow: bool,
         anchor: usize,
         tag: Option<Box<str>>,
-        entries: Vec<(NodeId, NodeId)>,
+        /// Where this mapping's entries start in [`Builder::pairs`].
+        first: usize,
         key: Option<NodeId>,
         size: u64,
         /// Scalar keys seen so far, once the mapping is too big for a linear scan.
@@ -81,7 +82,8 @@ enum Frame {
         flow: bool,
         anchor: usize,
         tag: Option<Box<str>>,
-        items: Vec<NodeId>,
+        /// Where this sequence's items start in [`Builder::items`].
+        first: usize,
         size: u64,
     },
 }
@@ -92,9 +94,16 @@ struct Builder<'t> {
     /// Byte and character offset of the slice being parsed within the whole text.
     base_byte: usize,
     base_char: usize,
+    /// The open document's nodes; copied out at its end at exact size, so the kept trees
+    /// carry no growth slack and the scratch capacity serves the next document.
     nodes: Vec<Node>,
     sizes: Vec<u64>,
     stack: Vec<Frame>,
+    /// Entries and items of the open collections, innermost last (a collection only gains
+    /// children while no child collection is open). Moved out at exact size when one closes:
+    /// growing one Vec per collection cost a reallocation series and its slack, per mapping.
+    pairs: Vec<(NodeId, NodeId)>,
+    items: Vec<NodeId>,
     anchors: HashMap<usize, NodeId>,
     root: Option<NodeId>,
     doc_start: usize,
@@ -124,12 +133,12 @@ impl<'t> Builder<'t> {
     fn attach(&mut self, id: NodeId, size: u64, problems: &mut Vec<YamlProblem>) {
         match self.stack.last_mut() {
             None => self.root = Some(id),
-            Some(Frame::Seq { items, size: s, .. }) => {
-                items.push(id);
+            Some(Frame::Seq { size: s, .. }) => {
+                self.items.push(id);
                 *s = s.saturating_add(size);
             }
             Some(Frame::Map {
-                entries,
+                first,
                 key,
                 size: s,
                 seen,
@@ -139,8 +148,9 @@ impl<'t> Builder<'t> {
                 match key.take() {
                     None => *key = Some(id),
                     Some(k) => {
+                        let entries = &self.pairs[(*first).min(self.pairs.len())..];
                         let dup = duplicate_of(&self.nodes, entries, seen, k);
-                        entries.push((k, id));
+                        self.pairs.push((k, id));
                         if let Some((first, name)) = dup {
                             problems.push(YamlProblem::DuplicateKey {
                                 key: name,
@@ -165,7 +175,7 @@ impl<'t> Builder<'t> {
                 flow,
                 anchor,
                 tag,
-                mut entries,
+                first,
                 key,
                 size,
                 ..
@@ -183,8 +193,9 @@ impl<'t> Builder<'t> {
                         tag: None,
                     });
                     self.sizes.push(1);
-                    entries.push((k, null));
+                    self.pairs.push((k, null));
                 }
+                let entries: Vec<_> = self.pairs.drain(first.min(self.pairs.len())..).collect();
                 (Kind::Mapping(entries), start, flow, anchor, tag, size)
             }
             Frame::Seq {
@@ -192,9 +203,12 @@ impl<'t> Builder<'t> {
                 flow,
                 anchor,
                 tag,
-                items,
+                first,
                 size,
-            } => (Kind::Sequence(items), start, flow, anchor, tag, size),
+            } => {
+                let items: Vec<_> = self.items.drain(first.min(self.items.len())..).collect();
+                (Kind::Sequence(items), start, flow, anchor, tag, size)
+            }
         };
         // A block collection's end event sits on the next token, which may be lines away; its
         // last child is where it really ends.
@@ -332,6 +346,8 @@ fn parse_from(
         nodes: Vec::new(),
         sizes: Vec::new(),
         stack: Vec::new(),
+        pairs: Vec::new(),
+        items: Vec::new(),
         anchors: HashMap::new(),
         root: None,
         doc_start: base,
@@ -357,16 +373,18 @@ fn parse_from(
             Event::StreamStart | Event::Nothing => {}
             Event::StreamEnd => return None,
             Event::DocumentStart(_) => {
-                b.nodes = Vec::new();
-                b.sizes = Vec::new();
+                b.nodes.clear();
+                b.sizes.clear();
                 b.anchors.clear();
                 b.root = None;
                 b.stack.clear();
+                b.pairs.clear();
+                b.items.clear();
                 b.doc_start = start;
                 b.too_large = false;
             }
             Event::DocumentEnd => {
-                let nodes = std::mem::take(&mut b.nodes);
+                let nodes: Vec<Node> = b.nodes.drain(..).collect();
                 let expanded = b.root.map(|r| b.sizes[r as usize]).unwrap_or(0);
                 let doc_span = Span::new(b.doc_start, end.max(b.doc_start));
                 if b.too_large {
@@ -374,6 +392,8 @@ fn parse_from(
                     b.too_large = false;
                     b.root = None;
                     b.stack.clear();
+                    b.pairs.clear();
+                    b.items.clear();
                 } else if expanded > ALIAS_EXPANSION_LIMIT {
                     out.problems.push(YamlProblem::AliasBomb {
                         span: doc_span,
@@ -452,7 +472,7 @@ fn parse_from(
                     flow,
                     anchor,
                     tag: tag_text(tag),
-                    items: Vec::new(),
+                    first: b.items.len(),
                     size: 0,
                 });
             }
@@ -463,7 +483,7 @@ fn parse_from(
                     flow,
                     anchor,
                     tag: tag_text(tag),
-                    entries: Vec::new(),
+                    first: b.pairs.len(),
                     key: None,
                     size: 0,
                     seen: None,
