@@ -88,22 +88,41 @@ enum Frame {
     },
 }
 
+/// Working storage of the builder, kept per thread and reused from document to document and
+/// file to file: the trees keep exact-size copies, so they carry no growth slack, and the
+/// growth itself (a reallocation series on fresh, kernel-zeroed pages) happens once per thread.
+#[derive(Default)]
+struct Scratch {
+    /// The open document's nodes.
+    nodes: Vec<Node>,
+    sizes: Vec<u64>,
+    /// Entries and items of the open collections, innermost last (a collection only gains
+    /// children while no child collection is open); moved out when one closes.
+    pairs: Vec<(NodeId, NodeId)>,
+    items: Vec<NodeId>,
+}
+
+impl Scratch {
+    fn clear(&mut self) {
+        self.nodes.clear();
+        self.sizes.clear();
+        self.pairs.clear();
+        self.items.clear();
+    }
+}
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::default();
+}
+
 struct Builder<'t> {
     text: &'t str,
     chars: &'t CharIndex,
     /// Byte and character offset of the slice being parsed within the whole text.
     base_byte: usize,
     base_char: usize,
-    /// The open document's nodes; copied out at its end at exact size, so the kept trees
-    /// carry no growth slack and the scratch capacity serves the next document.
-    nodes: Vec<Node>,
-    sizes: Vec<u64>,
+    s: &'t mut Scratch,
     stack: Vec<Frame>,
-    /// Entries and items of the open collections, innermost last (a collection only gains
-    /// children while no child collection is open). Moved out at exact size when one closes:
-    /// growing one Vec per collection cost a reallocation series and its slack, per mapping.
-    pairs: Vec<(NodeId, NodeId)>,
-    items: Vec<NodeId>,
     anchors: HashMap<usize, NodeId>,
     root: Option<NodeId>,
     doc_start: usize,
@@ -117,13 +136,13 @@ impl<'t> Builder<'t> {
     }
 
     fn push_node(&mut self, node: Node, size: u64, anchor: usize, problems: &mut Vec<YamlProblem>) {
-        if self.nodes.len() >= NODE_LIMIT {
+        if self.s.nodes.len() >= NODE_LIMIT {
             self.too_large = true;
             return;
         }
-        let id = self.nodes.len() as NodeId;
-        self.nodes.push(node);
-        self.sizes.push(size);
+        let id = self.s.nodes.len() as NodeId;
+        self.s.nodes.push(node);
+        self.s.sizes.push(size);
         if anchor != 0 {
             self.anchors.insert(anchor, id);
         }
@@ -134,7 +153,7 @@ impl<'t> Builder<'t> {
         match self.stack.last_mut() {
             None => self.root = Some(id),
             Some(Frame::Seq { size: s, .. }) => {
-                self.items.push(id);
+                self.s.items.push(id);
                 *s = s.saturating_add(size);
             }
             Some(Frame::Map {
@@ -148,14 +167,14 @@ impl<'t> Builder<'t> {
                 match key.take() {
                     None => *key = Some(id),
                     Some(k) => {
-                        let entries = &self.pairs[(*first).min(self.pairs.len())..];
-                        let dup = duplicate_of(&self.nodes, entries, seen, k);
-                        self.pairs.push((k, id));
+                        let entries = &self.s.pairs[(*first).min(self.s.pairs.len())..];
+                        let dup = duplicate_of(&self.s.nodes, entries, seen, k);
+                        self.s.pairs.push((k, id));
                         if let Some((first, name)) = dup {
                             problems.push(YamlProblem::DuplicateKey {
                                 key: name,
                                 first,
-                                second: self.nodes[k as usize].span,
+                                second: self.s.nodes[k as usize].span,
                             });
                         }
                     }
@@ -182,9 +201,9 @@ impl<'t> Builder<'t> {
             } => {
                 if let Some(k) = key {
                     // A key without a value: YAML gives it null.
-                    let at = self.nodes[k as usize].span.end as usize;
-                    let null = self.nodes.len() as NodeId;
-                    self.nodes.push(Node {
+                    let at = self.s.nodes[k as usize].span.end as usize;
+                    let null = self.s.nodes.len() as NodeId;
+                    self.s.nodes.push(Node {
                         kind: Kind::Scalar {
                             value: "".into(),
                             style: Style::Plain,
@@ -192,10 +211,14 @@ impl<'t> Builder<'t> {
                         span: Span::empty(at),
                         tag: None,
                     });
-                    self.sizes.push(1);
-                    self.pairs.push((k, null));
+                    self.s.sizes.push(1);
+                    self.s.pairs.push((k, null));
                 }
-                let entries: Vec<_> = self.pairs.drain(first.min(self.pairs.len())..).collect();
+                let entries: Vec<_> = self
+                    .s
+                    .pairs
+                    .drain(first.min(self.s.pairs.len())..)
+                    .collect();
                 (Kind::Mapping(entries), start, flow, anchor, tag, size)
             }
             Frame::Seq {
@@ -206,7 +229,11 @@ impl<'t> Builder<'t> {
                 first,
                 size,
             } => {
-                let items: Vec<_> = self.items.drain(first.min(self.items.len())..).collect();
+                let items: Vec<_> = self
+                    .s
+                    .items
+                    .drain(first.min(self.s.items.len())..)
+                    .collect();
                 (Kind::Sequence(items), start, flow, anchor, tag, size)
             }
         };
@@ -215,7 +242,7 @@ impl<'t> Builder<'t> {
         let end = if flow {
             end_byte
         } else {
-            last_child_end(&self.nodes, &kind)
+            last_child_end(&self.s.nodes, &kind)
                 .unwrap_or(end_byte)
                 .max(start)
         };
@@ -313,12 +340,30 @@ fn tag_text(tag: Option<std::borrow::Cow<'_, saphyr_parser::Tag>>) -> Option<Box
 
 /// Parses every document of `text`; never panics, whatever the input.
 pub fn parse_stream(text: &str) -> ParsedStream {
+    SCRATCH.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut scratch) => {
+            let out = parse_with(text, &mut scratch);
+            // One huge file should not pin its working storage for the rest of the run.
+            if scratch.nodes.capacity() > SCRATCH_KEPT_NODES {
+                *scratch = Scratch::default();
+            }
+            out
+        }
+        Err(_) => parse_with(text, &mut Scratch::default()),
+    })
+}
+
+/// Nodes of working storage a thread keeps between files (about 3 MiB).
+const SCRATCH_KEPT_NODES: usize = 1 << 16;
+
+fn parse_with(text: &str, scratch: &mut Scratch) -> ParsedStream {
     let chars = CharIndex::new(text);
     let mut out = ParsedStream::default();
     let mut base = 0usize;
     let mut doc_index = 0usize;
     loop {
-        match parse_from(text, &chars, base, &mut doc_index, &mut out) {
+        scratch.clear();
+        match parse_from(text, &chars, base, &mut doc_index, &mut out, scratch) {
             None => break,
             Some(stopped_at) => match next_document_marker(text, base, stopped_at) {
                 Some(next) if next > base => base = next,
@@ -336,6 +381,7 @@ fn parse_from(
     base: usize,
     doc_index: &mut usize,
     out: &mut ParsedStream,
+    scratch: &mut Scratch,
 ) -> Option<usize> {
     let mut parser = Parser::new_from_str(&text[base..]).keep_tags(true);
     let mut b = Builder {
@@ -343,11 +389,8 @@ fn parse_from(
         chars,
         base_byte: base,
         base_char: chars.char_of_byte(base),
-        nodes: Vec::new(),
-        sizes: Vec::new(),
+        s: scratch,
         stack: Vec::new(),
-        pairs: Vec::new(),
-        items: Vec::new(),
         anchors: HashMap::new(),
         root: None,
         doc_start: base,
@@ -373,27 +416,22 @@ fn parse_from(
             Event::StreamStart | Event::Nothing => {}
             Event::StreamEnd => return None,
             Event::DocumentStart(_) => {
-                b.nodes.clear();
-                b.sizes.clear();
+                b.s.clear();
                 b.anchors.clear();
                 b.root = None;
                 b.stack.clear();
-                b.pairs.clear();
-                b.items.clear();
                 b.doc_start = start;
                 b.too_large = false;
             }
             Event::DocumentEnd => {
-                let nodes: Vec<Node> = b.nodes.drain(..).collect();
-                let expanded = b.root.map(|r| b.sizes[r as usize]).unwrap_or(0);
+                let nodes: Vec<Node> = b.s.nodes.drain(..).collect();
+                let expanded = b.root.map(|r| b.s.sizes[r as usize]).unwrap_or(0);
                 let doc_span = Span::new(b.doc_start, end.max(b.doc_start));
                 if b.too_large {
                     out.problems.push(YamlProblem::TooLarge { span: doc_span });
                     b.too_large = false;
                     b.root = None;
                     b.stack.clear();
-                    b.pairs.clear();
-                    b.items.clear();
                 } else if expanded > ALIAS_EXPANSION_LIMIT {
                     out.problems.push(YamlProblem::AliasBomb {
                         span: doc_span,
@@ -408,11 +446,11 @@ fn parse_from(
                     });
                 }
                 *doc_index += 1;
-                b.sizes.clear();
+                b.s.sizes.clear();
             }
             Event::Alias(id) => {
                 let (target, size) = match b.anchors.get(&id) {
-                    Some(&t) => (Some(t), b.sizes[t as usize]),
+                    Some(&t) => (Some(t), b.s.sizes[t as usize]),
                     None => (None, 1),
                 };
                 let kind = match target {
@@ -472,7 +510,7 @@ fn parse_from(
                     flow,
                     anchor,
                     tag: tag_text(tag),
-                    first: b.items.len(),
+                    first: b.s.items.len(),
                     size: 0,
                 });
             }
@@ -483,7 +521,7 @@ fn parse_from(
                     flow,
                     anchor,
                     tag: tag_text(tag),
-                    first: b.pairs.len(),
+                    first: b.s.pairs.len(),
                     key: None,
                     size: 0,
                     seen: None,
