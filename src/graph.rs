@@ -109,20 +109,33 @@ pub struct Edge {
     pub dep: usize,
 }
 
+/// A view of the repository's graph. The resolved part ([`GraphData`]) is built once per
+/// repository and shared: the four 3xx rules each used to resolve every dependsOn themselves.
 pub struct Graph<'r> {
     pub repo: &'r Repository,
     pub nodes: Vec<Node<'r>>,
-    pub refs: Vec<DepRef>,
+    pub refs: &'r [DepRef],
     /// Resolved edges, one per (entry, target), in file order; duplicates of the same pair are
     /// dropped.
-    pub edges: Vec<Edge>,
+    pub edges: &'r [Edge],
     /// Outgoing edges (indices into `edges`) per node.
-    pub out: Vec<Vec<usize>>,
+    pub out: &'r [Vec<usize>],
     /// Nodes with a dependsOn entry that resolves to nothing known (missing, substituted,
     /// typed or malformed): their chain cannot be judged for gaps.
-    pub unsure: Vec<bool>,
+    pub unsure: &'r [bool],
     /// Nodes whose dependsOn the API server rejects (FV305): never applied.
-    pub malformed: Vec<bool>,
+    pub malformed: &'r [bool],
+}
+
+/// The resolved graph, owned so that [`Repository`] can keep it (`Repository::dep_graph`).
+pub struct GraphData {
+    /// Per node: index into [`Repository::objects`], kind and effective namespace.
+    nodes: Vec<(usize, FluxKind, Option<String>)>,
+    refs: Vec<DepRef>,
+    edges: Vec<Edge>,
+    out: Vec<Vec<usize>>,
+    unsure: Vec<bool>,
+    malformed: Vec<bool>,
 }
 
 fn substituted(s: &str) -> bool {
@@ -136,21 +149,54 @@ pub fn depends_on<'a>(root: NodeRef<'a>) -> Option<NodeRef<'a>> {
 
 impl<'r> Graph<'r> {
     pub fn build(repo: &'r Repository) -> Graph<'r> {
-        let mut nodes: Vec<Node<'r>> = repo
+        let data = repo.dep_graph.get_or_init(|| GraphData::build(repo));
+        let nodes = data
+            .nodes
+            .iter()
+            .map(|(o, kind, namespace)| {
+                let object = &repo.objects[*o];
+                Node {
+                    object,
+                    kind: *kind,
+                    namespace: namespace.as_deref(),
+                    component: repo.config.component_of(&object.name),
+                }
+            })
+            .collect();
+        Graph {
+            repo,
+            nodes,
+            refs: &data.refs,
+            edges: &data.edges,
+            out: &data.out,
+            unsure: &data.unsure,
+            malformed: &data.malformed,
+        }
+    }
+}
+
+impl GraphData {
+    fn build(repo: &Repository) -> GraphData {
+        let mut indexed: Vec<(usize, Node<'_>)> = repo
             .objects
             .iter()
-            .filter_map(|o| {
+            .enumerate()
+            .filter_map(|(i, o)| {
                 let kind = FluxKind::of(o)?;
-                Some(Node {
-                    object: o,
-                    kind,
-                    namespace: repo.effective_namespace(o),
-                    component: repo.config.component_of(&o.name),
-                })
+                Some((
+                    i,
+                    Node {
+                        object: o,
+                        kind,
+                        namespace: repo.effective_namespace(o),
+                        component: repo.config.component_of(&o.name),
+                    },
+                ))
             })
             .collect();
         // Objects come in file order already; keep it stable for deterministic output.
-        nodes.sort_by_key(|n| (n.object.file, n.object.doc));
+        indexed.sort_by_key(|(_, n)| (n.object.file, n.object.doc));
+        let (slots, nodes): (Vec<usize>, Vec<Node<'_>>) = indexed.into_iter().unzip();
         let mut by_name: HashMap<(FluxKind, &str), Vec<usize>> = HashMap::new();
         for (i, n) in nodes.iter().enumerate() {
             by_name
@@ -228,9 +274,12 @@ impl<'r> Graph<'r> {
                 }
             }
         }
-        Graph {
-            repo,
-            nodes,
+        GraphData {
+            nodes: slots
+                .into_iter()
+                .zip(&nodes)
+                .map(|(o, n)| (o, n.kind, n.namespace.map(str::to_string)))
+                .collect(),
             refs,
             edges,
             out,
@@ -242,7 +291,9 @@ impl<'r> Graph<'r> {
             malformed,
         }
     }
+}
 
+impl<'r> Graph<'r> {
     pub fn node(&self, i: usize) -> &Node<'r> {
         &self.nodes[i]
     }
@@ -679,7 +730,7 @@ mod tests {
         let out = check_memory(&files, Config::default());
         let g = Graph::build(&out.repo);
         assert_eq!(g.edges.len(), 2);
-        for e in &g.edges {
+        for e in g.edges {
             assert_eq!(
                 parent_dir(out.repo.path(g.nodes[e.from].file())),
                 parent_dir(out.repo.path(g.nodes[e.to].file()))

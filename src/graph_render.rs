@@ -81,11 +81,11 @@ fn drawn(g: &Graph<'_>, only: Option<&[bool]>) -> Vec<usize> {
     let config = &g.repo.config;
     let levels = levels(g);
     let mut touched = vec![false; g.nodes.len()];
-    for e in &g.edges {
+    for e in g.edges {
         touched[e.from] = true;
         touched[e.to] = true;
     }
-    for r in &g.refs {
+    for r in g.refs {
         touched[r.from] = true;
     }
     let mut picked: Vec<usize> = (0..g.nodes.len())
@@ -108,8 +108,8 @@ fn drawn(g: &Graph<'_>, only: Option<&[bool]>) -> Vec<usize> {
 pub fn levels(g: &Graph<'_>) -> Vec<Option<usize>> {
     let n = g.nodes.len();
     let mut level: Vec<Option<usize>> = vec![None; n];
-    let mut blocked = g.malformed.clone();
-    for r in &g.refs {
+    let mut blocked = g.malformed.to_vec();
+    for r in g.refs {
         if r.target == Target::Missing {
             blocked[r.from] = true;
         }

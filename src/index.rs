@@ -85,6 +85,8 @@ pub struct Repository {
     kustomize_namespaces: HashMap<String, String>,
     /// What each Flux Kustomization reconciles; built on first use (`crate::reconcile`).
     pub(crate) reconcile: std::sync::OnceLock<crate::reconcile::ReconcileTree>,
+    /// The dependsOn graph, resolved on first use (`crate::graph::Graph::build`).
+    pub(crate) dep_graph: std::sync::OnceLock<crate::graph::GraphData>,
     /// File → its range in `docs`, when `docs` is in file order (as the engine builds it), so
     /// "the documents of this file" is not a scan of every document.
     doc_ranges: Option<Vec<std::ops::Range<usize>>>,
@@ -128,6 +130,7 @@ impl Repository {
         Repository {
             kustomize_namespaces,
             reconcile: std::sync::OnceLock::new(),
+            dep_graph: std::sync::OnceLock::new(),
             doc_ranges,
             root,
             files,
