@@ -108,18 +108,21 @@ impl Rule for NotAK8sObject {
                     .is_some_and(|s| !s.is_empty())
                     || m.get("generateName").is_some()
             }) || kind_s.is_some_and(|k| k.ends_with("List"));
-            let first_key = root
-                .entries()
-                .first()
-                .map(|(k, _)| k.span())
-                .unwrap_or(root.span());
+            // Only diagnostics need it, and expanding the entries (merge keys, a hash set)
+            // for every document was a measurable share of this rule.
+            let first_key = || {
+                root.entries()
+                    .first()
+                    .map(|(k, _)| k.span())
+                    .unwrap_or(root.span())
+            };
             if api_s.is_none() && kind_s.is_none() {
                 if loaded && api.is_none() && kind.is_none() {
                     out.push(
                         Diagnostic::new(
                             &META,
                             file,
-                            first_key,
+                            first_key(),
                             format!(
                                 "this document has no apiVersion or kind, so it is not a Kubernetes object: {}, so kustomize-controller fails with \"failed to decode Kubernetes YAML\"",
                                 why_loaded()
@@ -140,12 +143,12 @@ impl Rule for NotAK8sObject {
             let (missing, at, kustomize_says) = match (api_s, kind_s, name_ok) {
                 (_, None, _) => (
                     "kind",
-                    api.map(|n| n.span()).unwrap_or(first_key),
+                    api.map(|n| n.span()).unwrap_or_else(first_key),
                     "missing kind in object",
                 ),
                 (None, Some(_), _) => (
                     "apiVersion",
-                    kind.map(|n| n.span()).unwrap_or(first_key),
+                    kind.map(|n| n.span()).unwrap_or_else(first_key),
                     "Object 'apiVersion' is missing",
                 ),
                 (Some(_), Some(_), false) => (
@@ -153,7 +156,7 @@ impl Rule for NotAK8sObject {
                     metadata
                         .map(|m| m.span())
                         .or(kind.map(|n| n.span()))
-                        .unwrap_or(first_key),
+                        .unwrap_or_else(first_key),
                     "missing metadata.name in object",
                 ),
                 _ => continue,
