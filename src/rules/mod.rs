@@ -158,7 +158,16 @@ pub mod testing {
 
     /// Findings of one rule only, as `(file, line, column)`.
     pub fn findings_of(code: &str, files: &[(&str, &str)]) -> Vec<(String, usize, usize)> {
-        findings(files)
+        findings_of_with(code, files, Config::default())
+    }
+
+    /// Findings of one rule only under `config`, as `(file, line, column)`.
+    pub fn findings_of_with(
+        code: &str,
+        files: &[(&str, &str)],
+        config: Config,
+    ) -> Vec<(String, usize, usize)> {
+        findings_with(files, config)
             .into_iter()
             .filter(|f| f.0 == code)
             .map(|(_, f, l, c)| (f, l, c))

@@ -98,15 +98,11 @@ impl Rule for DependencyChainGap {
 mod tests {
     use crate::config::Config;
     use crate::rules::deps::fixtures::obj;
-    use crate::rules::testing::findings_with;
+    use crate::rules::testing::findings_of_with;
 
     fn run(files: &[(&str, String)], config: Config) -> Vec<(String, usize, usize)> {
         let files: Vec<(&str, &str)> = files.iter().map(|(p, t)| (*p, t.as_str())).collect();
-        findings_with(&files, config)
-            .into_iter()
-            .filter(|f| f.0 == "FV304")
-            .map(|(_, f, l, c)| (f, l, c))
-            .collect()
+        findings_of_with("FV304", &files, config)
     }
 
     fn chain(kind: &str, deps_of_monitoring: &[&str]) -> Vec<(&'static str, String)> {
