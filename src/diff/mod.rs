@@ -111,18 +111,11 @@ fn objects(repo: &Repository) -> BTreeMap<Identity, &Object> {
 
 fn owner(repo: &Repository, o: &Object) -> String {
     if o.is_flux("Kustomization") || o.is_flux("HelmRelease") {
-        return format!("{} {}", o.kind, ns_name(repo, o));
+        return format!("{} {}", o.kind, crate::reconcile::display_name(repo, o));
     }
     match crate::reconcile::applied_by(repo, o.file) {
-        Some(ks) => format!("Kustomization {}", ns_name(repo, ks)),
+        Some(ks) => format!("Kustomization {}", crate::reconcile::display_name(repo, ks)),
         None => "(not applied by a Flux Kustomization in this repository)".to_string(),
-    }
-}
-
-fn ns_name(repo: &Repository, o: &Object) -> String {
-    match repo.effective_namespace(o) {
-        Some(ns) => format!("{ns}/{}", o.name),
-        None => o.name.clone(),
     }
 }
 
@@ -396,7 +389,7 @@ fn explain_removal(
         message: format!(
             "{} is no longer in Git and Kustomization {} has prune: true: Flux will delete it from the cluster{}",
             change.identity.display(),
-            ns_name(base, ks),
+            crate::reconcile::display_name(base, ks),
             if data { ", and its data with it" } else { "" }
         ),
     });
