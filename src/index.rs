@@ -82,7 +82,7 @@ pub struct Repository {
     pub tree: Box<dyn TreeView>,
     by_kind: HashMap<String, Vec<usize>>,
     /// Directory → `namespace:` of the kustomization file in it.
-    kustomize_namespaces: HashMap<String, String>,
+    kustomize_namespaces: HashMap<String, Vec<String>>,
     /// What each Flux Kustomization reconciles; built on first use (`crate::reconcile`).
     pub(crate) reconcile: std::sync::OnceLock<crate::reconcile::ReconcileTree>,
     /// The dependsOn graph, resolved on first use (`crate::graph::Graph::build`).
@@ -105,7 +105,7 @@ impl Repository {
         for (i, o) in objects.iter().enumerate() {
             by_kind.entry(o.kind.clone()).or_default().push(i);
         }
-        let mut kustomize_namespaces = HashMap::new();
+        let mut kustomize_namespaces: HashMap<String, Vec<String>> = HashMap::new();
         for d in &docs {
             let p = &files[d.file].path;
             if !crate::discover::is_kustomization_file(p) {
@@ -116,7 +116,10 @@ impl Repository {
                 .root()
                 .and_then(|r| r.str_at(&["namespace"]).map(str::to_string))
             {
-                kustomize_namespaces.insert(parent_dir(p).to_string(), ns);
+                kustomize_namespaces
+                    .entry(parent_dir(p).to_string())
+                    .or_default()
+                    .push(ns);
             }
         }
         let doc_ranges = docs.is_sorted_by_key(|d| d.file).then(|| {
@@ -195,7 +198,15 @@ impl Repository {
     }
 
     fn kustomization_namespace(&self, dir: &str) -> Option<&str> {
-        self.kustomize_namespaces.get(dir).map(String::as_str)
+        self.kustomize_namespaces_in(dir).last().map(String::as_str)
+    }
+
+    /// The `namespace:` of every kustomization file directly in `dir` (kustomize rejects two
+    /// in one directory, which FV404 reports; both are kept so rules can stay lenient).
+    pub fn kustomize_namespaces_in(&self, dir: &str) -> &[String] {
+        self.kustomize_namespaces
+            .get(dir)
+            .map_or(&[], Vec::as_slice)
     }
 }
 

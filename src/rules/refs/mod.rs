@@ -6,7 +6,6 @@ pub mod kustomize_resource_missing;
 pub mod source_kind_invalid;
 pub mod source_not_found;
 
-use std::collections::HashMap;
 
 use crate::index::{Object, Repository, parent_dir};
 use crate::yaml::NodeRef;
@@ -111,22 +110,11 @@ pub fn source_refs(repo: &Repository) -> Vec<SourceRef<'_>> {
 /// told (nothing sets one, or a value is a `${VAR}`).
 pub struct Namespaces<'r> {
     repo: &'r Repository,
-    by_dir: HashMap<&'r str, Vec<&'r str>>,
 }
 
 impl<'r> Namespaces<'r> {
     pub fn new(repo: &'r Repository) -> Self {
-        let mut by_dir: HashMap<&str, Vec<&str>> = HashMap::new();
-        for d in &repo.docs {
-            let path = &*repo.files[d.file].path;
-            if !crate::discover::is_kustomization_file(path) {
-                continue;
-            }
-            if let Some(ns) = d.doc.root().and_then(|r| r.str_at(&["namespace"])) {
-                by_dir.entry(parent_dir(path)).or_default().push(ns);
-            }
-        }
-        Namespaces { repo, by_dir }
+        Namespaces { repo }
     }
 
     pub fn of(&self, o: &Object) -> Option<Vec<&'r str>> {
@@ -142,9 +130,7 @@ impl<'r> Namespaces<'r> {
         }
         let mut dir = parent_dir(repo.path(o.file));
         loop {
-            if let Some(v) = self.by_dir.get(dir) {
-                out.extend(v.iter().copied());
-            }
+            out.extend(repo.kustomize_namespaces_in(dir).iter().map(String::as_str));
             if dir.is_empty() {
                 break;
             }
