@@ -6,7 +6,6 @@ pub mod kustomize_resource_missing;
 pub mod source_kind_invalid;
 pub mod source_not_found;
 
-
 use crate::index::{Object, Repository, parent_dir};
 use crate::yaml::NodeRef;
 

@@ -1,7 +1,5 @@
-use std::collections::{HashMap, HashSet};
-
 use crate::diag::{Diagnostic, FileId, Severity};
-use crate::discover::{KUSTOMIZATION_FILES, is_kustomization_file, is_manifest_name};
+use crate::discover::{KUSTOMIZATION_FILES, is_kustomization_file};
 use crate::fs::join_normalized;
 use crate::index::{Object, Repository, parent_dir};
 use crate::rules::security::{file_text, generator_files};
@@ -100,28 +98,24 @@ impl Rule for SopsWithoutDecryption {
             return;
         }
         let scopes = decryption_scopes(repo);
-        let mut reach_cache: HashMap<String, HashSet<String>> = HashMap::new();
+        let tree = repo.reconcile_tree();
         for (file, span, what) in inputs {
-            let path = repo.path(file).to_string();
-            let mut reaches = |ks: &Object| {
-                let Some(kp) = repo.kustomization_path(ks) else {
-                    return false;
-                };
-                !kp.contains("${")
-                    && reach_cache
-                        .entry(kp.clone())
-                        .or_insert_with(|| reached(repo, &kp))
-                        .contains(&path)
-            };
-            // The deepest Kustomization whose path holds the file decides; when none builds it,
-            // those that reach it through kustomize `resources` (an overlay's `../base/app`) do.
+            // The Kustomizations whose build reaches the file (the reconcile tree). The deepest
+            // one whose path holds the file decides; when none holds it, those that reach it
+            // through kustomize `resources` (an overlay's `../base/app`) do.
+            let appliers: Vec<&Object> = tree
+                .appliers(file)
+                .iter()
+                .filter_map(|(i, _)| repo.objects.get(*i))
+                .collect();
             let containing = repo.kustomizations_containing(file);
+            let reaches = |ks: &Object| appliers.iter().any(|a| std::ptr::eq(*a, ks));
             let ks = match containing.iter().copied().find(|ks| reaches(ks)) {
                 Some(ks) => (!decrypts(repo, ks, &scopes)).then_some(ks),
-                None => repo
-                    .flux_kustomizations()
-                    .filter(|ks| !containing.iter().any(|c| std::ptr::eq(*c, *ks)))
-                    .find(|ks| reaches(ks) && !decrypts(repo, ks, &scopes)),
+                None => appliers
+                    .iter()
+                    .copied()
+                    .find(|ks| !decrypts(repo, ks, &scopes)),
             };
             let Some(ks) = ks else { continue };
             out.push(
@@ -272,77 +266,6 @@ fn join(dir: &str, name: &str) -> String {
         name.to_string()
     } else {
         format!("{dir}/{name}")
-    }
-}
-
-/// The files a Flux Kustomization with this `spec.path` builds: through `resources` and
-/// `components` where a kustomization file exists, else every manifest below the directory
-/// (what Flux generates when there is none).
-fn reached(repo: &Repository, dir: &str) -> HashSet<String> {
-    let mut out = HashSet::new();
-    let mut seen = HashSet::new();
-    walk(repo, dir, 0, &mut seen, &mut out);
-    out
-}
-
-fn walk(
-    repo: &Repository,
-    dir: &str,
-    depth: usize,
-    seen: &mut HashSet<String>,
-    out: &mut HashSet<String>,
-) {
-    if depth > 32 || !seen.insert(dir.to_string()) {
-        return;
-    }
-    let kfile = KUSTOMIZATION_FILES
-        .iter()
-        .map(|n| join(dir, n))
-        .find(|p| repo.tree.is_file(p));
-    let Some(kfile) = kfile else {
-        for name in repo.tree.list_dir(dir) {
-            let p = join(dir, &name);
-            if repo.tree.is_dir(&p) {
-                walk(repo, &p, depth + 1, seen, out);
-            } else if is_manifest_name(&name) || name.ends_with(".json") {
-                out.insert(p);
-            }
-        }
-        return;
-    };
-    out.insert(kfile.clone());
-    let roots: Vec<NodeRef<'_>> = repo
-        .docs
-        .iter()
-        .filter(|d| repo.path(d.file) == kfile)
-        .filter_map(|d| d.doc.root())
-        .collect();
-    if roots.is_empty() {
-        // Unparsed or excluded: assume it builds everything below, the lenient guess.
-        for f in &repo.files {
-            if f.path.starts_with(&format!("{dir}/")) || dir.is_empty() {
-                out.insert(f.path.to_string());
-            }
-        }
-        return;
-    }
-    for root in roots {
-        for key in ["resources", "components", "bases"] {
-            for r in root.get(key).map(|r| r.items()).unwrap_or_default() {
-                let Some(rel) = r.as_str() else { continue };
-                if rel.contains("://") {
-                    continue;
-                }
-                let Some(target) = join_normalized(dir, rel) else {
-                    continue;
-                };
-                if repo.tree.is_dir(&target) {
-                    walk(repo, &target, depth + 1, seen, out);
-                } else {
-                    out.insert(target);
-                }
-            }
-        }
     }
 }
 
