@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use saphyr_parser::{Event, Parser, ScalarStyle, ScanError};
 
-use super::tree::{Document, Kind, Node, NodeId, Style};
+use super::tree::{Document, Node, NodeId, RawKind, Style};
 use crate::source::{CharIndex, Span};
 
 /// A document whose aliases expand to more nodes than this is rejected, as Go's YAML decoder
@@ -100,6 +100,12 @@ struct Scratch {
     /// children while no child collection is open); moved out when one closes.
     pairs: Vec<(NodeId, NodeId)>,
     items: Vec<NodeId>,
+    /// The open document's closed collections' children, scalar texts and tags, which the
+    /// nodes index into.
+    doc_pairs: Vec<(NodeId, NodeId)>,
+    doc_items: Vec<NodeId>,
+    strings: String,
+    tags: Vec<Box<str>>,
 }
 
 impl Scratch {
@@ -108,6 +114,57 @@ impl Scratch {
         self.sizes.clear();
         self.pairs.clear();
         self.items.clear();
+        self.doc_pairs.clear();
+        self.doc_items.clear();
+        self.strings.clear();
+        self.tags.clear();
+    }
+
+    fn scalar_node(&mut self, value: &str, style: Style, span: Span, tag: u32) -> Node {
+        let start = self.strings.len() as u32;
+        self.strings.push_str(value);
+        Node {
+            span,
+            start,
+            len: value.len() as u32,
+            tag,
+            kind: RawKind::Scalar,
+            style,
+        }
+    }
+
+    fn tag(&mut self, tag: Option<Box<str>>) -> u32 {
+        match tag {
+            None => 0,
+            Some(t) => {
+                self.tags.push(t);
+                self.tags.len() as u32
+            }
+        }
+    }
+
+    fn scalar_text(&self, id: NodeId) -> Option<&str> {
+        let n = self.nodes.get(id as usize)?;
+        (n.kind == RawKind::Scalar)
+            .then(|| {
+                self.strings
+                    .get(n.start as usize..(n.start + n.len) as usize)
+            })
+            .flatten()
+    }
+
+    /// The finished document, in exact-size storage of its own.
+    fn take_document(&mut self, index: usize, span: Span, root: Option<NodeId>) -> Document {
+        Document {
+            index,
+            span,
+            nodes: self.nodes.as_slice().into(),
+            pairs: self.doc_pairs.as_slice().into(),
+            items: self.doc_items.as_slice().into(),
+            strings: self.strings.as_str().into(),
+            tags: std::mem::take(&mut self.tags),
+            root,
+        }
     }
 }
 
@@ -168,7 +225,7 @@ impl<'t> Builder<'t> {
                     None => *key = Some(id),
                     Some(k) => {
                         let entries = &self.s.pairs[(*first).min(self.s.pairs.len())..];
-                        let dup = duplicate_of(&self.s.nodes, entries, seen, k);
+                        let dup = duplicate_of(self.s, entries, seen, k);
                         self.s.pairs.push((k, id));
                         if let Some((first, name)) = dup {
                             problems.push(YamlProblem::DuplicateKey {
@@ -188,7 +245,7 @@ impl<'t> Builder<'t> {
             return;
         };
         let end_byte = self.byte(end_char);
-        let (kind, start, flow, anchor, tag, size) = match frame {
+        let (kind, at, len, last, start, flow, anchor, tag, size) = match frame {
             Frame::Map {
                 start,
                 flow,
@@ -203,23 +260,29 @@ impl<'t> Builder<'t> {
                     // A key without a value: YAML gives it null.
                     let at = self.s.nodes[k as usize].span.end as usize;
                     let null = self.s.nodes.len() as NodeId;
-                    self.s.nodes.push(Node {
-                        kind: Kind::Scalar {
-                            value: "".into(),
-                            style: Style::Plain,
-                        },
-                        span: Span::empty(at),
-                        tag: None,
-                    });
+                    let node = self.s.scalar_node("", Style::Plain, Span::empty(at), 0);
+                    self.s.nodes.push(node);
                     self.s.sizes.push(1);
                     self.s.pairs.push((k, null));
                 }
-                let entries: Vec<_> = self
-                    .s
-                    .pairs
-                    .drain(first.min(self.s.pairs.len())..)
-                    .collect();
-                (Kind::Mapping(entries), start, flow, anchor, tag, size)
+                let at = self.s.doc_pairs.len() as u32;
+                let from = first.min(self.s.pairs.len());
+                let last = (self.s.pairs.len() > from)
+                    .then(|| self.s.pairs.last().map(|&(_, v)| v))
+                    .flatten();
+                self.s.doc_pairs.extend(self.s.pairs.drain(from..));
+                let len = self.s.doc_pairs.len() as u32 - at;
+                (
+                    RawKind::Mapping,
+                    at,
+                    len,
+                    last,
+                    start,
+                    flow,
+                    anchor,
+                    tag,
+                    size,
+                )
             }
             Frame::Seq {
                 start,
@@ -229,12 +292,24 @@ impl<'t> Builder<'t> {
                 first,
                 size,
             } => {
-                let items: Vec<_> = self
-                    .s
-                    .items
-                    .drain(first.min(self.s.items.len())..)
-                    .collect();
-                (Kind::Sequence(items), start, flow, anchor, tag, size)
+                let at = self.s.doc_items.len() as u32;
+                let from = first.min(self.s.items.len());
+                let last = (self.s.items.len() > from)
+                    .then(|| self.s.items.last().copied())
+                    .flatten();
+                self.s.doc_items.extend(self.s.items.drain(from..));
+                let len = self.s.doc_items.len() as u32 - at;
+                (
+                    RawKind::Sequence,
+                    at,
+                    len,
+                    last,
+                    start,
+                    flow,
+                    anchor,
+                    tag,
+                    size,
+                )
             }
         };
         // A block collection's end event sits on the next token, which may be lines away; its
@@ -242,16 +317,20 @@ impl<'t> Builder<'t> {
         let end = if flow {
             end_byte
         } else {
-            last_child_end(&self.s.nodes, &kind)
-                .unwrap_or(end_byte)
+            last.and_then(|l| self.s.nodes.get(l as usize))
+                .map_or(end_byte, |n| n.span.end as usize)
                 .max(start)
         };
         let size = size.saturating_add(1);
+        let tag = self.s.tag(tag);
         self.push_node(
             Node {
-                kind,
                 span: Span::new(start, end),
+                start: at,
+                len,
                 tag,
+                kind,
+                style: Style::Plain,
             },
             size,
             anchor,
@@ -272,50 +351,36 @@ impl<'t> Builder<'t> {
     }
 }
 
-fn last_child_end(nodes: &[Node], kind: &Kind) -> Option<usize> {
-    let last = match kind {
-        Kind::Mapping(e) => e.last().map(|&(_, v)| v),
-        Kind::Sequence(i) => i.last().copied(),
-        _ => None,
-    }?;
-    Some(nodes[last as usize].span.end as usize)
-}
-
 fn duplicate_of(
-    nodes: &[Node],
+    s: &Scratch,
     entries: &[(NodeId, NodeId)],
     seen: &mut Option<HashMap<Box<str>, NodeId>>,
     key: NodeId,
 ) -> Option<(Span, String)> {
-    let Kind::Scalar { value, .. } = &nodes[key as usize].kind else {
-        return None;
-    };
+    let value = s.scalar_text(key)?;
+    let span_of = |id: NodeId| s.nodes[id as usize].span;
     if seen.is_none() && entries.len() >= DUPLICATE_SCAN_LIMIT {
         let mut map = HashMap::with_capacity(entries.len() * 2);
         for &(k, _) in entries {
-            if let Kind::Scalar { value: v, .. } = &nodes[k as usize].kind {
-                map.entry(v.clone()).or_insert(k);
+            if let Some(v) = s.scalar_text(k) {
+                map.entry(v.into()).or_insert(k);
             }
         }
         *seen = Some(map);
     }
     if let Some(map) = seen {
         return match map.get(value) {
-            Some(&first) => Some((nodes[first as usize].span, value.to_string())),
+            Some(&first) => Some((span_of(first), value.to_string())),
             None => {
-                map.insert(value.clone(), key);
+                map.insert(value.into(), key);
                 None
             }
         };
     }
-    entries
-        .iter()
-        .find_map(|&(k, _)| match &nodes[k as usize].kind {
-            Kind::Scalar { value: v, .. } if v == value => {
-                Some((nodes[k as usize].span, value.to_string()))
-            }
-            _ => None,
-        })
+    entries.iter().find_map(|&(k, _)| match s.scalar_text(k) {
+        Some(v) if v == value => Some((span_of(k), value.to_string())),
+        _ => None,
+    })
 }
 
 fn style(s: ScalarStyle) -> Style {
@@ -424,7 +489,6 @@ fn parse_from(
                 b.too_large = false;
             }
             Event::DocumentEnd => {
-                let nodes: Vec<Node> = b.s.nodes.drain(..).collect();
                 let expanded = b.root.map(|r| b.s.sizes[r as usize]).unwrap_or(0);
                 let doc_span = Span::new(b.doc_start, end.max(b.doc_start));
                 if b.too_large {
@@ -438,54 +502,38 @@ fn parse_from(
                         expanded,
                     });
                 } else {
-                    out.documents.push(Document {
-                        index: *doc_index,
-                        span: doc_span,
-                        nodes,
-                        root: b.root.take(),
-                    });
+                    let root = b.root.take();
+                    out.documents
+                        .push(b.s.take_document(*doc_index, doc_span, root));
                 }
                 *doc_index += 1;
-                b.s.sizes.clear();
+                b.s.clear();
             }
             Event::Alias(id) => {
                 let (target, size) = match b.anchors.get(&id) {
                     Some(&t) => (Some(t), b.s.sizes[t as usize]),
                     None => (None, 1),
                 };
-                let kind = match target {
-                    Some(t) => Kind::Alias(t),
-                    None => Kind::Scalar {
-                        value: "".into(),
+                let span = Span::new(start, end);
+                let node = match target {
+                    Some(t) => Node {
+                        span,
+                        start: t,
+                        len: 0,
+                        tag: 0,
+                        kind: RawKind::Alias,
                         style: Style::Plain,
                     },
+                    None => b.s.scalar_node("", Style::Plain, span, 0),
                 };
-                b.push_node(
-                    Node {
-                        kind,
-                        span: Span::new(start, end),
-                        tag: None,
-                    },
-                    size,
-                    0,
-                    &mut out.problems,
-                );
+                b.push_node(node, size, 0, &mut out.problems);
             }
             Event::Scalar(value, st, anchor, tag) => {
                 let end = quoted_end(text, start, end, st);
-                b.push_node(
-                    Node {
-                        kind: Kind::Scalar {
-                            value: value.as_ref().into(),
-                            style: style(st),
-                        },
-                        span: Span::new(start, end),
-                        tag: tag_text(tag),
-                    },
-                    1,
-                    anchor,
-                    &mut out.problems,
-                );
+                let tag = b.s.tag(tag_text(tag));
+                let node =
+                    b.s.scalar_node(&value, style(st), Span::new(start, end), tag);
+                b.push_node(node, 1, anchor, &mut out.problems);
             }
             Event::SequenceStart(..) | Event::MappingStart(..)
                 if b.stack.len() >= NESTING_LIMIT =>

@@ -16,32 +16,53 @@ pub enum Style {
     Folded,
 }
 
-#[derive(Debug)]
-pub enum Kind {
+/// What a node is, borrowed from its document.
+#[derive(Clone, Copy, Debug)]
+pub enum Kind<'a> {
     Scalar {
-        value: Box<str>,
+        value: &'a str,
         style: Style,
     },
-    Mapping(Vec<(NodeId, NodeId)>),
-    Sequence(Vec<NodeId>),
+    Mapping(&'a [(NodeId, NodeId)]),
+    Sequence(&'a [NodeId]),
     /// Points at the anchored node.
     Alias(NodeId),
 }
 
-#[derive(Debug)]
-pub struct Node {
-    pub kind: Kind,
-    pub span: Span,
-    /// The tag as written (`!!str`, `!secret`), when there is one.
-    pub tag: Option<Box<str>>,
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum RawKind {
+    Scalar,
+    Mapping,
+    Sequence,
+    Alias,
 }
 
-#[derive(Debug)]
+/// One node in 24 bytes: its children, scalar text and tag live in per-document arrays, so a
+/// document is a handful of allocations however many nodes it has (a tree per file of 60,000
+/// boxed scalars and vectors cost more in page faults and frees than the parse itself).
+#[derive(Clone, Copy, Debug)]
+pub struct Node {
+    pub span: Span,
+    /// Scalar: byte range in [`Document::strings`]; mapping: range in the pairs; sequence:
+    /// range in the items; alias: the target in `start`.
+    pub(crate) start: u32,
+    pub(crate) len: u32,
+    /// 1 + index into the document's tags, 0 when the node has none.
+    pub(crate) tag: u32,
+    pub(crate) kind: RawKind,
+    pub(crate) style: Style,
+}
+
+#[derive(Debug, Default)]
 pub struct Document {
     /// 0-based position of the document in its file's stream.
     pub index: usize,
     pub span: Span,
     pub nodes: Vec<Node>,
+    pub(crate) pairs: Vec<(NodeId, NodeId)>,
+    pub(crate) items: Vec<NodeId>,
+    pub(crate) strings: String,
+    pub(crate) tags: Vec<Box<str>>,
     pub root: Option<NodeId>,
 }
 
@@ -52,8 +73,37 @@ impl Document {
     pub fn root(&self) -> Option<NodeRef<'_>> {
         self.root.map(|id| NodeRef { doc: self, id }.resolve())
     }
+    #[inline]
     pub fn node(&self, id: NodeId) -> NodeRef<'_> {
         NodeRef { doc: self, id }.resolve()
+    }
+    /// The node's own kind, an alias not followed.
+    pub fn kind_of(&self, id: NodeId) -> Kind<'_> {
+        match self.nodes.get(id as usize) {
+            Some(n) => self.kind_of_node(n),
+            None => Kind::Scalar {
+                value: "",
+                style: Style::Plain,
+            },
+        }
+    }
+    #[inline]
+    pub(crate) fn kind_of_node(&self, n: &Node) -> Kind<'_> {
+        let range = n.start as usize..(n.start as usize + n.len as usize);
+        match n.kind {
+            RawKind::Scalar => Kind::Scalar {
+                value: self.strings.get(range).unwrap_or(""),
+                style: n.style,
+            },
+            RawKind::Mapping => Kind::Mapping(self.pairs.get(range).unwrap_or(&[])),
+            RawKind::Sequence => Kind::Sequence(self.items.get(range).unwrap_or(&[])),
+            RawKind::Alias => Kind::Alias(n.start),
+        }
+    }
+    /// The node's own tag as written, an alias not followed.
+    pub fn tag_of(&self, id: NodeId) -> Option<&str> {
+        let t = self.nodes.get(id as usize)?.tag;
+        self.tags.get((t as usize).checked_sub(1)?).map(|t| &**t)
     }
     /// True when the document holds nothing but comments or an empty/null scalar.
     pub fn is_empty(&self) -> bool {
@@ -72,16 +122,22 @@ pub struct NodeRef<'a> {
 }
 
 impl<'a> NodeRef<'a> {
+    #[inline]
     fn raw(&self) -> &'a Node {
         &self.doc.nodes[self.id as usize]
     }
+    #[inline]
     fn resolve(self) -> NodeRef<'a> {
         let mut cur = self;
         // Aliases always point at earlier, completed nodes, so this terminates; the bound is
         // a guard against a malformed arena.
         for _ in 0..64 {
-            match cur.raw().kind {
-                Kind::Alias(t) => {
+            match cur.raw() {
+                &Node {
+                    kind: RawKind::Alias,
+                    start: t,
+                    ..
+                } => {
                     cur = NodeRef {
                         doc: cur.doc,
                         id: t,
@@ -95,28 +151,33 @@ impl<'a> NodeRef<'a> {
     pub fn node(&self) -> &'a Node {
         self.raw()
     }
-    pub fn kind(&self) -> &'a Kind {
-        &self.raw().kind
+    #[inline]
+    pub fn kind(&self) -> Kind<'a> {
+        self.doc.kind_of_node(self.raw())
     }
     pub fn span(&self) -> Span {
         self.raw().span
     }
     pub fn tag(&self) -> Option<&'a str> {
-        self.raw().tag.as_deref()
+        self.doc.tag_of(self.id)
     }
+    #[inline]
     pub fn scalar(&self) -> Option<(&'a str, Style)> {
         match self.kind() {
-            Kind::Scalar { value, style } => Some((value, *style)),
+            Kind::Scalar { value, style } => Some((value, style)),
             _ => None,
         }
     }
     /// The scalar's text, whatever its YAML type.
+    #[inline]
     pub fn as_str(&self) -> Option<&'a str> {
         self.scalar().map(|(v, _)| v)
     }
+    #[inline]
     pub fn style(&self) -> Option<Style> {
         self.scalar().map(|(_, s)| s)
     }
+    #[inline]
     pub fn is_plain(&self) -> bool {
         self.style() == Some(Style::Plain)
     }
@@ -205,6 +266,14 @@ impl<'a> NodeRef<'a> {
         };
         let mut merged = None;
         for &(k, v) in entries {
+            // Keys are almost always plain scalars: compare the text before building a NodeRef.
+            if let Some(n) = self.doc.nodes.get(k as usize)
+                && n.kind == RawKind::Scalar
+                && n.len as usize != key.len()
+                && n.len != 2
+            {
+                continue;
+            }
             let k = self.doc.node(k);
             match k.as_str() {
                 Some(s) if s == key => return Some((k, self.doc.node(v))),
@@ -224,6 +293,7 @@ impl<'a> NodeRef<'a> {
         }
     }
 
+    #[inline]
     pub fn get(&self, key: &str) -> Option<NodeRef<'a>> {
         self.entry(key).map(|(_, v)| v)
     }

@@ -96,7 +96,7 @@ impl Rule for DependencyMalformed {
                             Some((ns, name)) if !ns.is_empty() && !name.is_empty() => {
                                 (Some(ns), name)
                             }
-                            _ => (None, &**value),
+                            _ => (None, value),
                         };
                         let fix = match ns {
                             Some(ns) => format!("write `- name: {name}` with `namespace: {ns}`"),

@@ -94,16 +94,16 @@ impl Walker<'_, '_> {
         let Some(node) = doc.nodes.get(id as usize) else {
             return;
         };
-        match &node.kind {
+        match doc.kind_of(id) {
             // The anchored node is reported where it is written, once.
             Kind::Alias(_) => {}
             Kind::Mapping(entries) => {
                 for &(k, v) in entries {
                     self.walk(k, None, true, depth + 1);
-                    let key = doc.nodes.get(k as usize).and_then(|n| match &n.kind {
-                        Kind::Scalar { value, .. } => Some(&**value),
+                    let key = match doc.kind_of(k) {
+                        Kind::Scalar { value, .. } => Some(value),
                         _ => None,
-                    });
+                    };
                     self.walk(v, key, false, depth + 1);
                 }
             }
@@ -113,7 +113,7 @@ impl Walker<'_, '_> {
                 }
             }
             Kind::Scalar { value, style } => {
-                if *style != Style::Plain || node.tag.is_some() {
+                if style != Style::Plain || doc.tag_of(id).is_some() {
                     return;
                 }
                 self.scalar(value, node.span, parent_key, is_key);
