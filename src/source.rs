@@ -43,7 +43,8 @@ pub struct SourceFile {
     pub path: Arc<str>,
     /// The text without a leading UTF-8 byte order mark.
     pub text: String,
-    line_starts: Vec<u32>,
+    /// Built on first use: most files of a clean run are never rendered.
+    line_starts: std::sync::OnceLock<Vec<u32>>,
 }
 
 impl SourceFile {
@@ -53,29 +54,20 @@ impl SourceFile {
             // visible character.
             text.drain(..3);
         }
-        let mut line_starts = Vec::with_capacity(text.len() / 32 + 1);
-        line_starts.push(0);
-        let bytes = text.as_bytes();
-        for (i, &b) in bytes.iter().enumerate() {
-            // A lone CR (old Mac files) breaks a line for YAML and for editors alike.
-            if b == b'\n' || (b == b'\r' && bytes.get(i + 1) != Some(&b'\n')) {
-                line_starts.push(i as u32 + 1);
-            }
-        }
         SourceFile {
             path: path.into(),
             text,
-            line_starts,
+            line_starts: std::sync::OnceLock::new(),
         }
     }
 
     pub fn line_starts(&self) -> &[u32] {
-        &self.line_starts
+        self.line_starts.get_or_init(|| line_starts(&self.text))
     }
 
     /// 0-based line index holding `offset`.
     pub fn line_index(&self, offset: usize) -> usize {
-        match self.line_starts.binary_search(&(offset as u32)) {
+        match self.line_starts().binary_search(&(offset as u32)) {
             Ok(i) => i,
             Err(i) => i - 1,
         }
@@ -84,7 +76,7 @@ impl SourceFile {
     pub fn line_col(&self, offset: usize) -> LineCol {
         let offset = offset.min(self.text.len());
         let line = self.line_index(offset);
-        let start = self.line_starts[line] as usize;
+        let start = self.line_starts()[line] as usize;
         let column = self.text[start..offset].chars().count() + 1;
         LineCol {
             line: line + 1,
@@ -94,12 +86,12 @@ impl SourceFile {
 
     /// The text of 1-based `line` without its line break.
     pub fn line_text(&self, line: usize) -> &str {
-        if line == 0 || line > self.line_starts.len() {
+        let starts = self.line_starts();
+        if line == 0 || line > starts.len() {
             return "";
         }
-        let start = self.line_starts[line - 1] as usize;
-        let end = self
-            .line_starts
+        let start = starts[line - 1] as usize;
+        let end = starts
             .get(line)
             .map(|&e| e as usize)
             .unwrap_or(self.text.len());
@@ -109,14 +101,12 @@ impl SourceFile {
     /// Byte offset of a 1-based line/column, clamped into the file; the exact inverse of
     /// [`SourceFile::line_col`] on every character boundary, line breaks included.
     pub fn offset_of(&self, lc: LineCol) -> usize {
-        if lc.line == 0 || lc.line > self.line_starts.len() {
+        let starts = self.line_starts();
+        if lc.line == 0 || lc.line > starts.len() {
             return self.text.len();
         }
-        let start = self.line_starts[lc.line - 1] as usize;
-        let end = self
-            .line_starts
-            .get(lc.line)
-            .map_or(self.text.len(), |&e| e as usize);
+        let start = starts[lc.line - 1] as usize;
+        let end = starts.get(lc.line).map_or(self.text.len(), |&e| e as usize);
         let line = &self.text[start..end];
         let within = line
             .char_indices()
@@ -125,6 +115,19 @@ impl SourceFile {
             .unwrap_or(line.len());
         start + within
     }
+}
+
+fn line_starts(text: &str) -> Vec<u32> {
+    let mut starts = Vec::with_capacity(text.len() / 32 + 1);
+    starts.push(0);
+    let bytes = text.as_bytes();
+    for (i, &b) in bytes.iter().enumerate() {
+        // A lone CR (old Mac files) breaks a line for YAML and for editors alike.
+        if b == b'\n' || (b == b'\r' && bytes.get(i + 1) != Some(&b'\n')) {
+            starts.push(i as u32 + 1);
+        }
+    }
+    starts
 }
 
 /// Maps saphyr's character indices onto byte offsets of the same text.
