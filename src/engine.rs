@@ -127,6 +127,13 @@ pub fn check(opts: &CheckOptions) -> Result<Outcome, Fatal> {
     let mut config = load_config(&root, opts.config.as_deref())?;
     config.exclude.extend(opts.exclude.iter().cloned());
     let found = crate::discover::discover(&root, &paths, &config.exclude).map_err(Fatal)?;
+    if std::env::var_os("FLUXVET_TIMINGS").is_some() {
+        eprintln!(
+            "timing: rss after discover {} at {:?}",
+            rss(),
+            start.elapsed()
+        );
+    }
     let tree = Box::new(WorkTree::new(root.clone()));
     tree.know_files(found.files.iter().map(|(_, rel)| rel.as_str()));
     let inputs: Vec<(String, PathBuf)> = found
@@ -178,6 +185,9 @@ pub fn run<H: Sync>(
     config: Config,
 ) -> Outcome {
     let start = Instant::now();
+    if std::env::var_os("FLUXVET_TIMINGS").is_some() {
+        eprintln!("timing: rss before parse {}", rss());
+    }
     let outcomes: Vec<FileOutcome> = inputs
         .par_iter()
         .enumerate()
@@ -197,11 +207,13 @@ pub fn run<H: Sync>(
         })
         .collect();
 
+    // Sized up front: a doubling series of big vectors lands on fresh pages, and a fresh page
+    // costs more than the copy (the kernel zeroes it first).
     let mut files = Vec::with_capacity(outcomes.len());
-    let mut docs = Vec::new();
-    let mut objects = Vec::new();
+    let mut docs = Vec::with_capacity(outcomes.iter().map(|o| o.docs.len()).sum());
+    let mut objects = Vec::with_capacity(outcomes.iter().map(|o| o.objects.len()).sum());
     let mut diagnostics = Vec::new();
-    let mut directives = Vec::new();
+    let mut directives = Vec::with_capacity(outcomes.len());
     let mut io_problems = Vec::new();
     for (id, o) in outcomes.into_iter().enumerate() {
         let offset = docs.len();
@@ -220,6 +232,9 @@ pub fn run<H: Sync>(
 
     let timings = std::env::var_os("FLUXVET_TIMINGS").is_some();
     let parsed_at = start.elapsed();
+    if timings {
+        eprintln!("timing: rss after index {}", rss());
+    }
     let repo_diags: Vec<Vec<Diagnostic>> = rules::RULES
         .par_iter()
         .map(|rule| {
@@ -244,6 +259,9 @@ pub fn run<H: Sync>(
         );
     }
     diagnostics.extend(repo_diags.into_iter().flatten());
+    if timings {
+        eprintln!("timing: rss after repository rules {}", rss());
+    }
 
     let config = &repo.config;
     diagnostics.retain_mut(|d| match config.rules.get(d.rule.code) {
@@ -429,4 +447,13 @@ pub fn check_memory(files: &[(&str, &str)], config: Config) -> Outcome {
         Box::new(tree),
         config,
     )
+}
+
+fn rss() -> String {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| l.starts_with("VmRSS") || l.starts_with("VmHWM"))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
