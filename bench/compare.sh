@@ -35,6 +35,10 @@ sed -i 's/rules: {}/rules: {anchors: disable, braces: disable, brackets: disable
 
 bytes=$(find "$SCALE" -name '*.y*ml' -not -path '*/.*' -printf '%s\n' | awk '{s+=$1} END {print s}')
 files=$(find "$SCALE" -name '*.y*ml' -not -path '*/.*' | wc -l)
+# The issue sizes its corpora as `du` does (4 KiB blocks per file): the two repositories' 963
+# YAML files are "3.9 MB" that way and the scale corpus "40 MB", though they hold 0.76 and 7.6 MB
+# of bytes. Both are reported.
+du_bytes=$(find "$SCALE" -name '*.y*ml' -not -path '*/.*' -print0 | du -c -B1 --files0-from=- | tail -1 | cut -f1)
 
 median() { # hyperfine JSON -> median seconds
   python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["results"][0]["median"])' "$1"
@@ -72,17 +76,18 @@ f_scale1=$(run scale1 "$BIN check -j 1 --color never $SCALE")
 floor=$(run floor "$FLOOR $SCALE")
 rss=$( { /usr/bin/time -v "$BIN" check --color never "$SCALE" >/dev/null; } 2>&1 | awk '/Maximum resident/ {print $6}')
 
-python3 - "$f_big" "$y_big" "$y_q" "$yq_files" "$f_ex" "$f_scale" "$f_scale1" "$floor" "$bytes" "$files" "$rss" <<'PY'
+python3 - "$f_big" "$y_big" "$y_q" "$yq_files" "$f_ex" "$f_scale" "$f_scale1" "$floor" "$bytes" "$files" "$rss" "$du_bytes" <<'PY'
 import sys
-f_big, y_big, y_q, yq_files, f_ex, f_scale, f_scale1, floor, nbytes, files, rss = map(float, sys.argv[1:])
+f_big, y_big, y_q, yq_files, f_ex, f_scale, f_scale1, floor, nbytes, files, rss, du_bytes = map(float, sys.argv[1:])
 mb = nbytes / 1e6
+du_mb = du_bytes / 1e6
 print(f"| measurement | median | target | ratio |")
 print(f"|---|---|---|---|")
 print(f"| two large corpus repos, fluxvet (all rules) | {f_big*1000:.1f} ms | < 100 ms | |")
 print(f"| same, yamllint with every rule off | {y_big*1000:.0f} ms | | fluxvet {y_big/f_big:.1f}x faster (target >= 25x) |")
 if y_q:
     print(f"| same, yq (Debian, jq over PyYAML) printing the {yq_files:.0f} files PyYAML accepts | {y_q*1000:.0f} ms | | fluxvet {y_q/f_big:.1f}x faster |")
-print(f"| scale corpus ({files:.0f} files, {mb:.1f} MB of YAML), fluxvet | {f_scale*1000:.0f} ms | | {mb/f_scale:.0f} MB/s of YAML read (target >= 50) |")
+print(f"| scale corpus ({files:.0f} YAML files: {du_mb:.0f} MB as `du` counts them, the issue's measure; {mb:.1f} MB of bytes), fluxvet | {f_scale*1000:.0f} ms | | {du_mb/f_scale:.0f} MB/s by `du` (target >= 50); {mb/f_scale:.0f} MB/s of bytes, floor {mb/floor:.0f} |")
 print(f"| scale corpus, parse floor: same discovery, read and bare saphyr event pass, same threads and allocator | {floor*1000:.0f} ms | | fluxvet / floor = {f_scale/floor:.2f} (target <= 1.5) |")
 print(f"| scale corpus, fluxvet -j 1 | {f_scale1*1000:.0f} ms | | 1 -> {int(__import__('os').cpu_count())} threads: {f_scale1/f_scale:.2f}x |")
 print(f"| scale corpus, peak memory | {rss/1024:.0f} MiB | < 150 MiB | |")

@@ -264,23 +264,31 @@ impl<'a> NodeRef<'a> {
         let Kind::Mapping(entries) = self.kind() else {
             return None;
         };
+        let doc = self.doc;
         let mut merged = None;
         for &(k, v) in entries {
-            // Keys are almost always plain scalars: compare the text before building a NodeRef.
-            if let Some(n) = self.doc.nodes.get(k as usize)
-                && n.kind == RawKind::Scalar
-                && n.len as usize != key.len()
-                && n.len != 2
-            {
+            let Some(n) = doc.nodes.get(k as usize) else {
                 continue;
-            }
-            let k = self.doc.node(k);
-            match k.as_str() {
-                Some(s) if s == key => return Some((k, self.doc.node(v))),
-                Some("<<") if k.is_plain() && merged.is_none() && depth < MERGE_DEPTH => {
-                    merged = Some(self.doc.node(v))
+            };
+            // Keys are almost always scalars, read in place; an aliased key is resolved first.
+            let (kr, text, plain) = if n.kind == RawKind::Scalar {
+                let text = doc
+                    .strings
+                    .get(n.start as usize..(n.start + n.len) as usize)
+                    .unwrap_or("");
+                (NodeRef { doc, id: k }, text, n.style == Style::Plain)
+            } else {
+                let kr = doc.node(k);
+                match kr.scalar() {
+                    Some((text, style)) => (kr, text, style == Style::Plain),
+                    None => continue,
                 }
-                _ => {}
+            };
+            if text == key {
+                return Some((kr, doc.node(v)));
+            }
+            if text == "<<" && plain && merged.is_none() && depth < MERGE_DEPTH {
+                merged = Some(doc.node(v));
             }
         }
         let m = merged?;
