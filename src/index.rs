@@ -90,6 +90,16 @@ pub struct Repository {
     /// File → its range in `docs`, when `docs` is in file order (as the engine builds it), so
     /// "the documents of this file" is not a scan of every document.
     doc_ranges: Option<Vec<std::ops::Range<usize>>>,
+    /// The kustomize files (`kustomization.yaml` and its other names), in file order: many
+    /// rules read only these, and finding them by name among every document added up.
+    kustomization_files: Vec<FileId>,
+    /// Relative path → file, built on first use.
+    file_ids: std::sync::OnceLock<HashMap<std::sync::Arc<str>, FileId>>,
+    /// [`Repository::own_sources`], computed on first use: several rules and the reconcile
+    /// tree ask for it.
+    own_sources: std::sync::OnceLock<Vec<SourceKey>>,
+    /// `crate::reconcile::reconciled_sources`, computed on first use.
+    pub(crate) reconciled_sources: std::sync::OnceLock<Vec<SourceKey>>,
 }
 
 impl Repository {
@@ -106,6 +116,12 @@ impl Repository {
             by_kind.entry(o.kind.clone()).or_default().push(i);
         }
         let mut kustomize_namespaces: HashMap<String, Vec<String>> = HashMap::new();
+        let kustomization_files: Vec<FileId> = files
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| crate::discover::is_kustomization_file(&f.path))
+            .map(|(i, _)| i)
+            .collect();
         for d in &docs {
             let p = &files[d.file].path;
             if !crate::discover::is_kustomization_file(p) {
@@ -135,6 +151,10 @@ impl Repository {
             reconcile: std::sync::OnceLock::new(),
             dep_graph: std::sync::OnceLock::new(),
             doc_ranges,
+            kustomization_files,
+            file_ids: std::sync::OnceLock::new(),
+            own_sources: std::sync::OnceLock::new(),
+            reconciled_sources: std::sync::OnceLock::new(),
             root,
             files,
             docs,
@@ -175,6 +195,30 @@ impl Repository {
 
     pub fn path(&self, file: FileId) -> &str {
         &self.files[file].path
+    }
+
+    /// The file at a root-relative path, when it was read.
+    pub fn file_id(&self, path: &str) -> Option<FileId> {
+        let ids = self.file_ids.get_or_init(|| {
+            let mut ids = HashMap::with_capacity(self.files.len());
+            for (i, f) in self.files.iter().enumerate() {
+                ids.entry(f.path.clone()).or_insert(i);
+            }
+            ids
+        });
+        ids.get(path).copied()
+    }
+
+    /// The kustomize files, in file order.
+    pub fn kustomization_files(&self) -> &[FileId] {
+        &self.kustomization_files
+    }
+
+    /// The documents of the kustomize files with their file, in the order of `docs`.
+    pub fn kustomization_docs(&self) -> impl Iterator<Item = &DocEntry> {
+        self.kustomization_files
+            .iter()
+            .flat_map(move |&f| self.docs_of(f))
     }
 
     /// The namespace the object will live in, as far as the files tell: its own
@@ -240,7 +284,11 @@ impl Repository {
     /// The sources this repository syncs itself from: those that a Flux Kustomization whose
     /// `spec.path` exists in this tree points at, plus `flux-system` (what `flux bootstrap`
     /// creates). Such a source follows a branch by design.
-    pub fn own_sources(&self) -> Vec<SourceKey> {
+    pub fn own_sources(&self) -> &[SourceKey] {
+        self.own_sources.get_or_init(|| self.find_own_sources())
+    }
+
+    fn find_own_sources(&self) -> Vec<SourceKey> {
         let mut out = vec![SourceKey {
             kind: "GitRepository".into(),
             name: "flux-system".into(),

@@ -32,10 +32,7 @@ fn defined(repo: &Repository) -> BTreeSet<(&str, &str)> {
             out.insert((o.kind.as_str(), o.name.as_str()));
         }
     }
-    for d in &repo.docs {
-        if !crate::discover::is_kustomization_file(repo.path(d.file)) {
-            continue;
-        }
+    for d in repo.kustomization_docs() {
         let Some(root) = d.doc.root() else { continue };
         for (field, kind) in [
             ("configMapGenerator", "ConfigMap"),

@@ -3,7 +3,7 @@ use std::collections::{HashMap, HashSet};
 use crate::diag::{Diagnostic, FileId, Severity};
 use crate::flux_api::Required;
 use crate::index::{Repository, parent_dir};
-use crate::rules::schema::flux_doc;
+use crate::rules::schema::{FluxDoc, flux_doc};
 use crate::rules::{Rule, RuleMeta};
 use crate::yaml::{Document, Kind, NodeRef, parse_stream};
 
@@ -71,6 +71,10 @@ impl Rule for RequiredFieldMissing {
         let patches = Patches::collect(repo);
         let tree = repo.reconcile_tree();
         for entry in &repo.docs {
+            // Documents of kinds without a known schema are the most, and the cheapest to drop.
+            let Some(fd) = flux_doc(&entry.doc) else {
+                continue;
+            };
             let path = repo.path(entry.file);
             if patches.files.contains(path) {
                 continue;
@@ -82,13 +86,18 @@ impl Rule for RequiredFieldMissing {
             {
                 continue;
             }
-            check_doc(entry.file, &entry.doc, &patches, out);
+            check_doc(entry.file, &entry.doc, fd, &patches, out);
         }
     }
 }
 
-fn check_doc(file: FileId, doc: &Document, patches: &Patches, out: &mut Vec<Diagnostic>) {
-    let Some(fd) = flux_doc(doc) else { return };
+fn check_doc(
+    file: FileId,
+    doc: &Document,
+    fd: FluxDoc<'_>,
+    patches: &Patches,
+    out: &mut Vec<Diagnostic>,
+) {
     let kind = fd.schema.kind;
     let root = fd.root;
     let name = root.str_at(&["metadata", "name"]).unwrap_or("");
@@ -246,10 +255,11 @@ impl Patches {
                 p.flux_patches(root, 0);
             }
         }
-        for entry in &repo.docs {
-            if p.files.contains(repo.path(entry.file))
-                && let Some(root) = entry.doc.root()
-            {
+        for (fid, f) in repo.files.iter().enumerate() {
+            if !p.files.contains(&*f.path) {
+                continue;
+            }
+            for root in repo.docs_of(fid).filter_map(|d| d.doc.root()) {
                 p.patch_doc(root, None, 0);
             }
         }
