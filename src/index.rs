@@ -93,6 +93,9 @@ pub struct Repository {
     /// The kustomize files (`kustomization.yaml` and its other names), in file order: many
     /// rules read only these, and finding them by name among every document added up.
     kustomization_files: Vec<FileId>,
+    /// Document → its object in `objects`, `u32::MAX` when it declares none: lets rules judge
+    /// a document by the identity the index already read instead of reading it again.
+    object_of_doc: Vec<u32>,
     /// Relative path → file, built on first use.
     file_ids: std::sync::OnceLock<HashMap<std::sync::Arc<str>, FileId>>,
     /// [`Repository::own_sources`], computed on first use: several rules and the reconcile
@@ -112,8 +115,12 @@ impl Repository {
         tree: Box<dyn TreeView>,
     ) -> Repository {
         let mut by_kind: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut object_of_doc = vec![u32::MAX; docs.len()];
         for (i, o) in objects.iter().enumerate() {
             by_kind.entry(o.kind.clone()).or_default().push(i);
+            if let (Some(slot), Ok(i)) = (object_of_doc.get_mut(o.doc), u32::try_from(i)) {
+                *slot = i;
+            }
         }
         let mut kustomize_namespaces: HashMap<String, Vec<String>> = HashMap::new();
         let kustomization_files: Vec<FileId> = files
@@ -152,6 +159,7 @@ impl Repository {
             dep_graph: std::sync::OnceLock::new(),
             doc_ranges,
             kustomization_files,
+            object_of_doc,
             file_ids: std::sync::OnceLock::new(),
             own_sources: std::sync::OnceLock::new(),
             reconciled_sources: std::sync::OnceLock::new(),
@@ -197,6 +205,12 @@ impl Repository {
         &self.files[file].path
     }
 
+    /// The object `docs[doc]` declares, when it declares one.
+    pub fn object_of_doc(&self, doc: usize) -> Option<&Object> {
+        let i = *self.object_of_doc.get(doc)?;
+        self.objects.get(i as usize)
+    }
+
     /// The file at a root-relative path, when it was read.
     pub fn file_id(&self, path: &str) -> Option<FileId> {
         let ids = self.file_ids.get_or_init(|| {
@@ -207,6 +221,11 @@ impl Repository {
             ids
         });
         ids.get(path).copied()
+    }
+
+    /// Whether `file` is a kustomize file (by its name).
+    pub fn is_kustomization_file(&self, file: FileId) -> bool {
+        self.kustomization_files.binary_search(&file).is_ok()
     }
 
     /// The kustomize files, in file order.

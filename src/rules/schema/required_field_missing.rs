@@ -70,11 +70,19 @@ impl Rule for RequiredFieldMissing {
     fn check_repository(&self, repo: &Repository, out: &mut Vec<Diagnostic>) {
         let patches = Patches::collect(repo);
         let tree = repo.reconcile_tree();
-        for entry in &repo.docs {
-            // Documents of kinds without a known schema are the most, and the cheapest to drop.
-            let Some(fd) = flux_doc(&entry.doc) else {
-                continue;
+        for (slot, entry) in repo.docs.iter().enumerate() {
+            // Documents of kinds without a known schema are the most, and the cheapest to drop:
+            // for an indexed object, without reading the document again.
+            let fd = match repo.object_of_doc(slot) {
+                Some(o) => crate::flux_api::schema(&o.api_version, &o.kind).and_then(|schema| {
+                    Some(FluxDoc {
+                        root: entry.doc.root()?,
+                        schema,
+                    })
+                }),
+                None => flux_doc(&entry.doc),
             };
+            let Some(fd) = fd else { continue };
             let path = repo.path(entry.file);
             if patches.files.contains(path) {
                 continue;
@@ -241,17 +249,18 @@ const PATCH_DEPTH: usize = 4;
 impl Patches {
     fn collect(repo: &Repository) -> Patches {
         let mut p = Patches::default();
-        for entry in &repo.docs {
+        for (slot, entry) in repo.docs.iter().enumerate() {
             let path = repo.path(entry.file);
             let Some(root) = entry.doc.root() else {
                 continue;
             };
-            if crate::discover::is_kustomization_file(path) {
+            let api_version = match repo.object_of_doc(slot) {
+                Some(o) => Some(o.api_version.as_str()),
+                None => root.str_at(&["apiVersion"]),
+            };
+            if repo.is_kustomization_file(entry.file) {
                 p.kustomize_file(parent_dir(path), root);
-            } else if root
-                .str_at(&["apiVersion"])
-                .is_some_and(|v| v.starts_with("kustomize.toolkit.fluxcd.io/"))
-            {
+            } else if api_version.is_some_and(|v| v.starts_with("kustomize.toolkit.fluxcd.io/")) {
                 p.flux_patches(root, 0);
             }
         }

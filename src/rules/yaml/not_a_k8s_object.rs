@@ -47,21 +47,14 @@ impl Rule for NotAK8sObject {
 
     fn check_repository(&self, repo: &Repository, out: &mut Vec<Diagnostic>) {
         let tree = repo.reconcile_tree();
-        // A document the index read as an object with a non-empty apiVersion, kind and name
-        // passes every check below; knowing that from the index spares reading most documents.
-        let mut complete = vec![false; repo.docs.len()];
-        for o in &repo.objects {
-            if !o.api_version.is_empty()
-                && !o.kind.is_empty()
-                && !o.name.is_empty()
-                && let Some(c) = complete.get_mut(o.doc)
-            {
-                *c = true;
-            }
-        }
         let mut chart_dirs: HashMap<&str, bool> = HashMap::new();
         for (slot, entry) in repo.docs.iter().enumerate() {
-            if complete[slot] {
+            // A document the index read as an object with a non-empty apiVersion, kind and
+            // name passes every check below; knowing that from the index spares reading most
+            // documents.
+            if repo.object_of_doc(slot).is_some_and(|o| {
+                !o.api_version.is_empty() && !o.kind.is_empty() && !o.name.is_empty()
+            }) {
                 continue;
             }
             let file = entry.file;
