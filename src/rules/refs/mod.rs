@@ -127,8 +127,7 @@ type NamespaceSet<'r> = Option<Vec<&'r str>>;
 
 pub struct Namespaces<'r> {
     repo: &'r Repository,
-    /// Answers by (document, file): a source is asked about once per reference to its name,
-    /// and the corpus copies of one layout all reference the same names.
+    /// Answers for [`Namespaces::of_source`], by (document, file).
     known: std::cell::RefCell<HashMap<(usize, usize), NamespaceSet<'r>>>,
 }
 
@@ -141,6 +140,13 @@ impl<'r> Namespaces<'r> {
     }
 
     pub fn of(&self, o: &Object) -> Option<Vec<&'r str>> {
+        self.find(o)
+    }
+
+    /// As [`Namespaces::of`], remembered: a source is asked about once per reference to its
+    /// name, and many references share a name (every copy of one layout names the same
+    /// sources).
+    pub fn of_source(&self, o: &Object) -> Option<Vec<&'r str>> {
         let key = (o.doc, o.file);
         if let Some(known) = self.known.borrow().get(&key) {
             return known.clone();

@@ -109,14 +109,22 @@ fn check_doc(
     let kind = fd.schema.kind;
     let root = fd.root;
     let name = root.str_at(&["metadata", "name"]).unwrap_or("");
-    let what = if name.is_empty() {
-        kind.to_string()
-    } else {
-        format!("{kind} `{name}`")
+    // Only findings need it.
+    let what = || {
+        if name.is_empty() {
+            kind.to_string()
+        } else {
+            format!("{kind} `{name}`")
+        }
     };
     let spec_key = root.entry("spec").map(|(k, _)| k);
-    let present = |path: &[&str]| root.path(path).is_some_and(|n| !n.is_null());
-    let parent_present = |path: &[&str]| path.len() <= 1 || present(&path[..path.len() - 1]);
+    let lookups = Lookups {
+        root,
+        known: Default::default(),
+    };
+    let present = |path: &'static [&'static str]| lookups.get(path).is_some_and(|n| !n.is_null());
+    let parent_present =
+        |path: &'static [&'static str]| path.len() <= 1 || present(&path[..path.len() - 1]);
 
     if !present(&["spec"]) {
         if patches.sets(kind, "spec") {
@@ -147,7 +155,8 @@ fn check_doc(
                 file,
                 span,
                 format!(
-                    "{what} has no `spec`: it lacks the required {}; the API server rejects it",
+                    "{} has no `spec`: it lacks the required {}; the API server rejects it",
+                    what(),
                     missing.join(", ")
                 ),
             )
@@ -169,7 +178,10 @@ fn check_doc(
                     &META,
                     file,
                     spec_key.span(),
-                    format!("{what} lacks the required field `{dotted}`: the API server rejects the object"),
+                    format!(
+                        "{} lacks the required field `{dotted}`: the API server rejects the object",
+                        what()
+                    ),
                 )
                 .primary_label(format!("`{dotted}` missing"))
                 .help(format!("set `{dotted}`"));
@@ -196,7 +208,10 @@ fn check_doc(
                         &META,
                         file,
                         spec_key.span(),
-                        format!("{what} sets both `{da}` and `{db}`; the API accepts exactly one"),
+                        format!(
+                            "{} sets both `{da}` and `{db}`; the API accepts exactly one",
+                            what()
+                        ),
                     )
                     .primary_label("both set")
                     .help(format!("keep either `{da}` or `{db}`"));
@@ -212,7 +227,7 @@ fn check_doc(
                             &META,
                             file,
                             spec_key.span(),
-                            format!("{what} sets neither `{da}` nor `{db}`: the API server rejects the object"),
+                            format!("{} sets neither `{da}` nor `{db}`: the API server rejects the object", what()),
                         )
                         .primary_label("no chart source")
                         .help(format!("set exactly one of `{da}` and `{db}`")),
@@ -220,6 +235,28 @@ fn check_doc(
                 }
             }
         }
+    }
+}
+
+/// Path lookups in one document, remembered: the required fields of a kind share prefixes
+/// (`spec.chart.spec.sourceRef…`), and each check walked from the root again.
+struct Lookups<'a> {
+    root: NodeRef<'a>,
+    known: std::cell::RefCell<Vec<(&'static [&'static str], Option<NodeRef<'a>>)>>,
+}
+
+impl<'a> Lookups<'a> {
+    /// `root.path(path)`.
+    fn get(&self, path: &'static [&'static str]) -> Option<NodeRef<'a>> {
+        let Some((last, init)) = path.split_last() else {
+            return Some(self.root);
+        };
+        if let Some(&(_, n)) = self.known.borrow().iter().find(|(p, _)| *p == path) {
+            return n;
+        }
+        let found = self.get(init).and_then(|parent| parent.get(last));
+        self.known.borrow_mut().push((path, found));
+        found
     }
 }
 
