@@ -25,7 +25,7 @@ pub struct WorkTree {
     /// What a path is on disk, by relative path: rules ask about the same paths many times
     /// (every copy of a layout, three kustomization file names per directory), and each
     /// answer is otherwise a `stat`.
-    kinds: Mutex<HashMap<Box<str>, DiskKind>>,
+    kinds: Mutex<HashMap<Box<str>, DiskKind, foldhash::fast::RandomState>>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]

@@ -179,14 +179,11 @@ impl GraphData {
     fn build(repo: &Repository) -> GraphData {
         // Sized up front and filled in place: grown and copied, these lists were a good part
         // of this function's time (fresh memory, page faults).
-        let count = repo
-            .objects
-            .iter()
-            .filter(|o| FluxKind::of(o).is_some())
-            .count();
-        let mut slots: Vec<usize> = Vec::with_capacity(count);
-        let mut nodes: Vec<Node<'_>> = Vec::with_capacity(count);
-        for (i, o) in repo.objects.iter().enumerate() {
+        let candidates: Vec<(usize, &Object)> =
+            repo.of_kinds(&["HelmRelease", "Kustomization"]).collect();
+        let mut slots: Vec<usize> = Vec::with_capacity(candidates.len());
+        let mut nodes: Vec<Node<'_>> = Vec::with_capacity(candidates.len());
+        for (i, o) in candidates {
             let Some(kind) = FluxKind::of(o) else {
                 continue;
             };
@@ -215,7 +212,8 @@ impl GraphData {
                 .push(i);
         }
 
-        let mut refs = Vec::new();
+        // Most nodes have a dependsOn entry or two; growing from empty was fresh memory.
+        let mut refs = Vec::with_capacity(nodes.len());
         let mut unsure = vec![false; nodes.len()];
         let mut malformed = vec![false; nodes.len()];
         for (i, n) in nodes.iter().enumerate() {

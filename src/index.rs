@@ -97,7 +97,8 @@ pub struct Repository {
     /// a document by the identity the index already read instead of reading it again.
     object_of_doc: Vec<u32>,
     /// Relative path → file, built on first use.
-    file_ids: std::sync::OnceLock<HashMap<std::sync::Arc<str>, FileId>>,
+    file_ids:
+        std::sync::OnceLock<HashMap<std::sync::Arc<str>, FileId, foldhash::fast::RandomState>>,
     /// [`Repository::own_sources`], computed on first use: several rules and the reconcile
     /// tree ask for it.
     own_sources: std::sync::OnceLock<Vec<SourceKey>>,
@@ -181,6 +182,18 @@ impl Repository {
             .map(|&i| &self.objects[i])
     }
 
+    /// The objects of any of `kinds` with their index, in object order: reading every
+    /// object's kind to find a few kinds costs a cache miss per object.
+    pub fn of_kinds<'a>(&'a self, kinds: &[&str]) -> impl Iterator<Item = (usize, &'a Object)> {
+        let mut found: Vec<usize> = kinds
+            .iter()
+            .flat_map(|k| self.by_kind.get(*k).into_iter().flatten().copied())
+            .collect();
+        found.sort_unstable();
+        found.dedup();
+        found.into_iter().map(move |i| (i, &self.objects[i]))
+    }
+
     /// The object's root node.
     pub fn node<'a>(&'a self, object: &Object) -> NodeRef<'a> {
         let doc = &self.docs[object.doc].doc;
@@ -214,7 +227,7 @@ impl Repository {
     /// The file at a root-relative path, when it was read.
     pub fn file_id(&self, path: &str) -> Option<FileId> {
         let ids = self.file_ids.get_or_init(|| {
-            let mut ids = HashMap::with_capacity(self.files.len());
+            let mut ids = HashMap::with_capacity_and_hasher(self.files.len(), Default::default());
             for (i, f) in self.files.iter().enumerate() {
                 ids.entry(f.path.clone()).or_insert(i);
             }

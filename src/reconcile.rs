@@ -84,7 +84,7 @@ impl ReconcileTree {
     fn build(repo: &Repository) -> ReconcileTree {
         let mut tree = ReconcileTree::default();
         let own = reconciled_sources(repo);
-        for (idx, ks) in repo.objects.iter().enumerate() {
+        for (idx, ks) in repo.of_kinds(&["Kustomization"]) {
             if ks.group() != "kustomize.toolkit.fluxcd.io" || ks.kind != "Kustomization" {
                 continue;
             }

@@ -44,7 +44,13 @@ const CHART_REF_SOURCES: &[&str] = &["OCIRepository", "HelmChart", "ExternalArti
 pub fn source_refs(repo: &Repository) -> impl Iterator<Item = SourceRef<'_>> {
     // An iterator, not a Vec: two rules walk the references once each, and the list was a
     // large allocation of fresh memory for nothing.
-    repo.objects.iter().flat_map(|o| refs_of(repo, o))
+    repo.of_kinds(&[
+        "Kustomization",
+        "HelmRelease",
+        "HelmChart",
+        "ImageUpdateAutomation",
+    ])
+    .flat_map(|(_, o)| refs_of(repo, o))
 }
 
 /// The source references of one object: at most two (a HelmRelease's `chart.spec.sourceRef`

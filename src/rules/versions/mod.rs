@@ -71,7 +71,7 @@ fn chart_spec<'a>(repo: &'a Repository, o: &Object) -> Option<(NodeRef<'a>, Node
 /// Every chart version site in the repository, in object order.
 pub fn chart_sites(repo: &Repository) -> Vec<ChartSite<'_>> {
     let mut out = Vec::new();
-    for o in &repo.objects {
+    for (_, o) in repo.of_kinds(&["HelmRelease", "HelmChart"]) {
         let Some((spec_key, spec)) = chart_spec(repo, o) else {
             continue;
         };
