@@ -82,7 +82,7 @@ pub struct Repository {
     pub tree: Box<dyn TreeView>,
     by_kind: HashMap<String, Vec<usize>>,
     /// Directory → `namespace:` of the kustomization file in it.
-    kustomize_namespaces: HashMap<String, Vec<String>>,
+    kustomize_namespaces: HashMap<String, Vec<String>, foldhash::fast::RandomState>,
     /// What each Flux Kustomization reconciles; built on first use (`crate::reconcile`).
     pub(crate) reconcile: std::sync::OnceLock<crate::reconcile::ReconcileTree>,
     /// The dependsOn graph, resolved on first use (`crate::graph::Graph::build`).
@@ -123,7 +123,9 @@ impl Repository {
                 *slot = i;
             }
         }
-        let mut kustomize_namespaces: HashMap<String, Vec<String>> = HashMap::new();
+        // Every effective-namespace question walks up the directories, one lookup each.
+        let mut kustomize_namespaces: HashMap<String, Vec<String>, foldhash::fast::RandomState> =
+            HashMap::default();
         let kustomization_files: Vec<FileId> = files
             .iter()
             .enumerate()

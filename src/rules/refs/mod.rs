@@ -165,14 +165,19 @@ impl<'r> Namespaces<'r> {
     fn find(&self, o: &Object) -> Option<Vec<&'r str>> {
         let repo = self.repo;
         let mut out: Vec<&str> = Vec::new();
-        // `o` may be a clone; take the namespace from the repository's own copy.
-        let node = repo.docs.get(o.doc)?.doc.root()?;
-        if let Some(ns) = node
-            .str_at(&["metadata", "namespace"])
-            .filter(|s| !s.is_empty())
-        {
-            out.push(ns);
-        }
+        // `o` may be a clone; take the namespace from the repository's own copy, which the
+        // index read already.
+        let own = match repo.object_of_doc(o.doc) {
+            Some(indexed) => indexed.namespace.as_deref(),
+            None => repo
+                .docs
+                .get(o.doc)?
+                .doc
+                .root()?
+                .str_at(&["metadata", "namespace"])
+                .filter(|s| !s.is_empty()),
+        };
+        out.extend(own);
         let mut dir = parent_dir(repo.path(o.file));
         loop {
             out.extend(repo.kustomize_namespaces_in(dir).iter().map(String::as_str));
