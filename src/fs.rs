@@ -25,7 +25,7 @@ pub struct WorkTree {
     /// What a path is on disk, by relative path: rules ask about the same paths many times
     /// (every copy of a layout, three kustomization file names per directory), and each
     /// answer is otherwise a `stat`.
-    kinds: Mutex<HashMap<Box<str>, DiskKind>>,
+    kinds: Mutex<HashMap<Box<str>, DiskKind, foldhash::fast::RandomState>>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -48,6 +48,10 @@ impl WorkTree {
     /// a `stat` for most paths the rules ask about.
     pub fn know_files<'a>(&self, rels: impl IntoIterator<Item = &'a str>) {
         let Ok(mut m) = self.kinds.lock() else { return };
+        let rels = rels.into_iter();
+        // Room for the directories and for the paths rules ask about that do not exist (three
+        // kustomization file names per directory): growing the map later rehashes every path.
+        m.reserve(rels.size_hint().0.saturating_mul(3));
         for rel in rels {
             m.insert(rel.into(), DiskKind::File);
             let mut dir = rel;
@@ -121,21 +125,34 @@ impl TreeView for WorkTree {
 /// Joins a relative reference onto a directory and folds `.` and `..`; `None` when it climbs
 /// above the root.
 pub fn join_normalized(dir: &str, reference: &str) -> Option<String> {
-    let mut parts: Vec<&str> = if reference.starts_with('/') {
-        Vec::new()
-    } else {
-        dir.split('/').filter(|p| !p.is_empty()).collect()
+    // Built in place, without a list of segments: rules join every reference they check.
+    let mut out = String::with_capacity(dir.len() + reference.len() + 1);
+    let push = |out: &mut String, segment: &str| {
+        if !out.is_empty() {
+            out.push('/');
+        }
+        out.push_str(segment);
     };
+    if !reference.starts_with('/') {
+        for p in dir.split('/').filter(|p| !p.is_empty()) {
+            push(&mut out, p);
+        }
+    }
     for p in reference.split('/') {
         match p {
             "" | "." => {}
             ".." => {
-                parts.pop()?;
+                if out.is_empty() {
+                    return None;
+                }
+                // Segments hold no `/`, so the last one starts after the last `/`.
+                let keep = out.rfind('/').unwrap_or(0);
+                out.truncate(keep);
             }
-            _ => parts.push(p),
+            _ => push(&mut out, p),
         }
     }
-    Some(parts.join("/"))
+    Some(out)
 }
 
 #[cfg(test)]
@@ -149,6 +166,14 @@ mod tests {
             Some("a/x/y.yaml")
         );
         assert_eq!(join_normalized("", ".."), None);
+        assert_eq!(join_normalized("a/b", "../.."), Some(String::new()));
+        assert_eq!(
+            join_normalized("a//b/", "./c/../d/").as_deref(),
+            Some("a/b/d")
+        );
+        assert_eq!(join_normalized("a/..", "..").as_deref(), Some("a"));
+        assert_eq!(join_normalized("a", "/x/./y").as_deref(), Some("x/y"));
+        assert_eq!(join_normalized("a", "../../b"), None);
     }
 }
 

@@ -82,7 +82,7 @@ pub struct Repository {
     pub tree: Box<dyn TreeView>,
     by_kind: HashMap<String, Vec<usize>>,
     /// Directory → `namespace:` of the kustomization file in it.
-    kustomize_namespaces: HashMap<String, Vec<String>>,
+    kustomize_namespaces: HashMap<String, Vec<String>, foldhash::fast::RandomState>,
     /// What each Flux Kustomization reconciles; built on first use (`crate::reconcile`).
     pub(crate) reconcile: std::sync::OnceLock<crate::reconcile::ReconcileTree>,
     /// The dependsOn graph, resolved on first use (`crate::graph::Graph::build`).
@@ -90,6 +90,20 @@ pub struct Repository {
     /// File → its range in `docs`, when `docs` is in file order (as the engine builds it), so
     /// "the documents of this file" is not a scan of every document.
     doc_ranges: Option<Vec<std::ops::Range<usize>>>,
+    /// The kustomize files (`kustomization.yaml` and its other names), in file order: many
+    /// rules read only these, and finding them by name among every document added up.
+    kustomization_files: Vec<FileId>,
+    /// Document → its object in `objects`, `u32::MAX` when it declares none: lets rules judge
+    /// a document by the identity the index already read instead of reading it again.
+    object_of_doc: Vec<u32>,
+    /// Relative path → file, built on first use.
+    file_ids:
+        std::sync::OnceLock<HashMap<std::sync::Arc<str>, FileId, foldhash::fast::RandomState>>,
+    /// [`Repository::own_sources`], computed on first use: several rules and the reconcile
+    /// tree ask for it.
+    own_sources: std::sync::OnceLock<Vec<SourceKey>>,
+    /// `crate::reconcile::reconciled_sources`, computed on first use.
+    pub(crate) reconciled_sources: std::sync::OnceLock<Vec<SourceKey>>,
 }
 
 impl Repository {
@@ -102,10 +116,22 @@ impl Repository {
         tree: Box<dyn TreeView>,
     ) -> Repository {
         let mut by_kind: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut object_of_doc = vec![u32::MAX; docs.len()];
         for (i, o) in objects.iter().enumerate() {
             by_kind.entry(o.kind.clone()).or_default().push(i);
+            if let (Some(slot), Ok(i)) = (object_of_doc.get_mut(o.doc), u32::try_from(i)) {
+                *slot = i;
+            }
         }
-        let mut kustomize_namespaces: HashMap<String, Vec<String>> = HashMap::new();
+        // Every effective-namespace question walks up the directories, one lookup each.
+        let mut kustomize_namespaces: HashMap<String, Vec<String>, foldhash::fast::RandomState> =
+            HashMap::default();
+        let kustomization_files: Vec<FileId> = files
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| crate::discover::is_kustomization_file(&f.path))
+            .map(|(i, _)| i)
+            .collect();
         for d in &docs {
             let p = &files[d.file].path;
             if !crate::discover::is_kustomization_file(p) {
@@ -135,6 +161,11 @@ impl Repository {
             reconcile: std::sync::OnceLock::new(),
             dep_graph: std::sync::OnceLock::new(),
             doc_ranges,
+            kustomization_files,
+            object_of_doc,
+            file_ids: std::sync::OnceLock::new(),
+            own_sources: std::sync::OnceLock::new(),
+            reconciled_sources: std::sync::OnceLock::new(),
             root,
             files,
             docs,
@@ -151,6 +182,18 @@ impl Repository {
             .into_iter()
             .flatten()
             .map(|&i| &self.objects[i])
+    }
+
+    /// The objects of any of `kinds` with their index, in object order: reading every
+    /// object's kind to find a few kinds costs a cache miss per object.
+    pub fn of_kinds<'a>(&'a self, kinds: &[&str]) -> impl Iterator<Item = (usize, &'a Object)> {
+        let mut found: Vec<usize> = kinds
+            .iter()
+            .flat_map(|k| self.by_kind.get(*k).into_iter().flatten().copied())
+            .collect();
+        found.sort_unstable();
+        found.dedup();
+        found.into_iter().map(move |i| (i, &self.objects[i]))
     }
 
     /// The object's root node.
@@ -175,6 +218,41 @@ impl Repository {
 
     pub fn path(&self, file: FileId) -> &str {
         &self.files[file].path
+    }
+
+    /// The object `docs[doc]` declares, when it declares one.
+    pub fn object_of_doc(&self, doc: usize) -> Option<&Object> {
+        let i = *self.object_of_doc.get(doc)?;
+        self.objects.get(i as usize)
+    }
+
+    /// The file at a root-relative path, when it was read.
+    pub fn file_id(&self, path: &str) -> Option<FileId> {
+        let ids = self.file_ids.get_or_init(|| {
+            let mut ids = HashMap::with_capacity_and_hasher(self.files.len(), Default::default());
+            for (i, f) in self.files.iter().enumerate() {
+                ids.entry(f.path.clone()).or_insert(i);
+            }
+            ids
+        });
+        ids.get(path).copied()
+    }
+
+    /// Whether `file` is a kustomize file (by its name).
+    pub fn is_kustomization_file(&self, file: FileId) -> bool {
+        self.kustomization_files.binary_search(&file).is_ok()
+    }
+
+    /// The kustomize files, in file order.
+    pub fn kustomization_files(&self) -> &[FileId] {
+        &self.kustomization_files
+    }
+
+    /// The documents of the kustomize files with their file, in the order of `docs`.
+    pub fn kustomization_docs(&self) -> impl Iterator<Item = &DocEntry> {
+        self.kustomization_files
+            .iter()
+            .flat_map(move |&f| self.docs_of(f))
     }
 
     /// The namespace the object will live in, as far as the files tell: its own
@@ -240,7 +318,11 @@ impl Repository {
     /// The sources this repository syncs itself from: those that a Flux Kustomization whose
     /// `spec.path` exists in this tree points at, plus `flux-system` (what `flux bootstrap`
     /// creates). Such a source follows a branch by design.
-    pub fn own_sources(&self) -> Vec<SourceKey> {
+    pub fn own_sources(&self) -> &[SourceKey] {
+        self.own_sources.get_or_init(|| self.find_own_sources())
+    }
+
+    fn find_own_sources(&self) -> Vec<SourceKey> {
         let mut out = vec![SourceKey {
             kind: "GitRepository".into(),
             name: "flux-system".into(),

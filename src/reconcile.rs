@@ -82,19 +82,13 @@ pub fn is_kustomize_config(root: &NodeRef<'_>) -> bool {
 
 impl ReconcileTree {
     fn build(repo: &Repository) -> ReconcileTree {
-        let by_path: HashMap<&str, FileId> = repo
-            .files
-            .iter()
-            .enumerate()
-            .map(|(i, f)| (&*f.path, i))
-            .collect();
         let mut tree = ReconcileTree::default();
         let own = reconciled_sources(repo);
-        for (idx, ks) in repo.objects.iter().enumerate() {
+        for (idx, ks) in repo.of_kinds(&["Kustomization"]) {
             if ks.group() != "kustomize.toolkit.fluxcd.io" || ks.kind != "Kustomization" {
                 continue;
             }
-            if !source_is_own(repo, ks, &own) {
+            if !source_is_own(repo, ks, own) {
                 continue;
             }
             let Some(path) = repo.kustomization_path(ks) else {
@@ -107,7 +101,6 @@ impl ReconcileTree {
             tree.walked.insert(idx);
             let mut w = Walker {
                 repo,
-                by_path: &by_path,
                 ks: idx,
                 seen: HashSet::new(),
                 out: &mut tree.applied,
@@ -145,7 +138,6 @@ impl ReconcileTree {
             for root in roots {
                 let mut w = Walker {
                     repo,
-                    by_path: &by_path,
                     ks: BOOTSTRAP,
                     seen: HashSet::new(),
                     out: &mut tree.applied,
@@ -154,11 +146,8 @@ impl ReconcileTree {
             }
         }
         // Every kustomize config, reconciled or not, loads its listed files as objects.
-        for (fid, f) in repo.files.iter().enumerate() {
-            if !crate::discover::is_kustomization_file(&f.path) {
-                continue;
-            }
-            let dir = parent_dir(&f.path);
+        for &fid in repo.kustomization_files() {
+            let dir = parent_dir(repo.path(fid));
             for root in repo.docs_of(fid).filter_map(|d| d.doc.root()) {
                 if !is_kustomize_config(&root) {
                     continue;
@@ -170,7 +159,7 @@ impl ReconcileTree {
                             continue;
                         }
                         if let Some(target) = crate::fs::join_normalized(dir, r)
-                            && let Some(&id) = by_path.get(target.as_str())
+                            && let Some(id) = repo.file_id(&target)
                         {
                             tree.kustomize_resources.insert(id);
                         }
@@ -207,7 +196,6 @@ impl ReconcileTree {
 
 struct Walker<'a, 'r> {
     repo: &'r Repository,
-    by_path: &'a HashMap<&'r str, FileId>,
     ks: usize,
     seen: HashSet<String>,
     out: &'a mut HashMap<FileId, Vec<(usize, Inclusion)>>,
@@ -215,7 +203,7 @@ struct Walker<'a, 'r> {
 
 impl Walker<'_, '_> {
     fn mark(&mut self, path: &str, how: Inclusion) {
-        if let Some(&id) = self.by_path.get(path) {
+        if let Some(id) = self.repo.file_id(path) {
             let list = self.out.entry(id).or_default();
             if !list.iter().any(|(k, _)| *k == self.ks) {
                 list.push((self.ks, how));
@@ -262,7 +250,7 @@ impl Walker<'_, '_> {
             return;
         }
         self.mark(kfile, Inclusion::Listed);
-        let Some(&fid) = self.by_path.get(kfile) else {
+        let Some(fid) = self.repo.file_id(kfile) else {
             return;
         };
         let dir = parent_dir(kfile).to_string();
@@ -314,7 +302,12 @@ pub fn flux_components<'a>(repo: &'a Repository, ks: &Object) -> Vec<NodeRef<'a>
 /// missing `spec.path` defaults to `./`, which exists in every tree), and a GitRepository that
 /// differs in URL or ref from the bootstrap `flux-system` one is another repository or branch
 /// (flux2-multi-tenancy's tenants use the same URL on another branch).
-pub fn reconciled_sources(repo: &Repository) -> Vec<crate::index::SourceKey> {
+pub fn reconciled_sources(repo: &Repository) -> &[crate::index::SourceKey] {
+    repo.reconciled_sources
+        .get_or_init(|| find_reconciled_sources(repo))
+}
+
+fn find_reconciled_sources(repo: &Repository) -> Vec<crate::index::SourceKey> {
     let bootstrap = repo
         .of_kind("GitRepository")
         .find(|o| o.name == "flux-system" && o.group() == "source.toolkit.fluxcd.io");
@@ -334,7 +327,7 @@ pub fn reconciled_sources(repo: &Repository) -> Vec<crate::index::SourceKey> {
     };
     let boot_id = bootstrap.map(identity);
     repo.own_sources()
-        .into_iter()
+        .iter()
         .filter(|key| {
             if key.name == "flux-system" && key.kind == "GitRepository" {
                 return true;
@@ -369,6 +362,7 @@ pub fn reconciled_sources(repo: &Repository) -> Vec<crate::index::SourceKey> {
                 _ => true,
             }
         })
+        .cloned()
         .collect()
 }
 

@@ -16,7 +16,7 @@ use super::source_not_found::META;
 const TYPO_DISTANCE: usize = 2;
 
 struct Target<'a> {
-    referrer: String,
+    referrer: &'a crate::index::Object,
     field: &'static str,
     file: usize,
     kind: &'a str,
@@ -32,10 +32,7 @@ fn defined(repo: &Repository) -> BTreeSet<(&str, &str)> {
             out.insert((o.kind.as_str(), o.name.as_str()));
         }
     }
-    for d in &repo.docs {
-        if !crate::discover::is_kustomization_file(repo.path(d.file)) {
-            continue;
-        }
+    for d in repo.kustomization_docs() {
         let Some(root) = d.doc.root() else { continue };
         for (field, kind) in [
             ("configMapGenerator", "ConfigMap"),
@@ -51,9 +48,9 @@ fn defined(repo: &Repository) -> BTreeSet<(&str, &str)> {
     out
 }
 
-fn targets(repo: &Repository) -> Vec<Target<'_>> {
+fn targets<'r>(repo: &'r Repository) -> Vec<Target<'r>> {
     let mut out = Vec::new();
-    let mut collect = |o: &crate::index::Object, path: &[&str], field: &'static str| {
+    let mut collect = |o: &'r crate::index::Object, path: &[&str], field: &'static str| {
         let node = repo.node(o);
         for item in node.path(path).map(|n| n.items()).unwrap_or_default() {
             let optional = item.str_at(&["optional"]) == Some("true");
@@ -64,7 +61,7 @@ fn targets(repo: &Repository) -> Vec<Target<'_>> {
                 continue;
             }
             out.push(Target {
-                referrer: format!("{} `{}`", o.kind, o.name),
+                referrer: o,
                 field,
                 file: o.file,
                 kind,
@@ -126,8 +123,8 @@ pub fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
                 t.file,
                 t.name.span(),
                 format!(
-                    "{} takes `{}` from {} `{name}`, which is not in the repository: Flux fails the reconcile until it exists (or set `optional: true`)",
-                    t.referrer, t.field, t.kind
+                    "{} `{}` takes `{}` from {} `{name}`, which is not in the repository: Flux fails the reconcile until it exists (or set `optional: true`)",
+                    t.referrer.kind, t.referrer.name, t.field, t.kind
                 ),
             )
             .primary_label(format!("no {} with this name", t.kind))

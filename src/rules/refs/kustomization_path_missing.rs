@@ -47,7 +47,7 @@ impl Rule for KustomizationPathMissing {
         let mut checked = Vec::new();
         let mut missing = Vec::new();
         for ks in repo.flux_kustomizations() {
-            if !crate::reconcile::source_is_own(repo, ks, &own) {
+            if !crate::reconcile::source_is_own(repo, ks, own) {
                 continue;
             }
             let Some(node) = repo.node(ks).path(&["spec", "path"]) else {

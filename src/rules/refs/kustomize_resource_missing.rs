@@ -62,11 +62,8 @@ impl Rule for KustomizeResourceMissing {
     }
 
     fn check_repository(&self, repo: &Repository, out: &mut Vec<Diagnostic>) {
-        for (fid, f) in repo.files.iter().enumerate() {
-            if !crate::discover::is_kustomization_file(&f.path) {
-                continue;
-            }
-            let dir = parent_dir(&f.path);
+        for &fid in repo.kustomization_files() {
+            let dir = parent_dir(repo.path(fid));
             duplicate_file(repo, fid, dir, out);
             for d in repo.docs_of(fid) {
                 let Some(root) = d.doc.root() else { continue };

@@ -6,6 +6,8 @@ pub mod kustomize_resource_missing;
 pub mod source_kind_invalid;
 pub mod source_not_found;
 
+use std::collections::HashMap;
+
 use crate::index::{Object, Repository, parent_dir};
 use crate::yaml::NodeRef;
 
@@ -39,94 +41,143 @@ const CHART_SOURCES: &[&str] = &["HelmRepository", "GitRepository", "Bucket"];
 const CHART_REF_SOURCES: &[&str] = &["OCIRepository", "HelmChart", "ExternalArtifact"];
 
 /// Every source reference of every Flux object, in object order.
-pub fn source_refs(repo: &Repository) -> Vec<SourceRef<'_>> {
-    let mut out = Vec::new();
-    for o in &repo.objects {
-        let root = repo.node(o);
-        let mut push = |path: &[&str],
-                        field: &'static str,
-                        allowed: &'static [&'static str],
-                        default_kind: Option<&'static str>,
-                        cross_namespace: bool| {
-            if let Some(node) = root.path(path).filter(|n| n.is_mapping()) {
-                out.push(SourceRef {
-                    referrer: o,
-                    node,
-                    field,
-                    allowed,
-                    default_kind,
-                    cross_namespace,
-                });
-            }
-        };
-        match (o.group(), o.kind.as_str()) {
-            ("kustomize.toolkit.fluxcd.io", "Kustomization") => push(
+pub fn source_refs(repo: &Repository) -> impl Iterator<Item = SourceRef<'_>> {
+    // An iterator, not a Vec: two rules walk the references once each, and the list was a
+    // large allocation of fresh memory for nothing.
+    repo.of_kinds(&[
+        "Kustomization",
+        "HelmRelease",
+        "HelmChart",
+        "ImageUpdateAutomation",
+    ])
+    .flat_map(|(_, o)| refs_of(repo, o))
+}
+
+/// The source references of one object: at most two (a HelmRelease's `chart.spec.sourceRef`
+/// and `chartRef`).
+fn refs_of<'a>(repo: &'a Repository, o: &'a Object) -> impl Iterator<Item = SourceRef<'a>> {
+    let at = |path: &[&str],
+              field: &'static str,
+              allowed: &'static [&'static str],
+              default_kind: Option<&'static str>,
+              cross_namespace: bool| {
+        let node = repo.node(o).path(path).filter(|n| n.is_mapping())?;
+        Some(SourceRef {
+            referrer: o,
+            node,
+            field,
+            allowed,
+            default_kind,
+            cross_namespace,
+        })
+    };
+    // The kind is compared before the group: most objects are of other kinds.
+    let refs = match o.kind.as_str() {
+        "Kustomization" if o.group() == "kustomize.toolkit.fluxcd.io" => [
+            at(
                 &["spec", "sourceRef"],
                 "spec.sourceRef",
                 KUSTOMIZATION_SOURCES,
                 None,
                 true,
             ),
-            ("helm.toolkit.fluxcd.io", "HelmRelease") => {
-                push(
-                    &["spec", "chart", "spec", "sourceRef"],
-                    "spec.chart.spec.sourceRef",
-                    CHART_SOURCES,
-                    None,
-                    true,
-                );
-                push(
-                    &["spec", "chartRef"],
-                    "spec.chartRef",
-                    CHART_REF_SOURCES,
-                    None,
-                    true,
-                );
-            }
-            ("source.toolkit.fluxcd.io", "HelmChart") => push(
+            None,
+        ],
+        "HelmRelease" if o.group() == "helm.toolkit.fluxcd.io" => [
+            at(
+                &["spec", "chart", "spec", "sourceRef"],
+                "spec.chart.spec.sourceRef",
+                CHART_SOURCES,
+                None,
+                true,
+            ),
+            at(
+                &["spec", "chartRef"],
+                "spec.chartRef",
+                CHART_REF_SOURCES,
+                None,
+                true,
+            ),
+        ],
+        "HelmChart" if o.group() == "source.toolkit.fluxcd.io" => [
+            at(
                 &["spec", "sourceRef"],
                 "spec.sourceRef",
                 CHART_SOURCES,
                 None,
                 false,
             ),
-            ("image.toolkit.fluxcd.io", "ImageUpdateAutomation") => push(
+            None,
+        ],
+        "ImageUpdateAutomation" if o.group() == "image.toolkit.fluxcd.io" => [
+            at(
                 &["spec", "sourceRef"],
                 "spec.sourceRef",
                 &["GitRepository"],
                 Some("GitRepository"),
                 true,
             ),
-            _ => {}
-        }
-    }
-    out
+            None,
+        ],
+        _ => [None, None],
+    };
+    refs.into_iter().flatten()
 }
 
 /// The namespaces an object may be applied in, as far as the files tell: its own
 /// `metadata.namespace`, the `namespace:` of kustomization files in its directory or above and
 /// the `targetNamespace` of the Flux Kustomizations that apply it. `None` when that cannot be
 /// told (nothing sets one, or a value is a `${VAR}`).
+/// The namespaces of one object, `None` when they cannot be told.
+type NamespaceSet<'r> = Option<Vec<&'r str>>;
+
 pub struct Namespaces<'r> {
     repo: &'r Repository,
+    /// Answers for [`Namespaces::of_source`], by (document, file).
+    known: std::cell::RefCell<HashMap<(usize, usize), NamespaceSet<'r>>>,
 }
 
 impl<'r> Namespaces<'r> {
     pub fn new(repo: &'r Repository) -> Self {
-        Namespaces { repo }
+        Namespaces {
+            repo,
+            known: Default::default(),
+        }
     }
 
     pub fn of(&self, o: &Object) -> Option<Vec<&'r str>> {
+        self.find(o)
+    }
+
+    /// As [`Namespaces::of`], remembered: a source is asked about once per reference to its
+    /// name, and many references share a name (every copy of one layout names the same
+    /// sources).
+    pub fn of_source(&self, o: &Object) -> Option<Vec<&'r str>> {
+        let key = (o.doc, o.file);
+        if let Some(known) = self.known.borrow().get(&key) {
+            return known.clone();
+        }
+        let found = self.find(o);
+        self.known.borrow_mut().insert(key, found.clone());
+        found
+    }
+
+    fn find(&self, o: &Object) -> Option<Vec<&'r str>> {
         let repo = self.repo;
         let mut out: Vec<&str> = Vec::new();
-        // `o` may be a clone; take the namespace from the repository's own copy.
-        let node = repo.docs.get(o.doc)?.doc.root()?;
-        if let Some(ns) = node
-            .str_at(&["metadata", "namespace"])
-            .filter(|s| !s.is_empty())
-        {
-            out.push(ns);
-        }
+        // `o` may be a clone; take the namespace from the repository's own copy, which the
+        // index read already.
+        let own = match repo.object_of_doc(o.doc) {
+            Some(indexed) => indexed.namespace.as_deref(),
+            None => repo
+                .docs
+                .get(o.doc)?
+                .doc
+                .root()?
+                .str_at(&["metadata", "namespace"])
+                .filter(|s| !s.is_empty()),
+        };
+        out.extend(own);
         let mut dir = parent_dir(repo.path(o.file));
         loop {
             out.extend(repo.kustomize_namespaces_in(dir).iter().map(String::as_str));

@@ -113,7 +113,10 @@ impl Rule for SourceNotFound {
                 continue;
             }
             let candidates: &[&Object] = by_name.get(&(kind, name)).map_or(&[], Vec::as_slice);
-            if candidates.iter().any(|c| may_meet(&wanted, &ns.of(c))) {
+            if candidates
+                .iter()
+                .any(|c| may_meet(&wanted, &ns.of_source(c)))
+            {
                 continue;
             }
             let where_ = match &wanted {
@@ -131,7 +134,9 @@ impl Rule for SourceNotFound {
             )
             .primary_label(format!("no {kind} with this name"));
             if let Some(c) = candidates.first() {
-                let other = ns.of(c).and_then(|v| v.first().map(|s| s.to_string()));
+                let other = ns
+                    .of_source(c)
+                    .and_then(|v| v.first().map(|s| s.to_string()));
                 d = d.label(c.file, c.name_span, "defined here, in another namespace");
                 d = d.help(match other {
                     Some(o) => format!("set `{}.namespace: {o}`", r.field),

@@ -3,7 +3,7 @@ use std::collections::{HashMap, HashSet};
 use crate::diag::{Diagnostic, FileId, Severity};
 use crate::flux_api::Required;
 use crate::index::{Repository, parent_dir};
-use crate::rules::schema::flux_doc;
+use crate::rules::schema::{FluxDoc, flux_doc};
 use crate::rules::{Rule, RuleMeta};
 use crate::yaml::{Document, Kind, NodeRef, parse_stream};
 
@@ -70,7 +70,19 @@ impl Rule for RequiredFieldMissing {
     fn check_repository(&self, repo: &Repository, out: &mut Vec<Diagnostic>) {
         let patches = Patches::collect(repo);
         let tree = repo.reconcile_tree();
-        for entry in &repo.docs {
+        for (slot, entry) in repo.docs.iter().enumerate() {
+            // Documents of kinds without a known schema are the most, and the cheapest to drop:
+            // for an indexed object, without reading the document again.
+            let fd = match repo.object_of_doc(slot) {
+                Some(o) => crate::flux_api::schema(&o.api_version, &o.kind).and_then(|schema| {
+                    Some(FluxDoc {
+                        root: entry.doc.root()?,
+                        schema,
+                    })
+                }),
+                None => flux_doc(&entry.doc),
+            };
+            let Some(fd) = fd else { continue };
             let path = repo.path(entry.file);
             if patches.files.contains(path) {
                 continue;
@@ -82,24 +94,37 @@ impl Rule for RequiredFieldMissing {
             {
                 continue;
             }
-            check_doc(entry.file, &entry.doc, &patches, out);
+            check_doc(entry.file, &entry.doc, fd, &patches, out);
         }
     }
 }
 
-fn check_doc(file: FileId, doc: &Document, patches: &Patches, out: &mut Vec<Diagnostic>) {
-    let Some(fd) = flux_doc(doc) else { return };
+fn check_doc(
+    file: FileId,
+    doc: &Document,
+    fd: FluxDoc<'_>,
+    patches: &Patches,
+    out: &mut Vec<Diagnostic>,
+) {
     let kind = fd.schema.kind;
     let root = fd.root;
     let name = root.str_at(&["metadata", "name"]).unwrap_or("");
-    let what = if name.is_empty() {
-        kind.to_string()
-    } else {
-        format!("{kind} `{name}`")
+    // Only findings need it.
+    let what = || {
+        if name.is_empty() {
+            kind.to_string()
+        } else {
+            format!("{kind} `{name}`")
+        }
     };
     let spec_key = root.entry("spec").map(|(k, _)| k);
-    let present = |path: &[&str]| root.path(path).is_some_and(|n| !n.is_null());
-    let parent_present = |path: &[&str]| path.len() <= 1 || present(&path[..path.len() - 1]);
+    let lookups = Lookups {
+        root,
+        known: Default::default(),
+    };
+    let present = |path: &'static [&'static str]| lookups.get(path).is_some_and(|n| !n.is_null());
+    let parent_present =
+        |path: &'static [&'static str]| path.len() <= 1 || present(&path[..path.len() - 1]);
 
     if !present(&["spec"]) {
         if patches.sets(kind, "spec") {
@@ -130,7 +155,8 @@ fn check_doc(file: FileId, doc: &Document, patches: &Patches, out: &mut Vec<Diag
                 file,
                 span,
                 format!(
-                    "{what} has no `spec`: it lacks the required {}; the API server rejects it",
+                    "{} has no `spec`: it lacks the required {}; the API server rejects it",
+                    what(),
                     missing.join(", ")
                 ),
             )
@@ -152,7 +178,10 @@ fn check_doc(file: FileId, doc: &Document, patches: &Patches, out: &mut Vec<Diag
                     &META,
                     file,
                     spec_key.span(),
-                    format!("{what} lacks the required field `{dotted}`: the API server rejects the object"),
+                    format!(
+                        "{} lacks the required field `{dotted}`: the API server rejects the object",
+                        what()
+                    ),
                 )
                 .primary_label(format!("`{dotted}` missing"))
                 .help(format!("set `{dotted}`"));
@@ -179,7 +208,10 @@ fn check_doc(file: FileId, doc: &Document, patches: &Patches, out: &mut Vec<Diag
                         &META,
                         file,
                         spec_key.span(),
-                        format!("{what} sets both `{da}` and `{db}`; the API accepts exactly one"),
+                        format!(
+                            "{} sets both `{da}` and `{db}`; the API accepts exactly one",
+                            what()
+                        ),
                     )
                     .primary_label("both set")
                     .help(format!("keep either `{da}` or `{db}`"));
@@ -195,7 +227,7 @@ fn check_doc(file: FileId, doc: &Document, patches: &Patches, out: &mut Vec<Diag
                             &META,
                             file,
                             spec_key.span(),
-                            format!("{what} sets neither `{da}` nor `{db}`: the API server rejects the object"),
+                            format!("{} sets neither `{da}` nor `{db}`: the API server rejects the object", what()),
                         )
                         .primary_label("no chart source")
                         .help(format!("set exactly one of `{da}` and `{db}`")),
@@ -203,6 +235,28 @@ fn check_doc(file: FileId, doc: &Document, patches: &Patches, out: &mut Vec<Diag
                 }
             }
         }
+    }
+}
+
+/// Path lookups in one document, remembered: the required fields of a kind share prefixes
+/// (`spec.chart.spec.sourceRef…`), and each check walked from the root again.
+struct Lookups<'a> {
+    root: NodeRef<'a>,
+    known: std::cell::RefCell<Vec<(&'static [&'static str], Option<NodeRef<'a>>)>>,
+}
+
+impl<'a> Lookups<'a> {
+    /// `root.path(path)`.
+    fn get(&self, path: &'static [&'static str]) -> Option<NodeRef<'a>> {
+        let Some((last, init)) = path.split_last() else {
+            return Some(self.root);
+        };
+        if let Some(&(_, n)) = self.known.borrow().iter().find(|(p, _)| *p == path) {
+            return n;
+        }
+        let found = self.get(init).and_then(|parent| parent.get(last));
+        self.known.borrow_mut().push((path, found));
+        found
     }
 }
 
@@ -232,24 +286,26 @@ const PATCH_DEPTH: usize = 4;
 impl Patches {
     fn collect(repo: &Repository) -> Patches {
         let mut p = Patches::default();
-        for entry in &repo.docs {
+        for (slot, entry) in repo.docs.iter().enumerate() {
             let path = repo.path(entry.file);
             let Some(root) = entry.doc.root() else {
                 continue;
             };
-            if crate::discover::is_kustomization_file(path) {
+            let api_version = match repo.object_of_doc(slot) {
+                Some(o) => Some(o.api_version.as_str()),
+                None => root.str_at(&["apiVersion"]),
+            };
+            if repo.is_kustomization_file(entry.file) {
                 p.kustomize_file(parent_dir(path), root);
-            } else if root
-                .str_at(&["apiVersion"])
-                .is_some_and(|v| v.starts_with("kustomize.toolkit.fluxcd.io/"))
-            {
+            } else if api_version.is_some_and(|v| v.starts_with("kustomize.toolkit.fluxcd.io/")) {
                 p.flux_patches(root, 0);
             }
         }
-        for entry in &repo.docs {
-            if p.files.contains(repo.path(entry.file))
-                && let Some(root) = entry.doc.root()
-            {
+        for (fid, f) in repo.files.iter().enumerate() {
+            if !p.files.contains(&*f.path) {
+                continue;
+            }
+            for root in repo.docs_of(fid).filter_map(|d| d.doc.root()) {
                 p.patch_doc(root, None, 0);
             }
         }

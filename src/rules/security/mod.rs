@@ -32,11 +32,8 @@ pub struct GeneratorFile<'a> {
 /// Every `envs`/`files` entry of every secretGenerator in the repository's kustomize files.
 pub fn generator_files(repo: &Repository) -> Vec<GeneratorFile<'_>> {
     let mut out = Vec::new();
-    for d in &repo.docs {
+    for d in repo.kustomization_docs() {
         let path = repo.path(d.file);
-        if !crate::discover::is_kustomization_file(path) {
-            continue;
-        }
         let Some(root) = d.doc.root() else { continue };
         let dir = parent_dir(path);
         for g in crate::secrets::secret_generators(&root) {
@@ -78,8 +75,8 @@ pub fn generator_files(repo: &Repository) -> Vec<GeneratorFile<'_>> {
 
 /// A file's text: the parsed copy when fluxvet read it, else from the tree.
 pub fn file_text<'a>(repo: &'a Repository, path: &str) -> Option<Cow<'a, str>> {
-    if let Some(f) = repo.files.iter().find(|f| &*f.path == path) {
-        return Some(Cow::Borrowed(f.text.as_str()));
+    if let Some(f) = repo.file_id(path) {
+        return Some(Cow::Borrowed(repo.files[f].text.as_str()));
     }
     let bytes = repo.tree.read(path)?;
     String::from_utf8(bytes).ok().map(Cow::Owned)

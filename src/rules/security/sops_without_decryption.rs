@@ -1,5 +1,5 @@
 use crate::diag::{Diagnostic, FileId, Severity};
-use crate::discover::{KUSTOMIZATION_FILES, is_kustomization_file};
+use crate::discover::KUSTOMIZATION_FILES;
 use crate::fs::join_normalized;
 use crate::index::{Object, Repository, parent_dir};
 use crate::rules::security::{file_text, generator_files};
@@ -178,11 +178,8 @@ fn decryption_scopes(repo: &Repository) -> Vec<String> {
             scopes.push(kp);
         }
     }
-    for d in &repo.docs {
+    for d in repo.kustomization_docs() {
         let path = repo.path(d.file);
-        if !is_kustomization_file(path) {
-            continue;
-        }
         let dir = parent_dir(path);
         let Some(root) = d.doc.root() else { continue };
         if kustomize_root_patches_decryption(repo, dir, &root) {
@@ -194,11 +191,8 @@ fn decryption_scopes(repo: &Repository) -> Vec<String> {
         }
     }
     if !components.is_empty() {
-        for d in &repo.docs {
+        for d in repo.kustomization_docs() {
             let path = repo.path(d.file);
-            if !is_kustomization_file(path) {
-                continue;
-            }
             let dir = parent_dir(path);
             let Some(root) = d.doc.root() else { continue };
             let uses = root
@@ -219,9 +213,9 @@ fn decryption_scopes(repo: &Repository) -> Vec<String> {
 fn kustomize_file_patches_decryption(repo: &Repository, dir: &str) -> bool {
     KUSTOMIZATION_FILES.iter().any(|n| {
         let p = join(dir, n);
-        repo.docs
-            .iter()
-            .filter(|d| repo.path(d.file) == p)
+        repo.file_id(&p)
+            .into_iter()
+            .flat_map(|f| repo.docs_of(f))
             .filter_map(|d| d.doc.root())
             .any(|r| kustomize_root_patches_decryption(repo, dir, &r))
     })

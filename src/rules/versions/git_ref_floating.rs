@@ -166,7 +166,7 @@ impl Rule for GitRefFloating {
     fn check_repository(&self, repo: &Repository, out: &mut Vec<Diagnostic>) {
         let own = repo.own_sources();
         for git in repo.of_kind("GitRepository") {
-            if git.group() != "source.toolkit.fluxcd.io" || is_own(repo, &own, git) {
+            if git.group() != "source.toolkit.fluxcd.io" || is_own(repo, own, git) {
                 continue;
             }
             let who = format!("GitRepository `{}`", qualified(repo, git));

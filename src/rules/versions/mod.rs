@@ -54,14 +54,14 @@ impl ChartSite<'_> {
 }
 
 fn chart_spec<'a>(repo: &'a Repository, o: &Object) -> Option<(NodeRef<'a>, NodeRef<'a>)> {
-    let root = repo.node(o);
-    let spec = root.get("spec")?;
+    // The kind is decided from the index first: reading the document of every other object
+    // only to drop it was most of this function's cost.
     if o.is_flux("HelmRelease") && o.group() == "helm.toolkit.fluxcd.io" {
-        let chart = spec.get("chart")?;
+        let chart = repo.node(o).get("spec")?.get("chart")?;
         let (k, v) = chart.entry("spec")?;
         v.is_mapping().then_some((k, v))
     } else if o.is_flux("HelmChart") && o.group() == "source.toolkit.fluxcd.io" {
-        let (k, v) = root.entry("spec")?;
+        let (k, v) = repo.node(o).entry("spec")?;
         v.is_mapping().then_some((k, v))
     } else {
         None
@@ -71,7 +71,7 @@ fn chart_spec<'a>(repo: &'a Repository, o: &Object) -> Option<(NodeRef<'a>, Node
 /// Every chart version site in the repository, in object order.
 pub fn chart_sites(repo: &Repository) -> Vec<ChartSite<'_>> {
     let mut out = Vec::new();
-    for o in &repo.objects {
+    for (_, o) in repo.of_kinds(&["HelmRelease", "HelmChart"]) {
         let Some((spec_key, spec)) = chart_spec(repo, o) else {
             continue;
         };
@@ -147,10 +147,7 @@ impl InlinePatch<'_> {
 /// Inline patches of kustomization files and of Flux Kustomizations.
 fn inline_patches(repo: &Repository) -> Vec<InlinePatch<'_>> {
     let mut lists: Vec<NodeRef<'_>> = Vec::new();
-    for d in &repo.docs {
-        if !crate::discover::is_kustomization_file(repo.path(d.file)) {
-            continue;
-        }
+    for d in repo.kustomization_docs() {
         if let Some(root) = d.doc.root() {
             lists.extend(root.get("patches"));
             lists.extend(root.get("patchesJson6902"));

@@ -1,3 +1,5 @@
+use std::collections::HashMap;
+
 use crate::diag::{Diagnostic, Severity};
 use crate::index::{Repository, parent_dir};
 use crate::reconcile::{applied_by, applied_by_name};
@@ -45,7 +47,16 @@ impl Rule for NotAK8sObject {
 
     fn check_repository(&self, repo: &Repository, out: &mut Vec<Diagnostic>) {
         let tree = repo.reconcile_tree();
-        for entry in &repo.docs {
+        let mut chart_dirs: HashMap<&str, bool> = HashMap::new();
+        for (slot, entry) in repo.docs.iter().enumerate() {
+            // A document the index read as an object with a non-empty apiVersion, kind and
+            // name passes every check below; knowing that from the index spares reading most
+            // documents.
+            if repo.object_of_doc(slot).is_some_and(|o| {
+                !o.api_version.is_empty() && !o.kind.is_empty() && !o.name.is_empty()
+            }) {
+                continue;
+            }
             let file = entry.file;
             let path = repo.path(file);
             if crate::discover::is_kustomization_file(path) {
@@ -60,7 +71,7 @@ impl Rule for NotAK8sObject {
             let loaded = tree.loaded_as_objects(file);
             // A local chart's templates (`name: {{ .Release.Name }}`) are rendered by Helm, not
             // applied as they stand.
-            if !loaded && in_helm_chart(repo, path) {
+            if !loaded && in_helm_chart(repo, parent_dir(path), &mut chart_dirs) {
                 continue;
             }
             let why_loaded = || {
@@ -185,23 +196,21 @@ impl Rule for NotAK8sObject {
 
 const FIX_NON_OBJECT: &str = "move this file out of the reconciled directory, list the manifests in a kustomization.yaml, or exclude it in .sourceignore";
 
-/// Whether a directory above `path` holds a `Chart.yaml`: the file belongs to a Helm chart.
-fn in_helm_chart(repo: &Repository, path: &str) -> bool {
-    let mut dir = parent_dir(path);
-    loop {
-        let chart = if dir.is_empty() {
-            "Chart.yaml".to_string()
-        } else {
-            format!("{dir}/Chart.yaml")
-        };
-        if repo.tree.is_file(&chart) {
-            return true;
-        }
-        if dir.is_empty() {
-            return false;
-        }
-        dir = parent_dir(dir);
+/// Whether `dir` or a directory above it holds a `Chart.yaml`: a file there belongs to a Helm
+/// chart. Answers are kept per directory, as every document of a chart asks the same question.
+fn in_helm_chart<'p>(repo: &Repository, dir: &'p str, known: &mut HashMap<&'p str, bool>) -> bool {
+    if let Some(&k) = known.get(dir) {
+        return k;
     }
+    let chart = if dir.is_empty() {
+        "Chart.yaml".to_string()
+    } else {
+        format!("{dir}/Chart.yaml")
+    };
+    let found = repo.tree.is_file(&chart)
+        || (!dir.is_empty() && in_helm_chart(repo, parent_dir(dir), known));
+    known.insert(dir, found);
+    found
 }
 
 fn is_empty(root: &NodeRef<'_>) -> bool {
