@@ -13,7 +13,7 @@ use crate::index::{DocEntry, Object, Repository};
 use crate::rules::{self, DocContext};
 use crate::source::SourceFile;
 use crate::suppress;
-use crate::yaml::{Document, parse_stream};
+use crate::yaml::{Document, parse_source};
 
 pub struct CheckOptions {
     pub paths: Vec<PathBuf>,
@@ -207,6 +207,12 @@ pub fn run<H: Sync>(
         })
         .collect();
 
+    if std::env::var_os("FLUXVET_TIMINGS").is_some() {
+        eprintln!(
+            "timing: read+parse+document rules {:.1} ms",
+            start.elapsed().as_secs_f64() * 1e3
+        );
+    }
     // Sized up front: a doubling series of big vectors lands on fresh pages, and a fresh page
     // costs more than the copy (the kernel zeroes it first).
     let mut files = Vec::with_capacity(outcomes.len());
@@ -401,7 +407,7 @@ fn process_file(id: FileId, display: &str, bytes: Vec<u8>) -> FileOutcome {
         }
     };
     let source = SourceFile::new(display, text);
-    let stream = parse_stream(&source.text);
+    let stream = parse_source(&source.text);
     rules::yaml::problems_to_diagnostics(id, &stream.problems, &mut diagnostics);
     let objects: Vec<Object> = stream
         .documents

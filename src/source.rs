@@ -41,8 +41,9 @@ pub struct LineCol {
 pub struct SourceFile {
     /// Relative to the scanned root, `/`-separated.
     pub path: Arc<str>,
-    /// The text without a leading UTF-8 byte order mark.
-    pub text: String,
+    /// The text without a leading UTF-8 byte order mark, shared with the file's parsed
+    /// documents, which read most scalars from it in place.
+    pub text: Arc<String>,
     /// Built on first use: most files of a clean run are never rendered.
     line_starts: std::sync::OnceLock<Vec<u32>>,
 }
@@ -56,7 +57,7 @@ impl SourceFile {
         }
         SourceFile {
             path: path.into(),
-            text,
+            text: Arc::new(text),
             line_starts: std::sync::OnceLock::new(),
         }
     }

@@ -4,5 +4,5 @@ pub mod parse;
 pub mod scalar;
 pub mod tree;
 
-pub use parse::{ParsedStream, YamlProblem, parse_stream};
+pub use parse::{ParsedStream, YamlProblem, parse_source, parse_stream};
 pub use tree::{Document, Kind, NodeId, NodeRef, Style};

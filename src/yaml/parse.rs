@@ -4,6 +4,7 @@
 //! leaves the first two, and parsing resumes at the next `---` so later documents are checked.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use saphyr_parser::{Event, Parser, ScalarStyle, ScanError};
 
@@ -105,7 +106,7 @@ struct Scratch {
     doc_pairs: Vec<(NodeId, NodeId)>,
     doc_items: Vec<NodeId>,
     strings: String,
-    tags: Vec<Box<str>>,
+    tags: Vec<(NodeId, Box<str>)>,
 }
 
 impl Scratch {
@@ -120,41 +121,46 @@ impl Scratch {
         self.tags.clear();
     }
 
-    fn scalar_node(&mut self, value: &str, style: Style, span: Span, tag: u32) -> Node {
+    /// A scalar node; its text is read in place from `source` when the bytes are the same
+    /// (plain scalars and quoted ones without escapes, most of a manifest).
+    fn scalar_node(&mut self, source: &str, value: &str, style: Style, span: Span) -> Node {
+        let (s, e) = (span.start as usize, span.end as usize);
+        let (from, written) = match style {
+            Style::Plain => (s, source.get(s..e)),
+            Style::SingleQuoted | Style::DoubleQuoted if e >= s + 2 => {
+                (s + 1, source.get(s + 1..e - 1))
+            }
+            _ => (s, None),
+        };
+        if written == Some(value) {
+            return Node::new(span, RawKind::Scalar, style, from as u32, value.len(), true);
+        }
         let start = self.strings.len() as u32;
         self.strings.push_str(value);
-        Node {
-            span,
-            start,
-            len: value.len() as u32,
-            tag,
-            kind: RawKind::Scalar,
-            style,
-        }
+        Node::new(span, RawKind::Scalar, style, start, value.len(), false)
     }
 
-    fn tag(&mut self, tag: Option<Box<str>>) -> u32 {
-        match tag {
-            None => 0,
-            Some(t) => {
-                self.tags.push(t);
-                self.tags.len() as u32
-            }
-        }
-    }
-
-    fn scalar_text(&self, id: NodeId) -> Option<&str> {
+    fn scalar_text<'s>(&'s self, source: &'s str, id: NodeId) -> Option<&'s str> {
         let n = self.nodes.get(id as usize)?;
-        (n.kind == RawKind::Scalar)
-            .then(|| {
-                self.strings
-                    .get(n.start as usize..(n.start + n.len) as usize)
-            })
-            .flatten()
+        if n.kind() != RawKind::Scalar {
+            return None;
+        }
+        let range = n.start as usize..(n.start + n.len()) as usize;
+        if n.in_source() {
+            source.get(range)
+        } else {
+            self.strings.get(range)
+        }
     }
 
     /// The finished document, in exact-size storage of its own.
-    fn take_document(&mut self, index: usize, span: Span, root: Option<NodeId>) -> Document {
+    fn take_document(
+        &mut self,
+        source: &Arc<String>,
+        index: usize,
+        span: Span,
+        root: Option<NodeId>,
+    ) -> Document {
         Document {
             index,
             span,
@@ -162,7 +168,8 @@ impl Scratch {
             pairs: self.doc_pairs.as_slice().into(),
             items: self.doc_items.as_slice().into(),
             strings: self.strings.as_str().into(),
-            tags: std::mem::take(&mut self.tags),
+            source: Arc::clone(source),
+            tags: std::mem::take(&mut self.tags).into(),
             root,
         }
     }
@@ -192,12 +199,22 @@ impl<'t> Builder<'t> {
         self.chars.byte(self.base_char + char_index)
     }
 
-    fn push_node(&mut self, node: Node, size: u64, anchor: usize, problems: &mut Vec<YamlProblem>) {
+    fn push_node(
+        &mut self,
+        node: Node,
+        size: u64,
+        anchor: usize,
+        tag: Option<Box<str>>,
+        problems: &mut Vec<YamlProblem>,
+    ) {
         if self.s.nodes.len() >= NODE_LIMIT {
             self.too_large = true;
             return;
         }
         let id = self.s.nodes.len() as NodeId;
+        if let Some(t) = tag {
+            self.s.tags.push((id, t));
+        }
         self.s.nodes.push(node);
         self.s.sizes.push(size);
         if anchor != 0 {
@@ -225,7 +242,7 @@ impl<'t> Builder<'t> {
                     None => *key = Some(id),
                     Some(k) => {
                         let entries = &self.s.pairs[(*first).min(self.s.pairs.len())..];
-                        let dup = duplicate_of(self.s, entries, seen, k);
+                        let dup = duplicate_of(self.s, self.text, entries, seen, k);
                         self.s.pairs.push((k, id));
                         if let Some((first, name)) = dup {
                             problems.push(YamlProblem::DuplicateKey {
@@ -260,7 +277,9 @@ impl<'t> Builder<'t> {
                     // A key without a value: YAML gives it null.
                     let at = self.s.nodes[k as usize].span.end as usize;
                     let null = self.s.nodes.len() as NodeId;
-                    let node = self.s.scalar_node("", Style::Plain, Span::empty(at), 0);
+                    let node = self
+                        .s
+                        .scalar_node(self.text, "", Style::Plain, Span::empty(at));
                     self.s.nodes.push(node);
                     self.s.sizes.push(1);
                     self.s.pairs.push((k, null));
@@ -322,18 +341,18 @@ impl<'t> Builder<'t> {
                 .max(start)
         };
         let size = size.saturating_add(1);
-        let tag = self.s.tag(tag);
         self.push_node(
-            Node {
-                span: Span::new(start, end),
-                start: at,
-                len,
-                tag,
+            Node::new(
+                Span::new(start, end),
                 kind,
-                style: Style::Plain,
-            },
+                Style::Plain,
+                at,
+                len as usize,
+                false,
+            ),
             size,
             anchor,
+            tag,
             problems,
         );
     }
@@ -353,16 +372,17 @@ impl<'t> Builder<'t> {
 
 fn duplicate_of(
     s: &Scratch,
+    source: &str,
     entries: &[(NodeId, NodeId)],
     seen: &mut Option<HashMap<Box<str>, NodeId>>,
     key: NodeId,
 ) -> Option<(Span, String)> {
-    let value = s.scalar_text(key)?;
+    let value = s.scalar_text(source, key)?;
     let span_of = |id: NodeId| s.nodes[id as usize].span;
     if seen.is_none() && entries.len() >= DUPLICATE_SCAN_LIMIT {
         let mut map = HashMap::with_capacity(entries.len() * 2);
         for &(k, _) in entries {
-            if let Some(v) = s.scalar_text(k) {
+            if let Some(v) = s.scalar_text(source, k) {
                 map.entry(v.into()).or_insert(k);
             }
         }
@@ -377,10 +397,12 @@ fn duplicate_of(
             }
         };
     }
-    entries.iter().find_map(|&(k, _)| match s.scalar_text(k) {
-        Some(v) if v == value => Some((span_of(k), value.to_string())),
-        _ => None,
-    })
+    entries
+        .iter()
+        .find_map(|&(k, _)| match s.scalar_text(source, k) {
+            Some(v) if v == value => Some((span_of(k), value.to_string())),
+            _ => None,
+        })
 }
 
 fn style(s: ScalarStyle) -> Style {
@@ -405,30 +427,36 @@ fn tag_text(tag: Option<std::borrow::Cow<'_, saphyr_parser::Tag>>) -> Option<Box
 
 /// Parses every document of `text`; never panics, whatever the input.
 pub fn parse_stream(text: &str) -> ParsedStream {
+    parse_source(&Arc::new(text.to_owned()))
+}
+
+/// [`parse_stream`] for a file's shared text, which the documents then read their scalars from.
+pub fn parse_source(source: &Arc<String>) -> ParsedStream {
     SCRATCH.with(|cell| match cell.try_borrow_mut() {
         Ok(mut scratch) => {
-            let out = parse_with(text, &mut scratch);
+            let out = parse_with(source, &mut scratch);
             // One huge file should not pin its working storage for the rest of the run.
             if scratch.nodes.capacity() > SCRATCH_KEPT_NODES {
                 *scratch = Scratch::default();
             }
             out
         }
-        Err(_) => parse_with(text, &mut Scratch::default()),
+        Err(_) => parse_with(source, &mut Scratch::default()),
     })
 }
 
 /// Nodes of working storage a thread keeps between files (about 3 MiB).
 const SCRATCH_KEPT_NODES: usize = 1 << 16;
 
-fn parse_with(text: &str, scratch: &mut Scratch) -> ParsedStream {
+fn parse_with(source: &Arc<String>, scratch: &mut Scratch) -> ParsedStream {
+    let text = source.as_str();
     let chars = CharIndex::new(text);
     let mut out = ParsedStream::default();
     let mut base = 0usize;
     let mut doc_index = 0usize;
     loop {
         scratch.clear();
-        match parse_from(text, &chars, base, &mut doc_index, &mut out, scratch) {
+        match parse_from(source, &chars, base, &mut doc_index, &mut out, scratch) {
             None => break,
             Some(stopped_at) => match next_document_marker(text, base, stopped_at) {
                 Some(next) if next > base => base = next,
@@ -441,13 +469,14 @@ fn parse_with(text: &str, scratch: &mut Scratch) -> ParsedStream {
 
 /// Parses `text[base..]`; returns the byte offset of a syntax error, if one stopped it.
 fn parse_from(
-    text: &str,
+    source: &Arc<String>,
     chars: &CharIndex,
     base: usize,
     doc_index: &mut usize,
     out: &mut ParsedStream,
     scratch: &mut Scratch,
 ) -> Option<usize> {
+    let text = source.as_str();
     let mut parser = Parser::new_from_str(&text[base..]).keep_tags(true);
     let mut b = Builder {
         text,
@@ -504,7 +533,7 @@ fn parse_from(
                 } else {
                     let root = b.root.take();
                     out.documents
-                        .push(b.s.take_document(*doc_index, doc_span, root));
+                        .push(b.s.take_document(source, *doc_index, doc_span, root));
                 }
                 *doc_index += 1;
                 b.s.clear();
@@ -516,24 +545,16 @@ fn parse_from(
                 };
                 let span = Span::new(start, end);
                 let node = match target {
-                    Some(t) => Node {
-                        span,
-                        start: t,
-                        len: 0,
-                        tag: 0,
-                        kind: RawKind::Alias,
-                        style: Style::Plain,
-                    },
-                    None => b.s.scalar_node("", Style::Plain, span, 0),
+                    Some(t) => Node::new(span, RawKind::Alias, Style::Plain, t, 0, false),
+                    None => b.s.scalar_node(text, "", Style::Plain, span),
                 };
-                b.push_node(node, size, 0, &mut out.problems);
+                b.push_node(node, size, 0, None, &mut out.problems);
             }
             Event::Scalar(value, st, anchor, tag) => {
                 let end = quoted_end(text, start, end, st);
-                let tag = b.s.tag(tag_text(tag));
                 let node =
-                    b.s.scalar_node(&value, style(st), Span::new(start, end), tag);
-                b.push_node(node, 1, anchor, &mut out.problems);
+                    b.s.scalar_node(text, &value, style(st), Span::new(start, end));
+                b.push_node(node, 1, anchor, tag_text(tag), &mut out.problems);
             }
             Event::SequenceStart(..) | Event::MappingStart(..)
                 if b.stack.len() >= NESTING_LIMIT =>

@@ -37,20 +37,69 @@ pub(crate) enum RawKind {
     Alias,
 }
 
-/// One node in 24 bytes: its children, scalar text and tag live in per-document arrays, so a
-/// document is a handful of allocations however many nodes it has (a tree per file of 60,000
-/// boxed scalars and vectors cost more in page faults and frees than the parse itself).
+/// One node in 16 bytes: its children, tag and (when it differs from the source) its scalar
+/// text live in per-document arrays, so a document is a handful of allocations however many
+/// nodes it has. Every fresh page the trees take costs the kernel a zeroing, which made the
+/// trees' size a visible share of a run.
 #[derive(Clone, Copy, Debug)]
 pub struct Node {
     pub span: Span,
-    /// Scalar: byte range in [`Document::strings`]; mapping: range in the pairs; sequence:
-    /// range in the items; alias: the target in `start`.
+    /// Scalar: byte offset of its text in the source or in the document's strings; mapping:
+    /// first entry in the pairs; sequence: first item; alias: the target.
     pub(crate) start: u32,
-    pub(crate) len: u32,
-    /// 1 + index into the document's tags, 0 when the node has none.
-    pub(crate) tag: u32,
-    pub(crate) kind: RawKind,
-    pub(crate) style: Style,
+    /// The length in the low [`LEN_BITS`], then the kind, the style and whether the scalar's
+    /// text is the source's own bytes.
+    bits: u32,
+}
+
+const LEN_BITS: u32 = 26;
+const LEN_MASK: u32 = (1 << LEN_BITS) - 1;
+const IN_SOURCE: u32 = 1 << 31;
+
+impl Node {
+    pub(crate) fn new(
+        span: Span,
+        kind: RawKind,
+        style: Style,
+        start: u32,
+        len: usize,
+        in_source: bool,
+    ) -> Node {
+        // Files over 32 MiB are never parsed, so no length reaches the mask.
+        let len = (len as u32).min(LEN_MASK);
+        let bits = len
+            | (kind as u32) << LEN_BITS
+            | (style as u32) << (LEN_BITS + 2)
+            | if in_source { IN_SOURCE } else { 0 };
+        Node { span, start, bits }
+    }
+    #[inline]
+    pub(crate) fn kind(&self) -> RawKind {
+        match (self.bits >> LEN_BITS) & 3 {
+            0 => RawKind::Scalar,
+            1 => RawKind::Mapping,
+            2 => RawKind::Sequence,
+            _ => RawKind::Alias,
+        }
+    }
+    #[inline]
+    pub(crate) fn style(&self) -> Style {
+        match (self.bits >> (LEN_BITS + 2)) & 7 {
+            0 => Style::Plain,
+            1 => Style::SingleQuoted,
+            2 => Style::DoubleQuoted,
+            3 => Style::Literal,
+            _ => Style::Folded,
+        }
+    }
+    #[inline]
+    pub(crate) fn len(&self) -> u32 {
+        self.bits & LEN_MASK
+    }
+    #[inline]
+    pub(crate) fn in_source(&self) -> bool {
+        self.bits & IN_SOURCE != 0
+    }
 }
 
 #[derive(Debug, Default)]
@@ -58,11 +107,15 @@ pub struct Document {
     /// 0-based position of the document in its file's stream.
     pub index: usize,
     pub span: Span,
-    pub nodes: Vec<Node>,
-    pub(crate) pairs: Vec<(NodeId, NodeId)>,
-    pub(crate) items: Vec<NodeId>,
-    pub(crate) strings: String,
-    pub(crate) tags: Vec<Box<str>>,
+    pub nodes: Box<[Node]>,
+    pub(crate) pairs: Box<[(NodeId, NodeId)]>,
+    pub(crate) items: Box<[NodeId]>,
+    /// Scalar texts that differ from their source bytes (escapes, folding, block scalars).
+    pub(crate) strings: Box<str>,
+    /// The file's text, which most scalars are read from in place.
+    pub(crate) source: std::sync::Arc<String>,
+    /// (node, tag as written), by node.
+    pub(crate) tags: Box<[(NodeId, Box<str>)]>,
     pub root: Option<NodeId>,
 }
 
@@ -89,21 +142,30 @@ impl Document {
     }
     #[inline]
     pub(crate) fn kind_of_node(&self, n: &Node) -> Kind<'_> {
-        let range = n.start as usize..(n.start as usize + n.len as usize);
-        match n.kind {
+        let range = n.start as usize..(n.start as usize + n.len() as usize);
+        match n.kind() {
             RawKind::Scalar => Kind::Scalar {
-                value: self.strings.get(range).unwrap_or(""),
-                style: n.style,
+                value: self.scalar_text(n, range),
+                style: n.style(),
             },
             RawKind::Mapping => Kind::Mapping(self.pairs.get(range).unwrap_or(&[])),
             RawKind::Sequence => Kind::Sequence(self.items.get(range).unwrap_or(&[])),
             RawKind::Alias => Kind::Alias(n.start),
         }
     }
+    #[inline]
+    fn scalar_text(&self, n: &Node, range: std::ops::Range<usize>) -> &str {
+        let text = if n.in_source() {
+            self.source.get(range)
+        } else {
+            self.strings.get(range)
+        };
+        text.unwrap_or("")
+    }
     /// The node's own tag as written, an alias not followed.
     pub fn tag_of(&self, id: NodeId) -> Option<&str> {
-        let t = self.nodes.get(id as usize)?.tag;
-        self.tags.get((t as usize).checked_sub(1)?).map(|t| &**t)
+        let i = self.tags.binary_search_by_key(&id, |(n, _)| *n).ok()?;
+        Some(&self.tags[i].1)
     }
     /// True when the document holds nothing but comments or an empty/null scalar.
     pub fn is_empty(&self) -> bool {
@@ -132,12 +194,10 @@ impl<'a> NodeRef<'a> {
         // Aliases always point at earlier, completed nodes, so this terminates; the bound is
         // a guard against a malformed arena.
         for _ in 0..64 {
-            match cur.raw() {
-                &Node {
-                    kind: RawKind::Alias,
-                    start: t,
-                    ..
-                } => {
+            let n = cur.raw();
+            match n.kind() {
+                RawKind::Alias => {
+                    let t = n.start;
                     cur = NodeRef {
                         doc: cur.doc,
                         id: t,
@@ -271,12 +331,10 @@ impl<'a> NodeRef<'a> {
                 continue;
             };
             // Keys are almost always scalars, read in place; an aliased key is resolved first.
-            let (kr, text, plain) = if n.kind == RawKind::Scalar {
-                let text = doc
-                    .strings
-                    .get(n.start as usize..(n.start + n.len) as usize)
-                    .unwrap_or("");
-                (NodeRef { doc, id: k }, text, n.style == Style::Plain)
+            let (kr, text, plain) = if n.kind() == RawKind::Scalar {
+                let from = n.start as usize;
+                let text = doc.scalar_text(n, from..from + n.len() as usize);
+                (NodeRef { doc, id: k }, text, n.style() == Style::Plain)
             } else {
                 let kr = doc.node(k);
                 match kr.scalar() {
