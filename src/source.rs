@@ -43,7 +43,7 @@ pub struct SourceFile {
     pub path: Arc<str>,
     /// The text without a leading UTF-8 byte order mark, shared with the file's parsed
     /// documents, which read most scalars from it in place.
-    pub text: Arc<String>,
+    pub text: Arc<str>,
     /// Built on first use: most files of a clean run are never rendered.
     line_starts: std::sync::OnceLock<Vec<u32>>,
 }
@@ -57,7 +57,7 @@ impl SourceFile {
         }
         SourceFile {
             path: path.into(),
-            text: Arc::new(text),
+            text: Arc::from(text),
             line_starts: std::sync::OnceLock::new(),
         }
     }

@@ -156,7 +156,7 @@ impl Scratch {
     /// The finished document, in exact-size storage of its own.
     fn take_document(
         &mut self,
-        source: &Arc<String>,
+        source: &Arc<str>,
         index: usize,
         span: Span,
         root: Option<NodeId>,
@@ -427,11 +427,11 @@ fn tag_text(tag: Option<std::borrow::Cow<'_, saphyr_parser::Tag>>) -> Option<Box
 
 /// Parses every document of `text`; never panics, whatever the input.
 pub fn parse_stream(text: &str) -> ParsedStream {
-    parse_source(&Arc::new(text.to_owned()))
+    parse_source(&Arc::from(text))
 }
 
 /// [`parse_stream`] for a file's shared text, which the documents then read their scalars from.
-pub fn parse_source(source: &Arc<String>) -> ParsedStream {
+pub fn parse_source(source: &Arc<str>) -> ParsedStream {
     SCRATCH.with(|cell| match cell.try_borrow_mut() {
         Ok(mut scratch) => {
             let out = parse_with(source, &mut scratch);
@@ -448,8 +448,8 @@ pub fn parse_source(source: &Arc<String>) -> ParsedStream {
 /// Nodes of working storage a thread keeps between files (about 3 MiB).
 const SCRATCH_KEPT_NODES: usize = 1 << 16;
 
-fn parse_with(source: &Arc<String>, scratch: &mut Scratch) -> ParsedStream {
-    let text = source.as_str();
+fn parse_with(source: &Arc<str>, scratch: &mut Scratch) -> ParsedStream {
+    let text: &str = source;
     let chars = CharIndex::new(text);
     let mut out = ParsedStream::default();
     let mut base = 0usize;
@@ -469,14 +469,14 @@ fn parse_with(source: &Arc<String>, scratch: &mut Scratch) -> ParsedStream {
 
 /// Parses `text[base..]`; returns the byte offset of a syntax error, if one stopped it.
 fn parse_from(
-    source: &Arc<String>,
+    source: &Arc<str>,
     chars: &CharIndex,
     base: usize,
     doc_index: &mut usize,
     out: &mut ParsedStream,
     scratch: &mut Scratch,
 ) -> Option<usize> {
-    let text = source.as_str();
+    let text: &str = source;
     let mut parser = Parser::new_from_str(&text[base..]).keep_tags(true);
     let mut b = Builder {
         text,

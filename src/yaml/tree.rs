@@ -113,7 +113,7 @@ pub struct Document {
     /// Scalar texts that differ from their source bytes (escapes, folding, block scalars).
     pub(crate) strings: Box<str>,
     /// The file's text, which most scalars are read from in place.
-    pub(crate) source: std::sync::Arc<String>,
+    pub(crate) source: std::sync::Arc<str>,
     /// (node, tag as written), by node.
     pub(crate) tags: Box<[(NodeId, Box<str>)]>,
     pub root: Option<NodeId>,

@@ -76,7 +76,7 @@ pub fn generator_files(repo: &Repository) -> Vec<GeneratorFile<'_>> {
 /// A file's text: the parsed copy when fluxvet read it, else from the tree.
 pub fn file_text<'a>(repo: &'a Repository, path: &str) -> Option<Cow<'a, str>> {
     if let Some(f) = repo.file_id(path) {
-        return Some(Cow::Borrowed(repo.files[f].text.as_str()));
+        return Some(Cow::Borrowed(&*repo.files[f].text));
     }
     let bytes = repo.tree.read(path)?;
     String::from_utf8(bytes).ok().map(Cow::Owned)
