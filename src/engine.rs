@@ -13,7 +13,7 @@ use crate::index::{DocEntry, Object, Repository};
 use crate::rules::{self, DocContext};
 use crate::source::SourceFile;
 use crate::suppress;
-use crate::yaml::{Document, parse_source};
+use crate::yaml::parse_source;
 
 pub struct CheckOptions {
     pub paths: Vec<PathBuf>,
@@ -169,7 +169,7 @@ fn read_capped(path: &Path) -> std::io::Result<Vec<u8>> {
 
 struct FileOutcome {
     source: SourceFile,
-    docs: Vec<Document>,
+    docs: Vec<DocEntry>,
     objects: Vec<Object>,
     diagnostics: Vec<Diagnostic>,
     directives: Vec<suppress::Directive>,
@@ -227,7 +227,7 @@ pub fn run<H: Sync>(
             obj.doc += offset;
             obj
         }));
-        docs.extend(o.docs.into_iter().map(|doc| DocEntry { file: id, doc }));
+        docs.extend(o.docs);
         diagnostics.extend(o.diagnostics);
         directives.push((id, o.directives));
         io_problems.extend(o.io_problem);
@@ -436,7 +436,11 @@ fn process_file(id: FileId, display: &str, bytes: Vec<u8>) -> FileOutcome {
     let directives = suppress::directives(&source);
     FileOutcome {
         source,
-        docs: stream.documents,
+        docs: stream
+            .documents
+            .into_iter()
+            .map(|doc| DocEntry::new(id, doc))
+            .collect(),
         objects,
         diagnostics,
         directives,

@@ -71,6 +71,27 @@ impl Object {
 pub struct DocEntry {
     pub file: FileId,
     pub doc: Document,
+    /// SOPS metadata at the top (`sops:` with `mac`). This and the flag below are read while
+    /// the document is parsed and in cache, in parallel: the repository rules that ask them
+    /// then skip the other documents unread.
+    pub sops: bool,
+    /// FV502 may fire here ([`crate::rules::schema::required_field_missing::candidate`]).
+    pub schema_candidate: bool,
+}
+
+impl DocEntry {
+    pub fn new(file: FileId, doc: Document) -> DocEntry {
+        let sops = doc
+            .root()
+            .is_some_and(|r| crate::secrets::is_sops_document(&r));
+        let schema_candidate = crate::rules::schema::required_field_missing::candidate(&doc);
+        DocEntry {
+            file,
+            doc,
+            sops,
+            schema_candidate,
+        }
+    }
 }
 
 pub struct Repository {

@@ -68,9 +68,19 @@ impl Rule for RequiredFieldMissing {
     }
 
     fn check_repository(&self, repo: &Repository, out: &mut Vec<Diagnostic>) {
+        // Patches only excuse: a document without a candidate finding gets none, and a tree
+        // with no candidate needs no patch collected.
+        if !repo.docs.iter().any(|d| d.schema_candidate) {
+            return;
+        }
         let patches = Patches::collect(repo);
         let tree = repo.reconcile_tree();
-        for (slot, entry) in repo.docs.iter().enumerate() {
+        for (slot, entry) in repo
+            .docs
+            .iter()
+            .enumerate()
+            .filter(|(_, d)| d.schema_candidate)
+        {
             // Documents of kinds without a known schema are the most, and the cheapest to drop:
             // for an indexed object, without reading the document again.
             let fd = match repo.object_of_doc(slot) {
@@ -97,6 +107,18 @@ impl Rule for RequiredFieldMissing {
             check_doc(entry.file, &entry.doc, fd, &patches, out);
         }
     }
+}
+
+/// Whether the document has a finding before patches are considered: a superset of what
+/// [`RequiredFieldMissing`] reports, since patches only excuse. Asked once per document while
+/// it is parsed, so the repository pass reads only the few documents that answer yes.
+pub fn candidate(doc: &Document) -> bool {
+    let Some(fd) = flux_doc(doc) else {
+        return false;
+    };
+    let mut out = Vec::new();
+    check_doc(0, doc, fd, &Patches::default(), &mut out);
+    !out.is_empty()
 }
 
 fn check_doc(

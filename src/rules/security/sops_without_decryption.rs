@@ -4,7 +4,7 @@ use crate::fs::join_normalized;
 use crate::index::{Object, Repository, parent_dir};
 use crate::rules::security::{file_text, generator_files};
 use crate::rules::{Rule, RuleMeta};
-use crate::secrets::{is_sops_document, text_is_sops};
+use crate::secrets::text_is_sops;
 use crate::source::Span;
 use crate::yaml::NodeRef;
 
@@ -67,11 +67,8 @@ impl Rule for SopsWithoutDecryption {
 
     fn check_repository(&self, repo: &Repository, out: &mut Vec<Diagnostic>) {
         let mut inputs: Vec<(FileId, Span, String)> = Vec::new();
-        for d in &repo.docs {
+        for d in repo.docs.iter().filter(|d| d.sops) {
             let Some(root) = d.doc.root() else { continue };
-            if !is_sops_document(&root) {
-                continue;
-            }
             let Some((key, _)) = root.entry("sops") else {
                 continue;
             };
