@@ -23,28 +23,54 @@ pub fn flux_doc(doc: &Document) -> Option<FluxDoc<'_>> {
     Some(FluxDoc { root, schema })
 }
 
+/// A dotted path to one node (`spec.valuesFrom[1].kind`), written out only when a finding
+/// quotes it: formatting it for every node visited cost more than the checks.
+pub struct Dotted<'p> {
+    path: &'p [&'p str],
+    /// The item index for each `[]` of the path, in order.
+    items: Vec<usize>,
+}
+
+impl std::fmt::Display for Dotted<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut items = self.items.iter();
+        for (i, seg) in self.path.iter().enumerate() {
+            if *seg == "[]" {
+                write!(f, "[{}]", items.next().copied().unwrap_or(0))?;
+            } else if i == 0 {
+                f.write_str(seg)?;
+            } else {
+                write!(f, ".{seg}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Every node at `path` (with `[]` for "each item"), with its dotted path (`spec.valuesFrom[1].kind`).
-pub fn values_at<'a>(root: NodeRef<'a>, path: &[&str]) -> Vec<(String, NodeRef<'a>)> {
-    let mut cur = vec![(String::new(), root)];
+pub fn values_at<'a, 'p>(root: NodeRef<'a>, path: &'p [&'p str]) -> Vec<(Dotted<'p>, NodeRef<'a>)> {
+    let mut cur: Vec<(Vec<usize>, NodeRef<'a>)> = vec![(Vec::new(), root)];
     for seg in path {
         let mut next = Vec::new();
-        for (p, n) in cur {
+        for (items, n) in cur {
             if *seg == "[]" {
                 for (i, item) in n.items().into_iter().enumerate() {
-                    next.push((format!("{p}[{i}]"), item));
+                    let mut at = items.clone();
+                    at.push(i);
+                    next.push((at, item));
                 }
             } else if let Some(v) = n.get(seg) {
-                let p = if p.is_empty() {
-                    seg.to_string()
-                } else {
-                    format!("{p}.{seg}")
-                };
-                next.push((p, v));
+                next.push((items, v));
             }
         }
         cur = next;
+        if cur.is_empty() {
+            break;
+        }
     }
-    cur
+    cur.into_iter()
+        .map(|(items, n)| (Dotted { path, items }, n))
+        .collect()
 }
 
 /// The scalar's text when it is a YAML string fluxvet can judge: not a `${VAR}` that post-build
