@@ -19,6 +19,17 @@ pub struct CheckOptions {
     pub paths: Vec<PathBuf>,
     pub config: Option<PathBuf>,
     pub exclude: Vec<String>,
+    pub trees: Trees,
+}
+
+/// Which parsed trees a run keeps once the document rules are done with them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Trees {
+    /// Every tree: `graph`, `versions` and `diff` read documents no rule asks for.
+    All,
+    /// Only the trees a repository rule, the reconcile tree or the report may read
+    /// ([`crate::index::read_after_document_rules`]); `check` needs no other.
+    RulesNeed,
 }
 
 pub struct Outcome {
@@ -141,7 +152,14 @@ pub fn check(opts: &CheckOptions) -> Result<Outcome, Fatal> {
         .into_iter()
         .map(|(abs, rel)| (rel, abs))
         .collect();
-    let mut outcome = run(root, inputs, |p: &PathBuf| read_capped(p), tree, config);
+    let mut outcome = run(
+        root,
+        inputs,
+        |p: &PathBuf| read_capped(p),
+        tree,
+        config,
+        opts.trees,
+    );
     outcome.io_problems.splice(0..0, found.problems);
     outcome.notices = found.notices;
     outcome.elapsed = start.elapsed();
@@ -183,6 +201,7 @@ pub fn run<H: Sync>(
     read: impl Fn(&H) -> std::io::Result<Vec<u8>> + Sync,
     tree: Box<dyn TreeView>,
     config: Config,
+    trees: Trees,
 ) -> Outcome {
     let start = Instant::now();
     if std::env::var_os("FLUXVET_TIMINGS").is_some() {
@@ -192,7 +211,7 @@ pub fn run<H: Sync>(
         .par_iter()
         .enumerate()
         .map(|(id, (display, handle))| match read(handle) {
-            Ok(bytes) => process_file(id, display, bytes),
+            Ok(bytes) => process_file(id, display, bytes, trees),
             Err(e) => FileOutcome {
                 source: SourceFile::new(display.as_str(), String::new()),
                 docs: Vec::new(),
@@ -378,7 +397,7 @@ fn decode(bytes: Vec<u8>) -> Result<String, NotText> {
     })
 }
 
-fn process_file(id: FileId, display: &str, bytes: Vec<u8>) -> FileOutcome {
+fn process_file(id: FileId, display: &str, bytes: Vec<u8>, trees: Trees) -> FileOutcome {
     let mut diagnostics = Vec::new();
     let text = match decode(bytes) {
         Ok(t) => t,
@@ -439,7 +458,16 @@ fn process_file(id: FileId, display: &str, bytes: Vec<u8>) -> FileOutcome {
         docs: stream
             .documents
             .into_iter()
-            .map(|doc| DocEntry::new(id, doc))
+            .enumerate()
+            .map(|(slot, doc)| {
+                let mut entry = DocEntry::new(id, doc);
+                if trees == Trees::RulesNeed
+                    && !crate::index::read_after_document_rules(display, object_of[slot], &entry)
+                {
+                    entry.doc.release_tree();
+                }
+                entry
+            })
             .collect(),
         objects,
         diagnostics,
@@ -458,6 +486,11 @@ fn next_char_end(text: &str, at: usize) -> usize {
 /// Checks in-memory files as if they were the whole repository (tests, fuzzing). Files whose
 /// names are not manifests exist in the tree but are not parsed.
 pub fn check_memory(files: &[(&str, &str)], config: Config) -> Outcome {
+    check_memory_with(files, config, Trees::RulesNeed)
+}
+
+/// [`check_memory`] keeping the trees `trees` says.
+pub fn check_memory_with(files: &[(&str, &str)], config: Config, trees: Trees) -> Outcome {
     let tree = crate::fs::MemoryTree {
         files: files.iter().map(|(p, _)| p.to_string()).collect(),
     };
@@ -473,6 +506,7 @@ pub fn check_memory(files: &[(&str, &str)], config: Config) -> Outcome {
         |b: &Vec<u8>| Ok(b.clone()),
         Box::new(tree),
         config,
+        trees,
     )
 }
 

@@ -318,6 +318,7 @@ pub fn check_rev(opts: &CheckOptions, rev: &str) -> Result<Outcome, Fatal> {
         |b: &Vec<u8>| Ok(b.clone()),
         Box::new(view),
         config,
+        opts.trees,
     );
     outcome.elapsed = start.elapsed();
     Ok(outcome)

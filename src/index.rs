@@ -8,7 +8,7 @@ use crate::config::Config;
 use crate::diag::FileId;
 use crate::fs::TreeView;
 use crate::source::{SourceFile, Span};
-use crate::yaml::{Document, NodeRef};
+use crate::yaml::{Document, NodeId, NodeRef};
 
 /// A document that declares a Kubernetes object.
 #[derive(Clone, Debug)]
@@ -77,6 +77,45 @@ pub struct DocEntry {
     pub sops: bool,
     /// FV502 may fire here ([`crate::rules::schema::required_field_missing::candidate`]).
     pub schema_candidate: bool,
+}
+
+/// Whether anything after the document rules may read this document's tree: the repository
+/// rules, the reconcile tree or the report (which masks Secret values and secretGenerator
+/// literals). Kept: documents that declare no object, kustomize files, Flux's toolkit kinds,
+/// core and kustomize kinds, the Flux Operator's, the kinds rules look up by name in any group,
+/// SOPS-encrypted documents and anything with a `secretGenerator`. The rest (CRDs such as PrometheusRule or HTTPRoute, apps/v1 workloads)
+/// are read by document rules alone, so `check` drops their trees once those are done.
+pub fn read_after_document_rules(path: &str, object: Option<&Object>, entry: &DocEntry) -> bool {
+    let Some(o) = object else {
+        return true;
+    };
+    // Rules look some kinds up by name whatever their group (a `GitRepository` of another
+    // API is still asked about), so those are kept by name too.
+    const READ_BY_KIND: &[&str] = &[
+        "Bucket",
+        "ConfigMap",
+        "ExternalArtifact",
+        "FluxInstance",
+        "GitRepository",
+        "HelmChart",
+        "HelmRelease",
+        "HelmRepository",
+        "Kustomization",
+        "OCIRepository",
+        "ResourceSet",
+        "Secret",
+    ];
+    let group = o.group();
+    entry.sops
+        || crate::discover::is_kustomization_file(path)
+        || group.is_empty()
+        || group.contains("fluxcd")
+        || group == "kustomize.config.k8s.io"
+        || READ_BY_KIND.contains(&o.kind.as_str())
+        || entry
+            .doc
+            .root()
+            .is_some_and(|r| r.get("secretGenerator").is_some())
 }
 
 impl DocEntry {
@@ -219,8 +258,13 @@ impl Repository {
 
     /// The object's root node.
     pub fn node<'a>(&'a self, object: &Object) -> NodeRef<'a> {
+        // A released tree reads as a null node: a rule that asks a document `check` dropped
+        // finds nothing there rather than stopping the run.
         let doc = &self.docs[object.doc].doc;
-        doc.root().expect("an indexed object has a root")
+        doc.root().unwrap_or(NodeRef {
+            doc,
+            id: NodeId::MAX,
+        })
     }
 
     /// The documents of `file`, in stream order.

@@ -68,6 +68,7 @@ fn graph(args: GraphArgs) -> Result<u8, String> {
         paths: args.path.into_iter().collect(),
         config: args.config,
         exclude: args.exclude,
+        trees: engine::Trees::All,
     })
     .map_err(|e| e.0)?;
     let g = fluxvet::graph::Graph::build(&outcome.repo);
@@ -110,6 +111,7 @@ fn check(args: CheckArgs) -> Result<u8, String> {
         paths: args.paths.clone(),
         config: args.config.clone(),
         exclude: args.exclude.clone(),
+        trees: engine::Trees::RulesNeed,
     };
     let mut outcome = match &args.rev {
         Some(rev) => git::check_rev(&opts, rev),
@@ -148,6 +150,7 @@ fn versions(args: VersionsArgs) -> Result<u8, String> {
         paths: args.path.into_iter().collect(),
         config: args.config,
         exclude: Vec::new(),
+        trees: engine::Trees::All,
     })
     .map_err(|e| e.0)?;
     let m = fluxvet::promotion::matrix(&outcome.repo);
@@ -171,6 +174,7 @@ fn diff(args: fluxvet::cli::DiffArgs) -> Result<u8, String> {
         paths: args.path.iter().cloned().collect(),
         config: args.config.clone(),
         exclude: Vec::new(),
+        trees: engine::Trees::All,
     };
     let (base_rev, how) = match &args.base {
         Some(b) => (b.clone(), b.clone()),

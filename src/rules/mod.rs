@@ -129,14 +129,22 @@ mod tests {
 #[cfg(test)]
 pub mod testing {
     use crate::config::Config;
-    use crate::engine::check_memory;
+    use crate::engine::{Trees, check_memory_with};
 
-    /// `(code, file, line, column)` of every finding, sorted.
+    /// `(code, file, line, column)` of every finding, sorted. Every case also runs keeping
+    /// every tree, and must find exactly the same: `check` drops the trees it judges nothing
+    /// reads after the document rules, and a rule that did read one would differ here.
     pub fn findings_with(
         files: &[(&str, &str)],
         config: Config,
     ) -> Vec<(String, String, usize, usize)> {
-        let out = check_memory(files, config);
+        let all = check_memory_with(files, config.clone(), Trees::All);
+        let out = check_memory_with(files, config, Trees::RulesNeed);
+        assert_eq!(
+            format!("{:?}", all.diagnostics),
+            format!("{:?}", out.diagnostics),
+            "findings differ when `check` releases the trees no repository rule reads"
+        );
         out.diagnostics
             .iter()
             .map(|d| {

@@ -167,6 +167,15 @@ impl Document {
         let i = self.tags.binary_search_by_key(&id, |(n, _)| *n).ok()?;
         Some(&self.tags[i].1)
     }
+    /// Frees the tree and keeps the document's place and span: for a document nothing after
+    /// the document rules reads, so a run does not hold every tree to its end.
+    pub fn release_tree(&mut self) {
+        *self = Document {
+            index: self.index,
+            span: self.span,
+            ..Document::default()
+        };
+    }
     /// True when the document holds nothing but comments or an empty/null scalar.
     pub fn is_empty(&self) -> bool {
         match self.root() {
@@ -186,7 +195,13 @@ pub struct NodeRef<'a> {
 impl<'a> NodeRef<'a> {
     #[inline]
     fn raw(&self) -> &'a Node {
-        &self.doc.nodes[self.id as usize]
+        // An id outside the arena (a released tree) reads as an empty plain scalar: null.
+        const NULL: Node = Node {
+            span: Span { start: 0, end: 0 },
+            start: 0,
+            bits: 0,
+        };
+        self.doc.nodes.get(self.id as usize).unwrap_or(&NULL)
     }
     #[inline]
     fn resolve(self) -> NodeRef<'a> {
