@@ -253,6 +253,9 @@ pub fn run<H: Sync>(
         files.push(o.source);
     }
     let documents = docs.len();
+    if std::env::var_os("FLUXVET_TIMINGS").is_some() {
+        eprintln!("timing: rss before index {}", rss());
+    }
     let repo = Repository::new(root, files, docs, objects, config, tree);
 
     let timings = std::env::var_os("FLUXVET_TIMINGS").is_some();
@@ -273,8 +276,9 @@ pub fn run<H: Sync>(
     );
     if timings {
         eprintln!(
-            "timing: reconcile tree + dependsOn graph {:.1} ms",
-            (start.elapsed() - parsed_at).as_secs_f64() * 1e3
+            "timing: reconcile tree + dependsOn graph {:.1} ms, {}",
+            (start.elapsed() - parsed_at).as_secs_f64() * 1e3,
+            rss()
         );
     }
     let repo_diags: Vec<Vec<Diagnostic>> = rules::RULES
@@ -441,16 +445,21 @@ fn process_file(id: FileId, display: &str, bytes: Vec<u8>, trees: Trees) -> File
             *slot = Some(o);
         }
     }
+    let mut schema_candidates = vec![false; stream.documents.len()];
     for (slot, doc) in stream.documents.iter().enumerate() {
+        let flux = Object::flux_doc(object_of[slot], doc);
         let cx = DocContext {
             file_id: id,
             file: &source,
             doc,
             object: object_of[slot],
+            flux,
         };
         for rule in rules::RULES {
             rule.check_document(&cx, &mut diagnostics);
         }
+        schema_candidates[slot] =
+            flux.is_some_and(|fd| rules::schema::required_field_missing::candidate(doc, fd));
     }
     let directives = suppress::directives(&source);
     FileOutcome {
@@ -460,7 +469,7 @@ fn process_file(id: FileId, display: &str, bytes: Vec<u8>, trees: Trees) -> File
             .into_iter()
             .enumerate()
             .map(|(slot, doc)| {
-                let mut entry = DocEntry::new(id, doc);
+                let mut entry = DocEntry::new(id, doc, schema_candidates[slot]);
                 if trees == Trees::RulesNeed
                     && !crate::index::read_after_document_rules(display, object_of[slot], &entry)
                 {

@@ -25,6 +25,21 @@ pub struct Object {
 }
 
 impl Object {
+    /// The document as a Flux kind with a schema: from the identity already read when the
+    /// document declares an object, else read from the document.
+    pub fn flux_doc<'a>(
+        object: Option<&Object>,
+        doc: &'a Document,
+    ) -> Option<crate::rules::schema::FluxDoc<'a>> {
+        match object {
+            Some(o) => Some(crate::rules::schema::FluxDoc {
+                schema: crate::flux_api::schema(&o.api_version, &o.kind)?,
+                root: doc.root()?,
+            }),
+            None => crate::rules::schema::flux_doc(doc),
+        }
+    }
+
     /// Reads the identity of a document: `apiVersion`, `kind` and `metadata.name`, all strings.
     pub fn from_document(file: FileId, doc_slot: usize, doc: &Document) -> Option<Object> {
         let root = doc.root()?;
@@ -119,11 +134,11 @@ pub fn read_after_document_rules(path: &str, object: Option<&Object>, entry: &Do
 }
 
 impl DocEntry {
-    pub fn new(file: FileId, doc: Document) -> DocEntry {
+    /// `schema_candidate` is [`crate::rules::schema::required_field_missing::candidate`].
+    pub fn new(file: FileId, doc: Document, schema_candidate: bool) -> DocEntry {
         let sops = doc
             .root()
             .is_some_and(|r| crate::secrets::is_sops_document(&r));
-        let schema_candidate = crate::rules::schema::required_field_missing::candidate(&doc);
         DocEntry {
             file,
             doc,

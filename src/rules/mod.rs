@@ -43,6 +43,8 @@ pub struct DocContext<'a> {
     pub doc: &'a Document,
     /// The document's Kubernetes identity, when it has one.
     pub object: Option<&'a Object>,
+    /// The document as a Flux kind with a known schema, read once for every rule that asks.
+    pub flux: Option<schema::FluxDoc<'a>>,
 }
 
 pub trait Rule: Sync {

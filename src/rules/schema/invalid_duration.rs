@@ -1,6 +1,6 @@
 use crate::diag::{Diagnostic, Severity};
 use crate::flux_api::{self, DurationUnits};
-use crate::rules::schema::{flux_doc, values_at};
+use crate::rules::schema::values_at;
 use crate::rules::{DocContext, Rule, RuleMeta};
 
 pub struct InvalidDuration;
@@ -47,7 +47,7 @@ impl Rule for InvalidDuration {
     }
 
     fn check_document(&self, cx: &DocContext<'_>, out: &mut Vec<Diagnostic>) {
-        let Some(fd) = flux_doc(cx.doc) else { return };
+        let Some(fd) = cx.flux else { return };
         for (path, units) in fd.schema.durations {
             for (dotted, node) in values_at(fd.root, path) {
                 if node.is_null() {

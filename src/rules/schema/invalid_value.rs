@@ -1,5 +1,5 @@
 use crate::diag::{Diagnostic, Severity};
-use crate::rules::schema::{flux_doc, judgeable_str, values_at};
+use crate::rules::schema::{judgeable_str, values_at};
 use crate::rules::{DocContext, Rule, RuleMeta};
 
 pub struct InvalidValue;
@@ -52,7 +52,7 @@ impl Rule for InvalidValue {
     }
 
     fn check_document(&self, cx: &DocContext<'_>, out: &mut Vec<Diagnostic>) {
-        let Some(fd) = flux_doc(cx.doc) else { return };
+        let Some(fd) = cx.flux else { return };
         let kind = fd.schema.kind;
         let mut push = |span, msg: String, label: &str, help: String| {
             out.push(

@@ -10,6 +10,7 @@ use crate::flux_api::{self, KindSchema};
 use crate::yaml::{Document, NodeRef};
 
 /// A document that declares a toolkit kind fluxvet knows the schema of.
+#[derive(Clone, Copy)]
 pub struct FluxDoc<'a> {
     pub root: NodeRef<'a>,
     pub schema: &'static KindSchema,

@@ -112,10 +112,7 @@ impl Rule for RequiredFieldMissing {
 /// Whether the document has a finding before patches are considered: a superset of what
 /// [`RequiredFieldMissing`] reports, since patches only excuse. Asked once per document while
 /// it is parsed, so the repository pass reads only the few documents that answer yes.
-pub fn candidate(doc: &Document) -> bool {
-    let Some(fd) = flux_doc(doc) else {
-        return false;
-    };
+pub fn candidate(doc: &Document, fd: FluxDoc<'_>) -> bool {
     let mut out = Vec::new();
     check_doc(0, doc, fd, &Patches::default(), &mut out);
     !out.is_empty()

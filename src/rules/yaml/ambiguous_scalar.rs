@@ -56,12 +56,19 @@ impl Rule for AmbiguousScalar {
     }
 
     fn check_document(&self, cx: &DocContext<'_>, out: &mut Vec<Diagnostic>) {
-        let Some(root) = cx.doc.root() else { return };
-        let (Some(api_version), Some(_)) = (
-            root.get("apiVersion").and_then(|n| n.as_str()),
-            root.get("kind").and_then(|n| n.as_str()),
-        ) else {
-            return;
+        let api_version = match cx.object {
+            // The index read the same two keys already.
+            Some(o) => o.api_version.as_str(),
+            None => {
+                let Some(root) = cx.doc.root() else { return };
+                let (Some(api_version), Some(_)) = (
+                    root.get("apiVersion").and_then(|n| n.as_str()),
+                    root.get("kind").and_then(|n| n.as_str()),
+                ) else {
+                    return;
+                };
+                api_version
+            }
         };
         if api_version.starts_with("kustomize.config.k8s.io/") {
             return;
