@@ -69,7 +69,7 @@ fn document_rules(bencher: divan::Bencher) {
         .iter()
         .map(|(p, t)| {
             let source = fluxvet::source::SourceFile::new(p.as_str(), t.clone());
-            let stream = fluxvet::yaml::parse_stream(&source.text);
+            let stream = fluxvet::yaml::parse_source(&source.text);
             (source, stream.documents)
         })
         .collect();
@@ -83,6 +83,7 @@ fn document_rules(bencher: divan::Bencher) {
                     file: source,
                     doc,
                     object: object.as_ref(),
+                    flux: fluxvet::index::Object::flux_doc(object.as_ref(), doc),
                 };
                 for rule in RULES {
                     rule.check_document(&cx, &mut out);
