@@ -71,9 +71,25 @@ for p in sys.stdin.read().split():
   y_q=$(run yq "sh -c 'xargs yq . < /tmp/fluxvet-bench-files.txt > /dev/null 2>&1'")
 fi
 f_ex=$(run example "$BIN check --color never fixtures/example")
-f_scale=$(run scale "$BIN check --color never $SCALE")
+# The ratio to the parse floor is taken in alternating rounds: this shared VM drifts between
+# fast and slow phases (fresh-page zeroing costs several times more in the slow ones), and
+# back-to-back blocks of runs would put the two sides in different phases.
+ROUNDS=${ROUNDS:-5}
+per_round=$(( (RUNS + ROUNDS - 1) / ROUNDS ))
+: > /tmp/fluxvet-bench-scale.times
+: > /tmp/fluxvet-bench-floor.times
+for _ in $(seq 1 "$ROUNDS"); do
+  for side in scale floor; do
+    if [ "$side" = scale ]; then cmd="$BIN check --color never $SCALE"; else cmd="$FLOOR $SCALE"; fi
+    hyperfine -N --warmup 1 --runs "$per_round" --export-json "/tmp/fluxvet-bench-$side.json" "$cmd" >/dev/null 2>&1
+    python3 -c 'import json,sys; print("\n".join(map(str, json.load(open(sys.argv[1]))["results"][0]["times"])))' \
+      "/tmp/fluxvet-bench-$side.json" >> "/tmp/fluxvet-bench-$side.times"
+  done
+done
+median_of() { python3 -c 'import statistics,sys; print(statistics.median(float(l) for l in open(sys.argv[1]) if l.strip()))' "$1"; }
+f_scale=$(median_of /tmp/fluxvet-bench-scale.times)
+floor=$(median_of /tmp/fluxvet-bench-floor.times)
 f_scale1=$(run scale1 "$BIN check -j 1 --color never $SCALE")
-floor=$(run floor "$FLOOR $SCALE")
 rss=$( { /usr/bin/time -v "$BIN" check --color never "$SCALE" >/dev/null; } 2>&1 | awk '/Maximum resident/ {print $6}')
 
 python3 - "$f_big" "$y_big" "$y_q" "$yq_files" "$f_ex" "$f_scale" "$f_scale1" "$floor" "$bytes" "$files" "$rss" "$du_bytes" <<'PY'

@@ -12,8 +12,11 @@ pub const KUSTOMIZATION_FILES: &[&str] =
     &["kustomization.yaml", "kustomization.yml", "Kustomization"];
 
 pub fn is_kustomization_file(rel: &str) -> bool {
-    let name = rel.rsplit('/').next().unwrap_or(rel);
-    KUSTOMIZATION_FILES.contains(&name)
+    // Asked of every document of a run: a suffix test, not a search for the last `/`.
+    KUSTOMIZATION_FILES.iter().any(|name| {
+        rel.strip_suffix(name)
+            .is_some_and(|dir| dir.is_empty() || dir.ends_with('/'))
+    })
 }
 
 pub fn is_manifest_name(name: &str) -> bool {

@@ -399,6 +399,12 @@ fn duplicate_of(
     }
     entries
         .iter()
+        // Lengths first: most keys differ in length, and the length is in the node.
+        .filter(|&&(k, _)| {
+            s.nodes
+                .get(k as usize)
+                .is_some_and(|n| n.len() as usize == value.len())
+        })
         .find_map(|&(k, _)| match s.scalar_text(source, k) {
             Some(v) if v == value => Some((span_of(k), value.to_string())),
             _ => None,
