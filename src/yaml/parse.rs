@@ -262,7 +262,7 @@ impl<'t> Builder<'t> {
             return;
         };
         let end_byte = self.byte(end_char);
-        let (kind, at, len, last, start, flow, anchor, tag, size) = match frame {
+        let (kind, (at, len, last), start, flow, anchor, tag, size) = match frame {
             Frame::Map {
                 start,
                 flow,
@@ -284,24 +284,9 @@ impl<'t> Builder<'t> {
                     self.s.sizes.push(1);
                     self.s.pairs.push((k, null));
                 }
-                let at = self.s.doc_pairs.len() as u32;
-                let from = first.min(self.s.pairs.len());
-                let last = (self.s.pairs.len() > from)
-                    .then(|| self.s.pairs.last().map(|&(_, v)| v))
-                    .flatten();
-                self.s.doc_pairs.extend(self.s.pairs.drain(from..));
-                let len = self.s.doc_pairs.len() as u32 - at;
-                (
-                    RawKind::Mapping,
-                    at,
-                    len,
-                    last,
-                    start,
-                    flow,
-                    anchor,
-                    tag,
-                    size,
-                )
+                let children =
+                    close_children(&mut self.s.pairs, &mut self.s.doc_pairs, first, |&(_, v)| v);
+                (RawKind::Mapping, children, start, flow, anchor, tag, size)
             }
             Frame::Seq {
                 start,
@@ -311,24 +296,9 @@ impl<'t> Builder<'t> {
                 first,
                 size,
             } => {
-                let at = self.s.doc_items.len() as u32;
-                let from = first.min(self.s.items.len());
-                let last = (self.s.items.len() > from)
-                    .then(|| self.s.items.last().copied())
-                    .flatten();
-                self.s.doc_items.extend(self.s.items.drain(from..));
-                let len = self.s.doc_items.len() as u32 - at;
-                (
-                    RawKind::Sequence,
-                    at,
-                    len,
-                    last,
-                    start,
-                    flow,
-                    anchor,
-                    tag,
-                    size,
-                )
+                let children =
+                    close_children(&mut self.s.items, &mut self.s.doc_items, first, |&i| i);
+                (RawKind::Sequence, children, start, flow, anchor, tag, size)
             }
         };
         // A block collection's end event sits on the next token, which may be lines away; its
@@ -368,6 +338,21 @@ impl<'t> Builder<'t> {
             _ => None,
         })
     }
+}
+
+/// Moves a closing collection's children (`open[from..]`) to the document's array: where they
+/// start there, how many they are and the node of the last one.
+fn close_children<T: Copy>(
+    open: &mut Vec<T>,
+    done: &mut Vec<T>,
+    from: usize,
+    node: impl Fn(&T) -> NodeId,
+) -> (u32, u32, Option<NodeId>) {
+    let from = from.min(open.len());
+    let at = done.len() as u32;
+    let last = open[from..].last().map(node);
+    done.extend(open.drain(from..));
+    (at, done.len() as u32 - at, last)
 }
 
 fn duplicate_of(
