@@ -381,7 +381,11 @@ fn decode(bytes: Vec<u8>) -> Result<String, NotText> {
             shown: String::new(),
         });
     }
-    if let Some(nul) = bytes.iter().take(8192).position(|&b| b == 0) {
+    let head = &bytes[..bytes.len().min(8192)];
+    // `contains` is a vectorised search; the position is looked for only in a binary file.
+    if head.contains(&0)
+        && let Some(nul) = head.iter().position(|&b| b == 0)
+    {
         // Not echoed: binary bytes on a terminal can be escape sequences.
         return Err(NotText {
             reason: format!("binary file (it contains a NUL byte at byte offset {nul})"),
