@@ -138,7 +138,7 @@ pub fn check(opts: &CheckOptions) -> Result<Outcome, Fatal> {
     let mut config = load_config(&root, opts.config.as_deref())?;
     config.exclude.extend(opts.exclude.iter().cloned());
     let found = crate::discover::discover(&root, &paths, &config.exclude).map_err(Fatal)?;
-    if std::env::var_os("FLUXVET_TIMINGS").is_some() {
+    if timings_on() {
         eprintln!(
             "timing: rss after discover {} at {:?}",
             rss(),
@@ -204,7 +204,7 @@ pub fn run<H: Sync>(
     trees: Trees,
 ) -> Outcome {
     let start = Instant::now();
-    if std::env::var_os("FLUXVET_TIMINGS").is_some() {
+    if timings_on() {
         eprintln!("timing: rss before parse {}", rss());
     }
     let outcomes: Vec<FileOutcome> = inputs
@@ -226,7 +226,7 @@ pub fn run<H: Sync>(
         })
         .collect();
 
-    if std::env::var_os("FLUXVET_TIMINGS").is_some() {
+    if timings_on() {
         eprintln!(
             "timing: read+parse+document rules {:.1} ms",
             start.elapsed().as_secs_f64() * 1e3
@@ -253,12 +253,12 @@ pub fn run<H: Sync>(
         files.push(o.source);
     }
     let documents = docs.len();
-    if std::env::var_os("FLUXVET_TIMINGS").is_some() {
+    if timings_on() {
         eprintln!("timing: rss before index {}", rss());
     }
     let repo = Repository::new(root, files, docs, objects, config, tree);
 
-    let timings = std::env::var_os("FLUXVET_TIMINGS").is_some();
+    let timings = timings_on();
     let parsed_at = start.elapsed();
     if timings {
         eprintln!("timing: rss after index {}", rss());
@@ -526,6 +526,13 @@ pub fn check_memory_with(files: &[(&str, &str)], config: Config, trees: Trees) -
     )
 }
 
+/// `FLUXVET_TIMINGS=1`: phase timings and resident memory on stderr, for profiling.
+fn timings_on() -> bool {
+    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *ON.get_or_init(|| std::env::var_os("FLUXVET_TIMINGS").is_some())
+}
+
+/// The resident set now and at its peak (Linux; empty elsewhere).
 fn rss() -> String {
     std::fs::read_to_string("/proc/self/status")
         .unwrap_or_default()
