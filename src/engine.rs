@@ -271,7 +271,8 @@ pub fn run<H: Sync>(
             repo.reconcile_tree();
         },
         || {
-            crate::graph::Graph::build(&repo);
+            repo.dep_graph
+                .get_or_init(|| crate::graph::GraphData::build(&repo));
         },
     );
     if timings {

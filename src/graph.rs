@@ -176,7 +176,7 @@ impl<'r> Graph<'r> {
 }
 
 impl GraphData {
-    fn build(repo: &Repository) -> GraphData {
+    pub(crate) fn build(repo: &Repository) -> GraphData {
         // Sized up front and filled in place: grown and copied, these lists were a good part
         // of this function's time (fresh memory, page faults).
         let candidates: Vec<(usize, &Object)> =
