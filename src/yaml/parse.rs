@@ -142,15 +142,7 @@ impl Scratch {
 
     fn scalar_text<'s>(&'s self, source: &'s str, id: NodeId) -> Option<&'s str> {
         let n = self.nodes.get(id as usize)?;
-        if n.kind() != RawKind::Scalar {
-            return None;
-        }
-        let range = n.start as usize..(n.start + n.len()) as usize;
-        if n.in_source() {
-            source.get(range)
-        } else {
-            self.strings.get(range)
-        }
+        (n.kind() == RawKind::Scalar).then(|| n.text(source, &self.strings))
     }
 
     /// The finished document, in exact-size storage of its own.

@@ -96,9 +96,16 @@ impl Node {
     pub(crate) fn len(&self) -> u32 {
         self.bits & LEN_MASK
     }
+    /// A scalar's text: its bytes in the file's `source`, or its cooked copy in `strings`.
     #[inline]
-    pub(crate) fn in_source(&self) -> bool {
-        self.bits & IN_SOURCE != 0
+    pub(crate) fn text<'s>(&self, source: &'s str, strings: &'s str) -> &'s str {
+        let range = self.start as usize..self.start as usize + self.len() as usize;
+        let within = if self.bits & IN_SOURCE != 0 {
+            source
+        } else {
+            strings
+        };
+        within.get(range).unwrap_or("")
     }
 }
 
@@ -145,22 +152,13 @@ impl Document {
         let range = n.start as usize..(n.start as usize + n.len() as usize);
         match n.kind() {
             RawKind::Scalar => Kind::Scalar {
-                value: self.scalar_text(n, range),
+                value: n.text(&self.source, &self.strings),
                 style: n.style(),
             },
             RawKind::Mapping => Kind::Mapping(self.pairs.get(range).unwrap_or(&[])),
             RawKind::Sequence => Kind::Sequence(self.items.get(range).unwrap_or(&[])),
             RawKind::Alias => Kind::Alias(n.start),
         }
-    }
-    #[inline]
-    fn scalar_text(&self, n: &Node, range: std::ops::Range<usize>) -> &str {
-        let text = if n.in_source() {
-            self.source.get(range)
-        } else {
-            self.strings.get(range)
-        };
-        text.unwrap_or("")
     }
     /// The node's own tag as written, an alias not followed.
     pub fn tag_of(&self, id: NodeId) -> Option<&str> {
@@ -347,8 +345,7 @@ impl<'a> NodeRef<'a> {
             };
             // Keys are almost always scalars, read in place; an aliased key is resolved first.
             let (kr, text, plain) = if n.kind() == RawKind::Scalar {
-                let from = n.start as usize;
-                let text = doc.scalar_text(n, from..from + n.len() as usize);
+                let text = n.text(&doc.source, &doc.strings);
                 (NodeRef { doc, id: k }, text, n.style() == Style::Plain)
             } else {
                 let kr = doc.node(k);
