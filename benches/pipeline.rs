@@ -87,7 +87,7 @@ fn document_rules(bencher: divan::Bencher) {
                     file: source,
                     doc,
                     object: object.as_ref(),
-                    flux: fluxvet::index::Object::flux_doc(object.as_ref(), doc),
+                    flux: fluxvet::rules::schema::flux_doc_of(object.as_ref(), doc),
                 };
                 for rule in RULES {
                     rule.check_document(&cx, &mut out);

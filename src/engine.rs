@@ -455,7 +455,7 @@ fn process_file(id: FileId, display: &str, bytes: Vec<u8>, trees: Trees) -> File
     }
     let mut schema_candidates = vec![false; stream.documents.len()];
     for (slot, doc) in stream.documents.iter().enumerate() {
-        let flux = Object::flux_doc(object_of[slot], doc);
+        let flux = rules::schema::flux_doc_of(object_of[slot], doc);
         let cx = DocContext {
             file_id: id,
             file: &source,

@@ -25,21 +25,6 @@ pub struct Object {
 }
 
 impl Object {
-    /// The document as a Flux kind with a schema: from the identity already read when the
-    /// document declares an object, else read from the document.
-    pub fn flux_doc<'a>(
-        object: Option<&Object>,
-        doc: &'a Document,
-    ) -> Option<crate::rules::schema::FluxDoc<'a>> {
-        match object {
-            Some(o) => Some(crate::rules::schema::FluxDoc {
-                schema: crate::flux_api::schema(&o.api_version, &o.kind)?,
-                root: doc.root()?,
-            }),
-            None => crate::rules::schema::flux_doc(doc),
-        }
-    }
-
     /// Reads the identity of a document: `apiVersion`, `kind` and `metadata.name`, all strings.
     pub fn from_document(file: FileId, doc_slot: usize, doc: &Document) -> Option<Object> {
         let root = doc.root()?;

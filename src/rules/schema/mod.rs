@@ -7,6 +7,7 @@ pub mod invalid_value;
 pub mod required_field_missing;
 
 use crate::flux_api::{self, KindSchema};
+use crate::index::Object;
 use crate::yaml::{Document, NodeRef};
 
 /// A document that declares a toolkit kind fluxvet knows the schema of.
@@ -45,6 +46,18 @@ impl std::fmt::Display for Dotted<'_> {
             }
         }
         Ok(())
+    }
+}
+
+/// [`flux_doc`] from the identity the index already read, when the document declares an
+/// object: the two keys are not looked up again.
+pub fn flux_doc_of<'a>(object: Option<&Object>, doc: &'a Document) -> Option<FluxDoc<'a>> {
+    match object {
+        Some(o) => Some(FluxDoc {
+            schema: flux_api::schema(&o.api_version, &o.kind)?,
+            root: doc.root()?,
+        }),
+        None => flux_doc(doc),
     }
 }
 

@@ -3,7 +3,7 @@ use std::collections::{HashMap, HashSet};
 use crate::diag::{Diagnostic, FileId, Severity};
 use crate::flux_api::Required;
 use crate::index::{Repository, parent_dir};
-use crate::rules::schema::{FluxDoc, flux_doc};
+use crate::rules::schema::{FluxDoc, flux_doc_of};
 use crate::rules::{Rule, RuleMeta};
 use crate::yaml::{Document, Kind, NodeRef, parse_stream};
 
@@ -81,18 +81,9 @@ impl Rule for RequiredFieldMissing {
             .enumerate()
             .filter(|(_, d)| d.schema_candidate)
         {
-            // Documents of kinds without a known schema are the most, and the cheapest to drop:
-            // for an indexed object, without reading the document again.
-            let fd = match repo.object_of_doc(slot) {
-                Some(o) => crate::flux_api::schema(&o.api_version, &o.kind).and_then(|schema| {
-                    Some(FluxDoc {
-                        root: entry.doc.root()?,
-                        schema,
-                    })
-                }),
-                None => flux_doc(&entry.doc),
+            let Some(fd) = flux_doc_of(repo.object_of_doc(slot), &entry.doc) else {
+                continue;
             };
-            let Some(fd) = fd else { continue };
             let path = repo.path(entry.file);
             if patches.files.contains(path) {
                 continue;
