@@ -138,13 +138,7 @@ pub fn check(opts: &CheckOptions) -> Result<Outcome, Fatal> {
     let mut config = load_config(&root, opts.config.as_deref())?;
     config.exclude.extend(opts.exclude.iter().cloned());
     let found = crate::discover::discover(&root, &paths, &config.exclude).map_err(Fatal)?;
-    if timings_on() {
-        eprintln!(
-            "timing: rss after discover {} at {:?}",
-            rss(),
-            start.elapsed()
-        );
-    }
+    timing(|| format!("rss after discover {} at {:?}", rss(), start.elapsed()));
     let tree = Box::new(WorkTree::new(root.clone()));
     tree.know_files(found.files.iter().map(|(_, rel)| rel.as_str()));
     let inputs: Vec<(String, PathBuf)> = found
@@ -204,9 +198,7 @@ pub fn run<H: Sync>(
     trees: Trees,
 ) -> Outcome {
     let start = Instant::now();
-    if timings_on() {
-        eprintln!("timing: rss before parse {}", rss());
-    }
+    timing(|| format!("rss before parse {}", rss()));
     let outcomes: Vec<FileOutcome> = inputs
         .par_iter()
         .enumerate()
@@ -226,12 +218,7 @@ pub fn run<H: Sync>(
         })
         .collect();
 
-    if timings_on() {
-        eprintln!(
-            "timing: read+parse+document rules {:.1} ms",
-            start.elapsed().as_secs_f64() * 1e3
-        );
-    }
+    timing(|| format!("read+parse+document rules {:.1} ms", ms(start.elapsed())));
     // Sized up front: a doubling series of big vectors lands on fresh pages, and a fresh page
     // costs more than the copy (the kernel zeroes it first).
     let mut files = Vec::with_capacity(outcomes.len());
@@ -253,16 +240,11 @@ pub fn run<H: Sync>(
         files.push(o.source);
     }
     let documents = docs.len();
-    if timings_on() {
-        eprintln!("timing: rss before index {}", rss());
-    }
+    timing(|| format!("rss before index {}", rss()));
     let repo = Repository::new(root, files, docs, objects, config, tree);
 
-    let timings = timings_on();
     let parsed_at = start.elapsed();
-    if timings {
-        eprintln!("timing: rss after index {}", rss());
-    }
+    timing(|| format!("rss after index {}", rss()));
     // Most rules read the reconcile tree or the dependsOn graph, built on first use; built by
     // a rule, the other worker waited idle on the lock. Built side by side up front, neither
     // worker waits.
@@ -275,13 +257,13 @@ pub fn run<H: Sync>(
                 .get_or_init(|| crate::graph::GraphData::build(&repo));
         },
     );
-    if timings {
-        eprintln!(
-            "timing: reconcile tree + dependsOn graph {:.1} ms, {}",
-            (start.elapsed() - parsed_at).as_secs_f64() * 1e3,
+    timing(|| {
+        format!(
+            "reconcile tree + dependsOn graph {:.1} ms, {}",
+            ms(start.elapsed() - parsed_at),
             rss()
-        );
-    }
+        )
+    });
     // One task per rule: the costly ones sit next to each other in code order, and halves of
     // the list would leave one worker idle while the other runs them all.
     let repo_diags: Vec<Vec<Diagnostic>> = rules::RULES
@@ -291,27 +273,21 @@ pub fn run<H: Sync>(
             let t = Instant::now();
             let mut out = Vec::new();
             rule.check_repository(&repo, &mut out);
-            if timings && t.elapsed().as_micros() > 500 {
-                eprintln!(
-                    "timing: {} {:.1} ms",
-                    rule.meta().code,
-                    t.elapsed().as_secs_f64() * 1e3
-                );
+            if t.elapsed().as_micros() > 500 {
+                timing(|| format!("{} {:.1} ms", rule.meta().code, ms(t.elapsed())));
             }
             out
         })
         .collect();
-    if timings {
-        eprintln!(
-            "timing: read+parse+document rules+index {:.1} ms, repository rules {:.1} ms",
-            parsed_at.as_secs_f64() * 1e3,
-            (start.elapsed() - parsed_at).as_secs_f64() * 1e3
-        );
-    }
+    timing(|| {
+        format!(
+            "read+parse+document rules+index {:.1} ms, repository rules {:.1} ms",
+            ms(parsed_at),
+            ms(start.elapsed() - parsed_at)
+        )
+    });
     diagnostics.extend(repo_diags.into_iter().flatten());
-    if timings {
-        eprintln!("timing: rss after repository rules {}", rss());
-    }
+    timing(|| format!("rss after repository rules {}", rss()));
 
     let config = &repo.config;
     diagnostics.retain_mut(|d| match config.rules.get(d.rule.code) {
@@ -528,9 +504,15 @@ pub fn check_memory_with(files: &[(&str, &str)], config: Config, trees: Trees) -
 }
 
 /// `FLUXVET_TIMINGS=1`: phase timings and resident memory on stderr, for profiling.
-fn timings_on() -> bool {
+fn timing(what: impl FnOnce() -> String) {
     static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *ON.get_or_init(|| std::env::var_os("FLUXVET_TIMINGS").is_some())
+    if *ON.get_or_init(|| std::env::var_os("FLUXVET_TIMINGS").is_some()) {
+        eprintln!("timing: {}", what());
+    }
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
 }
 
 /// The resident set now and at its peak (Linux; empty elsewhere).
