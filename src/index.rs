@@ -183,31 +183,12 @@ impl Repository {
                 *slot = i;
             }
         }
-        // Every effective-namespace question walks up the directories, one lookup each.
-        let mut kustomize_namespaces: HashMap<String, Vec<String>, foldhash::fast::RandomState> =
-            HashMap::default();
         let kustomization_files: Vec<FileId> = files
             .iter()
             .enumerate()
             .filter(|(_, f)| crate::discover::is_kustomization_file(&f.path))
             .map(|(i, _)| i)
             .collect();
-        for d in &docs {
-            let p = &files[d.file].path;
-            if !crate::discover::is_kustomization_file(p) {
-                continue;
-            }
-            if let Some(ns) = d
-                .doc
-                .root()
-                .and_then(|r| r.str_at(&["namespace"]).map(str::to_string))
-            {
-                kustomize_namespaces
-                    .entry(parent_dir(p).to_string())
-                    .or_default()
-                    .push(ns);
-            }
-        }
         let doc_ranges = docs.is_sorted_by_key(|d| d.file).then(|| {
             let n = files.len().max(docs.last().map_or(0, |d| d.file + 1));
             (0..n)
@@ -216,8 +197,8 @@ impl Repository {
                 })
                 .collect()
         });
-        Repository {
-            kustomize_namespaces,
+        let mut repo = Repository {
+            kustomize_namespaces: HashMap::default(),
             reconcile: std::sync::OnceLock::new(),
             dep_graph: std::sync::OnceLock::new(),
             doc_ranges,
@@ -233,7 +214,20 @@ impl Repository {
             config,
             tree,
             by_kind,
+        };
+        // Every effective-namespace question walks up the directories, one lookup each.
+        let mut namespaces: HashMap<String, Vec<String>, foldhash::fast::RandomState> =
+            HashMap::default();
+        for d in repo.kustomization_docs() {
+            if let Some(ns) = d.doc.root().and_then(|r| r.str_at(&["namespace"])) {
+                namespaces
+                    .entry(parent_dir(repo.path(d.file)).to_string())
+                    .or_default()
+                    .push(ns.to_string());
+            }
         }
+        repo.kustomize_namespaces = namespaces;
+        repo
     }
 
     pub fn of_kind<'a>(&'a self, kind: &str) -> impl Iterator<Item = &'a Object> + 'a {
