@@ -118,10 +118,8 @@ pub fn matrix(repo: &Repository) -> Matrix {
     }
 
     let mut overlays: Vec<(usize, usize)> = Vec::new();
-    for (i, f) in repo.files.iter().enumerate() {
-        if !crate::discover::is_kustomization_file(&f.path) {
-            continue;
-        }
+    for &i in repo.kustomization_files() {
+        let f = &repo.files[i];
         let dir = parent_dir(&f.path);
         let path_env = env_of_path(envs, &format!("{dir}/x"));
         let ns_env = || {

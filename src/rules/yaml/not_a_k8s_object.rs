@@ -59,7 +59,7 @@ impl Rule for NotAK8sObject {
             }
             let file = entry.file;
             let path = repo.path(file);
-            if crate::discover::is_kustomization_file(path) {
+            if repo.is_kustomization_file(file) {
                 continue;
             }
             let Some(root) = entry.doc.root() else {
