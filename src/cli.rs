@@ -177,6 +177,10 @@ pub struct CheckArgs {
     /// Worker threads (default: one per core).
     #[arg(long, short = 'j', value_name = "N")]
     pub jobs: Option<usize>,
+    /// Leave the elapsed time out of the text summary, so two runs on the same files print
+    /// byte-identical reports (other formats never carry it).
+    #[arg(long)]
+    pub no_timing: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -320,7 +320,7 @@ pub fn check_rev(opts: &CheckOptions, rev: &str) -> Result<Outcome, Fatal> {
         config,
         opts.trees,
     );
-    outcome.elapsed = start.elapsed();
+    outcome.elapsed = Some(start.elapsed());
     Ok(outcome)
 }
 

@@ -123,6 +123,9 @@ fn check(args: CheckArgs) -> Result<u8, String> {
             git::changed_files(&outcome.repo.root, since, args.rev.as_deref()).map_err(|e| e.0)?;
         git::retain_changed(&mut outcome, &changed);
     }
+    if args.no_timing {
+        outcome.elapsed = None;
+    }
     let mut buf = Vec::with_capacity(4096);
     emit::emit(args.format, &outcome, use_color(args.color), &mut buf)
         .map_err(|e| e.to_string())?;

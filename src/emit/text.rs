@@ -216,6 +216,12 @@ pub fn handler(color: bool) -> GraphicalReportHandler {
 }
 
 pub fn emit(outcome: &Outcome, color: bool, w: &mut dyn Write) -> std::io::Result<()> {
+    diagnostics(outcome, color, w)?;
+    summary(outcome, w)
+}
+
+/// Every finding, rendered with its snippet, labels and help, without the summary line.
+pub fn diagnostics(outcome: &Outcome, color: bool, w: &mut dyn Write) -> std::io::Result<()> {
     let handler = handler(color);
     let files = &outcome.repo.files;
     // Snippets show context lines around every finding, so secret values are masked in
@@ -261,11 +267,18 @@ pub fn emit(outcome: &Outcome, color: bool, w: &mut dyn Write) -> std::io::Resul
         w.write_all(buf.as_bytes())?;
         writeln!(w)?;
     }
+    Ok(())
+}
+
+fn summary(outcome: &Outcome, w: &mut dyn Write) -> std::io::Result<()> {
     let c = super::counts(outcome);
-    let ms = outcome.elapsed.as_secs_f64() * 1000.0;
+    let timing = match outcome.elapsed {
+        Some(t) => format!(" in {:.0} ms", t.as_secs_f64() * 1000.0),
+        None => String::new(),
+    };
     writeln!(
         w,
-        "{} {}, {} {}, {} {} in {} {} ({} {}) in {:.0} ms",
+        "{} {}, {} {}, {} {} in {} {} ({} {}){}",
         c.errors,
         plural(c.errors, "error", "errors"),
         c.warnings,
@@ -276,7 +289,7 @@ pub fn emit(outcome: &Outcome, color: bool, w: &mut dyn Write) -> std::io::Resul
         plural(outcome.repo.files.len(), "file", "files"),
         outcome.documents,
         plural(outcome.documents, "document", "documents"),
-        ms
+        timing
     )
 }
 

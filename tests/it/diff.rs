@@ -1,8 +1,6 @@
 //! `fluxvet diff` on real git repositories with two commits, as a user runs it.
 
-mod support;
-
-use support::{commit_all, fluxvet, git, git_repo, text};
+use crate::support::{commit_all, fluxvet, git, git_repo, text};
 
 const SYNC: &str = "apiVersion: source.toolkit.fluxcd.io/v1
 kind: GitRepository
@@ -170,9 +168,41 @@ fn bumps_prunes_reorders_and_renames_between_two_commits() {
         .collect();
     assert_eq!(got, want);
 
+    // Each preview rule's findings in full (message, help, object, file), reviewed rule by rule.
+    let report = json(&out);
+    for code in ["FV801", "FV802", "FV803", "FV804", "FV805"] {
+        let of_rule: Vec<&serde_json::Value> = report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["code"] == code)
+            .collect();
+        insta::with_settings!({
+            snapshot_path => "snapshots/rules",
+            prepend_module_to_snapshot => false,
+            omit_expression => true,
+            description => format!("{code}: every finding of `fluxvet diff` between the two commits"),
+        }, {
+            insta::assert_snapshot!(
+                code,
+                serde_json::to_string_pretty(&of_rule).unwrap().replace(&base, "<base>").replace(&head, "<head>")
+            );
+        });
+    }
+
     // The text form groups by the Kustomization that applies each object and says the class.
     let out = fluxvet(repo.path(), &["diff", "--base", &base, "--head", &head]);
     let t = text(&out);
+    insta::with_settings!({
+        snapshot_path => "snapshots",
+        prepend_module_to_snapshot => false,
+        omit_expression => true,
+    }, {
+        insta::assert_snapshot!(
+            "diff_text_report",
+            t.replace(&base, "<base>").replace(&head, "<head>").replace(&base[..12], "<base>").replace(&head[..12], "<head>")
+        );
+    });
     assert!(t.contains("Kustomization flux-system/apps"), "{t}");
     assert!(t.contains("spec.chart.spec.version: 1.2.3 → 2.0.0"), "{t}");
     assert!(

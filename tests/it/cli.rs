@@ -349,30 +349,22 @@ fn the_readme_example_shows_every_family() {
     }
 }
 
-/// The rendered text report of the README's example, pinned as a golden file. Run with
-/// `FLUXVET_UPDATE_DOCS=1` to accept a deliberate change.
+/// The rendered text report of the README's example, pinned as a snapshot; `cargo insta review`
+/// (or `INSTA_UPDATE=always cargo test`) accepts a deliberate change.
 #[test]
 fn example_text_report_matches_the_snapshot() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let out = fluxvet(
-        &["check", "--color", "never"],
+        &["check", "--color", "never", "--no-timing"],
         &root.join("fixtures/example"),
     );
-    let text = String::from_utf8(out.stdout).unwrap();
-    // The elapsed time is the only part that changes from run to run.
-    let (body, last) = text.trim_end().rsplit_once('\n').unwrap();
-    let summary = last.rsplit_once(" in ").map(|(s, _)| s).unwrap();
-    let rendered = format!("{body}\n{summary} in <time>\n");
-    let path = root.join("tests/snapshots/example.txt");
-    if std::env::var_os("FLUXVET_UPDATE_DOCS").is_some() {
-        std::fs::write(&path, &rendered).unwrap();
-        return;
-    }
-    let expected = std::fs::read_to_string(&path).unwrap_or_default();
-    assert_eq!(
-        rendered, expected,
-        "run FLUXVET_UPDATE_DOCS=1 cargo test --test cli to accept"
-    );
+    insta::with_settings!({
+        snapshot_path => "snapshots",
+        prepend_module_to_snapshot => false,
+        omit_expression => true,
+    }, {
+        insta::assert_snapshot!("example", String::from_utf8(out.stdout).unwrap());
+    });
 }
 
 #[test]

@@ -1,0 +1,86 @@
+//! Every finding every rule makes on the fixture repositories, rendered in full (snippet,
+//! labels, help) as a person reads it, one snapshot per rule (as oxc's `test_and_snapshot`
+//! does): a change of wording, span or label shows in review rule by rule. `cargo insta review`
+//! (or `INSTA_UPDATE=always cargo test`) accepts a deliberate change; otherwise a difference
+//! fails the test and leaves a `.snap.new` beside the snapshot.
+
+use std::path::PathBuf;
+
+use fluxvet::emit::text;
+use fluxvet::engine::{CheckOptions, Outcome, Trees, check};
+
+use crate::support::{checkout, fixture_repositories};
+
+/// Rules whose findings come from `fluxvet diff` (two revisions), not from `check`: their
+/// rendered output is pinned by `diff`'s own snapshot tests.
+const DIFF_RULES: &[&str] = &["FV801", "FV802", "FV803", "FV804", "FV805"];
+
+fn outcomes() -> Vec<(String, Outcome)> {
+    fixture_repositories()
+        .into_iter()
+        .map(|dir: PathBuf| {
+            let outcome = check(&CheckOptions {
+                paths: vec![dir.clone()],
+                config: None,
+                exclude: Vec::new(),
+                trees: Trees::RulesNeed,
+            })
+            .unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+            let name = dir
+                .strip_prefix(checkout())
+                .expect("fixture under the checkout")
+                .to_string_lossy()
+                .replace('\\', "/");
+            (name, outcome)
+        })
+        .collect()
+}
+
+/// The rendered findings of one rule across every fixture repository.
+fn rendered(code: &str, outcomes: &mut [(String, Outcome)]) -> String {
+    let mut out = String::new();
+    for (name, outcome) in outcomes.iter_mut() {
+        let all = std::mem::take(&mut outcome.diagnostics);
+        outcome.diagnostics = all
+            .iter()
+            .filter(|d| d.rule.code == code)
+            .cloned()
+            .collect();
+        if !outcome.diagnostics.is_empty() {
+            let mut buf = Vec::new();
+            text::diagnostics(outcome, false, &mut buf).expect("render");
+            out.push_str(&format!("=== {name}\n"));
+            out.push_str(&String::from_utf8(buf).expect("utf-8"));
+        }
+        outcome.diagnostics = all;
+    }
+    out
+}
+
+#[test]
+fn every_rule_has_a_reviewed_rendering_of_its_failing_cases() {
+    let mut outcomes = outcomes();
+    let mut uncovered = Vec::new();
+    for meta in fluxvet::rules::all() {
+        if DIFF_RULES.contains(&meta.code) {
+            continue;
+        }
+        let report = rendered(meta.code, &mut outcomes);
+        if report.is_empty() {
+            uncovered.push(meta.code);
+            continue;
+        }
+        insta::with_settings!({
+            snapshot_path => "snapshots/rules",
+            prepend_module_to_snapshot => false,
+            omit_expression => true,
+            description => format!("{} {}: every finding on fixtures/", meta.code, meta.name),
+        }, {
+            insta::assert_snapshot!(meta.code, report);
+        });
+    }
+    assert!(
+        uncovered.is_empty(),
+        "no fixture makes these rules fire, so their rendering is unreviewed: {uncovered:?}"
+    );
+}
