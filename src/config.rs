@@ -55,6 +55,9 @@ pub struct Config {
     pub rules: BTreeMap<&'static str, Option<Severity>>,
     pub exclude: Vec<String>,
     pub external_sources: Vec<ExternalSource>,
+    /// Clusters the repository declares itself (name → path), beside those found from
+    /// bootstrap directories and FluxInstances.
+    pub clusters: BTreeMap<String, String>,
 }
 
 impl Default for Config {
@@ -67,6 +70,7 @@ impl Default for Config {
             rules: BTreeMap::new(),
             exclude: Vec::new(),
             external_sources: Vec::new(),
+            clusters: BTreeMap::new(),
         }
     }
 }
@@ -177,6 +181,11 @@ impl Config {
                         }
                     }
                 }
+                "clusters" => {
+                    for (name, path) in string_map(&v, "clusters").map_err(|(o, m)| err(o, m))? {
+                        config.clusters.insert(name, path);
+                    }
+                }
                 "aliases" => {
                     for (ak, av) in string_map(&v, "aliases").map_err(|(o, m)| err(o, m))? {
                         config.aliases.insert(ak, av);
@@ -276,7 +285,7 @@ impl Config {
                     return Err(err(
                         k.span().start as usize,
                         format!(
-                            "unknown key `{other}` (expected one of order, aliases, environments, environment_match, rules, exclude, external_sources)"
+                            "unknown key `{other}` (expected one of order, aliases, environments, environment_match, rules, exclude, external_sources, clusters)"
                         ),
                     ));
                 }

@@ -303,6 +303,7 @@ pub fn run<H: Sync>(
     suppress::apply(&mut diagnostics, &repo.files, directives, |r| {
         config.severity(r.code, r.severity).is_some()
     });
+    rules::yaml::not_applied::keep_only_what_matters_unapplied(&repo, &mut diagnostics);
     if let Some(sev) = config
         .rules
         .get(rules::yaml::unused_suppression::META.code)

@@ -164,6 +164,8 @@ pub struct Repository {
     own_sources: std::sync::OnceLock<Vec<SourceKey>>,
     /// `crate::reconcile::reconciled_sources`, computed on first use.
     pub(crate) reconciled_sources: std::sync::OnceLock<Vec<SourceKey>>,
+    /// `crate::model::clusters`, found on first use.
+    pub(crate) clusters: std::sync::OnceLock<Vec<crate::model::clusters::Cluster>>,
 }
 
 impl Repository {
@@ -207,6 +209,7 @@ impl Repository {
             file_ids: std::sync::OnceLock::new(),
             own_sources: std::sync::OnceLock::new(),
             reconciled_sources: std::sync::OnceLock::new(),
+            clusters: std::sync::OnceLock::new(),
             root,
             files,
             docs,

@@ -3,6 +3,7 @@
 
 mod acceptance;
 mod cli;
+mod clusters;
 mod diff;
 mod docs;
 mod graph;
