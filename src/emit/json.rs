@@ -37,7 +37,35 @@ pub fn diagnostic_value(repo: &Repository, d: &Diagnostic) -> Value {
         "labels": labels,
         "url": d.rule.url(),
         "applied_by": crate::reconcile::applied_by_name(repo, d.file),
+        "clusters": cluster_names(repo, d.file),
     })
+}
+
+/// The clusters whose build applies `file`, by name (empty without clusters).
+fn cluster_names(repo: &Repository, file: crate::diag::FileId) -> Vec<&str> {
+    let clusters = repo.clusters();
+    let mut names: Vec<&str> = repo
+        .reconcile_tree()
+        .clusters_of(file)
+        .iter()
+        .filter_map(|&i| clusters.get(i as usize).map(|c| c.name.as_str()))
+        .collect();
+    names.sort_unstable();
+    names
+}
+
+fn clusters_value(repo: &Repository) -> Vec<Value> {
+    repo.clusters()
+        .iter()
+        .map(|c| {
+            json!({"name": c.name, "path": c.path, "flux_version": c.flux_version,
+            "entry": match c.entry {
+                crate::model::clusters::Entry::Bootstrap => "bootstrap",
+                crate::model::clusters::Entry::FluxInstance => "flux-instance",
+                crate::model::clusters::Entry::Config => "config",
+            }})
+        })
+        .collect()
 }
 
 pub fn emit(outcome: &Outcome, w: &mut dyn Write) -> std::io::Result<()> {
@@ -53,6 +81,7 @@ pub fn emit(outcome: &Outcome, w: &mut dyn Write) -> std::io::Result<()> {
         "summary": {"files": outcome.repo.files.len(), "documents": outcome.documents,
                     "errors": c.errors, "warnings": c.warnings, "infos": c.infos},
         "diagnostics": diagnostics,
+        "clusters": clusters_value(&outcome.repo),
     });
     serde_json::to_writer(&mut *w, &doc)?;
     writeln!(w)

@@ -272,13 +272,26 @@ pub fn diagnostics(outcome: &Outcome, color: bool, w: &mut dyn Write) -> std::io
 
 fn summary(outcome: &Outcome, w: &mut dyn Write) -> std::io::Result<()> {
     let c = super::counts(outcome);
+    let clusters = outcome.repo.clusters();
+    let clusters = match clusters.len() {
+        0 => String::new(),
+        n => format!(
+            "; {n} {}: {}",
+            plural(n, "cluster", "clusters"),
+            clusters
+                .iter()
+                .map(|c| c.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
     let timing = match outcome.elapsed {
         Some(t) => format!(" in {:.0} ms", t.as_secs_f64() * 1000.0),
         None => String::new(),
     };
     writeln!(
         w,
-        "{} {}, {} {}, {} {} in {} {} ({} {}){}",
+        "{} {}, {} {}, {} {} in {} {} ({} {}){}{}",
         c.errors,
         plural(c.errors, "error", "errors"),
         c.warnings,
@@ -289,6 +302,7 @@ fn summary(outcome: &Outcome, w: &mut dyn Write) -> std::io::Result<()> {
         plural(outcome.repo.files.len(), "file", "files"),
         outcome.documents,
         plural(outcome.documents, "document", "documents"),
+        clusters,
         timing
     )
 }
