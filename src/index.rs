@@ -116,6 +116,7 @@ pub fn read_after_document_rules(path: &str, object: Option<&Object>, entry: &Do
             .doc
             .root()
             .is_some_and(|r| r.get("secretGenerator").is_some())
+        || entry.doc.uses_substitution()
 }
 
 impl DocEntry {

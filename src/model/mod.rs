@@ -3,3 +3,4 @@
 
 pub mod clusters;
 pub mod sources;
+pub mod substitution;

@@ -79,6 +79,7 @@ pub static RULES: &[&dyn Rule] = &[
     &refs::kustomization_path_missing::KustomizationPathMissing,
     &refs::kustomize_resource_missing::KustomizeResourceMissing,
     &refs::render_gap::RenderGap,
+    &refs::substitution_undefined::SubstitutionUndefined,
     &schema::api_version_removed::ApiVersionRemoved,
     &schema::required_field_missing::RequiredFieldMissing,
     &schema::invalid_duration::InvalidDuration,

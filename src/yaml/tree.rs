@@ -130,6 +130,14 @@ pub struct Document {
 const MERGE_DEPTH: usize = 16;
 
 impl Document {
+    /// Whether the document's text holds `${`: Flux's post-build substitution may change it,
+    /// so FV408 reads it after the document rules.
+    pub fn uses_substitution(&self) -> bool {
+        self.source
+            .get(self.span.range())
+            .is_some_and(|t| t.contains("${"))
+    }
+
     pub fn root(&self) -> Option<NodeRef<'_>> {
         self.root.map(|id| NodeRef { doc: self, id }.resolve())
     }

@@ -66,3 +66,16 @@ fn a_kustomization_reading_another_repository_is_a_render_gap() {
         )
     );
 }
+
+#[test]
+fn a_substituted_variable_with_no_value_is_reported_where_it_is_used() {
+    // `${DOMIAN}` has no value; `${APP}`, `${DOMAIN}` (from the ConfigMap), a default, an
+    // escape and an object with substitution disabled are fine.
+    assert_eq!(
+        findings("substitution"),
+        (
+            vec![row("FV408", "error", "apps/podinfo.yaml", 8, 16)],
+            Some(1)
+        )
+    );
+}

@@ -6,6 +6,7 @@ pub mod kustomize_resource_missing;
 pub mod render_gap;
 pub mod source_kind_invalid;
 pub mod source_not_found;
+pub mod substitution_undefined;
 
 use std::collections::HashMap;
 
