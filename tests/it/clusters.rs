@@ -79,3 +79,19 @@ fn a_substituted_variable_with_no_value_is_reported_where_it_is_used() {
         )
     );
 }
+
+#[test]
+fn a_source_in_a_file_no_cluster_applies_is_not_found() {
+    // apps/repository.yaml is commented out of apps/kustomization.yaml; the HelmRelease that
+    // uses it is applied.
+    assert_eq!(
+        findings("source-commented-out"),
+        (
+            vec![
+                row("FV401", "error", "apps/release.yaml", 14, 15),
+                row("FV105", "info", "apps/repository.yaml", 4, 9),
+            ],
+            Some(1)
+        )
+    );
+}
