@@ -598,8 +598,15 @@ fn no_network_by_strace(dir: &Path, strace: &Path) -> Result<(), String> {
     }
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert_eq!(positions(&run), sample_tree_findings(), "under strace");
-    // The file opens prove the trace saw the run; everything else is network.
-    let network: Vec<&str> = calls.lines().filter(|l| !l.contains("openat")).collect();
+    // The file opens prove the trace saw the run; everything else is network, except the
+    // records of a call strace could not read because its thread was exiting (`1234  ???(
+    // <detached ...>`, `<unfinished ...>`, `<... ??? resumed>`): no call number, so none it
+    // was asked to trace. About one run in fifty has one.
+    let network: Vec<&str> = calls
+        .lines()
+        .filter(|l| !l.contains("openat"))
+        .filter(|l| !l.contains(" ???(") && !l.contains("<... ??? resumed>"))
+        .collect();
     assert!(network.is_empty(), "network system calls:\n{network:#?}");
     Ok(())
 }
