@@ -181,3 +181,107 @@ pub fn apply(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use crate::config::Config;
+    use crate::rules::testing::{findings, findings_of, findings_of_with, findings_with};
+
+    const CM: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n";
+
+    /// `CM` followed by `data` lines.
+    fn cm(data: &str) -> String {
+        format!("{CM}{data}")
+    }
+
+    fn owned(v: &[(&str, usize, usize)]) -> Vec<(String, usize, usize)> {
+        v.iter().map(|&(f, l, c)| (f.to_string(), l, c)).collect()
+    }
+
+    fn all(v: &[(&str, &str, usize, usize)]) -> Vec<(String, String, usize, usize)> {
+        v.iter()
+            .map(|&(code, f, l, c)| (code.to_string(), f.to_string(), l, c))
+            .collect()
+    }
+
+    #[test]
+    fn fv001_fires_at_each_suppression_that_suppresses_nothing() {
+        // The line before a clean line, by code; the end of a clean line, by name.
+        let before = cm("  # fluxvet-ignore: FV102 was duplicated once\n  a: \"1\"\n");
+        let end_of_line = cm("  a: \"1\" # fluxvet-ignore: duplicate-key\n");
+        // A whole-file suppression of a rule that finds nothing in the file.
+        let file_level = format!("# fluxvet-ignore-file: FV601 no secrets here\n{CM}  a: \"1\"\n");
+        // Not a rule at all.
+        let unknown = cm("  a: \"1\" # fluxvet-ignore: FV999\n");
+        // Columns count characters: `é` is two bytes.
+        let multibyte = cm("  é: \"1\" # fluxvet-ignore: FV102\n");
+        let files = [
+            ("before.yaml", before.as_str()),
+            ("end.yaml", end_of_line.as_str()),
+            ("file.yaml", file_level.as_str()),
+            ("multibyte.yaml", multibyte.as_str()),
+            ("unknown.yaml", unknown.as_str()),
+        ];
+        assert_eq!(
+            findings(&files),
+            all(&[
+                ("FV001", "before.yaml", 6, 21),
+                ("FV001", "end.yaml", 6, 28),
+                ("FV001", "file.yaml", 1, 24),
+                ("FV001", "multibyte.yaml", 6, 28),
+                ("FV001", "unknown.yaml", 6, 28),
+            ])
+        );
+    }
+
+    #[test]
+    fn fv001_fires_when_the_suppression_is_on_another_line_and_the_finding_stays() {
+        // The suppression sits two lines above the duplicate: it suppresses nothing.
+        let text = cm("  # fluxvet-ignore: FV102\n  a: \"1\"\n  a: \"2\"\n");
+        assert_eq!(
+            findings(&[("a.yaml", &text)]),
+            all(&[("FV001", "a.yaml", 6, 21), ("FV102", "a.yaml", 8, 3)])
+        );
+    }
+
+    #[test]
+    fn fv001_stays_quiet_where_the_suppression_is_used() {
+        let before = cm("  a: \"1\"\n  # fluxvet-ignore: FV102 kept on purpose\n  a: \"2\"\n");
+        let end_of_line = cm("  a: \"1\"\n  a: \"2\" # fluxvet-ignore: duplicate-key\n");
+        let file_level = format!("# fluxvet-ignore-file: FV102\n{CM}  a: \"1\"\n  a: \"2\"\n");
+        // Comment lines between the suppression and the finding are skipped.
+        let through_comments =
+            cm("  a: \"1\"\n  # fluxvet-ignore: FV102\n  # another comment\n\n  a: \"2\"\n");
+        // A code-like word in the reason is reason text, not a second suppression.
+        let reason = cm("  a: \"1\"\n  a: \"2\" # fluxvet-ignore: FV102 see FV601\n");
+        let files = [
+            ("before.yaml", before.as_str()),
+            ("end.yaml", end_of_line.as_str()),
+            ("file.yaml", file_level.as_str()),
+            ("comments.yaml", through_comments.as_str()),
+            ("reason.yaml", reason.as_str()),
+        ];
+        assert_eq!(findings(&files), all(&[]));
+    }
+
+    #[test]
+    fn fv001_stays_quiet_when_the_suppressed_rule_or_fv001_is_off() {
+        let text = cm("  a: \"1\" # fluxvet-ignore: FV102\n");
+        let files = [("a.yaml", text.as_str())];
+        assert_eq!(findings_of("FV001", &files), owned(&[("a.yaml", 6, 28)]));
+        for off in ["FV102", "FV001"] {
+            let config = Config {
+                rules: BTreeMap::from([(off, None)]),
+                ..Config::default()
+            };
+            assert_eq!(
+                findings_of_with("FV001", &files, config.clone()),
+                owned(&[]),
+                "{off} off"
+            );
+            assert_eq!(findings_with(&files, config), all(&[]), "{off} off");
+        }
+    }
+}
