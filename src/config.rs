@@ -146,6 +146,8 @@ impl Config {
             return Err(err(at as usize, format!("invalid YAML: {msg}")));
         }
         let mut config = Config::default();
+        // Checked once the whole file is read: `order` may come after `aliases`.
+        let mut alias_targets: Vec<(String, String, usize)> = Vec::new();
         let Some(doc) = stream.documents.first() else {
             return Ok(config);
         };
@@ -178,13 +180,28 @@ impl Config {
                     }
                 }
                 "aliases" => {
-                    for (ak, av) in string_map(&v, "aliases").map_err(|(o, m)| err(o, m))? {
+                    for ((ak, _), (av, at)) in
+                        string_map_spanned(&v, "aliases").map_err(|(o, m)| err(o, m))?
+                    {
+                        alias_targets.push((ak.clone(), av.clone(), at));
                         config.aliases.insert(ak, av);
                     }
                 }
                 "environments" => {
-                    config.environments =
-                        string_list(&v, "environments").map_err(|(o, m)| err(o, m))?
+                    let envs =
+                        string_list_spanned(&v, "environments").map_err(|(o, m)| err(o, m))?;
+                    let mut seen = std::collections::HashSet::new();
+                    for (e, at) in &envs {
+                        if !seen.insert(e) {
+                            return Err(err(
+                                *at,
+                                format!(
+                                    "`environments` names `{e}` twice; list each environment once, in promotion order"
+                                ),
+                            ));
+                        }
+                    }
+                    config.environments = envs.into_iter().map(|(e, _)| e).collect();
                 }
                 "environment_match" => {
                     config.environment_match = match v.as_str().filter(|_| !v.is_null()) {
@@ -200,7 +217,13 @@ impl Config {
                     }
                 }
                 "exclude" => {
-                    config.exclude = string_list(&v, "exclude").map_err(|(o, m)| err(o, m))?
+                    let globs = string_list_spanned(&v, "exclude").map_err(|(o, m)| err(o, m))?;
+                    for (glob, at) in &globs {
+                        if let Err(e) = check_glob(glob) {
+                            return Err(err(*at, format!("`exclude`: {e}")));
+                        }
+                    }
+                    config.exclude = globs.into_iter().map(|(g, _)| g).collect();
                 }
                 "rules" => {
                     for (code, (sev, off)) in
@@ -263,6 +286,17 @@ impl Config {
                                 }
                             }
                         }
+                        if !src.kind.is_empty() && !SOURCE_KINDS.contains(&src.kind.as_str()) {
+                            let at = item.get("kind").map_or(ia, |k| k.span().start as usize);
+                            return Err(err(
+                                at,
+                                format!(
+                                    "`external_sources[].kind`: `{}` is not a Flux source kind (expected one of {})",
+                                    src.kind,
+                                    SOURCE_KINDS.join(", ")
+                                ),
+                            ));
+                        }
                         if src.kind.is_empty() || src.name.is_empty() {
                             return Err(err(
                                 ia,
@@ -282,7 +316,45 @@ impl Config {
                 }
             }
         }
+        for (alias, target, at) in &alias_targets {
+            if config.position(target).is_none() {
+                return Err(err(
+                    *at,
+                    format!(
+                        "`aliases.{alias}`: `{target}` is not a component of `order` ({}); \
+                         an alias must name one of them",
+                        config.order.join(", ")
+                    ),
+                ));
+            }
+        }
         Ok(config)
+    }
+}
+
+/// The kinds a `sourceRef` may name, i.e. what `external_sources` may declare.
+pub const SOURCE_KINDS: &[&str] = &[
+    "GitRepository",
+    "OCIRepository",
+    "HelmRepository",
+    "HelmChart",
+    "Bucket",
+    "ExternalArtifact",
+];
+
+/// Whether `glob` is one `exclude` can use, as the walk will compile it.
+pub fn check_glob(glob: &str) -> Result<(), String> {
+    let mut b = ignore::overrides::OverrideBuilder::new(".");
+    b.add(&format!("!{glob}"))
+        .and_then(|b| b.build().map(|_| ()))
+        .map(|_| ())
+        .map_err(|e| format!("`{glob}` is not a valid glob: {}", glob_cause(&e)))
+}
+
+fn glob_cause(e: &ignore::Error) -> String {
+    match e {
+        ignore::Error::Glob { err, .. } => err.clone(),
+        other => other.to_string(),
     }
 }
 
@@ -310,10 +382,13 @@ fn string_list(v: &NodeRef<'_>, key: &str) -> Result<Vec<String>, Fail> {
         .collect()
 }
 
-fn string_map(v: &NodeRef<'_>, key: &str) -> Result<Vec<(String, String)>, Fail> {
-    Ok(string_map_spanned(v, key)?
+/// [`string_list`] with each entry's byte offset, for errors about one entry.
+fn string_list_spanned(v: &NodeRef<'_>, key: &str) -> Result<Vec<(String, usize)>, Fail> {
+    let items = string_list(v, key)?;
+    Ok(items
         .into_iter()
-        .map(|(k, (v, _))| (k.0, v))
+        .zip(v.items())
+        .map(|(s, i)| (s, i.span().start as usize))
         .collect())
 }
 
@@ -391,5 +466,59 @@ mod tests {
         .unwrap_err();
         assert_eq!((e.line, e.column), (2, 20));
         assert!(e.message.contains("`environment_match`"), "{}", e.message);
+    }
+
+    #[test]
+    fn bad_exclude_glob_names_its_line() {
+        let e =
+            Config::parse(".fluxvet.yaml", "exclude:\n  - 'ok/**'\n  - 'tmp/[ab'\n").unwrap_err();
+        assert_eq!((e.line, e.column), (3, 5), "{e}");
+        assert!(
+            e.message
+                .starts_with("`exclude`: `tmp/[ab` is not a valid glob"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn duplicate_environment_names_the_second() {
+        let e = Config::parse(".fluxvet.yaml", "environments: [dev, prod, dev]\n").unwrap_err();
+        assert_eq!((e.line, e.column), (1, 27), "{e}");
+        assert!(
+            e.message.contains("`environments` names `dev` twice"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn unknown_external_source_kind_names_its_line() {
+        let e = Config::parse(
+            ".fluxvet.yaml",
+            "external_sources:\n  - name: x\n    kind: GitRepo\n",
+        )
+        .unwrap_err();
+        assert_eq!((e.line, e.column), (3, 11), "{e}");
+        assert!(
+            e.message.contains("`GitRepo` is not a Flux source kind"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn alias_onto_a_name_outside_the_order_is_an_error() {
+        // Checked against the order of the same file, whichever comes first.
+        let e = Config::parse(
+            ".fluxvet.yaml",
+            "aliases:\n  kps: monitor\norder: [monitoring]\n",
+        )
+        .unwrap_err();
+        assert_eq!((e.line, e.column), (2, 8), "{e}");
+        assert!(
+            e.message
+                .contains("`aliases.kps`: `monitor` is not a component"),
+            "{e}"
+        );
+        let ok = Config::parse(".fluxvet.yaml", "aliases:\n  kps: monitoring\n").unwrap();
+        assert_eq!(ok.component_of("kps"), Some("monitoring"));
     }
 }
