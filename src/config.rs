@@ -55,6 +55,8 @@ pub struct Config {
     pub rules: BTreeMap<&'static str, Option<Severity>>,
     pub exclude: Vec<String>,
     pub external_sources: Vec<ExternalSource>,
+    /// Files larger than this many bytes are reported, not read (`max_file_size`).
+    pub max_file_size: u64,
 }
 
 impl Default for Config {
@@ -67,6 +69,7 @@ impl Default for Config {
             rules: BTreeMap::new(),
             exclude: Vec::new(),
             external_sources: Vec::new(),
+            max_file_size: crate::engine::FILE_SIZE_LIMIT,
         }
     }
 }
@@ -306,11 +309,16 @@ impl Config {
                         config.external_sources.push(src);
                     }
                 }
+                "max_file_size" => {
+                    let written = v.scalar().map(|(s, _)| s.to_string()).unwrap_or_default();
+                    config.max_file_size = parse_size(&written)
+                        .map_err(|e| err(at, format!("`max_file_size`: {e}")))?;
+                }
                 other => {
                     return Err(err(
                         k.span().start as usize,
                         format!(
-                            "unknown key `{other}` (expected one of order, aliases, environments, environment_match, rules, exclude, external_sources)"
+                            "unknown key `{other}` (expected one of order, aliases, environments, environment_match, rules, exclude, external_sources, max_file_size)"
                         ),
                     ));
                 }
@@ -329,6 +337,37 @@ impl Config {
             }
         }
         Ok(config)
+    }
+}
+
+/// A size: bytes (`33554432`) or a number with a unit (`512KiB`, `64MiB`, `1GiB`; `K`, `M`,
+/// `G` mean the same). Zero is refused: nothing could be checked.
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let digits = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let unit = match t[digits..].trim() {
+        "" | "B" => 1,
+        "K" | "KiB" | "k" => 1 << 10,
+        "M" | "MiB" => 1 << 20,
+        "G" | "GiB" => 1 << 30,
+        _ => 0,
+    };
+    match t[..digits].parse::<u64>() {
+        Ok(n) if n > 0 && unit > 0 => n
+            .checked_mul(unit)
+            .ok_or_else(|| format!("`{t}` is too large")),
+        _ => Err(format!(
+            "`{t}` is not a size: write a positive number of bytes or e.g. `64MiB`"
+        )),
+    }
+}
+
+/// A size as a person writes it: `32 MiB`, `512 KiB`, `1000 bytes`.
+pub fn show_size(bytes: u64) -> String {
+    match bytes {
+        b if b >= 1 << 20 && b % (1 << 20) == 0 => format!("{} MiB", b >> 20),
+        b if b >= 1 << 10 && b % (1 << 10) == 0 => format!("{} KiB", b >> 10),
+        b => format!("{b} bytes"),
     }
 }
 

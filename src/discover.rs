@@ -277,7 +277,12 @@ pub fn display_path(canonical_root: &Path, root: &Path, path: &Path) -> String {
         .ok()
         .map(Path::to_path_buf)
         .or_else(|| {
-            let parent = path.parent()?.canonicalize().ok()?;
+            // `x.yaml`'s parent is the empty path: the working directory.
+            let parent = match path.parent()? {
+                p if p.as_os_str().is_empty() => Path::new("."),
+                p => p,
+            };
+            let parent = parent.canonicalize().ok()?;
             let rel_parent = parent.strip_prefix(canonical_root).ok()?.to_path_buf();
             Some(rel_parent.join(path.file_name()?))
         })

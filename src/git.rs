@@ -261,7 +261,7 @@ pub fn check_rev(opts: &CheckOptions, rev: &str) -> Result<Outcome, Fatal> {
             None => Config::default(),
         },
     };
-    config.exclude.extend(opts.exclude.iter().cloned());
+    engine::configure(opts, &mut config, &root)?;
 
     let mut ob = OverrideBuilder::new(".");
     for glob in &config.exclude {
@@ -453,9 +453,24 @@ exit $status
     )
 }
 
-/// Writes the pre-push hook of the repository around `at`; an existing hook is kept unless
-/// `force`, and then saved next to it as `pre-push.fluxvet-backup`.
-pub fn install_hook(at: &Path, force: bool, extra_args: &[String]) -> Result<PathBuf, String> {
+/// What `install-hook` did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HookInstall {
+    Written,
+    /// A hook fluxvet wrote before, with other arguments or another binary path: replaced.
+    Updated,
+    /// The same hook is there already: nothing written.
+    AlreadyInstalled,
+}
+
+/// Writes the pre-push hook of the repository around `at`. A hook fluxvet wrote is updated in
+/// place (or left alone when it is the same); another hook is kept unless `force`, and then
+/// saved next to it as `pre-push.fluxvet-backup`.
+pub fn install_hook(
+    at: &Path,
+    force: bool,
+    extra_args: &[String],
+) -> Result<(PathBuf, HookInstall), String> {
     let repo = open(at).map_err(|e| e.0)?;
     let hooks = match repo
         .config()
@@ -467,14 +482,26 @@ pub fn install_hook(at: &Path, force: bool, extra_args: &[String]) -> Result<Pat
         None => repo.commondir().join("hooks"),
     };
     let path = hooks.join("pre-push");
+    let exe = std::env::current_exe()
+        .ok()
+        .and_then(|p| p.canonicalize().ok())
+        .map(|p| p.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "fluxvet".into());
+    let script = hook_script(&exe, extra_args);
+    let mut how = HookInstall::Written;
     if path.exists() || path.symlink_metadata().is_ok() {
-        if !force {
+        let old = std::fs::read_to_string(&path).unwrap_or_default();
+        if old == script {
+            return Ok((path, HookInstall::AlreadyInstalled));
+        }
+        if old.contains(HOOK_MARKER) {
+            how = HookInstall::Updated;
+        } else if !force {
             return Err(format!(
                 "{} already exists; fluxvet leaves it alone (rerun with --force to replace it)",
                 path.display()
             ));
         }
-        let old = std::fs::read_to_string(&path).unwrap_or_default();
         if !old.contains(HOOK_MARKER) {
             let backup = hooks.join("pre-push.fluxvet-backup");
             std::fs::rename(&path, &backup)
@@ -482,20 +509,14 @@ pub fn install_hook(at: &Path, force: bool, extra_args: &[String]) -> Result<Pat
         }
     }
     std::fs::create_dir_all(&hooks).map_err(|e| format!("{}: {e}", hooks.display()))?;
-    let exe = std::env::current_exe()
-        .ok()
-        .and_then(|p| p.canonicalize().ok())
-        .map(|p| p.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "fluxvet".into());
-    std::fs::write(&path, hook_script(&exe, extra_args))
-        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    std::fs::write(&path, &script).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))
             .map_err(|e| format!("cannot make {} executable: {e}", path.display()))?;
     }
-    Ok(path)
+    Ok((path, how))
 }
 
 /// The default base of `fluxvet diff`: the merge base of `HEAD` with its upstream branch, else

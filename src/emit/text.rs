@@ -257,7 +257,7 @@ pub fn diagnostics(outcome: &Outcome, color: bool, w: &mut dyn Write) -> std::io
         writeln!(
             w,
             "{}:{}:{}: {} {} {}",
-            printable(&files[d.file].path),
+            printable(&super::line_path(outcome, d.file)),
             pos.line,
             pos.column,
             d.severity.as_str(),
