@@ -589,7 +589,11 @@ fn process_file(
         schema_candidates[slot] =
             flux.is_some_and(|fd| rules::schema::required_field_missing::candidate(doc, fd));
     }
-    let directives = suppress::directives(&source);
+    let directives = if source.text.contains("fluxvet-ignore") {
+        suppress::directives(&source, &suppress::text_spans(&source, &stream.documents))
+    } else {
+        Vec::new()
+    };
     FileOutcome {
         source,
         docs: stream
