@@ -79,7 +79,30 @@ fn open(at: &Path) -> Result<Repository, Fatal> {
 fn resolve<'r>(repo: &'r Repository, rev: &str, flag: &str) -> Result<git2::Commit<'r>, Fatal> {
     repo.revparse_single(rev)
         .and_then(|o| o.peel_to_commit())
-        .map_err(|e| git_err(&format!("{flag} {rev}"), e))
+        .map_err(|e| unknown_revision(repo, rev, flag, &e))
+}
+
+/// What to tell a user whose revision libgit2 cannot find, instead of its raw message
+/// ("parent 0 does not exist" in a shallow clone).
+fn unknown_revision(repo: &Repository, rev: &str, flag: &str, e: &git2::Error) -> Fatal {
+    let raw = e.message();
+    let not_found = e.code() == git2::ErrorCode::NotFound
+        || raw.contains("does not exist")
+        || raw.contains("not found");
+    if !not_found {
+        return Fatal(format!("{flag} {rev}: {raw}"));
+    }
+    if repo.is_shallow() {
+        return Fatal(format!(
+            "{flag} {rev}: not in this shallow clone's history (git: {raw}); fetch the history \
+             with `git fetch --unshallow` (in GitHub Actions: `fetch-depth: 0` on \
+             actions/checkout), or give {flag} a commit that exists here"
+        ));
+    }
+    Fatal(format!(
+        "{flag} {rev}: no such commit, branch or tag in this repository (git: {raw}); check the \
+         name, or `git fetch` the branch first"
+    ))
 }
 
 /// Folds `.` and `..` lexically (the directory may not exist on disk at `--rev`).

@@ -503,3 +503,57 @@ fn install_hook_twice_says_it_is_installed() {
     assert!(!r.join(".git/hooks/pre-push.fluxvet-backup").exists());
     let _ = git(r.path(), &["status", "--short"]);
 }
+
+/// libgit2's "parent 0 does not exist" in a shallow clone becomes what happened and what to do.
+#[test]
+fn a_revision_missing_from_a_shallow_clone_says_how_to_fetch_it() {
+    let origin = git_repo("shallow-origin");
+    for i in 1..=3 {
+        origin.write(&format!("c{i}.yaml"), CLEAN);
+        crate::support::commit_all(origin.path(), &format!("c{i}"));
+    }
+    let clones = TempDir::new("shallow");
+    git(
+        clones.path(),
+        &[
+            "clone",
+            "-q",
+            "--depth",
+            "1",
+            &format!("file://{}", origin.path().display()),
+            "clone",
+        ],
+    );
+    let clone = clones.join("clone");
+    for (args, flag) in [
+        (
+            vec!["check", "--changed-since", "HEAD~1"],
+            "--changed-since",
+        ),
+        (vec!["check", "--rev", "HEAD~1"], "--rev"),
+    ] {
+        let out = fluxvet(&clone, &args);
+        assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+        assert_eq!(
+            stderr(&out),
+            format!(
+                "fluxvet: error: {flag} HEAD~1: not in this shallow clone's history (git: parent 0 \
+                 does not exist); fetch the history with `git fetch --unshallow` (in GitHub Actions: \
+                 `fetch-depth: 0` on actions/checkout), or give {flag} a commit that exists here\n"
+            )
+        );
+    }
+    // Outside a shallow clone, an unknown name says so.
+    let out = fluxvet(
+        origin.path(),
+        &["check", "--changed-since", "no-such-branch"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).starts_with(
+            "fluxvet: error: --changed-since no-such-branch: no such commit, branch or tag in this repository"
+        ),
+        "{}",
+        stderr(&out)
+    );
+}
