@@ -7,12 +7,9 @@ use std::path::{Component, Path, PathBuf};
 use std::time::Instant;
 
 use git2::{ObjectType, Oid, Repository, Tree, TreeWalkMode, TreeWalkResult};
-use ignore::Match;
-use ignore::gitignore::{Gitignore, GitignoreBuilder};
-use ignore::overrides::{Override, OverrideBuilder};
 
 use crate::config::{self, Config};
-use crate::discover::is_manifest_name;
+use crate::discover::FileRules;
 use crate::engine::{self, CheckOptions, Fatal, Outcome};
 use crate::fs::TreeView;
 
@@ -176,52 +173,6 @@ fn tree_at<'r>(
         })
 }
 
-/// `.sourceignore` files of the tree, deepest first, each with the directory it governs.
-struct SourceIgnores(Vec<(String, Gitignore)>);
-
-impl SourceIgnores {
-    fn ignored(&self, rel: &str) -> bool {
-        for (dir, gi) in &self.0 {
-            let inner = if dir.is_empty() {
-                rel
-            } else {
-                match rel
-                    .strip_prefix(dir.as_str())
-                    .and_then(|r| r.strip_prefix('/'))
-                {
-                    Some(r) => r,
-                    None => continue,
-                }
-            };
-            match gi.matched_path_or_any_parents(inner, false) {
-                Match::Ignore(_) => return true,
-                Match::Whitelist(_) => return false,
-                Match::None => {}
-            }
-        }
-        false
-    }
-}
-
-fn excluded(overrides: &Override, rel: &str) -> bool {
-    if overrides.matched(rel, false).is_ignore() {
-        return true;
-    }
-    let mut dir = rel;
-    while let Some((parent, _)) = dir.rsplit_once('/') {
-        if overrides.matched(parent, true).is_ignore() {
-            return true;
-        }
-        dir = parent;
-    }
-    false
-}
-
-/// Discovery's hidden-file rule: no component may start with a dot.
-fn hidden(rel: &str) -> bool {
-    rel.split('/').any(|c| c.starts_with('.'))
-}
-
 /// Checks the files of commit `rev` (below the scanned root), with the config read from that
 /// commit unless `--config` names one on disk.
 pub fn check_rev(opts: &CheckOptions, rev: &str) -> Result<Outcome, Fatal> {
@@ -286,50 +237,22 @@ pub fn check_rev(opts: &CheckOptions, rev: &str) -> Result<Outcome, Fatal> {
     };
     engine::configure(opts, &mut config, &root)?;
 
-    let mut ob = OverrideBuilder::new(".");
-    for glob in &config.exclude {
-        ob.add(&format!("!{glob}"))
-            .map_err(|e| Fatal(format!("exclude glob `{glob}`: {e}")))?;
-    }
-    let overrides = ob
-        .build()
-        .map_err(|e| Fatal(format!("exclude globs: {e}")))?;
-
-    let mut ignores = Vec::new();
+    // The same rule set as the working tree's discovery ([`crate::discover::FileRules`]).
+    let mut sourceignores = Vec::new();
     for (path, oid) in blobs
         .iter()
         .filter(|(p, _)| p == ".sourceignore" || p.ends_with("/.sourceignore"))
     {
-        let dir = path
-            .rsplit_once('/')
-            .map(|(d, _)| d.to_string())
-            .unwrap_or_default();
         let text = String::from_utf8_lossy(&read_blob(*oid)?).into_owned();
-        let mut b = GitignoreBuilder::new(".");
-        for line in text.lines() {
-            // A bad line is skipped, as the walk over the working tree does.
-            let _ = b.add_line(Some(PathBuf::from(path)), line);
-        }
-        if let Ok(gi) = b.build() {
-            ignores.push((dir, gi));
-        }
+        sourceignores.push((path.clone(), text));
     }
-    ignores.sort_by_key(|(d, _)| {
-        std::cmp::Reverse(d.matches('/').count() + usize::from(!d.is_empty()))
-    });
-    let ignores = SourceIgnores(ignores);
+    let rules = FileRules::new(&config.exclude, &sourceignores).map_err(Fatal)?;
 
     let mut inputs: Vec<(String, Vec<u8>)> = Vec::new();
     for (rel, oid) in &blobs {
-        let name = rel.rsplit('/').next().unwrap_or(rel);
-        if !is_manifest_name(name)
-            || hidden(rel)
-            || excluded(&overrides, rel)
-            || ignores.ignored(rel)
-        {
-            continue;
+        if rules.admits(rel) {
+            inputs.push((rel.clone(), read_blob(*oid)?));
         }
-        inputs.push((rel.clone(), read_blob(*oid)?));
     }
     if let Some(e) = walk_error {
         return Err(Fatal(e));
@@ -589,17 +512,5 @@ mod tests {
     #[test]
     fn quoting_survives_quotes() {
         assert_eq!(sh_quote("it's"), r"'it'\''s'");
-    }
-
-    #[test]
-    fn sourceignore_applies_below_its_dir() {
-        let mut b = GitignoreBuilder::new(".");
-        b.add_line(None, "tmp/").unwrap();
-        b.add_line(None, "*.draft.yaml").unwrap();
-        let ig = SourceIgnores(vec![("apps".into(), b.build().unwrap())]);
-        assert!(ig.ignored("apps/tmp/x.yaml"));
-        assert!(ig.ignored("apps/a/b.draft.yaml"));
-        assert!(!ig.ignored("apps/a/b.yaml"));
-        assert!(!ig.ignored("tmp/x.yaml"));
     }
 }

@@ -557,3 +557,62 @@ fn a_revision_missing_from_a_shallow_clone_says_how_to_fetch_it() {
         stderr(&out)
     );
 }
+
+/// The working tree and `--rev` of the same commit check the same files: a tracked file that a
+/// `.gitignore` matches is checked by both (Flux's clone has it); a submodule's files by neither
+/// (Flux does not fetch submodules by default); an untracked ignored file by neither.
+#[test]
+fn working_tree_and_rev_check_the_same_files() {
+    let sub = git_repo("submodule-origin");
+    sub.write("sub.yaml", DEFECT);
+    crate::support::commit_all(sub.path(), "sub");
+    let r = git_repo("same-files");
+    r.write(".gitignore", "generated/\n");
+    r.write("apps/a.yaml", DEFECT);
+    r.write("generated/tracked.yaml", DEFECT);
+    git(r.path(), &["add", "-A"]);
+    git(r.path(), &["add", "-f", "generated/tracked.yaml"]);
+    git(
+        r.path(),
+        &[
+            "-c",
+            "protocol.file.allow=always",
+            "submodule",
+            "add",
+            "-q",
+            &format!("file://{}", sub.path().display()),
+            "vendor/sub",
+        ],
+    );
+    git(r.path(), &["commit", "-q", "--no-verify", "-m", "all"]);
+    // Untracked and ignored: not in the commit, not checked.
+    r.write("generated/untracked.yaml", DEFECT);
+    assert!(r.join("vendor/sub/sub.yaml").is_file());
+    let expected = "apps/a.yaml:7:3: error FV102 duplicate-key: duplicate key `a`\n\
+                    generated/tracked.yaml:7:3: error FV102 duplicate-key: duplicate key `a`\n";
+    let worktree = fluxvet(r.path(), &["check", "--format", "short"]);
+    assert_eq!(stdout(&worktree), expected, "{}", text(&worktree));
+    assert_eq!(
+        stderr(&worktree),
+        "fluxvet: warning: vendor/sub: not checked: a git submodule or nested repository is not \
+         part of this repository's files (Flux fetches it only with recurseSubmodules)\n"
+    );
+    let rev = fluxvet(r.path(), &["check", "--rev", "HEAD", "--format", "short"]);
+    assert_eq!(stdout(&rev), expected, "{}", text(&rev));
+    // The same from a sub-directory root, and with the tracked file excluded on both sides.
+    let worktree = fluxvet(r.path(), &["check", "generated", "--format", "short"]);
+    assert_eq!(
+        stdout(&worktree),
+        "generated/tracked.yaml:7:3: error FV102 duplicate-key: duplicate key `a`\n"
+    );
+    for extra in [&[][..], &["--rev", "HEAD"][..]] {
+        let mut args = vec!["check", "--format", "short", "--exclude", "generated/**"];
+        args.extend_from_slice(extra);
+        let out = fluxvet(r.path(), &args);
+        assert_eq!(
+            stdout(&out),
+            "apps/a.yaml:7:3: error FV102 duplicate-key: duplicate key `a`\n",
+            "{args:?}"
+        );
+    }
+}
