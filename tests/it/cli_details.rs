@@ -205,6 +205,11 @@ fn every_format_and_exclude_agree_on_paths() {
         "{}",
         stdout(&text_out)
     );
+    assert!(
+        stdout(&text_out).contains("╭─[repo/apps/x.yaml:7:1]"),
+        "{}",
+        stdout(&text_out)
+    );
     // The printed path pasted into --exclude removes the finding.
     let out = fluxvet(
         d.path(),
