@@ -51,7 +51,9 @@ pub enum Command {
         /// The rule's code or name.
         rule: String,
     },
-    /// Write a git pre-push hook that lints exactly the commits being pushed.
+    /// Write a git pre-push hook that lints exactly the commits being pushed. Running it again is
+    /// safe: the same hook is left alone, an older fluxvet hook is updated, another hook is kept
+    /// unless --force.
     InstallHook(InstallHookArgs),
 }
 
@@ -166,6 +168,39 @@ pub struct CheckArgs {
     /// findings are reported. `-` reads one document from stdin (needs `--stdin-filename`).
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// When to colour the text output (NO_COLOR is honoured by `auto`).
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    /// Config file (default: `.fluxvet.yaml` at the repository root).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Skip paths matching this glob (repeatable), in addition to the config's `exclude`. Written
+    /// relative to the directory fluxvet runs in, like every path it prints: a path copied from
+    /// the output works (`--exclude apps/legacy/**`).
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
+    /// Exit 1 on warnings too.
+    #[arg(long)]
+    pub deny_warnings: bool,
+    /// Check the files of this commit (e.g. what is being pushed) instead of the working tree;
+    /// the config is read from that commit too.
+    #[arg(long, value_name = "REV")]
+    pub rev: Option<String>,
+    /// Report only findings in files changed since REV (from where the checked commit or working
+    /// tree left it); the whole tree is still read, so cross-file rules stay right.
+    #[arg(long, value_name = "REV")]
+    pub changed_since: Option<String>,
+    /// Worker threads (default: one per core; at most 4 per core, more only adds contention:
+    /// a larger N is lowered, with a note).
+    #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub jobs: Option<u32>,
+    /// Leave the elapsed time out of the text summary, so two runs on the same files print
+    /// byte-identical reports (other formats never carry it).
+    #[arg(long)]
+    pub no_timing: bool,
     /// The path of the document read from stdin (`-`): it is checked as that file of its
     /// repository, replacing what is on disk (e.g. an editor's unsaved buffer).
     #[arg(long, value_name = "PATH")]
@@ -192,37 +227,6 @@ pub struct CheckArgs {
     /// `64MiB` (default 32MiB, or `max_file_size` in .fluxvet.yaml).
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     pub max_file_size: Option<u64>,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
-    /// When to colour the text output (NO_COLOR is honoured by `auto`).
-    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
-    pub color: ColorChoice,
-    /// Config file (default: `.fluxvet.yaml` at the repository root).
-    #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
-    /// Skip paths matching this glob (repeatable), in addition to the config's `exclude`.
-    #[arg(long, value_name = "GLOB")]
-    pub exclude: Vec<String>,
-    /// Exit 1 on warnings too.
-    #[arg(long)]
-    pub deny_warnings: bool,
-    /// Check the files of this commit (e.g. what is being pushed) instead of the working tree;
-    /// the config is read from that commit too.
-    #[arg(long, value_name = "REV")]
-    pub rev: Option<String>,
-    /// Report only findings in files changed since REV (from where the checked commit or working
-    /// tree left it); the whole tree is still read, so cross-file rules stay right.
-    #[arg(long, value_name = "REV")]
-    pub changed_since: Option<String>,
-    /// Worker threads (default: one per core; at most 4 per core, more only adds contention:
-    /// a larger N is lowered, with a note).
-    #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
-    pub jobs: Option<u32>,
-    /// Leave the elapsed time out of the text summary, so two runs on the same files print
-    /// byte-identical reports (other formats never carry it).
-    #[arg(long)]
-    pub no_timing: bool,
 }
 
 fn parse_size(s: &str) -> Result<u64, String> {

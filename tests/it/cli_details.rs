@@ -621,3 +621,30 @@ fn working_tree_and_rev_check_the_same_files() {
         );
     }
 }
+
+/// `check --help` teaches the flags issue 20 added and the path rule.
+#[test]
+fn check_help_lists_the_new_flags_and_the_path_rule() {
+    let d = TempDir::new("help");
+    let out = fluxvet(d.path(), &["check", "--help"]);
+    assert_eq!(out.status.code(), Some(0));
+    let help = stdout(&out);
+    for flag in [
+        "--stdin-filename <PATH>",
+        "--select <RULE>",
+        "--ignore <RULE>",
+        "-q, --quiet",
+        "--exit-zero",
+        "--require-files",
+        "--max-file-size <SIZE>",
+        "fluxvet check - --stdin-filename apps/x.yaml < buffer.yaml",
+    ] {
+        assert!(help.contains(flag), "`{flag}` missing from:\n{help}");
+    }
+    assert!(
+        help.contains(
+            "Paths: every path fluxvet prints (all formats) and every path or glob you give it"
+        ),
+        "{help}"
+    );
+}
