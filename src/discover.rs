@@ -534,14 +534,26 @@ pub fn display_path(canonical_root: &Path, root: &Path, path: &Path) -> String {
         .ok()
         .map(Path::to_path_buf)
         .or_else(|| {
-            // `x.yaml`'s parent is the empty path: the working directory.
-            let parent = match path.parent()? {
-                p if p.as_os_str().is_empty() => Path::new("."),
-                p => p,
+            // The nearest ancestor that exists, canonical, then the rest as written (a file
+            // read from stdin may not exist yet, nor its directory). `x.yaml`'s parent is the
+            // empty path: the working directory.
+            let mut tail = vec![path.file_name()?];
+            let mut parent = path.parent()?;
+            let real = loop {
+                let dir = if parent.as_os_str().is_empty() {
+                    Path::new(".")
+                } else {
+                    parent
+                };
+                if let Ok(real) = dir.canonicalize() {
+                    break real;
+                }
+                tail.push(parent.file_name()?);
+                parent = parent.parent()?;
             };
-            let parent = parent.canonicalize().ok()?;
-            let rel_parent = parent.strip_prefix(canonical_root).ok()?.to_path_buf();
-            Some(rel_parent.join(path.file_name()?))
+            let mut rel = real.strip_prefix(canonical_root).ok()?.to_path_buf();
+            rel.extend(tail.into_iter().rev());
+            Some(rel)
         })
         .unwrap_or_else(|| path.to_path_buf());
     let s: Vec<String> = rel

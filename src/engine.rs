@@ -270,12 +270,11 @@ pub fn check(opts: &CheckOptions) -> Result<Outcome, Fatal> {
         .map(|(abs, rel)| (rel, abs))
         .collect();
     let limit = config.max_file_size;
-    let stdin_path = stdin.map(|s| &s.path);
     let mut outcome = run(
         root,
         inputs,
-        |p: &PathBuf| match (stdin_path, stdin) {
-            (Some(sp), Some(s)) if sp == p => Ok(s.bytes.clone()),
+        |p: &PathBuf| match stdin {
+            Some(s) if &s.path == p => Ok(s.bytes.clone()),
             _ => read_capped(p, limit),
         },
         tree,

@@ -95,10 +95,26 @@ impl PathDisplay {
 
 /// The repository a file belongs to: the nearest ancestor directory holding `.git` or
 /// `.fluxvet.yaml`, as a path usable from the working directory (relative when it is the
-/// working directory, below it or above it; absolute otherwise). `None` outside any.
+/// working directory, below it or above it; absolute otherwise). `None` outside any. The file
+/// need not exist (a new file read from stdin): its nearest existing ancestor is asked.
 pub fn repository_root_of(file: &Path) -> Option<PathBuf> {
-    let real = file.canonicalize().ok()?;
-    let mut dir = real.parent()?;
+    let mut existing = file;
+    let real = loop {
+        let candidate = if existing.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            existing
+        };
+        if let Ok(real) = candidate.canonicalize() {
+            break real;
+        }
+        existing = existing.parent()?;
+    };
+    let mut dir = if real.is_dir() && existing != file {
+        real.as_path()
+    } else {
+        real.parent()?
+    };
     let found = loop {
         if dir.join(".git").exists() || dir.join(crate::config::FILE_NAME).is_file() {
             break dir.to_path_buf();

@@ -648,3 +648,46 @@ fn check_help_lists_the_new_flags_and_the_path_rule() {
         "{help}"
     );
 }
+
+/// A new file in a new directory, read from stdin in a sub-directory of the repository, is
+/// still judged against the whole repository.
+#[test]
+fn stdin_for_a_file_not_on_disk_finds_its_repository() {
+    let r = git_repo("stdin-new");
+    r.write("infra/repo.yaml", HELM_REPOSITORY);
+    r.write("apps/other.yaml", DEFECT);
+    let out = with_stdin(
+        &r.join("apps"),
+        &[
+            "check",
+            "-",
+            "--stdin-filename",
+            "new/release.yaml",
+            "--format",
+            "short",
+        ],
+        HELM_RELEASE,
+    );
+    assert_eq!(
+        (out.status.code(), stdout(&out)),
+        (Some(0), String::new()),
+        "{}",
+        text(&out)
+    );
+    let out = with_stdin(
+        &r.join("apps"),
+        &[
+            "check",
+            "-",
+            "--stdin-filename",
+            "new/release.yaml",
+            "--format",
+            "short",
+        ],
+        DEFECT,
+    );
+    assert_eq!(
+        stdout(&out),
+        "new/release.yaml:7:3: error FV102 duplicate-key: duplicate key `a`\n"
+    );
+}
