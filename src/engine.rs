@@ -15,20 +15,37 @@ use crate::source::SourceFile;
 use crate::suppress;
 use crate::yaml::parse_source;
 
+#[derive(Default)]
 pub struct CheckOptions {
     pub paths: Vec<PathBuf>,
     pub config: Option<PathBuf>,
+    /// Globs relative to the working directory (see [`crate::paths`]).
     pub exclude: Vec<String>,
     pub trees: Trees,
+    /// `--select`: only these rules (codes, names or code prefixes such as `FV2`).
+    pub select: Vec<String>,
+    /// `--ignore`: not these rules.
+    pub ignore: Vec<String>,
+    /// `--max-file-size`, in bytes: overrides the config's `max_file_size`.
+    pub max_file_size: Option<u64>,
+    /// A document read from stdin, checked as if it were this file (`--stdin-filename`).
+    pub stdin: Option<StdinFile>,
+}
+
+/// `fluxvet check - --stdin-filename PATH`: the text an editor holds for PATH.
+pub struct StdinFile {
+    pub path: PathBuf,
+    pub bytes: Vec<u8>,
 }
 
 /// Which parsed trees a run keeps once the document rules are done with them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Trees {
     /// Every tree: `graph`, `versions` and `diff` read documents no rule asks for.
     All,
     /// Only the trees a repository rule, the reconcile tree or the report may read
     /// ([`crate::index::read_after_document_rules`]); `check` needs no other.
+    #[default]
     RulesNeed,
 }
 
@@ -43,6 +60,9 @@ pub struct Outcome {
     /// Wall-clock time of the run, shown only in the text summary a person reads; `None`
     /// (`--no-timing`, and the tests) leaves it out so two runs print the same report.
     pub elapsed: Option<Duration>,
+    /// How the emitters show a root-relative path. Root-relative as it comes from a run; the
+    /// command line sets it to relative to the working directory ([`crate::paths`]).
+    pub paths: crate::paths::PathDisplay,
 }
 
 /// A failure that stops the run: exit code 2.
@@ -109,6 +129,75 @@ pub fn load_config(root: &Path, explicit: Option<&Path>) -> Result<Config, Fatal
     Config::load(&path, &display).map_err(|e| Fatal(format!("config {e}")))
 }
 
+/// Applies the command line's `--exclude`, `--select`, `--ignore` and `--max-file-size` to the
+/// config of a run whose root is `root`.
+pub fn configure(opts: &CheckOptions, config: &mut Config, root: &Path) -> Result<(), Fatal> {
+    let display = crate::paths::PathDisplay::new(root);
+    for glob in &opts.exclude {
+        config::check_glob(glob).map_err(|e| Fatal(format!("--exclude: {e}")))?;
+        config.exclude.push(display.to_root(glob));
+    }
+    if !opts.select.is_empty() {
+        let mut keep = std::collections::HashSet::new();
+        for word in &opts.select {
+            keep.extend(rule_codes(word, "--select")?);
+        }
+        for meta in rules::all() {
+            if !keep.contains(meta.code) {
+                config.rules.insert(meta.code, None);
+            }
+        }
+    }
+    for word in &opts.ignore {
+        for code in rule_codes(word, "--ignore")? {
+            config.rules.insert(code, None);
+        }
+    }
+    if let Some(limit) = opts.max_file_size {
+        config.max_file_size = limit;
+    }
+    Ok(())
+}
+
+/// The rules a `--select`/`--ignore` word names: a code (`FV202`), a name
+/// (`chart-version-unpinned`) or a code prefix (`FV2`, every 2xx rule).
+fn rule_codes(word: &str, flag: &str) -> Result<Vec<&'static str>, Fatal> {
+    if let Some(meta) = rules::lookup(word) {
+        return Ok(vec![meta.code]);
+    }
+    let is_prefix = word.len() > 2
+        && word.get(..2).is_some_and(|p| p.eq_ignore_ascii_case("FV"))
+        && word[2..].chars().all(|c| c.is_ascii_digit());
+    let codes: Vec<&'static str> = rules::all()
+        .filter(|m| is_prefix && m.code[2..].starts_with(&word[2..]))
+        .map(|m| m.code)
+        .collect();
+    if codes.is_empty() {
+        return Err(Fatal(format!(
+            "{flag} {word}: not a fluxvet rule code, name or code prefix (`fluxvet rules` lists them)"
+        )));
+    }
+    Ok(codes)
+}
+
+/// When every path is a file (or the stdin document) of one repository, that repository's root:
+/// the files are checked as part of it, and only their findings are reported.
+fn repository_of_files(paths: &[PathBuf], stdin: Option<&StdinFile>) -> Option<PathBuf> {
+    let is_stdin = |p: &PathBuf| stdin.is_some_and(|s| &s.path == p);
+    if paths.is_empty() || !paths.iter().all(|p| is_stdin(p) || p.is_file()) {
+        return None;
+    }
+    let mut roots = paths.iter().map(|p| crate::paths::repository_root_of(p));
+    let first = roots.next()??;
+    let first_real = first.canonicalize().ok()?;
+    for r in roots {
+        if r?.canonicalize().ok()? != first_real {
+            return None;
+        }
+    }
+    Some(first)
+}
+
 /// Checks files on disk.
 pub fn check(opts: &CheckOptions) -> Result<Outcome, Fatal> {
     let start = Instant::now();
@@ -117,7 +206,11 @@ pub fn check(opts: &CheckOptions) -> Result<Outcome, Fatal> {
     } else {
         opts.paths.clone()
     };
+    let stdin = opts.stdin.as_ref();
     for p in &paths {
+        if stdin.is_some_and(|s| &s.path == p) {
+            continue;
+        }
         match std::fs::metadata(p) {
             Err(e) => {
                 return Err(Fatal(format!(
@@ -136,10 +229,38 @@ pub fn check(opts: &CheckOptions) -> Result<Outcome, Fatal> {
             Ok(_) => {}
         }
     }
-    let root = scan_root(&paths);
+    let of_repository = repository_of_files(&paths, stdin);
+    let root = of_repository.clone().unwrap_or_else(|| scan_root(&paths));
     let mut config = load_config(&root, opts.config.as_deref())?;
-    config.exclude.extend(opts.exclude.iter().cloned());
-    let found = crate::discover::discover(&root, &paths, &config.exclude).map_err(Fatal)?;
+    configure(opts, &mut config, &root)?;
+    let on_disk: Vec<PathBuf> = paths
+        .iter()
+        .filter(|p| stdin.is_none_or(|s| &s.path != *p))
+        .cloned()
+        .chain(of_repository.iter().cloned())
+        .collect();
+    let mut found = crate::discover::discover(&root, &on_disk, &config.exclude).map_err(Fatal)?;
+    // The reported files when only some files of the repository were asked for.
+    let only: Option<std::collections::HashSet<String>> = of_repository.as_ref().map(|_| {
+        let canonical_root = root.canonicalize().unwrap_or_else(|_| root.clone());
+        paths
+            .iter()
+            .map(|p| crate::discover::display_path(&canonical_root, &root, p))
+            .collect()
+    });
+    // A document on stdin that is not on disk yet is a file of the repository all the same.
+    if let Some(s) = stdin {
+        let canonical_root = root.canonicalize().unwrap_or_else(|_| root.clone());
+        let rel = crate::discover::display_path(&canonical_root, &root, &s.path);
+        // Its handle is the path as given, which the reader below knows to take from stdin.
+        match found.files.iter_mut().find(|(_, r)| *r == rel) {
+            Some(entry) => entry.0 = s.path.clone(),
+            None => {
+                found.files.push((s.path.clone(), rel));
+                found.files.sort_by(|a, b| a.1.cmp(&b.1));
+            }
+        }
+    }
     timing(|| format!("rss after discover {} at {:?}", rss(), start.elapsed()));
     let tree = Box::new(WorkTree::new(root.clone()));
     tree.know_files(found.files.iter().map(|(_, rel)| rel.as_str()));
@@ -148,36 +269,47 @@ pub fn check(opts: &CheckOptions) -> Result<Outcome, Fatal> {
         .into_iter()
         .map(|(abs, rel)| (rel, abs))
         .collect();
+    let limit = config.max_file_size;
     let mut outcome = run(
         root,
         inputs,
-        |p: &PathBuf| read_capped(p),
+        |p: &PathBuf| match stdin {
+            Some(s) if &s.path == p => Ok(s.bytes.clone()),
+            _ => read_capped(p, limit),
+        },
         tree,
         config,
         opts.trees,
     );
+    if let Some(only) = &only {
+        let files = &outcome.repo.files;
+        outcome
+            .diagnostics
+            .retain(|d| only.contains(&*files[d.file].path));
+    }
     outcome.io_problems.splice(0..0, found.problems);
     outcome.notices = found.notices;
     outcome.elapsed = Some(start.elapsed());
     Ok(outcome)
 }
 
-/// Files larger than this are reported, not read whole: the biggest real manifests
-/// (CRD bundles) are a few MiB, and every byte costs memory for the whole run.
+/// The default size limit (`max_file_size`, `--max-file-size`): larger files are reported, not
+/// read whole. The biggest real manifests (CRD bundles) are a few MiB, and every byte costs
+/// memory for the whole run.
 pub const FILE_SIZE_LIMIT: u64 = 32 * 1024 * 1024;
 
-/// Reads at most one byte past [`FILE_SIZE_LIMIT`], so an oversized file is known as such
-/// without being loaded.
-fn read_capped(path: &Path) -> std::io::Result<Vec<u8>> {
+/// Reads at most one byte past `limit`, so an oversized file is known as such without being
+/// loaded.
+fn read_capped(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
     use std::io::Read;
     let file = std::fs::File::open(path)?;
     // Sized from the metadata, the read is one call and one at the end, not a doubling series.
     let size = file
         .metadata()
         .map_or(0, |m| m.len())
-        .min(FILE_SIZE_LIMIT + 1);
-    let mut bytes = Vec::with_capacity(size as usize + 1);
-    file.take(FILE_SIZE_LIMIT + 1).read_to_end(&mut bytes)?;
+        .min(limit.saturating_add(1));
+    let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0).saturating_add(1));
+    file.take(limit.saturating_add(1)).read_to_end(&mut bytes)?;
     Ok(bytes)
 }
 
@@ -201,11 +333,12 @@ pub fn run<H: Sync>(
 ) -> Outcome {
     let start = Instant::now();
     timing(|| format!("rss before parse {}", rss()));
+    let limit = config.max_file_size;
     let outcomes: Vec<FileOutcome> = inputs
         .par_iter()
         .enumerate()
         .map(|(id, (display, handle))| match read(handle) {
-            Ok(bytes) => process_file(id, display, bytes, trees),
+            Ok(bytes) => process_file(id, display, bytes, trees, limit),
             Err(e) => FileOutcome {
                 source: SourceFile::new(display.as_str(), String::new()),
                 docs: Vec::new(),
@@ -316,6 +449,7 @@ pub fn run<H: Sync>(
     }
     sort(&mut diagnostics);
     Outcome {
+        paths: crate::paths::PathDisplay::default(),
         repo,
         diagnostics,
         documents,
@@ -345,16 +479,6 @@ struct NotText {
 }
 
 fn decode(bytes: Vec<u8>) -> Result<String, NotText> {
-    if bytes.len() as u64 > FILE_SIZE_LIMIT {
-        return Err(NotText {
-            reason: format!(
-                "the file is larger than fluxvet's limit of {} MiB and was not checked",
-                FILE_SIZE_LIMIT / (1024 * 1024)
-            ),
-            at: 0,
-            shown: String::new(),
-        });
-    }
     if bytes.starts_with(&[0xff, 0xfe]) || bytes.starts_with(&[0xfe, 0xff]) {
         return Err(NotText {
             reason:
@@ -388,8 +512,25 @@ fn decode(bytes: Vec<u8>) -> Result<String, NotText> {
     })
 }
 
-fn process_file(id: FileId, display: &str, bytes: Vec<u8>, trees: Trees) -> FileOutcome {
+fn process_file(
+    id: FileId,
+    display: &str,
+    bytes: Vec<u8>,
+    trees: Trees,
+    limit: u64,
+) -> FileOutcome {
     let mut diagnostics = Vec::new();
+    if bytes.len() as u64 > limit {
+        diagnostics.push(rules::yaml::too_large(id, limit));
+        return FileOutcome {
+            source: SourceFile::new(display, String::new()),
+            docs: Vec::new(),
+            objects: Vec::new(),
+            diagnostics,
+            directives: Vec::new(),
+            io_problem: None,
+        };
+    }
     let text = match decode(bytes) {
         Ok(t) => t,
         Err(not_text) => {
@@ -448,7 +589,11 @@ fn process_file(id: FileId, display: &str, bytes: Vec<u8>, trees: Trees) -> File
         schema_candidates[slot] =
             flux.is_some_and(|fd| rules::schema::required_field_missing::candidate(doc, fd));
     }
-    let directives = suppress::directives(&source);
+    let directives = if source.text.contains("fluxvet-ignore") {
+        suppress::directives(&source, &suppress::text_spans(&source, &stream.documents))
+    } else {
+        Vec::new()
+    };
     FileOutcome {
         source,
         docs: stream

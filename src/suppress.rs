@@ -19,8 +19,57 @@ pub struct Entry {
     pub used: bool,
 }
 
-/// Finds the directives in a file's comments.
-pub fn directives(file: &SourceFile) -> Vec<Directive> {
+/// Where a `#` is scalar text, not a comment: inside a quoted scalar, or on the content lines
+/// of a block scalar (`|`, `>`; its header line may still end with a comment).
+#[derive(Clone, Copy, Debug)]
+pub struct TextSpan {
+    /// The first byte that is text.
+    pub from: usize,
+    /// One past the last.
+    pub to: usize,
+}
+
+/// The text spans of `docs`' quoted and block scalars, sorted by start.
+pub fn text_spans(file: &SourceFile, docs: &[crate::yaml::Document]) -> Vec<TextSpan> {
+    use crate::yaml::Style;
+    let mut out = Vec::new();
+    for doc in docs {
+        for node in doc.nodes.iter() {
+            if node.kind() != crate::yaml::tree::RawKind::Scalar {
+                continue;
+            }
+            let (start, end) = (node.span.start as usize, node.span.end as usize);
+            match node.style() {
+                Style::Plain => {}
+                Style::SingleQuoted | Style::DoubleQuoted => out.push(TextSpan {
+                    from: start + 1,
+                    to: end.saturating_sub(1),
+                }),
+                Style::Literal | Style::Folded => {
+                    // The parser's span starts at the first content line; should it start at
+                    // the `|`/`>` header, the content starts on the next line (the header
+                    // line may end with a real comment).
+                    let line = file.line_col(start).line;
+                    let line_start = file.line_starts()[line - 1] as usize;
+                    let from = if file.text[line_start..start].trim().is_empty() {
+                        Some(start)
+                    } else {
+                        file.line_starts().get(line).map(|&n| n as usize)
+                    };
+                    if let Some(from) = from {
+                        out.push(TextSpan { from, to: end });
+                    }
+                }
+            }
+        }
+    }
+    out.sort_by_key(|t| t.from);
+    out
+}
+
+/// Finds the directives in a file's comments; a `#` inside `text` (scalar content) is not a
+/// comment, whatever follows it.
+pub fn directives(file: &SourceFile, text_spans: &[TextSpan]) -> Vec<Directive> {
     let text = &file.text;
     if !text.contains("fluxvet-ignore") {
         return Vec::new();
@@ -32,6 +81,12 @@ pub fn directives(file: &SourceFile) -> Vec<Directive> {
         let Some(hash) = comment_start(line) else {
             continue;
         };
+        let at = start as usize + hash;
+        // Scalars do not overlap: only the last one starting at or before the `#` can hold it.
+        let before = text_spans.partition_point(|t| t.from <= at);
+        if before > 0 && at < text_spans[before - 1].to {
+            continue;
+        }
         let comment = line[hash + 1..].trim_start();
         let (file_level, rest) = if let Some(r) = comment.strip_prefix("fluxvet-ignore-file:") {
             (true, r)
@@ -283,5 +338,48 @@ mod tests {
             );
             assert_eq!(findings_with(&files, config), all(&[]), "{off} off");
         }
+    }
+}
+
+#[cfg(test)]
+mod block_scalar_tests {
+    use crate::config::Config;
+    use crate::engine::check_memory;
+
+    fn found(text: &str) -> Vec<(&'static str, usize, usize)> {
+        let o = check_memory(&[("a.yaml", text)], Config::default());
+        o.diagnostics
+            .iter()
+            .map(|d| {
+                let lc = o.repo.files[d.file].line_col(d.span.start as usize);
+                (d.rule.code, lc.line, lc.column)
+            })
+            .collect()
+    }
+
+    /// Issue 20: `# fluxvet-ignore` inside a block scalar is the scalar's text, not a comment.
+    #[test]
+    fn a_directive_inside_a_block_scalar_is_text() {
+        let text = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  script: |\n    # fluxvet-ignore: FV102\n    echo hi\n  a: \"1\"\n  a: \"2\"\n";
+        assert_eq!(found(text), vec![("FV102", 10, 3)]);
+        let folded = text.replace("script: |", "script: >-");
+        assert_eq!(found(&folded), vec![("FV102", 10, 3)]);
+        // On its own line after the block, the same comment is a directive.
+        let outside = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  script: |\n    echo hi\n  a: \"1\"\n  # fluxvet-ignore: FV102\n  a: \"2\"\n";
+        assert_eq!(found(outside), vec![]);
+        // A comment on the header line of a block scalar is a comment.
+        let header = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  a: \"1\"\n  a: | # fluxvet-ignore: FV102\n    two\n";
+        assert_eq!(found(header), vec![]);
+    }
+
+    #[test]
+    fn a_directive_inside_quotes_is_text() {
+        let text = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  a: \"1\"\n  a: \"2 # fluxvet-ignore: FV102\"\n";
+        assert_eq!(found(text), vec![("FV102", 7, 3)]);
+        let single = text.replace(
+            "\"2 # fluxvet-ignore: FV102\"",
+            "'2 # fluxvet-ignore: FV102'",
+        );
+        assert_eq!(found(&single), vec![("FV102", 7, 3)]);
     }
 }

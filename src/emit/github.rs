@@ -19,6 +19,20 @@ pub fn escape_property(s: &str) -> String {
 }
 
 pub fn emit(outcome: &Outcome, w: &mut dyn Write) -> std::io::Result<()> {
+    annotations(outcome, w)?;
+    let c = super::counts(outcome);
+    writeln!(
+        w,
+        "fluxvet: {} error(s), {} warning(s), {} info(s) in {} file(s)",
+        c.errors,
+        c.warnings,
+        c.infos,
+        outcome.repo.files.len()
+    )
+}
+
+/// One workflow command per finding.
+pub fn annotations(outcome: &Outcome, w: &mut dyn Write) -> std::io::Result<()> {
     for d in &outcome.diagnostics {
         let file = &outcome.repo.files[d.file];
         let start = file.line_col(d.span.start as usize);
@@ -53,15 +67,7 @@ pub fn emit(outcome: &Outcome, w: &mut dyn Write) -> std::io::Result<()> {
         }
         writeln!(w, "::{command} {props}::{}", escape_data(&message))?;
     }
-    let c = super::counts(outcome);
-    writeln!(
-        w,
-        "fluxvet: {} error(s), {} warning(s), {} info(s) in {} file(s)",
-        c.errors,
-        c.warnings,
-        c.infos,
-        outcome.repo.files.len()
-    )
+    Ok(())
 }
 
 #[cfg(test)]

@@ -8,7 +8,8 @@ use crate::diag::Diagnostic;
 use crate::engine::Outcome;
 use crate::index::Repository;
 
-pub fn diagnostic_value(repo: &Repository, d: &Diagnostic) -> Value {
+pub fn diagnostic_value(outcome: &Outcome, d: &Diagnostic) -> Value {
+    let repo = &outcome.repo;
     let file = &repo.files[d.file];
     let start = file.line_col(d.span.start as usize);
     let end = file.line_col(d.span.end as usize);
@@ -19,7 +20,7 @@ pub fn diagnostic_value(repo: &Repository, d: &Diagnostic) -> Value {
             let f = &repo.files[l.file];
             let s = f.line_col(l.span.start as usize);
             let e = f.line_col(l.span.end as usize);
-            json!({"file": &*f.path, "line": s.line, "column": s.column,
+            json!({"file": outcome.paths.show(&f.path), "line": s.line, "column": s.column,
                    "end_line": e.line, "end_column": e.column, "message": l.message})
         })
         .collect();
@@ -29,7 +30,7 @@ pub fn diagnostic_value(repo: &Repository, d: &Diagnostic) -> Value {
         "severity": d.severity.as_str(),
         "message": d.message,
         "help": d.help,
-        "file": &*file.path,
+        "file": outcome.paths.show(&file.path),
         "line": start.line,
         "column": start.column,
         "end_line": end.line,
@@ -73,7 +74,7 @@ pub fn emit(outcome: &Outcome, w: &mut dyn Write) -> std::io::Result<()> {
     let diagnostics: Vec<Value> = outcome
         .diagnostics
         .iter()
-        .map(|d| diagnostic_value(&outcome.repo, d))
+        .map(|d| diagnostic_value(outcome, d))
         .collect();
     let doc = json!({
         "version": 1,

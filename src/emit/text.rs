@@ -16,6 +16,8 @@ use crate::source::SourceFile;
 
 /// A file's text as shown in snippets: secret values masked (see [`crate::secrets`]).
 struct Source<'a> {
+    /// The file's path as printed (relative to the working directory, escaped).
+    name: String,
     file: &'a SourceFile,
     text: &'a str,
 }
@@ -62,7 +64,7 @@ impl SourceCode for Source<'_> {
             .map(|&s| s as usize)
             .unwrap_or(text.len());
         Ok(Box::new(MietteSpanContents::new_named(
-            f.path.to_string(),
+            self.name.clone(),
             &text[from..to],
             (from, to - from).into(),
             first,
@@ -151,16 +153,22 @@ impl Report<'_> {
 }
 
 fn source<'a>(
+    paths: &crate::paths::PathDisplay,
     files: &'a [SourceFile],
     masked: &'a HashMap<usize, String>,
     id: usize,
 ) -> Source<'a> {
     let file = &files[id];
     let text = masked.get(&id).map(String::as_str).unwrap_or(&file.text);
-    Source { file, text }
+    Source {
+        name: super::escape_path(&paths.show(&file.path)),
+        file,
+        text,
+    }
 }
 
 fn report<'a>(
+    paths: &crate::paths::PathDisplay,
     files: &'a [SourceFile],
     masked: &'a HashMap<usize, String>,
     d: &'a Diagnostic,
@@ -179,10 +187,15 @@ fn report<'a>(
             ));
         } else {
             related.push(Report {
-                message: printable(&format!("{}: {}", files[l.file].path, l.message)).into_owned(),
+                message: printable(&format!(
+                    "{}: {}",
+                    super::escape_path(&paths.show(&files[l.file].path)),
+                    l.message
+                ))
+                .into_owned(),
                 severity: Severity::Info,
                 help: None,
-                source: source(files, masked, l.file),
+                source: source(paths, files, masked, l.file),
                 labels: vec![LabeledSpan::new_primary_with_span(
                     Some(printable(&l.message).into_owned()),
                     span,
@@ -195,7 +208,7 @@ fn report<'a>(
         message: printable(&d.message).into_owned(),
         severity: d.severity,
         help: d.help.as_deref(),
-        source: source(files, masked, d.file),
+        source: source(paths, files, masked, d.file),
         labels,
         related,
     }
@@ -250,14 +263,14 @@ pub fn diagnostics(outcome: &Outcome, color: bool, w: &mut dyn Write) -> std::io
     let mut buf = String::new();
     for d in &outcome.diagnostics {
         buf.clear();
-        let r = report(files, &masked, d);
+        let r = report(&outcome.paths, files, &masked, d);
         let _ = handler.render_report(&mut buf, &r);
         let pos = files[d.file].line_col(d.span.start as usize);
         // The location line first, so grep and terminals that link `path:line:col` find it.
         writeln!(
             w,
             "{}:{}:{}: {} {} {}",
-            printable(&files[d.file].path),
+            printable(&super::line_path(outcome, d.file)),
             pos.line,
             pos.column,
             d.severity.as_str(),

@@ -17,7 +17,7 @@ fn fixture(name: &str) -> PathBuf {
 fn fluxvet(dir: &str, format: &str) -> Output {
     Command::new(env!("CARGO_BIN_EXE_fluxvet"))
         .args(["check", "--format", format])
-        .arg(fixture(dir))
+        .current_dir(fixture(dir))
         .env("NO_COLOR", "1")
         .output()
         .expect("the fluxvet binary runs")

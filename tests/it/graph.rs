@@ -10,9 +10,13 @@ fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
+/// `args` are `[command, fixture directory, ...]`; fluxvet runs in that directory (printed paths
+/// are relative to the working directory, so the expected paths are the fixture's own).
 fn fluxvet(args: &[&str]) -> Output {
+    let (dir, rest) = (args[1], [&[args[0], "."][..], &args[2..]].concat());
     Command::new(env!("CARGO_BIN_EXE_fluxvet"))
-        .args(args)
+        .current_dir(dir)
+        .args(rest)
         .env("NO_COLOR", "1")
         .output()
         .expect("the binary runs")

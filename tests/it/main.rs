@@ -3,6 +3,7 @@
 
 mod acceptance;
 mod cli;
+mod cli_details;
 mod clusters;
 mod diff;
 mod docs;

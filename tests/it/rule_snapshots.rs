@@ -24,6 +24,7 @@ fn outcomes() -> Vec<(String, Outcome)> {
                 config: None,
                 exclude: Vec::new(),
                 trees: Trees::RulesNeed,
+                ..CheckOptions::default()
             })
             .unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
             let name = dir

@@ -8,7 +8,8 @@ const CODES: &[&str] = &["FV104", "FV501", "FV502", "FV503", "FV504"];
 fn findings(fixture: &str) -> Vec<(String, String, u64, u64)> {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/schema/");
     let out = Command::new(env!("CARGO_BIN_EXE_fluxvet"))
-        .args(["check", &format!("{dir}{fixture}"), "--format", "json"])
+        .args(["check", "--format", "json"])
+        .current_dir(format!("{dir}{fixture}"))
         .output()
         .expect("run fluxvet");
     let json: serde_json::Value =
@@ -62,7 +63,8 @@ fn clean_repository_is_silent() {
 fn removed_api_version_message_names_release_and_fix() {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/schema/broken");
     let out = Command::new(env!("CARGO_BIN_EXE_fluxvet"))
-        .args(["check", dir, "--format", "json"])
+        .args(["check", "--format", "json"])
+        .current_dir(dir)
         .output()
         .expect("run fluxvet");
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
