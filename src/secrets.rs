@@ -96,13 +96,17 @@ pub fn secret_generators<'a>(root: &NodeRef<'a>) -> Vec<NodeRef<'a>> {
 pub fn value_spans(doc: &Document, out: &mut Vec<Span>) {
     let Some(root) = doc.root() else { return };
     if root.str_at(&["kind"]) == Some("Secret") {
-        for field in ["data", "stringData"] {
-            if let Some(map) = root.get(field) {
-                if map.is_mapping() {
-                    out.extend(map.entries().into_iter().map(|(_, v)| v.span()));
-                } else {
-                    out.push(map.span());
-                }
+        // Every occurrence of a field and of each key, duplicates included: a repeated key's
+        // second value is as secret as the first (and `entries` keeps only one).
+        for (k, v) in root.raw_entries() {
+            if !matches!(k.as_str(), Some("data" | "stringData")) {
+                continue;
+            }
+            if v.is_mapping() {
+                out.extend(v.raw_entries().into_iter().map(|(_, v)| v.span()));
+                out.extend(v.entries().into_iter().map(|(_, v)| v.span()));
+            } else {
+                out.push(v.span());
             }
         }
     }
@@ -120,9 +124,16 @@ pub fn value_spans(doc: &Document, out: &mut Vec<Span>) {
     }
 }
 
+/// A file's text with its secret values masked, and the masked ranges.
+pub struct Redacted {
+    pub text: String,
+    /// Each masked range, from the value to the end of its last line.
+    pub ranges: Vec<Span>,
+}
+
 /// The file's text with every secret value masked, or `None` when it holds none. Byte
 /// offsets and line breaks are kept, so spans and the line index stay valid.
-pub fn redacted_text(repo: &Repository, file: usize) -> Option<String> {
+pub fn redacted_text(repo: &Repository, file: usize) -> Option<Redacted> {
     let mut spans = Vec::new();
     for d in repo.docs_of(file) {
         value_spans(&d.doc, &mut spans);
@@ -131,11 +142,34 @@ pub fn redacted_text(repo: &Repository, file: usize) -> Option<String> {
     if spans.is_empty() {
         return None;
     }
-    Some(mask(&repo.files[file].text, &spans))
+    let text = &repo.files[file].text;
+    let ranges: Vec<Span> = spans.iter().map(|s| to_line_end(text, *s)).collect();
+    Some(Redacted {
+        text: mask(text, &ranges),
+        ranges,
+    })
 }
 
-/// Replaces each span's characters: the first three with `*`, the rest with spaces (so the
-/// length of a secret does not show), one ASCII byte per original byte.
+/// A value's span widened to the end of its last line: what follows a value on its line (a
+/// comment, the next flow entry) would otherwise show where the value ends.
+fn to_line_end(text: &str, s: Span) -> Span {
+    let end = (s.end as usize).min(text.len());
+    // A block scalar's span ends after its last line break: its line is already whole.
+    if text[..end].ends_with('\n') {
+        return s;
+    }
+    let line_end = text[end..].find('\n').map_or(text.len(), |i| end + i);
+    let line_end = if text[..line_end].ends_with('\r') {
+        line_end - 1
+    } else {
+        line_end
+    };
+    Span::new(s.start as usize, line_end.max(end))
+}
+
+/// Replaces each span's characters: the first three with `*`, the rest with spaces, one ASCII
+/// byte per original byte, so offsets stay valid. The spaces end the line (spans reach the end
+/// of their line), and the text report trims them, so a secret's length does not show.
 pub fn mask(text: &str, spans: &[Span]) -> String {
     let mut bytes = text.as_bytes().to_vec();
     for s in spans {

@@ -240,6 +240,7 @@ pub fn diagnostics(outcome: &Outcome, color: bool, w: &mut dyn Write) -> std::io
     // Snippets show context lines around every finding, so secret values are masked in
     // every file a snippet comes from, whichever rule reported it.
     let mut masked = HashMap::new();
+    let mut secret_ranges: HashMap<usize, Vec<crate::source::Span>> = HashMap::new();
     let mut looked = std::collections::HashSet::new();
     for d in &outcome.diagnostics {
         for id in std::iter::once(d.file).chain(d.labels.iter().map(|l| l.file)) {
@@ -247,24 +248,44 @@ pub fn diagnostics(outcome: &Outcome, color: bool, w: &mut dyn Write) -> std::io
                 continue;
             }
             let redacted = crate::secrets::redacted_text(&outcome.repo, id);
-            let text = redacted.as_deref().unwrap_or(&files[id].text);
+            let text = redacted
+                .as_ref()
+                .map_or(&*files[id].text, |r| r.text.as_str());
             match printable(text) {
                 std::borrow::Cow::Owned(clean) => {
                     masked.insert(id, clean);
                 }
                 std::borrow::Cow::Borrowed(_) => {
-                    if let Some(r) = redacted {
-                        masked.insert(id, r);
+                    if let Some(r) = &redacted {
+                        masked.insert(id, r.text.clone());
                     }
                 }
+            }
+            if let Some(r) = redacted {
+                secret_ranges.insert(id, r.ranges);
             }
         }
     }
     let mut buf = String::new();
     for d in &outcome.diagnostics {
         buf.clear();
+        let d = &clamp_to_masks(d, &secret_ranges);
         let r = report(&outcome.paths, files, &masked, d);
         let _ = handler.render_report(&mut buf, &r);
+        if d.labels
+            .iter()
+            .map(|l| l.file)
+            .chain([d.file])
+            .any(|f| secret_ranges.contains_key(&f))
+        {
+            // The mask pads a value with spaces to keep offsets; trimmed, its length is gone.
+            buf = buf
+                .lines()
+                .map(str::trim_end)
+                .collect::<Vec<_>>()
+                .join("\n");
+            buf.push('\n');
+        }
         let pos = files[d.file].line_col(d.span.start as usize);
         // The location line first, so grep and terminals that link `path:line:col` find it.
         writeln!(
@@ -281,6 +302,36 @@ pub fn diagnostics(outcome: &Outcome, color: bool, w: &mut dyn Write) -> std::io
         writeln!(w)?;
     }
     Ok(())
+}
+
+/// The finding with every span that falls inside a masked secret value shrunk to the mask's
+/// three stars: an underline as long as the value would show its length.
+fn clamp_to_masks(d: &Diagnostic, ranges: &HashMap<usize, Vec<crate::source::Span>>) -> Diagnostic {
+    let clamp = |file: usize, span: crate::source::Span| {
+        let Some(rs) = ranges.get(&file) else {
+            return span;
+        };
+        match rs.iter().find(|r| span.end > r.start && span.start < r.end) {
+            Some(r) => {
+                // Never past the mask's stars: the rest of the line is padding.
+                let stars_end = (r.start as usize + 3).min(r.end as usize);
+                let start = span.start as usize;
+                let end = if start >= stars_end {
+                    start + 1
+                } else {
+                    (span.end as usize).min(stars_end)
+                };
+                crate::source::Span::new(start, end.max(start))
+            }
+            None => span,
+        }
+    };
+    let mut d = d.clone();
+    d.span = clamp(d.file, d.span);
+    for l in &mut d.labels {
+        l.span = clamp(l.file, l.span);
+    }
+    d
 }
 
 fn summary(outcome: &Outcome, w: &mut dyn Write) -> std::io::Result<()> {

@@ -289,6 +289,17 @@ impl<'a> NodeRef<'a> {
         matches!(self.kind(), Kind::Sequence(_))
     }
 
+    /// Every entry of a mapping as written, duplicates included and merge keys not expanded.
+    pub fn raw_entries(&self) -> Vec<(NodeRef<'a>, NodeRef<'a>)> {
+        match self.kind() {
+            Kind::Mapping(entries) => entries
+                .iter()
+                .map(|&(k, v)| (self.doc.node(k), self.doc.node(v)))
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
     /// Entries of a mapping in source order, merge keys expanded after the explicit entries
     /// (explicit keys win, as in YAML's merge-key spec).
     pub fn entries(&self) -> Vec<(NodeRef<'a>, NodeRef<'a>)> {
