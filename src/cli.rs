@@ -118,6 +118,10 @@ pub struct GraphArgs {
     /// Skip paths matching this glob (repeatable), in addition to the config's `exclude`.
     #[arg(long, value_name = "GLOB")]
     pub exclude: Vec<String>,
+    /// Only what this cluster applies (its name as the text summary of `check` shows it,
+    /// e.g. `production`). Without it, the graph holds what any cluster applies.
+    #[arg(long, value_name = "NAME")]
+    pub cluster: Option<String>,
 }
 
 #[derive(Args, Debug)]

@@ -80,7 +80,28 @@ fn graph(args: GraphArgs) -> Result<u8, String> {
         ..CheckOptions::default()
     })
     .map_err(|e| e.0)?;
-    let g = fluxvet::graph::Graph::build(&outcome.repo);
+    let repo = &outcome.repo;
+    let data;
+    let g = match &args.cluster {
+        None => fluxvet::graph::Graph::build(repo),
+        Some(name) => {
+            let Some(index) = repo.clusters().iter().position(|c| &c.name == name) else {
+                let known: Vec<&str> = repo.clusters().iter().map(|c| c.name.as_str()).collect();
+                return Err(if known.is_empty() {
+                    format!(
+                        "--cluster {name}: this repository has no clusters (no flux-system/gotk-sync.yaml, FluxInstance or `clusters:` in the config)"
+                    )
+                } else {
+                    format!(
+                        "--cluster {name}: no such cluster; the repository has {}",
+                        known.join(", ")
+                    )
+                });
+            };
+            data = fluxvet::graph::GraphData::of_cluster(repo, index);
+            fluxvet::graph::Graph::view(repo, &data)
+        }
+    };
     let text = match &args.roots_of {
         Some(name) => fluxvet::graph_render::roots_of(&g, name, args.format)?,
         None => fluxvet::graph_render::render(&g, args.format),

@@ -95,3 +95,18 @@ fn a_source_in_a_file_no_cluster_applies_is_not_found() {
         )
     );
 }
+
+#[test]
+fn a_dependency_in_a_file_no_cluster_applies_is_not_found() {
+    // podinfo waits for redis, whose file is commented out of apps/kustomization.yaml.
+    assert_eq!(
+        findings("dependency-commented-out"),
+        (
+            vec![
+                row("FV301", "error", "apps/podinfo.yaml", 9, 13),
+                row("FV105", "info", "apps/redis.yaml", 4, 9),
+            ],
+            Some(1)
+        )
+    );
+}

@@ -219,3 +219,36 @@ fn roots_of_an_unknown_name_is_a_usage_error_with_a_suggestion() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("did you mean `velero`?"), "{err}");
 }
+
+/// Issue 16: `graph --cluster NAME` draws what that cluster applies, once; an unknown cluster
+/// is a usage error that names the clusters there are.
+#[test]
+fn graph_of_one_cluster() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/acceptance/clean");
+    let all = crate::support::fluxvet(&dir, &["graph"]);
+    let all = String::from_utf8_lossy(&all.stdout).to_string();
+    // Both clusters define `apps`: the whole graph shows both, each with its file.
+    assert!(
+        all.contains("Kustomization flux-system/apps (clusters/production/apps.yaml)"),
+        "{all}"
+    );
+    assert!(
+        all.contains("Kustomization flux-system/apps (clusters/staging/apps.yaml)"),
+        "{all}"
+    );
+    let staging = crate::support::fluxvet(&dir, &["graph", "--cluster", "staging"]);
+    assert_eq!(staging.status.code(), Some(0));
+    let staging = String::from_utf8_lossy(&staging.stdout).to_string();
+    assert!(
+        staging.contains("    Kustomization flux-system/apps  <- waits for infra-configs"),
+        "{staging}"
+    );
+    assert!(!staging.contains("clusters/production"), "{staging}");
+    let unknown = crate::support::fluxvet(&dir, &["graph", "--cluster", "prod"]);
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&unknown.stderr).contains("production, staging"),
+        "{}",
+        String::from_utf8_lossy(&unknown.stderr)
+    );
+}
