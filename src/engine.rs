@@ -201,11 +201,15 @@ pub fn run<H: Sync>(
 ) -> Outcome {
     let start = Instant::now();
     timing(|| format!("rss before parse {}", rss()));
+    let charts = HelmCharts::of(inputs.iter().map(|(p, _)| p.as_str()));
+    // A chart's templates are Go templates, not YAML: not read at all.
+    let mut inputs = inputs;
+    inputs.retain(|(p, _)| !charts.is_template(p));
     let outcomes: Vec<FileOutcome> = inputs
         .par_iter()
         .enumerate()
         .map(|(id, (display, handle))| match read(handle) {
-            Ok(bytes) => process_file(id, display, bytes, trees),
+            Ok(bytes) => process_file(id, display, bytes, trees, charts.is_helm_file(display)),
             Err(e) => FileOutcome {
                 source: SourceFile::new(display.as_str(), String::new()),
                 docs: Vec::new(),
@@ -387,7 +391,53 @@ fn decode(bytes: Vec<u8>) -> Result<String, NotText> {
     })
 }
 
-fn process_file(id: FileId, display: &str, bytes: Vec<u8>, trees: Trees) -> FileOutcome {
+/// The Helm charts among the files: directories holding a `Chart.yaml`. Below one,
+/// `templates/` holds Go templates (never YAML until Helm renders them), and `Chart.yaml` and
+/// `values*.yaml` are Helm's own files, not Kubernetes objects.
+pub struct HelmCharts {
+    dirs: std::collections::HashSet<String>,
+}
+
+impl HelmCharts {
+    pub fn of<'a>(paths: impl Iterator<Item = &'a str>) -> HelmCharts {
+        let dirs = paths
+            .filter_map(|p| match p.rsplit_once('/') {
+                Some((dir, "Chart.yaml")) => Some(dir.to_string()),
+                None if p == "Chart.yaml" => Some(String::new()),
+                _ => None,
+            })
+            .collect();
+        HelmCharts { dirs }
+    }
+
+    /// Whether `path` lies under the `templates/` directory of a chart.
+    pub fn is_template(&self, path: &str) -> bool {
+        if self.dirs.is_empty() {
+            return false;
+        }
+        let with_slash = format!("/{path}");
+        with_slash
+            .match_indices("/templates/")
+            .any(|(i, _)| self.dirs.contains(with_slash[..i].trim_start_matches('/')))
+    }
+
+    /// Whether `path` is a chart's `Chart.yaml` or one of its `values*.yaml` files.
+    pub fn is_helm_file(&self, path: &str) -> bool {
+        let (dir, name) = path.rsplit_once('/').unwrap_or(("", path));
+        self.dirs.contains(dir)
+            && (name == "Chart.yaml"
+                || (name.starts_with("values")
+                    && (name.ends_with(".yaml") || name.ends_with(".yml"))))
+    }
+}
+
+fn process_file(
+    id: FileId,
+    display: &str,
+    bytes: Vec<u8>,
+    trees: Trees,
+    helm_file: bool,
+) -> FileOutcome {
     let mut diagnostics = Vec::new();
     let text = match decode(bytes) {
         Ok(t) => t,
@@ -418,6 +468,19 @@ fn process_file(id: FileId, display: &str, bytes: Vec<u8>, trees: Trees) -> File
     let source = SourceFile::new(display, text);
     let stream = parse_source(&source.text);
     rules::yaml::problems_to_diagnostics(id, &stream.problems, &mut diagnostics);
+    if helm_file {
+        // Read by Helm, not applied: its YAML must still parse, and a private key committed
+        // in it leaks all the same, but it declares no object.
+        rules::security::plaintext_secret::private_keys_in(id, &source, &[], &mut diagnostics);
+        return FileOutcome {
+            directives: suppress::directives(&source),
+            source,
+            docs: Vec::new(),
+            objects: Vec::new(),
+            diagnostics,
+            io_problem: None,
+        };
+    }
     let objects: Vec<Object> = stream
         .documents
         .iter()
@@ -447,6 +510,12 @@ fn process_file(id: FileId, display: &str, bytes: Vec<u8>, trees: Trees) -> File
         schema_candidates[slot] =
             flux.is_some_and(|fd| rules::schema::required_field_missing::candidate(doc, fd));
     }
+    rules::security::plaintext_secret::private_keys_in(
+        id,
+        &source,
+        &stream.documents,
+        &mut diagnostics,
+    );
     let directives = suppress::directives(&source);
     FileOutcome {
         source,

@@ -16,4 +16,5 @@ mod security;
 mod support;
 mod suppress;
 mod trees;
+mod truth;
 mod versions;

@@ -1,0 +1,110 @@
+//! Issue 16, "truth on real repositories": one fixture pair per class of false (or missed)
+//! finding seen on real repositories, under `fixtures/truth/<class>/{fires,quiet}`. `fires`
+//! must give exactly the findings listed (code, file, line, column); `quiet` must give none of
+//! the class's codes.
+
+use std::path::PathBuf;
+
+use fluxvet::engine::{CheckOptions, Trees, check};
+
+use crate::support::checkout;
+
+type Finding = (String, String, usize, usize);
+
+/// `(code, file, line, column)` of every finding of `codes` on `fixtures/truth/<case>`.
+fn findings(case: &str, codes: &[&str]) -> Vec<Finding> {
+    let dir: PathBuf = checkout().join("fixtures/truth").join(case);
+    let outcome = check(&CheckOptions {
+        paths: vec![dir.clone()],
+        config: None,
+        exclude: Vec::new(),
+        trees: Trees::RulesNeed,
+    })
+    .unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+    outcome
+        .diagnostics
+        .iter()
+        .filter(|d| codes.contains(&d.rule.code))
+        .map(|d| {
+            let f = &outcome.repo.files[d.file];
+            let lc = f.line_col(d.span.start as usize);
+            (
+                d.rule.code.to_string(),
+                f.path.to_string(),
+                lc.line,
+                lc.column,
+            )
+        })
+        .collect()
+}
+
+fn f(code: &str, file: &str, line: usize, column: usize) -> Finding {
+    (code.to_string(), file.to_string(), line, column)
+}
+
+fn assert_quiet(case: &str, codes: &[&str]) {
+    let found = findings(&format!("{case}/quiet"), codes);
+    assert!(found.is_empty(), "{case}/quiet: {found:?}");
+}
+
+/// Class 1: a chart's `templates/` are Go templates, never parsed; `Chart.yaml` and
+/// `values*.yaml` are Helm's files, not Kubernetes objects. A values file that does not parse
+/// and a real manifest beside the chart are still judged.
+#[test]
+fn helm_chart_files() {
+    let codes = ["FV101", "FV102", "FV103", "FV104"];
+    assert_eq!(
+        findings("helm-chart-files/fires", &codes),
+        vec![
+            f("FV103", "charts/configmap.yaml", 4, 3),
+            f("FV101", "charts/podinfo/values.yaml", 2, 14),
+        ]
+    );
+    assert_quiet("helm-chart-files", &codes);
+}
+
+/// Class 2: FV101 fires exactly when go-yaml v3 rejects: a quoted scalar continued at the
+/// key's indentation is accepted; an unclosed one or an unknown escape is not.
+#[test]
+fn yaml_quoted_continuation() {
+    assert_eq!(
+        findings("yaml-quoted-continuation/fires", &["FV101"]),
+        vec![
+            f("FV101", "configmap.yaml", 6, 16),
+            f("FV101", "escape.yaml", 6, 9),
+        ]
+    );
+    assert_quiet("yaml-quoted-continuation", &["FV101"]);
+}
+
+/// Class 7: FV104 is go-yaml v3's reading where a string is expected; `yes`/`on`/`off` and
+/// `1:20` are strings.
+#[test]
+fn ambiguous_scalar() {
+    assert_eq!(
+        findings("ambiguous-scalar/fires", &["FV104"]),
+        vec![
+            f("FV104", "deployment.yaml", 6, 32),
+            f("FV104", "deployment.yaml", 7, 13),
+            f("FV104", "deployment.yaml", 22, 22),
+            f("FV104", "release.yaml", 16, 12),
+        ]
+    );
+    assert_quiet("ambiguous-scalar", &["FV104"]);
+}
+
+/// Class 11: placeholders and public material are not secrets; a PEM private key in any
+/// manifest is, and `data` that is not base64 is an error of its own.
+#[test]
+fn plaintext_secret() {
+    assert_eq!(
+        findings("plaintext-secret/fires", &["FV601"]),
+        vec![
+            f("FV601", "apps/deploy-key.yaml", 7, 5),
+            f("FV601", "apps/secret.yaml", 6, 3),
+            f("FV601", "apps/secret.yaml", 7, 3),
+            f("FV601", "archive/tls.yaml", 8, 5),
+        ]
+    );
+    assert_quiet("plaintext-secret", &["FV601"]);
+}
