@@ -375,8 +375,10 @@ impl Repository {
     }
 
     /// The sources this repository syncs itself from: those that a Flux Kustomization whose
-    /// `spec.path` exists in this tree points at, plus `flux-system` (what `flux bootstrap`
-    /// creates). Such a source follows a branch by design.
+    /// `spec.path` exists in this tree points at (for an OCIRepository, an artifact pushed from
+    /// a sub-directory: the path may exist below a directory above the Kustomization's file),
+    /// plus `flux-system` (what `flux bootstrap` creates). Such a source follows a branch or a
+    /// tag by design.
     pub fn own_sources(&self) -> &[SourceKey] {
         self.own_sources.get_or_init(|| self.find_own_sources())
     }
@@ -391,7 +393,7 @@ impl Repository {
             let Some(path) = self.kustomization_path(ks) else {
                 continue;
             };
-            if path.contains("${") || !self.tree.is_dir(&path) {
+            if path.contains("${") {
                 continue;
             }
             let node = self.node(ks);
@@ -401,6 +403,14 @@ impl Repository {
             let (Some(kind), Some(name)) = (sref.str_at(&["kind"]), sref.str_at(&["name"])) else {
                 continue;
             };
+            // An OCI artifact pushed from a sub-directory of this repository ("gitless
+            // GitOps") holds paths relative to that directory: one of the Kustomization's
+            // own ancestors.
+            let here = self.tree.is_dir(&path)
+                || (kind == "OCIRepository" && self.exists_below_an_ancestor(ks.file, &path));
+            if !here {
+                continue;
+            }
             let namespace = sref
                 .str_at(&["namespace"])
                 .map(str::to_string)
@@ -415,6 +425,25 @@ impl Repository {
             }
         }
         out
+    }
+
+    /// Whether `path` is a directory relative to one of the directories above `file`.
+    fn exists_below_an_ancestor(&self, file: FileId, path: &str) -> bool {
+        let mut dir = parent_dir(self.path(file));
+        while !dir.is_empty() {
+            dir = parent_dir(dir);
+            let candidate = if dir.is_empty() {
+                path.to_string()
+            } else if path.is_empty() {
+                dir.to_string()
+            } else {
+                format!("{dir}/{path}")
+            };
+            if !path.is_empty() && self.tree.is_dir(&candidate) {
+                return true;
+            }
+        }
+        false
     }
 
     /// The Flux Kustomizations whose `spec.path` holds `file`, deepest path first: the best

@@ -108,3 +108,14 @@ fn plaintext_secret() {
     );
     assert_quiet("plaintext-secret", &["FV601"]);
 }
+
+/// Class 9: the repository's own sync source as an OCI artifact follows a tag by design; an
+/// OCIRepository of someone else's artifact on `tag: main` is still reported.
+#[test]
+fn own_oci_source() {
+    assert_eq!(
+        findings("own-oci-source/fires", &["FV205"]),
+        vec![f("FV205", "kubernetes/clusters/prod/sync.yaml", 35, 10)]
+    );
+    assert_quiet("own-oci-source", &["FV205"]);
+}
