@@ -119,3 +119,17 @@ fn own_oci_source() {
     );
     assert_quiet("own-oci-source", &["FV205"]);
 }
+
+/// Class 10: FV304 holds a repository to the canonical order only where its config adopted
+/// one (`order:`); FV303, an edge against the order, stays on by default.
+#[test]
+fn chain_gap_order() {
+    assert_eq!(
+        findings("chain-gap-order/fires", &["FV303", "FV304"]),
+        vec![f("FV304", "infrastructure/monitoring.yaml", 4, 9)]
+    );
+    assert_eq!(
+        findings("chain-gap-order/quiet", &["FV303", "FV304"]),
+        vec![f("FV303", "infrastructure/keycloak.yaml", 14, 13)]
+    );
+}
