@@ -133,3 +133,19 @@ fn chain_gap_order() {
         vec![f("FV303", "infrastructure/keycloak.yaml", 14, 13)]
     );
 }
+
+/// Class 6: a kustomization file's `namespace:` overrides the `metadata.namespace` of every
+/// object it includes, through nested directories: dependsOn resolves where the objects land,
+/// and an entry naming the namespace from before the override is a finding whose help names
+/// the namespace the target lands in.
+#[test]
+fn kustomize_namespace() {
+    assert_eq!(
+        findings("kustomize-namespace/fires", &["FV301"]),
+        vec![
+            f("FV301", "apps/podinfo/release.yaml", 12, 13),
+            f("FV301", "apps/podinfo/release.yaml", 14, 13),
+        ]
+    );
+    assert_quiet("kustomize-namespace", &["FV301"]);
+}
