@@ -149,3 +149,17 @@ fn kustomize_namespace() {
     );
     assert_quiet("kustomize-namespace", &["FV301"]);
 }
+
+/// Missed defect: a removed Flux apiVersion inside an object reference (a Receiver's
+/// `spec.resources[]`, an Alert's `eventSources[]`) is reported; chart values are not references.
+#[test]
+fn removed_api_reference() {
+    assert_eq!(
+        findings("removed-api-reference/fires", &["FV501"]),
+        vec![
+            f("FV501", "receiver.yaml", 14, 19),
+            f("FV501", "receiver.yaml", 28, 19),
+        ]
+    );
+    assert_quiet("removed-api-reference", &["FV501"]);
+}
