@@ -16,6 +16,12 @@ object of the **same kind**, with that name, in the entry's `namespace` or else 
 object's own namespace. Reports entries that match nothing in the repository, and says whether
 the name exists as the other kind, in another namespace, or under a close spelling.
 
+An object's namespace is the one it lands in: a kustomization file's `namespace:` overrides
+the `metadata.namespace` of every object it includes, directly or through nested directories
+and components (the outermost such kustomization wins, as kustomize applies it last). An entry
+that names the namespace from before the override is reported, and the help names the
+namespace the target lands in.
+
 Entries whose name or namespace is filled in by post-build substitution (`${VAR}`) are not
 judged. Where a namespace cannot be known from the files (no `metadata.namespace` and no
 kustomization `namespace:` above the file) only the name is compared.
