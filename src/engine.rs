@@ -143,23 +143,79 @@ pub fn check(opts: &CheckOptions) -> Result<Outcome, Fatal> {
     timing(|| format!("rss after discover {} at {:?}", rss(), start.elapsed()));
     let tree = Box::new(WorkTree::new(root.clone()));
     tree.know_files(found.files.iter().map(|(_, rel)| rel.as_str()));
-    let inputs: Vec<(String, PathBuf)> = found
+    let hidden_keys = sourceignored_private_keys(&root, &paths, &config.exclude, &found.files);
+    let hidden: std::collections::HashSet<String> =
+        hidden_keys.iter().map(|(_, rel)| rel.clone()).collect();
+    let mut inputs: Vec<(String, PathBuf)> = found
         .files
         .into_iter()
+        .chain(hidden_keys)
         .map(|(abs, rel)| (rel, abs))
         .collect();
-    let mut outcome = run(
+    inputs.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut outcome = run_with_hidden(
         root,
         inputs,
         |p: &PathBuf| read_capped(p),
         tree,
         config,
         opts.trees,
+        &hidden,
     );
     outcome.io_problems.splice(0..0, found.problems);
     outcome.notices = found.notices;
     outcome.elapsed = Some(start.elapsed());
     Ok(outcome)
+}
+
+/// The YAML files `.sourceignore` hides from Flux (and so from discovery) that hold a private
+/// key: a key committed in clear leaks whether or not Flux reads the file. Other ignore rules
+/// (`.gitignore`, `exclude`, hidden files) still apply.
+fn sourceignored_private_keys(
+    root: &Path,
+    paths: &[PathBuf],
+    exclude: &[String],
+    found: &[(PathBuf, String)],
+) -> Vec<(PathBuf, String)> {
+    let known: std::collections::HashSet<&str> = found.iter().map(|(_, r)| r.as_str()).collect();
+    let mut overrides = ignore::overrides::OverrideBuilder::new(root);
+    for glob in exclude {
+        let _ = overrides.add(&format!("!{glob}"));
+    }
+    let Ok(overrides) = overrides.build() else {
+        return Vec::new();
+    };
+    let Ok(canonical_root) = root.canonicalize() else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for path in paths.iter().filter(|p| p.is_dir()) {
+        let walk = ignore::WalkBuilder::new(path)
+            .standard_filters(true)
+            .hidden(true)
+            .require_git(false)
+            .follow_links(false)
+            .overrides(overrides.clone())
+            .filter_entry(|e| e.file_name() != ".git")
+            .build();
+        for entry in walk.flatten() {
+            if !entry.file_type().is_some_and(|t| t.is_file())
+                || !crate::discover::is_manifest_name(&entry.file_name().to_string_lossy())
+            {
+                continue;
+            }
+            let rel = crate::discover::display_path(&canonical_root, root, entry.path());
+            if known.contains(rel.as_str()) {
+                continue;
+            }
+            let holds_key =
+                read_capped(entry.path()).is_ok_and(|b| b.windows(11).any(|w| w == b"PRIVATE KEY"));
+            if holds_key {
+                out.push((entry.path().to_path_buf(), rel));
+            }
+        }
+    }
+    out
 }
 
 /// Files larger than this are reported, not read whole: the biggest real manifests
@@ -199,6 +255,28 @@ pub fn run<H: Sync>(
     config: Config,
     trees: Trees,
 ) -> Outcome {
+    run_with_hidden(
+        root,
+        inputs,
+        read,
+        tree,
+        config,
+        trees,
+        &std::collections::HashSet::new(),
+    )
+}
+
+/// [`run`], where the inputs named in `hidden` are files `.sourceignore` hides from Flux:
+/// only searched for committed private keys (they leak all the same), never parsed.
+fn run_with_hidden<H: Sync>(
+    root: PathBuf,
+    inputs: Vec<(String, H)>,
+    read: impl Fn(&H) -> std::io::Result<Vec<u8>> + Sync,
+    tree: Box<dyn TreeView>,
+    config: Config,
+    trees: Trees,
+    hidden: &std::collections::HashSet<String>,
+) -> Outcome {
     let start = Instant::now();
     timing(|| format!("rss before parse {}", rss()));
     let charts = HelmCharts::of(inputs.iter().map(|(p, _)| p.as_str()));
@@ -209,7 +287,16 @@ pub fn run<H: Sync>(
         .par_iter()
         .enumerate()
         .map(|(id, (display, handle))| match read(handle) {
-            Ok(bytes) => process_file(id, display, bytes, trees, charts.is_helm_file(display)),
+            Ok(bytes) => {
+                let role = if hidden.contains(display) {
+                    Role::HiddenFromFlux
+                } else if charts.is_helm_file(display) {
+                    Role::HelmFile
+                } else {
+                    Role::Manifest
+                };
+                process_file(id, display, bytes, trees, role)
+            }
             Err(e) => FileOutcome {
                 source: SourceFile::new(display.as_str(), String::new()),
                 docs: Vec::new(),
@@ -431,13 +518,36 @@ impl HelmCharts {
     }
 }
 
+/// What a file is to Flux, and so how much of it is read.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Manifest,
+    /// A chart's `Chart.yaml` or `values*.yaml`: parsed, but no Kubernetes object.
+    HelmFile,
+    /// Hidden from Flux by `.sourceignore`: only searched for private keys.
+    HiddenFromFlux,
+}
+
 fn process_file(
     id: FileId,
     display: &str,
     bytes: Vec<u8>,
     trees: Trees,
-    helm_file: bool,
+    role: Role,
 ) -> FileOutcome {
+    if role == Role::HiddenFromFlux {
+        let source = SourceFile::new(display, String::from_utf8_lossy(&bytes).into_owned());
+        let mut diagnostics = Vec::new();
+        rules::security::plaintext_secret::private_keys_in(id, &source, &[], &mut diagnostics);
+        return FileOutcome {
+            directives: suppress::directives(&source),
+            source,
+            docs: Vec::new(),
+            objects: Vec::new(),
+            diagnostics,
+            io_problem: None,
+        };
+    }
     let mut diagnostics = Vec::new();
     let text = match decode(bytes) {
         Ok(t) => t,
@@ -468,7 +578,7 @@ fn process_file(
     let source = SourceFile::new(display, text);
     let stream = parse_source(&source.text);
     rules::yaml::problems_to_diagnostics(id, &stream.problems, &mut diagnostics);
-    if helm_file {
+    if role == Role::HelmFile {
         // Read by Helm, not applied: its YAML must still parse, and a private key committed
         // in it leaks all the same, but it declares no object.
         rules::security::plaintext_secret::private_keys_in(id, &source, &[], &mut diagnostics);

@@ -94,7 +94,8 @@ fn ambiguous_scalar() {
 }
 
 /// Class 11: placeholders and public material are not secrets; a PEM private key in any
-/// manifest is, and `data` that is not base64 is an error of its own.
+/// manifest is (`archive/` is hidden from Flux by `.sourceignore`: a leak all the same), and
+/// `data` that is not base64 is an error of its own.
 #[test]
 fn plaintext_secret() {
     assert_eq!(
