@@ -14,7 +14,9 @@ pub static META: RuleMeta = RuleMeta {
 Reports an unquoted value that kustomize-controller's decoder (kyaml, i.e. go-yaml v3) reads
 as a number, a boolean or null in a place where Kubernetes or the chart expects a string, so
 the value changes on its way to the cluster:
-- an image tag: `tag:`, `newTag:` or `imageTag:` (`1.10` is the float 1.1, `1.20` is 1.2);
+- an image tag: kustomize's `newTag:` (any number), or a chart value `tag:`/`imageTag:` whose
+  number the chart prints differently (`1.10` is the float 1.1, `0755` is 493, `1234567` prints
+  as `1.234567e+06`; `tag: 41` prints as `41` and is not reported);
 - a label or annotation value (`metadata.labels`, `metadata.annotations`, `matchLabels`,
   `nodeSelector`, kustomize `commonLabels`/`commonAnnotations`/`labels[].pairs`, chart values
   named `…Labels`/`…Annotations` such as `podAnnotations`): `1.31`, `true`, `null`;
@@ -166,8 +168,14 @@ impl<'a> Walker<'a, '_> {
                 "a label value"
             });
         }
-        if TAG_KEYS.contains(&key) {
+        if key == "newTag" {
             return Some("an image tag");
+        }
+        if TAG_KEYS.contains(&key) {
+            // A chart renders a number with Go's `%v`: harmless when the text comes out the
+            // same (`41`), a different tag when it does not (`1.10` → `1.1`, `1234567` →
+            // `1.234567e+06`).
+            return Some("an image tag (a chart value)");
         }
         if key == "value" && parent == Some("env") {
             return Some("an environment variable's value");
@@ -183,6 +191,12 @@ impl<'a> Walker<'a, '_> {
     }
 
     fn scalar(&mut self, v: &str, span: crate::source::Span, field: &str) {
+        if field == "an image tag (a chart value)"
+            && scalar::number(v).is_some_and(|n| helm_renders(&n) == v)
+        {
+            return;
+        }
+        let field = field.trim_end_matches(" (a chart value)");
         let read = if let Some(n) = scalar::number(v) {
             if n == v {
                 format!("the number {n}")
@@ -211,8 +225,38 @@ impl<'a> Walker<'a, '_> {
     }
 }
 
+/// How a chart's template prints a number from its values (a float64 after the JSON round
+/// trip, with Go's `%v`: the shortest form, in exponent form from 1e6 or below 1e-4).
+fn helm_renders(go_number: &str) -> String {
+    let Ok(f) = go_number.parse::<f64>() else {
+        return go_number.to_string();
+    };
+    let a = f.abs();
+    if a != 0.0 && !(1e-4..1e6).contains(&a) {
+        // Go: mantissa, `e`, sign, at least two exponent digits.
+        let e = format!("{f:e}");
+        return match e.split_once('e') {
+            Some((m, x)) => {
+                let (sign, digits) = x.strip_prefix('-').map_or(("+", x), |d| ("-", d));
+                format!("{m}e{sign}{digits:0>2}")
+            }
+            None => e,
+        };
+    }
+    f.to_string()
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn helm_renders_numbers_as_go_prints_them() {
+        use super::helm_renders;
+        assert_eq!(helm_renders("41"), "41");
+        assert_eq!(helm_renders("1.1"), "1.1");
+        assert_eq!(helm_renders("1234567"), "1.234567e+06");
+        assert_eq!(helm_renders("0.00001"), "1e-05");
+    }
+
     use crate::rules::testing::findings_of;
 
     #[test]
