@@ -46,6 +46,9 @@ pub enum EnvironmentMatch {
 #[derive(Clone, Debug)]
 pub struct Config {
     pub order: Vec<String>,
+    /// The config names an `order:` of its own: the repository adopted a canonical order, and
+    /// FV304 holds every component to it. The default order is still used by FV303.
+    pub order_adopted: bool,
     /// Other names for components of the order (`kube-prometheus-stack` → `monitoring`).
     pub aliases: BTreeMap<String, String>,
     /// Environments in promotion order (`dev`, `staging`, `production`).
@@ -66,6 +69,7 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             order: DEFAULT_ORDER.iter().map(|s| s.to_string()).collect(),
+            order_adopted: false,
             aliases: BTreeMap::new(),
             environments: Vec::new(),
             environment_match: EnvironmentMatch::default(),
@@ -176,6 +180,7 @@ impl Config {
             match key {
                 "order" => {
                     config.order = string_list(&v, "order").map_err(|(o, m)| err(o, m))?;
+                    config.order_adopted = true;
                     if config.order.is_empty() {
                         return Err(err(at, "`order` must name at least one component".into()));
                     }

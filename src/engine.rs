@@ -264,13 +264,18 @@ pub fn check(opts: &CheckOptions) -> Result<Outcome, Fatal> {
     timing(|| format!("rss after discover {} at {:?}", rss(), start.elapsed()));
     let tree = Box::new(WorkTree::new(root.clone()));
     tree.know_files(found.files.iter().map(|(_, rel)| rel.as_str()));
-    let inputs: Vec<(String, PathBuf)> = found
+    let hidden_keys = sourceignored_private_keys(&root, &paths, &config.exclude, &found.files);
+    let hidden: std::collections::HashSet<String> =
+        hidden_keys.iter().map(|(_, rel)| rel.clone()).collect();
+    let mut inputs: Vec<(String, PathBuf)> = found
         .files
         .into_iter()
+        .chain(hidden_keys)
         .map(|(abs, rel)| (rel, abs))
         .collect();
     let limit = config.max_file_size;
-    let mut outcome = run(
+    inputs.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut outcome = run_with_hidden(
         root,
         inputs,
         |p: &PathBuf| match stdin {
@@ -280,6 +285,7 @@ pub fn check(opts: &CheckOptions) -> Result<Outcome, Fatal> {
         tree,
         config,
         opts.trees,
+        &hidden,
     );
     if let Some(only) = &only {
         let files = &outcome.repo.files;
@@ -291,6 +297,56 @@ pub fn check(opts: &CheckOptions) -> Result<Outcome, Fatal> {
     outcome.notices = found.notices;
     outcome.elapsed = Some(start.elapsed());
     Ok(outcome)
+}
+
+/// The YAML files `.sourceignore` hides from Flux (and so from discovery) that hold a private
+/// key: a key committed in clear leaks whether or not Flux reads the file. Other ignore rules
+/// (`.gitignore`, `exclude`, hidden files) still apply.
+fn sourceignored_private_keys(
+    root: &Path,
+    paths: &[PathBuf],
+    exclude: &[String],
+    found: &[(PathBuf, String)],
+) -> Vec<(PathBuf, String)> {
+    let known: std::collections::HashSet<&str> = found.iter().map(|(_, r)| r.as_str()).collect();
+    let mut overrides = ignore::overrides::OverrideBuilder::new(root);
+    for glob in exclude {
+        let _ = overrides.add(&format!("!{glob}"));
+    }
+    let Ok(overrides) = overrides.build() else {
+        return Vec::new();
+    };
+    let Ok(canonical_root) = root.canonicalize() else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for path in paths.iter().filter(|p| p.is_dir()) {
+        let walk = ignore::WalkBuilder::new(path)
+            .standard_filters(true)
+            .hidden(true)
+            .require_git(false)
+            .follow_links(false)
+            .overrides(overrides.clone())
+            .filter_entry(|e| e.file_name() != ".git")
+            .build();
+        for entry in walk.flatten() {
+            if !entry.file_type().is_some_and(|t| t.is_file())
+                || !crate::discover::is_manifest_name(&entry.file_name().to_string_lossy())
+            {
+                continue;
+            }
+            let rel = crate::discover::display_path(&canonical_root, root, entry.path());
+            if known.contains(rel.as_str()) {
+                continue;
+            }
+            let holds_key = read_capped(entry.path(), FILE_SIZE_LIMIT)
+                .is_ok_and(|b| b.windows(11).any(|w| w == b"PRIVATE KEY"));
+            if holds_key {
+                out.push((entry.path().to_path_buf(), rel));
+            }
+        }
+    }
+    out
 }
 
 /// The default size limit (`max_file_size`, `--max-file-size`): larger files are reported, not
@@ -331,14 +387,49 @@ pub fn run<H: Sync>(
     config: Config,
     trees: Trees,
 ) -> Outcome {
+    run_with_hidden(
+        root,
+        inputs,
+        read,
+        tree,
+        config,
+        trees,
+        &std::collections::HashSet::new(),
+    )
+}
+
+/// [`run`], where the inputs named in `hidden` are files `.sourceignore` hides from Flux:
+/// only searched for committed private keys (they leak all the same), never parsed.
+fn run_with_hidden<H: Sync>(
+    root: PathBuf,
+    inputs: Vec<(String, H)>,
+    read: impl Fn(&H) -> std::io::Result<Vec<u8>> + Sync,
+    tree: Box<dyn TreeView>,
+    config: Config,
+    trees: Trees,
+    hidden: &std::collections::HashSet<String>,
+) -> Outcome {
     let start = Instant::now();
     timing(|| format!("rss before parse {}", rss()));
     let limit = config.max_file_size;
+    let charts = HelmCharts::of(inputs.iter().map(|(p, _)| p.as_str()));
+    // A chart's templates are Go templates, not YAML: not read at all.
+    let mut inputs = inputs;
+    inputs.retain(|(p, _)| !charts.is_template(p));
     let outcomes: Vec<FileOutcome> = inputs
         .par_iter()
         .enumerate()
         .map(|(id, (display, handle))| match read(handle) {
-            Ok(bytes) => process_file(id, display, bytes, trees, limit),
+            Ok(bytes) => {
+                let role = if hidden.contains(display) {
+                    Role::HiddenFromFlux
+                } else if charts.is_helm_file(display) {
+                    Role::HelmFile
+                } else {
+                    Role::Manifest
+                };
+                process_file(id, display, bytes, trees, limit, role)
+            }
             Err(e) => FileOutcome {
                 source: SourceFile::new(display.as_str(), String::new()),
                 docs: Vec::new(),
@@ -512,13 +603,77 @@ fn decode(bytes: Vec<u8>) -> Result<String, NotText> {
     })
 }
 
+/// The Helm charts among the files: directories holding a `Chart.yaml`. Below one,
+/// `templates/` holds Go templates (never YAML until Helm renders them), and `Chart.yaml` and
+/// `values*.yaml` are Helm's own files, not Kubernetes objects.
+pub struct HelmCharts {
+    dirs: std::collections::HashSet<String>,
+}
+
+impl HelmCharts {
+    pub fn of<'a>(paths: impl Iterator<Item = &'a str>) -> HelmCharts {
+        let dirs = paths
+            .filter_map(|p| match p.rsplit_once('/') {
+                Some((dir, "Chart.yaml")) => Some(dir.to_string()),
+                None if p == "Chart.yaml" => Some(String::new()),
+                _ => None,
+            })
+            .collect();
+        HelmCharts { dirs }
+    }
+
+    /// Whether `path` lies under the `templates/` directory of a chart.
+    pub fn is_template(&self, path: &str) -> bool {
+        if self.dirs.is_empty() {
+            return false;
+        }
+        let with_slash = format!("/{path}");
+        with_slash
+            .match_indices("/templates/")
+            .any(|(i, _)| self.dirs.contains(with_slash[..i].trim_start_matches('/')))
+    }
+
+    /// Whether `path` is a chart's `Chart.yaml` or one of its `values*.yaml` files.
+    pub fn is_helm_file(&self, path: &str) -> bool {
+        let (dir, name) = path.rsplit_once('/').unwrap_or(("", path));
+        self.dirs.contains(dir)
+            && (name == "Chart.yaml"
+                || (name.starts_with("values")
+                    && (name.ends_with(".yaml") || name.ends_with(".yml"))))
+    }
+}
+
+/// What a file is to Flux, and so how much of it is read.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Manifest,
+    /// A chart's `Chart.yaml` or `values*.yaml`: parsed, but no Kubernetes object.
+    HelmFile,
+    /// Hidden from Flux by `.sourceignore`: only searched for private keys.
+    HiddenFromFlux,
+}
+
 fn process_file(
     id: FileId,
     display: &str,
     bytes: Vec<u8>,
     trees: Trees,
     limit: u64,
+    role: Role,
 ) -> FileOutcome {
+    if role == Role::HiddenFromFlux {
+        let source = SourceFile::new(display, String::from_utf8_lossy(&bytes).into_owned());
+        let mut diagnostics = Vec::new();
+        rules::security::plaintext_secret::private_keys_in(id, &source, &[], &mut diagnostics);
+        return FileOutcome {
+            directives: suppress::directives(&source, &[]),
+            source,
+            docs: Vec::new(),
+            objects: Vec::new(),
+            diagnostics,
+            io_problem: None,
+        };
+    }
     let mut diagnostics = Vec::new();
     if bytes.len() as u64 > limit {
         diagnostics.push(rules::yaml::too_large(id, limit));
@@ -560,6 +715,22 @@ fn process_file(
     let source = SourceFile::new(display, text);
     let stream = parse_source(&source.text);
     rules::yaml::problems_to_diagnostics(id, &stream.problems, &mut diagnostics);
+    if role == Role::HelmFile {
+        // Read by Helm, not applied: its YAML must still parse, and a private key committed
+        // in it leaks all the same, but it declares no object.
+        rules::security::plaintext_secret::private_keys_in(id, &source, &[], &mut diagnostics);
+        return FileOutcome {
+            directives: suppress::directives(
+                &source,
+                &suppress::text_spans(&source, &stream.documents),
+            ),
+            source,
+            docs: Vec::new(),
+            objects: Vec::new(),
+            diagnostics,
+            io_problem: None,
+        };
+    }
     let objects: Vec<Object> = stream
         .documents
         .iter()
@@ -589,6 +760,12 @@ fn process_file(
         schema_candidates[slot] =
             flux.is_some_and(|fd| rules::schema::required_field_missing::candidate(doc, fd));
     }
+    rules::security::plaintext_secret::private_keys_in(
+        id,
+        &source,
+        &stream.documents,
+        &mut diagnostics,
+    );
     let directives = if source.text.contains("fluxvet-ignore") {
         suppress::directives(&source, &suppress::text_spans(&source, &stream.documents))
     } else {

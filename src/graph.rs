@@ -512,6 +512,12 @@ impl<'r> Graph<'r> {
     pub fn gaps(&self) -> Vec<(usize, Vec<usize>)> {
         let config = &self.repo.config;
         let mut out = Vec::new();
+        // Only a repository that adopted an order (`order:` in its config) is held to it: on
+        // others, "wait for the nearest earlier component" told core components to wait for
+        // optional add-ons.
+        if !config.order_adopted {
+            return out;
+        }
         for (i, n) in self.nodes.iter().enumerate() {
             let Some(pos) = n.component.and_then(|c| config.position(c)) else {
                 continue;

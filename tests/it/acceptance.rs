@@ -135,12 +135,6 @@ fn every_seeded_defect_is_found_where_it_is() {
                 17
             ),
             row(
-                "FV104",
-                "infrastructure/controllers/ingress-nginx.yaml",
-                42,
-                18
-            ),
-            row(
                 "FV102",
                 "infrastructure/controllers/ingress-nginx.yaml",
                 43,

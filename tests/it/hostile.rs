@@ -540,7 +540,10 @@ fn sample_tree_findings() -> Vec<(String, String, u64, u64)> {
 
 const SAMPLE_TREE_FINDINGS: &[(&str, &str, u64, u64)] = &[
     ("FV101", "broken.yaml", 1, 4),
+    // ConfigMap data values must be strings: `1` and `2` are numbers to go-yaml v3.
+    ("FV104", "clusters/prod/app.yaml", 6, 6),
     ("FV102", "clusters/prod/app.yaml", 7, 3),
+    ("FV104", "clusters/prod/app.yaml", 7, 6),
 ];
 
 fn positions(run: &Run) -> Vec<(String, String, u64, u64)> {

@@ -18,4 +18,5 @@ mod security;
 mod support;
 mod suppress;
 mod trees;
+mod truth;
 mod versions;

@@ -44,7 +44,6 @@ fn broken_repository_reports_every_seeded_defect() {
             f("FV504", "apps/release.yaml", 7, 16),
             f("FV504", "apps/release.yaml", 17, 11),
             f("FV504", "apps/release.yaml", 20, 17),
-            f("FV104", "apps/release.yaml", 23, 16),
             f("FV104", "apps/release.yaml", 25, 14),
             f("FV501", "apps/sources.yaml", 2, 13),
             f("FV503", "apps/sources.yaml", 8, 13),

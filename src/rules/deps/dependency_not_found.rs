@@ -16,6 +16,12 @@ object of the **same kind**, with that name, in the entry's `namespace` or else 
 object's own namespace. Reports entries that match nothing in the repository, and says whether
 the name exists as the other kind, in another namespace, or under a close spelling.
 
+An object's namespace is the one it lands in: a kustomization file's `namespace:` overrides
+the `metadata.namespace` of every object it includes, directly or through nested directories
+and components (the outermost such kustomization wins, as kustomize applies it last). An entry
+that names the namespace from before the override is reported, and the help names the
+namespace the target lands in.
+
 In a repository with clusters, an object defined in a file no cluster's build includes is
 in no cluster: an entry naming it is reported, with the place it is defined.
 
