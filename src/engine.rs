@@ -513,6 +513,7 @@ fn run_with_hidden<H: Sync>(
         )
     });
     diagnostics.extend(repo_diags.into_iter().flatten());
+    diagnostics.retain_mut(|d| rules::rule_of(d).is_none_or(|r| r.refine(&repo, d)));
     timing(|| format!("rss after repository rules {}", rss()));
 
     let config = &repo.config;

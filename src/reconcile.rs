@@ -43,6 +43,9 @@ pub struct ReconcileTree {
     /// Flux Kustomizations a cluster reaches whose source is not the cluster's own: what they
     /// apply comes from elsewhere and cannot be built offline.
     foreign: Vec<usize>,
+    /// Files some kustomization uses as a `patches` entry with a `target`: kustomize gives
+    /// such a patch its target's apiVersion and kind, whatever the file says.
+    targeted_patches: HashSet<FileId>,
 }
 
 /// Default exclusions of source-controller (fluxcd/pkg `sourceignore`): files Flux never sees
@@ -125,6 +128,17 @@ impl ReconcileTree {
             for root in repo.docs_of(fid).filter_map(|d| d.doc.root()) {
                 if !is_kustomize_config(&root) {
                     continue;
+                }
+                for patch in root.get("patches").map(|n| n.items()).unwrap_or_default() {
+                    if patch.get("target").is_none() {
+                        continue;
+                    }
+                    if let Some(path) = patch.str_at(&["path"])
+                        && let Some(target) = crate::fs::join_normalized(dir, path)
+                        && let Some(id) = repo.file_id(&target)
+                    {
+                        tree.targeted_patches.insert(id);
+                    }
                 }
                 for key in ["resources", "bases"] {
                     for item in root.get(key).map(|n| n.items()).unwrap_or_default() {
@@ -388,6 +402,11 @@ impl ReconcileTree {
             .get(&file)
             .map(Vec::as_slice)
             .unwrap_or(&[])
+    }
+
+    /// Whether some kustomization uses `file` as a patch with a `target`.
+    pub fn is_targeted_patch(&self, file: FileId) -> bool {
+        self.targeted_patches.contains(&file)
     }
 
     /// Flux Kustomizations a cluster reaches whose source is not the cluster's own.

@@ -53,6 +53,20 @@ pub trait Rule: Sync {
     fn check_document(&self, _cx: &DocContext<'_>, _out: &mut Vec<Diagnostic>) {}
     /// Runs once on the whole repository, after every file is indexed.
     fn check_repository(&self, _repo: &Repository, _out: &mut Vec<Diagnostic>) {}
+    /// One of this rule's document findings, once the repository is known: a document rule
+    /// cannot see that its document is a kustomize patch, or which Flux version the clusters
+    /// applying it run. Returns whether the finding stands; may reword it.
+    fn refine(&self, _repo: &Repository, _finding: &mut Diagnostic) -> bool {
+        true
+    }
+}
+
+/// The rule behind a finding.
+pub fn rule_of(d: &Diagnostic) -> Option<&'static dyn Rule> {
+    RULES
+        .iter()
+        .copied()
+        .find(|r| std::ptr::eq(r.meta(), d.rule))
 }
 
 /// Every rule, in code order.

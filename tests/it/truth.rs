@@ -165,3 +165,15 @@ fn removed_api_reference() {
     );
     assert_quiet("removed-api-reference", &["FV501"]);
 }
+
+/// Class 5: a `patches` entry with a `target` takes the target's apiVersion and kind; the
+/// patch document's own removed apiVersion never reaches the cluster. Without a target
+/// (`patchesStrategicMerge`), its own apiVersion is what kustomize matches on.
+#[test]
+fn targeted_patch() {
+    assert_eq!(
+        findings("targeted-patch/fires", &["FV501"]),
+        vec![f("FV501", "production/values.yaml", 3, 13)]
+    );
+    assert_quiet("targeted-patch", &["FV501"]);
+}

@@ -22,6 +22,12 @@ Receiver's `spec.resources[].apiVersion`, a `sourceRef.apiVersion`, an Alert's
 HelmRelease's `values` (the chart's business) and patches (`patches`, `postRenderers`, which
 take their target's apiVersion).
 
+A kustomize `patches` entry with a `target` takes its target's apiVersion and kind: the patch
+document's own apiVersion never reaches the cluster and is not reported. The message states the
+consequence for the clusters that apply the file: where each runs a Flux version that still
+serves the apiVersion (the `# Flux Version:` header of its `gotk-components.yaml`), it blocks
+the upgrade instead of failing today.
+
 ## Why is this bad?
 Once the CRD stops serving the version, the API server rejects the object ("no matches for kind …
 in version …") and the whole Kustomization that applies it fails, so nothing else in that path is
@@ -45,6 +51,63 @@ kind: GitRepository
 impl Rule for ApiVersionRemoved {
     fn meta(&self) -> &'static RuleMeta {
         &META
+    }
+
+    /// A `patches` entry with a `target` takes its target's apiVersion: the patch file's own
+    /// never reaches the cluster (kustomize ignores it), so it is no finding there. Otherwise
+    /// the consequence is stated for the clusters that apply the file, at the Flux version
+    /// they run.
+    fn refine(&self, repo: &crate::index::Repository, finding: &mut Diagnostic) -> bool {
+        let tree = repo.reconcile_tree();
+        if tree.is_targeted_patch(finding.file) && is_top_level_api_version(repo, finding) {
+            return false;
+        }
+        const CONSEQUENCE: &str = " and the Kustomization applying it fails";
+        if tree.appliers(finding.file).is_empty() {
+            finding.message = finding.message.replace(CONSEQUENCE, "");
+        }
+        let Some(release) = finding
+            .message
+            .split("was removed in Flux ")
+            .nth(1)
+            .and_then(|r| r.split(':').next())
+            .and_then(minor_of)
+        else {
+            return true;
+        };
+        let clusters = repo.clusters();
+        let running: Vec<Running<'_>> = tree
+            .clusters_of(finding.file)
+            .iter()
+            .filter_map(|&i| clusters.get(i as usize))
+            .filter_map(|c| {
+                let v = c.flux_version.as_deref()?;
+                Some((c.name.as_str(), v, minor_of(v)))
+            })
+            .collect();
+        let serving: Vec<&Running<'_>> = running
+            .iter()
+            .filter(|(_, _, v)| v.is_some_and(|v| v < release))
+            .collect();
+        if !running.is_empty() && serving.len() == running.len() {
+            let (names, versions): (Vec<&str>, Vec<&str>) =
+                serving.iter().map(|(n, v, _)| (*n, *v)).unzip();
+            if let Some((head, _)) = finding.message.split_once(": the API server rejects") {
+                finding.message = format!(
+                    "{head}: {} {} runs Flux {}, which still serves it, but it blocks the upgrade to Flux {}.{}",
+                    if names.len() == 1 {
+                        "cluster"
+                    } else {
+                        "clusters"
+                    },
+                    names.join(", "),
+                    versions.join(", "),
+                    release.0,
+                    release.1
+                );
+            }
+        }
+        true
     }
 
     fn check_document(&self, cx: &DocContext<'_>, out: &mut Vec<Diagnostic>) {
@@ -167,6 +230,30 @@ fn render_path(path: &[String]) -> String {
         .collect()
 }
 
+/// Whether the finding sits on a document's own top-level `apiVersion` (not on a reference).
+fn is_top_level_api_version(repo: &crate::index::Repository, finding: &Diagnostic) -> bool {
+    repo.docs_of(finding.file).any(|d| {
+        d.doc
+            .root()
+            .and_then(|r| r.get("apiVersion"))
+            .is_some_and(|a| a.span() == finding.span)
+    })
+}
+
+/// A cluster applying the file: its name, its Flux version as written, and that version's
+/// `(major, minor)`.
+type Running<'a> = (&'a str, &'a str, Option<(u64, u64)>);
+
+/// `(major, minor)` of a Flux version as written (`v2.6.4`, `2.8`); `None` for a range such as
+/// `2.x`, which follows the newest release.
+fn minor_of(version: &str) -> Option<(u64, u64)> {
+    let v = version.trim().trim_start_matches('v');
+    let mut parts = v.split('.');
+    let major = parts.next()?.parse().ok()?;
+    let minor = parts.next()?.parse().ok()?;
+    Some((major, minor))
+}
+
 #[cfg(test)]
 mod tests {
     use crate::rules::testing::findings_of;
@@ -200,5 +287,42 @@ mod tests {
             )],
         );
         assert!(f.is_empty(), "{f:?}");
+    }
+
+    #[test]
+    fn the_message_follows_the_flux_version_the_cluster_runs() {
+        let sync = "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: flux-system\n  namespace: flux-system\nspec:\n  interval: 10m\n  path: ./clusters/dev\n  prune: true\n  sourceRef:\n    kind: GitRepository\n    name: flux-system\n";
+        let release =
+            "apiVersion: helm.toolkit.fluxcd.io/v2beta2\nkind: HelmRelease\nmetadata:\n  name: x\n";
+        let message = |version: &str| {
+            let components = format!(
+                "# Flux Version: {version}\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: flux-system\n"
+            );
+            let out = crate::engine::check_memory(
+                &[
+                    ("clusters/dev/flux-system/gotk-sync.yaml", sync),
+                    ("clusters/dev/flux-system/gotk-components.yaml", &components),
+                    ("clusters/dev/release.yaml", release),
+                ],
+                Default::default(),
+            );
+            out.diagnostics
+                .iter()
+                .find(|d| d.rule.code == "FV501")
+                .map(|d| d.message.clone())
+                .unwrap_or_default()
+        };
+        assert!(
+            message("v2.6.4").ends_with(
+                "cluster dev runs Flux v2.6.4, which still serves it, but it blocks the upgrade to Flux 2.8"
+            ),
+            "{}",
+            message("v2.6.4")
+        );
+        assert!(
+            message("v2.8.0").contains("the API server rejects HelmRelease"),
+            "{}",
+            message("v2.8.0")
+        );
     }
 }

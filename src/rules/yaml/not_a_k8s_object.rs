@@ -149,8 +149,10 @@ impl Rule for NotAK8sObject {
                     continue;
                 }
             }
-            // Outside what kustomize loads, only documents that clearly mean to be objects.
-            if !loaded && metadata.is_none() {
+            // Outside what kustomize loads, only documents that clearly mean to be Kubernetes
+            // objects: an `apiVersion` says so; a `kind:` alone is as likely a tool's own file
+            // (a Zarf package config).
+            if !loaded && (metadata.is_none() || api_s.is_none()) {
                 continue;
             }
             let (missing, at, kustomize_says) = match (api_s, kind_s, name_ok) {
@@ -182,9 +184,15 @@ impl Rule for NotAK8sObject {
                 &META,
                 file,
                 at,
-                format!(
-                    "{what} has no `{missing}`: it cannot be applied (kustomize: \"{kustomize_says}\"), so the Kustomization that applies it fails"
-                ),
+                if loaded {
+                    format!(
+                        "{what} has no `{missing}`: it cannot be applied (kustomize: \"{kustomize_says}\"), so the Kustomization that applies it fails"
+                    )
+                } else {
+                    format!(
+                        "{what} has no `{missing}`: kustomize rejects it (\"{kustomize_says}\") wherever it is applied"
+                    )
+                },
             )
             .primary_label(format!("`{missing}` is missing"))
             .help(format!("add `{missing}`"));
