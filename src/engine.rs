@@ -43,6 +43,9 @@ pub struct Outcome {
     /// Wall-clock time of the run, shown only in the text summary a person reads; `None`
     /// (`--no-timing`, and the tests) leaves it out so two runs print the same report.
     pub elapsed: Option<Duration>,
+    /// Findings left out because the change did not introduce them (`--changed-since`) or the
+    /// baseline records them; the summaries count them.
+    pub withheld: crate::changes::Withheld,
 }
 
 /// A failure that stops the run: exit code 2.
@@ -300,9 +303,13 @@ pub fn run<H: Sync>(
             true
         }
     });
-    suppress::apply(&mut diagnostics, &repo.files, directives, |r| {
-        config.severity(r.code, r.severity).is_some()
-    });
+    suppress::apply(
+        &mut diagnostics,
+        &repo.files,
+        directives,
+        |r| config.severity(r.code, r.severity).is_some(),
+        |r| config.is_unwaivable(r.code),
+    );
     if let Some(sev) = config
         .rules
         .get(rules::yaml::unused_suppression::META.code)
@@ -321,6 +328,7 @@ pub fn run<H: Sync>(
         io_problems,
         notices: Vec::new(),
         elapsed: Some(start.elapsed()),
+        withheld: Default::default(),
     }
 }
 

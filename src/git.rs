@@ -1,8 +1,8 @@
 //! Git integration with git2: `--rev` checks the tree of a commit (what is pushed, not what is
-//! on disk), `--changed-since` keeps only findings in files changed since a commit, and
-//! `install-hook` writes a pre-push hook that does both for exactly the commits being pushed.
+//! on disk), `--staged` the index (what is committed), and `install-hook` writes a pre-push
+//! hook that checks exactly the commits being pushed (`--changed-since`: see `crate::changes`).
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Component, Path, PathBuf};
 use std::time::Instant;
 
@@ -62,11 +62,11 @@ impl TreeView for GitTree {
     }
 }
 
-fn git_err(what: &str, e: git2::Error) -> Fatal {
+pub(crate) fn git_err(what: &str, e: git2::Error) -> Fatal {
     Fatal(format!("{what}: {}", e.message()))
 }
 
-fn open(at: &Path) -> Result<Repository, Fatal> {
+pub(crate) fn open(at: &Path) -> Result<Repository, Fatal> {
     Repository::discover(at).map_err(|e| {
         Fatal(format!(
             "{}: not inside a git repository ({})",
@@ -76,7 +76,11 @@ fn open(at: &Path) -> Result<Repository, Fatal> {
     })
 }
 
-fn resolve<'r>(repo: &'r Repository, rev: &str, flag: &str) -> Result<git2::Commit<'r>, Fatal> {
+pub(crate) fn resolve<'r>(
+    repo: &'r Repository,
+    rev: &str,
+    flag: &str,
+) -> Result<git2::Commit<'r>, Fatal> {
     repo.revparse_single(rev)
         .and_then(|o| o.peel_to_commit())
         .map_err(|e| git_err(&format!("{flag} {rev}"), e))
@@ -98,7 +102,7 @@ fn normalize(p: &Path) -> String {
 }
 
 /// The scanned root as a path inside the repository (`""` for its top).
-fn prefix_in_repo(repo: &Repository, root: &Path) -> Result<String, Fatal> {
+pub(crate) fn prefix_in_repo(repo: &Repository, root: &Path) -> Result<String, Fatal> {
     let Some(workdir) = repo.workdir() else {
         // A bare repository has no working directory: the path is already repository-relative.
         return Ok(normalize(root));
@@ -216,6 +220,7 @@ pub fn check_rev(opts: &CheckOptions, rev: &str) -> Result<Outcome, Fatal> {
     let prefix = prefix_in_repo(&repo, &root)?;
     let commit = resolve(&repo, rev, "--rev")?;
     let tree = tree_at(&repo, &commit, &prefix)?;
+    let label = commit.id().to_string()[..12].to_string();
 
     let mut blobs: Vec<(String, Oid)> = Vec::new();
     let mut view = GitTree::default();
@@ -241,7 +246,23 @@ pub fn check_rev(opts: &CheckOptions, rev: &str) -> Result<Outcome, Fatal> {
         TreeWalkResult::Ok
     })
     .map_err(|e| git_err("cannot walk the commit's tree", e))?;
+    if let Some(e) = walk_error {
+        return Err(Fatal(e));
+    }
+    check_blobs(opts, &repo, root, blobs, view, &label, start)
+}
 
+/// Checks the blobs of a commit's tree or of the index (`blobs`, root-relative), `view` being
+/// every file of that tree; `label` names the tree in the config's error messages.
+fn check_blobs(
+    opts: &CheckOptions,
+    repo: &Repository,
+    root: PathBuf,
+    blobs: Vec<(String, Oid)>,
+    view: GitTree,
+    label: &str,
+    start: Instant,
+) -> Result<Outcome, Fatal> {
     let read_blob = |oid: Oid| -> Result<Vec<u8>, Fatal> {
         repo.find_blob(oid)
             .map(|b| b.content().to_vec())
@@ -255,7 +276,7 @@ pub fn check_rev(opts: &CheckOptions, rev: &str) -> Result<Outcome, Fatal> {
                 let bytes = read_blob(*oid)?;
                 let text = String::from_utf8(bytes)
                     .map_err(|_| Fatal(format!("config {}: not UTF-8", config::FILE_NAME)))?;
-                let shown = format!("{}:{}", &commit.id().to_string()[..12], config::FILE_NAME);
+                let shown = format!("{label}:{}", config::FILE_NAME);
                 Config::parse(&shown, &text).map_err(|e| Fatal(format!("config {e}")))?
             }
             None => Config::default(),
@@ -308,9 +329,6 @@ pub fn check_rev(opts: &CheckOptions, rev: &str) -> Result<Outcome, Fatal> {
         }
         inputs.push((rel.clone(), read_blob(*oid)?));
     }
-    if let Some(e) = walk_error {
-        return Err(Fatal(e));
-    }
     inputs.sort_by(|a, b| a.0.cmp(&b.0));
     let mut outcome = engine::run(
         root,
@@ -324,72 +342,63 @@ pub fn check_rev(opts: &CheckOptions, rev: &str) -> Result<Outcome, Fatal> {
     Ok(outcome)
 }
 
-/// Files (relative to the scanned root) that differ between the merge base of `since` and the
-/// checked state: commit `rev`, or the working tree (index and untracked files included).
-pub fn changed_files(
-    root: &Path,
-    since: &str,
-    rev: Option<&str>,
-) -> Result<HashSet<String>, Fatal> {
-    let repo = open(if root.is_dir() { root } else { Path::new(".") })?;
-    let prefix = prefix_in_repo(&repo, root)?;
-    let base = resolve(&repo, since, "--changed-since")?;
-    let target = match rev {
-        Some(r) => Some(resolve(&repo, r, "--rev")?),
-        None => repo.head().ok().and_then(|h| h.peel_to_commit().ok()),
-    };
-    // "Changed since main" means since the branch left main, not every change main got since.
-    let base_id = target
-        .as_ref()
-        .and_then(|t| repo.merge_base(base.id(), t.id()).ok())
-        .unwrap_or(base.id());
-    let base_tree = repo
-        .find_commit(base_id)
-        .and_then(|c| c.tree())
-        .map_err(|e| git_err("--changed-since", e))?;
-    let mut diff_opts = git2::DiffOptions::new();
-    let diff = match (rev, &target) {
-        (Some(_), Some(t)) => {
-            let t_tree = t.tree().map_err(|e| git_err("--rev", e))?;
-            repo.diff_tree_to_tree(Some(&base_tree), Some(&t_tree), Some(&mut diff_opts))
-        }
+/// Checks the files staged in the index, what `git commit` would commit: never an unstaged
+/// edit or an untracked file. The config is read from the index too, unless `--config` names
+/// one on disk.
+pub fn check_staged(opts: &CheckOptions) -> Result<Outcome, Fatal> {
+    let start = Instant::now();
+    let root = match opts.paths.as_slice() {
+        [] => PathBuf::from("."),
+        [p] => p.clone(),
         _ => {
-            diff_opts
-                .include_untracked(true)
-                .recurse_untracked_dirs(true);
-            repo.diff_tree_to_workdir_with_index(Some(&base_tree), Some(&mut diff_opts))
+            return Err(Fatal(
+                "--staged checks one directory of the index: give at most one path".into(),
+            ));
         }
+    };
+    let repo = open(if root.is_dir() { &root } else { Path::new(".") })?;
+    let prefix = prefix_in_repo(&repo, &root)?;
+    let index = repo
+        .index()
+        .map_err(|e| git_err("cannot read the index", e))?;
+    if index.has_conflicts() {
+        return Err(Fatal(
+            "--staged: the index has unresolved conflicts; resolve them (`git add`) first".into(),
+        ));
     }
-    .map_err(|e| git_err("cannot compute the changed files", e))?;
-    let mut changed = HashSet::new();
-    for delta in diff.deltas() {
-        if delta.status() == git2::Delta::Deleted {
-            continue;
-        }
-        let Some(path) = delta.new_file().path().and_then(Path::to_str) else {
-            continue;
-        };
-        let path = path.replace('\\', "/");
+    let mut blobs = Vec::new();
+    let mut view = GitTree::default();
+    for entry in index.iter() {
+        let path = std::str::from_utf8(&entry.path).map_err(|_| {
+            Fatal(format!(
+                "{}: a staged file name that is not UTF-8",
+                String::from_utf8_lossy(&entry.path)
+            ))
+        })?;
         let rel = if prefix.is_empty() {
-            Some(path.as_str())
+            path
         } else {
-            path.strip_prefix(prefix.as_str())
+            match path
+                .strip_prefix(prefix.as_str())
                 .and_then(|r| r.strip_prefix('/'))
+            {
+                Some(r) => r,
+                None => continue,
+            }
         };
-        if let Some(rel) = rel {
-            changed.insert(rel.to_string());
+        // `git add -N` records that a file will be added, not its content; a submodule's files
+        // are not in this repository.
+        const INTENT_TO_ADD: u16 = 1 << 13;
+        if entry.flags_extended & INTENT_TO_ADD != 0 || entry.mode == 0o160000 {
+            continue;
+        }
+        view.add_file(rel);
+        // A symlink's blob is its target, not a manifest.
+        if entry.mode != 0o120000 {
+            blobs.push((rel.to_string(), entry.id));
         }
     }
-    Ok(changed)
-}
-
-/// Keeps only findings whose primary location is in a changed file. The index was built from
-/// the whole tree, so cross-file rules still judge a changed file against everything else.
-pub fn retain_changed(outcome: &mut Outcome, changed: &HashSet<String>) {
-    let files = &outcome.repo.files;
-    outcome
-        .diagnostics
-        .retain(|d| changed.contains(&*files[d.file].path));
+    check_blobs(opts, &repo, root, blobs, view, "index", start)
 }
 
 const HOOK_MARKER: &str = "written by `fluxvet install-hook`";

@@ -276,9 +276,13 @@ fn summary(outcome: &Outcome, w: &mut dyn Write) -> std::io::Result<()> {
         Some(t) => format!(" in {:.0} ms", t.as_secs_f64() * 1000.0),
         None => String::new(),
     };
+    let withheld = match outcome.withheld.note(outcome.diagnostics.len()) {
+        Some(note) => format!("; {note}"),
+        None => String::new(),
+    };
     writeln!(
         w,
-        "{} {}, {} {}, {} {} in {} {} ({} {}){}",
+        "{} {}, {} {}, {} {} in {} {} ({} {}){}{}",
         c.errors,
         plural(c.errors, "error", "errors"),
         c.warnings,
@@ -289,6 +293,7 @@ fn summary(outcome: &Outcome, w: &mut dyn Write) -> std::io::Result<()> {
         plural(outcome.repo.files.len(), "file", "files"),
         outcome.documents,
         plural(outcome.documents, "document", "documents"),
+        withheld,
         timing
     )
 }
