@@ -418,7 +418,8 @@ pub fn hook_script(exe: &str, extra_args: &[String]) -> String {
         r#"#!/bin/sh
 # fluxvet pre-push hook, {HOOK_MARKER}.
 # Lints exactly the commits being pushed: for every ref, the tree of the pushed commit, reporting
-# only findings in files changed since what the remote already has. Skip once with --no-verify.
+# the findings it introduces over what the remote already has, in whatever file they land.
+# Skip once with --no-verify.
 fluxvet={exe}
 [ -x "$fluxvet" ] || fluxvet=fluxvet
 remote="$1"
