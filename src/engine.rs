@@ -10,6 +10,7 @@ use crate::config::{self, Config};
 use crate::diag::{Diagnostic, FileId};
 use crate::fs::{TreeView, WorkTree};
 use crate::index::{DocEntry, Object, Repository};
+use crate::memo::FileMemo;
 use crate::rules::{self, DocContext};
 use crate::source::SourceFile;
 use crate::suppress;
@@ -114,6 +115,11 @@ pub fn load_config(root: &Path, explicit: Option<&Path>) -> Result<Config, Fatal
 
 /// Checks files on disk.
 pub fn check(opts: &CheckOptions) -> Result<Outcome, Fatal> {
+    check_with(opts, None)
+}
+
+/// [`check`], recording into or replaying from `memo` ([`crate::memo`]).
+pub fn check_with(opts: &CheckOptions, memo: Option<&FileMemo>) -> Result<Outcome, Fatal> {
     let start = Instant::now();
     let paths = if opts.paths.is_empty() {
         vec![PathBuf::from(".")]
@@ -151,13 +157,14 @@ pub fn check(opts: &CheckOptions) -> Result<Outcome, Fatal> {
         .into_iter()
         .map(|(abs, rel)| (rel, abs))
         .collect();
-    let mut outcome = run(
+    let mut outcome = run_with(
         root,
         inputs,
         |p: &PathBuf| read_capped(p),
         tree,
         config,
         opts.trees,
+        memo.map(|m| (m, &(|_: &PathBuf| None) as &crate::memo::BlobOf<PathBuf>)),
     );
     outcome.io_problems.splice(0..0, found.problems);
     outcome.notices = found.notices;
@@ -202,13 +209,36 @@ pub fn run<H: Sync>(
     config: Config,
     trees: Trees,
 ) -> Outcome {
+    run_with(root, inputs, read, tree, config, trees, None)
+}
+
+/// [`run`], recording each file's parse and document findings into `memo`, or replaying
+/// the files it recorded with the same bytes.
+pub fn run_with<H: Sync>(
+    root: PathBuf,
+    inputs: Vec<(String, H)>,
+    read: impl Fn(&H) -> std::io::Result<Vec<u8>> + Sync,
+    tree: Box<dyn TreeView>,
+    config: Config,
+    trees: Trees,
+    memo: Option<(&FileMemo, &crate::memo::BlobOf<H>)>,
+) -> Outcome {
     let start = Instant::now();
     timing(|| format!("rss before parse {}", rss()));
     let outcomes: Vec<FileOutcome> = inputs
         .par_iter()
         .enumerate()
-        .map(|(id, (display, handle))| match read(handle) {
-            Ok(bytes) => process_file(id, display, bytes, trees),
+        .map(|(id, (display, handle))| {
+            // A blob the memo recorded with these bytes is not parsed again.
+            if let Some((m, blob_of)) = memo
+                && let Some(blob) = blob_of(handle)
+                && let Some(r) = m.replay(id, display, blob)
+            {
+                return replayed_file(display, r, trees);
+            }
+            let recording = memo.map(|(m, _)| m).filter(|m| m.recording());
+            match read(handle) {
+            Ok(bytes) => process_file(id, display, bytes, trees, recording),
             Err(e) => FileOutcome {
                 source: SourceFile::new(display.as_str(), String::new()),
                 docs: Vec::new(),
@@ -220,6 +250,7 @@ pub fn run<H: Sync>(
                     crate::discover::io_cause(&e)
                 )),
             },
+            }
         })
         .collect();
 
@@ -395,7 +426,15 @@ fn decode(bytes: Vec<u8>) -> Result<String, NotText> {
     })
 }
 
-fn process_file(id: FileId, display: &str, bytes: Vec<u8>, trees: Trees) -> FileOutcome {
+fn process_file(
+    id: FileId,
+    display: &str,
+    bytes: Vec<u8>,
+    trees: Trees,
+    record: Option<&FileMemo>,
+) -> FileOutcome {
+    // The git blob id of the bytes, by which a later check replays the file.
+    let blob = record.and_then(|_| git2::Oid::hash_object(git2::ObjectType::Blob, &bytes).ok());
     let mut diagnostics = Vec::new();
     let text = match decode(bytes) {
         Ok(t) => t,
@@ -456,24 +495,57 @@ fn process_file(id: FileId, display: &str, bytes: Vec<u8>, trees: Trees) -> File
             flux.is_some_and(|fd| rules::schema::required_field_missing::candidate(doc, fd));
     }
     let directives = suppress::directives(&source);
+    let mut docs: Vec<DocEntry> = stream
+        .documents
+        .into_iter()
+        .enumerate()
+        .map(|(slot, doc)| DocEntry::new(id, doc, schema_candidates[slot]))
+        .collect();
+    // Only a file whose text is its bytes: one with a byte order mark is parsed each time.
+    if let Some(memo) = record
+        && let Some(blob) = blob
+    {
+        memo.record(id, blob, &source, &docs, &objects, &diagnostics);
+    }
+    release_unread_trees(display, &mut docs, &objects, trees);
     FileOutcome {
         source,
-        docs: stream
-            .documents
-            .into_iter()
-            .enumerate()
-            .map(|(slot, doc)| {
-                let mut entry = DocEntry::new(id, doc, schema_candidates[slot]);
-                if trees == Trees::RulesNeed
-                    && !crate::index::read_after_document_rules(display, object_of[slot], &entry)
-                {
-                    entry.doc.release_tree();
-                }
-                entry
-            })
-            .collect(),
+        docs,
         objects,
         diagnostics,
+        directives,
+        io_problem: None,
+    }
+}
+
+/// With [`Trees::RulesNeed`], frees the trees nothing reads after the document rules.
+fn release_unread_trees(display: &str, docs: &mut [DocEntry], objects: &[Object], trees: Trees) {
+    if trees != Trees::RulesNeed {
+        return;
+    }
+    let mut object_of: Vec<Option<&Object>> = vec![None; docs.len()];
+    for o in objects {
+        if let Some(slot) = object_of.get_mut(o.doc) {
+            *slot = Some(o);
+        }
+    }
+    for (slot, entry) in docs.iter_mut().enumerate() {
+        if !crate::index::read_after_document_rules(display, object_of[slot], entry) {
+            entry.doc.release_tree();
+        }
+    }
+}
+
+/// A file the memo knew: its recorded documents and findings, without parsing it again.
+fn replayed_file(display: &str, r: crate::memo::Replayed, trees: Trees) -> FileOutcome {
+    let mut docs = r.docs;
+    release_unread_trees(display, &mut docs, &r.objects, trees);
+    let directives = suppress::directives(&r.source);
+    FileOutcome {
+        source: r.source,
+        docs,
+        objects: r.objects,
+        diagnostics: r.diagnostics,
         directives,
         io_problem: None,
     }
@@ -514,7 +586,7 @@ pub fn check_memory_with(files: &[(&str, &str)], config: Config, trees: Trees) -
 }
 
 /// `FLUXVET_TIMINGS=1`: phase timings and resident memory on stderr, for profiling.
-fn timing(what: impl FnOnce() -> String) {
+pub(crate) fn timing(what: impl FnOnce() -> String) {
     static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
     if *ON.get_or_init(|| std::env::var_os("FLUXVET_TIMINGS").is_some()) {
         eprintln!("timing: {}", what());

@@ -15,6 +15,7 @@ use crate::config::{self, Config};
 use crate::discover::is_manifest_name;
 use crate::engine::{self, CheckOptions, Fatal, Outcome};
 use crate::fs::TreeView;
+use crate::memo::FileMemo;
 
 /// A commit's tree as the path checks see it: every blob, and every directory holding one.
 #[derive(Default)]
@@ -206,6 +207,15 @@ fn hidden(rel: &str) -> bool {
 /// Checks the files of commit `rev` (below the scanned root), with the config read from that
 /// commit unless `--config` names one on disk.
 pub fn check_rev(opts: &CheckOptions, rev: &str) -> Result<Outcome, Fatal> {
+    check_rev_with(opts, rev, None)
+}
+
+/// [`check_rev`], recording into or replaying from `memo` ([`crate::memo`]).
+pub fn check_rev_with(
+    opts: &CheckOptions,
+    rev: &str,
+    memo: Option<&FileMemo>,
+) -> Result<Outcome, Fatal> {
     let start = Instant::now();
     let root = match opts.paths.as_slice() {
         [] => PathBuf::from("."),
@@ -249,19 +259,20 @@ pub fn check_rev(opts: &CheckOptions, rev: &str) -> Result<Outcome, Fatal> {
     if let Some(e) = walk_error {
         return Err(Fatal(e));
     }
-    check_blobs(opts, &repo, root, blobs, view, &label, start)
+    check_blobs(opts, &repo, root, (blobs, view), &label, start, memo)
 }
 
 /// Checks the blobs of a commit's tree or of the index (`blobs`, root-relative), `view` being
-/// every file of that tree; `label` names the tree in the config's error messages.
+/// every file of that tree; `label` names the tree in the config's error messages. With a
+/// sealed `memo`, a blob it recorded is not read.
 fn check_blobs(
     opts: &CheckOptions,
     repo: &Repository,
     root: PathBuf,
-    blobs: Vec<(String, Oid)>,
-    view: GitTree,
+    (blobs, view): (Vec<(String, Oid)>, GitTree),
     label: &str,
     start: Instant,
+    memo: Option<&FileMemo>,
 ) -> Result<Outcome, Fatal> {
     let read_blob = |oid: Oid| -> Result<Vec<u8>, Fatal> {
         repo.find_blob(oid)
@@ -317,7 +328,8 @@ fn check_blobs(
     });
     let ignores = SourceIgnores(ignores);
 
-    let mut inputs: Vec<(String, Vec<u8>)> = Vec::new();
+    // (blob, its bytes); a blob `memo` already knows is not read.
+    let mut inputs: Vec<(String, (Oid, Vec<u8>))> = Vec::new();
     for (rel, oid) in &blobs {
         let name = rel.rsplit('/').next().unwrap_or(rel);
         if !is_manifest_name(name)
@@ -327,16 +339,24 @@ fn check_blobs(
         {
             continue;
         }
-        inputs.push((rel.clone(), read_blob(*oid)?));
+        let known = memo.is_some_and(|m| m.knows(rel, *oid));
+        let bytes = if known { Vec::new() } else { read_blob(*oid)? };
+        inputs.push((rel.clone(), (*oid, bytes)));
     }
     inputs.sort_by(|a, b| a.0.cmp(&b.0));
-    let mut outcome = engine::run(
+    let mut outcome = engine::run_with(
         root,
         inputs,
-        |b: &Vec<u8>| Ok(b.clone()),
+        |(_, b): &(Oid, Vec<u8>)| Ok(b.clone()),
         Box::new(view),
         config,
         opts.trees,
+        memo.map(|m| {
+            (
+                m,
+                &(|(oid, _): &(Oid, Vec<u8>)| Some(*oid)) as &crate::memo::BlobOf<_>,
+            )
+        }),
     );
     outcome.elapsed = Some(start.elapsed());
     Ok(outcome)
@@ -346,6 +366,11 @@ fn check_blobs(
 /// edit or an untracked file. The config is read from the index too, unless `--config` names
 /// one on disk.
 pub fn check_staged(opts: &CheckOptions) -> Result<Outcome, Fatal> {
+    check_staged_with(opts, None)
+}
+
+/// [`check_staged`], recording into or replaying from `memo` ([`crate::memo`]).
+pub fn check_staged_with(opts: &CheckOptions, memo: Option<&FileMemo>) -> Result<Outcome, Fatal> {
     let start = Instant::now();
     let root = match opts.paths.as_slice() {
         [] => PathBuf::from("."),
@@ -398,7 +423,7 @@ pub fn check_staged(opts: &CheckOptions) -> Result<Outcome, Fatal> {
             blobs.push((rel.to_string(), entry.id));
         }
     }
-    check_blobs(opts, &repo, root, blobs, view, "index", start)
+    check_blobs(opts, &repo, root, (blobs, view), "index", start, memo)
 }
 
 const HOOK_MARKER: &str = "written by `fluxvet install-hook`";

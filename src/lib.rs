@@ -18,6 +18,7 @@ pub mod graph;
 pub mod graph_render;
 pub mod helm_semver;
 pub mod index;
+pub mod memo;
 pub mod promotion;
 pub mod reconcile;
 pub mod rules;

@@ -350,6 +350,31 @@ fn baseline_hides_recorded_findings_reports_stale_entries_and_not_unwaivable_one
 }
 
 #[test]
+fn the_first_commit_is_all_new() {
+    let r = git_repo("first");
+    r.write("apps/cm.yaml", DEFECT);
+    git(r.path(), &["add", "apps/cm.yaml"]);
+    let out = fluxvet(
+        r.path(),
+        &[
+            "check",
+            "--staged",
+            "--changed-since",
+            "HEAD",
+            "--no-timing",
+            "--color",
+            "never",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        stdout(&out).ends_with("; 1 new, 0 existing since HEAD (nothing committed yet)\n"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
 fn staged_checks_the_index_only() {
     let (r, _) = clean_repo("staged");
     // Untracked and broken: not committed, not checked.
@@ -512,4 +537,48 @@ fn action_reports_only_what_the_pull_request_introduces() {
         stdout(&out).contains("legacy.yaml"),
         "every finding instead"
     );
+}
+
+/// The old tree's check replays the files the new tree's check recorded: it must find exactly
+/// what a check of its own finds, on every fixture repository.
+#[test]
+fn replayed_files_give_the_findings_of_a_fresh_check() {
+    use fluxvet::engine::{CheckOptions, Trees};
+    for fixture in fixture_repositories() {
+        let r = git_repo("replay");
+        let out = run({
+            let mut c = std::process::Command::new("cp");
+            c.arg("-r")
+                .arg(format!("{}/.", fixture.display()))
+                .arg(r.path());
+            c
+        });
+        assert!(out.status.success(), "{}", text(&out));
+        commit_all(r.path(), "fixture");
+        // The working tree differs from HEAD in one file, so one file is parsed, the rest replayed.
+        r.write("zz-added.yaml", DEFECT);
+        let opts = CheckOptions {
+            paths: vec![r.path().to_path_buf()],
+            config: None,
+            exclude: Vec::new(),
+            trees: Trees::RulesNeed,
+        };
+        let report = |o: &fluxvet::engine::Outcome| {
+            let mut buf = Vec::new();
+            fluxvet::emit::emit(fluxvet::emit::Format::Json, o, false, &mut buf).unwrap();
+            String::from_utf8(buf).unwrap()
+        };
+        let fresh = fluxvet::git::check_rev(&opts, "HEAD").unwrap();
+        let memo = fluxvet::memo::FileMemo::new();
+        let new = fluxvet::engine::check_with(&opts, Some(&memo)).unwrap();
+        memo.seal();
+        let replayed = fluxvet::git::check_rev_with(&opts, "HEAD", Some(&memo)).unwrap();
+        assert_eq!(
+            report(&replayed),
+            report(&fresh),
+            "{}: a replayed check differs",
+            fixture.display()
+        );
+        assert!(report(&new).contains("zz-added.yaml"));
+    }
 }
