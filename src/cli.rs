@@ -51,7 +51,9 @@ pub enum Command {
         /// The rule's code or name.
         rule: String,
     },
-    /// Write a git pre-push hook that lints exactly the commits being pushed.
+    /// Write a git pre-push hook that lints exactly the commits being pushed. Running it again is
+    /// safe: the same hook is left alone, an older fluxvet hook is updated, another hook is kept
+    /// unless --force.
     InstallHook(InstallHookArgs),
     /// Write a baseline: every current finding, which `fluxvet check --baseline FILE` then does
     /// not report, to adopt fluxvet on a repository without fixing everything first.
@@ -142,6 +144,10 @@ pub struct GraphArgs {
     /// Skip paths matching this glob (repeatable), in addition to the config's `exclude`.
     #[arg(long, value_name = "GLOB")]
     pub exclude: Vec<String>,
+    /// Only what this cluster applies (its name as the text summary of `check` shows it,
+    /// e.g. `production`). Without it, the graph holds what any cluster applies.
+    #[arg(long, value_name = "NAME")]
+    pub cluster: Option<String>,
 }
 
 #[derive(Args, Debug)]
@@ -173,8 +179,23 @@ pub enum ColorChoice {
 }
 
 #[derive(Args, Debug)]
+#[command(
+    after_help = "Paths: every path fluxvet prints (all formats) and every path or glob you give it \
+(PATH, --exclude, --stdin-filename) is relative to the directory you run it in, so a path copied from the \
+output can be opened in an editor or pasted into --exclude. Globs in .fluxvet.yaml are relative to the \
+repository root.\n\n\
+Examples:\n  fluxvet check                               the repository in the current directory\n  \
+fluxvet check apps/podinfo/release.yaml     one file, judged against the rest of its repository\n  \
+fluxvet check - --stdin-filename apps/x.yaml < buffer.yaml   an editor's unsaved buffer\n  \
+fluxvet check --select FV2 --ignore FV206   only the pinned-version rules, less one\n  \
+fluxvet check -q --format short             findings only, one per line\n  \
+fluxvet check --exit-zero --format sarif    report without failing the job"
+)]
 pub struct CheckArgs {
-    /// Files or directories to check; a single directory is the repository root.
+    /// Files or directories to check (default: `.`). A single directory is the repository root.
+    /// Files are checked as part of their repository (the nearest directory above them holding
+    /// `.git` or `.fluxvet.yaml`), so references to other files resolve, and only their
+    /// findings are reported. `-` reads one document from stdin (needs `--stdin-filename`).
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
     /// Output format.
@@ -186,7 +207,9 @@ pub struct CheckArgs {
     /// Config file (default: `.fluxvet.yaml` at the repository root).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// Skip paths matching this glob (repeatable), in addition to the config's `exclude`.
+    /// Skip paths matching this glob (repeatable), in addition to the config's `exclude`. Written
+    /// relative to the directory fluxvet runs in, like every path it prints: a path copied from
+    /// the output works (`--exclude apps/legacy/**`).
     #[arg(long, value_name = "GLOB")]
     pub exclude: Vec<String>,
     /// Exit 1 on warnings too.
@@ -209,13 +232,64 @@ pub struct CheckArgs {
     /// its entries that match nothing are reported (FV002).
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
-    /// Worker threads (default: one per core).
-    #[arg(long, short = 'j', value_name = "N")]
-    pub jobs: Option<usize>,
+    /// Worker threads (default: one per core; at most 4 per core, more only adds contention:
+    /// a larger N is lowered, with a note).
+    #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub jobs: Option<u32>,
     /// Leave the elapsed time out of the text summary, so two runs on the same files print
     /// byte-identical reports (other formats never carry it).
     #[arg(long)]
     pub no_timing: bool,
+    /// The path of the document read from stdin (`-`): it is checked as that file of its
+    /// repository, replacing what is on disk (e.g. an editor's unsaved buffer).
+    #[arg(long, value_name = "PATH")]
+    pub stdin_filename: Option<PathBuf>,
+    /// Report only these rules: codes (`FV202`), names (`chart-version-unpinned`) or code
+    /// prefixes (`FV2` = every 2xx rule); comma-separated or repeated. Overrides the config.
+    #[arg(long, value_name = "RULE", value_delimiter = ',')]
+    pub select: Vec<String>,
+    /// Do not report these rules (codes, names or code prefixes); comma-separated or repeated.
+    #[arg(long, value_name = "RULE", value_delimiter = ',')]
+    pub ignore: Vec<String>,
+    /// Findings only: no summary line, no notices on stderr (errors that stop the run are
+    /// still printed).
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+    /// Exit 0 even when there are findings (exit 2 for usage, config and I/O problems stays).
+    #[arg(long)]
+    pub exit_zero: bool,
+    /// Exit 2 when no manifest is found (by default that is a note on stderr and exit 0), so a
+    /// mistyped path in CI does not pass silently.
+    #[arg(long)]
+    pub require_files: bool,
+    /// Files larger than this are reported as too large and not checked: bytes or e.g.
+    /// `64MiB` (default 32MiB, or `max_file_size` in .fluxvet.yaml).
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_file_size: Option<u64>,
+}
+
+fn parse_size(s: &str) -> Result<u64, String> {
+    crate::config::parse_size(s)
+}
+
+/// Threads per core beyond which `-j` is lowered: a run is CPU-bound, and thousands of threads
+/// only add contention (`-j 1000` took 31 s on ten files).
+pub const MAX_THREADS_PER_CORE: usize = 4;
+
+/// The thread count for `-j requested` on a machine with `cores` cores, and the note to print
+/// when it was lowered.
+pub fn thread_count(requested: u32, cores: usize) -> (usize, Option<String>) {
+    let cap = cores.max(1) * MAX_THREADS_PER_CORE;
+    let requested = requested as usize;
+    if requested <= cap {
+        return (requested.max(1), None);
+    }
+    (
+        cap,
+        Some(format!(
+            "-j {requested} is more than {MAX_THREADS_PER_CORE} threads per core ({cores} cores); using {cap}"
+        )),
+    )
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

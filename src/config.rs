@@ -46,6 +46,9 @@ pub enum EnvironmentMatch {
 #[derive(Clone, Debug)]
 pub struct Config {
     pub order: Vec<String>,
+    /// The config names an `order:` of its own: the repository adopted a canonical order, and
+    /// FV304 holds every component to it. The default order is still used by FV303.
+    pub order_adopted: bool,
     /// Other names for components of the order (`kube-prometheus-stack` → `monitoring`).
     pub aliases: BTreeMap<String, String>,
     /// Environments in promotion order (`dev`, `staging`, `production`).
@@ -55,6 +58,11 @@ pub struct Config {
     pub rules: BTreeMap<&'static str, Option<Severity>>,
     pub exclude: Vec<String>,
     pub external_sources: Vec<ExternalSource>,
+    /// Clusters the repository declares itself (name → path), beside those found from
+    /// bootstrap directories and FluxInstances.
+    pub clusters: BTreeMap<String, String>,
+    /// Files larger than this many bytes are reported, not read (`max_file_size`).
+    pub max_file_size: u64,
     /// Codes of the rules whose findings neither a baseline nor a suppression comment hides.
     pub unwaivable: Vec<&'static str>,
 }
@@ -63,12 +71,15 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             order: DEFAULT_ORDER.iter().map(|s| s.to_string()).collect(),
+            order_adopted: false,
             aliases: BTreeMap::new(),
             environments: Vec::new(),
             environment_match: EnvironmentMatch::default(),
             rules: BTreeMap::new(),
             exclude: Vec::new(),
             external_sources: Vec::new(),
+            clusters: BTreeMap::new(),
+            max_file_size: crate::engine::FILE_SIZE_LIMIT,
             unwaivable: Vec::new(),
         }
     }
@@ -154,6 +165,8 @@ impl Config {
             return Err(err(at as usize, format!("invalid YAML: {msg}")));
         }
         let mut config = Config::default();
+        // Checked once the whole file is read: `order` may come after `aliases`.
+        let mut alias_targets: Vec<(String, String, usize)> = Vec::new();
         let Some(doc) = stream.documents.first() else {
             return Ok(config);
         };
@@ -175,6 +188,7 @@ impl Config {
             match key {
                 "order" => {
                     config.order = string_list(&v, "order").map_err(|(o, m)| err(o, m))?;
+                    config.order_adopted = true;
                     if config.order.is_empty() {
                         return Err(err(at, "`order` must name at least one component".into()));
                     }
@@ -185,14 +199,36 @@ impl Config {
                         }
                     }
                 }
+                "clusters" => {
+                    for ((name, _), (path, _)) in
+                        string_map_spanned(&v, "clusters").map_err(|(o, m)| err(o, m))?
+                    {
+                        config.clusters.insert(name, path);
+                    }
+                }
                 "aliases" => {
-                    for (ak, av) in string_map(&v, "aliases").map_err(|(o, m)| err(o, m))? {
+                    for ((ak, _), (av, at)) in
+                        string_map_spanned(&v, "aliases").map_err(|(o, m)| err(o, m))?
+                    {
+                        alias_targets.push((ak.clone(), av.clone(), at));
                         config.aliases.insert(ak, av);
                     }
                 }
                 "environments" => {
-                    config.environments =
-                        string_list(&v, "environments").map_err(|(o, m)| err(o, m))?
+                    let envs =
+                        string_list_spanned(&v, "environments").map_err(|(o, m)| err(o, m))?;
+                    let mut seen = std::collections::HashSet::new();
+                    for (e, at) in &envs {
+                        if !seen.insert(e) {
+                            return Err(err(
+                                *at,
+                                format!(
+                                    "`environments` names `{e}` twice; list each environment once, in promotion order"
+                                ),
+                            ));
+                        }
+                    }
+                    config.environments = envs.into_iter().map(|(e, _)| e).collect();
                 }
                 "environment_match" => {
                     config.environment_match = match v.as_str().filter(|_| !v.is_null()) {
@@ -208,7 +244,13 @@ impl Config {
                     }
                 }
                 "exclude" => {
-                    config.exclude = string_list(&v, "exclude").map_err(|(o, m)| err(o, m))?
+                    let globs = string_list_spanned(&v, "exclude").map_err(|(o, m)| err(o, m))?;
+                    for (glob, at) in &globs {
+                        if let Err(e) = check_glob(glob) {
+                            return Err(err(*at, format!("`exclude`: {e}")));
+                        }
+                    }
+                    config.exclude = globs.into_iter().map(|(g, _)| g).collect();
                 }
                 "rules" => {
                     for (code, (sev, off)) in
@@ -271,6 +313,17 @@ impl Config {
                                 }
                             }
                         }
+                        if !src.kind.is_empty() && !SOURCE_KINDS.contains(&src.kind.as_str()) {
+                            let at = item.get("kind").map_or(ia, |k| k.span().start as usize);
+                            return Err(err(
+                                at,
+                                format!(
+                                    "`external_sources[].kind`: `{}` is not a Flux source kind (expected one of {})",
+                                    src.kind,
+                                    SOURCE_KINDS.join(", ")
+                                ),
+                            ));
+                        }
                         if src.kind.is_empty() || src.name.is_empty() {
                             return Err(err(
                                 ia,
@@ -300,17 +353,91 @@ impl Config {
                         }
                     }
                 }
+                "max_file_size" => {
+                    let written = v.scalar().map(|(s, _)| s.to_string()).unwrap_or_default();
+                    config.max_file_size = parse_size(&written)
+                        .map_err(|e| err(at, format!("`max_file_size`: {e}")))?;
+                }
                 other => {
                     return Err(err(
                         k.span().start as usize,
                         format!(
-                            "unknown key `{other}` (expected one of order, aliases, environments, environment_match, rules, exclude, external_sources, unwaivable)"
+                            "unknown key `{other}` (expected one of order, aliases, environments, environment_match, rules, exclude, external_sources, max_file_size, clusters, unwaivable)"
                         ),
                     ));
                 }
             }
         }
+        for (alias, target, at) in &alias_targets {
+            if config.position(target).is_none() {
+                return Err(err(
+                    *at,
+                    format!(
+                        "`aliases.{alias}`: `{target}` is not a component of `order` ({}); \
+                         an alias must name one of them",
+                        config.order.join(", ")
+                    ),
+                ));
+            }
+        }
         Ok(config)
+    }
+}
+
+/// A size: bytes (`33554432`) or a number with a unit (`512KiB`, `64MiB`, `1GiB`; `K`, `M`,
+/// `G` mean the same). Zero is refused: nothing could be checked.
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let digits = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let unit = match t[digits..].trim() {
+        "" | "B" => 1,
+        "K" | "KiB" | "k" => 1 << 10,
+        "M" | "MiB" => 1 << 20,
+        "G" | "GiB" => 1 << 30,
+        _ => 0,
+    };
+    match t[..digits].parse::<u64>() {
+        Ok(n) if n > 0 && unit > 0 => n
+            .checked_mul(unit)
+            .ok_or_else(|| format!("`{t}` is too large")),
+        _ => Err(format!(
+            "`{t}` is not a size: write a positive number of bytes or e.g. `64MiB`"
+        )),
+    }
+}
+
+/// A size as a person writes it: `32 MiB`, `512 KiB`, `1000 bytes`.
+pub fn show_size(bytes: u64) -> String {
+    match bytes {
+        b if b >= 1 << 20 && b % (1 << 20) == 0 => format!("{} MiB", b >> 20),
+        b if b >= 1 << 10 && b % (1 << 10) == 0 => format!("{} KiB", b >> 10),
+        b => format!("{b} bytes"),
+    }
+}
+
+/// The kinds a `sourceRef` may name, i.e. what `external_sources` may declare.
+pub const SOURCE_KINDS: &[&str] = &[
+    "GitRepository",
+    "OCIRepository",
+    "HelmRepository",
+    "HelmChart",
+    "Bucket",
+    "ExternalArtifact",
+];
+
+/// Whether `glob` is one `exclude` can use, as the walk will compile it.
+pub fn check_glob(glob: &str) -> Result<(), String> {
+    let mut b = ignore::overrides::OverrideBuilder::new(".");
+    b.add(&format!("!{glob}"))
+        .and_then(|b| b.build().map(|_| ()))
+        .map(|_| ())
+        .map_err(|e| format!("`{glob}` is not a valid glob: {}", glob_cause(&e)))
+}
+
+fn glob_cause(e: &ignore::Error) -> String {
+    match e {
+        ignore::Error::Glob { err, .. } => err.clone(),
+        other => other.to_string(),
     }
 }
 
@@ -338,10 +465,13 @@ fn string_list(v: &NodeRef<'_>, key: &str) -> Result<Vec<String>, Fail> {
         .collect()
 }
 
-fn string_map(v: &NodeRef<'_>, key: &str) -> Result<Vec<(String, String)>, Fail> {
-    Ok(string_map_spanned(v, key)?
+/// [`string_list`] with each entry's byte offset, for errors about one entry.
+fn string_list_spanned(v: &NodeRef<'_>, key: &str) -> Result<Vec<(String, usize)>, Fail> {
+    let items = string_list(v, key)?;
+    Ok(items
         .into_iter()
-        .map(|(k, (v, _))| (k.0, v))
+        .zip(v.items())
+        .map(|(s, i)| (s, i.span().start as usize))
         .collect())
 }
 
@@ -424,5 +554,59 @@ mod tests {
         .unwrap_err();
         assert_eq!((e.line, e.column), (2, 20));
         assert!(e.message.contains("`environment_match`"), "{}", e.message);
+    }
+
+    #[test]
+    fn bad_exclude_glob_names_its_line() {
+        let e =
+            Config::parse(".fluxvet.yaml", "exclude:\n  - 'ok/**'\n  - 'tmp/[ab'\n").unwrap_err();
+        assert_eq!((e.line, e.column), (3, 5), "{e}");
+        assert!(
+            e.message
+                .starts_with("`exclude`: `tmp/[ab` is not a valid glob"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn duplicate_environment_names_the_second() {
+        let e = Config::parse(".fluxvet.yaml", "environments: [dev, prod, dev]\n").unwrap_err();
+        assert_eq!((e.line, e.column), (1, 27), "{e}");
+        assert!(
+            e.message.contains("`environments` names `dev` twice"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn unknown_external_source_kind_names_its_line() {
+        let e = Config::parse(
+            ".fluxvet.yaml",
+            "external_sources:\n  - name: x\n    kind: GitRepo\n",
+        )
+        .unwrap_err();
+        assert_eq!((e.line, e.column), (3, 11), "{e}");
+        assert!(
+            e.message.contains("`GitRepo` is not a Flux source kind"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn alias_onto_a_name_outside_the_order_is_an_error() {
+        // Checked against the order of the same file, whichever comes first.
+        let e = Config::parse(
+            ".fluxvet.yaml",
+            "aliases:\n  kps: monitor\norder: [monitoring]\n",
+        )
+        .unwrap_err();
+        assert_eq!((e.line, e.column), (2, 8), "{e}");
+        assert!(
+            e.message
+                .contains("`aliases.kps`: `monitor` is not a component"),
+            "{e}"
+        );
+        let ok = Config::parse(".fluxvet.yaml", "aliases:\n  kps: monitoring\n").unwrap();
+        assert_eq!(ok.component_of("kps"), Some("monitoring"));
     }
 }

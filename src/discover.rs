@@ -4,8 +4,9 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use ignore::WalkBuilder;
-use ignore::overrides::OverrideBuilder;
+use ignore::gitignore::{Gitignore, GitignoreBuilder};
+use ignore::overrides::{Override, OverrideBuilder};
+use ignore::{Match, WalkBuilder};
 
 /// kustomize's three accepted file names.
 pub const KUSTOMIZATION_FILES: &[&str] =
@@ -21,6 +22,238 @@ pub fn is_kustomization_file(rel: &str) -> bool {
 
 pub fn is_manifest_name(name: &str) -> bool {
     name.ends_with(".yaml") || name.ends_with(".yml") || name == "Kustomization"
+}
+
+/// Which files of a repository fluxvet checks: one rule set for the working tree and for a
+/// commit (`--rev`), so both see the same files for the same commit. A file is checked when
+/// - its name is a manifest's (`*.yaml`, `*.yml`, `Kustomization`);
+/// - no component of its path is hidden (`.github/`, `.x.yaml`; never `.git/`);
+/// - no `exclude` glob matches it or a directory above it;
+/// - no `.sourceignore` hides it from Flux;
+/// - git tracks it, or it is untracked and not gitignored: `.gitignore` hides only what git does
+///   not track, since a tracked file is in every clone Flux makes;
+/// - it is not inside a submodule (Flux does not fetch submodules unless `recurseSubmodules`,
+///   and a commit's tree holds only the submodule's commit id).
+///
+/// [`FileRules::admits`] answers the first four for a root-relative path; the last two are the
+/// working tree walk's ([`discover`]) and are true by construction of a commit's tree.
+pub struct FileRules {
+    overrides: Override,
+    sourceignores: SourceIgnores,
+}
+
+impl FileRules {
+    /// `exclude`: globs relative to the root; `sourceignores`: (root-relative path of each
+    /// `.sourceignore`, its text).
+    pub fn new(
+        exclude: &[String],
+        sourceignores: &[(String, String)],
+    ) -> Result<FileRules, String> {
+        let mut ob = OverrideBuilder::new(".");
+        for glob in exclude {
+            ob.add(&format!("!{glob}"))
+                .map_err(|e| format!("exclude glob `{glob}`: {e}"))?;
+        }
+        let overrides = ob.build().map_err(|e| format!("exclude globs: {e}"))?;
+        let mut ignores = Vec::new();
+        for (path, text) in sourceignores {
+            let dir = path
+                .rsplit_once('/')
+                .map(|(d, _)| d.to_string())
+                .unwrap_or_default();
+            let mut b = GitignoreBuilder::new(".");
+            for line in text.lines() {
+                // A bad line is skipped, as the `ignore` crate's walk does.
+                let _ = b.add_line(Some(PathBuf::from(path)), line);
+            }
+            if let Ok(gi) = b.build() {
+                ignores.push((dir, gi));
+            }
+        }
+        ignores.sort_by_key(|(d, _)| {
+            std::cmp::Reverse(d.matches('/').count() + usize::from(!d.is_empty()))
+        });
+        Ok(FileRules {
+            overrides,
+            sourceignores: SourceIgnores(ignores),
+        })
+    }
+
+    /// Whether the file at root-relative `rel` is checked (name, hidden, exclude, .sourceignore).
+    pub fn admits(&self, rel: &str) -> bool {
+        let name = rel.rsplit('/').next().unwrap_or(rel);
+        is_manifest_name(name)
+            && !hidden(rel)
+            && !excluded(&self.overrides, rel)
+            && !self.sourceignores.ignored(rel)
+    }
+}
+
+/// `.sourceignore` files, deepest first, each with the directory it governs.
+struct SourceIgnores(Vec<(String, Gitignore)>);
+
+impl SourceIgnores {
+    fn ignored(&self, rel: &str) -> bool {
+        for (dir, gi) in &self.0 {
+            let inner = if dir.is_empty() {
+                rel
+            } else {
+                match rel
+                    .strip_prefix(dir.as_str())
+                    .and_then(|r| r.strip_prefix('/'))
+                {
+                    Some(r) => r,
+                    None => continue,
+                }
+            };
+            match gi.matched_path_or_any_parents(inner, false) {
+                Match::Ignore(_) => return true,
+                Match::Whitelist(_) => return false,
+                Match::None => {}
+            }
+        }
+        false
+    }
+}
+
+fn excluded(overrides: &Override, rel: &str) -> bool {
+    if overrides.matched(rel, false).is_ignore() {
+        return true;
+    }
+    let mut dir = rel;
+    while let Some((parent, _)) = dir.rsplit_once('/') {
+        if overrides.matched(parent, true).is_ignore() {
+            return true;
+        }
+        dir = parent;
+    }
+    false
+}
+
+/// No component may start with a dot.
+fn hidden(rel: &str) -> bool {
+    rel.split('/').any(|c| c.starts_with('.'))
+}
+
+/// The git working tree the root lies in: its canonical top directory and the repository.
+fn work_tree_of(canonical_root: &Path) -> Option<(PathBuf, git2::Repository)> {
+    let repo = git2::Repository::discover(canonical_root).ok()?;
+    let top = repo.workdir()?.canonicalize().ok()?;
+    canonical_root.starts_with(&top).then_some((top, repo))
+}
+
+/// Whether `dir` (below the root) is the top of another repository: a submodule (`.git` file)
+/// or a nested clone (`.git` directory).
+fn is_nested_repository(dir: &Path) -> bool {
+    dir.join(".git").symlink_metadata().is_ok()
+}
+
+/// The `.gitignore` part of [`FileRules`] for a walk of a git working tree: tracked files the
+/// walk left out because a `.gitignore` (or `.git/info/exclude`, or the global excludes file)
+/// matches them are added (git tracks them, so every clone Flux makes has them); untracked
+/// files git ignores are dropped (the walk keeps them below a directory given as the root,
+/// which no ignore file is asked about). Files named on the command line (`named`) stay.
+fn apply_git_rules(
+    canonical_root: &Path,
+    root: &Path,
+    walked: &[PathBuf],
+    files: &mut Vec<(PathBuf, String)>,
+    named: &std::collections::HashSet<String>,
+    exclude: &[String],
+) {
+    let Some((top, repo)) = work_tree_of(canonical_root) else {
+        return;
+    };
+    let Ok(index) = repo.index() else {
+        return;
+    };
+    let Ok(prefix) = canonical_root.strip_prefix(&top) else {
+        return;
+    };
+    let prefix = prefix.to_string_lossy().replace('\\', "/");
+    let in_repo = |rel: &str| {
+        if prefix.is_empty() {
+            rel.to_string()
+        } else {
+            format!("{prefix}/{rel}")
+        }
+    };
+    let tracked: std::collections::HashSet<Vec<u8>> = index.iter().map(|e| e.path).collect();
+    files.retain(|(_, rel)| {
+        named.contains(rel)
+            || tracked.contains(in_repo(rel).as_bytes())
+            || !repo.is_path_ignored(in_repo(rel)).unwrap_or(false)
+    });
+    let found: std::collections::HashSet<String> =
+        files.iter().map(|(_, rel)| rel.clone()).collect();
+    let walked: Vec<PathBuf> = walked
+        .iter()
+        .filter_map(|p| p.canonicalize().ok())
+        .collect();
+    let mut candidates = Vec::new();
+    for entry in index.iter() {
+        // A submodule's entry is a commit (mode 160000), not a file.
+        if entry.mode == 0o160000 {
+            continue;
+        }
+        let Ok(path) = std::str::from_utf8(&entry.path) else {
+            continue;
+        };
+        let rel = if prefix.is_empty() {
+            path
+        } else {
+            match path
+                .strip_prefix(prefix.as_str())
+                .and_then(|r| r.strip_prefix('/'))
+            {
+                Some(r) => r,
+                None => continue,
+            }
+        };
+        if found.contains(rel) || !is_manifest_name(rel.rsplit('/').next().unwrap_or(rel)) {
+            continue;
+        }
+        let abs = canonical_root.join(rel);
+        if walked.iter().any(|w| abs.starts_with(w))
+            && abs.symlink_metadata().is_ok_and(|m| m.is_file())
+        {
+            candidates.push(rel.to_string());
+        }
+    }
+    if candidates.is_empty() {
+        return;
+    }
+    // The `.sourceignore` files that govern the candidates: in their directories and above.
+    let mut dirs = std::collections::BTreeSet::new();
+    for rel in &candidates {
+        let mut dir = rel.as_str();
+        while let Some((parent, _)) = dir.rsplit_once('/') {
+            dirs.insert(parent.to_string());
+            dir = parent;
+        }
+        dirs.insert(String::new());
+    }
+    let sourceignores: Vec<(String, String)> = dirs
+        .into_iter()
+        .filter_map(|d| {
+            let rel = if d.is_empty() {
+                ".sourceignore".to_string()
+            } else {
+                format!("{d}/.sourceignore")
+            };
+            let text = std::fs::read_to_string(canonical_root.join(&rel)).ok()?;
+            Some((rel, text))
+        })
+        .collect();
+    let Ok(rules) = FileRules::new(exclude, &sourceignores) else {
+        return;
+    };
+    files.extend(
+        candidates
+            .into_iter()
+            .filter(|rel| rules.admits(rel))
+            .map(|rel| (root.join(&rel), rel)),
+    );
 }
 
 #[derive(Debug)]
@@ -53,12 +286,18 @@ pub fn discover(root: &Path, paths: &[PathBuf], exclude: &[String]) -> Result<Di
     let mut notices = Vec::new();
     // Filled from inside the walk's entry filter, which must be `'static`.
     let skipped: Arc<Mutex<Skipped>> = Arc::default();
+    // In a git working tree, a nested repository is a submodule (or a clone inside the
+    // clone): not this repository's files, as `--rev` does not see them either.
+    let in_work_tree = work_tree_of(&canonical_root).is_some();
+    let mut named = std::collections::HashSet::new();
     for path in paths {
         let meta =
             std::fs::metadata(path).map_err(|e| format!("{}: {}", path.display(), io_cause(&e)))?;
         if meta.is_file() {
             // A file named on the command line is checked whatever its name.
-            files.push((path.clone(), display_path(&canonical_root, root, path)));
+            let rel = display_path(&canonical_root, root, path);
+            named.insert(rel.clone());
+            files.push((path.clone(), rel));
             continue;
         }
         let (filter_root, filter_root_given) = (canonical_root.clone(), root.to_path_buf());
@@ -72,6 +311,20 @@ pub fn discover(root: &Path, paths: &[PathBuf], exclude: &[String]) -> Result<Di
             .overrides(overrides.clone())
             .filter_entry(move |e| {
                 if e.file_name() == ".git" {
+                    return false;
+                }
+                if in_work_tree
+                    && e.depth() > 0
+                    && e.file_type().is_some_and(|t| t.is_dir())
+                    && is_nested_repository(e.path())
+                {
+                    if let Ok(mut s) = filter_skipped.lock() {
+                        s.push(Skip::Notice(format!(
+                            "{}: not checked: a git submodule or nested repository is not part of \
+                             this repository's files (Flux fetches it only with recurseSubmodules)",
+                            display_path(&filter_root, &filter_root_given, e.path())
+                        )));
+                    }
                     return false;
                 }
                 if !e.path_is_symlink() {
@@ -146,6 +399,10 @@ pub fn discover(root: &Path, paths: &[PathBuf], exclude: &[String]) -> Result<Di
                 display_path(&canonical_root, root, entry.path()),
             ));
         }
+    }
+    if in_work_tree {
+        let walked: Vec<PathBuf> = paths.iter().filter(|p| p.is_dir()).cloned().collect();
+        apply_git_rules(&canonical_root, root, &walked, &mut files, &named, exclude);
     }
     files.sort_by(|a, b| a.1.cmp(&b.1));
     files.dedup_by(|a, b| a.1 == b.1);
@@ -277,9 +534,26 @@ pub fn display_path(canonical_root: &Path, root: &Path, path: &Path) -> String {
         .ok()
         .map(Path::to_path_buf)
         .or_else(|| {
-            let parent = path.parent()?.canonicalize().ok()?;
-            let rel_parent = parent.strip_prefix(canonical_root).ok()?.to_path_buf();
-            Some(rel_parent.join(path.file_name()?))
+            // The nearest ancestor that exists, canonical, then the rest as written (a file
+            // read from stdin may not exist yet, nor its directory). `x.yaml`'s parent is the
+            // empty path: the working directory.
+            let mut tail = vec![path.file_name()?];
+            let mut parent = path.parent()?;
+            let real = loop {
+                let dir = if parent.as_os_str().is_empty() {
+                    Path::new(".")
+                } else {
+                    parent
+                };
+                if let Ok(real) = dir.canonicalize() {
+                    break real;
+                }
+                tail.push(parent.file_name()?);
+                parent = parent.parent()?;
+            };
+            let mut rel = real.strip_prefix(canonical_root).ok()?.to_path_buf();
+            rel.extend(tail.into_iter().rev());
+            Some(rel)
         })
         .unwrap_or_else(|| path.to_path_buf());
     let s: Vec<String> = rel
@@ -292,4 +566,32 @@ pub fn display_path(canonical_root: &Path, root: &Path, path: &Path) -> String {
         })
         .collect();
     s.join("/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sourceignore_applies_below_its_dir() {
+        let rules = FileRules::new(
+            &[],
+            &[("apps/.sourceignore".into(), "tmp/\n*.draft.yaml\n".into())],
+        )
+        .unwrap();
+        assert!(!rules.admits("apps/tmp/x.yaml"));
+        assert!(!rules.admits("apps/a/b.draft.yaml"));
+        assert!(rules.admits("apps/a/b.yaml"));
+        assert!(rules.admits("tmp/x.yaml"));
+    }
+
+    #[test]
+    fn hidden_excluded_and_non_manifests_are_not_admitted() {
+        let rules = FileRules::new(&["vendor/**".into()], &[]).unwrap();
+        assert!(rules.admits("apps/Kustomization"));
+        assert!(!rules.admits(".github/workflows/ci.yaml"));
+        assert!(!rules.admits("apps/.x.yaml"));
+        assert!(!rules.admits("vendor/a/b.yaml"));
+        assert!(!rules.admits("README.md"));
+    }
 }

@@ -16,20 +16,37 @@ use crate::source::SourceFile;
 use crate::suppress;
 use crate::yaml::parse_source;
 
+#[derive(Default)]
 pub struct CheckOptions {
     pub paths: Vec<PathBuf>,
     pub config: Option<PathBuf>,
+    /// Globs relative to the working directory (see [`crate::paths`]).
     pub exclude: Vec<String>,
     pub trees: Trees,
+    /// `--select`: only these rules (codes, names or code prefixes such as `FV2`).
+    pub select: Vec<String>,
+    /// `--ignore`: not these rules.
+    pub ignore: Vec<String>,
+    /// `--max-file-size`, in bytes: overrides the config's `max_file_size`.
+    pub max_file_size: Option<u64>,
+    /// A document read from stdin, checked as if it were this file (`--stdin-filename`).
+    pub stdin: Option<StdinFile>,
+}
+
+/// `fluxvet check - --stdin-filename PATH`: the text an editor holds for PATH.
+pub struct StdinFile {
+    pub path: PathBuf,
+    pub bytes: Vec<u8>,
 }
 
 /// Which parsed trees a run keeps once the document rules are done with them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Trees {
     /// Every tree: `graph`, `versions` and `diff` read documents no rule asks for.
     All,
     /// Only the trees a repository rule, the reconcile tree or the report may read
     /// ([`crate::index::read_after_document_rules`]); `check` needs no other.
+    #[default]
     RulesNeed,
 }
 
@@ -44,6 +61,9 @@ pub struct Outcome {
     /// Wall-clock time of the run, shown only in the text summary a person reads; `None`
     /// (`--no-timing`, and the tests) leaves it out so two runs print the same report.
     pub elapsed: Option<Duration>,
+    /// How the emitters show a root-relative path. Root-relative as it comes from a run; the
+    /// command line sets it to relative to the working directory ([`crate::paths`]).
+    pub paths: crate::paths::PathDisplay,
     /// Findings left out because the change did not introduce them (`--changed-since`) or the
     /// baseline records them; the summaries count them.
     pub withheld: crate::changes::Withheld,
@@ -113,6 +133,75 @@ pub fn load_config(root: &Path, explicit: Option<&Path>) -> Result<Config, Fatal
     Config::load(&path, &display).map_err(|e| Fatal(format!("config {e}")))
 }
 
+/// Applies the command line's `--exclude`, `--select`, `--ignore` and `--max-file-size` to the
+/// config of a run whose root is `root`.
+pub fn configure(opts: &CheckOptions, config: &mut Config, root: &Path) -> Result<(), Fatal> {
+    let display = crate::paths::PathDisplay::new(root);
+    for glob in &opts.exclude {
+        config::check_glob(glob).map_err(|e| Fatal(format!("--exclude: {e}")))?;
+        config.exclude.push(display.to_root(glob));
+    }
+    if !opts.select.is_empty() {
+        let mut keep = std::collections::HashSet::new();
+        for word in &opts.select {
+            keep.extend(rule_codes(word, "--select")?);
+        }
+        for meta in rules::all() {
+            if !keep.contains(meta.code) {
+                config.rules.insert(meta.code, None);
+            }
+        }
+    }
+    for word in &opts.ignore {
+        for code in rule_codes(word, "--ignore")? {
+            config.rules.insert(code, None);
+        }
+    }
+    if let Some(limit) = opts.max_file_size {
+        config.max_file_size = limit;
+    }
+    Ok(())
+}
+
+/// The rules a `--select`/`--ignore` word names: a code (`FV202`), a name
+/// (`chart-version-unpinned`) or a code prefix (`FV2`, every 2xx rule).
+fn rule_codes(word: &str, flag: &str) -> Result<Vec<&'static str>, Fatal> {
+    if let Some(meta) = rules::lookup(word) {
+        return Ok(vec![meta.code]);
+    }
+    let is_prefix = word.len() > 2
+        && word.get(..2).is_some_and(|p| p.eq_ignore_ascii_case("FV"))
+        && word[2..].chars().all(|c| c.is_ascii_digit());
+    let codes: Vec<&'static str> = rules::all()
+        .filter(|m| is_prefix && m.code[2..].starts_with(&word[2..]))
+        .map(|m| m.code)
+        .collect();
+    if codes.is_empty() {
+        return Err(Fatal(format!(
+            "{flag} {word}: not a fluxvet rule code, name or code prefix (`fluxvet rules` lists them)"
+        )));
+    }
+    Ok(codes)
+}
+
+/// When every path is a file (or the stdin document) of one repository, that repository's root:
+/// the files are checked as part of it, and only their findings are reported.
+fn repository_of_files(paths: &[PathBuf], stdin: Option<&StdinFile>) -> Option<PathBuf> {
+    let is_stdin = |p: &PathBuf| stdin.is_some_and(|s| &s.path == p);
+    if paths.is_empty() || !paths.iter().all(|p| is_stdin(p) || p.is_file()) {
+        return None;
+    }
+    let mut roots = paths.iter().map(|p| crate::paths::repository_root_of(p));
+    let first = roots.next()??;
+    let first_real = first.canonicalize().ok()?;
+    for r in roots {
+        if r?.canonicalize().ok()? != first_real {
+            return None;
+        }
+    }
+    Some(first)
+}
+
 /// Checks files on disk.
 pub fn check(opts: &CheckOptions) -> Result<Outcome, Fatal> {
     check_with(opts, None)
@@ -126,7 +215,11 @@ pub fn check_with(opts: &CheckOptions, memo: Option<&FileMemo>) -> Result<Outcom
     } else {
         opts.paths.clone()
     };
+    let stdin = opts.stdin.as_ref();
     for p in &paths {
+        if stdin.is_some_and(|s| &s.path == p) {
+            continue;
+        }
         match std::fs::metadata(p) {
             Err(e) => {
                 return Err(Fatal(format!(
@@ -145,49 +238,144 @@ pub fn check_with(opts: &CheckOptions, memo: Option<&FileMemo>) -> Result<Outcom
             Ok(_) => {}
         }
     }
-    let root = scan_root(&paths);
+    let of_repository = repository_of_files(&paths, stdin);
+    let root = of_repository.clone().unwrap_or_else(|| scan_root(&paths));
     let mut config = load_config(&root, opts.config.as_deref())?;
-    config.exclude.extend(opts.exclude.iter().cloned());
-    let found = crate::discover::discover(&root, &paths, &config.exclude).map_err(Fatal)?;
+    configure(opts, &mut config, &root)?;
+    let on_disk: Vec<PathBuf> = paths
+        .iter()
+        .filter(|p| stdin.is_none_or(|s| &s.path != *p))
+        .cloned()
+        .chain(of_repository.iter().cloned())
+        .collect();
+    let mut found = crate::discover::discover(&root, &on_disk, &config.exclude).map_err(Fatal)?;
+    // The reported files when only some files of the repository were asked for.
+    let only: Option<std::collections::HashSet<String>> = of_repository.as_ref().map(|_| {
+        let canonical_root = root.canonicalize().unwrap_or_else(|_| root.clone());
+        paths
+            .iter()
+            .map(|p| crate::discover::display_path(&canonical_root, &root, p))
+            .collect()
+    });
+    // A document on stdin that is not on disk yet is a file of the repository all the same.
+    if let Some(s) = stdin {
+        let canonical_root = root.canonicalize().unwrap_or_else(|_| root.clone());
+        let rel = crate::discover::display_path(&canonical_root, &root, &s.path);
+        // Its handle is the path as given, which the reader below knows to take from stdin.
+        match found.files.iter_mut().find(|(_, r)| *r == rel) {
+            Some(entry) => entry.0 = s.path.clone(),
+            None => {
+                found.files.push((s.path.clone(), rel));
+                found.files.sort_by(|a, b| a.1.cmp(&b.1));
+            }
+        }
+    }
     timing(|| format!("rss after discover {} at {:?}", rss(), start.elapsed()));
     let tree = Box::new(WorkTree::new(root.clone()));
     tree.know_files(found.files.iter().map(|(_, rel)| rel.as_str()));
-    let inputs: Vec<(String, PathBuf)> = found
+    let hidden_keys = sourceignored_private_keys(&root, &paths, &config.exclude, &found.files);
+    let hidden: std::collections::HashSet<String> =
+        hidden_keys.iter().map(|(_, rel)| rel.clone()).collect();
+    let mut inputs: Vec<(String, PathBuf)> = found
         .files
         .into_iter()
+        .chain(hidden_keys)
         .map(|(abs, rel)| (rel, abs))
         .collect();
-    let mut outcome = run_with(
+    let limit = config.max_file_size;
+    inputs.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut outcome = run_with_hidden(
         root,
         inputs,
-        |p: &PathBuf| read_capped(p),
+        |p: &PathBuf| match stdin {
+            Some(s) if &s.path == p => Ok(s.bytes.clone()),
+            _ => read_capped(p, limit),
+        },
         tree,
         config,
         opts.trees,
+        &hidden,
         memo.map(|m| (m, &(|_: &PathBuf| None) as &crate::memo::BlobOf<PathBuf>)),
     );
+    if let Some(only) = &only {
+        let files = &outcome.repo.files;
+        outcome
+            .diagnostics
+            .retain(|d| only.contains(&*files[d.file].path));
+    }
     outcome.io_problems.splice(0..0, found.problems);
     outcome.notices = found.notices;
     outcome.elapsed = Some(start.elapsed());
     Ok(outcome)
 }
 
-/// Files larger than this are reported, not read whole: the biggest real manifests
-/// (CRD bundles) are a few MiB, and every byte costs memory for the whole run.
+/// The YAML files `.sourceignore` hides from Flux (and so from discovery) that hold a private
+/// key: a key committed in clear leaks whether or not Flux reads the file. Other ignore rules
+/// (`.gitignore`, `exclude`, hidden files) still apply.
+fn sourceignored_private_keys(
+    root: &Path,
+    paths: &[PathBuf],
+    exclude: &[String],
+    found: &[(PathBuf, String)],
+) -> Vec<(PathBuf, String)> {
+    let known: std::collections::HashSet<&str> = found.iter().map(|(_, r)| r.as_str()).collect();
+    let mut overrides = ignore::overrides::OverrideBuilder::new(root);
+    for glob in exclude {
+        let _ = overrides.add(&format!("!{glob}"));
+    }
+    let Ok(overrides) = overrides.build() else {
+        return Vec::new();
+    };
+    let Ok(canonical_root) = root.canonicalize() else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for path in paths.iter().filter(|p| p.is_dir()) {
+        let walk = ignore::WalkBuilder::new(path)
+            .standard_filters(true)
+            .hidden(true)
+            .require_git(false)
+            .follow_links(false)
+            .overrides(overrides.clone())
+            .filter_entry(|e| e.file_name() != ".git")
+            .build();
+        for entry in walk.flatten() {
+            if !entry.file_type().is_some_and(|t| t.is_file())
+                || !crate::discover::is_manifest_name(&entry.file_name().to_string_lossy())
+            {
+                continue;
+            }
+            let rel = crate::discover::display_path(&canonical_root, root, entry.path());
+            if known.contains(rel.as_str()) {
+                continue;
+            }
+            let holds_key = read_capped(entry.path(), FILE_SIZE_LIMIT)
+                .is_ok_and(|b| b.windows(11).any(|w| w == b"PRIVATE KEY"));
+            if holds_key {
+                out.push((entry.path().to_path_buf(), rel));
+            }
+        }
+    }
+    out
+}
+
+/// The default size limit (`max_file_size`, `--max-file-size`): larger files are reported, not
+/// read whole. The biggest real manifests (CRD bundles) are a few MiB, and every byte costs
+/// memory for the whole run.
 pub const FILE_SIZE_LIMIT: u64 = 32 * 1024 * 1024;
 
-/// Reads at most one byte past [`FILE_SIZE_LIMIT`], so an oversized file is known as such
-/// without being loaded.
-fn read_capped(path: &Path) -> std::io::Result<Vec<u8>> {
+/// Reads at most one byte past `limit`, so an oversized file is known as such without being
+/// loaded.
+fn read_capped(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
     use std::io::Read;
     let file = std::fs::File::open(path)?;
     // Sized from the metadata, the read is one call and one at the end, not a doubling series.
     let size = file
         .metadata()
         .map_or(0, |m| m.len())
-        .min(FILE_SIZE_LIMIT + 1);
-    let mut bytes = Vec::with_capacity(size as usize + 1);
-    file.take(FILE_SIZE_LIMIT + 1).read_to_end(&mut bytes)?;
+        .min(limit.saturating_add(1));
+    let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0).saturating_add(1));
+    file.take(limit.saturating_add(1)).read_to_end(&mut bytes)?;
     Ok(bytes)
 }
 
@@ -223,22 +411,64 @@ pub fn run_with<H: Sync>(
     trees: Trees,
     memo: Option<(&FileMemo, &crate::memo::BlobOf<H>)>,
 ) -> Outcome {
+    run_with_hidden(
+        root,
+        inputs,
+        read,
+        tree,
+        config,
+        trees,
+        &std::collections::HashSet::new(),
+        memo,
+    )
+}
+
+/// [`run`], where the inputs named in `hidden` are files `.sourceignore` hides from Flux:
+/// only searched for committed private keys (they leak all the same), never parsed.
+#[allow(clippy::too_many_arguments)]
+fn run_with_hidden<H: Sync>(
+    root: PathBuf,
+    inputs: Vec<(String, H)>,
+    read: impl Fn(&H) -> std::io::Result<Vec<u8>> + Sync,
+    tree: Box<dyn TreeView>,
+    config: Config,
+    trees: Trees,
+    hidden: &std::collections::HashSet<String>,
+    memo: Option<(&FileMemo, &crate::memo::BlobOf<H>)>,
+) -> Outcome {
     let start = Instant::now();
     timing(|| format!("rss before parse {}", rss()));
+    let limit = config.max_file_size;
+    let charts = HelmCharts::of(inputs.iter().map(|(p, _)| p.as_str()));
+    // A chart's templates are Go templates, not YAML: not read at all.
+    let mut inputs = inputs;
+    inputs.retain(|(p, _)| !charts.is_template(p));
     let outcomes: Vec<FileOutcome> = inputs
         .par_iter()
         .enumerate()
         .map(|(id, (display, handle))| {
+            let role = if hidden.contains(display) {
+                Role::HiddenFromFlux
+            } else if charts.is_helm_file(display) {
+                Role::HelmFile
+            } else {
+                Role::Manifest
+            };
+            // What else decides a file's outcome besides its path and bytes.
+            let context = (limit << 2) | role as u64;
             // A blob the memo recorded with these bytes is not parsed again.
             if let Some((m, blob_of)) = memo
                 && let Some(blob) = blob_of(handle)
-                && let Some(r) = m.replay(id, display, blob)
+                && let Some(r) = m.replay(id, display, blob, context)
             {
-                return replayed_file(display, r, trees);
+                return replayed_file(r, trees);
             }
-            let recording = memo.map(|(m, _)| m).filter(|m| m.recording());
+            let recording = memo
+                .map(|(m, _)| m)
+                .filter(|m| m.recording())
+                .map(|m| (m, context));
             match read(handle) {
-            Ok(bytes) => process_file(id, display, bytes, trees, recording),
+                Ok(bytes) => process_file(id, display, bytes, trees, limit, role, recording),
             Err(e) => FileOutcome {
                 source: SourceFile::new(display.as_str(), String::new()),
                 docs: Vec::new(),
@@ -341,6 +571,7 @@ pub fn run_with<H: Sync>(
         |r| config.severity(r.code, r.severity).is_some(),
         |r| config.is_unwaivable(r.code),
     );
+    rules::yaml::not_applied::keep_only_what_matters_unapplied(&repo, &mut diagnostics);
     if let Some(sev) = config
         .rules
         .get(rules::yaml::unused_suppression::META.code)
@@ -353,6 +584,7 @@ pub fn run_with<H: Sync>(
     }
     sort(&mut diagnostics);
     Outcome {
+        paths: crate::paths::PathDisplay::default(),
         repo,
         diagnostics,
         documents,
@@ -383,16 +615,6 @@ struct NotText {
 }
 
 fn decode(bytes: Vec<u8>) -> Result<String, NotText> {
-    if bytes.len() as u64 > FILE_SIZE_LIMIT {
-        return Err(NotText {
-            reason: format!(
-                "the file is larger than fluxvet's limit of {} MiB and was not checked",
-                FILE_SIZE_LIMIT / (1024 * 1024)
-            ),
-            at: 0,
-            shown: String::new(),
-        });
-    }
     if bytes.starts_with(&[0xff, 0xfe]) || bytes.starts_with(&[0xfe, 0xff]) {
         return Err(NotText {
             reason:
@@ -426,16 +648,92 @@ fn decode(bytes: Vec<u8>) -> Result<String, NotText> {
     })
 }
 
+/// The Helm charts among the files: directories holding a `Chart.yaml`. Below one,
+/// `templates/` holds Go templates (never YAML until Helm renders them), and `Chart.yaml` and
+/// `values*.yaml` are Helm's own files, not Kubernetes objects.
+pub struct HelmCharts {
+    dirs: std::collections::HashSet<String>,
+}
+
+impl HelmCharts {
+    pub fn of<'a>(paths: impl Iterator<Item = &'a str>) -> HelmCharts {
+        let dirs = paths
+            .filter_map(|p| match p.rsplit_once('/') {
+                Some((dir, "Chart.yaml")) => Some(dir.to_string()),
+                None if p == "Chart.yaml" => Some(String::new()),
+                _ => None,
+            })
+            .collect();
+        HelmCharts { dirs }
+    }
+
+    /// Whether `path` lies under the `templates/` directory of a chart.
+    pub fn is_template(&self, path: &str) -> bool {
+        if self.dirs.is_empty() {
+            return false;
+        }
+        let with_slash = format!("/{path}");
+        with_slash
+            .match_indices("/templates/")
+            .any(|(i, _)| self.dirs.contains(with_slash[..i].trim_start_matches('/')))
+    }
+
+    /// Whether `path` is a chart's `Chart.yaml` or one of its `values*.yaml` files.
+    pub fn is_helm_file(&self, path: &str) -> bool {
+        let (dir, name) = path.rsplit_once('/').unwrap_or(("", path));
+        self.dirs.contains(dir)
+            && (name == "Chart.yaml"
+                || (name.starts_with("values")
+                    && (name.ends_with(".yaml") || name.ends_with(".yml"))))
+    }
+}
+
+/// What a file is to Flux, and so how much of it is read.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Manifest,
+    /// A chart's `Chart.yaml` or `values*.yaml`: parsed, but no Kubernetes object.
+    HelmFile,
+    /// Hidden from Flux by `.sourceignore`: only searched for private keys.
+    HiddenFromFlux,
+}
+
 fn process_file(
     id: FileId,
     display: &str,
     bytes: Vec<u8>,
     trees: Trees,
-    record: Option<&FileMemo>,
+    limit: u64,
+    role: Role,
+    record: Option<(&FileMemo, u64)>,
 ) -> FileOutcome {
+    if role == Role::HiddenFromFlux {
+        let source = SourceFile::new(display, String::from_utf8_lossy(&bytes).into_owned());
+        let mut diagnostics = Vec::new();
+        rules::security::plaintext_secret::private_keys_in(id, &source, &[], &mut diagnostics);
+        return FileOutcome {
+            directives: suppress::directives(&source, &[]),
+            source,
+            docs: Vec::new(),
+            objects: Vec::new(),
+            diagnostics,
+            io_problem: None,
+        };
+    }
     // The git blob id of the bytes, by which a later check replays the file.
     let blob = record.and_then(|_| git2::Oid::hash_object(git2::ObjectType::Blob, &bytes).ok());
     let mut diagnostics = Vec::new();
+    if bytes.len() as u64 > limit {
+        diagnostics.push(rules::yaml::too_large(id, limit));
+        return FileOutcome {
+            source: SourceFile::new(display, String::new()),
+            docs: Vec::new(),
+            objects: Vec::new(),
+            diagnostics,
+            directives: Vec::new(),
+            io_problem: None,
+        };
+    }
     let text = match decode(bytes) {
         Ok(t) => t,
         Err(not_text) => {
@@ -465,6 +763,22 @@ fn process_file(
     let source = SourceFile::new(display, text);
     let stream = parse_source(&source.text);
     rules::yaml::problems_to_diagnostics(id, &stream.problems, &mut diagnostics);
+    if role == Role::HelmFile {
+        // Read by Helm, not applied: its YAML must still parse, and a private key committed
+        // in it leaks all the same, but it declares no object.
+        rules::security::plaintext_secret::private_keys_in(id, &source, &[], &mut diagnostics);
+        return FileOutcome {
+            directives: suppress::directives(
+                &source,
+                &suppress::text_spans(&source, &stream.documents),
+            ),
+            source,
+            docs: Vec::new(),
+            objects: Vec::new(),
+            diagnostics,
+            io_problem: None,
+        };
+    }
     let objects: Vec<Object> = stream
         .documents
         .iter()
@@ -494,18 +808,36 @@ fn process_file(
         schema_candidates[slot] =
             flux.is_some_and(|fd| rules::schema::required_field_missing::candidate(doc, fd));
     }
-    let directives = suppress::directives(&source);
+    rules::security::plaintext_secret::private_keys_in(
+        id,
+        &source,
+        &stream.documents,
+        &mut diagnostics,
+    );
+    let directives = if source.text.contains("fluxvet-ignore") {
+        suppress::directives(&source, &suppress::text_spans(&source, &stream.documents))
+    } else {
+        Vec::new()
+    };
     let mut docs: Vec<DocEntry> = stream
         .documents
         .into_iter()
         .enumerate()
         .map(|(slot, doc)| DocEntry::new(id, doc, schema_candidates[slot]))
         .collect();
-    // Only a file whose text is its bytes: one with a byte order mark is parsed each time.
-    if let Some(memo) = record
+    if let Some((memo, context)) = record
         && let Some(blob) = blob
     {
-        memo.record(id, blob, &source, &docs, &objects, &diagnostics);
+        memo.record(
+            id,
+            blob,
+            context,
+            &source,
+            &docs,
+            &objects,
+            &diagnostics,
+            &directives,
+        );
     }
     release_unread_trees(display, &mut docs, &objects, trees);
     FileOutcome {
@@ -537,16 +869,15 @@ fn release_unread_trees(display: &str, docs: &mut [DocEntry], objects: &[Object]
 }
 
 /// A file the memo knew: its recorded documents and findings, without parsing it again.
-fn replayed_file(display: &str, r: crate::memo::Replayed, trees: Trees) -> FileOutcome {
+fn replayed_file(r: crate::memo::Replayed, trees: Trees) -> FileOutcome {
     let mut docs = r.docs;
-    release_unread_trees(display, &mut docs, &r.objects, trees);
-    let directives = suppress::directives(&r.source);
+    release_unread_trees(&r.source.path, &mut docs, &r.objects, trees);
     FileOutcome {
         source: r.source,
         docs,
         objects: r.objects,
         diagnostics: r.diagnostics,
-        directives,
+        directives: r.directives,
         io_problem: None,
     }
 }

@@ -7,12 +7,9 @@ use std::path::{Component, Path, PathBuf};
 use std::time::Instant;
 
 use git2::{ObjectType, Oid, Repository, Tree, TreeWalkMode, TreeWalkResult};
-use ignore::Match;
-use ignore::gitignore::{Gitignore, GitignoreBuilder};
-use ignore::overrides::{Override, OverrideBuilder};
 
 use crate::config::{self, Config};
-use crate::discover::is_manifest_name;
+use crate::discover::FileRules;
 use crate::engine::{self, CheckOptions, Fatal, Outcome};
 use crate::fs::TreeView;
 use crate::memo::FileMemo;
@@ -84,7 +81,30 @@ pub(crate) fn resolve<'r>(
 ) -> Result<git2::Commit<'r>, Fatal> {
     repo.revparse_single(rev)
         .and_then(|o| o.peel_to_commit())
-        .map_err(|e| git_err(&format!("{flag} {rev}"), e))
+        .map_err(|e| unknown_revision(repo, rev, flag, &e))
+}
+
+/// What to tell a user whose revision libgit2 cannot find, instead of its raw message
+/// ("parent 0 does not exist" in a shallow clone).
+fn unknown_revision(repo: &Repository, rev: &str, flag: &str, e: &git2::Error) -> Fatal {
+    let raw = e.message();
+    let not_found = e.code() == git2::ErrorCode::NotFound
+        || raw.contains("does not exist")
+        || raw.contains("not found");
+    if !not_found {
+        return Fatal(format!("{flag} {rev}: {raw}"));
+    }
+    if repo.is_shallow() {
+        return Fatal(format!(
+            "{flag} {rev}: not in this shallow clone's history (git: {raw}); fetch the history \
+             with `git fetch --unshallow` (in GitHub Actions: `fetch-depth: 0` on \
+             actions/checkout), or give {flag} a commit that exists here"
+        ));
+    }
+    Fatal(format!(
+        "{flag} {rev}: no such commit, branch or tag in this repository (git: {raw}); check the \
+         name, or `git fetch` the branch first"
+    ))
 }
 
 /// Folds `.` and `..` lexically (the directory may not exist on disk at `--rev`).
@@ -156,52 +176,6 @@ fn tree_at<'r>(
                 commit.id()
             ))
         })
-}
-
-/// `.sourceignore` files of the tree, deepest first, each with the directory it governs.
-struct SourceIgnores(Vec<(String, Gitignore)>);
-
-impl SourceIgnores {
-    fn ignored(&self, rel: &str) -> bool {
-        for (dir, gi) in &self.0 {
-            let inner = if dir.is_empty() {
-                rel
-            } else {
-                match rel
-                    .strip_prefix(dir.as_str())
-                    .and_then(|r| r.strip_prefix('/'))
-                {
-                    Some(r) => r,
-                    None => continue,
-                }
-            };
-            match gi.matched_path_or_any_parents(inner, false) {
-                Match::Ignore(_) => return true,
-                Match::Whitelist(_) => return false,
-                Match::None => {}
-            }
-        }
-        false
-    }
-}
-
-fn excluded(overrides: &Override, rel: &str) -> bool {
-    if overrides.matched(rel, false).is_ignore() {
-        return true;
-    }
-    let mut dir = rel;
-    while let Some((parent, _)) = dir.rsplit_once('/') {
-        if overrides.matched(parent, true).is_ignore() {
-            return true;
-        }
-        dir = parent;
-    }
-    false
-}
-
-/// Discovery's hidden-file rule: no component may start with a dot.
-fn hidden(rel: &str) -> bool {
-    rel.split('/').any(|c| c.starts_with('.'))
 }
 
 /// Checks the files of commit `rev` (below the scanned root), with the config read from that
@@ -293,55 +267,27 @@ fn check_blobs(
             None => Config::default(),
         },
     };
-    config.exclude.extend(opts.exclude.iter().cloned());
+    engine::configure(opts, &mut config, &root)?;
 
-    let mut ob = OverrideBuilder::new(".");
-    for glob in &config.exclude {
-        ob.add(&format!("!{glob}"))
-            .map_err(|e| Fatal(format!("exclude glob `{glob}`: {e}")))?;
-    }
-    let overrides = ob
-        .build()
-        .map_err(|e| Fatal(format!("exclude globs: {e}")))?;
-
-    let mut ignores = Vec::new();
+    // The same rule set as the working tree's discovery ([`crate::discover::FileRules`]).
+    let mut sourceignores = Vec::new();
     for (path, oid) in blobs
         .iter()
         .filter(|(p, _)| p == ".sourceignore" || p.ends_with("/.sourceignore"))
     {
-        let dir = path
-            .rsplit_once('/')
-            .map(|(d, _)| d.to_string())
-            .unwrap_or_default();
         let text = String::from_utf8_lossy(&read_blob(*oid)?).into_owned();
-        let mut b = GitignoreBuilder::new(".");
-        for line in text.lines() {
-            // A bad line is skipped, as the walk over the working tree does.
-            let _ = b.add_line(Some(PathBuf::from(path)), line);
-        }
-        if let Ok(gi) = b.build() {
-            ignores.push((dir, gi));
-        }
+        sourceignores.push((path.clone(), text));
     }
-    ignores.sort_by_key(|(d, _)| {
-        std::cmp::Reverse(d.matches('/').count() + usize::from(!d.is_empty()))
-    });
-    let ignores = SourceIgnores(ignores);
+    let rules = FileRules::new(&config.exclude, &sourceignores).map_err(Fatal)?;
 
     // (blob, its bytes); a blob `memo` already knows is not read.
     let mut inputs: Vec<(String, (Oid, Vec<u8>))> = Vec::new();
     for (rel, oid) in &blobs {
-        let name = rel.rsplit('/').next().unwrap_or(rel);
-        if !is_manifest_name(name)
-            || hidden(rel)
-            || excluded(&overrides, rel)
-            || ignores.ignored(rel)
-        {
-            continue;
+        if rules.admits(rel) {
+            let known = memo.is_some_and(|m| m.knows(rel, *oid));
+            let bytes = if known { Vec::new() } else { read_blob(*oid)? };
+            inputs.push((rel.clone(), (*oid, bytes)));
         }
-        let known = memo.is_some_and(|m| m.knows(rel, *oid));
-        let bytes = if known { Vec::new() } else { read_blob(*oid)? };
-        inputs.push((rel.clone(), (*oid, bytes)));
     }
     inputs.sort_by(|a, b| a.0.cmp(&b.0));
     let mut outcome = engine::run_with(
@@ -488,9 +434,24 @@ exit $status
     )
 }
 
-/// Writes the pre-push hook of the repository around `at`; an existing hook is kept unless
-/// `force`, and then saved next to it as `pre-push.fluxvet-backup`.
-pub fn install_hook(at: &Path, force: bool, extra_args: &[String]) -> Result<PathBuf, String> {
+/// What `install-hook` did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HookInstall {
+    Written,
+    /// A hook fluxvet wrote before, with other arguments or another binary path: replaced.
+    Updated,
+    /// The same hook is there already: nothing written.
+    AlreadyInstalled,
+}
+
+/// Writes the pre-push hook of the repository around `at`. A hook fluxvet wrote is updated in
+/// place (or left alone when it is the same); another hook is kept unless `force`, and then
+/// saved next to it as `pre-push.fluxvet-backup`.
+pub fn install_hook(
+    at: &Path,
+    force: bool,
+    extra_args: &[String],
+) -> Result<(PathBuf, HookInstall), String> {
     let repo = open(at).map_err(|e| e.0)?;
     let hooks = match repo
         .config()
@@ -502,14 +463,26 @@ pub fn install_hook(at: &Path, force: bool, extra_args: &[String]) -> Result<Pat
         None => repo.commondir().join("hooks"),
     };
     let path = hooks.join("pre-push");
+    let exe = std::env::current_exe()
+        .ok()
+        .and_then(|p| p.canonicalize().ok())
+        .map(|p| p.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "fluxvet".into());
+    let script = hook_script(&exe, extra_args);
+    let mut how = HookInstall::Written;
     if path.exists() || path.symlink_metadata().is_ok() {
-        if !force {
+        let old = std::fs::read_to_string(&path).unwrap_or_default();
+        if old == script {
+            return Ok((path, HookInstall::AlreadyInstalled));
+        }
+        if old.contains(HOOK_MARKER) {
+            how = HookInstall::Updated;
+        } else if !force {
             return Err(format!(
                 "{} already exists; fluxvet leaves it alone (rerun with --force to replace it)",
                 path.display()
             ));
         }
-        let old = std::fs::read_to_string(&path).unwrap_or_default();
         if !old.contains(HOOK_MARKER) {
             let backup = hooks.join("pre-push.fluxvet-backup");
             std::fs::rename(&path, &backup)
@@ -517,20 +490,14 @@ pub fn install_hook(at: &Path, force: bool, extra_args: &[String]) -> Result<Pat
         }
     }
     std::fs::create_dir_all(&hooks).map_err(|e| format!("{}: {e}", hooks.display()))?;
-    let exe = std::env::current_exe()
-        .ok()
-        .and_then(|p| p.canonicalize().ok())
-        .map(|p| p.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "fluxvet".into());
-    std::fs::write(&path, hook_script(&exe, extra_args))
-        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    std::fs::write(&path, &script).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))
             .map_err(|e| format!("cannot make {} executable: {e}", path.display()))?;
     }
-    Ok(path)
+    Ok((path, how))
 }
 
 /// The default base of `fluxvet diff`: the merge base of `HEAD` with its upstream branch, else
@@ -580,17 +547,5 @@ mod tests {
     #[test]
     fn quoting_survives_quotes() {
         assert_eq!(sh_quote("it's"), r"'it'\''s'");
-    }
-
-    #[test]
-    fn sourceignore_applies_below_its_dir() {
-        let mut b = GitignoreBuilder::new(".");
-        b.add_line(None, "tmp/").unwrap();
-        b.add_line(None, "*.draft.yaml").unwrap();
-        let ig = SourceIgnores(vec![("apps".into(), b.build().unwrap())]);
-        assert!(ig.ignored("apps/tmp/x.yaml"));
-        assert!(ig.ignored("apps/a/b.draft.yaml"));
-        assert!(!ig.ignored("apps/a/b.yaml"));
-        assert!(!ig.ignored("tmp/x.yaml"));
     }
 }

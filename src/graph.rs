@@ -148,8 +148,15 @@ pub fn depends_on<'a>(root: NodeRef<'a>) -> Option<NodeRef<'a>> {
 }
 
 impl<'r> Graph<'r> {
+    /// The graph of what the repository's clusters apply (every HelmRelease and Kustomization
+    /// without clusters), built once per repository.
     pub fn build(repo: &'r Repository) -> Graph<'r> {
         let data = repo.dep_graph.get_or_init(|| GraphData::build(repo));
+        Graph::view(repo, data)
+    }
+
+    /// A view of `data`, e.g. one cluster's graph from [`GraphData::of_cluster`].
+    pub fn view(repo: &'r Repository, data: &'r GraphData) -> Graph<'r> {
         let nodes = data
             .nodes
             .iter()
@@ -176,11 +183,28 @@ impl<'r> Graph<'r> {
 }
 
 impl GraphData {
+    /// What some cluster applies: an object in a file no cluster's build includes is in no
+    /// cluster, and a dependsOn naming it waits forever.
     pub(crate) fn build(repo: &Repository) -> GraphData {
+        let tree = repo.reconcile_tree();
+        GraphData::build_where(repo, &|o| tree.reaches(repo, o.file))
+    }
+
+    /// What the cluster at `index` of `Repository::clusters` applies.
+    pub fn of_cluster(repo: &Repository, index: usize) -> GraphData {
+        let tree = repo.reconcile_tree();
+        GraphData::build_where(repo, &|o| {
+            tree.clusters_of(o.file).contains(&(index as u16))
+        })
+    }
+
+    fn build_where(repo: &Repository, keep: &dyn Fn(&Object) -> bool) -> GraphData {
         // Sized up front and filled in place: grown and copied, these lists were a good part
         // of this function's time (fresh memory, page faults).
-        let candidates: Vec<(usize, &Object)> =
-            repo.of_kinds(&["HelmRelease", "Kustomization"]).collect();
+        let candidates: Vec<(usize, &Object)> = repo
+            .of_kinds(&["HelmRelease", "Kustomization"])
+            .filter(|(_, o)| keep(o))
+            .collect();
         let mut slots: Vec<usize> = Vec::with_capacity(candidates.len());
         let mut nodes: Vec<Node<'_>> = Vec::with_capacity(candidates.len());
         for (i, o) in candidates {
@@ -488,6 +512,12 @@ impl<'r> Graph<'r> {
     pub fn gaps(&self) -> Vec<(usize, Vec<usize>)> {
         let config = &self.repo.config;
         let mut out = Vec::new();
+        // Only a repository that adopted an order (`order:` in its config) is held to it: on
+        // others, "wait for the nearest earlier component" told core components to wait for
+        // optional add-ons.
+        if !config.order_adopted {
+            return out;
+        }
         for (i, n) in self.nodes.iter().enumerate() {
             let Some(pos) = n.component.and_then(|c| config.position(c)) else {
                 continue;

@@ -117,6 +117,7 @@ pub fn read_after_document_rules(path: &str, object: Option<&Object>, entry: &Do
             .doc
             .root()
             .is_some_and(|r| r.get("secretGenerator").is_some())
+        || entry.doc.uses_substitution()
 }
 
 impl DocEntry {
@@ -165,6 +166,11 @@ pub struct Repository {
     own_sources: std::sync::OnceLock<Vec<SourceKey>>,
     /// `crate::reconcile::reconciled_sources`, computed on first use.
     pub(crate) reconciled_sources: std::sync::OnceLock<Vec<SourceKey>>,
+    /// `crate::model::clusters`, found on first use.
+    pub(crate) clusters: std::sync::OnceLock<Vec<crate::model::clusters::Cluster>>,
+    /// File → the namespace kustomize forces on its objects ([`Repository::namespace_override`]),
+    /// computed on first use.
+    namespace_overrides: std::sync::OnceLock<HashMap<FileId, Option<String>>>,
 }
 
 impl Repository {
@@ -208,6 +214,8 @@ impl Repository {
             file_ids: std::sync::OnceLock::new(),
             own_sources: std::sync::OnceLock::new(),
             reconciled_sources: std::sync::OnceLock::new(),
+            clusters: std::sync::OnceLock::new(),
+            namespace_overrides: std::sync::OnceLock::new(),
             root,
             files,
             docs,
@@ -315,10 +323,15 @@ impl Repository {
             .flat_map(move |&f| self.docs_of(f))
     }
 
-    /// The namespace the object will live in, as far as the files tell: its own
-    /// `metadata.namespace`, else the `namespace:` of the nearest kustomization file in its
-    /// directory or above.
+    /// The namespace the object will live in, as far as the files tell: the `namespace:` of
+    /// the outermost kustomization file that includes its file (directly, through nested
+    /// directories or components), which overrides an explicit `metadata.namespace` as
+    /// kustomize's namespace transformer does; else its own `metadata.namespace`; else the
+    /// `namespace:` of the nearest kustomization file in its directory or above.
     pub fn effective_namespace<'a>(&'a self, object: &'a Object) -> Option<&'a str> {
+        if let Some(Some(ns)) = self.namespace_override(object.file) {
+            return Some(ns);
+        }
         if let Some(ns) = &object.namespace {
             return Some(ns);
         }
@@ -332,6 +345,107 @@ impl Repository {
                 return None;
             }
             dir = parent_dir(dir);
+        }
+    }
+
+    /// The namespace kustomize sets on every object of `file`: `Some(Some(ns))` when the
+    /// outermost kustomization files that include it (and set `namespace:`) agree on `ns`,
+    /// `Some(None)` when they disagree (the file lands in several namespaces), `None` when no
+    /// kustomization file with a `namespace:` includes it.
+    pub fn namespace_override(&self, file: FileId) -> Option<Option<&str>> {
+        self.namespace_overrides
+            .get_or_init(|| self.find_namespace_overrides())
+            .get(&file)
+            .map(Option::as_deref)
+    }
+
+    fn find_namespace_overrides(&self) -> HashMap<FileId, Option<String>> {
+        // Each kustomization file that sets a namespace, with every file it includes.
+        let mut closures: Vec<(FileId, &str, std::collections::HashSet<FileId>)> = Vec::new();
+        for &kfile in &self.kustomization_files {
+            let Some(ns) = self
+                .docs_of(kfile)
+                .filter_map(|d| d.doc.root())
+                .find_map(|r| r.str_at(&["namespace"]))
+                .filter(|ns| !ns.is_empty())
+            else {
+                continue;
+            };
+            let mut seen = std::collections::HashSet::new();
+            self.include_closure(kfile, &mut seen, 0);
+            seen.remove(&kfile);
+            closures.push((kfile, ns, seen));
+        }
+        let mut out: HashMap<FileId, Option<String>> = HashMap::new();
+        if closures.is_empty() {
+            return out;
+        }
+        let mut files: Vec<FileId> = closures
+            .iter()
+            .flat_map(|(_, _, c)| c.iter().copied())
+            .filter(|f| !self.is_kustomization_file(*f))
+            .collect();
+        files.sort_unstable();
+        files.dedup();
+        for f in files {
+            let including: Vec<&(FileId, &str, std::collections::HashSet<FileId>)> =
+                closures.iter().filter(|(_, _, c)| c.contains(&f)).collect();
+            // The outermost: those no other including kustomization includes in turn.
+            let mut outer: Vec<&str> = including
+                .iter()
+                .filter(|(k, _, _)| !including.iter().any(|(_, _, c)| c.contains(k)))
+                .map(|(_, ns, _)| *ns)
+                .collect();
+            outer.sort_unstable();
+            outer.dedup();
+            let value = match outer.as_slice() {
+                [one] => Some(one.to_string()),
+                _ => None,
+            };
+            out.insert(f, value);
+        }
+        out
+    }
+
+    /// Adds to `seen` every file the kustomization file `kfile` includes as resources, bases
+    /// or components, following nested kustomization directories.
+    fn include_closure(
+        &self,
+        kfile: FileId,
+        seen: &mut std::collections::HashSet<FileId>,
+        depth: usize,
+    ) {
+        if depth > 64 || !seen.insert(kfile) {
+            return;
+        }
+        let dir = parent_dir(self.path(kfile)).to_string();
+        let mut entries: Vec<String> = Vec::new();
+        for root in self.docs_of(kfile).filter_map(|d| d.doc.root()) {
+            for key in ["resources", "bases", "components"] {
+                for item in root.get(key).map(|n| n.items()).unwrap_or_default() {
+                    if let Some(r) = item.as_str()
+                        && !crate::reconcile::is_remote(r)
+                        && !r.contains("${")
+                    {
+                        entries.push(r.to_string());
+                    }
+                }
+            }
+        }
+        for r in entries {
+            let Some(target) = crate::fs::join_normalized(&dir, &r) else {
+                continue;
+            };
+            if let Some(id) = self.file_id(&target)
+                && !self.is_kustomization_file(id)
+            {
+                seen.insert(id);
+            } else if self.tree.is_dir(&target)
+                && let Some(k) = crate::reconcile::kustomization_file_in(self, &target)
+                && let Some(kid) = self.file_id(&k)
+            {
+                self.include_closure(kid, seen, depth + 1);
+            }
         }
     }
 
@@ -376,8 +490,10 @@ impl Repository {
     }
 
     /// The sources this repository syncs itself from: those that a Flux Kustomization whose
-    /// `spec.path` exists in this tree points at, plus `flux-system` (what `flux bootstrap`
-    /// creates). Such a source follows a branch by design.
+    /// `spec.path` exists in this tree points at (for an OCIRepository, an artifact pushed from
+    /// a sub-directory: the path may exist below a directory above the Kustomization's file),
+    /// plus `flux-system` (what `flux bootstrap` creates). Such a source follows a branch or a
+    /// tag by design.
     pub fn own_sources(&self) -> &[SourceKey] {
         self.own_sources.get_or_init(|| self.find_own_sources())
     }
@@ -392,7 +508,7 @@ impl Repository {
             let Some(path) = self.kustomization_path(ks) else {
                 continue;
             };
-            if path.contains("${") || !self.tree.is_dir(&path) {
+            if path.contains("${") {
                 continue;
             }
             let node = self.node(ks);
@@ -402,6 +518,14 @@ impl Repository {
             let (Some(kind), Some(name)) = (sref.str_at(&["kind"]), sref.str_at(&["name"])) else {
                 continue;
             };
+            // An OCI artifact pushed from a sub-directory of this repository ("gitless
+            // GitOps") holds paths relative to that directory: one of the Kustomization's
+            // own ancestors.
+            let here = self.tree.is_dir(&path)
+                || (kind == "OCIRepository" && self.exists_below_an_ancestor(ks.file, &path));
+            if !here {
+                continue;
+            }
             let namespace = sref
                 .str_at(&["namespace"])
                 .map(str::to_string)
@@ -416,6 +540,25 @@ impl Repository {
             }
         }
         out
+    }
+
+    /// Whether `path` is a directory relative to one of the directories above `file`.
+    fn exists_below_an_ancestor(&self, file: FileId, path: &str) -> bool {
+        let mut dir = parent_dir(self.path(file));
+        while !dir.is_empty() {
+            dir = parent_dir(dir);
+            let candidate = if dir.is_empty() {
+                path.to_string()
+            } else if path.is_empty() {
+                dir.to_string()
+            } else {
+                format!("{dir}/{path}")
+            };
+            if !path.is_empty() && self.tree.is_dir(&candidate) {
+                return true;
+            }
+        }
+        false
     }
 
     /// The Flux Kustomizations whose `spec.path` holds `file`, deepest path first: the best

@@ -19,6 +19,8 @@ pub mod graph_render;
 pub mod helm_semver;
 pub mod index;
 pub mod memo;
+pub mod model;
+pub mod paths;
 pub mod promotion;
 pub mod reconcile;
 pub mod rules;

@@ -44,8 +44,16 @@ fn run(cli: Cli) -> Result<u8, String> {
             Ok(0)
         }
         Command::InstallHook(args) => {
-            let path = git::install_hook(std::path::Path::new("."), args.force, &args.check_args)?;
-            println!("fluxvet: wrote {}", path.display());
+            let (path, how) =
+                git::install_hook(std::path::Path::new("."), args.force, &args.check_args)?;
+            match how {
+                git::HookInstall::Written => println!("fluxvet: wrote {}", path.display()),
+                git::HookInstall::Updated => println!("fluxvet: updated {}", path.display()),
+                git::HookInstall::AlreadyInstalled => println!(
+                    "fluxvet: the hook is already installed at {}; nothing to do",
+                    path.display()
+                ),
+            }
             Ok(0)
         }
         Command::Explain { rule } => match rules::lookup(&rule) {
@@ -70,9 +78,31 @@ fn graph(args: GraphArgs) -> Result<u8, String> {
         config: args.config,
         exclude: args.exclude,
         trees: engine::Trees::All,
+        ..CheckOptions::default()
     })
     .map_err(|e| e.0)?;
-    let g = fluxvet::graph::Graph::build(&outcome.repo);
+    let repo = &outcome.repo;
+    let data;
+    let g = match &args.cluster {
+        None => fluxvet::graph::Graph::build(repo),
+        Some(name) => {
+            let Some(index) = repo.clusters().iter().position(|c| &c.name == name) else {
+                let known: Vec<&str> = repo.clusters().iter().map(|c| c.name.as_str()).collect();
+                return Err(if known.is_empty() {
+                    format!(
+                        "--cluster {name}: this repository has no clusters (no flux-system/gotk-sync.yaml, FluxInstance or `clusters:` in the config)"
+                    )
+                } else {
+                    format!(
+                        "--cluster {name}: no such cluster; the repository has {}",
+                        known.join(", ")
+                    )
+                });
+            };
+            data = fluxvet::graph::GraphData::of_cluster(repo, index);
+            fluxvet::graph::Graph::view(repo, &data)
+        }
+    };
     let text = match &args.roots_of {
         Some(name) => fluxvet::graph_render::roots_of(&g, name, args.format)?,
         None => fluxvet::graph_render::render(&g, args.format),
@@ -101,19 +131,79 @@ fn use_color(choice: ColorChoice) -> bool {
     }
 }
 
-fn check(args: CheckArgs) -> Result<u8, String> {
-    if let Some(jobs) = args.jobs {
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(jobs.max(1))
-            .build_global()
-            .map_err(|e| format!("cannot start {jobs} threads: {e}"))?;
+/// Starts the worker pool for `-j`, lowered to a sane multiple of the cores with a note.
+fn start_threads(requested: u32, quiet: bool) -> Result<(), String> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let (threads, note) = fluxvet::cli::thread_count(requested, cores);
+    if let Some(note) = note
+        && !quiet
+    {
+        eprintln!("fluxvet: note: {note}");
     }
-    let opts = CheckOptions {
-        paths: args.paths.clone(),
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build_global()
+        .map_err(|e| format!("cannot start {threads} threads: {e}"))
+}
+
+/// The engine's options for `check`: `-` in the paths is the document on stdin, named by
+/// `--stdin-filename`.
+fn check_options(args: &CheckArgs) -> Result<CheckOptions, String> {
+    let dash = std::path::Path::new("-");
+    let mut paths = args.paths.clone();
+    let stdin = match (paths.iter().position(|p| p == dash), &args.stdin_filename) {
+        (None, None) => None,
+        (Some(_), None) => {
+            return Err(
+                "`-` reads a document from stdin: name the file it stands for with \
+                 --stdin-filename PATH (e.g. `fluxvet check - --stdin-filename apps/x.yaml`)"
+                    .into(),
+            );
+        }
+        (None, Some(_)) => {
+            return Err(
+                "--stdin-filename names the document read from stdin: add `-` to the \
+                 paths (e.g. `fluxvet check - --stdin-filename apps/x.yaml`)"
+                    .into(),
+            );
+        }
+        (Some(_), Some(_)) if args.rev.is_some() => {
+            return Err("--rev checks a commit's files: it cannot take a document on stdin".into());
+        }
+        (Some(_), Some(_)) if args.staged => {
+            return Err("--staged checks the index: it cannot take a document on stdin".into());
+        }
+        (Some(at), Some(name)) => {
+            use std::io::Read;
+            let mut bytes = Vec::new();
+            std::io::stdin()
+                .read_to_end(&mut bytes)
+                .map_err(|e| format!("cannot read stdin: {e}"))?;
+            paths.retain(|p| p != dash);
+            paths.insert(at.min(paths.len()), name.clone());
+            Some(engine::StdinFile {
+                path: name.clone(),
+                bytes,
+            })
+        }
+    };
+    Ok(CheckOptions {
+        paths,
         config: args.config.clone(),
         exclude: args.exclude.clone(),
         trees: engine::Trees::RulesNeed,
-    };
+        select: args.select.clone(),
+        ignore: args.ignore.clone(),
+        max_file_size: args.max_file_size,
+        stdin,
+    })
+}
+
+fn check(args: CheckArgs) -> Result<u8, String> {
+    if let Some(jobs) = args.jobs {
+        start_threads(jobs, args.quiet)?;
+    }
+    let opts = check_options(&args)?;
     let target = match (&args.rev, args.staged) {
         (Some(rev), _) => changes::Target::Rev(rev.clone()),
         (None, true) => changes::Target::Staged,
@@ -133,19 +223,36 @@ fn check(args: CheckArgs) -> Result<u8, String> {
     if args.no_timing {
         outcome.elapsed = None;
     }
+    outcome.paths = fluxvet::paths::PathDisplay::new(&outcome.repo.root);
     let mut buf = Vec::with_capacity(4096);
-    emit::emit(args.format, &outcome, use_color(args.color), &mut buf)
-        .map_err(|e| e.to_string())?;
+    let emitted = if args.quiet {
+        emit::emit_findings(args.format, &outcome, use_color(args.color), &mut buf)
+    } else {
+        emit::emit(args.format, &outcome, use_color(args.color), &mut buf)
+    };
+    emitted.map_err(|e| e.to_string())?;
     write_out(&mut std::io::stdout().lock(), &buf)?;
-    for n in &outcome.notices {
-        eprintln!("fluxvet: warning: {n}");
+    if !args.quiet {
+        for n in &outcome.notices {
+            eprintln!("fluxvet: warning: {n}");
+        }
     }
     for p in &outcome.io_problems {
         eprintln!("fluxvet: error: {p}");
     }
+    let no_files = outcome.repo.files.is_empty();
+    if no_files && (args.require_files || !args.quiet) {
+        let level = if args.require_files { "error" } else { "note" };
+        eprintln!(
+            "fluxvet: {level}: {}",
+            no_manifests_message(&outcome.repo.root, args.rev.as_deref())
+        );
+    }
     let worst = outcome.diagnostics.iter().map(|d| d.severity).max();
     let code = match worst {
         _ if !outcome.io_problems.is_empty() => 2,
+        _ if no_files && args.require_files => 2,
+        _ if args.exit_zero => 0,
         Some(Severity::Error) => 1,
         Some(Severity::Warning) if args.deny_warnings => 1,
         _ => 0,
@@ -155,12 +262,23 @@ fn check(args: CheckArgs) -> Result<u8, String> {
     Ok(code)
 }
 
+/// What a run that found nothing to check says, so a mistyped path does not pass silently.
+fn no_manifests_message(root: &std::path::Path, rev: Option<&str>) -> String {
+    let at = rev.map(|r| format!(" in commit {r}")).unwrap_or_default();
+    format!(
+        "no manifests found under {}{at} (fluxvet reads *.yaml, *.yml and Kustomization files \
+         not hidden by .gitignore, .sourceignore or exclude globs); nothing was checked",
+        root.display()
+    )
+}
+
 fn baseline(args: fluxvet::cli::BaselineArgs) -> Result<u8, String> {
     let outcome = engine::check(&CheckOptions {
         paths: args.path.into_iter().collect(),
         config: args.config,
         exclude: args.exclude,
         trees: engine::Trees::RulesNeed,
+        ..CheckOptions::default()
     })
     .map_err(|e| e.0)?;
     let (text, unwaivable) = fluxvet::baseline::write(&outcome, &args.reason);
@@ -195,8 +313,16 @@ fn versions(args: VersionsArgs) -> Result<u8, String> {
         config: args.config,
         exclude: Vec::new(),
         trees: engine::Trees::All,
+        ..CheckOptions::default()
     })
     .map_err(|e| e.0)?;
+    if outcome.repo.config.environments.is_empty() {
+        return Err(
+            "versions needs the promotion order: add e.g. `environments: [dev, staging, production]` \
+             to .fluxvet.yaml (or the file --config names)"
+                .into(),
+        );
+    }
     let m = fluxvet::promotion::matrix(&outcome.repo);
     let text = match args.format {
         VersionsFormat::Text => fluxvet::promotion::render_text(&m, use_color(args.color)),
@@ -219,6 +345,7 @@ fn diff(args: fluxvet::cli::DiffArgs) -> Result<u8, String> {
         config: args.config.clone(),
         exclude: Vec::new(),
         trees: engine::Trees::All,
+        ..CheckOptions::default()
     };
     let (base_rev, how) = match &args.base {
         Some(b) => (b.clone(), b.clone()),

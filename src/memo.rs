@@ -16,6 +16,7 @@ use git2::Oid;
 use crate::diag::{Diagnostic, FileId};
 use crate::index::{DocEntry, Object};
 use crate::source::SourceFile;
+use crate::suppress::Directive;
 
 /// The git blob id of an input whose bytes are known without reading them (a blob of a
 /// commit or of the index), `None` for a file on disk.
@@ -23,8 +24,9 @@ pub type BlobOf<H> = dyn Fn(&H) -> Option<Oid> + Sync;
 
 #[derive(Default)]
 pub struct FileMemo {
-    /// Path → the blob id of the recorded bytes and what the check made of them.
-    files: RwLock<HashMap<std::sync::Arc<str>, (Oid, Recorded)>>,
+    /// Path → the blob id of the recorded bytes, the rest of what decided the outcome (the
+    /// file's role in its tree, the size limit) and what the check made of them.
+    files: RwLock<HashMap<std::sync::Arc<str>, (Oid, u64, Recorded)>>,
     /// Set once the recording check is done: later checks replay.
     sealed: AtomicBool,
 }
@@ -36,6 +38,7 @@ struct Recorded {
     docs: Vec<DocEntry>,
     objects: Vec<Object>,
     diagnostics: Vec<Diagnostic>,
+    directives: Vec<Directive>,
 }
 
 /// A replayed file, its ids those of the replaying check.
@@ -44,6 +47,7 @@ pub struct Replayed {
     pub docs: Vec<DocEntry>,
     pub objects: Vec<Object>,
     pub diagnostics: Vec<Diagnostic>,
+    pub directives: Vec<Directive>,
 }
 
 impl FileMemo {
@@ -60,15 +64,19 @@ impl FileMemo {
         self.sealed.store(true, Ordering::Relaxed);
     }
 
-    /// Records what the check made of file `id`, whose bytes have the git blob id `blob`.
+    /// Records what the check made of file `id`, whose bytes have the git blob id `blob`, in
+    /// `context` (whatever else decided it).
+    #[allow(clippy::too_many_arguments)]
     pub fn record(
         &self,
         id: FileId,
         blob: Oid,
+        context: u64,
         source: &SourceFile,
         docs: &[DocEntry],
         objects: &[Object],
         diagnostics: &[Diagnostic],
+        directives: &[Directive],
     ) {
         let recorded = Recorded {
             id,
@@ -76,9 +84,10 @@ impl FileMemo {
             docs: docs.to_vec(),
             objects: objects.to_vec(),
             diagnostics: diagnostics.to_vec(),
+            directives: directives.to_vec(),
         };
         if let Ok(mut files) = self.files.write() {
-            files.insert(source.path.clone(), (blob, recorded));
+            files.insert(source.path.clone(), (blob, context, recorded));
         }
     }
 
@@ -88,17 +97,18 @@ impl FileMemo {
             && self
                 .files
                 .read()
-                .is_ok_and(|f| f.get(path).is_some_and(|(b, _)| *b == blob))
+                .is_ok_and(|f| f.get(path).is_some_and(|(b, _, _)| *b == blob))
     }
 
-    /// The recorded outcome of `path` when its bytes are those of `blob`, renumbered as file
-    /// `id`. Taken out of the memo: a check reads each file once.
-    pub fn replay(&self, id: FileId, path: &str, blob: Oid) -> Option<Replayed> {
+    /// The recorded outcome of `path` when its bytes are those of `blob` and it was checked in
+    /// the same `context`, renumbered as file `id`. Taken out of the memo: a check reads each
+    /// file once.
+    pub fn replay(&self, id: FileId, path: &str, blob: Oid, context: u64) -> Option<Replayed> {
         if self.recording() {
             return None;
         }
-        let (b, r) = self.files.write().ok()?.remove(path)?;
-        if b != blob {
+        let (b, c, r) = self.files.write().ok()?.remove(path)?;
+        if b != blob || c != context {
             return None;
         }
         let renumber = |f: FileId| if f == r.id { id } else { f };
@@ -122,6 +132,7 @@ impl FileMemo {
             docs,
             objects,
             diagnostics,
+            directives: r.directives,
         })
     }
 }

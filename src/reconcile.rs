@@ -23,6 +23,9 @@ pub enum Inclusion {
 /// The applier index of the bootstrap Kustomization when only its directory is in the files.
 pub const BOOTSTRAP: usize = usize::MAX;
 
+/// The cluster index of what a root applied by hand reaches (it is no named cluster).
+pub const ROOT_BY_HAND: u16 = u16::MAX;
+
 #[derive(Default)]
 pub struct ReconcileTree {
     /// File → the Flux Kustomizations (indices into `Repository::objects`) that apply it.
@@ -31,6 +34,15 @@ pub struct ReconcileTree {
     walked: HashSet<usize>,
     /// Files some kustomization file loads as resources, whether or not Flux applies them.
     kustomize_resources: HashSet<FileId>,
+    /// Where the repository has clusters: file → the clusters (indices into
+    /// `Repository::clusters`) whose build reaches it.
+    file_clusters: HashMap<FileId, Vec<u16>>,
+    /// Files a reached kustomization reads other than as objects: patches, generator inputs,
+    /// CRD schemas, replacement sources.
+    referenced: HashSet<FileId>,
+    /// Flux Kustomizations a cluster reaches whose source is not the cluster's own: what they
+    /// apply comes from elsewhere and cannot be built offline.
+    foreign: Vec<usize>,
 }
 
 /// Default exclusions of source-controller (fluxcd/pkg `sourceignore`): files Flux never sees
@@ -42,6 +54,26 @@ const FLUX_IGNORED_NAMES: &[&str] = &[
     "codeship-services.yml",
     "codeship-steps.yml",
 ];
+
+/// Whether `path` lies in a Helm chart (a directory holding `Chart.yaml`, or below one): Helm
+/// renders it from a HelmRelease; Flux never applies its files as manifests.
+pub fn in_helm_chart(repo: &Repository, path: &str) -> bool {
+    let mut dir = parent_dir(path);
+    loop {
+        let chart = if dir.is_empty() {
+            "Chart.yaml".to_string()
+        } else {
+            format!("{dir}/Chart.yaml")
+        };
+        if repo.tree.is_file(&chart) {
+            return true;
+        }
+        if dir.is_empty() {
+            return false;
+        }
+        dir = parent_dir(dir);
+    }
+}
 
 /// A kustomize reference that is fetched rather than read from this tree.
 pub fn is_remote(reference: &str) -> bool {
@@ -82,6 +114,178 @@ pub fn is_kustomize_config(root: &NodeRef<'_>) -> bool {
 
 impl ReconcileTree {
     fn build(repo: &Repository) -> ReconcileTree {
+        let mut tree = if repo.clusters().is_empty() {
+            ReconcileTree::from_own_sources(repo)
+        } else {
+            ReconcileTree::from_clusters(repo)
+        };
+        // Every kustomize config, reconciled or not, loads its listed files as objects.
+        for &fid in repo.kustomization_files() {
+            let dir = parent_dir(repo.path(fid));
+            for root in repo.docs_of(fid).filter_map(|d| d.doc.root()) {
+                if !is_kustomize_config(&root) {
+                    continue;
+                }
+                for key in ["resources", "bases"] {
+                    for item in root.get(key).map(|n| n.items()).unwrap_or_default() {
+                        let Some(r) = item.as_str() else { continue };
+                        if is_remote(r) || r.contains("${") {
+                            continue;
+                        }
+                        if let Some(target) = crate::fs::join_normalized(dir, r)
+                            && let Some(id) = repo.file_id(&target)
+                        {
+                            tree.kustomize_resources.insert(id);
+                        }
+                    }
+                }
+            }
+        }
+        tree
+    }
+
+    /// What each cluster applies: its path, then the path of every Flux Kustomization found on
+    /// the way that reads the cluster's own source, until nothing new is reached. A
+    /// Kustomization reading another source is recorded as foreign and not followed: its path
+    /// is in another repository or artifact.
+    fn from_clusters(repo: &Repository) -> ReconcileTree {
+        let mut tree = ReconcileTree::default();
+        let mut foreign = HashSet::new();
+        for (ci, cluster) in repo.clusters().iter().enumerate() {
+            let root = (
+                cluster.sync_kustomization.unwrap_or(BOOTSTRAP),
+                cluster.path.clone(),
+            );
+            tree.walk_root(repo, ci as u16, root, &cluster.source, &mut foreign);
+        }
+        // A Flux Kustomization nothing applies, reading a source defined here at a path that
+        // exists here, is a root applied by hand (the `flux/config/cluster.yaml` of many
+        // home-ops templates), even beside clusters found otherwise (a monorepo of test
+        // clusters): what it applies is applied.
+        let mut candidates: Vec<(usize, &Object)> = repo
+            .flux_kustomizations()
+            .filter_map(|o| Some((repo.object_index(o)?, o)))
+            .collect();
+        candidates.sort_by(|a, b| repo.path(a.1.file).cmp(repo.path(b.1.file)));
+        for (idx, ks) in candidates {
+            if tree.file_clusters.contains_key(&ks.file) {
+                continue;
+            }
+            let node = repo.node(ks);
+            let Some(source) = node.path(&["spec", "sourceRef"]).and_then(|r| {
+                crate::model::clusters::source_key(&r, repo.effective_namespace(ks).unwrap_or(""))
+            }) else {
+                continue;
+            };
+            let defined = repo.of_kind(&source.kind).any(|o| {
+                o.group() == "source.toolkit.fluxcd.io"
+                    && o.name == source.name
+                    && repo.effective_namespace(o).is_none_or(|n| {
+                        source
+                            .namespace
+                            .as_deref()
+                            .is_none_or(|s| s.is_empty() || s == n)
+                    })
+            });
+            let raw = node.str_at(&["spec", "path"]).unwrap_or("");
+            let Some(path) = repo.kustomization_path(ks) else {
+                continue;
+            };
+            if !defined
+                || path.is_empty()
+                || raw.contains("${")
+                || raw.contains('\\')
+                || !repo.tree.is_dir(&path)
+            {
+                continue;
+            }
+            tree.walk_root(repo, ROOT_BY_HAND, (idx, path), &source, &mut foreign);
+        }
+        tree.foreign = foreign.into_iter().collect();
+        tree.foreign.sort_unstable();
+        tree
+    }
+
+    /// Walks a cluster's root path, then the path of every Flux Kustomization found on the way
+    /// that reads `own`, until nothing new is reached; records the others as foreign.
+    fn walk_root(
+        &mut self,
+        repo: &Repository,
+        cluster: u16,
+        root: (usize, String),
+        own: &crate::index::SourceKey,
+        foreign: &mut HashSet<usize>,
+    ) {
+        let mut followed: HashSet<usize> = (root.0 != BOOTSTRAP)
+            .then_some(root.0)
+            .into_iter()
+            .collect();
+        let mut queue = vec![root];
+        while let Some((applier, path)) = queue.pop() {
+            if applier != BOOTSTRAP {
+                self.walked.insert(applier);
+            }
+            let mut w = Walker {
+                repo,
+                ks: applier,
+                seen: HashSet::new(),
+                out: &mut self.applied,
+                marked: Vec::new(),
+                referenced: &mut self.referenced,
+            };
+            w.dir(&path);
+            if applier != BOOTSTRAP
+                && let Some(ks) = repo.objects.get(applier)
+            {
+                for c in flux_components(repo, ks) {
+                    if let Some(target) =
+                        crate::fs::join_normalized(&path, c.as_str().unwrap_or(""))
+                        && let Some(k) = kustomization_file_in(repo, &target)
+                    {
+                        w.kustomization(&k);
+                    }
+                }
+            }
+            let marked = std::mem::take(&mut w.marked);
+            for fid in marked {
+                let list = self.file_clusters.entry(fid).or_default();
+                if !list.contains(&cluster) {
+                    list.push(cluster);
+                }
+                for (idx, ks) in repo.objects.iter().enumerate().filter(|(_, o)| {
+                    o.file == fid
+                        && o.kind == "Kustomization"
+                        && o.group() == "kustomize.toolkit.fluxcd.io"
+                }) {
+                    if !followed.insert(idx) {
+                        continue;
+                    }
+                    let path = if source_is_own(repo, ks, std::slice::from_ref(own)) {
+                        repo.kustomization_path(ks)
+                    } else if let Some(p) =
+                        crate::model::sources::path_through_artifact(repo, ks, own)
+                    {
+                        Some(p)
+                    } else {
+                        foreign.insert(idx);
+                        continue;
+                    };
+                    let Some(path) = path else {
+                        continue;
+                    };
+                    let raw = repo.node(ks).str_at(&["spec", "path"]).unwrap_or("");
+                    if raw.contains("${") || raw.contains('\\') || !repo.tree.is_dir(&path) {
+                        continue;
+                    }
+                    queue.push((idx, path));
+                }
+            }
+        }
+    }
+
+    /// Without clusters: every Flux Kustomization whose source is one of this repository's
+    /// own sources, as a kustomize build of the root would include them.
+    fn from_own_sources(repo: &Repository) -> ReconcileTree {
         let mut tree = ReconcileTree::default();
         let own = reconciled_sources(repo);
         for (idx, ks) in repo.of_kinds(&["Kustomization"]) {
@@ -104,6 +308,8 @@ impl ReconcileTree {
                 ks: idx,
                 seen: HashSet::new(),
                 out: &mut tree.applied,
+                marked: Vec::new(),
+                referenced: &mut tree.referenced,
             };
             w.dir(&path);
             // `spec.components` are relative to `spec.path` and applied with it.
@@ -141,30 +347,10 @@ impl ReconcileTree {
                     ks: BOOTSTRAP,
                     seen: HashSet::new(),
                     out: &mut tree.applied,
+                    marked: Vec::new(),
+                    referenced: &mut tree.referenced,
                 };
                 w.dir(root);
-            }
-        }
-        // Every kustomize config, reconciled or not, loads its listed files as objects.
-        for &fid in repo.kustomization_files() {
-            let dir = parent_dir(repo.path(fid));
-            for root in repo.docs_of(fid).filter_map(|d| d.doc.root()) {
-                if !is_kustomize_config(&root) {
-                    continue;
-                }
-                for key in ["resources", "bases"] {
-                    for item in root.get(key).map(|n| n.items()).unwrap_or_default() {
-                        let Some(r) = item.as_str() else { continue };
-                        if is_remote(r) || r.contains("${") {
-                            continue;
-                        }
-                        if let Some(target) = crate::fs::join_normalized(dir, r)
-                            && let Some(id) = repo.file_id(&target)
-                        {
-                            tree.kustomize_resources.insert(id);
-                        }
-                    }
-                }
             }
         }
         tree
@@ -186,6 +372,29 @@ impl ReconcileTree {
         self.kustomize_resources.contains(&file) || self.applied.contains_key(&file)
     }
 
+    /// In a repository with clusters, whether some cluster's build reaches `file` (as objects,
+    /// as its kustomization file, or as a patch or generator input). Always true without
+    /// clusters: then nothing says what is applied, and every file is judged.
+    pub fn reaches(&self, repo: &Repository, file: FileId) -> bool {
+        repo.clusters().is_empty()
+            || self.file_clusters.contains_key(&file)
+            || self.referenced.contains(&file)
+            || in_helm_chart(repo, repo.path(file))
+    }
+
+    /// The clusters (indices into `Repository::clusters`) whose build applies `file`.
+    pub fn clusters_of(&self, file: FileId) -> &[u16] {
+        self.file_clusters
+            .get(&file)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+    }
+
+    /// Flux Kustomizations a cluster reaches whose source is not the cluster's own.
+    pub fn foreign(&self) -> &[usize] {
+        &self.foreign
+    }
+
     /// Whether `file` is applied through a generated kustomization (no kustomization file).
     pub fn is_generated(&self, file: FileId) -> bool {
         self.appliers(file)
@@ -199,11 +408,40 @@ struct Walker<'a, 'r> {
     ks: usize,
     seen: HashSet<String>,
     out: &'a mut HashMap<FileId, Vec<(usize, Inclusion)>>,
+    /// Every file marked by this walk, in order (with repeats).
+    marked: Vec<FileId>,
+    referenced: &'a mut HashSet<FileId>,
+}
+
+/// Entries of a kustomization that name files read as something other than objects.
+fn referenced_files<'a>(root: &NodeRef<'a>) -> Vec<NodeRef<'a>> {
+    let mut out = Vec::new();
+    for key in ["patchesStrategicMerge", "crds"] {
+        out.extend(root.get(key).map(|n| n.items()).unwrap_or_default());
+    }
+    for key in ["patches", "patchesJson6902", "replacements"] {
+        for item in root.get(key).map(|n| n.items()).unwrap_or_default() {
+            out.extend(item.get("path"));
+        }
+    }
+    for key in ["configMapGenerator", "secretGenerator"] {
+        for item in root.get(key).map(|n| n.items()).unwrap_or_default() {
+            for list in ["files", "envs"] {
+                out.extend(item.get(list).map(|n| n.items()).unwrap_or_default());
+            }
+            out.extend(item.get("env"));
+        }
+    }
+    for key in ["generators", "transformers", "validators"] {
+        out.extend(root.get(key).map(|n| n.items()).unwrap_or_default());
+    }
+    out
 }
 
 impl Walker<'_, '_> {
     fn mark(&mut self, path: &str, how: Inclusion) {
         if let Some(id) = self.repo.file_id(path) {
+            self.marked.push(id);
             let list = self.out.entry(id).or_default();
             if !list.iter().any(|(k, _)| *k == self.ks) {
                 list.push((self.ks, how));
@@ -261,6 +499,19 @@ impl Walker<'_, '_> {
             .filter(is_kustomize_config)
             .collect();
         for root in roots {
+            for item in referenced_files(&root) {
+                let Some(r) = item.as_str() else { continue };
+                // `files:` entries may be `key=path`; inline patches are not paths.
+                let r = r.rsplit_once('=').map_or(r, |(_, p)| p);
+                if r.contains('\n') || is_remote(r) || r.contains("${") {
+                    continue;
+                }
+                if let Some(target) = crate::fs::join_normalized(&dir, r)
+                    && let Some(id) = repo.file_id(&target)
+                {
+                    self.referenced.insert(id);
+                }
+            }
             for key in ["resources", "bases", "components"] {
                 for item in root.get(key).map(|n| n.items()).unwrap_or_default() {
                     let Some(r) = item.as_str() else { continue };

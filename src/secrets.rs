@@ -44,6 +44,160 @@ pub fn is_placeholder(value: &str) -> bool {
         || v.starts_with("<path:")
         || v.starts_with("ref+")
         || v.starts_with("vault:")
+        || is_placeholder_word(v)
+}
+
+/// An obvious stand-in for a value: `XXXX`, `xxxxxxxx`, `changeme`, `<your-token>`, `REDACTED`.
+fn is_placeholder_word(v: &str) -> bool {
+    if v.starts_with('<') && v.ends_with('>') && v.len() < 100 && !v.contains('\n') {
+        return true;
+    }
+    if v.len() >= 3 && v.chars().all(|c| matches!(c, 'x' | 'X' | '*' | '.')) {
+        return true;
+    }
+    let squashed: String = v
+        .chars()
+        .filter(|c| !matches!(c, '-' | '_' | ' '))
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    matches!(
+        squashed.as_str(),
+        "changeme" | "changeit" | "replaceme" | "placeholder" | "redacted" | "todo" | "tbd"
+    )
+}
+
+/// Public material that is committed on purpose: an SSH `known_hosts` file, a public key, a
+/// certificate (no private key alongside). Judged by the key's name and the value.
+pub fn is_public_material(key: &str, value: &str) -> bool {
+    let v = value.trim();
+    if v.contains("PRIVATE KEY") {
+        return false;
+    }
+    let key = key.to_ascii_lowercase();
+    if key == "known_hosts"
+        || key.ends_with(".pub")
+        || key == "crt"
+        || key.ends_with(".crt")
+        || key.ends_with("cert")
+        || key.ends_with(".cert")
+    {
+        return true;
+    }
+    let pem_public = v.starts_with("-----BEGIN ")
+        && v.lines().filter(|l| l.starts_with("-----BEGIN ")).all(|l| {
+            matches!(
+                l.trim(),
+                "-----BEGIN CERTIFICATE-----" | "-----BEGIN PUBLIC KEY-----"
+            )
+        });
+    let ssh_public = !v.is_empty()
+        && v.lines()
+            .filter(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
+            .all(|l| {
+                // `ssh-ed25519 AAAA… comment` or a known_hosts line `host ssh-ed25519 AAAA…`.
+                l.split_whitespace().take(2).any(|w| {
+                    w.starts_with("ssh-")
+                        || w.starts_with("ecdsa-sha2-")
+                        || w.starts_with("sk-ssh-")
+                })
+            });
+    pem_public || ssh_public
+}
+
+/// Go's `base64.StdEncoding` as the API server decodes a Secret's `data` values (line breaks
+/// are skipped, padding is required); `None` when the value is not valid base64.
+pub fn decode_base64(s: &str) -> Option<Vec<u8>> {
+    let mut sextets = Vec::with_capacity(s.len());
+    let mut padding = 0usize;
+    for b in s.bytes() {
+        let v = match b {
+            b'\r' | b'\n' => continue,
+            b'=' => {
+                padding += 1;
+                continue;
+            }
+            _ if padding > 0 => return None,
+            b'A'..=b'Z' => b - b'A',
+            b'a'..=b'z' => b - b'a' + 26,
+            b'0'..=b'9' => b - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => return None,
+        };
+        sextets.push(v);
+    }
+    let tail = sextets.len() % 4;
+    let well_formed = match padding {
+        0 => tail != 1,
+        1 => tail == 3,
+        2 => tail == 2,
+        _ => false,
+    };
+    // Go requires the padding: without it only whole groups of four are valid.
+    if !well_formed || (padding == 0 && tail != 0) {
+        return None;
+    }
+    let mut out = Vec::with_capacity(sextets.len() * 3 / 4);
+    for chunk in sextets.chunks(4) {
+        let n =
+            chunk.iter().fold(0u32, |acc, &c| (acc << 6) | u32::from(c)) << (6 * (4 - chunk.len()));
+        let bytes = [(n >> 16) as u8, (n >> 8) as u8, n as u8];
+        out.extend_from_slice(&bytes[..chunk.len().saturating_sub(1)]);
+    }
+    Some(out)
+}
+
+/// The `(key, value)` entries of a Secret's `data` whose value is a string the API server
+/// cannot decode as base64: it rejects the whole Secret.
+pub fn invalid_base64_entries<'a>(root: &NodeRef<'a>) -> Vec<(NodeRef<'a>, NodeRef<'a>)> {
+    let Some(map) = root.get("data") else {
+        return Vec::new();
+    };
+    map.entries()
+        .into_iter()
+        .filter(|(_, v)| {
+            v.is_string()
+                && v.as_str().is_some_and(|s| {
+                    !s.contains("${")
+                        && !s.contains("{{")
+                        && !s.starts_with("ENC[")
+                        && decode_base64(s).is_none()
+                })
+        })
+        .collect()
+}
+
+/// Where a PEM `PRIVATE KEY` block with real key material starts in `text`: the byte range
+/// of each `-----BEGIN … PRIVATE KEY-----` marker. Placeholder bodies (`XXXX`, `...`) and
+/// bodies too short to be a key are left out.
+pub fn private_key_blocks(text: &str) -> Vec<Span> {
+    let mut out = Vec::new();
+    let mut from = 0;
+    while let Some(i) = text[from..].find("-----BEGIN ") {
+        let start = from + i;
+        let header_end = match text[start + 11..].find("-----") {
+            Some(j) => start + 11 + j + 5,
+            None => break,
+        };
+        from = header_end;
+        let label = &text[start + 11..header_end - 5];
+        if !label.ends_with("PRIVATE KEY") || label.contains('\n') {
+            continue;
+        }
+        let body_end = text[header_end..]
+            .find("-----END ")
+            .map_or(text.len(), |j| header_end + j);
+        let body: String = text[header_end..body_end]
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '='))
+            .collect();
+        let distinct: std::collections::HashSet<char> = body.chars().collect();
+        if body.len() < 64 || distinct.len() < 8 {
+            continue;
+        }
+        out.push(Span::new(start, header_end));
+    }
+    out
 }
 
 /// The `(key, value)` entries of a Secret's `data` and `stringData` whose values are plaintext
@@ -53,8 +207,20 @@ pub fn plaintext_entries<'a>(root: &NodeRef<'a>) -> Vec<(NodeRef<'a>, NodeRef<'a
     for field in ["data", "stringData"] {
         let Some(map) = root.get(field) else { continue };
         for (k, v) in map.entries() {
+            let key = k.as_str().unwrap_or("");
             let plaintext = match v.as_str() {
-                Some(s) => !v.is_null() && !is_placeholder(s),
+                Some(_) if v.is_null() => false,
+                Some(s) if is_placeholder(s) => false,
+                // `data` holds base64: judged by what it decodes to. A value that does not
+                // decode is an error of its own kind (the API server rejects the Secret).
+                Some(s) if field == "data" => match decode_base64(s) {
+                    Some(bytes) => {
+                        let decoded = String::from_utf8_lossy(&bytes);
+                        !is_placeholder(&decoded) && !is_public_material(key, &decoded)
+                    }
+                    None => false,
+                },
+                Some(s) => !is_public_material(key, s),
                 // A mapping or list is not a valid value; it is still committed data.
                 None => true,
             };
@@ -96,13 +262,17 @@ pub fn secret_generators<'a>(root: &NodeRef<'a>) -> Vec<NodeRef<'a>> {
 pub fn value_spans(doc: &Document, out: &mut Vec<Span>) {
     let Some(root) = doc.root() else { return };
     if root.str_at(&["kind"]) == Some("Secret") {
-        for field in ["data", "stringData"] {
-            if let Some(map) = root.get(field) {
-                if map.is_mapping() {
-                    out.extend(map.entries().into_iter().map(|(_, v)| v.span()));
-                } else {
-                    out.push(map.span());
-                }
+        // Every occurrence of a field and of each key, duplicates included: a repeated key's
+        // second value is as secret as the first (and `entries` keeps only one).
+        for (k, v) in root.raw_entries() {
+            if !matches!(k.as_str(), Some("data" | "stringData")) {
+                continue;
+            }
+            if v.is_mapping() {
+                out.extend(v.raw_entries().into_iter().map(|(_, v)| v.span()));
+                out.extend(v.entries().into_iter().map(|(_, v)| v.span()));
+            } else {
+                out.push(v.span());
             }
         }
     }
@@ -120,9 +290,16 @@ pub fn value_spans(doc: &Document, out: &mut Vec<Span>) {
     }
 }
 
+/// A file's text with its secret values masked, and the masked ranges.
+pub struct Redacted {
+    pub text: String,
+    /// Each masked range, from the value to the end of its last line.
+    pub ranges: Vec<Span>,
+}
+
 /// The file's text with every secret value masked, or `None` when it holds none. Byte
 /// offsets and line breaks are kept, so spans and the line index stay valid.
-pub fn redacted_text(repo: &Repository, file: usize) -> Option<String> {
+pub fn redacted_text(repo: &Repository, file: usize) -> Option<Redacted> {
     let mut spans = Vec::new();
     for d in repo.docs_of(file) {
         value_spans(&d.doc, &mut spans);
@@ -131,11 +308,34 @@ pub fn redacted_text(repo: &Repository, file: usize) -> Option<String> {
     if spans.is_empty() {
         return None;
     }
-    Some(mask(&repo.files[file].text, &spans))
+    let text = &repo.files[file].text;
+    let ranges: Vec<Span> = spans.iter().map(|s| to_line_end(text, *s)).collect();
+    Some(Redacted {
+        text: mask(text, &ranges),
+        ranges,
+    })
 }
 
-/// Replaces each span's characters: the first three with `*`, the rest with spaces (so the
-/// length of a secret does not show), one ASCII byte per original byte.
+/// A value's span widened to the end of its last line: what follows a value on its line (a
+/// comment, the next flow entry) would otherwise show where the value ends.
+fn to_line_end(text: &str, s: Span) -> Span {
+    let end = (s.end as usize).min(text.len());
+    // A block scalar's span ends after its last line break: its line is already whole.
+    if text[..end].ends_with('\n') {
+        return s;
+    }
+    let line_end = text[end..].find('\n').map_or(text.len(), |i| end + i);
+    let line_end = if text[..line_end].ends_with('\r') {
+        line_end - 1
+    } else {
+        line_end
+    };
+    Span::new(s.start as usize, line_end.max(end))
+}
+
+/// Replaces each span's characters: the first three with `*`, the rest with spaces, one ASCII
+/// byte per original byte, so offsets stay valid. The spaces end the line (spans reach the end
+/// of their line), and the text report trims them, so a secret's length does not show.
 pub fn mask(text: &str, spans: &[Span]) -> String {
     let mut bytes = text.as_bytes().to_vec();
     for s in spans {
@@ -187,6 +387,46 @@ mod tests {
         assert!(is_placeholder("  "));
         assert!(is_placeholder("{{ .Values.password | b64enc }}"));
         assert!(!is_placeholder("hunter2"));
+        assert!(is_placeholder("XXXX"));
+        assert!(is_placeholder("changeme"));
+        assert!(is_placeholder("CHANGE_ME"));
+        assert!(is_placeholder("<your-token>"));
+    }
+
+    #[test]
+    fn base64_as_go_reads_it() {
+        assert_eq!(
+            decode_base64("aHVudGVyMg==").as_deref(),
+            Some(&b"hunter2"[..])
+        );
+        assert_eq!(decode_base64("YWJj").as_deref(), Some(&b"abc"[..]));
+        assert_eq!(decode_base64("YW\nJj").as_deref(), Some(&b"abc"[..]));
+        assert_eq!(decode_base64("").as_deref(), Some(&b""[..]));
+        assert_eq!(decode_base64("secret"), None);
+        assert_eq!(decode_base64("aHVudGVyMg"), None);
+        assert_eq!(decode_base64("a b="), None);
+        assert_eq!(decode_base64("YQ=a"), None);
+    }
+
+    #[test]
+    fn public_material() {
+        assert!(is_public_material(
+            "known_hosts",
+            "github.com ssh-ed25519 AAAAC3Nza"
+        ));
+        assert!(is_public_material(
+            "identity.pub",
+            "ssh-ed25519 AAAAC3Nza me@x"
+        ));
+        assert!(is_public_material(
+            "ca.pem",
+            "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
+        ));
+        assert!(!is_public_material(
+            "identity",
+            "-----BEGIN OPENSSH PRIVATE KEY-----\nb3Bl\n"
+        ));
+        assert!(!is_public_material("password", "hunter2"));
     }
 
     #[test]

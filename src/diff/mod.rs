@@ -399,7 +399,7 @@ fn explain_removal(
 mod tests {
     use super::*;
     use crate::config::Config;
-    use crate::engine::check_memory;
+    use crate::engine::{Trees, check_memory_with};
 
     const KS: &str = "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: apps\n  namespace: flux-system\nspec:\n  interval: 10m\n  path: ./apps\n  prune: true\n  sourceRef:\n    kind: GitRepository\n    name: flux-system\n";
 
@@ -409,9 +409,11 @@ mod tests {
         )
     }
 
+    /// Keeps every tree, as `fluxvet diff` does: `check` releases those no rule reads (a
+    /// custom resource's, for one), and the diff compares them all.
     fn diff(base: &[(&str, &str)], head: &[(&str, &str)]) -> DiffReport {
-        let b = check_memory(base, Config::default());
-        let h = check_memory(head, Config::default());
+        let b = check_memory_with(base, Config::default(), Trees::All);
+        let h = check_memory_with(head, Config::default(), Trees::All);
         compare(&b.repo, &h.repo)
     }
 
@@ -434,11 +436,11 @@ mod tests {
 
     #[test]
     fn version_bumps_are_classified() {
-        for (old, new, class, sev) in [
-            ("6.5.0", "6.5.1", "patch", Severity::Info),
-            ("6.5.0", "6.6.0", "minor", Severity::Info),
-            ("6.5.0", "7.0.0", "major", Severity::Warning),
-            ("6.5.0", "6.4.9", "downgrade", Severity::Warning),
+        for (old, new, class, code, sev) in [
+            ("6.5.0", "6.5.1", "patch", "FV801", Severity::Info),
+            ("6.5.0", "6.6.0", "minor", "FV801", Severity::Info),
+            ("6.5.0", "7.0.0", "major", "FV801", Severity::Warning),
+            ("6.5.0", "6.4.9", "downgrade", "FV802", Severity::Warning),
         ] {
             let r = diff(
                 &[("apps/a.yaml", &release("p", old, ""))],
@@ -446,8 +448,7 @@ mod tests {
             );
             assert_eq!(r.changes.len(), 1);
             assert_eq!(r.changes[0].fields[0].path, "spec.chart.spec.version");
-            assert_eq!(r.findings.len(), 1, "{old} -> {new}");
-            assert_eq!(r.findings[0].severity, sev);
+            assert_eq!(codes(&r), vec![(code, sev)], "{old} -> {new}");
             assert!(
                 r.findings[0].message.contains(class),
                 "{}",
@@ -500,6 +501,91 @@ mod tests {
             codes(&r),
             vec![("FV804", Severity::Info), ("FV805", Severity::Warning)]
         );
+    }
+
+    #[test]
+    fn reorder_and_reinstall_fire_on_their_own_fields_only() {
+        // Each of the three fields that make helm-controller reinstall, alone: FV805 each time.
+        for field in ["targetNamespace", "releaseName", "storageNamespace"] {
+            let r = diff(
+                &[(
+                    "apps/a.yaml",
+                    &release("p", "1.0.0", &format!("  {field}: one\n")),
+                )],
+                &[(
+                    "apps/a.yaml",
+                    &release("p", "1.0.0", &format!("  {field}: two\n")),
+                )],
+            );
+            assert_eq!(codes(&r), vec![("FV805", Severity::Warning)], "{field}");
+        }
+        // A Kustomization's dependsOn: FV804.
+        let ks = |dep: &str| format!("{KS}  dependsOn:\n    - name: {dep}\n");
+        let r = diff(&[("ks.yaml", &ks("a"))], &[("ks.yaml", &ks("b"))]);
+        assert_eq!(codes(&r), vec![("FV804", Severity::Info)]);
+    }
+
+    #[test]
+    fn reorder_and_reinstall_stay_quiet_on_other_changes() {
+        // A release whose values, interval and chart version change while its dependsOn and
+        // release identity (targetNamespace, releaseName, storageNamespace) stay: only FV801.
+        let fixed = "  dependsOn:\n    - name: a\n  targetNamespace: one\n  releaseName: p\n  storageNamespace: s\n";
+        let a = release(
+            "p",
+            "1.0.0",
+            &format!("{fixed}  values:\n    replicas: 1\n"),
+        );
+        let b = release(
+            "p",
+            "1.0.1",
+            &format!("{fixed}  values:\n    replicas: 2\n"),
+        )
+        .replace("interval: 10m", "interval: 5m");
+        let r = diff(&[("apps/a.yaml", &a)], &[("apps/a.yaml", &b)]);
+        let paths: Vec<&str> = r.changes[0]
+            .fields
+            .iter()
+            .map(|f| f.path.as_str())
+            .collect();
+        assert_eq!(
+            paths,
+            [
+                "spec.chart.spec.version",
+                "spec.interval",
+                "spec.values.replicas"
+            ]
+        );
+        assert_eq!(codes(&r), vec![("FV801", Severity::Info)]);
+
+        // A Kustomization's targetNamespace is not a Helm release: no reinstall.
+        let ks = |ns: &str| format!("{KS}  targetNamespace: {ns}\n");
+        let r = diff(&[("ks.yaml", &ks("one"))], &[("ks.yaml", &ks("two"))]);
+        assert_eq!(r.changes.len(), 1);
+        assert_eq!(codes(&r), vec![]);
+
+        // dependsOn on a kind Flux does not order by (a custom resource): no bring-up order.
+        let widget = |dep: &str| {
+            format!(
+                "apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\n  namespace: apps\nspec:\n  dependsOn:\n    - name: {dep}\n  targetNamespace: {dep}\n"
+            )
+        };
+        let r = diff(&[("w.yaml", &widget("a"))], &[("w.yaml", &widget("b"))]);
+        assert_eq!(r.changes.len(), 1);
+        assert_eq!(codes(&r), vec![]);
+
+        // A release that is added or removed, dependsOn and all, is no reorder or reinstall of
+        // anything (and nothing prunes it here: no Kustomization applies it).
+        let full = release("p", "1.0.0", fixed);
+        let r = diff(&[], &[("apps/a.yaml", &full)]);
+        assert_eq!((r.changes.len(), codes(&r)), (1, vec![]));
+        let r = diff(&[("apps/a.yaml", &full)], &[]);
+        assert_eq!((r.changes.len(), codes(&r)), (1, vec![]));
+
+        // The same dependsOn written in another style is the same value.
+        let flow = release("p", "1.0.0", "  dependsOn: [{name: a}]\n");
+        let block = release("p", "1.0.0", "  dependsOn:\n    - name: a\n");
+        let r = diff(&[("apps/a.yaml", &block)], &[("apps/a.yaml", &flow)]);
+        assert_eq!((r.changes.len(), codes(&r)), (0, vec![]));
     }
 
     #[test]

@@ -124,6 +124,39 @@ pub fn json(report: &DiffReport, base: &str, head: &str) -> String {
 }
 
 /// For a pull-request comment.
+/// Text that Markdown must show as written: its punctuation escaped.
+fn md_text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if c.is_ascii_punctuation() && !matches!(c, '/' | '.' | '-' | ':' | ',' | '(' | ')') {
+            out.push('\\');
+        }
+        if c == '\n' {
+            out.push(' ');
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// A code span that holds any text: fenced with one more backtick than the longest run inside.
+fn md_code(s: &str) -> String {
+    let s = s.replace('\n', " ");
+    let mut longest = 0;
+    let mut run = 0;
+    for c in s.chars() {
+        run = if c == '`' { run + 1 } else { 0 };
+        longest = longest.max(run);
+    }
+    let fence = "`".repeat(longest + 1);
+    if longest > 0 || s.starts_with(' ') || s.ends_with(' ') {
+        format!("{fence} {s} {fence}")
+    } else {
+        format!("{fence}{s}{fence}")
+    }
+}
+
 pub fn markdown(report: &DiffReport, title: &str) -> String {
     let mut s = format!("### fluxvet diff: {title}\n\n");
     if !report.findings.is_empty() {
@@ -144,19 +177,24 @@ pub fn markdown(report: &DiffReport, title: &str) -> String {
     let mut owner = None;
     for c in &report.changes {
         if owner != Some(&c.owner) {
-            let _ = writeln!(s, "**{}**\n", c.owner);
+            // A heading of its own, after a blank line: a `**owner**` line right after the
+            // previous group's list was a lazy continuation of its last item, so the rendered
+            // comment put the next group's title inside the previous group.
+            if owner.is_some() {
+                s.push('\n');
+            }
+            let _ = writeln!(s, "#### {}\n", md_text(&c.owner));
             owner = Some(&c.owner);
         }
         let _ = writeln!(
             s,
-            "- `{}` {} (`{}:{}`)",
-            sign(c.kind),
-            c.identity.display(),
-            c.file,
-            c.line
+            "- {} {} ({})",
+            md_code(sign(c.kind)),
+            md_text(&c.identity.display()),
+            md_code(&format!("{}:{}", c.file, c.line))
         );
         for f in &c.fields {
-            let _ = writeln!(s, "  - `{}`", field_line(f).replace('`', "'"));
+            let _ = writeln!(s, "  - {}", md_code(&field_line(f)));
         }
     }
     if report.changes.is_empty() {

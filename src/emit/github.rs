@@ -19,6 +19,24 @@ pub fn escape_property(s: &str) -> String {
 }
 
 pub fn emit(outcome: &Outcome, w: &mut dyn Write) -> std::io::Result<()> {
+    annotations(outcome, w)?;
+    let c = super::counts(outcome);
+    writeln!(
+        w,
+        "fluxvet: {} error(s), {} warning(s), {} info(s) in {} file(s)",
+        c.errors,
+        c.warnings,
+        c.infos,
+        outcome.repo.files.len()
+    )?;
+    match outcome.withheld.note(outcome.diagnostics.len()) {
+        Some(note) => writeln!(w, "fluxvet: {note}"),
+        None => Ok(()),
+    }
+}
+
+/// One workflow command per finding.
+pub fn annotations(outcome: &Outcome, w: &mut dyn Write) -> std::io::Result<()> {
     for d in &outcome.diagnostics {
         let file = &outcome.repo.files[d.file];
         let start = file.line_col(d.span.start as usize);
@@ -53,19 +71,7 @@ pub fn emit(outcome: &Outcome, w: &mut dyn Write) -> std::io::Result<()> {
         }
         writeln!(w, "::{command} {props}::{}", escape_data(&message))?;
     }
-    let c = super::counts(outcome);
-    writeln!(
-        w,
-        "fluxvet: {} error(s), {} warning(s), {} info(s) in {} file(s)",
-        c.errors,
-        c.warnings,
-        c.infos,
-        outcome.repo.files.len()
-    )?;
-    match outcome.withheld.note(outcome.diagnostics.len()) {
-        Some(note) => writeln!(w, "fluxvet: {note}"),
-        None => Ok(()),
-    }
+    Ok(())
 }
 
 #[cfg(test)]

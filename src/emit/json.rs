@@ -8,7 +8,8 @@ use crate::diag::Diagnostic;
 use crate::engine::Outcome;
 use crate::index::Repository;
 
-pub fn diagnostic_value(repo: &Repository, d: &Diagnostic) -> Value {
+pub fn diagnostic_value(outcome: &Outcome, d: &Diagnostic) -> Value {
+    let repo = &outcome.repo;
     let file = &repo.files[d.file];
     let start = file.line_col(d.span.start as usize);
     let end = file.line_col(d.span.end as usize);
@@ -19,7 +20,7 @@ pub fn diagnostic_value(repo: &Repository, d: &Diagnostic) -> Value {
             let f = &repo.files[l.file];
             let s = f.line_col(l.span.start as usize);
             let e = f.line_col(l.span.end as usize);
-            json!({"file": &*f.path, "line": s.line, "column": s.column,
+            json!({"file": outcome.paths.show(&f.path), "line": s.line, "column": s.column,
                    "end_line": e.line, "end_column": e.column, "message": l.message})
         })
         .collect();
@@ -29,7 +30,7 @@ pub fn diagnostic_value(repo: &Repository, d: &Diagnostic) -> Value {
         "severity": d.severity.as_str(),
         "message": d.message,
         "help": d.help,
-        "file": &*file.path,
+        "file": outcome.paths.show(&file.path),
         "line": start.line,
         "column": start.column,
         "end_line": end.line,
@@ -37,7 +38,35 @@ pub fn diagnostic_value(repo: &Repository, d: &Diagnostic) -> Value {
         "labels": labels,
         "url": d.rule.url(),
         "applied_by": crate::reconcile::applied_by_name(repo, d.file),
+        "clusters": cluster_names(repo, d.file),
     })
+}
+
+/// The clusters whose build applies `file`, by name (empty without clusters).
+fn cluster_names(repo: &Repository, file: crate::diag::FileId) -> Vec<&str> {
+    let clusters = repo.clusters();
+    let mut names: Vec<&str> = repo
+        .reconcile_tree()
+        .clusters_of(file)
+        .iter()
+        .filter_map(|&i| clusters.get(i as usize).map(|c| c.name.as_str()))
+        .collect();
+    names.sort_unstable();
+    names
+}
+
+fn clusters_value(repo: &Repository) -> Vec<Value> {
+    repo.clusters()
+        .iter()
+        .map(|c| {
+            json!({"name": c.name, "path": c.path, "flux_version": c.flux_version,
+            "entry": match c.entry {
+                crate::model::clusters::Entry::Bootstrap => "bootstrap",
+                crate::model::clusters::Entry::FluxInstance => "flux-instance",
+                crate::model::clusters::Entry::Config => "config",
+            }})
+        })
+        .collect()
 }
 
 pub fn emit(outcome: &Outcome, w: &mut dyn Write) -> std::io::Result<()> {
@@ -45,7 +74,7 @@ pub fn emit(outcome: &Outcome, w: &mut dyn Write) -> std::io::Result<()> {
     let diagnostics: Vec<Value> = outcome
         .diagnostics
         .iter()
-        .map(|d| diagnostic_value(&outcome.repo, d))
+        .map(|d| diagnostic_value(outcome, d))
         .collect();
     let mut summary = json!({"files": outcome.repo.files.len(), "documents": outcome.documents,
                     "errors": c.errors, "warnings": c.warnings, "infos": c.infos});
@@ -64,6 +93,7 @@ pub fn emit(outcome: &Outcome, w: &mut dyn Write) -> std::io::Result<()> {
         "tool": {"name": "fluxvet", "version": env!("CARGO_PKG_VERSION")},
         "summary": summary,
         "diagnostics": diagnostics,
+        "clusters": clusters_value(&outcome.repo),
     });
     serde_json::to_writer(&mut *w, &doc)?;
     writeln!(w)

@@ -78,7 +78,7 @@ pub fn emit(outcome: &Outcome, w: &mut dyn Write) -> std::io::Result<()> {
             d.rule.url(),
             code(&format!(
                 "{}:{}:{}",
-                super::invocation_path(outcome, d.file),
+                super::line_path(outcome, d.file),
                 pos.line,
                 pos.column
             )),

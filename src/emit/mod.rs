@@ -63,16 +63,44 @@ pub fn emit(
     }
 }
 
-/// A file's path as the user can open it from where fluxvet ran: the scanned root joined with
-/// the root-relative path. Editors, GitHub and SARIF viewers resolve paths against the working
-/// directory (the repository root in CI), not against the directory given on the command line.
-pub fn invocation_path(outcome: &Outcome, file: crate::diag::FileId) -> String {
-    let rel = &*outcome.repo.files[file].path;
-    let root = outcome.repo.root.to_string_lossy().replace('\\', "/");
-    let root = root.trim_start_matches("./").trim_end_matches('/');
-    if root.is_empty() || root == "." || rel.starts_with('/') {
-        rel.to_string()
-    } else {
-        format!("{root}/{rel}")
+/// `--quiet`: the findings without the summary line the text and github formats end with.
+pub fn emit_findings(
+    format: Format,
+    outcome: &Outcome,
+    color: bool,
+    w: &mut dyn Write,
+) -> std::io::Result<()> {
+    match format {
+        Format::Text => text::diagnostics(outcome, color, w),
+        Format::Github => github::annotations(outcome, w),
+        other => emit(other, outcome, color, w),
     }
+}
+
+/// A file's path as the user can open it from where fluxvet ran (the rule in [`crate::paths`]):
+/// editors, GitHub and SARIF viewers resolve paths against the working directory (the
+/// repository root in CI), not against the directory given on the command line.
+pub fn invocation_path(outcome: &Outcome, file: crate::diag::FileId) -> String {
+    outcome.paths.show(&outcome.repo.files[file].path)
+}
+
+/// [`invocation_path`] for the line-based formats (`text`, `short`, `markdown`): a control
+/// character in a file name (a newline would split one finding into two lines) is written as
+/// an escape (`\n`, `\r`, `\t`, `\u{1b}`), as is a backslash, so the line stays one line and
+/// the name can be recovered.
+pub fn line_path(outcome: &Outcome, file: crate::diag::FileId) -> String {
+    escape_path(&invocation_path(outcome, file))
+}
+
+pub fn escape_path(path: &str) -> String {
+    if !path.chars().any(|c| c.is_control() || c == '\\') {
+        return path.to_string();
+    }
+    path.chars()
+        .map(|c| match c {
+            '\\' => "\\\\".to_string(),
+            c if c.is_control() => c.escape_default().to_string(),
+            c => c.to_string(),
+        })
+        .collect()
 }

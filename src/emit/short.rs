@@ -11,7 +11,7 @@ pub fn emit(outcome: &Outcome, w: &mut dyn Write) -> std::io::Result<()> {
         writeln!(
             w,
             "{}:{}:{}: {} {} {}: {}",
-            super::invocation_path(outcome, d.file),
+            super::line_path(outcome, d.file),
             pos.line,
             pos.column,
             d.severity.as_str(),

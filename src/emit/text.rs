@@ -16,6 +16,8 @@ use crate::source::SourceFile;
 
 /// A file's text as shown in snippets: secret values masked (see [`crate::secrets`]).
 struct Source<'a> {
+    /// The file's path as printed (relative to the working directory, escaped).
+    name: String,
     file: &'a SourceFile,
     text: &'a str,
 }
@@ -62,7 +64,7 @@ impl SourceCode for Source<'_> {
             .map(|&s| s as usize)
             .unwrap_or(text.len());
         Ok(Box::new(MietteSpanContents::new_named(
-            f.path.to_string(),
+            self.name.clone(),
             &text[from..to],
             (from, to - from).into(),
             first,
@@ -151,16 +153,22 @@ impl Report<'_> {
 }
 
 fn source<'a>(
+    paths: &crate::paths::PathDisplay,
     files: &'a [SourceFile],
     masked: &'a HashMap<usize, String>,
     id: usize,
 ) -> Source<'a> {
     let file = &files[id];
     let text = masked.get(&id).map(String::as_str).unwrap_or(&file.text);
-    Source { file, text }
+    Source {
+        name: super::escape_path(&paths.show(&file.path)),
+        file,
+        text,
+    }
 }
 
 fn report<'a>(
+    paths: &crate::paths::PathDisplay,
     files: &'a [SourceFile],
     masked: &'a HashMap<usize, String>,
     d: &'a Diagnostic,
@@ -179,10 +187,15 @@ fn report<'a>(
             ));
         } else {
             related.push(Report {
-                message: printable(&format!("{}: {}", files[l.file].path, l.message)).into_owned(),
+                message: printable(&format!(
+                    "{}: {}",
+                    super::escape_path(&paths.show(&files[l.file].path)),
+                    l.message
+                ))
+                .into_owned(),
                 severity: Severity::Info,
                 help: None,
-                source: source(files, masked, l.file),
+                source: source(paths, files, masked, l.file),
                 labels: vec![LabeledSpan::new_primary_with_span(
                     Some(printable(&l.message).into_owned()),
                     span,
@@ -195,7 +208,7 @@ fn report<'a>(
         message: printable(&d.message).into_owned(),
         severity: d.severity,
         help: d.help.as_deref(),
-        source: source(files, masked, d.file),
+        source: source(paths, files, masked, d.file),
         labels,
         related,
     }
@@ -227,6 +240,7 @@ pub fn diagnostics(outcome: &Outcome, color: bool, w: &mut dyn Write) -> std::io
     // Snippets show context lines around every finding, so secret values are masked in
     // every file a snippet comes from, whichever rule reported it.
     let mut masked = HashMap::new();
+    let mut secret_ranges: HashMap<usize, Vec<crate::source::Span>> = HashMap::new();
     let mut looked = std::collections::HashSet::new();
     for d in &outcome.diagnostics {
         for id in std::iter::once(d.file).chain(d.labels.iter().map(|l| l.file)) {
@@ -234,30 +248,50 @@ pub fn diagnostics(outcome: &Outcome, color: bool, w: &mut dyn Write) -> std::io
                 continue;
             }
             let redacted = crate::secrets::redacted_text(&outcome.repo, id);
-            let text = redacted.as_deref().unwrap_or(&files[id].text);
+            let text = redacted
+                .as_ref()
+                .map_or(&*files[id].text, |r| r.text.as_str());
             match printable(text) {
                 std::borrow::Cow::Owned(clean) => {
                     masked.insert(id, clean);
                 }
                 std::borrow::Cow::Borrowed(_) => {
-                    if let Some(r) = redacted {
-                        masked.insert(id, r);
+                    if let Some(r) = &redacted {
+                        masked.insert(id, r.text.clone());
                     }
                 }
+            }
+            if let Some(r) = redacted {
+                secret_ranges.insert(id, r.ranges);
             }
         }
     }
     let mut buf = String::new();
     for d in &outcome.diagnostics {
         buf.clear();
-        let r = report(files, &masked, d);
+        let d = &clamp_to_masks(d, &secret_ranges);
+        let r = report(&outcome.paths, files, &masked, d);
         let _ = handler.render_report(&mut buf, &r);
+        if d.labels
+            .iter()
+            .map(|l| l.file)
+            .chain([d.file])
+            .any(|f| secret_ranges.contains_key(&f))
+        {
+            // The mask pads a value with spaces to keep offsets; trimmed, its length is gone.
+            buf = buf
+                .lines()
+                .map(str::trim_end)
+                .collect::<Vec<_>>()
+                .join("\n");
+            buf.push('\n');
+        }
         let pos = files[d.file].line_col(d.span.start as usize);
         // The location line first, so grep and terminals that link `path:line:col` find it.
         writeln!(
             w,
             "{}:{}:{}: {} {} {}",
-            printable(&files[d.file].path),
+            printable(&super::line_path(outcome, d.file)),
             pos.line,
             pos.column,
             d.severity.as_str(),
@@ -270,8 +304,51 @@ pub fn diagnostics(outcome: &Outcome, color: bool, w: &mut dyn Write) -> std::io
     Ok(())
 }
 
+/// The finding with every span that falls inside a masked secret value shrunk to the mask's
+/// three stars: an underline as long as the value would show its length.
+fn clamp_to_masks(d: &Diagnostic, ranges: &HashMap<usize, Vec<crate::source::Span>>) -> Diagnostic {
+    let clamp = |file: usize, span: crate::source::Span| {
+        let Some(rs) = ranges.get(&file) else {
+            return span;
+        };
+        match rs.iter().find(|r| span.end > r.start && span.start < r.end) {
+            Some(r) => {
+                // Never past the mask's stars: the rest of the line is padding.
+                let stars_end = (r.start as usize + 3).min(r.end as usize);
+                let start = span.start as usize;
+                let end = if start >= stars_end {
+                    start + 1
+                } else {
+                    (span.end as usize).min(stars_end)
+                };
+                crate::source::Span::new(start, end.max(start))
+            }
+            None => span,
+        }
+    };
+    let mut d = d.clone();
+    d.span = clamp(d.file, d.span);
+    for l in &mut d.labels {
+        l.span = clamp(l.file, l.span);
+    }
+    d
+}
+
 fn summary(outcome: &Outcome, w: &mut dyn Write) -> std::io::Result<()> {
     let c = super::counts(outcome);
+    let clusters = outcome.repo.clusters();
+    let clusters = match clusters.len() {
+        0 => String::new(),
+        n => format!(
+            "; {n} {}: {}",
+            plural(n, "cluster", "clusters"),
+            clusters
+                .iter()
+                .map(|c| c.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
     let timing = match outcome.elapsed {
         Some(t) => format!(" in {:.0} ms", t.as_secs_f64() * 1000.0),
         None => String::new(),
@@ -282,7 +359,7 @@ fn summary(outcome: &Outcome, w: &mut dyn Write) -> std::io::Result<()> {
     };
     writeln!(
         w,
-        "{} {}, {} {}, {} {} in {} {} ({} {}){}{}",
+        "{} {}, {} {}, {} {} in {} {} ({} {}){}{}{}",
         c.errors,
         plural(c.errors, "error", "errors"),
         c.warnings,
@@ -293,6 +370,7 @@ fn summary(outcome: &Outcome, w: &mut dyn Write) -> std::io::Result<()> {
         plural(outcome.repo.files.len(), "file", "files"),
         outcome.documents,
         plural(outcome.documents, "document", "documents"),
+        clusters,
         withheld,
         timing
     )

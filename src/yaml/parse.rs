@@ -437,11 +437,30 @@ fn parse_with(source: &Arc<str>, scratch: &mut Scratch) -> ParsedStream {
     let mut out = ParsedStream::default();
     let mut base = 0usize;
     let mut doc_index = 0usize;
+    // go-yaml v3 accepts what saphyr rejects in a few places (see `Stop::Repair`): the text
+    // saphyr reads then differs from the file in those places, byte for byte of equal length,
+    // and the values go-yaml reads there are kept here by their start.
+    let mut lenient = Lenient::default();
     loop {
         scratch.clear();
-        match parse_from(source, &chars, base, &mut doc_index, &mut out, scratch) {
-            None => break,
-            Some(stopped_at) => match next_document_marker(text, base, stopped_at) {
+        let parse_text = lenient.text.as_deref().unwrap_or(text);
+        match parse_from(
+            source,
+            parse_text,
+            &chars,
+            base,
+            &mut doc_index,
+            &mut out,
+            scratch,
+            &lenient,
+        ) {
+            Stop::End => break,
+            Stop::Repair { scalar, restart } => {
+                // When go-yaml rejects it too, the next parse reports the error.
+                lenient.repair(text, scalar);
+                base = restart;
+            }
+            Stop::Error(stopped_at) => match next_document_marker(text, base, stopped_at) {
                 Some(next) if next > base => base = next,
                 _ => break,
             },
@@ -450,17 +469,247 @@ fn parse_with(source: &Arc<str>, scratch: &mut Scratch) -> ParsedStream {
     out
 }
 
-/// Parses `text[base..]`; returns the byte offset of a syntax error, if one stopped it.
+/// Where saphyr-parser is stricter than go-yaml v3, the YAML library kustomize-controller
+/// reads manifests with, and how the text saphyr reads is changed so that go-yaml's answer wins.
+#[derive(Default)]
+struct Lenient {
+    /// The text saphyr reads, once it differs from the file.
+    text: Option<String>,
+    /// Repaired quoted scalars: byte offset of the opening quote → the value go-yaml reads.
+    values: HashMap<usize, String>,
+    /// Quoted scalars go-yaml v3 rejects too, with its reason: their error stands.
+    refused: Vec<(usize, &'static str)>,
+}
+
+/// Repairs per file at most: each one parses the document again.
+const REPAIR_LIMIT: usize = 10_000;
+
+impl Lenient {
+    /// Repairs the quoted scalar at `start`: its line breaks become spaces in the text saphyr
+    /// reads (so no continuation line can be "under-indented"), and its value is go-yaml's.
+    fn repair(&mut self, text: &str, start: usize) -> bool {
+        if self.values.contains_key(&start) || self.refused.iter().any(|r| r.0 == start) {
+            return false;
+        }
+        if self.values.len() >= REPAIR_LIMIT {
+            self.refused
+                .push((start, "invalid indentation in quoted scalar"));
+            return false;
+        }
+        let (value, breaks) = match go_quoted_scalar(text, start) {
+            Ok(found) => found,
+            Err(why) => {
+                self.refused.push((start, why));
+                return false;
+            }
+        };
+        let mut bytes = self
+            .text
+            .take()
+            .unwrap_or_else(|| text.to_string())
+            .into_bytes();
+        for b in breaks {
+            bytes[b] = b' ';
+        }
+        // Only ASCII line breaks became ASCII spaces: still UTF-8.
+        self.text = Some(
+            String::from_utf8(bytes)
+                .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
+        );
+        self.values.insert(start, value);
+        true
+    }
+}
+
+/// Why [`parse_from`] stopped.
+enum Stop {
+    /// The end of the stream.
+    End,
+    /// A syntax error at this byte offset, reported.
+    Error(usize),
+    /// saphyr rejected the quoted scalar opening at `scalar` for the indentation of a
+    /// continuation line, which go-yaml v3 never checks ("invalid indentation in quoted
+    /// scalar"); parse again from `restart` (the document's first line) once it is repaired.
+    Repair { scalar: usize, restart: usize },
+}
+
+const NEVER_CLOSED: &str = "the quoted scalar is never closed (go-yaml v3 rejects it too)";
+const UNKNOWN_ESCAPE: &str =
+    "unknown escape character in a double-quoted scalar (go-yaml v3 rejects it too)";
+const BAD_HEX: &str =
+    "invalid `\\x`, `\\u` or `\\U` escape in a double-quoted scalar (go-yaml v3 rejects it too)";
+
+/// Reads the quoted scalar opening at `start` as go-yaml v3's scanner does
+/// (`yaml_parser_scan_flow_scalar`: no indentation check on continuation lines): its value and
+/// the byte offsets of its line breaks; go-yaml's reason when it rejects it too (an unknown
+/// escape, a document marker inside, no closing quote).
+fn go_quoted_scalar(text: &str, start: usize) -> Result<(String, Vec<usize>), &'static str> {
+    let bytes = text.as_bytes();
+    let single = match bytes.get(start) {
+        Some(b'\'') => true,
+        Some(b'"') => false,
+        _ => return Err("not a quoted scalar"),
+    };
+    let is_blank = |b: u8| b == b' ' || b == b'\t';
+    let is_break = |b: u8| b == b'\n' || b == b'\r';
+    let mut value = String::new();
+    let mut breaks = Vec::new();
+    let (mut whitespaces, mut leading_break, mut trailing_breaks) =
+        (String::new(), String::new(), String::new());
+    let mut i = start + 1;
+    let mut line_start = false;
+    // One line break (`\r\n` counts as one) at `i`: its offsets recorded, `i` moved past it.
+    let take_break = |i: &mut usize, breaks: &mut Vec<usize>| {
+        if bytes[*i] == b'\r' && bytes.get(*i + 1) == Some(&b'\n') {
+            breaks.extend([*i, *i + 1]);
+            *i += 2;
+        } else {
+            breaks.push(*i);
+            *i += 1;
+        }
+    };
+    loop {
+        let rest = &bytes[i.min(bytes.len())..];
+        if line_start
+            && (rest.starts_with(b"---") || rest.starts_with(b"..."))
+            && rest.get(3).is_none_or(|&b| is_blank(b) || is_break(b))
+        {
+            return Err(
+                "a document marker (`---` or `...`) starts a line inside the quoted scalar",
+            );
+        }
+        if i >= bytes.len() {
+            return Err(NEVER_CLOSED);
+        }
+        let mut leading_blanks = false;
+        while i < bytes.len() && !is_blank(bytes[i]) && !is_break(bytes[i]) {
+            line_start = false;
+            let c = bytes[i];
+            if single && c == b'\'' && bytes.get(i + 1) == Some(&b'\'') {
+                value.push('\'');
+                i += 2;
+            } else if (single && c == b'\'') || (!single && c == b'"') {
+                break;
+            } else if !single && c == b'\\' && bytes.get(i + 1).is_some_and(|&b| is_break(b)) {
+                i += 1;
+                take_break(&mut i, &mut breaks);
+                line_start = true;
+                leading_blanks = true;
+                break;
+            } else if !single && c == b'\\' {
+                let e = *bytes.get(i + 1).ok_or(NEVER_CLOSED)?;
+                i += 2;
+                let code = match e {
+                    b'0' => Some('\0'),
+                    b'a' => Some('\x07'),
+                    b'b' => Some('\x08'),
+                    b't' | b'\t' => Some('\t'),
+                    b'n' => Some('\n'),
+                    b'v' => Some('\x0b'),
+                    b'f' => Some('\x0c'),
+                    b'r' => Some('\r'),
+                    b'e' => Some('\x1b'),
+                    b' ' => Some(' '),
+                    b'"' => Some('"'),
+                    b'\'' => Some('\''),
+                    b'\\' => Some('\\'),
+                    b'N' => Some('\u{85}'),
+                    b'_' => Some('\u{a0}'),
+                    b'L' => Some('\u{2028}'),
+                    b'P' => Some('\u{2029}'),
+                    b'x' | b'u' | b'U' => None,
+                    _ => return Err(UNKNOWN_ESCAPE),
+                };
+                match code {
+                    Some(ch) => value.push(ch),
+                    None => {
+                        let n = match e {
+                            b'x' => 2,
+                            b'u' => 4,
+                            _ => 8,
+                        };
+                        let hex = text
+                            .get(i..i + n)
+                            .filter(|h| h.bytes().all(|b| b.is_ascii_hexdigit()))
+                            .ok_or(BAD_HEX)?;
+                        let code = u32::from_str_radix(hex, 16).map_err(|_| BAD_HEX)?;
+                        value.push(char::from_u32(code).ok_or(BAD_HEX)?);
+                        i += n;
+                    }
+                }
+            } else {
+                let ch = text
+                    .get(i..)
+                    .and_then(|t| t.chars().next())
+                    .ok_or(NEVER_CLOSED)?;
+                value.push(ch);
+                i += ch.len_utf8();
+            }
+        }
+        if i >= bytes.len() {
+            return Err(NEVER_CLOSED);
+        }
+        if (single && bytes[i] == b'\'' && bytes.get(i + 1) != Some(&b'\''))
+            || (!single && bytes[i] == b'"')
+        {
+            break;
+        }
+        while i < bytes.len() && (is_blank(bytes[i]) || is_break(bytes[i])) {
+            if is_blank(bytes[i]) {
+                if !leading_blanks {
+                    whitespaces.push(bytes[i] as char);
+                }
+                i += 1;
+                line_start = false;
+            } else {
+                if leading_blanks {
+                    trailing_breaks.push('\n');
+                } else {
+                    whitespaces.clear();
+                    leading_break.push('\n');
+                    leading_blanks = true;
+                }
+                take_break(&mut i, &mut breaks);
+                line_start = true;
+            }
+        }
+        if leading_blanks {
+            if !leading_break.is_empty() {
+                if trailing_breaks.is_empty() {
+                    value.push(' ');
+                } else {
+                    value.push_str(&trailing_breaks);
+                }
+            } else {
+                value.push_str(&trailing_breaks);
+            }
+            trailing_breaks.clear();
+            leading_break.clear();
+        } else {
+            value.push_str(&whitespaces);
+            whitespaces.clear();
+        }
+    }
+    Ok((value, breaks))
+}
+
+/// Parses `parse_text[base..]` (the file's text, or the same with repairs of equal length);
+/// says why it stopped.
+#[allow(clippy::too_many_arguments)]
 fn parse_from(
     source: &Arc<str>,
+    parse_text: &str,
     chars: &CharIndex,
     base: usize,
     doc_index: &mut usize,
     out: &mut ParsedStream,
     scratch: &mut Scratch,
-) -> Option<usize> {
+    lenient: &Lenient,
+) -> Stop {
+    let repaired = &lenient.values;
     let text: &str = source;
-    let mut parser = Parser::new_from_str(&text[base..]).keep_tags(true);
+    let mut parser = Parser::new_from_str(&parse_text[base..]).keep_tags(true);
+    let mut docs_here = 0usize;
     let mut b = Builder {
         text,
         chars,
@@ -476,12 +725,40 @@ fn parse_from(
     let _ = b.text;
     loop {
         let (event, span) = match parser.next_event() {
-            None => return None,
+            None => return Stop::End,
             Some(Ok(e)) => e,
             Some(Err(e)) => {
+                let at = b.byte(e.marker().index());
+                if e.info() == "invalid indentation in quoted scalar"
+                    && !repaired.contains_key(&at)
+                    && !lenient.refused.iter().any(|r| r.0 == at)
+                    && matches!(text.as_bytes().get(at), Some(b'\'' | b'"'))
+                {
+                    // The document parses again from its first line (from `base` when it
+                    // is the first one here: directives before it must stay with it).
+                    let restart = if docs_here == 0 {
+                        base
+                    } else {
+                        text[..b.doc_start]
+                            .rfind('\n')
+                            .map_or(0, |i| i + 1)
+                            .max(base)
+                    };
+                    return Stop::Repair {
+                        scalar: at,
+                        restart,
+                    };
+                }
                 // The broken document keeps its number, so later ones keep theirs.
                 *doc_index += 1;
-                return Some(syntax_error(&b, &e, out));
+                let stopped = syntax_error(&b, &e, out);
+                // saphyr names the indentation first; go-yaml's own reason is the true one.
+                if let Some((_, why)) = lenient.refused.iter().find(|r| r.0 == at)
+                    && let Some(YamlProblem::Syntax { message, .. }) = out.problems.last_mut()
+                {
+                    *message = (*why).to_string();
+                }
+                return Stop::Error(stopped);
             }
         };
         let start = b.byte(span.start.index());
@@ -491,7 +768,7 @@ fn parse_from(
         }
         match event {
             Event::StreamStart | Event::Nothing => {}
-            Event::StreamEnd => return None,
+            Event::StreamEnd => return Stop::End,
             Event::DocumentStart(_) => {
                 b.s.clear();
                 b.anchors.clear();
@@ -519,6 +796,7 @@ fn parse_from(
                         .push(b.s.take_document(source, *doc_index, doc_span, root));
                 }
                 *doc_index += 1;
+                docs_here += 1;
                 b.s.clear();
             }
             Event::Alias(id) => {
@@ -535,6 +813,11 @@ fn parse_from(
             }
             Event::Scalar(value, st, anchor, tag) => {
                 let end = quoted_end(text, start, end, st);
+                // A repaired quoted scalar holds the value go-yaml reads.
+                let value = match repaired.get(&start) {
+                    Some(v) if st != ScalarStyle::Plain => std::borrow::Cow::Borrowed(v.as_str()),
+                    _ => value,
+                };
                 let node =
                     b.s.scalar_node(text, &value, style(st), Span::new(start, end));
                 b.push_node(node, 1, anchor, tag_text(tag), &mut out.problems);
@@ -553,7 +836,7 @@ fn parse_from(
                     stopped: None,
                     cause_label: Some(format!("level {} opens here", NESTING_LIMIT + 1)),
                 });
-                return Some(start);
+                return Stop::Error(start);
             }
             Event::SequenceStart(anchor, tag) => {
                 let flow = text.as_bytes().get(start) == Some(&b'[');
@@ -731,6 +1014,52 @@ mod tests {
         let f = crate::source::SourceFile::new("t", text.to_string());
         let p = f.line_col(span.start as usize);
         (p.line, p.column)
+    }
+
+    fn value_at(s: &ParsedStream, doc: usize, path: &[&str]) -> String {
+        s.documents[doc]
+            .root()
+            .and_then(|r| r.str_at(path).map(str::to_string))
+            .unwrap_or_else(|| panic!("no {path:?} in document {doc}"))
+    }
+
+    #[test]
+    fn quoted_continuation_at_the_key_indentation_reads_as_go_yaml_does() {
+        let text = "a: 1\n---\nspec:\n  description: 'first line\n  second  line'\n  plain: x\n  dq: \"a\\\n  b\n\n  c\"\nlast: 'l1\nl2'\n";
+        let s = parse_stream(text);
+        assert!(s.problems.is_empty(), "{:?}", s.problems);
+        assert_eq!(s.documents.len(), 2);
+        assert_eq!(
+            value_at(&s, 1, &["spec", "description"]),
+            "first line second  line"
+        );
+        assert_eq!(value_at(&s, 1, &["spec", "plain"]), "x");
+        assert_eq!(value_at(&s, 1, &["spec", "dq"]), "ab\nc");
+        assert_eq!(value_at(&s, 1, &["last"]), "l1 l2");
+        let spec = s.documents[1]
+            .root()
+            .unwrap()
+            .path(&["spec", "plain"])
+            .unwrap();
+        assert_eq!(lc(text, spec.span()), (6, 10));
+    }
+
+    #[test]
+    fn quoted_scalars_go_yaml_rejects_stay_errors() {
+        for text in [
+            "a:\n  b: 'never closed\n  c: d\n",
+            "a:\n  b: \"bad \\q escape\n  c\"\n",
+            "a: 'x\n---\ny'\n",
+        ] {
+            let s = parse_stream(text);
+            assert!(
+                s.problems
+                    .iter()
+                    .any(|p| matches!(p, YamlProblem::Syntax { .. })),
+                "{text:?}: {:?}",
+                s.problems
+            );
+        }
     }
 
     #[test]

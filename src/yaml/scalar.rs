@@ -1,64 +1,81 @@
-//! How YAML resolves plain scalars. Kubernetes reads manifests with Go's YAML 1.1 decoder while
-//! saphyr follows YAML 1.2; rules need both views.
+//! How a plain scalar resolves. kustomize-controller reads manifests with kyaml, i.e. go-yaml
+//! v3, so a plain scalar's type is go-yaml v3's (`resolve.go`): `true`/`false` (three
+//! spellings each) are booleans, `yes`/`no`/`on`/`off` are strings, `0755` is octal, `1.10` is a
+//! float, and there is no base 60 (`1:20` is a string).
 
-/// A plain scalar that YAML 1.2's core schema or YAML 1.1 resolves to null, bool or a number.
+/// A plain scalar that go-yaml v3 resolves to null, a boolean or a number.
 pub fn is_non_string_plain(v: &str) -> bool {
-    matches!(v, "" | "~" | "null" | "Null" | "NULL")
-        || is_bool_1_2(v)
-        || yaml11_bool(v).is_some()
-        || is_number(v)
+    is_null(v) || is_bool(v) || is_number(v)
 }
 
-pub fn is_bool_1_2(v: &str) -> bool {
+pub fn is_null(v: &str) -> bool {
+    matches!(v, "" | "~" | "null" | "Null" | "NULL")
+}
+
+pub fn is_bool(v: &str) -> bool {
     matches!(v, "true" | "True" | "TRUE" | "false" | "False" | "FALSE")
 }
 
-/// YAML 1.1 booleans that YAML 1.2 reads as strings.
-pub fn yaml11_bool(v: &str) -> Option<bool> {
-    match v {
-        "y" | "Y" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" => Some(true),
-        "n" | "N" | "no" | "No" | "NO" | "off" | "Off" | "OFF" => Some(false),
-        _ => None,
-    }
-}
-
-/// An int or float in YAML 1.2's core schema or YAML 1.1 (underscores, `0x`, `0o`, leading-zero
-/// octal, `.inf`, `.nan`, sexagesimal).
+/// An int or float as go-yaml v3 reads it.
 pub fn is_number(v: &str) -> bool {
-    if v.is_empty() {
-        return false;
-    }
-    if matches!(
-        v,
-        ".inf"
-            | ".Inf"
-            | ".INF"
-            | "+.inf"
-            | "+.Inf"
-            | "+.INF"
-            | "-.inf"
-            | "-.Inf"
-            | "-.INF"
-            | ".nan"
-            | ".NaN"
-            | ".NAN"
-    ) {
-        return true;
-    }
-    let body = v.strip_prefix(['+', '-']).unwrap_or(v);
-    if let Some(hex) = body.strip_prefix("0x") {
-        return !hex.is_empty() && hex.chars().all(|c| c.is_ascii_hexdigit() || c == '_');
-    }
-    if let Some(oct) = body.strip_prefix("0o") {
-        return !oct.is_empty() && oct.chars().all(|c| ('0'..='7').contains(&c));
-    }
-    if is_sexagesimal(body) {
-        return true;
-    }
-    is_decimal(body)
+    number(v).is_some()
 }
 
-fn is_decimal(body: &str) -> bool {
+/// The number go-yaml v3 reads a plain scalar as, written as Go prints it (`1.10` → `1.1`,
+/// `0755` → `493`); `None` when it is not a number.
+pub fn number(v: &str) -> Option<String> {
+    match v {
+        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => return Some("+Inf".into()),
+        "-.inf" | "-.Inf" | "-.INF" => return Some("-Inf".into()),
+        ".nan" | ".NaN" | ".NAN" => return Some("NaN".into()),
+        _ => {}
+    }
+    // go-yaml tries numbers only for scalars that start like one.
+    if !v.starts_with(|c: char| c.is_ascii_digit() || matches!(c, '-' | '+' | '.')) {
+        return None;
+    }
+    let plain: String = v.chars().filter(|&c| c != '_').collect();
+    if let Some(i) = go_parse_int(&plain) {
+        return Some(i.to_string());
+    }
+    if is_go_float(&plain) {
+        return plain.parse::<f64>().ok().map(|f| f.to_string());
+    }
+    None
+}
+
+/// Go's `strconv.ParseInt(s, 0, 64)` (then `ParseUint`): an optional sign, then `0x`, `0o`,
+/// `0b` or a leading `0` (octal) prefix, or decimal.
+fn go_parse_int(s: &str) -> Option<i128> {
+    let (neg, body) = match s.as_bytes().first()? {
+        b'-' => (true, &s[1..]),
+        b'+' => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let (radix, digits) = if let Some(d) = body.strip_prefix("0x").or(body.strip_prefix("0X")) {
+        (16, d)
+    } else if let Some(d) = body.strip_prefix("0o").or(body.strip_prefix("0O")) {
+        (8, d)
+    } else if let Some(d) = body.strip_prefix("0b").or(body.strip_prefix("0B")) {
+        (2, d)
+    } else if body.len() > 1 && body.starts_with('0') {
+        (8, &body[1..])
+    } else {
+        (10, body)
+    };
+    if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
+        return None;
+    }
+    let n = i128::from_str_radix(digits, radix).ok()?;
+    if n > i128::from(u64::MAX) {
+        return None;
+    }
+    Some(if neg { -n } else { n })
+}
+
+/// go-yaml v3's `yamlStyleFloat`: `^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$`.
+fn is_go_float(s: &str) -> bool {
+    let body = s.strip_prefix(['+', '-']).unwrap_or(s);
     let (mantissa, exp) = match body.find(['e', 'E']) {
         Some(i) => (&body[..i], Some(&body[i + 1..])),
         None => (body, None),
@@ -69,67 +86,57 @@ fn is_decimal(body: &str) -> bool {
             return false;
         }
     }
-    let mut digits = 0;
-    let mut dots = 0;
-    for c in mantissa.chars() {
-        match c {
-            '0'..='9' => digits += 1,
-            '_' if digits > 0 => {}
-            '.' => dots += 1,
-            _ => return false,
+    match mantissa.split_once('.') {
+        None => !mantissa.is_empty() && mantissa.chars().all(|c| c.is_ascii_digit()),
+        Some((int, frac)) => {
+            int.chars().all(|c| c.is_ascii_digit())
+                && frac.chars().all(|c| c.is_ascii_digit())
+                && (if int.is_empty() {
+                    !frac.is_empty()
+                } else {
+                    true
+                })
         }
     }
-    digits > 0 && dots <= 1
-}
-
-/// YAML 1.1 base-60 numbers such as `1:20` or `190:20:30`.
-pub fn is_sexagesimal(body: &str) -> bool {
-    let mut parts = body.split(':');
-    let Some(first) = parts.next() else {
-        return false;
-    };
-    if first.is_empty() || !first.chars().all(|c| c.is_ascii_digit() || c == '_') {
-        return false;
-    }
-    let mut n = 0;
-    for p in parts {
-        n += 1;
-        let int = p.split('.').next().unwrap_or("");
-        if int.is_empty() || int.len() > 2 || !int.chars().all(|c| c.is_ascii_digit()) {
-            return false;
-        }
-        if int.parse::<u32>().map(|x| x >= 60).unwrap_or(true) {
-            return false;
-        }
-    }
-    n > 0
-}
-
-/// YAML 1.1 octal: a leading zero followed by octal digits (`0755`).
-pub fn is_yaml11_octal(v: &str) -> bool {
-    let body = v.strip_prefix(['+', '-']).unwrap_or(v);
-    body.len() > 1
-        && body.starts_with('0')
-        && body[1..]
-            .chars()
-            .all(|c| ('0'..='7').contains(&c) || c == '_')
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     #[test]
-    fn numbers() {
-        for n in [
-            "1", "1.10", "-2", "1e3", "0x1F", "0o17", ".inf", "1_000", "1:20",
+    fn numbers_as_go_yaml_v3_reads_them() {
+        for (n, read) in [
+            ("1", "1"),
+            ("1.10", "1.1"),
+            ("-2", "-2"),
+            ("1e3", "1000"),
+            ("0x1F", "31"),
+            ("0o17", "15"),
+            ("0755", "493"),
+            ("0789", "789"),
+            ("1_000", "1000"),
+            ("1.", "1"),
+            (".5", "0.5"),
+            (".inf", "+Inf"),
         ] {
-            assert!(is_number(n), "{n}");
+            assert_eq!(number(n).as_deref(), Some(read), "{n}");
         }
-        for s in ["1.2.3", "v1", "1.2.3-rc.1", "abc", "1.", "-", "1:60", ""] {
-            assert!(!is_number(s) || s == "1.", "{s}");
+        for s in [
+            "1.2.3",
+            "v1",
+            "1.2.3-rc.1",
+            "abc",
+            "-",
+            "1:20",
+            "190:20:30",
+            "",
+            "yes",
+            "0x",
+            ".",
+        ] {
+            assert_eq!(number(s), None, "{s}");
         }
-        assert!(is_yaml11_octal("0755"));
-        assert!(!is_yaml11_octal("0"));
-        assert!(!is_yaml11_octal("0789"));
+        assert!(is_non_string_plain("true") && is_non_string_plain("~"));
+        assert!(!is_non_string_plain("yes") && !is_non_string_plain("off"));
     }
 }

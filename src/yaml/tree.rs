@@ -130,6 +130,14 @@ pub struct Document {
 const MERGE_DEPTH: usize = 16;
 
 impl Document {
+    /// Whether the document's text holds `${`: Flux's post-build substitution may change it,
+    /// so FV408 reads it after the document rules.
+    pub fn uses_substitution(&self) -> bool {
+        self.source
+            .get(self.span.range())
+            .is_some_and(|t| t.contains("${"))
+    }
+
     pub fn root(&self) -> Option<NodeRef<'_>> {
         self.root.map(|id| NodeRef { doc: self, id }.resolve())
     }
@@ -279,6 +287,17 @@ impl<'a> NodeRef<'a> {
     }
     pub fn is_sequence(&self) -> bool {
         matches!(self.kind(), Kind::Sequence(_))
+    }
+
+    /// Every entry of a mapping as written, duplicates included and merge keys not expanded.
+    pub fn raw_entries(&self) -> Vec<(NodeRef<'a>, NodeRef<'a>)> {
+        match self.kind() {
+            Kind::Mapping(entries) => entries
+                .iter()
+                .map(|&(k, v)| (self.doc.node(k), self.doc.node(v)))
+                .collect(),
+            _ => Vec::new(),
+        }
     }
 
     /// Entries of a mapping in source order, merge keys expanded after the explicit entries

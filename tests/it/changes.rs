@@ -562,6 +562,7 @@ fn replayed_files_give_the_findings_of_a_fresh_check() {
             config: None,
             exclude: Vec::new(),
             trees: Trees::RulesNeed,
+            ..CheckOptions::default()
         };
         let report = |o: &fluxvet::engine::Outcome| {
             let mut buf = Vec::new();

@@ -406,11 +406,105 @@ fn several_paths_outside_the_current_directory_keep_their_references() {
     );
     assert_eq!(
         findings(&json(&out)),
+        // Outside the working directory, printed paths are absolute (the rule in README "Paths").
         vec![(
             "FV404".to_string(),
-            "b/kustomization.yaml".to_string(),
+            format!("{}/kustomization.yaml", b.canonicalize().unwrap().display()),
             4,
             5
         )]
     );
+}
+
+/// A duplicate key after non-ASCII text on its line: `é` (2 bytes, 1 UTF-16 unit) and `🚀`
+/// (4 bytes, 2 UTF-16 units). The second `ü` is the 12th character of line 2 (byte column 17,
+/// UTF-16 column 13); the first `ü`, which the finding labels, is the 6th (byte 10, UTF-16 7).
+const NON_ASCII: &str = "a: ✓\né🚀: {ü: 1, ü: 2}\n";
+
+/// Every format reports the column a person sees: characters (Unicode code points, which SARIF
+/// declares with `columnKind: unicodeCodePoints`), never bytes or UTF-16 units.
+#[test]
+fn columns_count_characters_in_every_format() {
+    let dir = repo(&[("u.yaml", NON_ASCII)]);
+    let run = |format: &str| {
+        let out = fluxvet(
+            &["check", "--format", format, "--color", "never"],
+            dir.path(),
+        );
+        assert_eq!(out.status.code(), Some(1), "{format}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+
+    let v: serde_json::Value = serde_json::from_str(&run("json")).unwrap();
+    assert_eq!(
+        findings(&v),
+        vec![("FV102".to_string(), "u.yaml".to_string(), 2, 12)]
+    );
+    let d = &v["diagnostics"][0];
+    assert_eq!(
+        (d["end_line"].as_u64(), d["end_column"].as_u64()),
+        (Some(2), Some(13))
+    );
+    let l = &d["labels"][0];
+    assert_eq!(
+        (
+            l["line"].as_u64(),
+            l["column"].as_u64(),
+            l["end_column"].as_u64()
+        ),
+        (Some(2), Some(6), Some(7)),
+        "{l}"
+    );
+
+    let s: serde_json::Value = serde_json::from_str(&run("sarif")).unwrap();
+    let run0 = &s["runs"][0];
+    assert_eq!(run0["columnKind"], "unicodeCodePoints");
+    let results = run0["results"].as_array().unwrap();
+    assert_eq!(results.len(), 1, "{results:?}");
+    assert_eq!(results[0]["ruleId"], "FV102");
+    let region = &results[0]["locations"][0]["physicalLocation"]["region"];
+    assert_eq!(
+        (
+            &region["startLine"],
+            &region["startColumn"],
+            &region["endLine"],
+            &region["endColumn"]
+        ),
+        (&2.into(), &12.into(), &2.into(), &13.into()),
+        "{region}"
+    );
+    let related = &results[0]["relatedLocations"][0]["physicalLocation"]["region"];
+    assert_eq!(
+        (
+            &related["startLine"],
+            &related["startColumn"],
+            &related["endColumn"]
+        ),
+        (&2.into(), &6.into(), &7.into()),
+        "{related}"
+    );
+
+    // GitHub's endColumn is the last character, inclusive.
+    let github = run("github");
+    assert!(
+        github.starts_with(
+            "::error file=u.yaml,line=2,col=12,endLine=2,endColumn=12,title=FV102 duplicate-key::"
+        ),
+        "{github}"
+    );
+
+    let short = run("short");
+    assert!(
+        short.starts_with("u.yaml:2:12: error FV102 duplicate-key: "),
+        "{short}"
+    );
+    assert_eq!(short.lines().count(), 1, "{short}");
+
+    let text = run("text");
+    assert!(
+        text.starts_with("u.yaml:2:12: error FV102 duplicate-key"),
+        "{text}"
+    );
+    let markdown = run("markdown");
+    assert!(markdown.contains("`u.yaml:2:12`"), "{markdown}");
 }

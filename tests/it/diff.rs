@@ -238,3 +238,84 @@ fn default_base_is_head_and_head_is_the_working_tree() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out).contains("no-such-rev"), "{}", text(&out));
 }
+
+/// Issue 20: the Markdown comment, as a Markdown parser reads it, puts every object under its
+/// own group's heading (a `**group**` line right after a list used to join the previous item).
+#[test]
+fn markdown_groups_render_under_their_own_headings() {
+    use pulldown_cmark::{Event, Parser, Tag, TagEnd};
+    let repo = git_repo("diff-md");
+    repo.write("clusters/sync.yaml", SYNC);
+    repo.write("apps/a.yaml", &release("a", "1.0.0", ""));
+    repo.write("apps/b.yaml", &release("b", "1.0.0", ""));
+    let base = commit_all(repo.path(), "base");
+    repo.write("apps/a.yaml", &release("a", "1.0.1", ""));
+    repo.write("apps/b.yaml", &release("b", "1.0.1", ""));
+    let head = commit_all(repo.path(), "head");
+    let out = fluxvet(
+        repo.path(),
+        &[
+            "diff", "--base", &base, "--head", &head, "--format", "markdown",
+        ],
+    );
+    let md = String::from_utf8(out.stdout).unwrap();
+    // (heading the item renders under, the item's own text without nested lists)
+    let mut placed: Vec<(String, String)> = Vec::new();
+    let mut heading: Option<String> = None;
+    let mut current = String::new();
+    let (mut in_heading, mut depth, mut item_text) = (false, 0, None::<String>);
+    for event in Parser::new(&md) {
+        match event {
+            Event::Start(Tag::Heading { .. }) => {
+                in_heading = true;
+                current.clear();
+            }
+            Event::End(TagEnd::Heading(_)) => {
+                in_heading = false;
+                heading = Some(current.clone());
+            }
+            Event::Start(Tag::List(_)) => {
+                depth += 1;
+                if depth == 2
+                    && let Some(t) = item_text.take()
+                {
+                    placed.push((heading.clone().unwrap_or_default(), t));
+                }
+            }
+            Event::End(TagEnd::List(_)) => depth -= 1,
+            Event::Start(Tag::Item) if depth == 1 => item_text = Some(String::new()),
+            Event::End(TagEnd::Item) if depth == 1 => {
+                if let Some(t) = item_text.take() {
+                    placed.push((heading.clone().unwrap_or_default(), t));
+                }
+            }
+            Event::Text(t) | Event::Code(t) => {
+                if in_heading {
+                    current.push_str(&t);
+                } else if let Some(it) = item_text.as_mut() {
+                    it.push_str(&t);
+                }
+            }
+            Event::SoftBreak => {
+                if let Some(it) = item_text.as_mut() {
+                    it.push('\n');
+                }
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(
+        placed,
+        vec![
+            (
+                "HelmRelease apps/a".to_string(),
+                "~ HelmRelease apps/a (apps/a.yaml:1)".to_string()
+            ),
+            (
+                "HelmRelease apps/b".to_string(),
+                "~ HelmRelease apps/b (apps/b.yaml:1)".to_string()
+            ),
+        ],
+        "{md}"
+    );
+}

@@ -67,3 +67,78 @@ fn readme_taskfile_is_the_tested_one() {
         "README's Taskfile differs from docs/examples/Taskfile.yml"
     );
 }
+
+/// GitHub's anchor for a heading: lower case, punctuation other than `-` and `_` dropped,
+/// spaces as `-`.
+fn anchor(heading: &str) -> String {
+    heading
+        .to_lowercase()
+        .chars()
+        .filter(|c| c.is_alphanumeric() || matches!(c, ' ' | '-' | '_'))
+        .map(|c| if c == ' ' { '-' } else { c })
+        .collect()
+}
+
+/// (link targets, heading anchors) of a Markdown file, as a Markdown parser reads it.
+fn links_and_anchors(text: &str) -> (Vec<String>, Vec<String>) {
+    use pulldown_cmark::{Event, Parser, Tag, TagEnd};
+    let (mut links, mut anchors, mut heading) = (Vec::new(), Vec::new(), None::<String>);
+    for event in Parser::new(text) {
+        match event {
+            Event::Start(Tag::Link { dest_url, .. }) => links.push(dest_url.to_string()),
+            Event::Start(Tag::Heading { .. }) => heading = Some(String::new()),
+            Event::End(TagEnd::Heading(_)) => anchors.extend(heading.take().map(|h| anchor(&h))),
+            Event::Text(t) | Event::Code(t) => {
+                if let Some(h) = heading.as_mut() {
+                    h.push_str(&t);
+                }
+            }
+            _ => {}
+        }
+    }
+    (links, anchors)
+}
+
+/// Issue 20: the docs pointed at a DESIGN.md the repository does not have. Every relative link
+/// of README.md and docs/*.md names a file that exists (and a heading that exists, with an
+/// anchor), and no page names DESIGN.md.
+#[test]
+fn documentation_links_resolve() {
+    let mut pages = vec![root().join("README.md")];
+    for e in std::fs::read_dir(root().join("docs")).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_some_and(|x| x == "md") {
+            pages.push(p);
+        }
+    }
+    let mut broken = Vec::new();
+    for page in &pages {
+        let text = std::fs::read_to_string(page).unwrap();
+        if text.contains("DESIGN.md") && !root().join("DESIGN.md").exists() {
+            broken.push(format!("{}: names DESIGN.md", page.display()));
+        }
+        let (links, _) = links_and_anchors(&text);
+        for link in links {
+            if link.contains("://") || link.starts_with("mailto:") {
+                continue;
+            }
+            let (file, fragment) = link.split_once('#').unwrap_or((&link, ""));
+            let target = if file.is_empty() {
+                page.clone()
+            } else {
+                page.parent().unwrap().join(file)
+            };
+            if !target.exists() {
+                broken.push(format!("{}: {link}: no such file", page.display()));
+                continue;
+            }
+            if !fragment.is_empty() && target.extension().is_some_and(|x| x == "md") {
+                let (_, anchors) = links_and_anchors(&std::fs::read_to_string(&target).unwrap());
+                if !anchors.iter().any(|a| a == fragment) {
+                    broken.push(format!("{}: {link}: no such heading", page.display()));
+                }
+            }
+        }
+    }
+    assert!(broken.is_empty(), "{broken:#?}");
+}

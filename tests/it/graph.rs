@@ -10,9 +10,13 @@ fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
+/// `args` are `[command, fixture directory, ...]`; fluxvet runs in that directory (printed paths
+/// are relative to the working directory, so the expected paths are the fixture's own).
 fn fluxvet(args: &[&str]) -> Output {
+    let (dir, rest) = (args[1], [&[args[0], "."][..], &args[2..]].concat());
     Command::new(env!("CARGO_BIN_EXE_fluxvet"))
-        .args(args)
+        .current_dir(dir)
+        .args(rest)
         .env("NO_COLOR", "1")
         .output()
         .expect("the binary runs")
@@ -214,4 +218,37 @@ fn roots_of_an_unknown_name_is_a_usage_error_with_a_suggestion() {
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("did you mean `velero`?"), "{err}");
+}
+
+/// Issue 16: `graph --cluster NAME` draws what that cluster applies, once; an unknown cluster
+/// is a usage error that names the clusters there are.
+#[test]
+fn graph_of_one_cluster() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/acceptance/clean");
+    let all = crate::support::fluxvet(&dir, &["graph"]);
+    let all = String::from_utf8_lossy(&all.stdout).to_string();
+    // Both clusters define `apps`: the whole graph shows both, each with its file.
+    assert!(
+        all.contains("Kustomization flux-system/apps (clusters/production/apps.yaml)"),
+        "{all}"
+    );
+    assert!(
+        all.contains("Kustomization flux-system/apps (clusters/staging/apps.yaml)"),
+        "{all}"
+    );
+    let staging = crate::support::fluxvet(&dir, &["graph", "--cluster", "staging"]);
+    assert_eq!(staging.status.code(), Some(0));
+    let staging = String::from_utf8_lossy(&staging.stdout).to_string();
+    assert!(
+        staging.contains("    Kustomization flux-system/apps  <- waits for infra-configs"),
+        "{staging}"
+    );
+    assert!(!staging.contains("clusters/production"), "{staging}");
+    let unknown = crate::support::fluxvet(&dir, &["graph", "--cluster", "prod"]);
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&unknown.stderr).contains("production, staging"),
+        "{}",
+        String::from_utf8_lossy(&unknown.stderr)
+    );
 }

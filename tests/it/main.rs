@@ -4,6 +4,8 @@
 mod acceptance;
 mod changes;
 mod cli;
+mod cli_details;
+mod clusters;
 mod diff;
 mod docs;
 mod graph;
@@ -17,4 +19,5 @@ mod security;
 mod support;
 mod suppress;
 mod trees;
+mod truth;
 mod versions;

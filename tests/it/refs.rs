@@ -8,7 +8,8 @@ type Finding = (String, String, u64, u64, Option<String>);
 fn run(fixture: &str) -> serde_json::Value {
     let dir = format!("{}/fixtures/refs/{fixture}", env!("CARGO_MANIFEST_DIR"));
     let out = Command::new(env!("CARGO_BIN_EXE_fluxvet"))
-        .args(["check", &dir, "--format", "json", "--color", "never"])
+        .args(["check", "--format", "json", "--color", "never"])
+        .current_dir(&dir)
         .output()
         .expect("the binary runs");
     serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {

@@ -26,6 +26,7 @@ fn outcomes() -> Vec<(String, Outcome)> {
                 config: None,
                 exclude: Vec::new(),
                 trees: Trees::RulesNeed,
+                ..CheckOptions::default()
             })
             .unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
             let name = dir
@@ -95,6 +96,7 @@ fn stale_baseline_entry_rendering() {
         config: None,
         exclude: Vec::new(),
         trees: Trees::RulesNeed,
+        ..CheckOptions::default()
     })
     .expect("fixtures/example");
     let baseline = fluxvet::baseline::Baseline::parse(

@@ -10,9 +10,13 @@ fn fixture(rel: &str) -> PathBuf {
         .join(rel)
 }
 
+/// `args` are `[command, fixture directory, ...]`; fluxvet runs in that directory (printed paths
+/// are relative to the working directory, so the expected paths are the fixture's own).
 fn fluxvet(args: &[&str]) -> Output {
+    let (dir, rest) = (args[1], [&[args[0], "."][..], &args[2..]].concat());
     Command::new(env!("CARGO_BIN_EXE_fluxvet"))
-        .args(args)
+        .current_dir(dir)
+        .args(rest)
         .env("NO_COLOR", "1")
         .output()
         .expect("the fluxvet binary runs")
@@ -140,4 +144,36 @@ fn promotion_in_order_stays_silent() {
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert!(text(&o).contains("0 errors, 0 warnings"), "{}", text(&o));
+}
+
+/// Issue 16: the text report's mask shows neither a value's length (padding spaces, or an
+/// underline as long as the value) nor the value of a repeated key.
+#[test]
+fn the_mask_hides_lengths_and_repeated_keys() {
+    let dir = crate::support::TempDir::new("mask");
+    dir.write(
+        "apps/secret.yaml",
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\nstringData:\n  password: hunter2hunter2 # rotated monthly\n  password: topsecretvalue\ndata:\n  token: aHVudGVyMg==\n",
+    );
+    let out = crate::support::fluxvet(dir.path(), &["check", "--color", "never", "--no-timing"]);
+    let t = String::from_utf8_lossy(&out.stdout).to_string();
+    for secret in [
+        "hunter2hunter2",
+        "topsecretvalue",
+        "aHVudGVyMg",
+        "rotated monthly",
+    ] {
+        assert!(!t.contains(secret), "{secret} shown:\n{t}");
+    }
+    // Both duplicated values are masked, and nothing after the stars shows how long they were.
+    let masked: Vec<&str> = t.lines().filter(|l| l.contains("password: ")).collect();
+    assert!(!masked.is_empty(), "{t}");
+    for l in &masked {
+        assert!(l.ends_with("password: ***"), "{l:?}");
+    }
+    assert!(
+        t.lines().all(|l| !l.ends_with(' ')),
+        "trailing padding:\n{t}"
+    );
+    assert!(t.contains("FV601") && t.contains("FV102"), "{t}");
 }

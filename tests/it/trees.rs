@@ -33,6 +33,7 @@ fn report(dir: &Path, trees: Trees, format: Format) -> String {
         config: None,
         exclude: Vec::new(),
         trees,
+        ..CheckOptions::default()
     })
     .unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
     let outcome = fluxvet::engine::Outcome {

@@ -16,7 +16,7 @@ fn run(dir: &str) -> (Vec<Row>, i32) {
         .join(dir);
     let out = Command::new(env!("CARGO_BIN_EXE_fluxvet"))
         .arg("check")
-        .arg(&root)
+        .current_dir(&root)
         .args(["--format", "json"])
         .output()
         .expect("fluxvet runs");

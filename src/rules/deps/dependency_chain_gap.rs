@@ -15,7 +15,9 @@ A repository may hold only part of the canonical order. For every component pres
 nearest earlier component present **as the same kind** (HelmReleases are judged against
 HelmReleases, Kustomizations against Kustomizations, because Flux never lets one kind wait for
 the other) and reports the component when its dependsOn chain, followed transitively, never
-reaches it. An object with a dependsOn entry that cannot be resolved (reported by FV301 or
+reaches it. Only in a repository that adopted a canonical order (`order:` in `.fluxvet.yaml`):
+on one that never did, the default order would tell core components to wait for optional
+add-ons. FV303 (an edge against the order) applies everywhere. An object with a dependsOn entry that cannot be resolved (reported by FV301 or
 FV305, or filled in by `${VAR}` substitution) is not judged.
 
 A HelmRelease whose own chain does not reach the earlier one still counts as ordered when the
@@ -100,6 +102,14 @@ mod tests {
     use crate::rules::deps::fixtures::obj;
     use crate::rules::testing::findings_of_with;
 
+    /// The default order, adopted as a repository's `.fluxvet.yaml` does with `order:`.
+    fn adopted() -> Config {
+        Config {
+            order_adopted: true,
+            ..Config::default()
+        }
+    }
+
     fn run(files: &[(&str, String)], config: Config) -> Vec<(String, usize, usize)> {
         let files: Vec<(&str, &str)> = files.iter().map(|(p, t)| (*p, t.as_str())).collect();
         findings_of_with("FV304", &files, config)
@@ -122,24 +132,18 @@ mod tests {
     #[test]
     fn fires_when_a_component_waits_for_nothing() {
         let files = chain("hr", &[]);
-        assert_eq!(
-            run(&files, Config::default()),
-            vec![("c.yaml".into(), 4, 9)]
-        );
+        assert_eq!(run(&files, adopted()), vec![("c.yaml".into(), 4, 9)]);
     }
 
     #[test]
     fn fires_when_the_chain_skips_the_nearest_earlier_component() {
         let files = chain("ks", &["{name: cert-manager}"]);
-        assert_eq!(
-            run(&files, Config::default()),
-            vec![("c.yaml".into(), 4, 9)]
-        );
+        assert_eq!(run(&files, adopted()), vec![("c.yaml".into(), 4, 9)]);
     }
 
     #[test]
     fn quiet_when_reached_directly_or_transitively_and_gaps_are_judged_against_present_ones() {
-        assert!(run(&chain("hr", &["{name: kyverno}"]), Config::default()).is_empty());
+        assert!(run(&chain("hr", &["{name: kyverno}"]), adopted()).is_empty());
         let files = [
             ("a.yaml", obj("hr", "cert-manager", Some("x"), &[])),
             // kyverno, monitoring and logging are absent: openbao must wait for cert-manager,
@@ -150,14 +154,14 @@ mod tests {
             ),
             ("c.yaml", obj("hr", "openbao", Some("x"), &["{name: crds}"])),
         ];
-        assert!(run(&files, Config::default()).is_empty());
+        assert!(run(&files, adopted()).is_empty());
     }
 
     #[test]
     fn quiet_when_an_entry_is_already_reported_or_substituted() {
         for dep in ["{name: cert-manger}", "'${DEP}'", "{name: \"${DEP}\"}"] {
             let files = chain("hr", &[dep]);
-            assert!(run(&files, Config::default()).is_empty(), "{dep}");
+            assert!(run(&files, adopted()).is_empty(), "{dep}");
         }
     }
 
@@ -168,7 +172,7 @@ mod tests {
             "overlays/prod/monitoring-values.yaml",
             obj("hr", "monitoring", Some("x"), &[]),
         ));
-        assert!(run(&files, Config::default()).is_empty());
+        assert!(run(&files, adopted()).is_empty());
     }
 
     #[test]
@@ -177,7 +181,7 @@ mod tests {
             ("a.yaml", obj("ks", "cert-manager", Some("x"), &[])),
             ("b.yaml", obj("hr", "kyverno", Some("x"), &[])),
         ];
-        assert!(run(&files, Config::default()).is_empty());
+        assert!(run(&files, adopted()).is_empty());
     }
 
     #[test]
@@ -200,7 +204,7 @@ mod tests {
             ),
             ("apps/kyverno/hr.yaml", obj("hr", "kyverno", Some("x"), &[])),
         ];
-        assert!(run(&files, Config::default()).is_empty());
+        assert!(run(&files, adopted()).is_empty());
         let files = [
             ("clusters/cm.yaml", wrapper("cert-manager", None)),
             ("clusters/ky.yaml", wrapper("kyverno", None)),
@@ -211,7 +215,7 @@ mod tests {
             ("apps/kyverno/hr.yaml", obj("hr", "kyverno", Some("x"), &[])),
         ];
         assert_eq!(
-            run(&files, Config::default()),
+            run(&files, adopted()),
             vec![("apps/kyverno/hr.yaml".into(), 4, 9)]
         );
     }
@@ -242,15 +246,15 @@ mod tests {
             ]
         };
         assert_eq!(
-            run(&files(None, &[]), Config::default()),
+            run(&files(None, &[]), adopted()),
             vec![("clusters/ky.yaml".into(), 4, 9)]
         );
-        assert!(run(&files(Some("cert-manager"), &[]), Config::default()).is_empty());
+        assert!(run(&files(Some("cert-manager"), &[]), adopted()).is_empty());
         // A HelmRelease with a dependsOn of its own is judged on it.
         let mut own = files(None, &["{name: other}"]);
         own.push(("apps/other/hr.yaml", obj("hr", "other", Some("x"), &[])));
         assert_eq!(
-            run(&own, Config::default()),
+            run(&own, adopted()),
             vec![
                 ("apps/kyverno/hr.yaml".into(), 4, 9),
                 ("clusters/ky.yaml".into(), 4, 9)
@@ -292,7 +296,7 @@ mod tests {
         };
         let run = |f: Vec<(String, String)>| {
             let f: Vec<(&str, String)> = f.iter().map(|(p, t)| (p.as_str(), t.clone())).collect();
-            run(&f, Config::default())
+            run(&f, adopted())
         };
         assert!(run(files(Some("cert-manager"))).is_empty());
         assert_eq!(
@@ -313,6 +317,12 @@ mod tests {
         )
         .expect("valid");
         assert_eq!(run(&files, config), vec![("b.yaml".into(), 4, 9)]);
+        assert!(run(&files, adopted()).is_empty());
+    }
+
+    #[test]
+    fn quiet_where_the_repository_never_adopted_an_order() {
+        let files = chain("hr", &[]);
         assert!(run(&files, Config::default()).is_empty());
     }
 }

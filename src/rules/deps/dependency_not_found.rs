@@ -16,6 +16,15 @@ object of the **same kind**, with that name, in the entry's `namespace` or else 
 object's own namespace. Reports entries that match nothing in the repository, and says whether
 the name exists as the other kind, in another namespace, or under a close spelling.
 
+An object's namespace is the one it lands in: a kustomization file's `namespace:` overrides
+the `metadata.namespace` of every object it includes, directly or through nested directories
+and components (the outermost such kustomization wins, as kustomize applies it last). An entry
+that names the namespace from before the override is reported, and the help names the
+namespace the target lands in.
+
+In a repository with clusters, an object defined in a file no cluster's build includes is
+in no cluster: an entry naming it is reported, with the place it is defined.
+
 Entries whose name or namespace is filled in by post-build substitution (`${VAR}`) are not
 judged. Where a namespace cannot be known from the files (no `metadata.namespace` and no
 kustomization `namespace:` above the file) only the name is compared.
@@ -71,7 +80,25 @@ impl Rule for DependencyNotFound {
                 ),
             )
             .primary_label(format!("no {kind} of this name{where_}"));
-            if let Some(help) = suggestion(&g, r.from, &r.name, r.namespace.as_deref()) {
+            // Defined in Git, but in a file no cluster applies: say so, and where.
+            let tree = repo.reconcile_tree();
+            let unapplied = repo.objects.iter().find(|o| {
+                o.kind == kind
+                    && o.name == r.name
+                    && !tree.reaches(repo, o.file)
+                    && (r.namespace.is_none()
+                        || repo
+                            .effective_namespace(o)
+                            .is_none_or(|n| Some(n) == r.namespace.as_deref()))
+            });
+            if let Some(o) = unapplied {
+                d = d
+                    .label(o.file, o.name_span, "defined here, in a file no cluster's build includes")
+                    .help(format!(
+                        "include `{}` in the kustomization that should apply it (is its entry commented out?)",
+                        repo.path(o.file)
+                    ));
+            } else if let Some(help) = suggestion(&g, r.from, &r.name, r.namespace.as_deref()) {
                 d = d.help(help);
             }
             out.push(d);

@@ -3,8 +3,10 @@
 pub mod config_refs;
 pub mod kustomization_path_missing;
 pub mod kustomize_resource_missing;
+pub mod render_gap;
 pub mod source_kind_invalid;
 pub mod source_not_found;
+pub mod substitution_undefined;
 
 use std::collections::HashMap;
 

@@ -24,6 +24,10 @@ external_sources:
   - {kind: GitRepository, name: platform, namespace: flux-system}
 ```
 
+In a repository with clusters, a source defined in a file that no cluster's build includes
+(its kustomization entry commented out, say) is not in any cluster: a reference to it is
+reported too, with the place it is defined.
+
 The bootstrap source `flux-system/flux-system`, sources a FluxInstance syncs from, and
 ExternalArtifacts (always created by a controller) count as present. Names with `${VAR}` are
 skipped.
@@ -72,9 +76,18 @@ impl Rule for SourceNotFound {
         // (kind, name) → Flux objects in definition order, built once: a scan of every object
         // of the kind for each reference is quadratic on a large tree.
         let mut by_name: HashMap<(&str, &str), Vec<&Object>> = HashMap::new();
+        // In a repository with clusters, a source in a file no cluster applies is not in any
+        // cluster: a reference to it fails as if it were not in Git at all.
+        let tree = repo.reconcile_tree();
+        let mut unapplied: HashMap<(&str, &str), Vec<&Object>> = HashMap::new();
         for o in &repo.objects {
             if o.group().ends_with("toolkit.fluxcd.io") {
-                by_name.entry((&o.kind, &o.name)).or_default().push(o);
+                let map = if tree.reaches(repo, o.file) {
+                    &mut by_name
+                } else {
+                    &mut unapplied
+                };
+                map.entry((&o.kind, &o.name)).or_default().push(o);
             }
         }
         for r in source_refs(repo) {
@@ -133,7 +146,28 @@ impl Rule for SourceNotFound {
                 ),
             )
             .primary_label(format!("no {kind} with this name"));
-            if let Some(c) = candidates.first() {
+            let not_applied = unapplied
+                .get(&(kind, name))
+                .and_then(|v| v.iter().find(|c| may_meet(&wanted, &ns.of_source(c))));
+            if let Some(c) = not_applied {
+                d = Diagnostic::new(
+                    &META,
+                    r.referrer.file,
+                    name_node.span(),
+                    format!(
+                        "{} `{}` references {kind} `{name}`{where_}, which is defined in `{}` but applied by no cluster: Flux reports the source as not found and never reconciles it",
+                        r.referrer.kind,
+                        r.referrer.name,
+                        repo.path(c.file)
+                    ),
+                )
+                .primary_label(format!("no cluster applies this {kind}"))
+                .label(c.file, c.name_span, "defined here, in a file no cluster's build includes")
+                .help(format!(
+                    "include `{}` in the kustomization that should apply it (is its entry commented out?)",
+                    repo.path(c.file)
+                ));
+            } else if let Some(c) = candidates.first() {
                 let other = ns
                     .of_source(c)
                     .and_then(|v| v.first().map(|s| s.to_string()));

@@ -1,6 +1,7 @@
 use crate::diag::{Diagnostic, Severity};
 use crate::flux_api;
 use crate::rules::{DocContext, Rule, RuleMeta};
+use crate::yaml::NodeRef;
 
 pub struct ApiVersionRemoved;
 
@@ -14,6 +15,12 @@ Reports a toolkit `apiVersion` that Flux has removed: `helm.toolkit.fluxcd.io` v
 and v2beta2 (2.8); `kustomize.toolkit.fluxcd.io` v1beta1 (2.7) and v1beta2 (2.8);
 `source.toolkit.fluxcd.io` v1beta1 (2.7) and v1beta2 (2.8); `notification.toolkit.fluxcd.io`
 v1beta1 (2.7) and v1beta2 (2.9); `image.toolkit.fluxcd.io` v1beta1 (2.7) and v1beta2 (2.9).
+
+Object references inside a Flux object are checked too: an `apiVersion` under `spec` (a
+Receiver's `spec.resources[].apiVersion`, a `sourceRef.apiVersion`, an Alert's
+`eventSources[].apiVersion`, …) that names a removed version. Not checked there: a
+HelmRelease's `values` (the chart's business) and patches (`patches`, `postRenderers`, which
+take their target's apiVersion).
 
 ## Why is this bad?
 Once the CRD stops serving the version, the API server rejects the object ("no matches for kind …
@@ -45,6 +52,13 @@ impl Rule for ApiVersionRemoved {
         let Some(node) = root.get("apiVersion") else {
             return;
         };
+        if node
+            .as_str()
+            .is_some_and(|a| a.contains(".toolkit.fluxcd.io/"))
+            && let Some(spec) = root.get("spec")
+        {
+            check_references(cx, spec, &mut Vec::new(), out);
+        }
         let Some(api_version) = node.as_str() else {
             return;
         };
@@ -71,6 +85,86 @@ impl Rule for ApiVersionRemoved {
             )),
         );
     }
+}
+
+/// Subtrees of a Flux object's `spec` that are not object references: chart values and
+/// patches (a targeted patch takes its target's apiVersion).
+const NOT_REFERENCES: &[&str] = &[
+    "values",
+    "patches",
+    "patchesStrategicMerge",
+    "patchesJson6902",
+    "postRenderers",
+];
+
+/// FV501 on object references: every `apiVersion` below `spec` that names a removed version.
+fn check_references(
+    cx: &DocContext<'_>,
+    node: NodeRef<'_>,
+    path: &mut Vec<String>,
+    out: &mut Vec<Diagnostic>,
+) {
+    if path.len() > 32 {
+        return;
+    }
+    if node.is_sequence() {
+        for (i, item) in node.items().into_iter().enumerate() {
+            path.push(format!("[{i}]"));
+            check_references(cx, item, path, out);
+            path.pop();
+        }
+        return;
+    }
+    if !node.is_mapping() {
+        return;
+    }
+    for (k, v) in node.entries() {
+        let Some(key) = k.as_str() else { continue };
+        if NOT_REFERENCES.contains(&key) {
+            continue;
+        }
+        if key == "apiVersion"
+            && let Some(api_version) = v.as_str()
+            && let Some(removed) = flux_api::removed(api_version)
+        {
+            let kind = node.get("kind").and_then(|k| k.as_str()).unwrap_or("");
+            let field = format!("spec{}", render_path(path));
+            out.push(
+                Diagnostic::new(
+                    &META,
+                    cx.file_id,
+                    v.span(),
+                    format!(
+                        "the object reference `{field}`{} names `{}`, removed in Flux {}: an API version the cluster no longer serves",
+                        if kind.is_empty() { String::new() } else { format!(" (a {kind})") },
+                        api_version.trim(),
+                        removed.release,
+                    ),
+                )
+                .primary_label("removed apiVersion")
+                .help(format!(
+                    "use `{}`; `flux migrate -f .` rewrites every manifest in the directory",
+                    removed.replacement(kind)
+                )),
+            );
+            continue;
+        }
+        path.push(key.to_string());
+        check_references(cx, v, path, out);
+        path.pop();
+    }
+}
+
+fn render_path(path: &[String]) -> String {
+    path.iter()
+        .map(|p| {
+            if p.starts_with('[') {
+                p.clone()
+            } else {
+                format!(".{p}")
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]

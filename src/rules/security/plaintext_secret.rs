@@ -1,11 +1,14 @@
+use crate::diag::FileId;
 use crate::diag::{Diagnostic, Severity};
 use crate::index::Repository;
 use crate::rules::security::{GeneratorInput, file_text, generator_files};
 use crate::rules::{DocContext, Rule, RuleMeta};
 use crate::secrets::{
-    is_placeholder, is_secret, is_sops_document, literal_is_plaintext, literal_key,
-    plaintext_entries, secret_generators, text_is_sops,
+    invalid_base64_entries, is_placeholder, is_secret, is_sops_document, literal_is_plaintext,
+    literal_key, plaintext_entries, private_key_blocks, secret_generators, text_is_sops,
 };
+use crate::source::{SourceFile, Span};
+use crate::yaml::Document;
 
 /// Secret values committed without SOPS. Every span is on a key or a path, never on a value,
 /// and the messages name keys only: the text output also masks the values around them.
@@ -23,9 +26,21 @@ it encrypts a file). It also reports kustomize `secretGenerator` entries whose s
 in the repository in clear: `literals` (`KEY=value` in `kustomization.yaml`), and `envs`/`files`
 whose file carries no SOPS metadata.
 
-Not findings: empty values, SOPS ciphertext (`ENC[...]`), post-build substitutions (`${VAR}`),
-and references that a secret store resolves (`op://…`, `<path:…>`, `ref+…`, `vault:…`).
-`files` that hold only public certificates are not reported either.
+A private key (a PEM `-----BEGIN … PRIVATE KEY-----` block with key material) committed in
+clear is reported in any YAML file of the repository, whatever object holds it (a ConfigMap, a
+HelmRelease's values, a chart's `values.yaml`), whether or not a cluster applies it: it leaks
+all the same.
+
+A Secret's `data` value that is not valid base64 (as Go decodes it: the standard alphabet with
+`=` padding, line breaks skipped) is reported too, as its own kind of finding: the API server
+rejects the whole Secret, so the Kustomization that applies it fails.
+
+Not findings: empty values, obvious placeholders (`XXXX`, `changeme`, `<your-token>`,
+`REDACTED`, also base64-encoded in `data`), SOPS ciphertext (`ENC[...]`), post-build
+substitutions (`${VAR}`), references that a secret store resolves (`op://…`, `<path:…>`,
+`ref+…`, `vault:…`), and public material: `known_hosts`, SSH public keys (`*.pub`,
+`ssh-ed25519 AAAA…`), certificates and PEM public keys (`crt`, `*.crt`, `ca.crt`). `files` that
+hold only public certificates are not reported either.
 
 fluxvet never prints a secret's value: findings point at keys, and the text output masks the
 values in every snippet it shows.
@@ -69,6 +84,34 @@ impl Rule for PlaintextSecret {
     fn check_document(&self, cx: &DocContext<'_>, out: &mut Vec<Diagnostic>) {
         let Some(root) = cx.doc.root() else { return };
         if is_secret(&root) && !is_sops_document(&root) {
+            let bad = invalid_base64_entries(&root);
+            if let Some((first, _)) = bad.first() {
+                let name = root.str_at(&["metadata", "name"]).unwrap_or("?");
+                let keys: Vec<String> = bad
+                    .iter()
+                    .map(|(k, _)| format!("`{}`", k.as_str().unwrap_or("?")))
+                    .collect();
+                let mut d = Diagnostic::new(
+                    &META,
+                    cx.file_id,
+                    first.span(),
+                    format!(
+                        "invalid base64 in Secret \"{name}\": `data` {} {} not valid base64, so the API server rejects the Secret and the Kustomization that applies it fails",
+                        if keys.len() == 1 { "value" } else { "values" },
+                        if keys.len() == 1 {
+                            format!("{} is", keys[0])
+                        } else {
+                            format!("{} are", keys.join(", "))
+                        }
+                    ),
+                )
+                .primary_label("not base64")
+                .help("put the plain text under `stringData` instead, or encode it with `base64 -w0`; then encrypt the Secret with SOPS");
+                for (k, _) in bad.iter().skip(1) {
+                    d = d.label(cx.file_id, k.span(), "not base64");
+                }
+                out.push(d);
+            }
             let entries = plaintext_entries(&root);
             let Some((first, _)) = entries.first() else {
                 return;
@@ -162,6 +205,46 @@ impl Rule for PlaintextSecret {
                 )),
             );
         }
+    }
+}
+
+/// FV601 on private keys: every PEM `PRIVATE KEY` block with key material in `source`, in any
+/// YAML file, except inside a Secret value the Secret finding already reports.
+pub fn private_keys_in(
+    file: FileId,
+    source: &SourceFile,
+    docs: &[Document],
+    out: &mut Vec<Diagnostic>,
+) {
+    if !source.text.contains("PRIVATE KEY") {
+        return;
+    }
+    let mut reported: Vec<Span> = Vec::new();
+    for doc in docs {
+        let Some(root) = doc.root() else { continue };
+        if is_sops_document(&root) {
+            reported.push(doc.span);
+        } else if is_secret(&root) {
+            reported.extend(plaintext_entries(&root).iter().map(|(_, v)| v.span()));
+        }
+    }
+    for block in private_key_blocks(&source.text) {
+        if reported
+            .iter()
+            .any(|r| r.start <= block.start && block.start < r.end)
+        {
+            continue;
+        }
+        out.push(
+            Diagnostic::new(
+                &META,
+                file,
+                block,
+                "a private key is committed in clear in this file: anyone who can read the repository (or its history) has it, whether or not Flux applies the file",
+            )
+            .primary_label("private key")
+            .help("remove it from the repository (and its history), rotate the key, and keep it in a SOPS-encrypted Secret or a secret store"),
+        );
     }
 }
 

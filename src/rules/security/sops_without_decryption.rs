@@ -27,7 +27,9 @@ A Kustomization decrypts when its own `spec.decryption.provider` is `sops` (or a
 when a patch adds `decryption` to it: a Flux Kustomization's `spec.patches`, or the `patches`
 of a `kustomization.yaml` (or of a kustomize Component it uses) that target `kind:
 Kustomization` and whose text sets `decryption`. Such a patch covers every Kustomization
-defined below the patching Kustomization's path or the kustomization file's directory (the
+the patching Kustomization applies, wherever its file sits (a cluster's kustomization may list
+`../../apps/db/ks.yaml`), and every Kustomization defined below the patching Kustomization's
+path or the kustomization file's directory (the
 pattern of many home-ops repositories, which add `decryption` to all their app Kustomizations).
 
 ## Why is this bad?
@@ -136,7 +138,15 @@ impl Rule for SopsWithoutDecryption {
     }
 }
 
-fn decrypts(repo: &Repository, ks: &Object, scopes: &[String]) -> bool {
+/// Where patches add `decryption` to Flux Kustomizations: below these directories, and to
+/// every Kustomization these Flux Kustomizations (indices into `Repository::objects`) apply,
+/// wherever its file sits.
+struct Scopes {
+    dirs: Vec<String>,
+    patching: Vec<usize>,
+}
+
+fn decrypts(repo: &Repository, ks: &Object, scopes: &Scopes) -> bool {
     let node = repo.node(ks);
     if let Some(p) = node.str_at(&["spec", "decryption", "provider"])
         && (p == "sops" || p.contains("${"))
@@ -145,13 +155,21 @@ fn decrypts(repo: &Repository, ks: &Object, scopes: &[String]) -> bool {
     }
     let path = repo.path(ks.file);
     scopes
+        .dirs
         .iter()
         .any(|s| s.is_empty() || path.starts_with(&format!("{s}/")))
+        || repo
+            .reconcile_tree()
+            .appliers(ks.file)
+            .iter()
+            .any(|(parent, _)| scopes.patching.contains(parent))
 }
 
-/// Directories whose Flux Kustomizations get `decryption` from a patch.
-fn decryption_scopes(repo: &Repository) -> Vec<String> {
+/// Directories whose Flux Kustomizations get `decryption` from a patch, and the Flux
+/// Kustomizations whose `spec.patches` add it to what they apply.
+fn decryption_scopes(repo: &Repository) -> Scopes {
     let mut scopes = Vec::new();
+    let mut patching = Vec::new();
     let mut components = Vec::new();
     for ks in repo.flux_kustomizations() {
         let Some(kp) = repo.kustomization_path(ks) else {
@@ -173,6 +191,7 @@ fn decryption_scopes(repo: &Repository) -> Vec<String> {
             .any(|dir| kustomize_file_patches_decryption(repo, &dir));
         if patched || via_component {
             scopes.push(kp);
+            patching.extend(repo.object_index(ks));
         }
     }
     for d in repo.kustomization_docs() {
@@ -204,7 +223,10 @@ fn decryption_scopes(repo: &Repository) -> Vec<String> {
             }
         }
     }
-    scopes
+    Scopes {
+        dirs: scopes,
+        patching,
+    }
 }
 
 fn kustomize_file_patches_decryption(repo: &Repository, dir: &str) -> bool {
@@ -378,5 +400,40 @@ mod tests {
             ("apps/db/secret.sops.yaml", SOPS_SECRET),
         ];
         assert_eq!(findings_of("FV602", &files), vec![]);
+    }
+
+    #[test]
+    fn a_parent_patch_covers_children_whose_files_sit_outside_its_path() {
+        // `apps` (path ./clusters/production/apps) lists ../../../apps/db/ks.yaml: the child
+        // Kustomization `db` is applied by `apps`, whose spec.patches add decryption to every
+        // Kustomization it applies, wherever the child's file sits.
+        let parent = ks(
+            "apps",
+            "./clusters/production/apps",
+            "  patches:\n    - patch: |\n        - op: add\n          path: /spec/decryption\n          value: {provider: sops, secretRef: {name: sops-age}}\n      target:\n        kind: Kustomization\n",
+        );
+        let kustomization = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - ../../../apps/db/ks.yaml\n";
+        let child = ks("db", "./apps/db/app", "");
+        let files = |parent: &str| {
+            findings_of(
+                "FV602",
+                &[
+                    (
+                        "clusters/production/flux-system/gotk-sync.yaml",
+                        &ks("flux-system", "./clusters/production", ""),
+                    ),
+                    ("clusters/production/apps.yaml", parent),
+                    ("clusters/production/apps/kustomization.yaml", kustomization),
+                    ("apps/db/ks.yaml", &child),
+                    ("apps/db/app/secret.sops.yaml", SOPS_SECRET),
+                ],
+            )
+        };
+        assert!(files(&parent).is_empty(), "{:?}", files(&parent));
+        // Without the parent's patch, the child does not decrypt.
+        assert_eq!(
+            files(&ks("apps", "./clusters/production/apps", "")),
+            vec![("apps/db/app/secret.sops.yaml".to_string(), 7, 1)]
+        );
     }
 }

@@ -41,15 +41,6 @@ spec:
 "#,
 };
 
-/// How Go's YAML decoder prints the number back (`1.10` → `1.1`, `1.0` → `1`).
-fn as_number(text: &str) -> Option<String> {
-    let cleaned: String = text.chars().filter(|&c| c != '_').collect();
-    if let Ok(i) = cleaned.parse::<i64>() {
-        return Some(i.to_string());
-    }
-    cleaned.parse::<f64>().ok().map(|f| f.to_string())
-}
-
 impl Rule for ChartVersionNotString {
     fn meta(&self) -> &'static RuleMeta {
         &META
@@ -64,10 +55,11 @@ impl Rule for ChartVersionNotString {
             if !node.is_plain() || node.is_string() || node.is_null() {
                 continue;
             }
-            let what = if scalar::is_number(text) {
-                match as_number(text) {
-                    Some(n) if n != text => format!("the number {n}"),
-                    _ => "a number".to_string(),
+            let what = if let Some(n) = scalar::number(text) {
+                if n != text {
+                    format!("the number {n}")
+                } else {
+                    "a number".to_string()
                 }
             } else {
                 "a boolean".to_string()

@@ -20,6 +20,12 @@ no ref, `tag: latest`, a tag that is not a full version (`main`, `stable`, `3.24
 `semver:` range. Pinned is a `digest:` or an exact version tag (`1.8.0`, `v1.8.0`). An
 OCIRepository that a HelmRelease `chartRef` installs is an error; any other is a warning.
 
+Not reported: the repository's own sync source as an OCI artifact ("gitless GitOps": CI pushes
+this repository's manifests, and a cluster's Kustomization syncs from the OCIRepository with a
+`spec.path` found in this repository, at its root or below the directory the artifact is pushed
+from). It follows a tag such as `main` or `latest` by design, as FV206 leaves the own
+GitRepository on its branch.
+
 ## Why is this bad?
 A moving reference makes Flux install whatever was pushed last at the next reconcile: the
 chart or manifests change in the cluster without a change in Git.
@@ -188,6 +194,21 @@ fn chart_ref_users<'a>(repo: &'a Repository, oci: &'a Object) -> Vec<(&'a Object
         .collect()
 }
 
+/// The repository's own sync source as an OCI artifact ("gitless GitOps": CI pushes the
+/// repository, a cluster's Kustomization syncs from it): it follows a tag by design, as the
+/// own GitRepository follows a branch (FV206).
+fn is_own_sync_source(repo: &Repository, oci: &Object) -> bool {
+    let ns = repo.effective_namespace(oci);
+    repo.own_sources().iter().any(|k| {
+        k.kind == "OCIRepository"
+            && k.name == oci.name
+            && match (&k.namespace, ns) {
+                (Some(a), Some(b)) => a == b,
+                _ => true,
+            }
+    })
+}
+
 impl Rule for OciRefUnpinned {
     fn meta(&self) -> &'static RuleMeta {
         &META
@@ -196,6 +217,9 @@ impl Rule for OciRefUnpinned {
     fn check_repository(&self, repo: &Repository, out: &mut Vec<Diagnostic>) {
         for oci in repo.of_kind("OCIRepository") {
             if oci.group() != "source.toolkit.fluxcd.io" {
+                continue;
+            }
+            if is_own_sync_source(repo, oci) {
                 continue;
             }
             let who = format!("OCIRepository `{}`", qualified(repo, oci));

@@ -1,6 +1,6 @@
 use crate::diag::{Diagnostic, Severity};
 use crate::rules::{DocContext, Rule, RuleMeta};
-use crate::yaml::scalar::{is_yaml11_octal, yaml11_bool};
+use crate::yaml::scalar;
 use crate::yaml::{Document, Kind, NodeId, Style};
 
 pub struct AmbiguousScalar;
@@ -9,43 +9,53 @@ pub static META: RuleMeta = RuleMeta {
     code: "FV104",
     name: "ambiguous-scalar",
     severity: Severity::Warning,
-    summary: "A plain scalar Kubernetes' YAML 1.1 decoder reads differently from YAML 1.2.",
+    summary: "A plain value Flux's YAML decoder (go-yaml v3) reads as a number, boolean or null where a string is expected.",
     docs: r#"## What it does
-Reports an unquoted key or value in a Kubernetes manifest that Go's YAML 1.1 decoder (what
-`kubectl`, the API server's YAML path and Flux's final decode before applying use) reads
-differently from YAML 1.2, which editors, `yq` and most linters follow:
-- `y`, `Y`, `yes`, `Yes`, `YES`, `n`, `N`, `no`, `No`, `NO`, `on`, `On`, `ON`, `off`, `Off`, `OFF`
-  are booleans in YAML 1.1 and strings in YAML 1.2. As a mapping key the boolean turns into the
-  key `"true"` or `"false"` (a Helm value `y: 10` arrives as `true: 10`).
-- A leading-zero number such as `0755` is octal (493) in YAML 1.1 and decimal (755) in YAML 1.2.
+Reports an unquoted value that kustomize-controller's decoder (kyaml, i.e. go-yaml v3) reads
+as a number, a boolean or null in a place where Kubernetes or the chart expects a string, so
+the value changes on its way to the cluster:
+- an image tag: kustomize's `newTag:` (any number), or a chart value `tag:`/`imageTag:` whose
+  number the chart prints differently (`1.10` is the float 1.1, `0755` is 493, `1234567` prints
+  as `1.234567e+06`; `tag: 41` prints as `41` and is not reported);
+- a label or annotation value (`metadata.labels`, `metadata.annotations`, `matchLabels`,
+  `nodeSelector`, kustomize `commonLabels`/`commonAnnotations`/`labels[].pairs`, chart values
+  named `…Labels`/`…Annotations` such as `podAnnotations`): `1.31`, `true`, `null`;
+- a container environment variable's `value`;
+- a ConfigMap's `data` or a Secret's `stringData` value;
+- in any of these, a leading-zero number such as `0755`, which go-yaml v3 reads as octal (493).
 
-Scope, to keep every finding meaningful:
-- Only documents with `apiVersion` and `kind` are checked, and not kustomize's own
-  `kustomize.config.k8s.io` files (kustomize reads those with a YAML 1.2 decoder). Other YAML in
-  the repository (CI workflows, tool configs) is read by other parsers.
-- Octal numbers under a `defaultMode` or `mode` key are not reported: Kubernetes file modes are
-  meant as octal, and Go reads them that way.
-- YAML 1.1 sexagesimal numbers (`1:20`) are not reported: Go's YAML decoders deliberately do
-  not implement base 60, so Kubernetes reads `1:20` as the string it looks like.
-- Quoted, block and explicitly tagged scalars are never ambiguous.
+go-yaml v3's types are YAML 1.2's with two Go habits: `0755` is octal and `1.` a float. `yes`,
+`no`, `on`, `off`, `y` and `n` are strings (kustomize re-quotes them when it writes the
+object out), and there is no base 60: `1:20` is the string it looks like. None of those is a
+finding. Quoted, block and explicitly tagged (`!!str`) scalars are never reported, and neither
+is any other field (a number under `replicas:` is meant as one).
 
 ## Why is this bad?
-What a reviewer (or a YAML 1.2 tool) sees is not what the cluster gets: an environment variable
-`value: on` is rejected because it is a boolean, not a string; a chart value `mode: off` turns into
-`false`; a map key `n:` silently becomes `"false"`.
+What a reviewer sees is not what the cluster gets: the image tag `1.10` pulls `1.1`; a label
+value `true` or `1.31` is not a string, the object is rejected, and kustomize-controller then
+drops all labels (fluxcd/pkg#1208); an env `value: 8080` or a ConfigMap value `enabled: true`
+is rejected by the API server.
 
 ## Example
 ```yaml
-env:
-  - name: FEATURE
-    value: on
+metadata:
+  labels:
+    version: 1.31
+spec:
+  values:
+    image:
+      tag: 1.10
 ```
 
 ## Use instead
 ```yaml
-env:
-  - name: FEATURE
-    value: "on"
+metadata:
+  labels:
+    version: "1.31"
+spec:
+  values:
+    image:
+      tag: "1.10"
 ```
 "#,
 };
@@ -56,30 +66,27 @@ impl Rule for AmbiguousScalar {
     }
 
     fn check_document(&self, cx: &DocContext<'_>, out: &mut Vec<Diagnostic>) {
-        let api_version = match cx.object {
-            // The index read the same two keys already.
-            Some(o) => o.api_version.as_str(),
-            None => {
-                let Some(root) = cx.doc.root() else { return };
-                let (Some(api_version), Some(_)) = (
-                    root.get("apiVersion").and_then(|n| n.as_str()),
-                    root.get("kind").and_then(|n| n.as_str()),
-                ) else {
-                    return;
-                };
-                api_version
-            }
+        let Some(root) = cx.doc.root() else { return };
+        let kustomize_file = crate::discover::is_kustomization_file(&cx.file.path);
+        let kind = match cx.object {
+            Some(o) => o.kind.as_str(),
+            None => match (
+                root.get("apiVersion").and_then(|n| n.as_str()),
+                root.get("kind").and_then(|n| n.as_str()),
+            ) {
+                (Some(_), Some(kind)) => kind,
+                _ if kustomize_file => "Kustomization",
+                _ => return,
+            },
         };
-        if api_version.starts_with("kustomize.config.k8s.io/") {
-            return;
-        }
         let Some(root_id) = cx.doc.root else { return };
         let mut walker = Walker {
             doc: cx.doc,
             file: cx.file_id,
             out,
+            kind,
         };
-        walker.walk(root_id, None, false, 0);
+        walker.walk(root_id, &[], 0);
     }
 }
 
@@ -87,13 +94,29 @@ struct Walker<'a, 'o> {
     doc: &'a Document,
     file: crate::diag::FileId,
     out: &'o mut Vec<Diagnostic>,
+    kind: &'a str,
 }
 
 /// Nesting beyond this is not walked; the parser's own limits make it unreachable in practice.
 const MAX_DEPTH: usize = 256;
 
-impl Walker<'_, '_> {
-    fn walk(&mut self, id: NodeId, parent_key: Option<&str>, is_key: bool, depth: usize) {
+/// Keys whose value is a map of strings (label and annotation values).
+const STRING_MAPS: &[&str] = &[
+    "labels",
+    "annotations",
+    "matchLabels",
+    "nodeSelector",
+    "commonLabels",
+    "commonAnnotations",
+    "pairs",
+];
+
+/// Keys whose value is an image tag, a string.
+const TAG_KEYS: &[&str] = &["tag", "newTag", "imageTag"];
+
+impl<'a> Walker<'a, '_> {
+    /// `path`: the mapping keys from the root to `id` (list items add none).
+    fn walk(&mut self, id: NodeId, path: &[&'a str], depth: usize) {
         if depth > MAX_DEPTH {
             return;
         }
@@ -105,119 +128,155 @@ impl Walker<'_, '_> {
             // The anchored node is reported where it is written, once.
             Kind::Alias(_) => {}
             Kind::Mapping(entries) => {
+                let mut child = path.to_vec();
                 for &(k, v) in entries {
-                    self.walk(k, None, true, depth + 1);
-                    let key = match doc.kind_of(k) {
-                        Kind::Scalar { value, .. } => Some(value),
-                        _ => None,
+                    let Kind::Scalar { value: key, .. } = doc.kind_of(k) else {
+                        continue;
                     };
-                    self.walk(v, key, false, depth + 1);
+                    child.push(key);
+                    self.walk(v, &child, depth + 1);
+                    child.pop();
                 }
             }
             Kind::Sequence(items) => {
                 for &i in items {
-                    self.walk(i, parent_key, false, depth + 1);
+                    self.walk(i, path, depth + 1);
                 }
             }
             Kind::Scalar { value, style } => {
                 if style != Style::Plain || doc.tag_of(id).is_some() {
                     return;
                 }
-                self.scalar(value, node.span, parent_key, is_key);
+                if let Some(field) = self.string_field(path) {
+                    self.scalar(value, node.span, field);
+                }
             }
         }
     }
 
-    fn scalar(
-        &mut self,
-        v: &str,
-        span: crate::source::Span,
-        parent_key: Option<&str>,
-        is_key: bool,
-    ) {
-        let role = if is_key { "key" } else { "value" };
-        if let Some(b) = yaml11_bool(v) {
-            let message = if is_key {
-                format!(
-                    "key `{v}` is the boolean {b} in YAML 1.1: Kubernetes stores it as the key \"{b}\", YAML 1.2 tools as \"{v}\""
-                )
+    /// What string the scalar at `path` is, when a string is expected there.
+    fn string_field(&self, path: &[&str]) -> Option<&'static str> {
+        let (&key, parents) = path.split_last()?;
+        let parent = parents.last().copied();
+        // Chart values follow the same naming (`podAnnotations`, `podLabels`).
+        if parent.is_some_and(|p| {
+            STRING_MAPS.contains(&p) || p.ends_with("Labels") || p.ends_with("Annotations")
+        }) {
+            return Some(if parent.is_some_and(|p| p.contains("nnotation")) {
+                "an annotation value"
             } else {
-                format!(
-                    "`{v}` is the boolean {b} for Kubernetes' YAML 1.1 decoder but the string \"{v}\" in YAML 1.2"
-                )
-            };
-            let help = if is_key {
-                format!("quote the key: `\"{v}\":`")
-            } else {
-                format!("write `\"{v}\"` for the string or `{b}` for the boolean")
-            };
-            self.out.push(
-                Diagnostic::new(&META, self.file, span, message)
-                    .primary_label(format!("ambiguous {role}"))
-                    .help(help),
-            );
+                "a label value"
+            });
+        }
+        if key == "newTag" {
+            return Some("an image tag");
+        }
+        if TAG_KEYS.contains(&key) {
+            // A chart renders a number with Go's `%v`: harmless when the text comes out the
+            // same (`41`), a different tag when it does not (`1.10` → `1.1`, `1234567` →
+            // `1.234567e+06`).
+            return Some("an image tag (a chart value)");
+        }
+        if key == "value" && parent == Some("env") {
+            return Some("an environment variable's value");
+        }
+        if parents.len() == 1 {
+            match (self.kind, parents[0]) {
+                ("ConfigMap", "data") => return Some("a ConfigMap value"),
+                ("Secret", "stringData") => return Some("a Secret value"),
+                _ => {}
+            }
+        }
+        None
+    }
+
+    fn scalar(&mut self, v: &str, span: crate::source::Span, field: &str) {
+        if field == "an image tag (a chart value)"
+            && scalar::number(v).is_some_and(|n| helm_renders(&n) == v)
+        {
             return;
         }
-        let digits = v.strip_prefix(['+', '-']).unwrap_or(v);
-        if is_yaml11_octal(v) && !digits.contains('_') {
-            if matches!(parent_key, Some("defaultMode" | "mode")) && !is_key {
-                return;
+        let field = field.trim_end_matches(" (a chart value)");
+        let read = if let Some(n) = scalar::number(v) {
+            if n == v {
+                format!("the number {n}")
+            } else {
+                format!("the number {n}, not the string \"{v}\"")
             }
-            let Ok(octal) = i64::from_str_radix(digits, 8) else {
-                return;
-            };
-            let decimal = digits.trim_start_matches('0');
-            let decimal = if decimal.is_empty() { "0" } else { decimal };
-            // `00` to `07` are the same number either way.
-            if decimal.parse::<i64>() == Ok(octal) {
-                return;
-            }
-            self.out.push(
-                Diagnostic::new(
-                    &META,
-                    self.file,
-                    span,
-                    format!(
-                        "`{v}` is the octal number {octal} for Kubernetes' YAML 1.1 decoder but {decimal} in YAML 1.2"
-                    ),
-                )
-                .primary_label(format!("ambiguous {role}"))
-                .help(format!(
-                    "write `\"{v}\"` for a string, `{octal}` for the number Kubernetes reads, or `0o{digits_trim}` for an explicit octal",
-                    digits_trim = digits.trim_start_matches('0')
-                )),
-            );
-        }
+        } else if scalar::is_bool(v) {
+            format!("the boolean {}", v.to_ascii_lowercase())
+        } else if scalar::is_null(v) && !v.is_empty() {
+            "null".to_string()
+        } else {
+            return;
+        };
+        self.out.push(
+            Diagnostic::new(
+                &META,
+                self.file,
+                span,
+                format!(
+                    "`{v}` is {field}, but Flux's YAML decoder (go-yaml v3) reads it as {read}"
+                ),
+            )
+            .primary_label("not a string")
+            .help(format!("quote it: `\"{v}\"`")),
+        );
     }
+}
+
+/// How a chart's template prints a number from its values (a float64 after the JSON round
+/// trip, with Go's `%v`: the shortest form, in exponent form from 1e6 or below 1e-4).
+fn helm_renders(go_number: &str) -> String {
+    let Ok(f) = go_number.parse::<f64>() else {
+        return go_number.to_string();
+    };
+    let a = f.abs();
+    if a != 0.0 && !(1e-4..1e6).contains(&a) {
+        // Go: mantissa, `e`, sign, at least two exponent digits.
+        let e = format!("{f:e}");
+        return match e.split_once('e') {
+            Some((m, x)) => {
+                let (sign, digits) = x.strip_prefix('-').map_or(("+", x), |d| ("-", d));
+                format!("{m}e{sign}{digits:0>2}")
+            }
+            None => e,
+        };
+    }
+    f.to_string()
 }
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn helm_renders_numbers_as_go_prints_them() {
+        use super::helm_renders;
+        assert_eq!(helm_renders("41"), "41");
+        assert_eq!(helm_renders("1.1"), "1.1");
+        assert_eq!(helm_renders("1234567"), "1.234567e+06");
+        assert_eq!(helm_renders("0.00001"), "1e-05");
+    }
+
     use crate::rules::testing::findings_of;
 
     #[test]
-    fn fires_on_yaml11_booleans_and_octals() {
+    fn fires_where_a_string_is_expected() {
         let src = "apiVersion: apps/v1
 kind: Deployment
 metadata:
   name: d
+  labels:
+    version: 1.31
+    enabled: true
 spec:
   template:
     spec:
       containers:
         - name: c
+          image: nginx:1.10
           env:
             - name: A
-              value: on
-          args: [--x, no]
-      volumes:
-        - name: v
-          configMap:
-            defaultMode: 0644
-            items:
-              - key: k
-                path: p
-                mode: 0600
+              value: 0755
 ---
 apiVersion: helm.toolkit.fluxcd.io/v2
 kind: HelmRelease
@@ -225,42 +284,65 @@ metadata:
   name: h
 spec:
   values:
-    pos:
-      x: 1
-      y: 2
-    zip: 01234
-";
-        assert_eq!(
-            findings_of("FV104", &[("d.yaml", src)]),
-            vec![
-                ("d.yaml".into(), 12, 22),
-                ("d.yaml".into(), 13, 23),
-                ("d.yaml".into(), 31, 7),
-                ("d.yaml".into(), 32, 10),
-            ]
-        );
-    }
-
-    #[test]
-    fn quiet_on_quoted_non_k8s_and_kustomize_files() {
-        let src = "apiVersion: v1
+    image:
+      tag: 1.10
+---
+apiVersion: v1
 kind: ConfigMap
 metadata:
   name: c
 data:
-  A: \"on\"
+  A: null
+";
+        assert_eq!(
+            findings_of("FV104", &[("d.yaml", src)]),
+            vec![
+                ("d.yaml".into(), 6, 14),
+                ("d.yaml".into(), 7, 14),
+                ("d.yaml".into(), 16, 22),
+                ("d.yaml".into(), 25, 12),
+                ("d.yaml".into(), 32, 6),
+            ]
+        );
+        let k = "images:\n  - name: nginx\n    newTag: 1.20\n";
+        assert_eq!(
+            findings_of("FV104", &[("apps/kustomization.yaml", k)]),
+            vec![("apps/kustomization.yaml".into(), 3, 13)]
+        );
+    }
+
+    #[test]
+    fn quiet_on_go_yaml_strings_quoted_and_other_fields() {
+        let src = "apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: c
+  labels:
+    a: yes
+    b: off
+    c: \"1.31\"
+data:
+  A: on
   B: 'no'
-  C: !!str yes
+  C: !!str 1.0
   D: 1:20
-  E: true
+  E: y
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: d
+spec:
+  replicas: 2
+  template:
+    spec:
+      volumes:
+        - name: v
+          configMap:
+            defaultMode: 0644
 ---
 on:
   push: {}
----
-apiVersion: kustomize.config.k8s.io/v1beta1
-kind: Kustomization
-commonLabels:
-  flag: yes
 ";
         assert!(findings_of("FV104", &[("c.yaml", src)]).is_empty());
     }

@@ -3,6 +3,7 @@
 pub mod ambiguous_scalar;
 pub mod duplicate_key;
 pub mod not_a_k8s_object;
+pub mod not_applied;
 pub mod stale_baseline_entry;
 pub mod unused_suppression;
 pub mod yaml_syntax;
@@ -60,6 +61,21 @@ pub fn problems_to_diagnostics(file: FileId, problems: &[YamlProblem], out: &mut
 }
 
 /// A file that is not YAML text at all, pointed at the first offending byte when known.
+/// A file over the size limit: not read, so not checked.
+pub fn too_large(file: FileId, limit: u64) -> Diagnostic {
+    Diagnostic::new(
+        &yaml_syntax::META,
+        file,
+        Span::new(0, 0),
+        format!(
+            "file too large: it is over fluxvet's limit of {} and was not checked",
+            crate::config::show_size(limit)
+        ),
+    )
+    .primary_label("not read")
+    .help("if it is a manifest Flux applies, raise the limit (`--max-file-size 64MiB`, or `max_file_size: 64MiB` in .fluxvet.yaml); otherwise exclude it")
+}
+
 pub fn not_text(file: FileId, span: Span, reason: &str) -> Diagnostic {
     Diagnostic::new(
         &yaml_syntax::META,

@@ -15,6 +15,19 @@ unclosed `[`, the bad indentation) with a second label where the parser gave up.
 the error are still checked, and parsing resumes at the next `---`. Binary files, text that is not
 UTF-8 and documents whose aliases expand explosively ("billion laughs") are reported too.
 
+The question is whether Flux can read the file, and kustomize-controller reads YAML with
+go-yaml v3 (through kyaml), which is more lenient than the YAML 1.2 specification in places.
+Where fluxvet's parser and go-yaml v3 disagree, go-yaml's answer wins:
+- A quoted scalar (`'…'` or `"…"`) whose continuation lines sit at or left of the key's
+  indentation, as controller-gen used to write CRD descriptions
+  (`description: 'first line` / `second line'` at the key's column): go-yaml v3 does not check
+  indentation inside quoted scalars, so this is not a finding, and the value is go-yaml's
+  (continuation lines folded into one string).
+- Still reported, as go-yaml v3 rejects them as well: an unclosed quoted scalar, an unknown
+  escape (`"\q"`), a document marker (`---`) at the start of a line inside a quoted scalar.
+- Known remaining difference: a tab that indents a quoted scalar's continuation line left of
+  the key's indentation is still reported; go-yaml v3 accepts it.
+
 ## Why is this bad?
 Flux applies a path as a whole: one unparsable file stops the whole Kustomization from
 reconciling, and the cluster drifts from Git until someone notices.
@@ -24,6 +37,12 @@ reconciling, and the cluster drifts from Git until someone notices.
 spec:
   values:
     tolerations: [{key: a, operator: Exists}
+```
+Not a finding (go-yaml v3 reads `description` as one string):
+```yaml
+data:
+  description: 'first line
+  second line'
 ```
 
 ## Use instead

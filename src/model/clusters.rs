@@ -1,0 +1,444 @@
+//! Clusters: the entry points Flux starts from. A cluster is the Flux Kustomization that nothing
+//! in the repository applies and whose source is this repository; everything a cluster applies
+//! is reached from its path, through the Flux Kustomizations found on the way that read the
+//! same source. Found from:
+//! - a bootstrap directory, `<path>/flux-system/gotk-sync.yaml` (what `flux bootstrap` writes:
+//!   a GitRepository or OCIRepository and a Kustomization, both named `flux-system`);
+//! - a Flux Operator `FluxInstance`'s `spec.sync`, or the same block under a `flux-instance`
+//!   chart's `values.instance.sync` (the operator names the source and the Kustomization after
+//!   the instance's namespace, as bootstrap does);
+//! - `clusters:` in the config (name → path).
+//!
+//! A repository with none of these (a library of bases) has no clusters: rules then judge every
+//! file, as kustomize builds of its root kustomization files would include them.
+
+use crate::diag::FileId;
+use crate::index::{Repository, SourceKey, parent_dir};
+use crate::source::Span;
+use crate::yaml::NodeRef;
+
+/// How a cluster was found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Entry {
+    /// `<path>/flux-system/gotk-sync.yaml`.
+    Bootstrap,
+    /// A `FluxInstance` object, or a HelmRelease of the `flux-instance` chart.
+    FluxInstance,
+    /// `clusters:` in the config.
+    Config,
+}
+
+#[derive(Clone, Debug)]
+pub struct Cluster {
+    /// The directory name of its path (`production`), or the whole path when two clusters
+    /// would share a name.
+    pub name: String,
+    /// Root-relative directory its sync Kustomization builds (`""` for the root).
+    pub path: String,
+    pub entry: Entry,
+    /// Where it is declared (the gotk-sync file, the FluxInstance's `sync`), for labels.
+    pub declared_at: Option<(FileId, Span)>,
+    /// The source the sync Kustomization reads: Flux Kustomizations of this cluster that read
+    /// it read this repository.
+    pub source: SourceKey,
+    /// Index into `Repository::objects` of the sync Kustomization, when it is in the files.
+    pub sync_kustomization: Option<usize>,
+    /// The Flux version the cluster runs, as written: the `# Flux Version:` header of its
+    /// `gotk-components.yaml` (`v2.6.4`), or a FluxInstance's `distribution.version` (`2.x`).
+    pub flux_version: Option<String>,
+}
+
+/// The namespace `flux bootstrap` and the Flux Operator install into by default.
+const FLUX_NAMESPACE: &str = "flux-system";
+
+impl Repository {
+    /// The clusters of this repository, found on first use.
+    pub fn clusters(&self) -> &[Cluster] {
+        self.clusters.get_or_init(|| find(self))
+    }
+}
+
+fn find(repo: &Repository) -> Vec<Cluster> {
+    let mut out: Vec<Cluster> = Vec::new();
+    bootstrap_clusters(repo, &mut out);
+    flux_instance_clusters(repo, &mut out);
+    for (name, path) in &repo.config.clusters {
+        let Some(path) = crate::fs::join_normalized("", path) else {
+            continue;
+        };
+        if out.iter().any(|c| c.path == path) {
+            continue;
+        }
+        out.push(Cluster {
+            name: name.clone(),
+            path,
+            entry: Entry::Config,
+            declared_at: None,
+            source: default_source(FLUX_NAMESPACE),
+            sync_kustomization: None,
+            flux_version: None,
+        });
+    }
+    out.sort_by(|a, b| a.path.cmp(&b.path));
+    out.dedup_by(|a, b| a.path == b.path);
+    disambiguate_names(&mut out);
+    out
+}
+
+fn default_source(namespace: &str) -> SourceKey {
+    SourceKey {
+        kind: "GitRepository".into(),
+        name: namespace.into(),
+        namespace: Some(namespace.into()),
+    }
+}
+
+/// `<dir>/flux-system/gotk-sync.yaml`: the Kustomization in it names the cluster's path and
+/// source; an example repository's placeholder file (no objects) still marks `<dir>`.
+fn bootstrap_clusters(repo: &Repository, out: &mut Vec<Cluster>) {
+    for (fid, file) in repo.files.iter().enumerate() {
+        let path = &*file.path;
+        let Some(flux_dir) = path
+            .strip_suffix("/gotk-sync.yaml")
+            .or_else(|| (path == "flux-system/gotk-sync.yaml").then_some("flux-system"))
+        else {
+            continue;
+        };
+        if flux_dir != "flux-system" && !flux_dir.ends_with("/flux-system") {
+            continue;
+        }
+        let dir = parent_dir(flux_dir).to_string();
+        let flux_version = repo
+            .file_id(&format!("{flux_dir}/gotk-components.yaml"))
+            .and_then(|c| components_version(&repo.files[c].text));
+        // Bootstrap names its Kustomization `flux-system`; others defined beside it are what
+        // the cluster's path applies, not the cluster itself.
+        let ks = repo.objects.iter().enumerate().find(|(_, o)| {
+            o.file == fid
+                && o.kind == "Kustomization"
+                && o.group() == "kustomize.toolkit.fluxcd.io"
+                && o.name == "flux-system"
+        });
+        let (path, source, declared_at, sync_kustomization) = match ks {
+            Some((idx, o)) => {
+                let node = repo.node(o);
+                let ns = o.namespace.as_deref().unwrap_or(FLUX_NAMESPACE);
+                let source = node
+                    .path(&["spec", "sourceRef"])
+                    .and_then(|r| source_key(&r, ns))
+                    .unwrap_or_else(|| default_source(ns));
+                // The path is relative to the source's root; a copy of another repository's
+                // bootstrap (a test tree, a template) names a path that is not here: the
+                // directory holding `flux-system` is then what it applies.
+                let declared = node
+                    .str_at(&["spec", "path"])
+                    .and_then(|p| crate::fs::join_normalized("", p))
+                    .filter(|p| repo.tree.is_dir(p) || p.is_empty());
+                (
+                    declared.unwrap_or(dir),
+                    source,
+                    Some((fid, o.name_span)),
+                    Some(idx),
+                )
+            }
+            None => (dir, default_source(FLUX_NAMESPACE), None, None),
+        };
+        out.push(Cluster {
+            name: String::new(),
+            path,
+            entry: Entry::Bootstrap,
+            declared_at,
+            source,
+            sync_kustomization,
+            flux_version,
+        });
+    }
+}
+
+/// A `FluxInstance`'s `spec.sync`, or a `flux-instance` HelmRelease's `values.instance.sync`.
+fn flux_instance_clusters(repo: &Repository, out: &mut Vec<Cluster>) {
+    let instances = repo
+        .of_kind("FluxInstance")
+        .filter(|o| o.group() == "fluxcd.controlplane.io")
+        .filter_map(|o| Some((o, repo.node(o).path(&["spec", "sync"])?)));
+    let releases = repo
+        .of_kind("HelmRelease")
+        .filter(|o| o.group() == "helm.toolkit.fluxcd.io")
+        .filter_map(|o| {
+            Some((
+                o,
+                repo.node(o).path(&["spec", "values", "instance", "sync"])?,
+            ))
+        });
+    for (o, sync) in instances.chain(releases) {
+        let Some(path) = sync
+            .str_at(&["path"])
+            .and_then(|p| crate::fs::join_normalized("", p))
+        else {
+            continue;
+        };
+        if path.contains("${") || !(path.is_empty() || repo.tree.is_dir(&path)) {
+            continue;
+        }
+        let node = repo.node(o);
+        // The operator creates the source and Kustomization in the instance's namespace,
+        // named after it.
+        let ns = node
+            .str_at(&["spec", "targetNamespace"])
+            .or_else(|| repo.effective_namespace(o))
+            .unwrap_or(FLUX_NAMESPACE)
+            .to_string();
+        let kind = sync
+            .str_at(&["kind"])
+            .unwrap_or("GitRepository")
+            .to_string();
+        let flux_version = node
+            .str_at(&["spec", "distribution", "version"])
+            .or_else(|| node.str_at(&["spec", "values", "instance", "distribution", "version"]))
+            .map(str::to_string);
+        out.push(Cluster {
+            name: String::new(),
+            path,
+            entry: Entry::FluxInstance,
+            declared_at: Some((o.file, sync.span())),
+            source: SourceKey {
+                kind,
+                name: ns.clone(),
+                namespace: Some(ns),
+            },
+            sync_kustomization: None,
+            flux_version,
+        });
+    }
+}
+
+/// The version `flux install` wrote into the header of `gotk-components.yaml`.
+fn components_version(text: &str) -> Option<String> {
+    text.lines()
+        .take(20)
+        .find_map(|l| l.strip_prefix("# Flux Version:"))
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+}
+
+/// A `sourceRef`'s key, its namespace defaulting to the referrer's.
+pub fn source_key(reference: &NodeRef<'_>, referrer_namespace: &str) -> Option<SourceKey> {
+    Some(SourceKey {
+        kind: reference.str_at(&["kind"])?.to_string(),
+        name: reference.str_at(&["name"])?.to_string(),
+        namespace: Some(
+            reference
+                .str_at(&["namespace"])
+                .unwrap_or(referrer_namespace)
+                .to_string(),
+        ),
+    })
+}
+
+/// Names are the last segment of the path (`clusters/production` → `production`); where two
+/// clusters would share one, both take their whole path.
+fn disambiguate_names(clusters: &mut [Cluster]) {
+    let short = |c: &Cluster| -> String {
+        match c.path.rsplit('/').next() {
+            Some(s) if !s.is_empty() => s.to_string(),
+            _ => "root".to_string(),
+        }
+    };
+    let shorts: Vec<String> = clusters.iter().map(short).collect();
+    for (i, c) in clusters.iter_mut().enumerate() {
+        if !c.name.is_empty() {
+            continue;
+        }
+        let taken = shorts.iter().filter(|s| **s == shorts[i]).count() > 1;
+        c.name = if taken && !c.path.is_empty() {
+            c.path.clone()
+        } else {
+            shorts[i].clone()
+        };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::config::Config;
+    use crate::engine::check_memory;
+
+    const SYNC: &str = "apiVersion: source.toolkit.fluxcd.io/v1
+kind: GitRepository
+metadata:
+  name: flux-system
+  namespace: flux-system
+spec:
+  interval: 1m
+  url: https://github.com/example/fleet
+  ref:
+    branch: main
+---
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata:
+  name: flux-system
+  namespace: flux-system
+spec:
+  interval: 10m
+  path: ./clusters/production
+  prune: true
+  sourceRef:
+    kind: GitRepository
+    name: flux-system
+";
+
+    fn clusters(files: &[(&str, &str)]) -> Vec<(String, String, super::Entry)> {
+        let out = check_memory(files, Config::default());
+        out.repo
+            .clusters()
+            .iter()
+            .map(|c| (c.name.clone(), c.path.clone(), c.entry.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn bootstrap_pairs_name_their_clusters_after_their_directories() {
+        let found = clusters(&[
+            ("clusters/production/flux-system/gotk-sync.yaml", SYNC),
+            (
+                "clusters/staging/flux-system/gotk-sync.yaml",
+                &SYNC.replace("clusters/production", "clusters/staging"),
+            ),
+            ("clusters/production/apps.yaml", "# placeholder\n"),
+            ("clusters/staging/apps.yaml", "# placeholder\n"),
+        ]);
+        assert_eq!(
+            found,
+            vec![
+                (
+                    "production".into(),
+                    "clusters/production".into(),
+                    super::Entry::Bootstrap
+                ),
+                (
+                    "staging".into(),
+                    "clusters/staging".into(),
+                    super::Entry::Bootstrap
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_placeholder_gotk_sync_still_marks_its_directory() {
+        let found = clusters(&[
+            (
+                "clusters/production/flux-system/gotk-sync.yaml",
+                "# This file will be generated automatically by flux bootstrap.\n",
+            ),
+            ("clusters/production/apps.yaml", "# placeholder\n"),
+        ]);
+        assert_eq!(
+            found,
+            vec![(
+                "production".into(),
+                "clusters/production".into(),
+                super::Entry::Bootstrap
+            )]
+        );
+    }
+
+    #[test]
+    fn a_flux_instance_release_names_the_synced_path() {
+        let release = "apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata:
+  name: flux-instance
+  namespace: flux-system
+spec:
+  interval: 1h
+  chartRef:
+    kind: OCIRepository
+    name: flux-instance
+  values:
+    instance:
+      sync:
+        kind: GitRepository
+        url: https://github.com/example/home-ops
+        ref: refs/heads/main
+        path: kubernetes/flux/cluster
+";
+        let found = clusters(&[
+            (
+                "kubernetes/apps/flux-system/flux-instance/helmrelease.yaml",
+                release,
+            ),
+            ("kubernetes/flux/cluster/ks.yaml", "# placeholder\n"),
+        ]);
+        assert_eq!(
+            found,
+            vec![(
+                "cluster".into(),
+                "kubernetes/flux/cluster".into(),
+                super::Entry::FluxInstance
+            )]
+        );
+    }
+
+    #[test]
+    fn the_flux_version_comes_from_the_components_header_or_the_instance() {
+        let components = "---\n# This manifest was generated by flux. DO NOT EDIT.\n# Flux Version: v2.6.4\n# Components: source-controller\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: flux-system\n";
+        let out = check_memory(
+            &[
+                ("clusters/production/flux-system/gotk-sync.yaml", SYNC),
+                (
+                    "clusters/production/flux-system/gotk-components.yaml",
+                    components,
+                ),
+            ],
+            Config::default(),
+        );
+        let versions: Vec<Option<String>> = out
+            .repo
+            .clusters()
+            .iter()
+            .map(|c| c.flux_version.clone())
+            .collect();
+        assert_eq!(versions, vec![Some("v2.6.4".to_string())]);
+
+        let instance = "apiVersion: fluxcd.controlplane.io/v1
+kind: FluxInstance
+metadata:
+  name: flux
+  namespace: flux-system
+spec:
+  distribution:
+    version: \"2.x\"
+    registry: ghcr.io/fluxcd
+  sync:
+    kind: GitRepository
+    url: https://github.com/example/fleet
+    ref: refs/heads/main
+    path: clusters/home
+";
+        let out = check_memory(
+            &[
+                ("flux/instance.yaml", instance),
+                ("clusters/home/apps.yaml", "# placeholder\n"),
+            ],
+            Config::default(),
+        );
+        let found: Vec<(String, Option<String>)> = out
+            .repo
+            .clusters()
+            .iter()
+            .map(|c| (c.name.clone(), c.flux_version.clone()))
+            .collect();
+        assert_eq!(found, vec![("home".to_string(), Some("2.x".to_string()))]);
+    }
+
+    #[test]
+    fn a_library_of_bases_has_no_cluster() {
+        let found = clusters(&[(
+            "base/kustomization.yaml",
+            "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: []\n",
+        )]);
+        assert!(found.is_empty(), "{found:?}");
+    }
+}

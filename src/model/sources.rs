@@ -1,0 +1,190 @@
+//! Which Flux Kustomizations read this repository. A Kustomization reads it when its
+//! `sourceRef` is the cluster's own sync source, or an `ExternalArtifact` that an
+//! `ArtifactGenerator` (source.extensions.fluxcd.io) copies out of that source: Flux's own
+//! example splits its monorepo into `apps` and `infrastructure` artifacts that way, and a
+//! Kustomization's `path: ./production` then means `apps/production` here.
+
+use crate::index::{Object, Repository, SourceKey};
+
+/// Where a Flux Kustomization's `spec.path` is in this checkout, when it reads `own` through
+/// an ArtifactGenerator: `None` when it does not, or when the copy rules cannot be followed
+/// exactly (anything but whole-directory copies, or exclusions), which makes it a render gap.
+pub fn path_through_artifact(repo: &Repository, ks: &Object, own: &SourceKey) -> Option<String> {
+    let node = repo.node(ks);
+    let sref = node.path(&["spec", "sourceRef"])?;
+    if sref.str_at(&["kind"]) != Some("ExternalArtifact") {
+        return None;
+    }
+    let name = sref.str_at(&["name"])?;
+    let ks_ns = repo.effective_namespace(ks);
+    let ns = sref.str_at(&["namespace"]).or(ks_ns);
+    let path = crate::fs::join_normalized("", node.str_at(&["spec", "path"]).unwrap_or("./"))?;
+    for generator in repo
+        .of_kind("ArtifactGenerator")
+        .filter(|g| g.group() == "source.extensions.fluxcd.io")
+    {
+        let gen_ns = repo.effective_namespace(generator);
+        if ns.is_some() && gen_ns.is_some() && ns != gen_ns {
+            continue;
+        }
+        let g = repo.node(generator);
+        let own_aliases: Vec<&str> = g
+            .path(&["spec", "sources"])
+            .map(|s| s.items())
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|s| {
+                let src_ns = s.str_at(&["namespace"]).or(gen_ns);
+                s.str_at(&["kind"]) == Some(own.kind.as_str())
+                    && s.str_at(&["name"]) == Some(own.name.as_str())
+                    && (src_ns.is_none()
+                        || own.namespace.is_none()
+                        || src_ns == own.namespace.as_deref())
+            })
+            .filter_map(|s| s.str_at(&["alias"]))
+            .collect();
+        if own_aliases.is_empty() {
+            continue;
+        }
+        let Some(artifact) = g
+            .path(&["spec", "artifacts"])
+            .map(|a| a.items())
+            .unwrap_or_default()
+            .into_iter()
+            .find(|a| a.str_at(&["name"]) == Some(name))
+        else {
+            continue;
+        };
+        let mut found = None;
+        for copy in artifact.get("copy").map(|c| c.items()).unwrap_or_default() {
+            if copy.get("exclude").is_some() {
+                return None;
+            }
+            let (Some(from), Some(to)) = (copy.str_at(&["from"]), copy.str_at(&["to"])) else {
+                return None;
+            };
+            // `@alias/dir/**` → `@artifact/prefix/`: a whole directory, layout kept.
+            let from_dir = from.strip_suffix("/**")?;
+            let (alias, repo_dir) = from_dir
+                .strip_prefix('@')
+                .map(|f| f.split_once('/').unwrap_or((f, "")))?;
+            if !own_aliases.contains(&alias) {
+                return None;
+            }
+            let artifact_dir = to
+                .strip_prefix("@artifact/")
+                .or_else(|| (to == "@artifact").then_some(""))?;
+            let artifact_dir = artifact_dir.trim_end_matches('/');
+            let rest = if artifact_dir.is_empty() {
+                Some(path.as_str())
+            } else if path == artifact_dir {
+                Some("")
+            } else {
+                path.strip_prefix(&format!("{artifact_dir}/"))
+            };
+            if let Some(rest) = rest
+                && found.is_none()
+            {
+                let mapped = match (repo_dir.is_empty(), rest.is_empty()) {
+                    (true, _) => rest.to_string(),
+                    (false, true) => repo_dir.to_string(),
+                    (false, false) => format!("{repo_dir}/{rest}"),
+                };
+                found = Some(mapped);
+            }
+        }
+        if found.is_some() {
+            return found;
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::config::Config;
+    use crate::engine::check_memory;
+    use crate::index::SourceKey;
+
+    const GENERATOR: &str = "apiVersion: source.extensions.fluxcd.io/v1beta1
+kind: ArtifactGenerator
+metadata:
+  name: flux-system
+  namespace: flux-system
+spec:
+  sources:
+    - alias: monorepo
+      kind: GitRepository
+      name: flux-system
+  artifacts:
+    - name: infrastructure
+      copy:
+        - from: \"@monorepo/infrastructure/**\"
+          to: \"@artifact/\"
+    - name: apps
+      copy:
+        - from: \"@monorepo/apps/base/**\"
+          to: \"@artifact/base/\"
+        - from: \"@monorepo/apps/production/**\"
+          to: \"@artifact/production/\"
+";
+
+    fn ks(artifact: &str, path: &str) -> String {
+        format!(
+            "apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata:
+  name: k
+  namespace: flux-system
+spec:
+  interval: 1h
+  prune: true
+  path: {path}
+  sourceRef:
+    kind: ExternalArtifact
+    name: {artifact}
+"
+        )
+    }
+
+    fn mapped(artifact: &str, path: &str) -> Option<String> {
+        let k = ks(artifact, path);
+        let out = check_memory(
+            &[("gen.yaml", GENERATOR), ("ks.yaml", &k)],
+            Config::default(),
+        );
+        let repo = &out.repo;
+        let o = repo
+            .flux_kustomizations()
+            .next()
+            .expect("the Kustomization");
+        let own = SourceKey {
+            kind: "GitRepository".into(),
+            name: "flux-system".into(),
+            namespace: Some("flux-system".into()),
+        };
+        super::path_through_artifact(repo, o, &own)
+    }
+
+    #[test]
+    fn artifact_paths_map_back_to_the_monorepo() {
+        assert_eq!(
+            mapped("apps", "./production"),
+            Some("apps/production".into())
+        );
+        assert_eq!(
+            mapped("infrastructure", "./controllers"),
+            Some("infrastructure/controllers".into())
+        );
+        assert_eq!(
+            mapped("infrastructure", "./"),
+            Some("infrastructure".into())
+        );
+    }
+
+    #[test]
+    fn unknown_artifacts_and_unmapped_paths_are_not_this_repository() {
+        assert_eq!(mapped("tenants", "./production"), None);
+        assert_eq!(mapped("apps", "./staging"), None);
+    }
+}

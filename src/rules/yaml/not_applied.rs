@@ -1,0 +1,254 @@
+use std::collections::HashSet;
+
+use crate::diag::{Diagnostic, FileId, Severity};
+use crate::index::Repository;
+use crate::rules::{Rule, RuleMeta};
+
+pub struct NotApplied;
+
+pub static META: RuleMeta = RuleMeta {
+    code: "FV105",
+    name: "not-applied",
+    severity: Severity::Info,
+    summary: "In a repository with clusters, a manifest no cluster's build includes: Flux never applies it, and its other findings are left out (FV601 excepted).",
+    docs: r#"## What it does
+In a repository with clusters (a `flux-system/gotk-sync.yaml` bootstrap directory, a Flux
+Operator `FluxInstance`, or `clusters:` in `.fluxvet.yaml`), reports a file of Kubernetes
+manifests that no cluster's build reaches: not under a cluster's path, not listed by any
+kustomization a cluster's Flux Kustomizations build, not below a directory Flux generates a
+kustomization for. Typical causes: an entry commented out of a `kustomization.yaml`, an
+archive tree, a scaffold a script copies from.
+
+Flux never applies such a file, so what would be wrong with it in the cluster is not wrong
+anywhere: fluxvet reports this one info finding for it and leaves out its other findings, except
+FV601 (a plaintext secret committed to Git leaks whether or not Flux reads it).
+
+## Why is this bad?
+A file nothing applies is either dead (and misleads whoever reads the repository) or was meant
+to be applied and is not (the change it carries never reaches the cluster).
+
+## Example
+```yaml
+# apps/kustomization.yaml
+resources:
+  - podinfo.yaml
+  # - redis.yaml     <- apps/redis.yaml is applied by no cluster
+```
+
+## Use instead
+```yaml
+# apps/kustomization.yaml
+resources:
+  - podinfo.yaml
+  - redis.yaml
+```
+or delete the file, or keep it out of the check with `exclude:` in `.fluxvet.yaml`.
+"#,
+};
+
+impl Rule for NotApplied {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check_repository(&self, repo: &Repository, out: &mut Vec<Diagnostic>) {
+        let clusters = repo.clusters();
+        if clusters.is_empty() {
+            return;
+        }
+        let names = match clusters {
+            [one] => format!("cluster {}", one.name),
+            [a, b] => format!("clusters {} and {}", a.name, b.name),
+            [a, b, c] => format!("clusters {}, {} and {}", a.name, b.name, c.name),
+            _ => format!("{} clusters", clusters.len()),
+        };
+        let tree = repo.reconcile_tree();
+        let mut reported = HashSet::new();
+        for o in &repo.objects {
+            if tree.reaches(repo, o.file) || !reported.insert(o.file) {
+                continue;
+            }
+            let count = repo.objects.iter().filter(|x| x.file == o.file).count();
+            let what = if count == 1 {
+                format!("its {} `{}`", o.kind, o.name)
+            } else {
+                format!("its {count} objects")
+            };
+            out.push(
+                Diagnostic::new(
+                    &META,
+                    o.file,
+                    o.name_span,
+                    format!(
+                        "`{}` is applied by no cluster (the repository has {names}): Flux never applies {what}",
+                        repo.path(o.file),
+                    ),
+                )
+                .primary_label("no cluster's build includes this file")
+                .help(
+                    "list it in the kustomization of its directory (or point a Flux Kustomization at its \
+                     directory) if Flux should apply it; otherwise delete it, or exclude it in \
+                     .fluxvet.yaml. Its other findings are left out until it is applied",
+                ),
+            );
+        }
+    }
+}
+
+/// The files whose findings say nothing about a cluster: Kubernetes manifests (files holding
+/// an object, or a document FV103 judged to be meant as one) that no cluster's build reaches.
+pub fn unapplied_manifests(repo: &Repository, diagnostics: &[Diagnostic]) -> HashSet<FileId> {
+    if repo.clusters().is_empty() {
+        return HashSet::new();
+    }
+    let tree = repo.reconcile_tree();
+    repo.objects
+        .iter()
+        .map(|o| o.file)
+        .chain(
+            diagnostics
+                .iter()
+                .filter(|d| d.rule.code == "FV103")
+                .map(|d| d.file),
+        )
+        .filter(|&f| !tree.reaches(repo, f))
+        .collect()
+}
+
+/// Leaves only FV105 and FV601 in files no cluster applies: a committed plaintext secret leaks
+/// whether or not Flux reads it; nothing else there reaches a cluster.
+pub fn keep_only_what_matters_unapplied(repo: &Repository, diagnostics: &mut Vec<Diagnostic>) {
+    let unapplied = unapplied_manifests(repo, diagnostics);
+    if unapplied.is_empty() {
+        return;
+    }
+    diagnostics
+        .retain(|d| !unapplied.contains(&d.file) || matches!(d.rule.code, "FV105" | "FV601"));
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::rules::testing::findings;
+
+    const SYNC: &str = "apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata:
+  name: flux-system
+  namespace: flux-system
+spec:
+  interval: 10m
+  path: ./clusters/production
+  prune: true
+  sourceRef:
+    kind: GitRepository
+    name: flux-system
+";
+    const APPS: &str = "apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata:
+  name: apps
+  namespace: flux-system
+spec:
+  interval: 10m
+  path: ./apps
+  prune: true
+  sourceRef:
+    kind: GitRepository
+    name: flux-system
+";
+    const KUSTOMIZATION: &str = "apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+resources:
+  - podinfo.yaml
+  # - redis.yaml
+";
+    /// A HelmRelease with an unpinned chart: FV202 wherever Flux applies it.
+    fn release(name: &str) -> String {
+        format!(
+            "apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata:
+  name: {name}
+  namespace: apps
+spec:
+  interval: 10m
+  chart:
+    spec:
+      chart: {name}
+      version: \"*\"
+      sourceRef:
+        kind: HelmRepository
+        name: charts
+---
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: HelmRepository
+metadata:
+  name: charts
+  namespace: apps
+spec:
+  interval: 1h
+  url: https://charts.example.com
+"
+        )
+    }
+
+    #[test]
+    fn a_file_commented_out_of_its_kustomization_gets_one_info_and_nothing_else() {
+        let podinfo = release("podinfo");
+        let redis = release("redis");
+        let got = findings(&[
+            ("clusters/production/flux-system/gotk-sync.yaml", SYNC),
+            ("clusters/production/apps.yaml", APPS),
+            ("apps/kustomization.yaml", KUSTOMIZATION),
+            ("apps/podinfo.yaml", &podinfo),
+            ("apps/redis.yaml", &redis),
+        ]);
+        assert_eq!(
+            got,
+            vec![
+                ("FV202".to_string(), "apps/podinfo.yaml".to_string(), 11, 16),
+                ("FV105".to_string(), "apps/redis.yaml".to_string(), 4, 9),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_plaintext_secret_in_a_file_nothing_applies_is_still_reported() {
+        let secret = "apiVersion: v1
+kind: Secret
+metadata:
+  name: creds
+  namespace: apps
+stringData:
+  password: hunter2-but-longer
+";
+        let got = findings(&[
+            ("clusters/production/flux-system/gotk-sync.yaml", SYNC),
+            ("archive/creds.yaml", secret),
+        ]);
+        assert_eq!(
+            got.iter().map(|f| f.0.as_str()).collect::<Vec<_>>(),
+            vec!["FV105", "FV601"],
+            "{got:?}"
+        );
+    }
+
+    #[test]
+    fn quiet_without_clusters_and_on_applied_files() {
+        let podinfo = release("podinfo");
+        // No cluster: every file is judged, none is "not applied".
+        let got = findings(&[
+            ("apps/kustomization.yaml", KUSTOMIZATION),
+            ("apps/podinfo.yaml", &podinfo),
+            ("apps/redis.yaml", &podinfo.replace("podinfo", "redis")),
+        ]);
+        assert!(got.iter().all(|f| f.0 != "FV105"), "{got:?}");
+        // A cluster that applies everything: no FV105.
+        let got = findings(&[
+            ("clusters/production/flux-system/gotk-sync.yaml", SYNC),
+            ("clusters/production/apps.yaml", APPS),
+            ("apps/podinfo.yaml", &podinfo),
+        ]);
+        assert!(got.iter().all(|f| f.0 != "FV105"), "{got:?}");
+    }
+}

@@ -1,0 +1,167 @@
+//! Issue 16, "truth on real repositories": one fixture pair per class of false (or missed)
+//! finding seen on real repositories, under `fixtures/truth/<class>/{fires,quiet}`. `fires`
+//! must give exactly the findings listed (code, file, line, column); `quiet` must give none of
+//! the class's codes.
+
+use std::path::PathBuf;
+
+use fluxvet::engine::{CheckOptions, Trees, check};
+
+use crate::support::checkout;
+
+type Finding = (String, String, usize, usize);
+
+/// `(code, file, line, column)` of every finding of `codes` on `fixtures/truth/<case>`.
+fn findings(case: &str, codes: &[&str]) -> Vec<Finding> {
+    let dir: PathBuf = checkout().join("fixtures/truth").join(case);
+    let outcome = check(&CheckOptions {
+        paths: vec![dir.clone()],
+        config: None,
+        exclude: Vec::new(),
+        trees: Trees::RulesNeed,
+        ..CheckOptions::default()
+    })
+    .unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+    outcome
+        .diagnostics
+        .iter()
+        .filter(|d| codes.contains(&d.rule.code))
+        .map(|d| {
+            let f = &outcome.repo.files[d.file];
+            let lc = f.line_col(d.span.start as usize);
+            (
+                d.rule.code.to_string(),
+                f.path.to_string(),
+                lc.line,
+                lc.column,
+            )
+        })
+        .collect()
+}
+
+fn f(code: &str, file: &str, line: usize, column: usize) -> Finding {
+    (code.to_string(), file.to_string(), line, column)
+}
+
+fn assert_quiet(case: &str, codes: &[&str]) {
+    let found = findings(&format!("{case}/quiet"), codes);
+    assert!(found.is_empty(), "{case}/quiet: {found:?}");
+}
+
+/// Class 1: a chart's `templates/` are Go templates, never parsed; `Chart.yaml` and
+/// `values*.yaml` are Helm's files, not Kubernetes objects. A values file that does not parse
+/// and a real manifest beside the chart are still judged.
+#[test]
+fn helm_chart_files() {
+    let codes = ["FV101", "FV102", "FV103", "FV104"];
+    assert_eq!(
+        findings("helm-chart-files/fires", &codes),
+        vec![
+            f("FV103", "charts/configmap.yaml", 4, 3),
+            f("FV101", "charts/podinfo/values.yaml", 2, 14),
+        ]
+    );
+    assert_quiet("helm-chart-files", &codes);
+}
+
+/// Class 2: FV101 fires exactly when go-yaml v3 rejects: a quoted scalar continued at the
+/// key's indentation is accepted; an unclosed one or an unknown escape is not.
+#[test]
+fn yaml_quoted_continuation() {
+    assert_eq!(
+        findings("yaml-quoted-continuation/fires", &["FV101"]),
+        vec![
+            f("FV101", "configmap.yaml", 6, 16),
+            f("FV101", "escape.yaml", 6, 9),
+        ]
+    );
+    assert_quiet("yaml-quoted-continuation", &["FV101"]);
+}
+
+/// Class 7: FV104 is go-yaml v3's reading where a string is expected; `yes`/`on`/`off` and
+/// `1:20` are strings.
+#[test]
+fn ambiguous_scalar() {
+    assert_eq!(
+        findings("ambiguous-scalar/fires", &["FV104"]),
+        vec![
+            f("FV104", "deployment.yaml", 6, 32),
+            f("FV104", "deployment.yaml", 7, 13),
+            f("FV104", "deployment.yaml", 22, 22),
+            f("FV104", "release.yaml", 16, 12),
+        ]
+    );
+    assert_quiet("ambiguous-scalar", &["FV104"]);
+}
+
+/// Class 11: placeholders and public material are not secrets; a PEM private key in any
+/// manifest is (`archive/` is hidden from Flux by `.sourceignore`: a leak all the same), and
+/// `data` that is not base64 is an error of its own.
+#[test]
+fn plaintext_secret() {
+    assert_eq!(
+        findings("plaintext-secret/fires", &["FV601"]),
+        vec![
+            f("FV601", "apps/deploy-key.yaml", 7, 5),
+            f("FV601", "apps/secret.yaml", 6, 3),
+            f("FV601", "apps/secret.yaml", 7, 3),
+            f("FV601", "archive/tls.yaml", 8, 5),
+        ]
+    );
+    assert_quiet("plaintext-secret", &["FV601"]);
+}
+
+/// Class 9: the repository's own sync source as an OCI artifact follows a tag by design; an
+/// OCIRepository of someone else's artifact on `tag: main` is still reported.
+#[test]
+fn own_oci_source() {
+    assert_eq!(
+        findings("own-oci-source/fires", &["FV205"]),
+        vec![f("FV205", "kubernetes/clusters/prod/sync.yaml", 35, 10)]
+    );
+    assert_quiet("own-oci-source", &["FV205"]);
+}
+
+/// Class 10: FV304 holds a repository to the canonical order only where its config adopted
+/// one (`order:`); FV303, an edge against the order, stays on by default.
+#[test]
+fn chain_gap_order() {
+    assert_eq!(
+        findings("chain-gap-order/fires", &["FV303", "FV304"]),
+        vec![f("FV304", "infrastructure/monitoring.yaml", 4, 9)]
+    );
+    assert_eq!(
+        findings("chain-gap-order/quiet", &["FV303", "FV304"]),
+        vec![f("FV303", "infrastructure/keycloak.yaml", 14, 13)]
+    );
+}
+
+/// Class 6: a kustomization file's `namespace:` overrides the `metadata.namespace` of every
+/// object it includes, through nested directories: dependsOn resolves where the objects land,
+/// and an entry naming the namespace from before the override is a finding whose help names
+/// the namespace the target lands in.
+#[test]
+fn kustomize_namespace() {
+    assert_eq!(
+        findings("kustomize-namespace/fires", &["FV301"]),
+        vec![
+            f("FV301", "apps/podinfo/release.yaml", 12, 13),
+            f("FV301", "apps/podinfo/release.yaml", 14, 13),
+        ]
+    );
+    assert_quiet("kustomize-namespace", &["FV301"]);
+}
+
+/// Missed defect: a removed Flux apiVersion inside an object reference (a Receiver's
+/// `spec.resources[]`, an Alert's `eventSources[]`) is reported; chart values are not references.
+#[test]
+fn removed_api_reference() {
+    assert_eq!(
+        findings("removed-api-reference/fires", &["FV501"]),
+        vec![
+            f("FV501", "receiver.yaml", 14, 19),
+            f("FV501", "receiver.yaml", 28, 19),
+        ]
+    );
+    assert_quiet("removed-api-reference", &["FV501"]);
+}
