@@ -7,6 +7,9 @@
 #   FV_FAIL_ON    error | warning
 #   FV_SARIF      file to write SARIF to, or empty
 #   FV_SUMMARY    true | false: append the Markdown table to $GITHUB_STEP_SUMMARY
+#   FV_CHANGED_SINCE  report only the findings introduced over this revision; `auto` (default):
+#                 origin/$GITHUB_BASE_REF on a pull request, else every finding; empty: every finding
+#   FV_BASELINE   a baseline file whose findings are not reported, or empty
 #   FV_DIFF       true | false: also run `fluxvet diff` and add its Markdown to the summary
 #   FV_DIFF_BASE  the revision diff compares with (default origin/$GITHUB_BASE_REF, else HEAD~1)
 #   FV_DIFF_COMMENT true | false: post the diff as a pull-request comment (gh, GH_TOKEN, FV_PR_NUMBER)
@@ -24,8 +27,26 @@ case "${FV_FAIL_ON:-error}" in
     exit 2
     ;;
 esac
+if [ -n "${FV_BASELINE:-}" ]; then args+=(--baseline "$FV_BASELINE"); fi
 read -r -a paths <<< "${FV_PATHS:-.}"
 if [ "${#paths[@]}" -eq 0 ]; then paths=(.); fi
+
+since=${FV_CHANGED_SINCE-auto}
+if [ "$since" = auto ]; then
+  since=
+  if [ -n "${GITHUB_BASE_REF:-}" ]; then since="origin/$GITHUB_BASE_REF"; fi
+fi
+if [ -n "$since" ]; then
+  # Both trees are checked: the findings the change introduces are reported wherever they land
+  # (a rename breaks the file that names it), the older ones only counted.
+  if [ "${#paths[@]}" -ne 1 ]; then
+    echo "::warning title=fluxvet::changed-since compares one directory; checking every finding of ${paths[*]}"
+  elif ! git -C "${paths[0]}" rev-parse --verify -q "$since^{commit}" > /dev/null 2>&1; then
+    echo "::warning title=fluxvet::cannot find $since (check out with actions/checkout fetch-depth: 0); reporting every finding"
+  else
+    args+=(--changed-since "$since")
+  fi
+fi
 
 "$fluxvet" "${args[@]}" --format "${FV_FORMAT:-github}" "${paths[@]}"
 status=$?

@@ -16,7 +16,7 @@ Flux CD repository, on your laptop and in CI, before Flux reconciles it.\n\n\
 Exit codes: 0 no errors, 1 errors found (or warnings with --deny-warnings), 2 usage, config or I/O problem.",
     after_help = "Examples:\n  fluxvet check                      check the repository in the current directory\n  \
 fluxvet check --format json        the stable JSON report, for editors and scripts\n  \
-fluxvet check --changed-since main only findings in files this branch changed\n  \
+fluxvet check --changed-since main the findings this branch introduces\n  \
 fluxvet graph --format mermaid     the dependsOn graph, to paste into a pull request\n  \
 fluxvet diff --base main           what this branch changes in the cluster\n  \
 fluxvet rules                      list every rule\n  \
@@ -55,6 +55,32 @@ pub enum Command {
     /// safe: the same hook is left alone, an older fluxvet hook is updated, another hook is kept
     /// unless --force.
     InstallHook(InstallHookArgs),
+    /// Write a baseline: every current finding, which `fluxvet check --baseline FILE` then does
+    /// not report, to adopt fluxvet on a repository without fixing everything first.
+    Baseline(BaselineArgs),
+}
+
+#[derive(Args, Debug)]
+#[command(
+    after_help = "Examples:\n  fluxvet baseline -o .fluxvet-baseline.yaml\n  \
+fluxvet check --baseline .fluxvet-baseline.yaml"
+)]
+pub struct BaselineArgs {
+    /// The repository (default: `.`).
+    #[arg(value_name = "PATH")]
+    pub path: Option<PathBuf>,
+    /// Why these findings are accepted, written in every entry.
+    #[arg(long, value_name = "TEXT", default_value = crate::baseline::DEFAULT_REASON)]
+    pub reason: String,
+    /// Write the baseline to FILE instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Config file (default: `.fluxvet.yaml` at the repository root).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Skip paths matching this glob (repeatable), in addition to the config's `exclude`.
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -193,10 +219,19 @@ pub struct CheckArgs {
     /// the config is read from that commit too.
     #[arg(long, value_name = "REV")]
     pub rev: Option<String>,
-    /// Report only findings in files changed since REV (from where the checked commit or working
-    /// tree left it); the whole tree is still read, so cross-file rules stay right.
+    /// Check the files staged in the git index (what `git commit` would commit) instead of the
+    /// working tree: unstaged edits and untracked files are not read. For pre-commit hooks.
+    #[arg(long, conflicts_with = "rev")]
+    pub staged: bool,
+    /// Report only the findings the change introduces: the checked tree and the one it left REV
+    /// (their merge base) are both checked, and findings the old tree already had are counted,
+    /// not reported, wherever the new ones are (a rename breaks the files that name it).
     #[arg(long, value_name = "REV")]
     pub changed_since: Option<String>,
+    /// Do not report the findings this baseline file records (written by `fluxvet baseline`);
+    /// its entries that match nothing are reported (FV002).
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
     /// Worker threads (default: one per core; at most 4 per core, more only adds contention:
     /// a larger N is lowered, with a note).
     #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]

@@ -63,6 +63,8 @@ pub struct Config {
     pub clusters: BTreeMap<String, String>,
     /// Files larger than this many bytes are reported, not read (`max_file_size`).
     pub max_file_size: u64,
+    /// Codes of the rules whose findings neither a baseline nor a suppression comment hides.
+    pub unwaivable: Vec<&'static str>,
 }
 
 impl Default for Config {
@@ -78,6 +80,7 @@ impl Default for Config {
             external_sources: Vec::new(),
             clusters: BTreeMap::new(),
             max_file_size: crate::engine::FILE_SIZE_LIMIT,
+            unwaivable: Vec::new(),
         }
     }
 }
@@ -120,6 +123,11 @@ impl Config {
             Some(s) => *s,
             None => Some(default),
         }
+    }
+
+    /// Whether the config lists the rule as `unwaivable`.
+    pub fn is_unwaivable(&self, code: &str) -> bool {
+        self.unwaivable.contains(&code)
     }
 
     pub fn load(path: &Path, display: &str) -> Result<Config, ConfigError> {
@@ -325,6 +333,26 @@ impl Config {
                         config.external_sources.push(src);
                     }
                 }
+                "unwaivable" => {
+                    for (i, word) in string_list(&v, "unwaivable")
+                        .map_err(|(o, m)| err(o, m))?
+                        .into_iter()
+                        .enumerate()
+                    {
+                        let Some(meta) = crate::rules::lookup(&word) else {
+                            let at = v.items().get(i).map_or(at, |n| n.span().start as usize);
+                            return Err(err(
+                                at,
+                                format!(
+                                    "`unwaivable`: `{word}` is not a fluxvet rule (see `fluxvet rules`)"
+                                ),
+                            ));
+                        };
+                        if !config.unwaivable.contains(&meta.code) {
+                            config.unwaivable.push(meta.code);
+                        }
+                    }
+                }
                 "max_file_size" => {
                     let written = v.scalar().map(|(s, _)| s.to_string()).unwrap_or_default();
                     config.max_file_size = parse_size(&written)
@@ -334,7 +362,7 @@ impl Config {
                     return Err(err(
                         k.span().start as usize,
                         format!(
-                            "unknown key `{other}` (expected one of order, aliases, environments, environment_match, rules, exclude, external_sources, max_file_size, clusters)"
+                            "unknown key `{other}` (expected one of order, aliases, environments, environment_match, rules, exclude, external_sources, max_file_size, clusters, unwaivable)"
                         ),
                     ));
                 }
@@ -496,6 +524,11 @@ mod tests {
         assert_eq!(c.rules.get("FV001"), Some(&None));
         assert_eq!(c.rules.get("FV102"), Some(&Some(Severity::Warning)));
         assert_eq!(c.external_sources.len(), 1);
+        let c = Config::parse(".fluxvet.yaml", "unwaivable: [FV601, duplicate-key]\n").unwrap();
+        assert!(c.is_unwaivable("FV601") && c.is_unwaivable("FV102"));
+        assert!(!c.is_unwaivable("FV202"));
+        let e = Config::parse(".fluxvet.yaml", "unwaivable:\n  - FV601\n  - FV999\n").unwrap_err();
+        assert_eq!((e.line, e.column), (3, 5));
     }
 
     #[test]

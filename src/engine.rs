@@ -10,6 +10,7 @@ use crate::config::{self, Config};
 use crate::diag::{Diagnostic, FileId};
 use crate::fs::{TreeView, WorkTree};
 use crate::index::{DocEntry, Object, Repository};
+use crate::memo::FileMemo;
 use crate::rules::{self, DocContext};
 use crate::source::SourceFile;
 use crate::suppress;
@@ -63,6 +64,9 @@ pub struct Outcome {
     /// How the emitters show a root-relative path. Root-relative as it comes from a run; the
     /// command line sets it to relative to the working directory ([`crate::paths`]).
     pub paths: crate::paths::PathDisplay,
+    /// Findings left out because the change did not introduce them (`--changed-since`) or the
+    /// baseline records them; the summaries count them.
+    pub withheld: crate::changes::Withheld,
 }
 
 /// A failure that stops the run: exit code 2.
@@ -200,6 +204,11 @@ fn repository_of_files(paths: &[PathBuf], stdin: Option<&StdinFile>) -> Option<P
 
 /// Checks files on disk.
 pub fn check(opts: &CheckOptions) -> Result<Outcome, Fatal> {
+    check_with(opts, None)
+}
+
+/// [`check`], recording into or replaying from `memo` ([`crate::memo`]).
+pub fn check_with(opts: &CheckOptions, memo: Option<&FileMemo>) -> Result<Outcome, Fatal> {
     let start = Instant::now();
     let paths = if opts.paths.is_empty() {
         vec![PathBuf::from(".")]
@@ -286,6 +295,7 @@ pub fn check(opts: &CheckOptions) -> Result<Outcome, Fatal> {
         config,
         opts.trees,
         &hidden,
+        memo.map(|m| (m, &(|_: &PathBuf| None) as &crate::memo::BlobOf<PathBuf>)),
     );
     if let Some(only) = &only {
         let files = &outcome.repo.files;
@@ -387,6 +397,20 @@ pub fn run<H: Sync>(
     config: Config,
     trees: Trees,
 ) -> Outcome {
+    run_with(root, inputs, read, tree, config, trees, None)
+}
+
+/// [`run`], recording each file's parse and document findings into `memo`, or replaying
+/// the files it recorded with the same bytes.
+pub fn run_with<H: Sync>(
+    root: PathBuf,
+    inputs: Vec<(String, H)>,
+    read: impl Fn(&H) -> std::io::Result<Vec<u8>> + Sync,
+    tree: Box<dyn TreeView>,
+    config: Config,
+    trees: Trees,
+    memo: Option<(&FileMemo, &crate::memo::BlobOf<H>)>,
+) -> Outcome {
     run_with_hidden(
         root,
         inputs,
@@ -395,11 +419,13 @@ pub fn run<H: Sync>(
         config,
         trees,
         &std::collections::HashSet::new(),
+        memo,
     )
 }
 
 /// [`run`], where the inputs named in `hidden` are files `.sourceignore` hides from Flux:
 /// only searched for committed private keys (they leak all the same), never parsed.
+#[allow(clippy::too_many_arguments)]
 fn run_with_hidden<H: Sync>(
     root: PathBuf,
     inputs: Vec<(String, H)>,
@@ -408,6 +434,7 @@ fn run_with_hidden<H: Sync>(
     config: Config,
     trees: Trees,
     hidden: &std::collections::HashSet<String>,
+    memo: Option<(&FileMemo, &crate::memo::BlobOf<H>)>,
 ) -> Outcome {
     let start = Instant::now();
     timing(|| format!("rss before parse {}", rss()));
@@ -419,17 +446,29 @@ fn run_with_hidden<H: Sync>(
     let outcomes: Vec<FileOutcome> = inputs
         .par_iter()
         .enumerate()
-        .map(|(id, (display, handle))| match read(handle) {
-            Ok(bytes) => {
-                let role = if hidden.contains(display) {
-                    Role::HiddenFromFlux
-                } else if charts.is_helm_file(display) {
-                    Role::HelmFile
-                } else {
-                    Role::Manifest
-                };
-                process_file(id, display, bytes, trees, limit, role)
+        .map(|(id, (display, handle))| {
+            let role = if hidden.contains(display) {
+                Role::HiddenFromFlux
+            } else if charts.is_helm_file(display) {
+                Role::HelmFile
+            } else {
+                Role::Manifest
+            };
+            // What else decides a file's outcome besides its path and bytes.
+            let context = (limit << 2) | role as u64;
+            // A blob the memo recorded with these bytes is not parsed again.
+            if let Some((m, blob_of)) = memo
+                && let Some(blob) = blob_of(handle)
+                && let Some(r) = m.replay(id, display, blob, context)
+            {
+                return replayed_file(r, trees);
             }
+            let recording = memo
+                .map(|(m, _)| m)
+                .filter(|m| m.recording())
+                .map(|m| (m, context));
+            match read(handle) {
+                Ok(bytes) => process_file(id, display, bytes, trees, limit, role, recording),
             Err(e) => FileOutcome {
                 source: SourceFile::new(display.as_str(), String::new()),
                 docs: Vec::new(),
@@ -441,6 +480,7 @@ fn run_with_hidden<H: Sync>(
                     crate::discover::io_cause(&e)
                 )),
             },
+            }
         })
         .collect();
 
@@ -525,9 +565,13 @@ fn run_with_hidden<H: Sync>(
             true
         }
     });
-    suppress::apply(&mut diagnostics, &repo.files, directives, |r| {
-        config.severity(r.code, r.severity).is_some()
-    });
+    suppress::apply(
+        &mut diagnostics,
+        &repo.files,
+        directives,
+        |r| config.severity(r.code, r.severity).is_some(),
+        |r| config.is_unwaivable(r.code),
+    );
     rules::yaml::not_applied::keep_only_what_matters_unapplied(&repo, &mut diagnostics);
     if let Some(sev) = config
         .rules
@@ -548,6 +592,7 @@ fn run_with_hidden<H: Sync>(
         io_problems,
         notices: Vec::new(),
         elapsed: Some(start.elapsed()),
+        withheld: Default::default(),
     }
 }
 
@@ -661,6 +706,7 @@ fn process_file(
     trees: Trees,
     limit: u64,
     role: Role,
+    record: Option<(&FileMemo, u64)>,
 ) -> FileOutcome {
     if role == Role::HiddenFromFlux {
         let source = SourceFile::new(display, String::from_utf8_lossy(&bytes).into_owned());
@@ -675,6 +721,8 @@ fn process_file(
             io_problem: None,
         };
     }
+    // The git blob id of the bytes, by which a later check replays the file.
+    let blob = record.and_then(|_| git2::Oid::hash_object(git2::ObjectType::Blob, &bytes).ok());
     let mut diagnostics = Vec::new();
     if bytes.len() as u64 > limit {
         diagnostics.push(rules::yaml::too_large(id, limit));
@@ -772,25 +820,65 @@ fn process_file(
     } else {
         Vec::new()
     };
+    let mut docs: Vec<DocEntry> = stream
+        .documents
+        .into_iter()
+        .enumerate()
+        .map(|(slot, doc)| DocEntry::new(id, doc, schema_candidates[slot]))
+        .collect();
+    if let Some((memo, context)) = record
+        && let Some(blob) = blob
+    {
+        memo.record(
+            id,
+            blob,
+            context,
+            &source,
+            &docs,
+            &objects,
+            &diagnostics,
+            &directives,
+        );
+    }
+    release_unread_trees(display, &mut docs, &objects, trees);
     FileOutcome {
         source,
-        docs: stream
-            .documents
-            .into_iter()
-            .enumerate()
-            .map(|(slot, doc)| {
-                let mut entry = DocEntry::new(id, doc, schema_candidates[slot]);
-                if trees == Trees::RulesNeed
-                    && !crate::index::read_after_document_rules(display, object_of[slot], &entry)
-                {
-                    entry.doc.release_tree();
-                }
-                entry
-            })
-            .collect(),
+        docs,
         objects,
         diagnostics,
         directives,
+        io_problem: None,
+    }
+}
+
+/// With [`Trees::RulesNeed`], frees the trees nothing reads after the document rules.
+fn release_unread_trees(display: &str, docs: &mut [DocEntry], objects: &[Object], trees: Trees) {
+    if trees != Trees::RulesNeed {
+        return;
+    }
+    let mut object_of: Vec<Option<&Object>> = vec![None; docs.len()];
+    for o in objects {
+        if let Some(slot) = object_of.get_mut(o.doc) {
+            *slot = Some(o);
+        }
+    }
+    for (slot, entry) in docs.iter_mut().enumerate() {
+        if !crate::index::read_after_document_rules(display, object_of[slot], entry) {
+            entry.doc.release_tree();
+        }
+    }
+}
+
+/// A file the memo knew: its recorded documents and findings, without parsing it again.
+fn replayed_file(r: crate::memo::Replayed, trees: Trees) -> FileOutcome {
+    let mut docs = r.docs;
+    release_unread_trees(&r.source.path, &mut docs, &r.objects, trees);
+    FileOutcome {
+        source: r.source,
+        docs,
+        objects: r.objects,
+        diagnostics: r.diagnostics,
+        directives: r.directives,
         io_problem: None,
     }
 }
@@ -830,7 +918,7 @@ pub fn check_memory_with(files: &[(&str, &str)], config: Config, trees: Trees) -
 }
 
 /// `FLUXVET_TIMINGS=1`: phase timings and resident memory on stderr, for profiling.
-fn timing(what: impl FnOnce() -> String) {
+pub(crate) fn timing(what: impl FnOnce() -> String) {
     static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
     if *ON.get_or_init(|| std::env::var_os("FLUXVET_TIMINGS").is_some()) {
         eprintln!("timing: {}", what());

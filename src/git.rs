@@ -1,8 +1,8 @@
 //! Git integration with git2: `--rev` checks the tree of a commit (what is pushed, not what is
-//! on disk), `--changed-since` keeps only findings in files changed since a commit, and
-//! `install-hook` writes a pre-push hook that does both for exactly the commits being pushed.
+//! on disk), `--staged` the index (what is committed), and `install-hook` writes a pre-push
+//! hook that checks exactly the commits being pushed (`--changed-since`: see `crate::changes`).
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Component, Path, PathBuf};
 use std::time::Instant;
 
@@ -12,6 +12,7 @@ use crate::config::{self, Config};
 use crate::discover::FileRules;
 use crate::engine::{self, CheckOptions, Fatal, Outcome};
 use crate::fs::TreeView;
+use crate::memo::FileMemo;
 
 /// A commit's tree as the path checks see it: every blob, and every directory holding one.
 #[derive(Default)]
@@ -59,11 +60,11 @@ impl TreeView for GitTree {
     }
 }
 
-fn git_err(what: &str, e: git2::Error) -> Fatal {
+pub(crate) fn git_err(what: &str, e: git2::Error) -> Fatal {
     Fatal(format!("{what}: {}", e.message()))
 }
 
-fn open(at: &Path) -> Result<Repository, Fatal> {
+pub(crate) fn open(at: &Path) -> Result<Repository, Fatal> {
     Repository::discover(at).map_err(|e| {
         Fatal(format!(
             "{}: not inside a git repository ({})",
@@ -73,7 +74,11 @@ fn open(at: &Path) -> Result<Repository, Fatal> {
     })
 }
 
-fn resolve<'r>(repo: &'r Repository, rev: &str, flag: &str) -> Result<git2::Commit<'r>, Fatal> {
+pub(crate) fn resolve<'r>(
+    repo: &'r Repository,
+    rev: &str,
+    flag: &str,
+) -> Result<git2::Commit<'r>, Fatal> {
     repo.revparse_single(rev)
         .and_then(|o| o.peel_to_commit())
         .map_err(|e| unknown_revision(repo, rev, flag, &e))
@@ -118,7 +123,7 @@ fn normalize(p: &Path) -> String {
 }
 
 /// The scanned root as a path inside the repository (`""` for its top).
-fn prefix_in_repo(repo: &Repository, root: &Path) -> Result<String, Fatal> {
+pub(crate) fn prefix_in_repo(repo: &Repository, root: &Path) -> Result<String, Fatal> {
     let Some(workdir) = repo.workdir() else {
         // A bare repository has no working directory: the path is already repository-relative.
         return Ok(normalize(root));
@@ -176,6 +181,15 @@ fn tree_at<'r>(
 /// Checks the files of commit `rev` (below the scanned root), with the config read from that
 /// commit unless `--config` names one on disk.
 pub fn check_rev(opts: &CheckOptions, rev: &str) -> Result<Outcome, Fatal> {
+    check_rev_with(opts, rev, None)
+}
+
+/// [`check_rev`], recording into or replaying from `memo` ([`crate::memo`]).
+pub fn check_rev_with(
+    opts: &CheckOptions,
+    rev: &str,
+    memo: Option<&FileMemo>,
+) -> Result<Outcome, Fatal> {
     let start = Instant::now();
     let root = match opts.paths.as_slice() {
         [] => PathBuf::from("."),
@@ -190,6 +204,7 @@ pub fn check_rev(opts: &CheckOptions, rev: &str) -> Result<Outcome, Fatal> {
     let prefix = prefix_in_repo(&repo, &root)?;
     let commit = resolve(&repo, rev, "--rev")?;
     let tree = tree_at(&repo, &commit, &prefix)?;
+    let label = commit.id().to_string()[..12].to_string();
 
     let mut blobs: Vec<(String, Oid)> = Vec::new();
     let mut view = GitTree::default();
@@ -215,7 +230,24 @@ pub fn check_rev(opts: &CheckOptions, rev: &str) -> Result<Outcome, Fatal> {
         TreeWalkResult::Ok
     })
     .map_err(|e| git_err("cannot walk the commit's tree", e))?;
+    if let Some(e) = walk_error {
+        return Err(Fatal(e));
+    }
+    check_blobs(opts, &repo, root, (blobs, view), &label, start, memo)
+}
 
+/// Checks the blobs of a commit's tree or of the index (`blobs`, root-relative), `view` being
+/// every file of that tree; `label` names the tree in the config's error messages. With a
+/// sealed `memo`, a blob it recorded is not read.
+fn check_blobs(
+    opts: &CheckOptions,
+    repo: &Repository,
+    root: PathBuf,
+    (blobs, view): (Vec<(String, Oid)>, GitTree),
+    label: &str,
+    start: Instant,
+    memo: Option<&FileMemo>,
+) -> Result<Outcome, Fatal> {
     let read_blob = |oid: Oid| -> Result<Vec<u8>, Fatal> {
         repo.find_blob(oid)
             .map(|b| b.content().to_vec())
@@ -229,7 +261,7 @@ pub fn check_rev(opts: &CheckOptions, rev: &str) -> Result<Outcome, Fatal> {
                 let bytes = read_blob(*oid)?;
                 let text = String::from_utf8(bytes)
                     .map_err(|_| Fatal(format!("config {}: not UTF-8", config::FILE_NAME)))?;
-                let shown = format!("{}:{}", &commit.id().to_string()[..12], config::FILE_NAME);
+                let shown = format!("{label}:{}", config::FILE_NAME);
                 Config::parse(&shown, &text).map_err(|e| Fatal(format!("config {e}")))?
             }
             None => Config::default(),
@@ -248,94 +280,96 @@ pub fn check_rev(opts: &CheckOptions, rev: &str) -> Result<Outcome, Fatal> {
     }
     let rules = FileRules::new(&config.exclude, &sourceignores).map_err(Fatal)?;
 
-    let mut inputs: Vec<(String, Vec<u8>)> = Vec::new();
+    // (blob, its bytes); a blob `memo` already knows is not read.
+    let mut inputs: Vec<(String, (Oid, Vec<u8>))> = Vec::new();
     for (rel, oid) in &blobs {
         if rules.admits(rel) {
-            inputs.push((rel.clone(), read_blob(*oid)?));
+            let known = memo.is_some_and(|m| m.knows(rel, *oid));
+            let bytes = if known { Vec::new() } else { read_blob(*oid)? };
+            inputs.push((rel.clone(), (*oid, bytes)));
         }
     }
-    if let Some(e) = walk_error {
-        return Err(Fatal(e));
-    }
     inputs.sort_by(|a, b| a.0.cmp(&b.0));
-    let mut outcome = engine::run(
+    let mut outcome = engine::run_with(
         root,
         inputs,
-        |b: &Vec<u8>| Ok(b.clone()),
+        |(_, b): &(Oid, Vec<u8>)| Ok(b.clone()),
         Box::new(view),
         config,
         opts.trees,
+        memo.map(|m| {
+            (
+                m,
+                &(|(oid, _): &(Oid, Vec<u8>)| Some(*oid)) as &crate::memo::BlobOf<_>,
+            )
+        }),
     );
     outcome.elapsed = Some(start.elapsed());
     Ok(outcome)
 }
 
-/// Files (relative to the scanned root) that differ between the merge base of `since` and the
-/// checked state: commit `rev`, or the working tree (index and untracked files included).
-pub fn changed_files(
-    root: &Path,
-    since: &str,
-    rev: Option<&str>,
-) -> Result<HashSet<String>, Fatal> {
-    let repo = open(if root.is_dir() { root } else { Path::new(".") })?;
-    let prefix = prefix_in_repo(&repo, root)?;
-    let base = resolve(&repo, since, "--changed-since")?;
-    let target = match rev {
-        Some(r) => Some(resolve(&repo, r, "--rev")?),
-        None => repo.head().ok().and_then(|h| h.peel_to_commit().ok()),
-    };
-    // "Changed since main" means since the branch left main, not every change main got since.
-    let base_id = target
-        .as_ref()
-        .and_then(|t| repo.merge_base(base.id(), t.id()).ok())
-        .unwrap_or(base.id());
-    let base_tree = repo
-        .find_commit(base_id)
-        .and_then(|c| c.tree())
-        .map_err(|e| git_err("--changed-since", e))?;
-    let mut diff_opts = git2::DiffOptions::new();
-    let diff = match (rev, &target) {
-        (Some(_), Some(t)) => {
-            let t_tree = t.tree().map_err(|e| git_err("--rev", e))?;
-            repo.diff_tree_to_tree(Some(&base_tree), Some(&t_tree), Some(&mut diff_opts))
-        }
-        _ => {
-            diff_opts
-                .include_untracked(true)
-                .recurse_untracked_dirs(true);
-            repo.diff_tree_to_workdir_with_index(Some(&base_tree), Some(&mut diff_opts))
-        }
-    }
-    .map_err(|e| git_err("cannot compute the changed files", e))?;
-    let mut changed = HashSet::new();
-    for delta in diff.deltas() {
-        if delta.status() == git2::Delta::Deleted {
-            continue;
-        }
-        let Some(path) = delta.new_file().path().and_then(Path::to_str) else {
-            continue;
-        };
-        let path = path.replace('\\', "/");
-        let rel = if prefix.is_empty() {
-            Some(path.as_str())
-        } else {
-            path.strip_prefix(prefix.as_str())
-                .and_then(|r| r.strip_prefix('/'))
-        };
-        if let Some(rel) = rel {
-            changed.insert(rel.to_string());
-        }
-    }
-    Ok(changed)
+/// Checks the files staged in the index, what `git commit` would commit: never an unstaged
+/// edit or an untracked file. The config is read from the index too, unless `--config` names
+/// one on disk.
+pub fn check_staged(opts: &CheckOptions) -> Result<Outcome, Fatal> {
+    check_staged_with(opts, None)
 }
 
-/// Keeps only findings whose primary location is in a changed file. The index was built from
-/// the whole tree, so cross-file rules still judge a changed file against everything else.
-pub fn retain_changed(outcome: &mut Outcome, changed: &HashSet<String>) {
-    let files = &outcome.repo.files;
-    outcome
-        .diagnostics
-        .retain(|d| changed.contains(&*files[d.file].path));
+/// [`check_staged`], recording into or replaying from `memo` ([`crate::memo`]).
+pub fn check_staged_with(opts: &CheckOptions, memo: Option<&FileMemo>) -> Result<Outcome, Fatal> {
+    let start = Instant::now();
+    let root = match opts.paths.as_slice() {
+        [] => PathBuf::from("."),
+        [p] => p.clone(),
+        _ => {
+            return Err(Fatal(
+                "--staged checks one directory of the index: give at most one path".into(),
+            ));
+        }
+    };
+    let repo = open(if root.is_dir() { &root } else { Path::new(".") })?;
+    let prefix = prefix_in_repo(&repo, &root)?;
+    let index = repo
+        .index()
+        .map_err(|e| git_err("cannot read the index", e))?;
+    if index.has_conflicts() {
+        return Err(Fatal(
+            "--staged: the index has unresolved conflicts; resolve them (`git add`) first".into(),
+        ));
+    }
+    let mut blobs = Vec::new();
+    let mut view = GitTree::default();
+    for entry in index.iter() {
+        let path = std::str::from_utf8(&entry.path).map_err(|_| {
+            Fatal(format!(
+                "{}: a staged file name that is not UTF-8",
+                String::from_utf8_lossy(&entry.path)
+            ))
+        })?;
+        let rel = if prefix.is_empty() {
+            path
+        } else {
+            match path
+                .strip_prefix(prefix.as_str())
+                .and_then(|r| r.strip_prefix('/'))
+            {
+                Some(r) => r,
+                None => continue,
+            }
+        };
+        // `git add -N` records that a file will be added, not its content; a submodule's files
+        // are not in this repository.
+        const INTENT_TO_ADD: u16 = 1 << 13;
+        if entry.flags_extended & INTENT_TO_ADD != 0 || entry.mode == 0o160000 {
+            continue;
+        }
+        view.add_file(rel);
+        // A symlink's blob is its target, not a manifest.
+        if entry.mode != 0o120000 {
+            blobs.push((rel.to_string(), entry.id));
+        }
+    }
+    check_blobs(opts, &repo, root, (blobs, view), "index", start, memo)
 }
 
 const HOOK_MARKER: &str = "written by `fluxvet install-hook`";
@@ -355,7 +389,8 @@ pub fn hook_script(exe: &str, extra_args: &[String]) -> String {
         r#"#!/bin/sh
 # fluxvet pre-push hook, {HOOK_MARKER}.
 # Lints exactly the commits being pushed: for every ref, the tree of the pushed commit, reporting
-# only findings in files changed since what the remote already has. Skip once with --no-verify.
+# the findings it introduces over what the remote already has, in whatever file they land.
+# Skip once with --no-verify.
 fluxvet={exe}
 [ -x "$fluxvet" ] || fluxvet=fluxvet
 remote="$1"

@@ -68,6 +68,7 @@ impl Object {
     }
 }
 
+#[derive(Clone)]
 pub struct DocEntry {
     pub file: FileId,
     pub doc: Document,

@@ -1,6 +1,8 @@
 //! fluxvet: a linter for Flux CD GitOps repositories. `main.rs` is a thin shell over
 //! [`engine`]; rules live under [`rules`], output formats under [`emit`].
 
+pub mod baseline;
+pub mod changes;
 pub mod cli;
 pub mod config;
 pub mod diag;
@@ -8,6 +10,7 @@ pub mod diff;
 pub mod discover;
 pub mod emit;
 pub mod engine;
+pub mod fingerprint;
 pub mod flux_api;
 pub mod fs;
 pub mod git;
@@ -15,6 +18,7 @@ pub mod graph;
 pub mod graph_render;
 pub mod helm_semver;
 pub mod index;
+pub mod memo;
 pub mod model;
 pub mod paths;
 pub mod promotion;

@@ -8,7 +8,7 @@ use fluxvet::cli::{
 };
 use fluxvet::diag::Severity;
 use fluxvet::engine::{self, CheckOptions};
-use fluxvet::{emit, git, rules};
+use fluxvet::{changes, emit, git, rules};
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -67,6 +67,7 @@ fn run(cli: Cli) -> Result<u8, String> {
             )),
         },
         Command::Graph(args) => graph(args),
+        Command::Baseline(args) => baseline(args),
         Command::Diff(args) => diff(args),
     }
 }
@@ -169,6 +170,9 @@ fn check_options(args: &CheckArgs) -> Result<CheckOptions, String> {
         (Some(_), Some(_)) if args.rev.is_some() => {
             return Err("--rev checks a commit's files: it cannot take a document on stdin".into());
         }
+        (Some(_), Some(_)) if args.staged => {
+            return Err("--staged checks the index: it cannot take a document on stdin".into());
+        }
         (Some(at), Some(name)) => {
             use std::io::Read;
             let mut bytes = Vec::new();
@@ -200,16 +204,22 @@ fn check(args: CheckArgs) -> Result<u8, String> {
         start_threads(jobs, args.quiet)?;
     }
     let opts = check_options(&args)?;
-    let mut outcome = match &args.rev {
-        Some(rev) => git::check_rev(&opts, rev),
-        None => engine::check(&opts),
-    }
+    let target = match (&args.rev, args.staged) {
+        (Some(rev), _) => changes::Target::Rev(rev.clone()),
+        (None, true) => changes::Target::Staged,
+        (None, false) => changes::Target::WorkTree,
+    };
+    let baseline = match &args.baseline {
+        Some(path) => Some(fluxvet::baseline::Baseline::load(path).map_err(|e| e.0)?),
+        None => None,
+    };
+    let mut outcome = changes::check(
+        &opts,
+        &target,
+        args.changed_since.as_deref(),
+        baseline.as_ref(),
+    )
     .map_err(|e| e.0)?;
-    if let Some(since) = &args.changed_since {
-        let changed =
-            git::changed_files(&outcome.repo.root, since, args.rev.as_deref()).map_err(|e| e.0)?;
-        git::retain_changed(&mut outcome, &changed);
-    }
     if args.no_timing {
         outcome.elapsed = None;
     }
@@ -260,6 +270,41 @@ fn no_manifests_message(root: &std::path::Path, rev: Option<&str>) -> String {
          not hidden by .gitignore, .sourceignore or exclude globs); nothing was checked",
         root.display()
     )
+}
+
+fn baseline(args: fluxvet::cli::BaselineArgs) -> Result<u8, String> {
+    let outcome = engine::check(&CheckOptions {
+        paths: args.path.into_iter().collect(),
+        config: args.config,
+        exclude: args.exclude,
+        trees: engine::Trees::RulesNeed,
+        ..CheckOptions::default()
+    })
+    .map_err(|e| e.0)?;
+    let (text, unwaivable) = fluxvet::baseline::write(&outcome, &args.reason);
+    let recorded = outcome.diagnostics.len() - unwaivable;
+    match &args.output {
+        Some(path) => {
+            std::fs::write(path, &text)
+                .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+            eprintln!(
+                "fluxvet: wrote {} ({recorded} finding{})",
+                path.display(),
+                if recorded == 1 { "" } else { "s" }
+            );
+        }
+        None => write_out(&mut std::io::stdout().lock(), text.as_bytes())?,
+    }
+    if unwaivable > 0 {
+        eprintln!(
+            "fluxvet: warning: {unwaivable} finding(s) of rules the config lists as `unwaivable` \
+             are not recorded: fix them"
+        );
+    }
+    for p in &outcome.io_problems {
+        eprintln!("fluxvet: error: {p}");
+    }
+    Ok(if outcome.io_problems.is_empty() { 0 } else { 2 })
 }
 
 fn versions(args: VersionsArgs) -> Result<u8, String> {

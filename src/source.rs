@@ -38,6 +38,7 @@ pub struct LineCol {
     pub column: usize,
 }
 
+#[derive(Clone)]
 pub struct SourceFile {
     /// Relative to the scanned root, `/`-separated.
     pub path: Arc<str>,

@@ -4,14 +4,14 @@ use crate::diag::{Diagnostic, FileId};
 use crate::rules::{self, RuleMeta};
 use crate::source::{SourceFile, Span};
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Directive {
     /// 1-based line the directive applies to; `None` for the whole file.
     pub target_line: Option<usize>,
     pub entries: Vec<Entry>,
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Entry {
     pub rule: Option<&'static RuleMeta>,
     pub written: String,
@@ -179,12 +179,14 @@ fn parse_entries(rest: &str, base: usize) -> Vec<Entry> {
     out
 }
 
-/// Drops suppressed findings and reports suppressions that suppressed nothing.
+/// Drops suppressed findings and reports suppressions that suppressed nothing, and those
+/// naming an `unwaivable` rule (whose findings stay).
 pub fn apply(
     diagnostics: &mut Vec<Diagnostic>,
     files: &[SourceFile],
     mut per_file: Vec<(FileId, Vec<Directive>)>,
     enabled: impl Fn(&'static RuleMeta) -> bool,
+    unwaivable: impl Fn(&'static RuleMeta) -> bool,
 ) {
     per_file.retain(|(_, d)| !d.is_empty());
     if per_file.is_empty() {
@@ -201,7 +203,7 @@ pub fn apply(
                 continue;
             }
             for e in dir.entries.iter_mut() {
-                if e.rule.is_some_and(|r| std::ptr::eq(r, d.rule)) {
+                if e.rule.is_some_and(|r| std::ptr::eq(r, d.rule)) && !unwaivable(d.rule) {
                     e.used = true;
                     suppressed = true;
                 }
@@ -219,6 +221,10 @@ pub fn apply(
                 let message = match e.rule {
                     None => format!("`{}` is not a fluxvet rule", e.written),
                     Some(r) if !enabled(r) => continue,
+                    Some(r) if unwaivable(r) => format!(
+                        "{} {} is unwaivable (`unwaivable` in the config): this comment does not suppress it",
+                        r.code, r.name
+                    ),
                     Some(r) if e.used => {
                         let _ = r;
                         continue;

@@ -28,7 +28,11 @@ pub fn emit(outcome: &Outcome, w: &mut dyn Write) -> std::io::Result<()> {
         c.warnings,
         c.infos,
         outcome.repo.files.len()
-    )
+    )?;
+    match outcome.withheld.note(outcome.diagnostics.len()) {
+        Some(note) => writeln!(w, "fluxvet: {note}"),
+        None => Ok(()),
+    }
 }
 
 /// One workflow command per finding.

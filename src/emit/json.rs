@@ -76,11 +76,22 @@ pub fn emit(outcome: &Outcome, w: &mut dyn Write) -> std::io::Result<()> {
         .iter()
         .map(|d| diagnostic_value(outcome, d))
         .collect();
+    let mut summary = json!({"files": outcome.repo.files.len(), "documents": outcome.documents,
+                    "errors": c.errors, "warnings": c.warnings, "infos": c.infos});
+    // Only when a run compared (`--changed-since`) or used a baseline: the plain report's
+    // summary stays as the contract shows it.
+    if let Some((since, existing)) = &outcome.withheld.since {
+        summary["new"] = json!(outcome.diagnostics.len());
+        summary["existing"] = json!(existing);
+        summary["since"] = json!(since);
+    }
+    if let Some(n) = outcome.withheld.baselined {
+        summary["baselined"] = json!(n);
+    }
     let doc = json!({
         "version": 1,
         "tool": {"name": "fluxvet", "version": env!("CARGO_PKG_VERSION")},
-        "summary": {"files": outcome.repo.files.len(), "documents": outcome.documents,
-                    "errors": c.errors, "warnings": c.warnings, "infos": c.infos},
+        "summary": summary,
         "diagnostics": diagnostics,
         "clusters": clusters_value(&outcome.repo),
     });

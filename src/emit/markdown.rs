@@ -39,10 +39,14 @@ fn code(s: &str) -> String {
 pub fn emit(outcome: &Outcome, w: &mut dyn Write) -> std::io::Result<()> {
     let c = super::counts(outcome);
     let files = outcome.repo.files.len();
+    let withheld = match outcome.withheld.note(outcome.diagnostics.len()) {
+        Some(note) => format!(" {note}."),
+        None => String::new(),
+    };
     if outcome.diagnostics.is_empty() {
         return writeln!(
             w,
-            "### fluxvet: no findings\n\n✅ {files} file(s), {} document(s) checked.",
+            "### fluxvet: no findings\n\n✅ {files} file(s), {} document(s) checked.{withheld}",
             outcome.documents
         );
     }
@@ -89,7 +93,7 @@ pub fn emit(outcome: &Outcome, w: &mut dyn Write) -> std::io::Result<()> {
     }
     writeln!(
         w,
-        "\n{files} file(s), {} document(s) checked.",
+        "\n{files} file(s), {} document(s) checked.{withheld}",
         outcome.documents
     )
 }

@@ -353,9 +353,13 @@ fn summary(outcome: &Outcome, w: &mut dyn Write) -> std::io::Result<()> {
         Some(t) => format!(" in {:.0} ms", t.as_secs_f64() * 1000.0),
         None => String::new(),
     };
+    let withheld = match outcome.withheld.note(outcome.diagnostics.len()) {
+        Some(note) => format!("; {note}"),
+        None => String::new(),
+    };
     writeln!(
         w,
-        "{} {}, {} {}, {} {} in {} {} ({} {}){}{}",
+        "{} {}, {} {}, {} {} in {} {} ({} {}){}{}{}",
         c.errors,
         plural(c.errors, "error", "errors"),
         c.warnings,
@@ -367,6 +371,7 @@ fn summary(outcome: &Outcome, w: &mut dyn Write) -> std::io::Result<()> {
         outcome.documents,
         plural(outcome.documents, "document", "documents"),
         clusters,
+        withheld,
         timing
     )
 }

@@ -72,6 +72,7 @@ pub fn rule_of(d: &Diagnostic) -> Option<&'static dyn Rule> {
 /// Every rule, in code order.
 pub static RULES: &[&dyn Rule] = &[
     &yaml::unused_suppression::UnusedSuppression,
+    &yaml::stale_baseline_entry::StaleBaselineEntry,
     &yaml::yaml_syntax::YamlSyntax,
     &yaml::duplicate_key::DuplicateKey,
     &yaml::not_a_k8s_object::NotAK8sObject,

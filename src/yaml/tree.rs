@@ -109,7 +109,7 @@ impl Node {
     }
 }
 
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Document {
     /// 0-based position of the document in its file's stream.
     pub index: usize,

@@ -208,7 +208,7 @@ fn rev_checks_the_commit_not_the_working_tree() {
 }
 
 #[test]
-fn changed_since_reports_only_changed_files() {
+fn changed_since_reports_the_findings_the_change_introduces() {
     let r = git_repo("changed");
     r.write("old.yaml", DEFECT);
     r.write("touched.yaml", CLEAN);

@@ -14,6 +14,8 @@ use crate::support::{checkout, fixture_repositories};
 /// Rules whose findings come from `fluxvet diff` (two revisions), not from `check`: their
 /// rendered output is pinned by `diff`'s own snapshot tests.
 const DIFF_RULES: &[&str] = &["FV801", "FV802", "FV803", "FV804", "FV805"];
+/// Rules about a `--baseline` file: pinned by [`stale_baseline_entry_rendering`].
+const BASELINE_RULES: &[&str] = &["FV002"];
 
 fn outcomes() -> Vec<(String, Outcome)> {
     fixture_repositories()
@@ -63,7 +65,7 @@ fn every_rule_has_a_reviewed_rendering_of_its_failing_cases() {
     let mut outcomes = outcomes();
     let mut uncovered = Vec::new();
     for meta in fluxvet::rules::all() {
-        if DIFF_RULES.contains(&meta.code) {
+        if DIFF_RULES.contains(&meta.code) || BASELINE_RULES.contains(&meta.code) {
             continue;
         }
         let report = rendered(meta.code, &mut outcomes);
@@ -84,4 +86,35 @@ fn every_rule_has_a_reviewed_rendering_of_its_failing_cases() {
         uncovered.is_empty(),
         "no fixture makes these rules fire, so their rendering is unreviewed: {uncovered:?}"
     );
+}
+
+#[test]
+fn stale_baseline_entry_rendering() {
+    let dir = checkout().join("fixtures/example");
+    let mut outcome = check(&CheckOptions {
+        paths: vec![dir],
+        config: None,
+        exclude: Vec::new(),
+        trees: Trees::RulesNeed,
+        ..CheckOptions::default()
+    })
+    .expect("fixtures/example");
+    let baseline = fluxvet::baseline::Baseline::parse(
+        "fluxvet-baseline.yaml".into(),
+        "version: 1\nfindings:\n  - fingerprint: \"0123456789abcdef\"\n    rule: \"FV202 chart-version-unpinned\"\n    file: \"gone.yaml\"\n    reason: \"existing when fluxvet was adopted\"\n".into(),
+    )
+    .expect("baseline");
+    baseline.apply(&mut outcome);
+    outcome.diagnostics.retain(|d| d.rule.code == "FV002");
+    assert_eq!(outcome.diagnostics.len(), 1);
+    let mut buf = Vec::new();
+    text::diagnostics(&outcome, false, &mut buf).expect("render");
+    insta::with_settings!({
+        snapshot_path => "snapshots/rules",
+        prepend_module_to_snapshot => false,
+        omit_expression => true,
+        description => "FV002 stale-baseline-entry: an entry for a file that is gone",
+    }, {
+        insta::assert_snapshot!("FV002", String::from_utf8(buf).expect("utf-8"));
+    });
 }

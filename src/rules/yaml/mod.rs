@@ -4,6 +4,7 @@ pub mod ambiguous_scalar;
 pub mod duplicate_key;
 pub mod not_a_k8s_object;
 pub mod not_applied;
+pub mod stale_baseline_entry;
 pub mod unused_suppression;
 pub mod yaml_syntax;
 
