@@ -14,10 +14,10 @@ hash_stdin() {
 case "${1:-}" in
   key)
     if [ -n "${FV_VERSION:-}" ]; then
-      key="fluxvet-${RUNNER_OS:-local}-crates-${FV_VERSION}"
+      key="fluxvet-${RUNNER_OS:-local}-${RUNNER_ARCH:-local}-crates-${FV_VERSION}"
     else
       # The action's checkout is not a git repository: hash the sources that make the binary.
-      key="fluxvet-${RUNNER_OS:-local}-src-$(cd "$action_dir" && find Cargo.toml Cargo.lock src -type f | LC_ALL=C sort | xargs cat | hash_stdin)"
+      key="fluxvet-${RUNNER_OS:-local}-${RUNNER_ARCH:-local}-src-$(cd "$action_dir" && find Cargo.toml Cargo.lock src -type f | LC_ALL=C sort | xargs cat | hash_stdin)"
     fi
     echo "key=$key" >> "${GITHUB_OUTPUT:-/dev/stdout}"
     ;;

@@ -2,6 +2,7 @@
 //! a test file of its own before; `support` holds what they share.
 
 mod acceptance;
+mod action;
 mod ci_reports;
 mod cli;
 mod cli_details;
