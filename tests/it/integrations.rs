@@ -485,7 +485,7 @@ fn action_install_key_hashes_the_sources() {
             .env_remove("GITHUB_OUTPUT");
         c
     });
-    assert_eq!(stdout(&out).trim(), "key=fluxvet-Linux-ARM64-crates-0.1.0");
+    assert_eq!(stdout(&out).trim(), "key=fluxvet-Linux-ARM64-release-0.1.0");
 }
 
 #[test]
@@ -542,6 +542,7 @@ fn shellcheck_accepts_the_scripts_and_the_hook() {
     let mut c = Command::new(shellcheck);
     c.arg(checkout().join("action/run.sh"))
         .arg(checkout().join("action/install.sh"))
+        .arg(checkout().join("scripts/release-asset.sh"))
         .arg(r.join(".git/hooks/pre-push"));
     let out = run(c);
     assert!(out.status.success(), "shellcheck:\n{}", text(&out));

@@ -14,6 +14,7 @@ mod hostile;
 mod integrations;
 mod properties;
 mod refs;
+mod release;
 mod rule_snapshots;
 mod schema;
 mod security;
