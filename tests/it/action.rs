@@ -184,5 +184,5 @@ fn cache_is_saved_even_when_findings_fail_the_job() {
             .env_remove("GITHUB_OUTPUT");
         c
     });
-    assert_eq!(stdout(&key).trim(), "key=fluxvet-macOS-ARM64-crates-0.1.0");
+    assert_eq!(stdout(&key).trim(), "key=fluxvet-macOS-ARM64-release-0.1.0");
 }
