@@ -8,6 +8,7 @@ pub mod diff;
 pub mod discover;
 pub mod emit;
 pub mod engine;
+pub mod fix;
 pub mod flux_api;
 pub mod fs;
 pub mod git;

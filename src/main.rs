@@ -200,15 +200,26 @@ fn check(args: CheckArgs) -> Result<u8, String> {
         start_threads(jobs, args.quiet)?;
     }
     let opts = check_options(&args)?;
-    let mut outcome = match &args.rev {
-        Some(rev) => git::check_rev(&opts, rev),
-        None => engine::check(&opts),
-    }
-    .map_err(|e| e.0)?;
-    if let Some(since) = &args.changed_since {
-        let changed =
-            git::changed_files(&outcome.repo.root, since, args.rev.as_deref()).map_err(|e| e.0)?;
-        git::retain_changed(&mut outcome, &changed);
+    let run_check = || -> Result<engine::Outcome, String> {
+        let mut outcome = match &args.rev {
+            Some(rev) => git::check_rev(&opts, rev),
+            None => engine::check(&opts),
+        }
+        .map_err(|e| e.0)?;
+        if let Some(since) = &args.changed_since {
+            let changed = git::changed_files(&outcome.repo.root, since, args.rev.as_deref())
+                .map_err(|e| e.0)?;
+            git::retain_changed(&mut outcome, &changed);
+        }
+        Ok(outcome)
+    };
+    let mut outcome = run_check()?;
+    if args.fix {
+        outcome.paths = fluxvet::paths::PathDisplay::new(&outcome.repo.root);
+        match fluxvet::fix::run(&outcome, args.diff)? {
+            fluxvet::fix::Done::Diff(code) => return Ok(code),
+            fluxvet::fix::Done::Written => outcome = run_check()?,
+        }
     }
     if args.no_timing {
         outcome.elapsed = None;

@@ -9,6 +9,7 @@ mod cli_details;
 mod clusters;
 mod diff;
 mod docs;
+mod fix;
 mod graph;
 mod hostile;
 mod integrations;

@@ -47,6 +47,13 @@ env:
   - name: FEATURE
     value: "on"
 ```
+
+## Fix
+`fluxvet check --fix` quotes the value as written (`value: on` becomes `value: "on"`) where the
+field is a string by its Kubernetes type, so the boolean or number could only ever be rejected:
+labels and annotations, ConfigMap `data`, Secret `stringData`, and container `env[].value` in
+core workloads. Keys, Helm values and custom resources are left to you: there the boolean may be
+what was meant.
 "#,
 };
 
@@ -74,9 +81,22 @@ impl Rule for AmbiguousScalar {
             return;
         }
         let Some(root_id) = cx.doc.root else { return };
+        let kind = cx
+            .doc
+            .root()
+            .and_then(|r| r.get("kind"))
+            .and_then(|k| k.as_str())
+            .unwrap_or("");
+        let strings = cx
+            .doc
+            .root()
+            .map(|r| crate::fix::strings::string_fields(r, api_version, kind))
+            .unwrap_or_default();
         let mut walker = Walker {
             doc: cx.doc,
             file: cx.file_id,
+            source: cx.file,
+            strings,
             out,
         };
         walker.walk(root_id, None, false, 0);
@@ -86,7 +106,25 @@ impl Rule for AmbiguousScalar {
 struct Walker<'a, 'o> {
     doc: &'a Document,
     file: crate::diag::FileId,
+    source: &'a crate::source::SourceFile,
+    /// Plain values in string-typed fields, which `--fix` may quote.
+    strings: Vec<crate::source::Span>,
     out: &'o mut Vec<Diagnostic>,
+}
+
+impl Walker<'_, '_> {
+    /// Quoting resolves the finding without a choice only where the field is a string.
+    fn fix(
+        &self,
+        span: crate::source::Span,
+        value: &str,
+        is_key: bool,
+    ) -> Option<crate::diag::Fix> {
+        if is_key || !self.strings.contains(&span) {
+            return None;
+        }
+        crate::fix::quote(self.source, span, value)
+    }
 }
 
 /// Nesting beyond this is not walked; the parser's own limits make it unreachable in practice.
@@ -151,10 +189,12 @@ impl Walker<'_, '_> {
             } else {
                 format!("write `\"{v}\"` for the string or `{b}` for the boolean")
             };
+            let fix = self.fix(span, v, is_key);
             self.out.push(
                 Diagnostic::new(&META, self.file, span, message)
                     .primary_label(format!("ambiguous {role}"))
-                    .help(help),
+                    .help(help)
+                    .with_fix(fix),
             );
             return;
         }
@@ -185,7 +225,8 @@ impl Walker<'_, '_> {
                 .help(format!(
                     "write `\"{v}\"` for a string, `{octal}` for the number Kubernetes reads, or `0o{digits_trim}` for an explicit octal",
                     digits_trim = digits.trim_start_matches('0')
-                )),
+                ))
+                .with_fix(self.fix(span, v, is_key)),
             );
         }
     }
