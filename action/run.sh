@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs fluxvet for action.yml: findings in the chosen format on the log (GitHub annotations by
 # default), a Markdown table in the job summary, and SARIF in a file when asked.
-#   FV_PATHS      paths to check, separated by whitespace (default `.`)
+#   FV_PATHS      paths to check, separated by whitespace or newlines (default `.`)
 #   FV_CONFIG     config file, or empty
 #   FV_FORMAT     format printed to the log (default github)
 #   FV_FAIL_ON    error | warning
@@ -28,7 +28,9 @@ case "${FV_FAIL_ON:-error}" in
     ;;
 esac
 if [ -n "${FV_BASELINE:-}" ]; then args+=(--baseline "$FV_BASELINE"); fi
-read -r -a paths <<< "${FV_PATHS:-.}"
+# Every line of a multi-line `paths: |` input, not only the first (read stops at a newline
+# unless -d '' reads to the end; it then returns 1 at end of input, which is expected).
+read -r -d '' -a paths <<< "${FV_PATHS:-.}" || true
 if [ "${#paths[@]}" -eq 0 ]; then paths=(.); fi
 
 since=${FV_CHANGED_SINCE-auto}
@@ -48,8 +50,26 @@ if [ -n "$since" ]; then
   fi
 fi
 
-"$fluxvet" "${args[@]}" --format "${FV_FORMAT:-github}" "${paths[@]}"
+# A message as a workflow command's data: the runner decodes %25, %0D and %0A.
+escape_data() {
+  local s=$1
+  s=${s//'%'/'%25'}
+  s=${s//$'\r'/'%0D'}
+  s=${s//$'\n'/'%0A'}
+  printf '%s' "$s"
+}
+
+errors="${RUNNER_TEMP:-/tmp}/fluxvet-stderr.$$"
+"$fluxvet" "${args[@]}" --format "${FV_FORMAT:-github}" "${paths[@]}" 2> "$errors"
 status=$?
+cat "$errors" >&2
+# Exit 2 is a usage, config or I/O problem: fluxvet checked nothing, and its message would sit
+# unseen in the log. Make it an annotation too.
+if [ "$status" -eq 2 ]; then
+  message=$(sed -e 's/^fluxvet: error: //' "$errors")
+  echo "::error title=fluxvet::$(escape_data "${message:-fluxvet exited with status 2}")"
+fi
+rm -f "$errors"
 
 # The extra reports describe the same run; their exit codes repeat the one above.
 if [ "${FV_SUMMARY:-true}" = true ] && [ -n "${GITHUB_STEP_SUMMARY:-}" ]; then
@@ -57,8 +77,17 @@ if [ "${FV_SUMMARY:-true}" = true ] && [ -n "${GITHUB_STEP_SUMMARY:-}" ]; then
 fi
 if [ -n "${FV_SARIF:-}" ]; then
   mkdir -p "$(dirname "$FV_SARIF")"
-  "$fluxvet" "${args[@]}" --format sarif "${paths[@]}" > "$FV_SARIF" 2>/dev/null
-  echo "fluxvet: wrote SARIF to $FV_SARIF"
+  # Written beside the target and moved into place only when fluxvet produced a report, so a
+  # failed run never leaves an empty or partial file for upload-sarif to choke on.
+  "$fluxvet" "${args[@]}" --format sarif "${paths[@]}" > "$FV_SARIF.partial" 2>/dev/null
+  sarif_status=$?
+  if [ "$sarif_status" -ne 2 ] && [ -s "$FV_SARIF.partial" ]; then
+    mv -f "$FV_SARIF.partial" "$FV_SARIF"
+    echo "fluxvet: wrote SARIF to $FV_SARIF"
+  else
+    rm -f "$FV_SARIF.partial"
+    echo "::error title=fluxvet::no SARIF written to $(escape_data "$FV_SARIF"): fluxvet could not check (exit $sarif_status)"
+  fi
 fi
 if [ "${FV_DIFF:-false}" = true ]; then
   base=${FV_DIFF_BASE:-}
@@ -66,7 +95,9 @@ if [ "${FV_DIFF:-false}" = true ]; then
     if [ -n "${GITHUB_BASE_REF:-}" ]; then base="origin/$GITHUB_BASE_REF"; else base="HEAD~1"; fi
   fi
   diff_md="${RUNNER_TEMP:-/tmp}/fluxvet-diff.md"
-  "$fluxvet" diff --color never --base "$base" --format markdown "${paths[0]}" > "$diff_md"
+  diff_args=(diff --color never --base "$base" --format markdown)
+  if [ -n "${FV_CONFIG:-}" ]; then diff_args+=(--config "$FV_CONFIG"); fi
+  "$fluxvet" "${diff_args[@]}" "${paths[0]}" > "$diff_md"
   diff_status=$?
   if [ "$diff_status" -eq 2 ]; then
     echo "::warning title=fluxvet diff::could not compare with $base (fetch it with actions/checkout fetch-depth: 0)"

@@ -215,6 +215,14 @@ pub struct CheckArgs {
     /// Exit 1 on warnings too.
     #[arg(long)]
     pub deny_warnings: bool,
+    /// Apply the safe fixes (quote a numeric chart version or a string read as a boolean, move a
+    /// removed Flux apiVersion to the served one), then check again and report what remains.
+    /// Only the bytes of each finding change. The only way fluxvet writes to a repository.
+    #[arg(long, conflicts_with_all = ["rev", "stdin_filename"])]
+    pub fix: bool,
+    /// With --fix: print the fixes as a unified diff and write nothing (exit 1 when there is one).
+    #[arg(long, requires = "fix")]
+    pub diff: bool,
     /// Check the files of this commit (e.g. what is being pushed) instead of the working tree;
     /// the config is read from that commit too.
     #[arg(long, value_name = "REV")]

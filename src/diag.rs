@@ -37,6 +37,15 @@ pub struct Label {
     pub message: String,
 }
 
+/// A text edit that resolves a finding without changing anything else: `fluxvet check --fix`
+/// replaces the bytes of `span` (in the finding's file) with `replacement`. Rules set one only
+/// where no human choice is involved (see `src/fix/`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Fix {
+    pub span: Span,
+    pub replacement: String,
+}
+
 #[derive(Clone, Debug)]
 pub struct Diagnostic {
     pub rule: &'static RuleMeta,
@@ -48,6 +57,7 @@ pub struct Diagnostic {
     /// Text under the primary span in the snippet.
     pub label: Option<String>,
     pub labels: Vec<Label>,
+    pub fix: Option<Fix>,
 }
 
 impl Diagnostic {
@@ -66,7 +76,13 @@ impl Diagnostic {
             span,
             label: None,
             labels: Vec::new(),
+            fix: None,
         }
+    }
+    /// A safe edit that resolves this finding (see [`Fix`]).
+    pub fn with_fix(mut self, fix: Option<Fix>) -> Self {
+        self.fix = fix;
+        self
     }
     pub fn help(mut self, help: impl Into<String>) -> Self {
         self.help = Some(help.into());

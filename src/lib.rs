@@ -11,6 +11,7 @@ pub mod discover;
 pub mod emit;
 pub mod engine;
 pub mod fingerprint;
+pub mod fix;
 pub mod flux_api;
 pub mod fs;
 pub mod git;

@@ -213,13 +213,23 @@ fn check(args: CheckArgs) -> Result<u8, String> {
         Some(path) => Some(fluxvet::baseline::Baseline::load(path).map_err(|e| e.0)?),
         None => None,
     };
-    let mut outcome = changes::check(
-        &opts,
-        &target,
-        args.changed_since.as_deref(),
-        baseline.as_ref(),
-    )
-    .map_err(|e| e.0)?;
+    let run_check = || -> Result<engine::Outcome, String> {
+        changes::check(
+            &opts,
+            &target,
+            args.changed_since.as_deref(),
+            baseline.as_ref(),
+        )
+        .map_err(|e| e.0)
+    };
+    let mut outcome = run_check()?;
+    if args.fix {
+        outcome.paths = fluxvet::paths::PathDisplay::new(&outcome.repo.root);
+        match fluxvet::fix::run(&outcome, args.diff)? {
+            fluxvet::fix::Done::Diff(code) => return Ok(code),
+            fluxvet::fix::Done::Written => outcome = run_check()?,
+        }
+    }
     if args.no_timing {
         outcome.elapsed = None;
     }

@@ -1,7 +1,9 @@
 //! One module per output format; each turns an [`Outcome`] into text on a writer.
 
 pub mod github;
+pub mod gitlab;
 pub mod json;
+pub mod junit;
 pub mod markdown;
 pub mod sarif;
 pub mod short;
@@ -26,6 +28,10 @@ pub enum Format {
     Short,
     /// A Markdown table, for a GitHub job summary or a pull-request comment.
     Markdown,
+    /// A GitLab Code Quality report (`artifacts: reports: codequality:`).
+    Gitlab,
+    /// JUnit XML, for CI test reports (GitLab `reports: junit:`, Jenkins, Azure Pipelines).
+    Junit,
 }
 
 #[derive(Clone, Copy, Debug, Default)]
@@ -60,6 +66,8 @@ pub fn emit(
         Format::Github => github::emit(outcome, w),
         Format::Short => short::emit(outcome, w),
         Format::Markdown => markdown::emit(outcome, w),
+        Format::Gitlab => gitlab::emit(outcome, w),
+        Format::Junit => junit::emit(outcome, w),
     }
 }
 

@@ -18,14 +18,16 @@ pub fn text() -> String {
 
 /// The Markdown table between the README's rule-list markers.
 pub fn markdown() -> String {
-    let mut s = String::from("| code | name | severity | what it checks |\n|---|---|---|---|\n");
+    let mut s =
+        String::from("| code | name | severity | what it checks | fix |\n|---|---|---|---|---|\n");
     for m in all() {
         s.push_str(&format!(
-            "| {} | `{}` | {} | {} |\n",
+            "| {} | `{}` | {} | {} | {} |\n",
             m.code,
             m.name,
             m.severity.as_str(),
-            m.summary.replace('|', "\\|")
+            m.summary.replace('|', "\\|"),
+            if m.fixable() { "`--fix`" } else { "" }
         ));
     }
     s

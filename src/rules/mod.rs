@@ -23,11 +23,17 @@ pub struct RuleMeta {
     pub severity: Severity,
     /// One line, for `fluxvet rules` and the README.
     pub summary: &'static str,
-    /// Markdown with the headings: What it does / Why is this bad? / Example / Use instead.
+    /// Markdown with the headings: What it does / Why is this bad? / Example / Use instead, and
+    /// Fix for a rule whose findings `check --fix` can resolve.
     pub docs: &'static str,
 }
 
 impl RuleMeta {
+    /// Whether `check --fix` resolves some of this rule's findings: its docs say how under a
+    /// `## Fix` heading.
+    pub fn fixable(&self) -> bool {
+        self.docs.contains("\n## Fix\n")
+    }
     pub fn url(&self) -> String {
         format!(
             "https://github.com/fluxvet/fluxvet/blob/main/docs/rules.md#{}",
@@ -142,6 +148,12 @@ mod tests {
                 assert!(m.docs.contains(h), "{} lacks {h}", m.code);
             }
         }
+    }
+
+    #[test]
+    fn the_rules_that_fix_say_so() {
+        let fixable: Vec<_> = all().filter(|m| m.fixable()).map(|m| m.code).collect();
+        assert_eq!(fixable, ["FV104", "FV203", "FV501"]);
     }
 }
 

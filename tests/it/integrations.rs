@@ -463,6 +463,7 @@ fn action_install_key_hashes_the_sources() {
         c.arg(checkout().join("action/install.sh"))
             .arg("key")
             .env("RUNNER_OS", "Linux")
+            .env("RUNNER_ARCH", "X64")
             .env_remove("GITHUB_OUTPUT")
             .env_remove("FV_VERSION");
         c
@@ -470,8 +471,8 @@ fn action_install_key_hashes_the_sources() {
     let s = stdout(&out);
     assert!(out.status.success(), "{}", text(&out));
     assert!(
-        s.starts_with("key=fluxvet-Linux-src-")
-            && s.trim().len() == "key=fluxvet-Linux-src-".len() + 16,
+        s.starts_with("key=fluxvet-Linux-X64-src-")
+            && s.trim().len() == "key=fluxvet-Linux-X64-src-".len() + 16,
         "{s}"
     );
     let out = run({
@@ -479,11 +480,12 @@ fn action_install_key_hashes_the_sources() {
         c.arg(checkout().join("action/install.sh"))
             .arg("key")
             .env("RUNNER_OS", "Linux")
+            .env("RUNNER_ARCH", "ARM64")
             .env("FV_VERSION", "0.1.0")
             .env_remove("GITHUB_OUTPUT");
         c
     });
-    assert_eq!(stdout(&out).trim(), "key=fluxvet-Linux-crates-0.1.0");
+    assert_eq!(stdout(&out).trim(), "key=fluxvet-Linux-ARM64-release-0.1.0");
 }
 
 #[test]
@@ -540,6 +542,7 @@ fn shellcheck_accepts_the_scripts_and_the_hook() {
     let mut c = Command::new(shellcheck);
     c.arg(checkout().join("action/run.sh"))
         .arg(checkout().join("action/install.sh"))
+        .arg(checkout().join("scripts/release-asset.sh"))
         .arg(r.join(".git/hooks/pre-push"));
     let out = run(c);
     assert!(out.status.success(), "shellcheck:\n{}", text(&out));

@@ -2,17 +2,21 @@
 //! a test file of its own before; `support` holds what they share.
 
 mod acceptance;
+mod action;
 mod changes;
+mod ci_reports;
 mod cli;
 mod cli_details;
 mod clusters;
 mod diff;
 mod docs;
+mod fix;
 mod graph;
 mod hostile;
 mod integrations;
 mod properties;
 mod refs;
+mod release;
 mod rule_snapshots;
 mod schema;
 mod security;

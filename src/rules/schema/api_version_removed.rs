@@ -45,6 +45,14 @@ apiVersion: source.toolkit.fluxcd.io/v1
 kind: GitRepository
 ```
 `flux migrate -f .` rewrites every manifest of a directory to the served versions.
+
+## Fix
+`fluxvet check --fix` rewrites the apiVersion (and nothing else) of a HelmRelease
+(`v2beta1`/`v2beta2` → `v2`), a Kustomization (`v1beta1`/`v1beta2` → `v1`) and the source kinds
+(`v1beta1`/`v1beta2` → `v1`), unless the object sets a field the served version dropped
+(`valuesFile`, post-renderer `patchesStrategicMerge`/`patchesJson6902`, Kustomization
+`validation`/`patchesStrategicMerge`/`patchesJson6902`, `gitImplementation`, `accessFrom`): those
+need a person. Notification and image automation objects are left to `flux migrate` and a review.
 "#,
 };
 
@@ -145,7 +153,8 @@ impl Rule for ApiVersionRemoved {
             .primary_label("removed apiVersion")
             .help(format!(
                 "use `{replacement}`; `flux migrate -f .` rewrites every manifest in the directory"
-            )),
+            ))
+            .with_fix(fix(cx, node, api_version, kind)),
         );
     }
 }
@@ -252,6 +261,28 @@ fn minor_of(version: &str) -> Option<(u64, u64)> {
     let major = parts.next()?.parse().ok()?;
     let minor = parts.next()?.parse().ok()?;
     Some((major, minor))
+}
+
+/// The apiVersion's text with the served version in place of the removed one, quotes kept,
+/// where [`crate::fix::api_version::migrate`] finds the move safe.
+fn fix(
+    cx: &DocContext<'_>,
+    node: crate::yaml::NodeRef<'_>,
+    api_version: &str,
+    kind: &str,
+) -> Option<crate::diag::Fix> {
+    let root = cx.doc.root()?;
+    let to = crate::fix::api_version::migrate(root, api_version, kind)?;
+    let span = node.span();
+    let raw = cx.file.text.get(span.start as usize..span.end as usize)?;
+    let from = api_version.trim();
+    if raw.matches(from).count() != 1 {
+        return None;
+    }
+    Some(crate::diag::Fix {
+        span,
+        replacement: raw.replacen(from, &to, 1),
+    })
 }
 
 #[cfg(test)]

@@ -38,6 +38,10 @@ spec:
       chart: podinfo
       version: "6.7.1"
 ```
+
+## Fix
+`fluxvet check --fix` quotes the version exactly as written (`version: 1.10` becomes
+`version: "1.10"`, never `"1.1"`). Pinning a partial version is left to you.
 "#,
 };
 
@@ -85,7 +89,12 @@ impl Rule for ChartVersionNotString {
                     ),
                 )
                 .primary_label(format!("YAML reads this as {what}"))
-                .help(format!("quote exactly what you meant: `version: \"{text}\"`{still}")),
+                .help(format!("quote exactly what you meant: `version: \"{text}\"`{still}"))
+                .with_fix(crate::fix::quote(
+                    &repo.files[site.object.file],
+                    node.span(),
+                    text,
+                )),
             );
         }
     }

@@ -57,6 +57,13 @@ spec:
     image:
       tag: "1.10"
 ```
+
+## Fix
+`fluxvet check --fix` quotes the value as written (`value: 1.10` becomes `value: "1.10"`): every
+field this rule judges is a string by its Kubernetes type (labels and annotations, ConfigMap
+`data`, Secret `stringData`, `env[].value`, kustomize `newTag`), so the number or boolean could
+only be rejected or changed. Image tags in Helm chart values are left to you: the chart decides
+what it does with them.
 "#,
 };
 
@@ -82,6 +89,7 @@ impl Rule for AmbiguousScalar {
         let Some(root_id) = cx.doc.root else { return };
         let mut walker = Walker {
             doc: cx.doc,
+            source: cx.file,
             file: cx.file_id,
             out,
             kind,
@@ -92,6 +100,7 @@ impl Rule for AmbiguousScalar {
 
 struct Walker<'a, 'o> {
     doc: &'a Document,
+    source: &'a crate::source::SourceFile,
     file: crate::diag::FileId,
     out: &'o mut Vec<Diagnostic>,
     kind: &'a str,
@@ -220,7 +229,12 @@ impl<'a> Walker<'a, '_> {
                 ),
             )
             .primary_label("not a string")
-            .help(format!("quote it: `\"{v}\"`")),
+            .help(format!("quote it: `\"{v}\"`"))
+            .with_fix(if field == "an image tag (a chart value)" {
+                None
+            } else {
+                crate::fix::quote(self.source, span, v)
+            }),
         );
     }
 }
