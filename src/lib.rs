@@ -15,6 +15,7 @@ pub mod graph;
 pub mod graph_render;
 pub mod helm_semver;
 pub mod index;
+pub mod model;
 pub mod promotion;
 pub mod reconcile;
 pub mod rules;
