@@ -150,12 +150,13 @@ pub fn build(repo: &Repository, dir: &str) -> Build {
         out: Build::default(),
         stack: Vec::new(),
         parsed: HashMap::new(),
+        invalid: HashMap::new(),
     };
     let mut fifo = false;
     let mut objects = match kustomization_file_in(repo, dir) {
         Some(kfile) => {
             fifo = b.kustomization(&kfile).is_some_and(|k| k.fifo_order);
-            b.build_kustomization(&kfile, Origin::NONE)
+            b.build_kustomization(&kfile, Origin::NONE, true)
         }
         None => b.generated(dir),
     };
@@ -243,6 +244,8 @@ struct Builder<'r> {
     /// Kustomization files being built, to report a cycle instead of recursing forever.
     stack: Vec<String>,
     parsed: HashMap<String, Option<std::rc::Rc<Kustomization>>>,
+    /// Per file, the first reason go-yaml v3 (so kustomize) rejects it, once checked.
+    invalid: HashMap<usize, Option<(String, Span)>>,
 }
 
 impl<'r> Builder<'r> {
@@ -294,7 +297,9 @@ impl<'r> Builder<'r> {
         k
     }
 
-    fn build_kustomization(&mut self, kfile: &str, at: Origin) -> Vec<RenderedObject> {
+    /// `top`: the directory asked for, which may be a Component (kustomize builds one on its
+    /// own, but refuses it under `resources`).
+    fn build_kustomization(&mut self, kfile: &str, at: Origin, top: bool) -> Vec<RenderedObject> {
         let Some(k) = self.kustomization(kfile) else {
             self.error(
                 format!("`{kfile}` is not a kustomization fluxvet can read"),
@@ -306,7 +311,7 @@ impl<'r> Builder<'r> {
             self.error(format!("resource cycle: `{kfile}` includes itself"), at);
             return Vec::new();
         }
-        if k.is_component {
+        if k.is_component && !top {
             self.error(
                 format!("`{kfile}` is a Component; list it under `components`, not `resources`"),
                 at,
@@ -334,7 +339,7 @@ impl<'r> Builder<'r> {
             }
             if self.repo.tree.is_dir(&p) {
                 let sub = match kustomization_file_in(self.repo, &p) {
-                    Some(k) => self.build_kustomization(&k, Origin::NONE),
+                    Some(k) => self.build_kustomization(&k, Origin::NONE, false),
                     None => self.generated(&p),
                 };
                 self.append(&mut objects, sub, Origin::NONE);
@@ -388,6 +393,13 @@ impl<'r> Builder<'r> {
             self.error(format!("`{path}` cannot be read as YAML"), at);
             return Vec::new();
         };
+        if let Some((why, span)) = self.invalid_yaml(fid) {
+            self.error(
+                format!("`{path}` is not valid YAML for kustomize: {why}"),
+                Origin::new(fid, span),
+            );
+            return Vec::new();
+        }
         let mut out = Vec::new();
         for d in repo.docs_of(fid) {
             let Some(root) = d.doc.root() else { continue };
@@ -419,6 +431,24 @@ impl<'r> Builder<'r> {
             out.push(RenderedObject::new(node));
         }
         out
+    }
+
+    /// Why go-yaml v3 rejects the file (a syntax error, a duplicate key), if it does.
+    fn invalid_yaml(&mut self, fid: usize) -> Option<(String, Span)> {
+        if let Some(v) = self.invalid.get(&fid) {
+            return v.clone();
+        }
+        let parsed = crate::yaml::parse_source(&self.repo.files[fid].text);
+        let v = parsed.problems.first().map(|p| match p {
+            crate::yaml::YamlProblem::Syntax { span, message, .. } => (message.clone(), *span),
+            crate::yaml::YamlProblem::DuplicateKey { key, second, .. } => {
+                (format!("mapping key `{key}` already defined"), *second)
+            }
+            #[allow(unreachable_patterns)]
+            _ => ("invalid YAML".to_string(), Span::empty(0)),
+        });
+        self.invalid.insert(fid, v.clone());
+        v
     }
 
     /// Resources, components, generators and transformers of `k`, onto `objects` (a
@@ -500,7 +530,7 @@ impl<'r> Builder<'r> {
         let tree = &self.repo.tree;
         if tree.is_dir(&target) {
             match kustomization_file_in(self.repo, &target) {
-                Some(kfile) => self.build_kustomization(&kfile, at),
+                Some(kfile) => self.build_kustomization(&kfile, at, false),
                 None => {
                     self.error(
                         format!(

@@ -195,40 +195,48 @@ fn remove_quotes(s: &str) -> &str {
 }
 
 /// kustomize's name hash of a ConfigMap or Secret as it stands (after every transformer).
+/// kustomize's hasher looks the name up as `Lookup("metadata/name")`, one key that never
+/// exists, so the name it hashes is always `""`; an absent `data` is `""` too.
 pub fn name_hash(root: &Node) -> String {
     let kind = root.str_at(&["kind"]).unwrap_or("");
-    let name = root.str_at(&["metadata", "name"]).unwrap_or("");
-    let map_json = |n: Option<&Node>| -> String {
-        let mut pairs: Vec<(&str, &str)> = n
-            .map(|d| {
-                d.entries()
-                    .iter()
-                    .map(|(k, v)| (&**k, v.as_str().unwrap_or("")))
-                    .collect()
+    let map_json = |n: Option<&Node>| -> Option<String> {
+        let d = n.filter(|d| matches!(d.value, Value::Map(_)))?;
+        let mut pairs: Vec<(&str, String)> = d
+            .entries()
+            .iter()
+            .map(|(k, v)| {
+                let value = match &v.value {
+                    Value::Scalar(t, ScalarType::Str) => go_json_string(t),
+                    Value::Scalar(t, ty) => super::output::scalar_json(t, *ty).to_string(),
+                    _ => super::output::to_json(v).to_string(),
+                };
+                (&**k, value)
             })
-            .unwrap_or_default();
+            .collect();
         pairs.sort();
         let body: Vec<String> = pairs
             .iter()
-            .map(|(k, v)| format!("{}:{}", go_json_string(k), go_json_string(v)))
+            .map(|(k, v)| format!("{}:{v}", go_json_string(k)))
             .collect();
-        format!("{{{}}}", body.join(","))
+        Some(format!("{{{}}}", body.join(",")))
     };
-    // json.Marshal of a map sorts its keys: binaryData, data, kind, name, type.
-    let mut fields: Vec<String> = Vec::new();
-    if kind == "ConfigMap"
-        && let Some(b) = root.get("binaryData").filter(|b| !b.entries().is_empty())
-    {
-        fields.push(format!("\"binaryData\":{}", map_json(Some(b))));
-    }
-    fields.push(format!("\"data\":{}", map_json(root.get("data"))));
-    fields.push(format!("\"kind\":{}", go_json_string(kind)));
-    fields.push(format!("\"name\":{}", go_json_string(name)));
-    if kind == "Secret" {
+    let data = map_json(root.get("data")).unwrap_or_else(|| "\"\"".into());
+    // json.Marshal of a map sorts its keys.
+    let json = if kind == "Secret" {
         let t = root.str_at(&["type"]).unwrap_or("");
-        fields.push(format!("\"type\":{}", go_json_string(t)));
-    }
-    let json = format!("{{{}}}", fields.join(","));
+        let string_data = map_json(root.get("stringData"))
+            .map(|s| format!(",\"stringData\":{s}"))
+            .unwrap_or_default();
+        format!(
+            "{{\"data\":{data},\"kind\":\"Secret\",\"name\":\"\"{string_data},\"type\":{}}}",
+            go_json_string(t)
+        )
+    } else {
+        let binary = map_json(root.get("binaryData"))
+            .map(|s| format!("\"binaryData\":{s},"))
+            .unwrap_or_default();
+        format!("{{{binary}\"data\":{data},\"kind\":\"ConfigMap\",\"name\":\"\"}}")
+    };
     let hex = sha256_hex(json.as_bytes());
     hex[..10]
         .chars()
@@ -379,5 +387,9 @@ mod tests {
         assert_eq!(base64(b"hello"), "aGVsbG8=");
         assert_eq!(base64(b"hi!"), "aGkh");
         assert_eq!(go_json_string("a<b\n"), "\"a\\u003cb\\n\"");
+        // `kubectl kustomize` names a ConfigMap of `a=b` called x `x-4h2mbtbbt6`.
+        let p = crate::yaml::parse_stream("kind: ConfigMap\nmetadata:\n  name: x\ndata:\n  a: b\n");
+        let n = Node::from_yaml(p.documents[0].root().unwrap(), 0);
+        assert_eq!(name_hash(&n), "4h2mbtbbt6");
     }
 }

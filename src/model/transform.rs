@@ -21,7 +21,12 @@ pub fn namespace(objects: &mut [RenderedObject], ns: &Node) {
     for o in objects {
         o.remember_id();
         let (api, kind) = (o.api_version.clone(), o.kind.clone());
-        if !is_cluster_scoped(&api, &kind) {
+        if kind == "Namespace" && group_of(&api).is_empty() {
+            // kustomize's namespace field specs include a Namespace's own name.
+            o.root
+                .ensure_map("metadata", ns.origin)
+                .set("name", value.clone());
+        } else if !is_cluster_scoped(&api, &kind) {
             o.root
                 .ensure_map("metadata", ns.origin)
                 .set("namespace", value.clone());

@@ -8,6 +8,7 @@ mod docs;
 mod graph;
 mod hostile;
 mod integrations;
+mod oracle;
 mod properties;
 mod refs;
 mod rule_snapshots;
