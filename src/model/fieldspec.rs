@@ -143,6 +143,11 @@ pub const TEMPLATE_LABELS: &[FieldSpec] = &[
     FieldSpec::of("ReplicaSet", "spec/template/metadata/labels", true),
     FieldSpec::of("DaemonSet", "spec/template/metadata/labels", true),
     FieldSpec::of("StatefulSet", "spec/template/metadata/labels", true),
+    FieldSpec::of(
+        "StatefulSet",
+        "spec/volumeClaimTemplates/metadata/labels",
+        true,
+    ),
     FieldSpec::of("Job", "spec/template/metadata/labels", true),
     FieldSpec::of("CronJob", "spec/jobTemplate/metadata/labels", true),
     FieldSpec::of(

@@ -56,9 +56,28 @@ fn apply_one(target: &mut Node, op: &Node) -> Result<(), String> {
         "remove" => remove(target, &segs, path).map(|_| ()),
         "replace" => {
             let v = op.get("value").ok_or("`replace` needs a `value`")?.clone();
-            let slot = get_mut(target, &segs).ok_or_else(|| missing(path))?;
-            *slot = v;
-            Ok(())
+            match get_mut(target, &segs) {
+                Some(slot) => {
+                    *slot = v;
+                    Ok(())
+                }
+                // kustomize's json-patch sets a missing key of an existing mapping.
+                None => {
+                    let (last, parent) = segs.split_last().ok_or_else(|| missing(path))?;
+                    match get_mut(target, parent) {
+                        Some(
+                            p @ Node {
+                                value: Value::Map(_),
+                                ..
+                            },
+                        ) => {
+                            p.set(last, v);
+                            Ok(())
+                        }
+                        _ => Err(missing(path)),
+                    }
+                }
+            }
         }
         "move" => {
             let from = pointer(op.str_at(&["from"]).ok_or("`move` needs `from`")?)?;
@@ -144,12 +163,36 @@ fn get_mut<'a>(n: &'a mut Node, segs: &[String]) -> Option<&'a mut Node> {
     get_mut(next, rest)
 }
 
+/// The node at `segs`, with missing mapping keys created on the way.
+fn ensure_path<'a>(
+    n: &'a mut Node,
+    segs: &[String],
+    origin: super::rendered::Origin,
+) -> Option<&'a mut Node> {
+    let Some((first, rest)) = segs.split_first() else {
+        return Some(n);
+    };
+    if matches!(n.value, Value::Map(_)) {
+        if n.get(first).is_none_or(Node::is_null) {
+            n.set(first, Node::map(origin));
+        }
+        return ensure_path(n.get_mut(first)?, rest, origin);
+    }
+    let Value::Seq(items) = &mut n.value else {
+        return None;
+    };
+    let i = index(first, items.len(), false)?;
+    ensure_path(items.get_mut(i)?, rest, origin)
+}
+
 fn add(target: &mut Node, segs: &[String], v: Node, path: &str) -> Result<(), String> {
     let Some((last, parent)) = segs.split_last() else {
         *target = v;
         return Ok(());
     };
-    let parent = get_mut(target, parent).ok_or_else(|| missing(path))?;
+    // kustomize applies JSON patches with `EnsurePathExistsOnAdd`: missing parents appear.
+    let origin = v.origin;
+    let parent = ensure_path(target, parent, origin).ok_or_else(|| missing(path))?;
     match &mut parent.value {
         Value::Map(_) => {
             parent.set(last, v);
@@ -222,8 +265,11 @@ mod tests {
     #[test]
     fn failures_name_the_operation() {
         let mut t = node("a: 1\n", 0);
-        let e = apply_json6902(&mut t, &node("- op: replace\n  path: /zz\n  value: 1\n", 1))
-            .unwrap_err();
+        let e = apply_json6902(
+            &mut t,
+            &node("- op: replace\n  path: /zz/y\n  value: 1\n", 1),
+        )
+        .unwrap_err();
         assert_eq!(e.index, Some(0));
         let e = apply_json6902(&mut t, &node("- op: frob\n  path: /a\n", 1)).unwrap_err();
         assert!(e.message.contains("unknown operation"));

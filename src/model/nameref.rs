@@ -180,6 +180,10 @@ pub fn fix(objects: &mut [RenderedObject]) {
                     if let Some(r) = hit {
                         let origin = s.get("name").map_or(s.origin, |n| n.origin);
                         s.set("name", Node::string(r.name.as_str(), origin));
+                        if let Some(ns) = &r.namespace {
+                            let origin = s.get("namespace").map_or(origin, |n| n.origin);
+                            s.set("namespace", Node::string(ns.as_str(), origin));
+                        }
                     }
                 }
             }

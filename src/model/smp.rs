@@ -39,11 +39,10 @@ fn directive(n: &Node) -> Option<&str> {
     n.get("$patch").and_then(Node::as_str)
 }
 
+/// kyaml acts on `$patch` only; other `$` keys (`$setElementOrder/…`) are kept as plain
+/// fields, as kustomize's output shows.
 fn is_directive_key(k: &str) -> bool {
     k == "$patch"
-        || k == "$retainKeys"
-        || k.starts_with("$setElementOrder/")
-        || k.starts_with("$deleteFromPrimitiveList/")
 }
 
 /// The patch value with its directives removed, as set where the target had nothing.
@@ -144,25 +143,31 @@ fn merge_list(dst: &mut Node, patch: &Node) {
         *dst = clean(patch);
         return;
     };
-    let origin = patch.origin;
-    let items = dst.items_mut().expect("a list");
+    // kyaml's order: the patch's elements first, in its order, then the target's others.
+    let mut rest = std::mem::take(dst.items_mut().expect("a list"));
+    let mut merged = Vec::with_capacity(rest.len() + p.len());
     for pe in p {
         let Some(kv) = pe.get(key).and_then(Node::as_str) else {
             continue;
         };
-        let at = items
+        let at = rest
             .iter()
             .position(|e| e.get(key).and_then(Node::as_str) == Some(kv));
         match (at, directive(pe)) {
             (Some(i), Some("delete")) => {
-                items.remove(i);
+                rest.remove(i);
             }
             (None, Some("delete")) => {}
-            (Some(i), _) => merge_map(&mut items[i], pe),
-            (None, _) => items.push(clean(pe)),
+            (Some(i), _) => {
+                let mut e = rest.remove(i);
+                merge_map(&mut e, pe);
+                merged.push(e);
+            }
+            (None, _) => merged.push(clean(pe)),
         }
     }
-    let _ = origin;
+    merged.extend(rest);
+    *dst.items_mut().expect("a list") = merged;
 }
 
 #[cfg(test)]
@@ -192,8 +197,10 @@ mod tests {
         assert_eq!(c.len(), 2, "sidecar stays");
         let env = c[0].get("env").unwrap().items();
         assert_eq!(env.len(), 2);
-        assert_eq!(env[1].get("value").unwrap().origin.file, 1, "patched value");
-        assert_eq!(env[0].get("value").unwrap().origin.file, 0, "kept value");
+        // kyaml puts the patch's elements first, then the target's others.
+        assert_eq!(env[0].str_at(&["name"]), Some("B"));
+        assert_eq!(env[0].get("value").unwrap().origin.file, 1, "patched value");
+        assert_eq!(env[1].get("value").unwrap().origin.file, 0, "kept value");
         assert_eq!(c[0].str_at(&["image"]), Some("a:1"));
     }
 

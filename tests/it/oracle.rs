@@ -177,8 +177,10 @@ fn compare(ours: &[RenderedObject], theirs: &[RenderedObject]) -> Option<String>
 }
 
 fn kustomize(kubectl: &Path, dir: &Path) -> Result<Vec<RenderedObject>, String> {
+    // Flux builds with LoadRestrictionsNone: files outside the kustomization's directory are
+    // allowed.
     let out = Command::new(kubectl)
-        .arg("kustomize")
+        .args(["kustomize", "--load-restrictor", "LoadRestrictionsNone"])
         .arg(dir)
         .output()
         .map_err(|e| e.to_string())?;
@@ -347,4 +349,145 @@ fn corpus_builds_as_kustomize_does() {
     }
     eprintln!("corpus: {} of {} directories identical", total.0, total.1);
     assert_eq!(total.2, 0, "see DIFFERS above");
+}
+
+/// Small repositories that use each kustomize feature the build implements, compared with
+/// kustomize like the corpus (the corpus uses few of them).
+const FEATURES: &[(&str, &[(&str, &str)])] = &[
+    (
+        "overlay",
+        &[
+            (
+                "base/kustomization.yaml",
+                "resources:\n- app.yaml\n- rbac.yaml\nconfigMapGenerator:\n- name: settings\n  literals:\n  - MODE=base\n  - QUOTED=\"a b\"\n  envs:\n  - app.env\n  files:\n  - conf.json\n  - renamed=conf.json\nsecretGenerator:\n- name: creds\n  type: kubernetes.io/basic-auth\n  literals:\n  - username=admin\n  - password=<secret&>\n",
+            ),
+            ("base/app.env", "# comment\nA=1\nB=two words\n\nC=x=y\n"),
+            ("base/conf.json", "{\"k\": [1, 2]}\n"),
+            (
+                "base/app.yaml",
+                "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  labels:\n    app: web\nspec:\n  replicas: 1\n  selector:\n    matchLabels:\n      app: web\n  template:\n    metadata:\n      labels:\n        app: web\n    spec:\n      serviceAccountName: web\n      containers:\n      - name: web\n        image: nginx:1.25\n        envFrom:\n        - configMapRef:\n            name: settings\n        env:\n        - name: PASS\n          valueFrom:\n            secretKeyRef:\n              name: creds\n              key: password\n        volumeMounts:\n        - name: conf\n          mountPath: /etc/conf\n      - name: sidecar\n        image: registry.local:5000/tools/sidecar@sha256:abc\n      initContainers:\n      - name: init\n        image: busybox\n      volumes:\n      - name: conf\n        configMap:\n          name: settings\n---\napiVersion: v1\nkind: Service\nmetadata:\n  name: web\nspec:\n  selector:\n    app: web\n  ports:\n  - port: 80\n---\napiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata:\n  name: web\nspec:\n  scaleTargetRef:\n    apiVersion: apps/v1\n    kind: Deployment\n    name: web\n  minReplicas: 1\n  maxReplicas: 3\n---\napiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata:\n  name: web\nspec:\n  minAvailable: 1\n  selector:\n    matchLabels:\n      app: web\n---\napiVersion: batch/v1\nkind: CronJob\nmetadata:\n  name: tick\nspec:\n  schedule: \"*/5 * * * *\"\n  jobTemplate:\n    spec:\n      template:\n        spec:\n          restartPolicy: Never\n          containers:\n          - name: tick\n            image: busybox:1.36\n            envFrom:\n            - secretRef:\n                name: creds\n---\napiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: db\nspec:\n  serviceName: web\n  selector:\n    matchLabels:\n      app: db\n  template:\n    metadata:\n      labels:\n        app: db\n    spec:\n      containers:\n      - name: db\n        image: postgres:16\n  volumeClaimTemplates:\n  - metadata:\n      name: data\n    spec:\n      accessModes: [ReadWriteOnce]\n      resources:\n        requests:\n          storage: 1Gi\n---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: web\nspec:\n  podSelector:\n    matchLabels:\n      app: web\n  ingress:\n  - from:\n    - podSelector:\n        matchLabels:\n          app: client\n",
+            ),
+            (
+                "base/rbac.yaml",
+                "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: web\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata:\n  name: reader\nrules:\n- apiGroups: [\"\"]\n  resources: [pods]\n  verbs: [get]\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata:\n  name: web-reader\nroleRef:\n  apiGroup: rbac.authorization.k8s.io\n  kind: Role\n  name: reader\nsubjects:\n- kind: ServiceAccount\n  name: web\n- kind: ServiceAccount\n  name: default\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata:\n  name: web-view\nroleRef:\n  apiGroup: rbac.authorization.k8s.io\n  kind: ClusterRole\n  name: view\nsubjects:\n- kind: ServiceAccount\n  name: web\n  namespace: shop\n",
+            ),
+            (
+                "prod/kustomization.yaml",
+                "resources:\n- ../base\n- ns.yaml\nnamespace: shop\nnamePrefix: prod-\nnameSuffix: -v1\ncommonLabels:\n  env: prod\nlabels:\n- pairs:\n    team: a\n  includeSelectors: false\n  includeTemplates: true\n- pairs:\n    tier: web\ncommonAnnotations:\n  owner: team-a\nimages:\n- name: nginx\n  newName: mirror/nginx\n  newTag: \"1.27\"\n- name: registry.local:5000/tools/sidecar\n  newTag: v2\n- name: busybox\n  digest: sha256:deadbeef\n- name: postgres\n  newName: pg\nreplicas:\n- name: web\n  count: 3\nconfigMapGenerator:\n- name: settings\n  behavior: merge\n  literals:\n  - MODE=prod\n- name: plain\n  options:\n    disableNameSuffixHash: true\n    labels:\n      kind: plain\n  literals:\n  - x=1\ngeneratorOptions:\n  annotations:\n    generated: \"yes\"\n",
+            ),
+            (
+                "prod/ns.yaml",
+                "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: whatever\n",
+            ),
+        ],
+    ),
+    (
+        "patches",
+        &[
+            (
+                "app/kustomization.yaml",
+                "resources:\n- app.yaml\npatches:\n- path: more-env.yaml\n- target:\n    kind: Deployment\n    labelSelector: tier=web\n  patch: |-\n    apiVersion: any/v9\n    kind: Ignored\n    metadata:\n      name: ignored\n    spec:\n      template:\n        spec:\n          containers:\n          - name: web\n            resources:\n              limits:\n                memory: 128Mi\n- target:\n    group: apps\n    version: v1\n    kind: Deployment\n    name: w.*\n  patch: |-\n    - op: add\n      path: /metadata/annotations/a~1b\n      value: slash\n    - op: add\n      path: /spec/template/spec/containers/0/args/-\n      value: --last\n    - op: add\n      path: /spec/template/spec/containers/0/args/0\n      value: --first\n    - op: replace\n      path: /spec/replicas\n      value: 4\n    - op: test\n      path: /spec/replicas\n      value: 4\n    - op: copy\n      from: /metadata/labels/tier\n      path: /metadata/annotations/copied\n    - op: move\n      from: /spec/template/spec/containers/0/env/1\n      path: /spec/template/spec/containers/0/env/0\n    - op: remove\n      path: /spec/template/spec/containers/0/ports\n- target:\n    kind: ConfigMap\n  patch: |-\n    $patch: delete\n    apiVersion: v1\n    kind: ConfigMap\n    metadata:\n      name: any\npatchesStrategicMerge:\n- |-\n  apiVersion: apps/v1\n  kind: Deployment\n  metadata:\n    name: web\n  spec:\n    template:\n      spec:\n        containers:\n        - name: old\n          $patch: delete\n        volumes:\n        - name: v\n          emptyDir: {}\npatchesJson6902:\n- target:\n    version: v1\n    kind: Service\n    name: web\n  path: svc-patch.yaml\n",
+            ),
+            (
+                "app/app.yaml",
+                "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  labels:\n    tier: web\nspec:\n  replicas: 1\n  selector:\n    matchLabels:\n      app: web\n  template:\n    metadata:\n      labels:\n        app: web\n    spec:\n      containers:\n      - name: web\n        image: nginx\n        args: [--a]\n        ports:\n        - containerPort: 80\n        env:\n        - name: X\n          value: \"1\"\n        - name: Y\n          value: \"2\"\n      - name: old\n        image: old\n---\napiVersion: v1\nkind: Service\nmetadata:\n  name: web\nspec:\n  type: ClusterIP\n  ports:\n  - port: 80\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: gone\ndata:\n  a: b\n",
+            ),
+            (
+                "app/more-env.yaml",
+                "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: null\n  template:\n    spec:\n      containers:\n      - name: web\n        env:\n        - name: Y\n          value: \"3\"\n        - name: Z\n          value: \"4\"\n      $setElementOrder/containers:\n      - name: web\n",
+            ),
+            (
+                "app/svc-patch.yaml",
+                "- op: replace\n  path: /spec/type\n  value: NodePort\n- op: add\n  path: /spec/ports/0/nodePort\n  value: 30080\n",
+            ),
+        ],
+    ),
+    (
+        "components",
+        &[
+            (
+                "app/kustomization.yaml",
+                "resources:\n- cm.yaml\ncomponents:\n- ../feature\nnamespace: team\n",
+            ),
+            (
+                "app/cm.yaml",
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\ndata:\n  version: \"1\"\n  url: http://host:8080/path\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app\nspec:\n  selector:\n    matchLabels: {app: app}\n  template:\n    metadata:\n      labels: {app: app}\n    spec:\n      containers:\n      - name: app\n        image: app:1\n        env:\n        - name: PORT\n          value: \"0\"\n",
+            ),
+            (
+                "feature/kustomization.yaml",
+                "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\nresources:\n- extra.yaml\npatches:\n- target:\n    kind: ConfigMap\n    name: app\n  patch: |-\n    - op: add\n      path: /data/feature\n      value: \"on\"\nreplacements:\n- source:\n    kind: ConfigMap\n    name: app\n    fieldPath: data.url\n    options:\n      delimiter: ':'\n      index: 2\n  targets:\n  - select:\n      kind: Deployment\n    fieldPaths:\n    - spec.template.spec.containers.[name=app].env.[name=PORT].value\n    options:\n      delimiter: /\n      index: 0\n- source:\n    kind: ConfigMap\n    name: app\n    fieldPath: data.version\n  targets:\n  - select:\n      kind: Deployment\n    fieldPaths:\n    - metadata.annotations.version\n    options:\n      create: true\n",
+            ),
+            (
+                "feature/extra.yaml",
+                "apiVersion: v1\nkind: Secret\nmetadata:\n  name: extra\nstringData:\n  on: yes\n  n: \"0755\"\n",
+            ),
+        ],
+    ),
+    (
+        "errors",
+        &[
+            ("missing/kustomization.yaml", "resources:\n- nope.yaml\n"),
+            (
+                "nomatch/kustomization.yaml",
+                "resources:\n- cm.yaml\npatches:\n- patch: |-\n    apiVersion: v1\n    kind: ConfigMap\n    metadata:\n      name: other\n    data:\n      a: b\n",
+            ),
+            (
+                "nomatch/cm.yaml",
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\n",
+            ),
+            ("dup/kustomization.yaml", "resources:\n- a.yaml\n- b.yaml\n"),
+            (
+                "dup/a.yaml",
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\n",
+            ),
+            (
+                "dup/b.yaml",
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\n",
+            ),
+            (
+                "badop/cm.yaml",
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\n",
+            ),
+            ("cycle/a/kustomization.yaml", "resources:\n- ../b\n"),
+            ("cycle/b/kustomization.yaml", "resources:\n- ../a\n"),
+            (
+                "badop/kustomization.yaml",
+                "resources:\n- cm.yaml\npatches:\n- target:\n    kind: ConfigMap\n  patch: |-\n    - op: replace\n      path: /data/missing\n      value: x\n",
+            ),
+        ],
+    ),
+];
+
+#[test]
+fn features_build_as_kustomize_does() {
+    let Some(k) = kubectl() else { return };
+    let mut unexplained = 0;
+    for (name, files) in FEATURES {
+        let dir = support::TempDir::new(&format!("oracle-{name}"));
+        for (path, text) in *files {
+            dir.write(path, text);
+        }
+        let results = oracle(&k, dir.path());
+        if *name == "errors" {
+            // Each must fail in both builds.
+            for (d, v) in &results {
+                match v {
+                    Verdict::Unbuildable(why) if why.starts_with("kustomize fails too") => {
+                        eprintln!("BOTH FAIL {name}/{d}: {why}");
+                    }
+                    Verdict::Differs(why) => {
+                        unexplained += 1;
+                        eprintln!("DIFFERS  {name}/{d}: {why}");
+                    }
+                    _ => {
+                        unexplained += 1;
+                        eprintln!("DIFFERS  {name}/{d}: expected both builds to fail");
+                    }
+                }
+            }
+            continue;
+        }
+        unexplained += report(name, &results).2;
+    }
+    assert_eq!(unexplained, 0, "see DIFFERS above");
 }
