@@ -229,7 +229,15 @@ pub fn legacy_order(a: &RenderedObject, b: &RenderedObject) -> std::cmp::Orderin
             .api_version
             .rsplit_once('/')
             .unwrap_or(("", &o.api_version));
-        format!("{g}_{v}_{}", o.kind)
+        // kustomize's Gvk.String(): an empty part is `~G`, `~V`, `~K` (after every letter).
+        let or = |s: &str, empty: &str| {
+            if s.is_empty() {
+                empty.to_string()
+            } else {
+                s.to_string()
+            }
+        };
+        format!("{}_{}_{}", or(g, "~G"), or(v, "~V"), or(&o.kind, "~K"))
     };
     rank(&a.kind)
         .cmp(&rank(&b.kind))

@@ -158,6 +158,21 @@ fn diff(a: &Node, b: &Node, path: &str) -> Option<String> {
 }
 
 fn compare(ours: &[RenderedObject], theirs: &[RenderedObject]) -> Option<String> {
+    compare_values(ours, theirs).or_else(|| compare_order(ours, theirs))
+}
+
+/// The objects in the same order (kustomize's legacy order, or fifo), once they are equal.
+fn compare_order(ours: &[RenderedObject], theirs: &[RenderedObject]) -> Option<String> {
+    let a: Vec<String> = ours.iter().map(key).collect();
+    let b: Vec<String> = theirs.iter().map(key).collect();
+    let at = a.iter().zip(&b).position(|(x, y)| x != y)?;
+    Some(format!(
+        "output order differs at object {at}: fluxvet {}, kustomize {}",
+        a[at], b[at]
+    ))
+}
+
+fn compare_values(ours: &[RenderedObject], theirs: &[RenderedObject]) -> Option<String> {
     let mut a: Vec<(String, &RenderedObject)> = ours.iter().map(|o| (key(o), o)).collect();
     let mut b: Vec<(String, &RenderedObject)> = theirs.iter().map(|o| (key(o), o)).collect();
     a.sort_by(|x, y| x.0.cmp(&y.0));
