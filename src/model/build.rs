@@ -881,3 +881,7 @@ fn merge_generated(existing: &mut RenderedObject, new: RenderedObject, replace: 
     }
     existing.refresh();
 }
+
+#[cfg(test)]
+#[path = "build_tests.rs"]
+mod tests;

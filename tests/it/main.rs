@@ -2,6 +2,7 @@
 //! a test file of its own before; `support` holds what they share.
 
 mod acceptance;
+mod build_cmd;
 mod cli;
 mod diff;
 mod docs;
