@@ -726,7 +726,11 @@ impl<'r> Builder<'r> {
                 o.refresh();
             }
             if !hit {
-                self.push_error("the patch's target matches no object", p.origin, false);
+                self.push_error(
+                    "the patch's target matches no object",
+                    p.target_origin,
+                    false,
+                );
             }
             return;
         }
@@ -768,7 +772,11 @@ impl<'r> Builder<'r> {
                 }
             };
             if chosen.is_empty() {
-                self.push_error("the patch's target matches no object", p.origin, false);
+                self.push_error(
+                    "the patch's target matches no object",
+                    p.target_origin,
+                    false,
+                );
             }
             let mut deleted = Vec::new();
             for i in chosen {

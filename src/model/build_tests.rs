@@ -176,7 +176,7 @@ fn errors_point_at_their_cause() {
         "SMP matches nothing: {found:?}"
     );
     assert!(
-        found.contains(&("kustomization.yaml:11:3".into(), false)),
+        found.contains(&("kustomization.yaml:12:5".into(), false)),
         "target matches nothing: {found:?}"
     );
     assert!(

@@ -40,6 +40,8 @@ pub enum PatchSource {
 pub struct Patch {
     pub source: PatchSource,
     pub target: Option<Selector>,
+    /// The `target:` node (the patch entry when there is none).
+    pub target_origin: Origin,
     pub allow_name_change: bool,
     pub allow_kind_change: bool,
     pub origin: Origin,
@@ -298,6 +300,7 @@ impl Kustomization {
                         k.patches_strategic_merge.push(Patch {
                             source,
                             target: None,
+                            target_origin: o(p),
                             allow_name_change: false,
                             allow_kind_change: false,
                             origin: o(p),
@@ -383,6 +386,9 @@ fn patch(p: NodeRef<'_>, file: usize, text: &str) -> Option<Patch> {
     Some(Patch {
         source,
         target: p.get("target").map(selector),
+        target_origin: p
+            .get("target")
+            .map_or(origin, |t| Origin::new(file, t.span())),
         allow_name_change: flag("allowNameChange"),
         allow_kind_change: flag("allowKindChange"),
         origin,
