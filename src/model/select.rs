@@ -20,11 +20,26 @@ pub fn effective_namespace<'a>(api_version: &str, kind: &str, ns: Option<&'a str
     }
 }
 
+/// Whether `text` matches `pattern` whole (kustomize anchors target regexes). Compiled
+/// patterns are kept per thread: a targeted patch is matched against every object.
 fn regex_matches(pattern: &str, text: &str) -> bool {
-    match regex_lite::Regex::new(&format!("^(?:{pattern})$")) {
-        Ok(r) => r.is_match(text),
-        Err(_) => pattern == text,
+    if !pattern.contains(|c: char| "\\.*+?()[]{}|^$".contains(c)) {
+        return pattern == text;
     }
+    thread_local! {
+        static CACHE: std::cell::RefCell<std::collections::HashMap<String, Option<regex_lite::Regex>>> =
+            Default::default();
+    }
+    CACHE.with(|c| {
+        let mut c = c.borrow_mut();
+        let r = c
+            .entry(pattern.to_string())
+            .or_insert_with(|| regex_lite::Regex::new(&format!("^(?:{pattern})$")).ok());
+        match r {
+            Some(r) => r.is_match(text),
+            None => pattern == text,
+        }
+    })
 }
 
 pub fn matches(s: &Selector, o: &RenderedObject) -> bool {
@@ -124,6 +139,36 @@ fn split_requirements(s: &str) -> Vec<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn targets_by_anchored_regex_and_original_name() {
+        let p = crate::yaml::parse_stream(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  labels: {tier: a}\n",
+        );
+        let mut o = RenderedObject::new(Node::from_yaml(p.documents[0].root().unwrap(), 0));
+        let sel = |name: &str| Selector {
+            name: Some(name.into()),
+            ..Selector::default()
+        };
+        assert!(matches(&sel("w.*"), &o));
+        assert!(!matches(&sel("we"), &o), "anchored");
+        o.remember_id();
+        o.name = "p-web".into();
+        assert!(matches(&sel("web"), &o), "the original name still matches");
+        let s = Selector {
+            group: Some("apps".into()),
+            kind: Some("Deployment".into()),
+            label_selector: Some("tier=a".into()),
+            namespace: Some("default".into()),
+            ..Selector::default()
+        };
+        assert!(matches(&s, &o), "no namespace is `default`");
+        let s = Selector {
+            version: Some("v2".into()),
+            ..Selector::default()
+        };
+        assert!(!matches(&s, &o));
+    }
 
     #[test]
     fn label_selectors() {
