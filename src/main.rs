@@ -137,7 +137,15 @@ fn build(args: fluxvet::cli::BuildArgs) -> Result<u8, String> {
         trees: engine::Trees::All,
     })
     .map_err(|e| e.0)?;
+    let started = std::time::Instant::now();
     let b = model::build(&outcome.repo, &rel);
+    if std::env::var_os("FLUXVET_TIMINGS").is_some() {
+        eprintln!(
+            "timing: build of {rel:?} {:.2} ms, {} objects",
+            started.elapsed().as_secs_f64() * 1e3,
+            b.objects.len()
+        );
+    }
     let repo = &outcome.repo;
     let locate = |o: Origin| -> Option<String> {
         let f = repo.files.get(o.file as usize)?;

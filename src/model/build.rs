@@ -347,7 +347,14 @@ impl<'r> Builder<'r> {
             }
             if self.repo.tree.is_dir(&p) {
                 let sub = match kustomization_file_in(self.repo, &p) {
-                    Some(k) => self.build_kustomization(&k, Origin::NONE, false),
+                    Some(k) => {
+                        // Errors about the directory as a whole point at its kustomization file.
+                        let at = self
+                            .repo
+                            .file_id(&k)
+                            .map_or(Origin::NONE, |f| Origin::new(f, Span::empty(0)));
+                        self.build_kustomization(&k, at, false)
+                    }
                     None => self.generated(&p),
                 };
                 self.append(&mut objects, sub, Origin::NONE);

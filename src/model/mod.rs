@@ -2,6 +2,16 @@
 //! kustomization file once; `build` runs kustomize's semantics over the repository's parsed
 //! files into `rendered` trees whose every value knows the file and line that set it.
 
+//!
+//! Not built, each a render gap (an info finding, never a guess): remote resources and
+//! components, `helmCharts`/`helmGlobals`, `vars`, `configurations`, `transformers`,
+//! `generators`, `validators`, `openapi`, `buildMetadata`, `labels[].fields`. Accepted but
+//! without effect: `crds` (they only teach kustomize merge keys and name references of custom
+//! kinds), `sortOptions` other than `order: fifo`. Name references cover the common fields of
+//! kustomize's table (pod-spec ConfigMap/Secret/ServiceAccount/PVC/PriorityClass references,
+//! RoleBinding roleRef and subjects, Ingress/StatefulSet/APIService/HTTPRoute Services, HPA
+//! targets, Ingress TLS secrets, storage and ingress classes), not its rarer entries.
+
 pub mod build;
 pub mod fieldspec;
 pub mod findings;
