@@ -708,114 +708,151 @@ impl<'r> Builder<'r> {
         let Some(docs) = self.patch_documents(&k.dir, &p.source) else {
             return;
         };
-        let is_json = docs.len() == 1 && matches!(docs[0].value, Value::Seq(_));
-        if is_json {
-            let Some(target) = &p.target else {
-                self.error("a JSON 6902 patch needs a `target`", p.origin);
-                return;
-            };
-            let mut hit = false;
-            for o in objects.iter_mut().filter(|o| select::matches(target, o)) {
-                hit = true;
-                if let Err(e) = apply_json6902(&mut o.root, &docs[0]) {
-                    let at = e
-                        .index
-                        .and_then(|i| docs[0].items().get(i))
-                        .map_or(p.origin, |n| n.origin);
-                    let msg = format!("JSON 6902 patch on {}: {}", o.display(), e.message);
-                    self.out.errors.push(BuildError {
-                        message: msg,
-                        file: at.file as usize,
-                        span: at.span,
-                        fatal: true,
-                    });
-                }
-                o.refresh();
-            }
-            if !hit {
-                self.push_error(
-                    "the patch's target matches no object",
-                    p.target_origin,
-                    false,
-                );
-            }
-            return;
-        }
-        for doc in &docs {
-            if !matches!(doc.value, Value::Map(_)) {
-                self.error("a strategic merge patch must be a mapping", doc.origin);
-                continue;
-            }
-            let chosen: Vec<usize> = match &p.target {
-                Some(t) => objects
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, o)| select::matches(t, o))
-                    .map(|(i, _)| i)
-                    .collect(),
-                None => {
-                    let found = by_patch_id(objects, doc);
-                    if found.len() != 1 {
-                        let id = format!(
-                            "{} {}{}",
-                            doc.str_at(&["kind"]).unwrap_or("?"),
-                            doc.str_at(&["metadata", "namespace"])
-                                .map(|n| format!("{n}/"))
-                                .unwrap_or_default(),
-                            doc.str_at(&["metadata", "name"]).unwrap_or("?")
-                        );
-                        let what = if found.is_empty() {
-                            "no"
-                        } else {
-                            "more than one"
-                        };
-                        self.error(
-                            format!("the patch's target {id} matches {what} object; kustomize needs exactly one"),
-                            p.origin,
-                        );
-                        continue;
-                    }
-                    found
-                }
-            };
-            if chosen.is_empty() {
-                self.push_error(
-                    "the patch's target matches no object",
-                    p.target_origin,
-                    false,
-                );
-            }
-            let mut deleted = Vec::new();
-            for i in chosen {
-                let o = &mut objects[i];
-                let keep = |o: &RenderedObject, p: &[&str]| o.root.path(p).cloned();
-                let api = keep(o, &["apiVersion"]);
-                let kind = keep(o, &["kind"]);
-                let name = keep(o, &["metadata", "name"]);
-                let ns = keep(o, &["metadata", "namespace"]);
-                if apply_strategic_merge(&mut o.root, doc) == SmpOutcome::Deleted {
-                    deleted.push(i);
-                    continue;
-                }
-                // The object keeps its own apiVersion, kind, name and namespace: a targeted
-                // patch takes its target's, and only the options let a patch rename.
-                if !p.allow_kind_change {
-                    restore(&mut o.root, &["apiVersion"], api);
-                    restore(&mut o.root, &["kind"], kind);
-                }
-                if p.allow_name_change {
-                    o.remember_id();
-                } else {
-                    restore(&mut o.root, &["metadata", "name"], name);
-                }
-                restore(&mut o.root, &["metadata", "namespace"], ns);
-                o.refresh();
-            }
-            for i in deleted.into_iter().rev() {
-                objects.remove(i);
+        for e in apply_patch(objects, p, &docs) {
+            if !self.out.errors.contains(&e) {
+                self.out.errors.push(e);
             }
         }
     }
+}
+
+fn push(errors: &mut Vec<BuildError>, message: impl Into<String>, at: Origin, fatal: bool) {
+    errors.push(BuildError {
+        message: message.into(),
+        file: at.file as usize,
+        span: at.span,
+        fatal,
+    });
+}
+
+fn push_fatal(errors: &mut Vec<BuildError>, message: impl Into<String>, at: Origin) {
+    push(errors, message, at, true);
+}
+
+/// Applies one patch (its documents already read: one list is a JSON 6902 patch, mappings
+/// are strategic merge patches) to `objects` as kustomize's PatchTransformer does: with a
+/// `target`, to every object it selects, taking the object's apiVersion, kind, name and
+/// namespace; without, to the one object the patch's own id names. Also what Flux's
+/// `spec.patches` need.
+pub fn apply_patch(objects: &mut Vec<RenderedObject>, p: &Patch, docs: &[Node]) -> Vec<BuildError> {
+    let mut errors = Vec::new();
+    let is_json = docs.len() == 1 && matches!(docs[0].value, Value::Seq(_));
+    if is_json {
+        let Some(target) = &p.target else {
+            push_fatal(&mut errors, "a JSON 6902 patch needs a `target`", p.origin);
+            return errors;
+        };
+        let mut hit = false;
+        for o in objects.iter_mut().filter(|o| select::matches(target, o)) {
+            hit = true;
+            if let Err(e) = apply_json6902(&mut o.root, &docs[0]) {
+                let at = e
+                    .index
+                    .and_then(|i| docs[0].items().get(i))
+                    .map_or(p.origin, |n| n.origin);
+                let msg = format!("JSON 6902 patch on {}: {}", o.display(), e.message);
+                errors.push(BuildError {
+                    message: msg,
+                    file: at.file as usize,
+                    span: at.span,
+                    fatal: true,
+                });
+            }
+            o.refresh();
+        }
+        if !hit {
+            push(
+                &mut errors,
+                "the patch's target matches no object",
+                p.target_origin,
+                false,
+            );
+        }
+        return errors;
+    }
+    for doc in docs {
+        if !matches!(doc.value, Value::Map(_)) {
+            push_fatal(
+                &mut errors,
+                "a strategic merge patch must be a mapping",
+                doc.origin,
+            );
+            continue;
+        }
+        let chosen: Vec<usize> = match &p.target {
+            Some(t) => objects
+                .iter()
+                .enumerate()
+                .filter(|(_, o)| select::matches(t, o))
+                .map(|(i, _)| i)
+                .collect(),
+            None => {
+                let found = by_patch_id(objects, doc);
+                if found.len() != 1 {
+                    let id = format!(
+                        "{} {}{}",
+                        doc.str_at(&["kind"]).unwrap_or("?"),
+                        doc.str_at(&["metadata", "namespace"])
+                            .map(|n| format!("{n}/"))
+                            .unwrap_or_default(),
+                        doc.str_at(&["metadata", "name"]).unwrap_or("?")
+                    );
+                    let what = if found.is_empty() {
+                        "no"
+                    } else {
+                        "more than one"
+                    };
+                    push_fatal(
+                        &mut errors,
+                        format!(
+                            "the patch's target {id} matches {what} object; kustomize needs exactly one"
+                        ),
+                        p.origin,
+                    );
+                    continue;
+                }
+                found
+            }
+        };
+        if chosen.is_empty() {
+            push(
+                &mut errors,
+                "the patch's target matches no object",
+                p.target_origin,
+                false,
+            );
+        }
+        let mut deleted = Vec::new();
+        for i in chosen {
+            let o = &mut objects[i];
+            let keep = |o: &RenderedObject, p: &[&str]| o.root.path(p).cloned();
+            let api = keep(o, &["apiVersion"]);
+            let kind = keep(o, &["kind"]);
+            let name = keep(o, &["metadata", "name"]);
+            let ns = keep(o, &["metadata", "namespace"]);
+            if apply_strategic_merge(&mut o.root, doc) == SmpOutcome::Deleted {
+                deleted.push(i);
+                continue;
+            }
+            // The object keeps its own apiVersion, kind, name and namespace: a targeted
+            // patch takes its target's, and only the options let a patch rename.
+            if !p.allow_kind_change {
+                restore(&mut o.root, &["apiVersion"], api);
+                restore(&mut o.root, &["kind"], kind);
+            }
+            if p.allow_name_change {
+                o.remember_id();
+            } else {
+                restore(&mut o.root, &["metadata", "name"], name);
+            }
+            restore(&mut o.root, &["metadata", "namespace"], ns);
+            o.refresh();
+        }
+        for i in deleted.into_iter().rev() {
+            objects.remove(i);
+        }
+    }
+    errors
 }
 
 /// Puts `value` back at `path` (removes the field when it was absent).

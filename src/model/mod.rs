@@ -26,7 +26,7 @@ pub mod select;
 pub mod smp;
 pub mod transform;
 
-pub use build::{Build, BuildError, Gap, RenderedObject, build};
+pub use build::{Build, BuildError, Gap, RenderedObject, apply_patch, build};
 pub use json6902::apply_json6902;
 pub use rendered::{Node, Origin, ScalarType, Value};
 pub use smp::{SmpOutcome, apply_strategic_merge};
