@@ -72,7 +72,8 @@ fn visit_segs(
         return;
     }
     if node.get(seg).is_none_or(Node::is_null) {
-        if !create {
+        // A list (`name[]`) is never created, only walked.
+        if !create || first.ends_with("[]") {
             return;
         }
         node.set(seg, Node::map(origin));
@@ -145,7 +146,7 @@ pub const TEMPLATE_LABELS: &[FieldSpec] = &[
     FieldSpec::of("StatefulSet", "spec/template/metadata/labels", true),
     FieldSpec::of(
         "StatefulSet",
-        "spec/volumeClaimTemplates/metadata/labels",
+        "spec/volumeClaimTemplates[]/metadata/labels",
         true,
     ),
     FieldSpec::of("Job", "spec/template/metadata/labels", true),
@@ -192,7 +193,7 @@ pub const SELECTOR_LABELS: &[FieldSpec] = &[
     FieldSpec::of("StatefulSet", "spec/selector/matchLabels", true),
     FieldSpec::of(
         "StatefulSet",
-        "spec/volumeClaimTemplates/metadata/labels",
+        "spec/volumeClaimTemplates[]/metadata/labels",
         true,
     ),
     FieldSpec::of(

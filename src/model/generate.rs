@@ -144,13 +144,13 @@ pub fn generate(
                 d.set(&k, Node::string(s, at));
             }
             (GeneratedKind::ConfigMap, Err(e)) => {
-                binary.set(&k, Node::string(base64(e.as_bytes()), at));
+                binary.set(&k, Node::string(wrapped_base64(e.as_bytes()), at));
             }
             (GeneratedKind::Secret, Ok(s)) => {
-                d.set(&k, Node::string(base64(s.as_bytes()), at));
+                d.set(&k, Node::string(wrapped_base64(s.as_bytes()), at));
             }
             (GeneratedKind::Secret, Err(e)) => {
-                d.set(&k, Node::string(base64(e.as_bytes()), at));
+                d.set(&k, Node::string(wrapped_base64(e.as_bytes()), at));
             }
         }
     }
@@ -276,6 +276,21 @@ pub fn go_json_string(s: &str) -> String {
     out
 }
 
+/// base64 as kyaml writes generated data: past 70 characters, every 70-character line ends
+/// with a newline (the last one too).
+pub fn wrapped_base64(bytes: &[u8]) -> String {
+    let b = base64(bytes);
+    if b.len() < 70 {
+        return b;
+    }
+    let mut out = String::with_capacity(b.len() + b.len() / 70 + 1);
+    for chunk in b.as_bytes().chunks(70) {
+        out.push_str(std::str::from_utf8(chunk).unwrap_or(""));
+        out.push('\n');
+    }
+    out
+}
+
 pub fn base64(bytes: &[u8]) -> String {
     const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
@@ -386,6 +401,9 @@ mod tests {
         );
         assert_eq!(base64(b"hello"), "aGVsbG8=");
         assert_eq!(base64(b"hi!"), "aGkh");
+        let long = wrapped_base64(&[b'x'; 60]);
+        assert_eq!(long.lines().map(str::len).collect::<Vec<_>>(), [70, 10]);
+        assert!(long.ends_with('\n'));
         assert_eq!(go_json_string("a<b\n"), "\"a\\u003cb\\n\"");
         // `kubectl kustomize` names a ConfigMap of `a=b` called x `x-4h2mbtbbt6`.
         let p = crate::yaml::parse_stream("kind: ConfigMap\nmetadata:\n  name: x\ndata:\n  a: b\n");

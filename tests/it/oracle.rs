@@ -439,6 +439,37 @@ const FEATURES: &[(&str, &[(&str, &str)])] = &[
         ],
     ),
     (
+        "more",
+        &[
+            (
+                "app/kustomization.yaml",
+                "resources:\n- list.yaml\n- crs.yaml\nnamespace: apps\nnameSuffix: -x\ncommonLabels:\n  app.kubernetes.io/part-of: shop\npatches:\n- path: two.yaml\n- path: ops.json\n  target:\n    kind: Ingress\n- options:\n    allowNameChange: true\n  target:\n    kind: ConfigMap\n    name: rename-me\n  patch: |-\n    apiVersion: v1\n    kind: ConfigMap\n    metadata:\n      name: renamed\nsecretGenerator:\n- name: tls\n  type: kubernetes.io/tls\n  files:\n  - tls.crt=cert.pem\n  - tls.key=key.pem\n- name: pull\n  envs:\n  - pull.env\n",
+            ),
+            (
+                "app/cert.pem",
+                "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
+            ),
+            ("app/key.pem", "not really a key\n"),
+            ("app/pull.env", ".dockerconfigjson={\"auths\":{}}\n"),
+            (
+                "app/ops.json",
+                "[{\"op\": \"add\", \"path\": \"/metadata/annotations\", \"value\": {\"x\": \"y\"}}]\n",
+            ),
+            (
+                "app/list.yaml",
+                "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: ServiceAccount\n  metadata:\n    name: sa\n  imagePullSecrets:\n  - name: pull\n- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: rename-me\n    namespace: elsewhere\n  data:\n    mode: \"0755\"\n    flag: on\n    n: 0755\n",
+            ),
+            (
+                "app/crs.yaml",
+                "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata:\n  name: web\nspec:\n  tls:\n  - secretName: tls\n  rules:\n  - http:\n      paths:\n      - path: /\n        pathType: Prefix\n        backend:\n          service:\n            name: web\n            port:\n              number: 80\n---\napiVersion: v1\nkind: Service\nmetadata:\n  name: web\nspec:\n  ports:\n  - port: 80\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: reader\nrules: []\n---\napiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: web\nspec:\n  interval: 1h\n  values:\n    replicas: 2\n---\napiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: db\nspec:\n  selector:\n    matchLabels: {app: db}\n  template:\n    metadata:\n      labels: {app: db}\n    spec:\n      containers:\n      - name: db\n        image: db\n",
+            ),
+            (
+                "app/two.yaml",
+                "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: web\nspec:\n  values:\n    replicas: 3\n    extra: [a, b]\n---\napiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: db\nspec:\n  replicas: 2\n",
+            ),
+        ],
+    ),
+    (
         "errors",
         &[
             ("missing/kustomization.yaml", "resources:\n- nope.yaml\n"),
