@@ -10,9 +10,10 @@ use super::fieldspec::{
 use super::kustomization::{Image, LabelSet, Replica};
 use super::rendered::{Node, Origin, ScalarType, Value};
 
-/// `namespace:` — every namespaced object's `metadata.namespace`, the namespace of
-/// RoleBinding/ClusterRoleBinding subjects named `default`, and service references of
-/// APIServices, CRD conversion webhooks and admission webhooks.
+/// `namespace:` — every namespaced object's `metadata.namespace`, a Namespace's name, the
+/// namespace of RoleBinding/ClusterRoleBinding subjects named `default`, and the service
+/// references of APIServices and CRD conversion webhooks (not admission webhooks': kustomize
+/// leaves those).
 pub fn namespace(objects: &mut [RenderedObject], ns: &Node) {
     let Some(text) = ns.as_str().filter(|s| !s.is_empty()) else {
         return;
@@ -51,16 +52,6 @@ pub fn namespace(objects: &mut [RenderedObject], ns: &Node) {
                 "apiextensions.k8s.io",
                 "CustomResourceDefinition",
                 "spec/conversion/webhook/clientConfig/service/namespace",
-            ),
-            (
-                "admissionregistration.k8s.io",
-                "ValidatingWebhookConfiguration",
-                "webhooks/clientConfig/service/namespace",
-            ),
-            (
-                "admissionregistration.k8s.io",
-                "MutatingWebhookConfiguration",
-                "webhooks/clientConfig/service/namespace",
             ),
         ];
         for (g, k, path) in specs {

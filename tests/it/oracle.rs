@@ -470,6 +470,19 @@ const FEATURES: &[(&str, &[(&str, &str)])] = &[
         ],
     ),
     (
+        "scoped",
+        &[
+            (
+                "kustomization.yaml",
+                "namespace: team\nnamePrefix: p-\nresources: [r.yaml]\n",
+            ),
+            (
+                "r.yaml",
+                "apiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingWebhookConfiguration\nmetadata: {name: vw}\nwebhooks:\n- name: a.b.c\n  clientConfig:\n    service: {name: svc, namespace: other, path: /x}\n---\napiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {name: foos.x.io}\nspec:\n  group: x.io\n  conversion:\n    strategy: Webhook\n    webhook:\n      clientConfig:\n        service: {name: svc, namespace: other}\n---\napiVersion: apiregistration.k8s.io/v1\nkind: APIService\nmetadata: {name: v1.x.io}\nspec:\n  service: {name: svc, namespace: other}\n---\napiVersion: v1\nkind: Service\nmetadata: {name: svc}\n---\napiVersion: cert-manager.io/v1\nkind: ClusterIssuer\nmetadata: {name: ci}\n---\napiVersion: v1\nkind: Namespace\nmetadata: {name: nn}\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: cr}\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata: {name: crb}\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cr}\nsubjects:\n- {kind: ServiceAccount, name: default, namespace: x}\n",
+            ),
+        ],
+    ),
+    (
         "errors",
         &[
             ("missing/kustomization.yaml", "resources:\n- nope.yaml\n"),
