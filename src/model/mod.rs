@@ -15,6 +15,7 @@
 pub mod build;
 pub mod fieldspec;
 pub mod findings;
+pub mod folded;
 pub mod generate;
 pub mod json6902;
 pub mod kustomization;

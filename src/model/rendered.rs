@@ -95,7 +95,20 @@ impl Node {
         let value = match n.kind() {
             Kind::Scalar { value, style } => {
                 let ty = resolve(value, style, n.tag());
-                Value::Scalar(value.into(), ty)
+                let span = n.span();
+                let folded = (style == Style::Folded)
+                    .then(|| {
+                        super::folded::go_yaml_folded(
+                            &n.doc.source,
+                            span.start as usize,
+                            span.end as usize,
+                        )
+                    })
+                    .flatten();
+                match folded {
+                    Some(text) => Value::Scalar(text.into(), ty),
+                    None => Value::Scalar(value.into(), ty),
+                }
             }
             Kind::Mapping(_) => {
                 let mut out: Vec<(Box<str>, Node)> = Vec::new();
