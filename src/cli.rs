@@ -51,6 +51,9 @@ pub enum Command {
         /// The rule's code or name.
         rule: String,
     },
+    /// Print the objects the kustomize build of a directory produces (in process, as kustomize
+    /// v5 and Flux build it), each value optionally with the file and line that set it.
+    Build(BuildArgs),
     /// Write a git pre-push hook that lints exactly the commits being pushed. Running it again is
     /// safe: the same hook is left alone, an older fluxvet hook is updated, another hook is kept
     /// unless --force.
@@ -148,6 +151,38 @@ pub struct GraphArgs {
     /// e.g. `production`). Without it, the graph holds what any cluster applies.
     #[arg(long, value_name = "NAME")]
     pub cluster: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum BuildFormat {
+    /// Documents as `kubectl kustomize` prints them.
+    Yaml,
+    /// One object with `objects` (each with its `origins` by JSON pointer), `errors`, `gaps`.
+    Json,
+}
+
+#[derive(Args, Debug)]
+#[command(
+    after_help = "Examples:\n  fluxvet build apps/production                 what Flux applies from that path\n  \
+fluxvet build apps/production --show-origin   where each value was set\n  \
+fluxvet build . --format json"
+)]
+pub struct BuildArgs {
+    /// The directory to build (default: `.`).
+    #[arg(value_name = "PATH")]
+    pub path: Option<PathBuf>,
+    /// The repository root that relative references may reach (default: the enclosing git
+    /// work tree, else the current directory when PATH is below it, else PATH).
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = BuildFormat::Yaml)]
+    pub format: BuildFormat,
+    /// Add a `# file:line:col` comment to every value (YAML output).
+    #[arg(long)]
+    pub show_origin: bool,
+    /// When to colour findings (NO_COLOR is honoured by `auto`).
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
 }
 
 #[derive(Args, Debug)]

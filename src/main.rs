@@ -68,6 +68,7 @@ fn run(cli: Cli) -> Result<u8, String> {
         },
         Command::Graph(args) => graph(args),
         Command::Baseline(args) => baseline(args),
+        Command::Build(args) => build(args),
         Command::Diff(args) => diff(args),
     }
 }
@@ -109,6 +110,118 @@ fn graph(args: GraphArgs) -> Result<u8, String> {
     };
     write_out(&mut std::io::stdout().lock(), text.as_bytes())?;
     Ok(0)
+}
+
+/// The directory a build may reach: the given root, the enclosing git work tree, the current
+/// directory when the path is below it, else the path itself.
+fn build_root(
+    path: &std::path::Path,
+    root: Option<&std::path::Path>,
+) -> Result<std::path::PathBuf, String> {
+    if let Some(r) = root {
+        return r
+            .canonicalize()
+            .map_err(|e| format!("{}: {e}", r.display()));
+    }
+    let abs = path
+        .canonicalize()
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    if let Some(git) = abs.ancestors().find(|a| a.join(".git").exists()) {
+        return Ok(git.to_path_buf());
+    }
+    match std::env::current_dir().and_then(|c| c.canonicalize()) {
+        Ok(cwd) if abs.starts_with(&cwd) => Ok(cwd),
+        _ => Ok(abs),
+    }
+}
+
+fn build(args: fluxvet::cli::BuildArgs) -> Result<u8, String> {
+    use fluxvet::cli::BuildFormat;
+    use fluxvet::model::{self, Origin, output};
+    let path = args
+        .path
+        .clone()
+        .unwrap_or_else(|| std::path::PathBuf::from("."));
+    if !path.is_dir() {
+        return Err(format!(
+            "{}: no such directory; give `fluxvet build` a directory",
+            path.display()
+        ));
+    }
+    let root = build_root(&path, args.root.as_deref())?;
+    let abs = path.canonicalize().map_err(|e| e.to_string())?;
+    let rel = abs
+        .strip_prefix(&root)
+        .map_err(|_| {
+            format!(
+                "{} is not below the root {}",
+                path.display(),
+                root.display()
+            )
+        })?
+        .to_string_lossy()
+        .replace('\\', "/");
+    let mut outcome = engine::check(&CheckOptions {
+        paths: vec![root.clone()],
+        config: None,
+        exclude: Vec::new(),
+        trees: engine::Trees::All,
+        ..CheckOptions::default()
+    })
+    .map_err(|e| e.0)?;
+    let started = std::time::Instant::now();
+    let b = model::build(&outcome.repo, &rel);
+    if std::env::var_os("FLUXVET_TIMINGS").is_some() {
+        eprintln!(
+            "timing: build of {rel:?} {:.2} ms, {} objects",
+            started.elapsed().as_secs_f64() * 1e3,
+            b.objects.len()
+        );
+    }
+    let repo = &outcome.repo;
+    let locate = |o: Origin| -> Option<String> {
+        let f = repo.files.get(o.file as usize)?;
+        let lc = f.line_col(o.span.start as usize);
+        Some(format!("{}:{}:{}", f.path, lc.line, lc.column))
+    };
+    let place = |file: usize, at: u32| -> serde_json::Value {
+        match repo.files.get(file) {
+            Some(f) => {
+                let lc = f.line_col(at as usize);
+                serde_json::json!({"file": &*f.path, "line": lc.line, "column": lc.column})
+            }
+            None => serde_json::json!({}),
+        }
+    };
+    let failed = b.failed();
+    let (diagnostics, unplaced) = model::findings::diagnostics(&b, repo.files.len());
+    let text = match args.format {
+        BuildFormat::Json => output::json(&b, &locate, &place),
+        BuildFormat::Yaml if failed => String::new(),
+        BuildFormat::Yaml => output::yaml(&b.objects, args.show_origin.then_some(&locate as _)),
+    };
+    write_out(&mut std::io::stdout().lock(), text.as_bytes())?;
+    for m in &unplaced {
+        eprintln!("fluxvet: error: {m}");
+    }
+    if args.format == BuildFormat::Yaml && !diagnostics.is_empty() {
+        outcome.diagnostics = diagnostics;
+        outcome.elapsed = None;
+        let mut buf = Vec::new();
+        emit::emit(
+            emit::Format::Text,
+            &outcome,
+            use_color(args.color),
+            &mut buf,
+        )
+        .map_err(|e| e.to_string())?;
+        if failed {
+            write_out(&mut std::io::stdout().lock(), &buf)?;
+        } else {
+            write_out(&mut std::io::stderr().lock(), &buf)?;
+        }
+    }
+    Ok(if failed { 1 } else { 0 })
 }
 
 fn write_out(w: &mut dyn Write, bytes: &[u8]) -> Result<(), String> {

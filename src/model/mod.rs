@@ -1,6 +1,37 @@
-//! The model of what Flux applies: the clusters (entry points) and, from them, what each
-//! cluster's Flux Kustomizations build.
+//! The model rules judge: what Flux applies. `clusters` finds the entry points, `sources` which
+//! Flux Kustomizations read this repository; `kustomization` reads a kustomization file once;
+//! `build` runs kustomize's semantics over the repository's parsed files into `rendered` trees
+//! whose every value knows the file and line that set it; `substitution` is Flux's post-build
+//! variable substitution.
+//!
+//! Not built, each a render gap (an info finding, never a guess): remote resources and
+//! components, `helmCharts`/`helmGlobals`, `vars`, `configurations`, `transformers`,
+//! `generators`, `validators`, `openapi`, `buildMetadata`, `labels[].fields`. Accepted but
+//! without effect: `crds` (they only teach kustomize merge keys and name references of custom
+//! kinds), `sortOptions` other than `order: fifo`. Name references cover the common fields of
+//! kustomize's table (pod-spec ConfigMap/Secret/ServiceAccount/PVC/PriorityClass references,
+//! RoleBinding roleRef and subjects, Ingress/StatefulSet/APIService/HTTPRoute Services, HPA
+//! targets, Ingress TLS secrets, storage and ingress classes), not its rarer entries.
 
+pub mod build;
 pub mod clusters;
+pub mod fieldspec;
+pub mod findings;
+pub mod folded;
+pub mod generate;
+pub mod json6902;
+pub mod kustomization;
+pub mod nameref;
+pub mod output;
+pub mod rendered;
+pub mod replacements;
+pub mod select;
+pub mod smp;
 pub mod sources;
 pub mod substitution;
+pub mod transform;
+
+pub use build::{Build, BuildError, Gap, RenderedObject, apply_patch, build};
+pub use json6902::apply_json6902;
+pub use rendered::{Node, Origin, ScalarType, Value};
+pub use smp::{SmpOutcome, apply_strategic_merge};

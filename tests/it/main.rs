@@ -3,6 +3,7 @@
 
 mod acceptance;
 mod action;
+mod build_cmd;
 mod changes;
 mod ci_reports;
 mod cli;
@@ -14,6 +15,7 @@ mod fix;
 mod graph;
 mod hostile;
 mod integrations;
+mod oracle;
 mod properties;
 mod refs;
 mod release;

@@ -1,0 +1,939 @@
+//! The kustomize build of one directory, in process, as kustomize v5.8 does it: resources
+//! (files, nested kustomizations), components, generators, then the transformers in kustomize's
+//! order (patchesStrategicMerge, patches, namespace, prefix/suffix, labels, annotations,
+//! patchesJson6902, replicas, images, replacements); at the end name hashes and the name
+//! references they change. Where there is no kustomization file, Flux's generated one (every
+//! manifest below, a sub-directory with its own kustomization taken whole).
+//!
+//! Errors point at their cause in the repository; what cannot be known offline is a gap.
+
+use std::collections::HashMap;
+
+use crate::index::{Repository, parent_dir};
+use crate::reconcile::{is_kustomize_config, is_remote, kustomization_file_in};
+use crate::source::Span;
+
+use super::generate::{self, name_hash};
+use super::json6902::apply_json6902;
+use super::kustomization::{Behavior, Kustomization, Patch, PatchSource, ReplacementEntry};
+use super::rendered::{Node, Origin, Value};
+use super::smp::{SmpOutcome, apply_strategic_merge};
+use super::{nameref, replacements, select, transform};
+
+/// One object the build produces: its identity and its tree.
+#[derive(Clone, Debug)]
+pub struct RenderedObject {
+    pub api_version: String,
+    pub kind: String,
+    pub namespace: Option<String>,
+    pub name: String,
+    pub root: Node,
+    /// Earlier (namespace, name) ids, the original first: patches and references find an
+    /// object by any of them, as kustomize does.
+    pub history: Vec<(Option<String>, String)>,
+    /// A generated ConfigMap or Secret whose name gets kustomize's hash suffix at the end.
+    pub(crate) hash: Option<Origin>,
+}
+
+impl RenderedObject {
+    pub fn new(root: Node) -> RenderedObject {
+        let mut o = RenderedObject {
+            api_version: String::new(),
+            kind: String::new(),
+            namespace: None,
+            name: String::new(),
+            root,
+            history: Vec::new(),
+            hash: None,
+        };
+        o.refresh();
+        o
+    }
+    /// Re-reads the identity from the tree (after a transformer or a patch).
+    pub fn refresh(&mut self) {
+        let s = |p: &[&str]| self.root.str_at(p).unwrap_or("").to_string();
+        self.api_version = s(&["apiVersion"]);
+        self.kind = s(&["kind"]);
+        self.name = s(&["metadata", "name"]);
+        self.namespace = self
+            .root
+            .str_at(&["metadata", "namespace"])
+            .filter(|n| !n.is_empty())
+            .map(str::to_string);
+    }
+    /// Keeps the current id before a transformer renames or moves the object.
+    pub(crate) fn remember_id(&mut self) {
+        self.history
+            .push((self.namespace.clone(), self.name.clone()));
+    }
+    /// The (namespace, name) the object was first written with.
+    pub fn original(&self) -> (Option<String>, String) {
+        self.history
+            .first()
+            .cloned()
+            .unwrap_or_else(|| (self.namespace.clone(), self.name.clone()))
+    }
+    pub fn any_name(&self, name: &str) -> bool {
+        self.name == name || self.history.iter().any(|(_, n)| n == name)
+    }
+    /// Every id the object has had, the current one last.
+    pub fn ids(&self) -> impl Iterator<Item = (Option<&str>, &str)> {
+        self.history
+            .iter()
+            .map(|(ns, n)| (ns.as_deref(), n.as_str()))
+            .chain(std::iter::once((
+                self.namespace.as_deref(),
+                self.name.as_str(),
+            )))
+    }
+    /// `Kind/namespace/name` (or `Kind/name`), for messages.
+    pub fn display(&self) -> String {
+        match &self.namespace {
+            Some(ns) => format!("{}/{ns}/{}", self.kind, self.name),
+            None => format!("{}/{}", self.kind, self.name),
+        }
+    }
+    fn same_id(&self, other: &RenderedObject) -> bool {
+        let g = |a: &str| a.rsplit_once('/').map_or("", |(g, _)| g).to_string();
+        g(&self.api_version) == g(&other.api_version)
+            && self.kind == other.kind
+            && self.name == other.name
+            && select::effective_namespace(&self.api_version, &self.kind, self.namespace.as_deref())
+                == select::effective_namespace(
+                    &other.api_version,
+                    &other.kind,
+                    other.namespace.as_deref(),
+                )
+    }
+}
+
+/// A problem that makes kustomize fail, at its cause.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BuildError {
+    pub message: String,
+    pub file: usize,
+    pub span: Span,
+    /// False for what kustomize accepts silently but is almost surely a mistake (a targeted
+    /// patch that matches nothing).
+    pub fatal: bool,
+}
+
+/// Something the build could not know offline (a remote base, `helmCharts`, an unsupported
+/// field): the objects are then incomplete, never guessed.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Gap {
+    pub message: String,
+    pub file: usize,
+    pub span: Span,
+}
+
+#[derive(Debug, Default)]
+pub struct Build {
+    pub objects: Vec<RenderedObject>,
+    pub errors: Vec<BuildError>,
+    pub gaps: Vec<Gap>,
+}
+
+impl Build {
+    pub fn failed(&self) -> bool {
+        self.errors.iter().any(|e| e.fatal)
+    }
+}
+
+/// Builds directory `dir` (relative to the repository root, `""` for the root) as Flux would:
+/// its kustomization file, or the one Flux generates when it has none.
+pub fn build(repo: &Repository, dir: &str) -> Build {
+    let dir = dir.trim_matches('/');
+    let dir = if dir == "." { "" } else { dir };
+    let mut b = Builder {
+        repo,
+        out: Build::default(),
+        stack: Vec::new(),
+        parsed: HashMap::new(),
+        invalid: HashMap::new(),
+    };
+    let mut fifo = false;
+    let mut objects = match kustomization_file_in(repo, dir) {
+        Some(kfile) => {
+            fifo = b.kustomization(&kfile).is_some_and(|k| k.fifo_order);
+            b.build_kustomization(&kfile, Origin::NONE, true)
+        }
+        None => b.generated(dir),
+    };
+    finish(&mut objects);
+    if !fifo {
+        objects.sort_by(legacy_order);
+    }
+    b.out.objects = objects;
+    b.out
+}
+
+/// Name hashes, then the references they and the prefixes changed (kustomize does both once,
+/// after the whole build).
+fn finish(objects: &mut [RenderedObject]) {
+    for o in objects.iter_mut() {
+        if let Some(origin) = o.hash {
+            o.remember_id();
+            let name = format!("{}-{}", o.name, name_hash(&o.root));
+            o.root
+                .ensure_map("metadata", origin)
+                .set("name", Node::string(name, origin));
+            o.refresh();
+        }
+    }
+    nameref::fix(objects);
+}
+
+/// kustomize's legacy output order: kinds in its install order, then group/version/kind, then
+/// namespace and name.
+pub fn legacy_order(a: &RenderedObject, b: &RenderedObject) -> std::cmp::Ordering {
+    const FIRST: &[&str] = &[
+        "Namespace",
+        "ResourceQuota",
+        "StorageClass",
+        "CustomResourceDefinition",
+        "ServiceAccount",
+        "PodSecurityPolicy",
+        "Role",
+        "ClusterRole",
+        "RoleBinding",
+        "ClusterRoleBinding",
+        "ConfigMap",
+        "Secret",
+        "Endpoints",
+        "Service",
+        "LimitRange",
+        "PriorityClass",
+        "PersistentVolume",
+        "PersistentVolumeClaim",
+        "Deployment",
+        "StatefulSet",
+        "CronJob",
+        "PodDisruptionBudget",
+    ];
+    const LAST: &[&str] = &[
+        "MutatingWebhookConfiguration",
+        "ValidatingWebhookConfiguration",
+    ];
+    let rank = |k: &str| -> i64 {
+        if let Some(i) = FIRST.iter().position(|x| *x == k) {
+            return i as i64 - FIRST.len() as i64;
+        }
+        if let Some(i) = LAST.iter().position(|x| *x == k) {
+            return i as i64 + 1;
+        }
+        0
+    };
+    let gvk = |o: &RenderedObject| {
+        let (g, v) = o
+            .api_version
+            .rsplit_once('/')
+            .unwrap_or(("", &o.api_version));
+        // kustomize's Gvk.String(): an empty part is `~G`, `~V`, `~K` (after every letter).
+        let or = |s: &str, empty: &str| {
+            if s.is_empty() {
+                empty.to_string()
+            } else {
+                s.to_string()
+            }
+        };
+        format!("{}_{}_{}", or(g, "~G"), or(v, "~V"), or(&o.kind, "~K"))
+    };
+    rank(&a.kind)
+        .cmp(&rank(&b.kind))
+        .then_with(|| gvk(a).cmp(&gvk(b)))
+        .then_with(|| a.namespace.cmp(&b.namespace))
+        .then_with(|| a.name.cmp(&b.name))
+}
+
+struct Builder<'r> {
+    repo: &'r Repository,
+    out: Build,
+    /// Kustomization files being built, to report a cycle instead of recursing forever.
+    stack: Vec<String>,
+    parsed: HashMap<String, Option<std::rc::Rc<Kustomization>>>,
+    /// Per file, the first reason go-yaml v3 (so kustomize) rejects it, once checked.
+    invalid: HashMap<usize, Option<(String, Span)>>,
+}
+
+impl<'r> Builder<'r> {
+    fn error(&mut self, message: impl Into<String>, at: Origin) {
+        self.push_error(message, at, true);
+    }
+    fn push_error(&mut self, message: impl Into<String>, at: Origin, fatal: bool) {
+        let message = message.into();
+        let e = BuildError {
+            message,
+            file: at.file as usize,
+            span: at.span,
+            fatal,
+        };
+        if !self.out.errors.contains(&e) {
+            self.out.errors.push(e);
+        }
+    }
+    fn gap(&mut self, message: impl Into<String>, at: Origin) {
+        let g = Gap {
+            message: message.into(),
+            file: at.file as usize,
+            span: at.span,
+        };
+        if !self.out.gaps.contains(&g) {
+            self.out.gaps.push(g);
+        }
+    }
+
+    /// The kustomization file, parsed once per build.
+    fn kustomization(&mut self, kfile: &str) -> Option<std::rc::Rc<Kustomization>> {
+        if let Some(k) = self.parsed.get(kfile) {
+            return k.clone();
+        }
+        let repo = self.repo;
+        let k = repo.file_id(kfile).and_then(|fid| {
+            let root = repo
+                .docs_of(fid)
+                .filter_map(|d| d.doc.root())
+                .find(is_kustomize_config)?;
+            Some(std::rc::Rc::new(Kustomization::parse(
+                root,
+                fid,
+                parent_dir(kfile),
+                &repo.files[fid].text,
+            )))
+        });
+        self.parsed.insert(kfile.to_string(), k.clone());
+        k
+    }
+
+    /// `top`: the directory asked for, which may be a Component (kustomize builds one on its
+    /// own, but refuses it under `resources`).
+    fn build_kustomization(&mut self, kfile: &str, at: Origin, top: bool) -> Vec<RenderedObject> {
+        let Some(k) = self.kustomization(kfile) else {
+            self.error(
+                format!("`{kfile}` is not a kustomization fluxvet can read"),
+                at,
+            );
+            return Vec::new();
+        };
+        if self.stack.iter().any(|s| s == kfile) {
+            self.error(format!("resource cycle: `{kfile}` includes itself"), at);
+            return Vec::new();
+        }
+        if k.is_component && !top {
+            self.error(
+                format!("`{kfile}` is a Component; list it under `components`, not `resources`"),
+                at,
+            );
+            return Vec::new();
+        }
+        self.stack.push(kfile.to_string());
+        let mut objects = Vec::new();
+        self.accumulate(&k, &mut objects);
+        self.stack.pop();
+        objects
+    }
+
+    /// Flux's generated kustomization for a directory without one.
+    fn generated(&mut self, dir: &str) -> Vec<RenderedObject> {
+        let mut objects = Vec::new();
+        for name in self.repo.tree.list_dir(dir) {
+            let p = if dir.is_empty() {
+                name.clone()
+            } else {
+                format!("{dir}/{name}")
+            };
+            if name.starts_with('.') {
+                continue;
+            }
+            if self.repo.tree.is_dir(&p) {
+                let sub = match kustomization_file_in(self.repo, &p) {
+                    Some(k) => {
+                        // Errors about the directory as a whole point at its kustomization file.
+                        let at = self
+                            .repo
+                            .file_id(&k)
+                            .map_or(Origin::NONE, |f| Origin::new(f, Span::empty(0)));
+                        self.build_kustomization(&k, at, false)
+                    }
+                    None => self.generated(&p),
+                };
+                self.append(&mut objects, sub, Origin::NONE);
+            } else if (name.ends_with(".yaml") || name.ends_with(".yml"))
+                && !matches!(
+                    name.as_str(),
+                    "appveyor.yml"
+                        | "cloudbuild.yaml"
+                        | "codeship-services.yml"
+                        | "codeship-steps.yml"
+                )
+            {
+                let sub = self.load_file(&p, Origin::NONE);
+                self.append(&mut objects, sub, Origin::NONE);
+            }
+        }
+        objects
+    }
+
+    /// Adds `new` to `objects`; an id already there is an error at `at`.
+    fn append(&mut self, objects: &mut Vec<RenderedObject>, new: Vec<RenderedObject>, at: Origin) {
+        for o in new {
+            if let Some(prev) = objects.iter().find(|x| x.same_id(&o)) {
+                let here = if at.is_none() { o.root.origin } else { at };
+                let msg = format!(
+                    "{} is defined twice (first from {}); kustomize refuses two resources with one id",
+                    o.display(),
+                    self.place(prev.root.origin)
+                );
+                self.error(msg, here);
+                continue;
+            }
+            objects.push(o);
+        }
+    }
+
+    fn place(&self, o: Origin) -> String {
+        match self.repo.files.get(o.file as usize) {
+            Some(f) => {
+                let lc = f.line_col(o.span.start as usize);
+                format!("{}:{}", f.path, lc.line)
+            }
+            None => "?".into(),
+        }
+    }
+
+    /// The objects of one manifest file (every document; a `List` gives its items).
+    fn load_file(&mut self, path: &str, at: Origin) -> Vec<RenderedObject> {
+        let repo = self.repo;
+        let Some(fid) = repo.file_id(path) else {
+            self.error(format!("`{path}` cannot be read as YAML"), at);
+            return Vec::new();
+        };
+        if let Some((why, span)) = self.invalid_yaml(fid) {
+            self.error(
+                format!("`{path}` is not valid YAML for kustomize: {why}"),
+                Origin::new(fid, span),
+            );
+            return Vec::new();
+        }
+        let mut out = Vec::new();
+        for d in repo.docs_of(fid) {
+            let Some(root) = d.doc.root() else { continue };
+            if root.is_null() {
+                continue;
+            }
+            let node = Node::from_yaml(root, fid);
+            if !matches!(node.value, Value::Map(_)) {
+                self.error(
+                    format!("a document of `{path}` is not a Kubernetes object"),
+                    node.origin,
+                );
+                continue;
+            }
+            let kind = node.str_at(&["kind"]).unwrap_or("");
+            if kind.ends_with("List") && node.get("items").is_some() {
+                for item in node.get("items").map(Node::items).unwrap_or_default() {
+                    out.push(RenderedObject::new(item.clone()));
+                }
+                continue;
+            }
+            if kind.is_empty() || node.str_at(&["apiVersion"]).is_none() {
+                self.error(
+                    format!("a document of `{path}` has no apiVersion or kind"),
+                    node.origin,
+                );
+                continue;
+            }
+            out.push(RenderedObject::new(node));
+        }
+        out
+    }
+
+    /// Why go-yaml v3 rejects the file (a syntax error, a duplicate key), if it does.
+    fn invalid_yaml(&mut self, fid: usize) -> Option<(String, Span)> {
+        if let Some(v) = self.invalid.get(&fid) {
+            return v.clone();
+        }
+        let parsed = crate::yaml::parse_source(&self.repo.files[fid].text);
+        let v = parsed.problems.first().map(|p| match p {
+            crate::yaml::YamlProblem::Syntax { span, message, .. } => (message.clone(), *span),
+            crate::yaml::YamlProblem::DuplicateKey { key, second, .. } => {
+                (format!("mapping key `{key}` already defined"), *second)
+            }
+            #[allow(unreachable_patterns)]
+            _ => ("invalid YAML".to_string(), Span::empty(0)),
+        });
+        self.invalid.insert(fid, v.clone());
+        v
+    }
+
+    /// Resources, components, generators and transformers of `k`, onto `objects` (a
+    /// component works on the objects of the kustomization that lists it).
+    fn accumulate(&mut self, k: &Kustomization, objects: &mut Vec<RenderedObject>) {
+        for e in &k.errors {
+            self.error(e.message.clone(), e.origin);
+        }
+        for g in &k.gaps {
+            self.gap(g.message.clone(), g.origin);
+        }
+        for r in &k.resources {
+            let sub = self.resource(&k.dir, &r.path, r.origin);
+            self.append(objects, sub, r.origin);
+        }
+        for c in &k.components {
+            if is_remote(&c.path) {
+                self.gap(
+                    format!("remote component `{}` is not fetched", c.path),
+                    c.origin,
+                );
+                continue;
+            }
+            let Some(target) = crate::fs::join_normalized(&k.dir, &c.path) else {
+                self.error(
+                    format!("component `{}` is outside the repository", c.path),
+                    c.origin,
+                );
+                continue;
+            };
+            let Some(kfile) = kustomization_file_in(self.repo, &target) else {
+                self.error(
+                    format!("component `{}` has no kustomization file", c.path),
+                    c.origin,
+                );
+                continue;
+            };
+            let Some(ck) = self.kustomization(&kfile) else {
+                self.error(
+                    format!("`{kfile}` is not a kustomization fluxvet can read"),
+                    c.origin,
+                );
+                continue;
+            };
+            if !ck.is_component {
+                self.error(
+                    format!(
+                        "`{}` is listed as a component but its kind is not Component",
+                        c.path
+                    ),
+                    c.origin,
+                );
+                continue;
+            }
+            if self.stack.contains(&kfile) {
+                self.error(
+                    format!("resource cycle: `{kfile}` includes itself"),
+                    c.origin,
+                );
+                continue;
+            }
+            self.stack.push(kfile);
+            self.accumulate(&ck, objects);
+            self.stack.pop();
+        }
+        self.generators(k, objects);
+        self.transformers(k, objects);
+    }
+
+    fn resource(&mut self, dir: &str, path: &str, at: Origin) -> Vec<RenderedObject> {
+        if is_remote(path) {
+            self.gap(format!("remote resource `{path}` is not fetched"), at);
+            return Vec::new();
+        }
+        let Some(target) = crate::fs::join_normalized(dir, path) else {
+            self.error(format!("resource `{path}` is outside the repository"), at);
+            return Vec::new();
+        };
+        let tree = &self.repo.tree;
+        if tree.is_dir(&target) {
+            match kustomization_file_in(self.repo, &target) {
+                Some(kfile) => self.build_kustomization(&kfile, at, false),
+                None => {
+                    self.error(
+                        format!(
+                            "resource `{path}` is a directory without a kustomization file \
+                             (kustomize needs one; Flux generates one only for its own path)"
+                        ),
+                        at,
+                    );
+                    Vec::new()
+                }
+            }
+        } else if tree.is_file(&target) || self.repo.file_id(&target).is_some() {
+            self.load_file(&target, at)
+        } else {
+            self.error(format!("resource `{path}` does not exist"), at);
+            Vec::new()
+        }
+    }
+
+    fn read(&self, dir: &str, path: &str) -> Option<Vec<u8>> {
+        let p = crate::fs::join_normalized(dir, path)?;
+        if let Some(fid) = self.repo.file_id(&p) {
+            return Some(self.repo.files[fid].text.as_bytes().to_vec());
+        }
+        self.repo.tree.read(&p)
+    }
+
+    fn generators(&mut self, k: &Kustomization, objects: &mut Vec<RenderedObject>) {
+        for g in &k.generators {
+            let made =
+                generate::generate(g, k.generator_options.as_ref(), &|p| self.read(&k.dir, p));
+            let made = match made {
+                Ok(m) => m,
+                Err((msg, at)) => {
+                    self.error(msg, at);
+                    continue;
+                }
+            };
+            let mut obj = RenderedObject::new(made.root);
+            obj.hash = made.hash.then_some(g.origin);
+            match g.behavior {
+                Behavior::Create => self.append(objects, vec![obj], g.origin),
+                Behavior::Merge | Behavior::Replace => {
+                    let existing = objects.iter_mut().find(|o| {
+                        o.kind == obj.kind
+                            && o.any_name(&obj.name)
+                            && (obj.namespace.is_none() || o.namespace == obj.namespace)
+                    });
+                    let Some(e) = existing else {
+                        self.error(
+                            format!(
+                                "{} `{}` has behavior {:?} but no such object exists to change",
+                                obj.kind, obj.name, g.behavior
+                            ),
+                            g.origin,
+                        );
+                        continue;
+                    };
+                    merge_generated(e, obj, g.behavior == Behavior::Replace);
+                }
+            }
+        }
+    }
+
+    fn patch_documents(&mut self, dir: &str, source: &PatchSource) -> Option<Vec<Node>> {
+        match source {
+            PatchSource::Inline(docs, _) => Some(docs.clone()),
+            PatchSource::Path(p) => {
+                let Some(path) = crate::fs::join_normalized(dir, &p.path) else {
+                    self.error(
+                        format!("patch `{}` is outside the repository", p.path),
+                        p.origin,
+                    );
+                    return None;
+                };
+                let Some(fid) = self.repo.file_id(&path) else {
+                    match self.read(dir, &p.path) {
+                        Some(bytes) => {
+                            // A JSON patch file (`.json`) is not among the scanned manifests.
+                            let text = String::from_utf8_lossy(&bytes).into_owned();
+                            let parsed = crate::yaml::parse_stream(&text);
+                            return Some(
+                                parsed
+                                    .documents
+                                    .iter()
+                                    .filter_map(|d| d.root())
+                                    .filter(|r| !r.is_null())
+                                    .map(|r| Node::from_yaml_mapped(r, &|_| p.origin))
+                                    .collect(),
+                            );
+                        }
+                        None => {
+                            self.error(format!("patch file `{}` does not exist", p.path), p.origin);
+                            return None;
+                        }
+                    }
+                };
+                Some(
+                    self.repo
+                        .docs_of(fid)
+                        .filter_map(|d| d.doc.root())
+                        .filter(|r| !r.is_null())
+                        .map(|r| Node::from_yaml(r, fid))
+                        .collect(),
+                )
+            }
+        }
+    }
+
+    fn transformers(&mut self, k: &Kustomization, objects: &mut Vec<RenderedObject>) {
+        for p in &k.patches_strategic_merge {
+            self.patch(k, p, objects);
+        }
+        for p in &k.patches {
+            self.patch(k, p, objects);
+        }
+        if let Some(ns) = &k.namespace {
+            transform::namespace(objects, ns);
+        }
+        transform::prefix_suffix(objects, k.name_prefix.as_ref(), k.name_suffix.as_ref());
+        for l in k.labels.iter().chain(k.common_labels.iter()) {
+            transform::labels(objects, l);
+        }
+        transform::annotations(objects, &k.common_annotations);
+        for p in &k.patches_json6902 {
+            self.patch(k, p, objects);
+        }
+        for r in &k.replicas {
+            if let Err(e) = transform::replicas(objects, r) {
+                self.error(e, r.count.origin);
+            }
+        }
+        transform::images(objects, &k.images);
+        for r in &k.replacements {
+            let list: Vec<Node> = match r {
+                ReplacementEntry::Inline(n) => vec![n.clone()],
+                ReplacementEntry::Path(p) => {
+                    let src = PatchSource::Path(p.clone());
+                    let Some(docs) = self.patch_documents(&k.dir, &src) else {
+                        continue;
+                    };
+                    docs.into_iter()
+                        .flat_map(|d| match d.value {
+                            Value::Seq(items) => items,
+                            _ => vec![d],
+                        })
+                        .collect()
+                }
+            };
+            for rep in &list {
+                if let Err(e) = replacements::apply(objects, rep) {
+                    self.error(format!("replacement: {e}"), rep.origin);
+                }
+            }
+        }
+    }
+
+    /// One entry of `patches`, `patchesStrategicMerge` or `patchesJson6902`.
+    fn patch(&mut self, k: &Kustomization, p: &Patch, objects: &mut Vec<RenderedObject>) {
+        let Some(docs) = self.patch_documents(&k.dir, &p.source) else {
+            return;
+        };
+        for e in apply_patch(objects, p, &docs) {
+            if !self.out.errors.contains(&e) {
+                self.out.errors.push(e);
+            }
+        }
+    }
+}
+
+fn push(errors: &mut Vec<BuildError>, message: impl Into<String>, at: Origin, fatal: bool) {
+    errors.push(BuildError {
+        message: message.into(),
+        file: at.file as usize,
+        span: at.span,
+        fatal,
+    });
+}
+
+fn push_fatal(errors: &mut Vec<BuildError>, message: impl Into<String>, at: Origin) {
+    push(errors, message, at, true);
+}
+
+/// Applies one patch (its documents already read: one list is a JSON 6902 patch, mappings
+/// are strategic merge patches) to `objects` as kustomize's PatchTransformer does: with a
+/// `target`, to every object it selects, taking the object's apiVersion, kind, name and
+/// namespace; without, to the one object the patch's own id names. Also what Flux's
+/// `spec.patches` need.
+pub fn apply_patch(objects: &mut Vec<RenderedObject>, p: &Patch, docs: &[Node]) -> Vec<BuildError> {
+    let mut errors = Vec::new();
+    let is_json = docs.len() == 1 && matches!(docs[0].value, Value::Seq(_));
+    if is_json {
+        let Some(target) = &p.target else {
+            push_fatal(&mut errors, "a JSON 6902 patch needs a `target`", p.origin);
+            return errors;
+        };
+        let mut hit = false;
+        for o in objects.iter_mut().filter(|o| select::matches(target, o)) {
+            hit = true;
+            if let Err(e) = apply_json6902(&mut o.root, &docs[0]) {
+                let at = e
+                    .index
+                    .and_then(|i| docs[0].items().get(i))
+                    .map_or(p.origin, |n| n.origin);
+                let msg = format!("JSON 6902 patch on {}: {}", o.display(), e.message);
+                errors.push(BuildError {
+                    message: msg,
+                    file: at.file as usize,
+                    span: at.span,
+                    fatal: true,
+                });
+            }
+            o.refresh();
+        }
+        if !hit {
+            push(
+                &mut errors,
+                "the patch's target matches no object",
+                p.target_origin,
+                false,
+            );
+        }
+        return errors;
+    }
+    for doc in docs {
+        if !matches!(doc.value, Value::Map(_)) {
+            push_fatal(
+                &mut errors,
+                "a strategic merge patch must be a mapping",
+                doc.origin,
+            );
+            continue;
+        }
+        let chosen: Vec<usize> = match &p.target {
+            Some(t) => objects
+                .iter()
+                .enumerate()
+                .filter(|(_, o)| select::matches(t, o))
+                .map(|(i, _)| i)
+                .collect(),
+            None => {
+                let found = by_patch_id(objects, doc);
+                if found.len() != 1 {
+                    let id = format!(
+                        "{} {}{}",
+                        doc.str_at(&["kind"]).unwrap_or("?"),
+                        doc.str_at(&["metadata", "namespace"])
+                            .map(|n| format!("{n}/"))
+                            .unwrap_or_default(),
+                        doc.str_at(&["metadata", "name"]).unwrap_or("?")
+                    );
+                    let what = if found.is_empty() {
+                        "no"
+                    } else {
+                        "more than one"
+                    };
+                    push_fatal(
+                        &mut errors,
+                        format!(
+                            "the patch's target {id} matches {what} object; kustomize needs exactly one"
+                        ),
+                        p.origin,
+                    );
+                    continue;
+                }
+                found
+            }
+        };
+        if chosen.is_empty() {
+            push(
+                &mut errors,
+                "the patch's target matches no object",
+                p.target_origin,
+                false,
+            );
+        }
+        let mut deleted = Vec::new();
+        for i in chosen {
+            let o = &mut objects[i];
+            let keep = |o: &RenderedObject, p: &[&str]| o.root.path(p).cloned();
+            let api = keep(o, &["apiVersion"]);
+            let kind = keep(o, &["kind"]);
+            let name = keep(o, &["metadata", "name"]);
+            let ns = keep(o, &["metadata", "namespace"]);
+            if apply_strategic_merge(&mut o.root, doc) == SmpOutcome::Deleted {
+                deleted.push(i);
+                continue;
+            }
+            // The object keeps its own apiVersion, kind, name and namespace: a targeted
+            // patch takes its target's, and only the options let a patch rename.
+            if !p.allow_kind_change {
+                restore(&mut o.root, &["apiVersion"], api);
+                restore(&mut o.root, &["kind"], kind);
+            }
+            if p.allow_name_change {
+                o.remember_id();
+            } else {
+                restore(&mut o.root, &["metadata", "name"], name);
+            }
+            restore(&mut o.root, &["metadata", "namespace"], ns);
+            o.refresh();
+        }
+        for i in deleted.into_iter().rev() {
+            objects.remove(i);
+        }
+    }
+    errors
+}
+
+/// Puts `value` back at `path` (removes the field when it was absent).
+fn restore(root: &mut Node, path: &[&str], value: Option<Node>) {
+    let (last, parents) = path.split_last().expect("a path");
+    let mut cur = root;
+    for p in parents {
+        if cur.get(p).is_none() && value.is_none() {
+            return;
+        }
+        let origin = cur.origin;
+        cur = cur.ensure_map(p, origin);
+    }
+    match value {
+        Some(v) => {
+            cur.set(last, v);
+        }
+        None => {
+            cur.remove(last);
+        }
+    }
+}
+
+/// Objects a patch without `target` names by its own id: the group/version/kind it declares
+/// and its name and namespace, against any id the object has had.
+fn by_patch_id(objects: &[RenderedObject], doc: &Node) -> Vec<usize> {
+    let api = doc.str_at(&["apiVersion"]).unwrap_or("");
+    let kind = doc.str_at(&["kind"]).unwrap_or("");
+    let name = doc.str_at(&["metadata", "name"]).unwrap_or("");
+    let ns = doc.str_at(&["metadata", "namespace"]);
+    let pns = select::effective_namespace(api, kind, ns);
+    objects
+        .iter()
+        .enumerate()
+        .filter(|(_, o)| {
+            o.api_version == api
+                && o.kind == kind
+                && o.ids().any(|(ons, on)| {
+                    on == name && select::effective_namespace(api, kind, ons) == pns
+                })
+        })
+        .map(|(i, _)| i)
+        .collect()
+}
+
+/// A generator with `behavior: merge` or `replace` changing an object already built.
+fn merge_generated(existing: &mut RenderedObject, new: RenderedObject, replace: bool) {
+    for field in ["data", "binaryData"] {
+        match (replace, new.root.get(field)) {
+            (true, v) => {
+                existing.root.remove(field);
+                if let Some(v) = v {
+                    existing.root.set(field, v.clone());
+                }
+            }
+            (false, Some(v)) => {
+                let d = existing.root.ensure_map(field, v.origin);
+                for (k, x) in v.entries() {
+                    d.set(k, x.clone());
+                }
+            }
+            (false, None) => {}
+        }
+    }
+    for field in ["labels", "annotations"] {
+        if let Some(v) = new.root.path(&["metadata", field]) {
+            let d = existing
+                .root
+                .ensure_map("metadata", v.origin)
+                .ensure_map(field, v.origin);
+            for (k, x) in v.entries() {
+                d.set(k, x.clone());
+            }
+        }
+    }
+    if existing.hash.is_none() {
+        existing.hash = new.hash;
+    }
+    existing.refresh();
+}
+
+#[cfg(test)]
+#[path = "build_tests.rs"]
+mod tests;
