@@ -46,6 +46,8 @@ pub struct ReconcileTree {
     /// Files some kustomization uses as a `patches` entry with a `target`: kustomize gives
     /// such a patch its target's apiVersion and kind, whatever the file says.
     targeted_patches: HashSet<FileId>,
+    /// What each cluster builds: (cluster index, applier, path), in walk order.
+    builds: Vec<(u16, usize, String)>,
 }
 
 /// Default exclusions of source-controller (fluxcd/pkg `sourceignore`): files Flux never sees
@@ -239,6 +241,7 @@ impl ReconcileTree {
             if applier != BOOTSTRAP {
                 self.walked.insert(applier);
             }
+            self.builds.push((cluster, applier, path.clone()));
             let mut w = Walker {
                 repo,
                 ks: applier,
@@ -402,6 +405,12 @@ impl ReconcileTree {
             .get(&file)
             .map(Vec::as_slice)
             .unwrap_or(&[])
+    }
+
+    /// What each cluster builds, as (cluster index or [`ROOT_BY_HAND`], the Flux Kustomization
+    /// applying it or [`BOOTSTRAP`], its path), in walk order. Empty without clusters.
+    pub fn builds(&self) -> &[(u16, usize, String)] {
+        &self.builds
     }
 
     /// Whether some kustomization uses `file` as a patch with a `target`.

@@ -1,7 +1,11 @@
 //! `fluxvet diff`: what a change does to the cluster, from two object sets alone.
 //!
-//! Objects are matched by identity (API group, kind, namespace, name), never by file, so moving
-//! an object between files is not a change. Each modified object is compared field by field.
+//! In a repository with clusters the objects are what each cluster applies (the model's
+//! build: kustomize overlays, Flux's patches, targetNamespace and substitution), so an overlay
+//! patch that changes a value is a change of the object it patches. Without clusters they are
+//! the objects the files define. Objects are matched by identity (cluster, API group, kind,
+//! namespace, name), never by file, so moving an object between files is not a change. Each
+//! modified object is compared field by field.
 
 pub mod render;
 
@@ -18,6 +22,8 @@ const MAX_DEPTH: usize = 48;
 
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Identity {
+    /// The cluster that applies it; empty without clusters.
+    pub cluster: String,
     pub group: String,
     pub kind: String,
     pub namespace: String,
@@ -27,6 +33,7 @@ pub struct Identity {
 impl Identity {
     fn of(repo: &Repository, o: &Object) -> Identity {
         Identity {
+            cluster: String::new(),
             group: o.group().to_string(),
             kind: o.kind.clone(),
             namespace: repo.effective_namespace(o).unwrap_or("").to_string(),
@@ -35,10 +42,15 @@ impl Identity {
     }
 
     pub fn display(&self) -> String {
-        if self.namespace.is_empty() {
+        let object = if self.namespace.is_empty() {
             format!("{} {}", self.kind, self.name)
         } else {
             format!("{} {}/{}", self.kind, self.namespace, self.name)
+        };
+        if self.cluster.is_empty() {
+            object
+        } else {
+            format!("{object} in cluster {}", self.cluster)
         }
     }
 }
@@ -100,13 +112,111 @@ const DATA_KINDS: &[&str] = &[
     "StatefulSet",
 ];
 
-fn objects(repo: &Repository) -> BTreeMap<Identity, &Object> {
+/// One object on one side of the comparison.
+struct Entry {
+    /// Leaf values by path (`spec.chart.spec.version`).
+    flat: BTreeMap<String, String>,
+    /// Where each leaf was set (file, line), for rendered objects: a value an overlay patch
+    /// changed points at the patch.
+    set_at: BTreeMap<String, (String, usize)>,
+    /// A core Secret: its data values are never shown.
+    secret: bool,
+    file: String,
+    line: usize,
+    owner: String,
+    /// The Flux Kustomization that applies it (`namespace/name`) and whether it prunes.
+    applier: Option<(String, bool)>,
+}
+
+fn entries(repo: &Repository) -> BTreeMap<Identity, Entry> {
     let mut map = BTreeMap::new();
-    for o in &repo.objects {
-        // The first definition wins, as kustomize would reject the duplicate anyway.
-        map.entry(Identity::of(repo, o)).or_insert(o);
+    if repo.clusters().is_empty() {
+        for o in &repo.objects {
+            let mut flat = BTreeMap::new();
+            flatten(repo.node(o), String::new(), 0, &mut flat);
+            let applier = crate::reconcile::applied_by(repo, o.file)
+                .map(|ks| (crate::reconcile::display_name(repo, ks), prunes(repo, ks)));
+            // The first definition wins, as kustomize would reject the duplicate anyway.
+            map.entry(Identity::of(repo, o)).or_insert(Entry {
+                flat,
+                set_at: BTreeMap::new(),
+                secret: o.kind == "Secret" && o.group().is_empty(),
+                file: repo.path(o.file).to_string(),
+                line: line_of(repo, o),
+                owner: owner(repo, o),
+                applier,
+            });
+        }
+        return map;
+    }
+    for a in crate::model::applied::applied(repo) {
+        let o = &a.object;
+        let group = o
+            .api_version
+            .rsplit_once('/')
+            .map(|(g, _)| g)
+            .unwrap_or("")
+            .to_string();
+        let identity = Identity {
+            cluster: a.cluster.clone(),
+            group,
+            kind: o.kind.clone(),
+            namespace: o.namespace.clone().unwrap_or_default(),
+            name: o.name.clone(),
+        };
+        let mut flat = BTreeMap::new();
+        let mut origins = BTreeMap::new();
+        flatten_rendered(&o.root, String::new(), 0, &mut flat, &mut origins);
+        let set_at = origins
+            .into_iter()
+            .filter_map(|(path, origin): (String, crate::model::Origin)| {
+                let f = repo.files.get(origin.file as usize)?;
+                Some((
+                    path,
+                    (
+                        f.path.to_string(),
+                        f.line_col(origin.span.start as usize).line,
+                    ),
+                ))
+            })
+            .collect();
+        let origin = o.root.origin;
+        let (file, line) = match repo.files.get(origin.file as usize) {
+            Some(f) => (
+                f.path.to_string(),
+                f.line_col(origin.span.start as usize).line,
+            ),
+            None => (String::new(), 0),
+        };
+        let ks = a.kustomization.and_then(|i| repo.objects.get(i));
+        let applier = ks.map(|ks| (crate::reconcile::display_name(repo, ks), prunes(repo, ks)));
+        let by = match &applier {
+            Some((name, _)) => format!("Kustomization {name}"),
+            None => "the bootstrap Kustomization".to_string(),
+        };
+        let owner = if a.cluster.is_empty() {
+            by
+        } else {
+            format!("cluster {} · {by}", a.cluster)
+        };
+        map.entry(identity).or_insert(Entry {
+            flat,
+            set_at,
+            secret: o.kind == "Secret" && o.api_version == "v1",
+            file,
+            line,
+            owner,
+            applier,
+        });
     }
     map
+}
+
+fn prunes(repo: &Repository, ks: &Object) -> bool {
+    repo.node(ks)
+        .path(&["spec", "prune"])
+        .and_then(|n| n.as_str())
+        == Some("true")
 }
 
 fn owner(repo: &Repository, o: &Object) -> String {
@@ -131,51 +241,56 @@ fn line_of(repo: &Repository, o: &Object) -> usize {
 }
 
 pub fn compare(base: &Repository, head: &Repository) -> DiffReport {
-    let before = objects(base);
-    let after = objects(head);
+    let before = entries(base);
+    let after = entries(head);
     let mut report = DiffReport::default();
-    for (id, &o) in &after {
+    for (id, new) in &after {
         match before.get(id) {
             None => report.changes.push(ObjectChange {
                 identity: id.clone(),
                 kind: ChangeKind::Added,
-                file: head.path(o.file).to_string(),
-                line: line_of(head, o),
-                owner: owner(head, o),
+                file: new.file.clone(),
+                line: new.line,
+                owner: new.owner.clone(),
                 fields: Vec::new(),
             }),
-            Some(&old) => {
-                let secret = o.kind == "Secret" && o.group().is_empty();
-                let fields = field_changes(base.node(old), head.node(o), secret);
+            Some(old) => {
+                let fields = field_changes(&old.flat, &new.flat, new.secret);
                 if fields.is_empty() {
                     continue;
                 }
+                // The place that set the first changed value, where the build knows it.
+                let (file, line) = fields
+                    .iter()
+                    .find_map(|f| new.set_at.get(&f.path))
+                    .cloned()
+                    .unwrap_or((new.file.clone(), new.line));
                 let change = ObjectChange {
                     identity: id.clone(),
                     kind: ChangeKind::Modified,
-                    file: head.path(o.file).to_string(),
-                    line: line_of(head, o),
-                    owner: owner(head, o),
+                    file,
+                    line,
+                    owner: new.owner.clone(),
                     fields,
                 };
-                explain_modification(&change, o, &mut report.findings);
+                explain_modification(&change, &mut report.findings);
                 report.changes.push(change);
             }
         }
     }
-    for (id, &o) in &before {
+    for (id, old) in &before {
         if after.contains_key(id) {
             continue;
         }
         let change = ObjectChange {
             identity: id.clone(),
             kind: ChangeKind::Removed,
-            file: base.path(o.file).to_string(),
-            line: line_of(base, o),
-            owner: owner(base, o),
+            file: old.file.clone(),
+            line: old.line,
+            owner: old.owner.clone(),
             fields: Vec::new(),
         };
-        explain_removal(base, o, &change, &mut report.findings);
+        explain_removal(old, &change, &mut report.findings);
         report.changes.push(change);
     }
     report
@@ -187,11 +302,11 @@ pub fn compare(base: &Repository, head: &Repository) -> DiffReport {
     report
 }
 
-fn field_changes(old: NodeRef<'_>, new: NodeRef<'_>, secret: bool) -> Vec<FieldChange> {
-    let mut a = BTreeMap::new();
-    let mut b = BTreeMap::new();
-    flatten(old, String::new(), 0, &mut a);
-    flatten(new, String::new(), 0, &mut b);
+fn field_changes(
+    a: &BTreeMap<String, String>,
+    b: &BTreeMap<String, String>,
+    secret: bool,
+) -> Vec<FieldChange> {
     let mut out = Vec::new();
     let hide = |path: &str, v: Option<&String>| -> Option<String> {
         let v = v?;
@@ -201,7 +316,7 @@ fn field_changes(old: NodeRef<'_>, new: NodeRef<'_>, secret: bool) -> Vec<FieldC
             Some(v.clone())
         }
     };
-    for (path, v) in &b {
+    for (path, v) in b {
         if a.get(path) != Some(v) {
             out.push(FieldChange {
                 path: path.clone(),
@@ -210,7 +325,7 @@ fn field_changes(old: NodeRef<'_>, new: NodeRef<'_>, secret: bool) -> Vec<FieldC
             });
         }
     }
-    for (path, v) in &a {
+    for (path, v) in a {
         if !b.contains_key(path) {
             out.push(FieldChange {
                 path: path.clone(),
@@ -261,12 +376,56 @@ fn flatten(node: NodeRef<'_>, path: String, depth: usize, out: &mut BTreeMap<Str
     }
 }
 
+/// [`flatten`] for a rendered tree.
+fn flatten_rendered(
+    node: &crate::model::Node,
+    path: String,
+    depth: usize,
+    out: &mut BTreeMap<String, String>,
+    origins: &mut BTreeMap<String, crate::model::Origin>,
+) {
+    use crate::model::Value;
+    if depth >= MAX_DEPTH {
+        out.insert(path, "…".to_string());
+        return;
+    }
+    match &node.value {
+        Value::Map(entries) => {
+            if entries.is_empty() {
+                out.insert(path.clone(), "{}".into());
+            }
+            for (key, v) in entries {
+                let p = if path.is_empty() {
+                    key.to_string()
+                } else {
+                    format!("{path}.{key}")
+                };
+                flatten_rendered(v, p, depth + 1, out, origins);
+            }
+        }
+        Value::Seq(items) => {
+            if items.is_empty() {
+                out.insert(path.clone(), "[]".into());
+            }
+            for (i, v) in items.iter().enumerate() {
+                flatten_rendered(v, format!("{path}[{i}]"), depth + 1, out, origins);
+            }
+        }
+        Value::Scalar(text, _) => {
+            origins.insert(path.clone(), node.origin);
+            out.insert(path, text.to_string());
+        }
+    }
+}
+
 /// `1.2.3` or `v1.2.3` as a semver version.
 fn exact(v: &str) -> Option<semver::Version> {
     semver::Version::parse(v.trim().trim_start_matches(['v', '='])).ok()
 }
 
-fn explain_modification(change: &ObjectChange, o: &Object, findings: &mut Vec<Finding>) {
+fn explain_modification(change: &ObjectChange, findings: &mut Vec<Finding>) {
+    let id = &change.identity;
+    let is_flux = |kind: &str| id.kind == kind && id.group.ends_with(".toolkit.fluxcd.io");
     let mut push = |rule: &'static RuleMeta, severity: Severity, message: String| {
         findings.push(Finding {
             rule,
@@ -277,12 +436,12 @@ fn explain_modification(change: &ObjectChange, o: &Object, findings: &mut Vec<Fi
             message,
         })
     };
-    let is_release = o.is_flux("HelmRelease");
-    let is_ks = o.is_flux("Kustomization");
+    let is_release = is_flux("HelmRelease");
+    let is_ks = is_flux("Kustomization");
     for f in &change.fields {
         let chart_version = (is_release && f.path == "spec.chart.spec.version")
-            || (o.is_flux("HelmChart") && f.path == "spec.version")
-            || (o.is_flux("OCIRepository") && f.path == "spec.ref.tag");
+            || (is_flux("HelmChart") && f.path == "spec.version")
+            || (is_flux("OCIRepository") && f.path == "spec.ref.tag");
         if chart_version
             && let (Some(old), Some(new)) = (&f.old, &f.new)
             && let Some((class, severity)) = classify(old, new)
@@ -362,24 +521,11 @@ pub fn classify(old: &str, new: &str) -> Option<(&'static str, Severity)> {
     })
 }
 
-fn explain_removal(
-    base: &Repository,
-    o: &Object,
-    change: &ObjectChange,
-    findings: &mut Vec<Finding>,
-) {
-    let Some(ks) = crate::reconcile::applied_by(base, o.file) else {
+fn explain_removal(old: &Entry, change: &ObjectChange, findings: &mut Vec<Finding>) {
+    let Some((ks, true)) = &old.applier else {
         return;
     };
-    let prune = base
-        .node(ks)
-        .path(&["spec", "prune"])
-        .and_then(|n| n.as_str())
-        == Some("true");
-    if !prune {
-        return;
-    }
-    let data = DATA_KINDS.contains(&o.kind.as_str());
+    let data = DATA_KINDS.contains(&change.identity.kind.as_str());
     findings.push(Finding {
         rule: &preview::prune_deletes::META,
         severity: if data { Severity::Error } else { Severity::Warning },
@@ -387,9 +533,8 @@ fn explain_removal(
         file: change.file.clone(),
         line: change.line,
         message: format!(
-            "{} is no longer in Git and Kustomization {} has prune: true: Flux will delete it from the cluster{}",
+            "{} is no longer in Git and Kustomization {ks} has prune: true: Flux will delete it from the cluster{}",
             change.identity.display(),
-            crate::reconcile::display_name(base, ks),
             if data { ", and its data with it" } else { "" }
         ),
     });

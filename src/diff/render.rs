@@ -104,7 +104,7 @@ pub fn json(report: &DiffReport, base: &str, head: &str) -> String {
                 "change": match c.kind { ChangeKind::Added => "added", ChangeKind::Removed => "removed", ChangeKind::Modified => "modified" },
                 "group": c.identity.group, "kind": c.identity.kind,
                 "namespace": c.identity.namespace, "name": c.identity.name,
-                "file": c.file, "line": c.line, "owner": c.owner,
+                "file": c.file, "line": c.line, "owner": c.owner, "cluster": c.identity.cluster,
                 "fields": c.fields.iter().map(|f| json!({"path": f.path, "old": f.old, "new": f.new})).collect::<Vec<_>>(),
             })
         })

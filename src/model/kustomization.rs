@@ -372,7 +372,9 @@ fn selector(n: NodeRef<'_>) -> Selector {
     }
 }
 
-fn patch(p: NodeRef<'_>, file: usize, text: &str) -> Option<Patch> {
+/// A `patches` entry (a kustomization's, or a Flux Kustomization's `spec.patches`, which has
+/// the same shape): its body, target and options.
+pub fn patch(p: NodeRef<'_>, file: usize, text: &str) -> Option<Patch> {
     let origin = Origin::new(file, p.span());
     let source = if let Some(path) = p.get("path").and_then(|x| x.as_str().map(|s| (x, s))) {
         PatchSource::Path(PathRef {

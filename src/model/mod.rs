@@ -13,6 +13,7 @@
 //! RoleBinding roleRef and subjects, Ingress/StatefulSet/APIService/HTTPRoute Services, HPA
 //! targets, Ingress TLS secrets, storage and ingress classes), not its rarer entries.
 
+pub mod applied;
 pub mod build;
 pub mod clusters;
 pub mod fieldspec;

@@ -6,6 +6,151 @@
 //! labelled or annotated `kustomize.toolkit.fluxcd.io/substitute: disabled` are left alone, and
 //! nothing is substituted at all when the Kustomization ends up with no variables.
 
+use std::collections::BTreeMap;
+
+use crate::index::{Object, Repository};
+
+/// The variables a Flux Kustomization's post-build substitution has, with their values, or
+/// `None` when they cannot be known offline (a `substituteFrom` ConfigMap or Secret that Git
+/// does not define) or there are none (then Flux substitutes nothing). `substitute` wins over
+/// `substituteFrom`; line breaks are dropped from values, as kustomize-controller does.
+pub fn variables(repo: &Repository, ks: &Object) -> Option<BTreeMap<String, String>> {
+    let node = repo.node(ks);
+    let post = node.path(&["spec", "postBuild"])?;
+    let mut vars = BTreeMap::new();
+    let namespace = repo.effective_namespace(ks);
+    for reference in post
+        .get("substituteFrom")
+        .map(|s| s.items())
+        .unwrap_or_default()
+    {
+        let (Some(kind), Some(name)) = (reference.str_at(&["kind"]), reference.str_at(&["name"]))
+        else {
+            return None;
+        };
+        if name.contains("${") || !matches!(kind, "ConfigMap" | "Secret") {
+            return None;
+        }
+        let optional = reference
+            .get("optional")
+            .is_some_and(|o| o.as_str() == Some("true"));
+        let defined: Vec<&Object> = repo
+            .of_kind(kind)
+            .filter(|o| {
+                o.group().is_empty()
+                    && o.name == name
+                    && (namespace.is_none()
+                        || repo
+                            .effective_namespace(o)
+                            .is_none_or(|n| Some(n) == namespace))
+            })
+            .collect();
+        if defined.is_empty() {
+            if optional {
+                continue;
+            }
+            return None;
+        }
+        for o in defined {
+            let root = repo.node(o);
+            for field in ["data", "stringData"] {
+                for (k, v) in root.get(field).map(|d| d.entries()).unwrap_or_default() {
+                    let raw = v.as_str().unwrap_or("");
+                    // Secret `data` is base64; kustomize-controller substitutes the decoded text.
+                    let value = if kind == "Secret" && field == "data" {
+                        decode_base64(raw).unwrap_or_default()
+                    } else {
+                        raw.to_string()
+                    };
+                    vars.insert(k.as_str()?.to_string(), value.replace('\n', ""));
+                }
+            }
+        }
+    }
+    for (k, v) in post
+        .get("substitute")
+        .map(|s| s.entries())
+        .unwrap_or_default()
+    {
+        vars.insert(
+            k.as_str()?.to_string(),
+            v.as_str().unwrap_or("").replace('\n', ""),
+        );
+    }
+    (!vars.is_empty()).then_some(vars)
+}
+
+fn decode_base64(text: &str) -> Option<String> {
+    const TABLE: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut bits = 0u32;
+    let mut count = 0;
+    let mut out = Vec::new();
+    for c in text
+        .bytes()
+        .filter(|c| !c.is_ascii_whitespace() && *c != b'=')
+    {
+        let v = TABLE.iter().position(|&t| t == c)? as u32;
+        bits = (bits << 6) | v;
+        count += 6;
+        if count >= 8 {
+            count -= 8;
+            out.push((bits >> count) as u8);
+            bits &= (1 << count) - 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// `text` with its variable expressions replaced as Flux does: a variable's value, else the
+/// default of `${name:=…}` and friends, else the empty string; `$${` stays a literal `${`.
+/// Expressions with string functions (`${name^^}`, `${name:1:2}`) are kept as written: the
+/// caller treats what it cannot evaluate as a render gap, never a guess.
+pub fn substitute(text: &str, vars: &BTreeMap<String, String>) -> String {
+    let bytes = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'$' && bytes.get(i + 1) == Some(&b'$') {
+            out.push('$');
+            i += 2;
+            continue;
+        }
+        if bytes[i] != b'$' || bytes.get(i + 1) != Some(&b'{') {
+            let ch = text[i..].chars().next().unwrap_or('\0');
+            out.push(ch);
+            i += ch.len_utf8().max(1);
+            continue;
+        }
+        let end = closing_brace(bytes, i + 2).unwrap_or(bytes.len());
+        let body = &text[i + 2..end.saturating_sub(1).max(i + 2)];
+        let name_len = body
+            .bytes()
+            .take_while(|b| *b == b'_' || b.is_ascii_alphanumeric())
+            .count();
+        let (name, rest) = body.split_at(name_len);
+        let value = vars.get(name).filter(|v| !v.is_empty());
+        let replaced = if !is_var_name(name) {
+            None
+        } else if rest.is_empty() {
+            Some(value.cloned().unwrap_or_default())
+        } else {
+            [":=", ":-", "=", "-"]
+                .iter()
+                .find_map(|op| rest.strip_prefix(op))
+                .map(|default| match value {
+                    Some(v) => v.clone(),
+                    None => substitute(default, vars),
+                })
+        };
+        match replaced {
+            Some(r) => out.push_str(&r),
+            None => out.push_str(&text[i..end]),
+        }
+        i = end.max(i + 2);
+    }
+    out
+}
+
 /// One `${…}` in a text.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct VarUse {
@@ -106,6 +251,21 @@ fn closing_brace(bytes: &[u8], from: usize) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn substitutes_values_defaults_and_escapes() {
+        let vars: BTreeMap<String, String> = [("APP".to_string(), "podinfo".to_string())]
+            .into_iter()
+            .collect();
+        assert_eq!(
+            substitute(
+                "${APP}.${DOMAIN:=example.com} $${HOME} ${GONE} ${APP^^}",
+                &vars
+            ),
+            "podinfo.example.com ${HOME}  ${APP^^}"
+        );
+        assert_eq!(substitute("${CLAIM:-${APP}-data}", &vars), "podinfo-data");
+    }
 
     fn names(text: &str) -> Vec<(String, bool)> {
         uses(text)

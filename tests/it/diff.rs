@@ -319,3 +319,67 @@ fn markdown_groups_render_under_their_own_headings() {
         "{md}"
     );
 }
+
+/// Issue 15: with clusters, `diff` compares what each cluster applies. An overlay patch that
+/// changes a chart version (the way flux2-kustomize-helm-example upgrades production) is a
+/// change of the HelmRelease it patches, in that cluster, located at the patch line.
+#[test]
+fn an_overlay_patch_is_a_change_of_the_object_it_patches() {
+    let repo = git_repo("diff-overlay");
+    let sync = |cluster: &str| {
+        format!(
+            "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: flux-system\n  namespace: flux-system\nspec:\n  interval: 10m\n  path: ./clusters/{cluster}\n  prune: true\n  sourceRef:\n    kind: GitRepository\n    name: flux-system\n---\napiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: apps\n  namespace: flux-system\nspec:\n  interval: 10m\n  path: ./apps/{cluster}\n  prune: true\n  sourceRef:\n    kind: GitRepository\n    name: flux-system\n"
+        )
+    };
+    let overlay = |version: &str| {
+        format!(
+            "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: podinfo\nspec:\n  chart:\n    spec:\n      version: \"{version}\"\n"
+        )
+    };
+    let kustomization = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - ../base\npatches:\n  - path: values.yaml\n    target:\n      kind: HelmRelease\n      name: podinfo\n";
+    repo.write(
+        "clusters/staging/flux-system/gotk-sync.yaml",
+        &sync("staging"),
+    );
+    repo.write(
+        "clusters/production/flux-system/gotk-sync.yaml",
+        &sync("production"),
+    );
+    repo.write(
+        "apps/base/kustomization.yaml",
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: podinfo\nresources:\n  - release.yaml\n",
+    );
+    repo.write("apps/base/release.yaml", &release("podinfo", "6.7.0", ""));
+    for env in ["staging", "production"] {
+        repo.write(&format!("apps/{env}/kustomization.yaml"), kustomization);
+        repo.write(&format!("apps/{env}/values.yaml"), &overlay("6.7.1"));
+    }
+    let base = commit_all(repo.path(), "base");
+    repo.write("apps/production/values.yaml", &overlay("6.8.0"));
+    let head = commit_all(repo.path(), "upgrade production");
+    let out = fluxvet(
+        repo.path(),
+        &["diff", "--base", &base, "--head", &head, "--format", "json"],
+    );
+    let v = json(&out);
+    let changes = v["changes"].as_array().unwrap();
+    assert_eq!(changes.len(), 1, "{v}");
+    let c = &changes[0];
+    assert_eq!(c["cluster"], "production");
+    assert_eq!(c["kind"], "HelmRelease");
+    assert_eq!(c["namespace"], "podinfo");
+    assert_eq!(c["name"], "podinfo");
+    assert_eq!(c["file"], "apps/production/values.yaml");
+    assert_eq!(c["line"], 8);
+    assert_eq!(c["fields"][0]["path"], "spec.chart.spec.version");
+    assert_eq!(c["fields"][0]["old"], "6.7.1");
+    assert_eq!(c["fields"][0]["new"], "6.8.0");
+    assert_eq!(
+        findings(&v),
+        vec![(
+            "FV801".to_string(),
+            "info".to_string(),
+            "HelmRelease podinfo/podinfo in cluster production".to_string()
+        )]
+    );
+}

@@ -63,61 +63,8 @@ struct Variables {
 
 impl Variables {
     fn of(repo: &Repository, ks: &Object) -> Option<Variables> {
-        let node = repo.node(ks);
-        let post = node.path(&["spec", "postBuild"])?;
-        let mut names = BTreeSet::new();
-        for (k, _) in post
-            .get("substitute")
-            .map(|s| s.entries())
-            .unwrap_or_default()
-        {
-            names.insert(k.as_str()?.to_string());
-        }
-        let namespace = repo.effective_namespace(ks);
-        for reference in post
-            .get("substituteFrom")
-            .map(|s| s.items())
-            .unwrap_or_default()
-        {
-            let (Some(kind), Some(name)) =
-                (reference.str_at(&["kind"]), reference.str_at(&["name"]))
-            else {
-                return None;
-            };
-            if name.contains("${") || !matches!(kind, "ConfigMap" | "Secret") {
-                return None;
-            }
-            let optional = reference
-                .get("optional")
-                .is_some_and(|o| o.as_str() == Some("true"));
-            let defined: Vec<&Object> = repo
-                .of_kind(kind)
-                .filter(|o| {
-                    o.group().is_empty()
-                        && o.name == name
-                        && (namespace.is_none()
-                            || repo
-                                .effective_namespace(o)
-                                .is_none_or(|n| Some(n) == namespace))
-                })
-                .collect();
-            if defined.is_empty() {
-                if optional {
-                    continue;
-                }
-                return None;
-            }
-            for o in defined {
-                let root = repo.node(o);
-                for field in ["data", "stringData"] {
-                    for (k, _) in root.get(field).map(|d| d.entries()).unwrap_or_default() {
-                        names.insert(k.as_str()?.to_string());
-                    }
-                }
-            }
-        }
-        // No variable at all: kustomize-controller substitutes nothing.
-        (!names.is_empty()).then_some(Variables { names })
+        let names = substitution::variables(repo, ks)?.into_keys().collect();
+        Some(Variables { names })
     }
 }
 

@@ -1,0 +1,221 @@
+//! What each cluster applies: for every Flux Kustomization a cluster reaches (the reconcile
+//! tree's builds), the kustomize build of its path, then Flux's own steps in the order
+//! kustomize-controller runs them (fluxcd/kustomize-controller `generator.go`: the Flux
+//! Kustomization's `namePrefix`/`nameSuffix`, `targetNamespace`, `commonMetadata` and `patches`
+//! go into the kustomization it generates over the path; post-build substitution runs on the
+//! result). Every value keeps the origin the build gave it; a patched value points at the patch.
+
+use crate::index::{Object, Repository};
+use crate::model::build::{RenderedObject, build};
+use crate::model::kustomization::{LabelSet, PatchSource, patch};
+use crate::model::rendered::{Node, Value};
+use crate::model::substitution;
+use crate::model::transform;
+use crate::reconcile::{BOOTSTRAP, ROOT_BY_HAND};
+
+/// One object a cluster applies.
+pub struct Applied {
+    /// The cluster's name; empty for a root applied by hand.
+    pub cluster: String,
+    /// Index into `Repository::objects` of the Flux Kustomization that applies it; `None` for
+    /// a bootstrap directory whose Kustomization is not in the files.
+    pub kustomization: Option<usize>,
+    pub object: RenderedObject,
+}
+
+/// Every object every cluster applies, cluster by cluster in walk order. Empty in a repository
+/// without clusters.
+pub fn applied(repo: &Repository) -> Vec<Applied> {
+    let tree = repo.reconcile_tree();
+    let clusters = repo.clusters();
+    let mut out = Vec::new();
+    for (cluster, applier, path) in tree.builds() {
+        let name = match *cluster {
+            ROOT_BY_HAND => String::new(),
+            i => clusters
+                .get(i as usize)
+                .map(|c| c.name.clone())
+                .unwrap_or_default(),
+        };
+        let mut b = build(repo, path);
+        let ks = (*applier != BOOTSTRAP)
+            .then(|| repo.objects.get(*applier))
+            .flatten();
+        if let Some(ks) = ks {
+            flux_steps(repo, ks, &mut b.objects);
+        }
+        out.extend(b.objects.into_iter().map(|object| Applied {
+            cluster: name.clone(),
+            kustomization: ks.and(Some(*applier)),
+            object,
+        }));
+    }
+    out
+}
+
+/// The Flux Kustomization's own transformations, on the objects its path builds.
+pub fn flux_steps(repo: &Repository, ks: &Object, objects: &mut Vec<RenderedObject>) {
+    let node = repo.node(ks);
+    let Some(spec) = node.get("spec") else { return };
+    let file = ks.file;
+    let text = &repo.files[file].text;
+    let at = |key: &str| spec.get(key).map(|n| Node::from_yaml(n, file));
+    let (prefix, suffix) = (at("namePrefix"), at("nameSuffix"));
+    transform::prefix_suffix(objects, prefix.as_ref(), suffix.as_ref());
+    if let Some(ns) = at("targetNamespace") {
+        transform::namespace(objects, &ns);
+    }
+    if let Some(meta) = spec.get("commonMetadata") {
+        let pairs = |field: &str| -> Vec<(String, Node)> {
+            meta.get(field)
+                .map(|m| m.entries())
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|(k, v)| Some((k.as_str()?.to_string(), Node::from_yaml(v, file))))
+                .collect()
+        };
+        transform::labels(
+            objects,
+            &LabelSet {
+                pairs: pairs("labels"),
+                include_selectors: false,
+                include_templates: false,
+            },
+        );
+        transform::annotations(objects, &pairs("annotations"));
+    }
+    for p in spec.get("patches").map(|p| p.items()).unwrap_or_default() {
+        let Some(p) = patch(p, file, text) else {
+            continue;
+        };
+        if let PatchSource::Inline(docs, _) = &p.source {
+            let docs = docs.clone();
+            let _ = crate::model::build::apply_patch(objects, &p, &docs);
+        }
+    }
+    for o in objects.iter_mut() {
+        o.refresh();
+    }
+    if let Some(vars) = substitution::variables(repo, ks) {
+        for o in objects.iter_mut() {
+            let disabled = ["labels", "annotations"].iter().any(|f| {
+                o.root
+                    .path(&["metadata", f, substitution::DISABLE_KEY])
+                    .and_then(Node::as_str)
+                    == Some("disabled")
+            });
+            if !disabled {
+                substitute_in(&mut o.root, &vars);
+                o.refresh();
+            }
+        }
+    }
+}
+
+/// Substitutes every string scalar of a tree in place (a substituted value keeps its origin:
+/// the use of the variable).
+fn substitute_in(node: &mut Node, vars: &std::collections::BTreeMap<String, String>) {
+    match &mut node.value {
+        Value::Map(entries) => {
+            for (_, v) in entries.iter_mut() {
+                substitute_in(v, vars);
+            }
+        }
+        Value::Seq(items) => {
+            for v in items.iter_mut() {
+                substitute_in(v, vars);
+            }
+        }
+        Value::Scalar(text, _) => {
+            if text.contains("${") || text.contains("$$") {
+                let new = substitution::substitute(text, vars);
+                *text = new.into();
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::config::Config;
+    use crate::engine::check_memory;
+
+    const SYNC: &str = "apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata:
+  name: flux-system
+  namespace: flux-system
+spec:
+  interval: 10m
+  path: ./clusters/production
+  prune: true
+  sourceRef:
+    kind: GitRepository
+    name: flux-system
+";
+
+    #[test]
+    fn flux_steps_follow_the_kustomization() {
+        let apps = "apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata:
+  name: apps
+  namespace: flux-system
+spec:
+  interval: 10m
+  path: ./apps
+  prune: true
+  targetNamespace: web
+  sourceRef:
+    kind: GitRepository
+    name: flux-system
+  patches:
+    - patch: |
+        - op: replace
+          path: /spec/chart/spec/version
+          value: 6.8.0
+      target:
+        kind: HelmRelease
+  postBuild:
+    substitute:
+      APP: podinfo
+";
+        let release = "apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata:
+  name: ${APP}
+spec:
+  interval: 10m
+  chart:
+    spec:
+      chart: podinfo
+      version: 6.7.1
+";
+        let out = check_memory(
+            &[
+                ("clusters/production/flux-system/gotk-sync.yaml", SYNC),
+                ("clusters/production/apps.yaml", apps),
+                ("apps/release.yaml", release),
+            ],
+            Config::default(),
+        );
+        let applied = super::applied(&out.repo);
+        let hr = applied
+            .iter()
+            .find(|a| a.object.kind == "HelmRelease")
+            .expect("the HelmRelease is applied");
+        assert_eq!(hr.cluster, "production");
+        assert_eq!(hr.object.name, "podinfo");
+        assert_eq!(hr.object.namespace.as_deref(), Some("web"));
+        let version = hr
+            .object
+            .root
+            .path(&["spec", "chart", "spec", "version"])
+            .expect("a version");
+        assert_eq!(version.as_str(), Some("6.8.0"));
+        // The patched value points at the patch, in the Flux Kustomization's file.
+        let f = &out.repo.files[version.origin.file as usize];
+        assert_eq!(&*f.path, "clusters/production/apps.yaml");
+        assert_eq!(f.line_col(version.origin.span.start as usize).line, 18);
+    }
+}
