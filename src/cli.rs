@@ -180,6 +180,16 @@ pub struct BuildArgs {
     /// Add a `# file:line:col` comment to every value (YAML output).
     #[arg(long)]
     pub show_origin: bool,
+    /// What Flux applies in this cluster (a name `fluxvet check` lists): every Flux
+    /// Kustomization it reaches, built and then transformed as kustomize-controller does
+    /// (patches, targetNamespace, namePrefix/nameSuffix, commonMetadata, post-build
+    /// substitution). PATH is then the repository root.
+    #[arg(long, value_name = "NAME")]
+    pub cluster: Option<String>,
+    /// Only what this Flux Kustomization applies (`namespace/name` or `name`), as
+    /// `flux build kustomization` prints it. PATH is then the repository root.
+    #[arg(long, value_name = "NAMESPACE/NAME")]
+    pub kustomization: Option<String>,
     /// When to colour findings (NO_COLOR is honoured by `auto`).
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,

@@ -69,3 +69,43 @@ fn no_such_directory_is_a_usage_error() {
     let out = fluxvet(d.path(), &["build", "nowhere"]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
 }
+
+/// Issue 15: `build --cluster NAME --kustomization NS/NAME` prints what Flux applies there: the
+/// overlay's patched version, at the patch line, and nothing of the other cluster.
+#[test]
+fn build_of_one_clusters_kustomization_shows_its_overlay() {
+    let dir = crate::support::checkout().join("fixtures/acceptance/clean");
+    let out = crate::support::fluxvet(
+        &dir,
+        &[
+            "build",
+            "--cluster",
+            "staging",
+            "--kustomization",
+            "flux-system/apps",
+            "--show-origin",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", crate::support::text(&out));
+    let yaml = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        yaml.contains("      version: 20.6.2  # apps/staging/kustomization.yaml:17:16\n"),
+        "{yaml}"
+    );
+    let production = crate::support::fluxvet(
+        &dir,
+        &[
+            "build",
+            "--cluster",
+            "production",
+            "--kustomization",
+            "apps",
+        ],
+    );
+    let yaml = String::from_utf8_lossy(&production.stdout);
+    assert!(yaml.contains("      version: 20.6.1\n"), "{yaml}");
+    assert!(!yaml.contains("20.6.2"), "{yaml}");
+    let unknown = crate::support::fluxvet(&dir, &["build", "--cluster", "prod"]);
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(crate::support::text(&unknown).contains("production, staging"));
+}
