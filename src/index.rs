@@ -168,6 +168,8 @@ pub struct Repository {
     pub(crate) reconciled_sources: std::sync::OnceLock<Vec<SourceKey>>,
     /// `crate::model::clusters`, found on first use.
     pub(crate) clusters: std::sync::OnceLock<Vec<crate::model::clusters::Cluster>>,
+    /// `crate::model::applied`, built on first use.
+    pub(crate) applied: std::sync::OnceLock<Vec<crate::model::applied::Applied>>,
     /// File → the namespace kustomize forces on its objects ([`Repository::namespace_override`]),
     /// computed on first use.
     namespace_overrides: std::sync::OnceLock<HashMap<FileId, Option<String>>>,
@@ -215,6 +217,7 @@ impl Repository {
             own_sources: std::sync::OnceLock::new(),
             reconciled_sources: std::sync::OnceLock::new(),
             clusters: std::sync::OnceLock::new(),
+            applied: std::sync::OnceLock::new(),
             namespace_overrides: std::sync::OnceLock::new(),
             root,
             files,

@@ -23,6 +23,29 @@ pub struct Applied {
     pub object: RenderedObject,
 }
 
+impl Repository {
+    /// What every cluster applies ([`applied`]), built once per run.
+    pub fn applied(&self) -> &[Applied] {
+        self.applied.get_or_init(|| applied(self))
+    }
+
+    /// The rendered copies of a source object, one per build that applies it (a base two
+    /// overlays use has two): matched by the document the copy was built from.
+    pub fn rendered_copies(&self, o: &Object) -> Vec<&Applied> {
+        let Some(root) = self.document(o).root() else {
+            return Vec::new();
+        };
+        let start = root.span().start;
+        self.applied()
+            .iter()
+            .filter(|a| {
+                a.object.root.origin.file as usize == o.file
+                    && a.object.root.origin.span.start == start
+            })
+            .collect()
+    }
+}
+
 /// Every object every cluster applies, cluster by cluster in walk order. Empty in a repository
 /// without clusters.
 pub fn applied(repo: &Repository) -> Vec<Applied> {

@@ -13,7 +13,9 @@ pub static META: RuleMeta = RuleMeta {
     docs: r#"## What it does
 Reports a `HelmRelease` whose `spec.chart.spec`, or a `HelmChart` whose `spec`, takes its chart
 from a `HelmRepository` and sets no `version` (or an empty one). A kustomize patch elsewhere in
-the repository that sets the version counts as setting it.
+the repository that sets the version counts as setting it; in a repository with clusters,
+what each cluster applies decides (the kustomize build with Flux's own patches): a version one
+overlay sets and another does not is missing in the cluster of the other, and the message names it.
 
 ## Why is this bad?
 Flux defaults the version to `*`: it installs the newest chart in the repository and upgrades
@@ -55,7 +57,20 @@ impl Rule for ChartVersionMissing {
             if !site.from_repository() || site.version_text().is_some() {
                 continue;
             }
-            if version_patched_elsewhere(repo, site.object) {
+            // What the clusters apply decides: a version an overlay or a Flux patch sets is
+            // set. Where no cluster build holds the object, the patches in the repository are
+            // searched instead.
+            let copies = repo.rendered_copies(site.object);
+            let unset_in: Vec<&str> = copies
+                .iter()
+                .filter(|a| rendered_version(&a.object.root, site.kind).is_none())
+                .map(|a| a.cluster.as_str())
+                .collect();
+            if copies.is_empty() {
+                if version_patched_elsewhere(repo, site.object) {
+                    continue;
+                }
+            } else if unset_in.is_empty() {
                 continue;
             }
             let span = match site.version {
@@ -79,10 +94,11 @@ impl Rule for ChartVersionMissing {
                     site.object.file,
                     span,
                     format!(
-                        "{} of {} `{}` has {written}: Flux defaults it to `*` and installs the newest chart, upgrading at every reconcile",
+                        "{} of {} `{}` has {written}{}: Flux defaults it to `*` and installs the newest chart, upgrading at every reconcile",
                         site.what(),
                         site.kind,
                         qualified(repo, site.object),
+                        clusters_phrase(&unset_in),
                     ),
                 )
                 .primary_label("no `version` here")
@@ -91,6 +107,35 @@ impl Rule for ChartVersionMissing {
                 )),
             );
         }
+    }
+}
+
+/// ` as cluster staging applies it` where the model says which clusters leave it unset.
+fn clusters_phrase(clusters: &[&str]) -> String {
+    let mut names: Vec<&str> = clusters.iter().copied().filter(|c| !c.is_empty()).collect();
+    names.sort_unstable();
+    names.dedup();
+    match names.as_slice() {
+        [] => String::new(),
+        [one] => format!(" as cluster {one} applies it"),
+        many => format!(" as clusters {} apply it", many.join(", ")),
+    }
+}
+
+/// The chart version a rendered HelmRelease or HelmChart ends up with, if any.
+fn rendered_version<'a>(root: &'a crate::model::Node, kind: &str) -> Option<&'a str> {
+    let path: &[&str] = if kind == "HelmRelease" {
+        &["spec", "chart", "spec", "version"]
+    } else {
+        &["spec", "version"]
+    };
+    match &root.path(path)?.value {
+        crate::model::Value::Scalar(text, t)
+            if *t != crate::model::ScalarType::Null && !text.trim().is_empty() =>
+        {
+            Some(text)
+        }
+        _ => None,
     }
 }
 
@@ -246,5 +291,55 @@ patches:
             .len(),
             1
         );
+    }
+
+    /// Issue 15: what each cluster applies decides. A base without a version that one overlay
+    /// patches and the other does not is missing its version in the other cluster only.
+    #[test]
+    fn the_clusters_builds_decide() {
+        let sync = |c: &str| {
+            format!(
+                "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: flux-system\n  namespace: flux-system\nspec:\n  interval: 10m\n  path: ./apps/{c}\n  prune: true\n  sourceRef:\n    kind: GitRepository\n    name: flux-system\n"
+            )
+        };
+        let overlay = |patch: &str| {
+            format!(
+                "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - ../base\n{patch}"
+            )
+        };
+        let pinned = overlay(
+            "patches:\n  - target:\n      kind: HelmRelease\n    patch: |\n      - op: add\n        path: /spec/chart/spec/version\n        value: \"1.15.3\"\n",
+        );
+        let base = release("v2", "HelmRepository", "");
+        let files = |staging: &str| {
+            findings_of(
+                "FV201",
+                &[
+                    (
+                        "clusters/production/flux-system/gotk-sync.yaml",
+                        &sync("production"),
+                    ),
+                    (
+                        "clusters/staging/flux-system/gotk-sync.yaml",
+                        &sync("staging"),
+                    ),
+                    (
+                        "apps/base/kustomization.yaml",
+                        "resources:\n  - repo.yaml\n  - hr.yaml\n",
+                    ),
+                    ("apps/base/repo.yaml", REPO),
+                    ("apps/base/hr.yaml", &base),
+                    ("apps/production/kustomization.yaml", &pinned),
+                    ("apps/staging/kustomization.yaml", staging),
+                ],
+            )
+        };
+        // Staging's overlay sets no version: staging installs the newest chart.
+        assert_eq!(
+            files(&overlay("")),
+            vec![("apps/base/hr.yaml".to_string(), 9, 5)]
+        );
+        // Both overlays pin it: nothing to report.
+        assert!(files(&pinned).is_empty());
     }
 }
