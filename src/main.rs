@@ -518,14 +518,17 @@ fn versions(args: VersionsArgs) -> Result<u8, String> {
         ..CheckOptions::default()
     })
     .map_err(|e| e.0)?;
-    if outcome.repo.config.environments.is_empty() {
-        return Err(
-            "versions needs the promotion order: add e.g. `environments: [dev, staging, production]` \
-             to .fluxvet.yaml (or the file --config names)"
-                .into(),
-        );
-    }
-    let m = fluxvet::promotion::matrix(&outcome.repo);
+    let m = if outcome.repo.config.environments.is_empty() {
+        // Without a promotion order, the clusters are the environments (as they are found).
+        fluxvet::promotion::matrix_of_clusters(&outcome.repo).ok_or_else(|| {
+            "versions needs the environments: add e.g. `environments: [dev, staging, production]` \
+             to .fluxvet.yaml (or the file --config names), or bootstrap the clusters \
+             (clusters/<name>/flux-system/gotk-sync.yaml) so they can be found"
+                .to_string()
+        })?
+    } else {
+        fluxvet::promotion::matrix(&outcome.repo)
+    };
     let text = match args.format {
         VersionsFormat::Text => fluxvet::promotion::render_text(&m, use_color(args.color)),
         VersionsFormat::Json => fluxvet::promotion::render_json(&outcome.repo, &m),

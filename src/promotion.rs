@@ -74,7 +74,73 @@ pub struct Matrix {
     pub releases: Vec<Release>,
 }
 
+/// The matrix from what each cluster applies (the model's build, overlays and Flux patches
+/// included): one environment per cluster, in `environments` order when the config names the
+/// clusters there, else in the clusters' order. `None` without clusters, or when the config's
+/// environments are not all clusters (then environments are matched on paths or namespaces).
+pub fn matrix_of_clusters(repo: &Repository) -> Option<Matrix> {
+    let clusters = repo.clusters();
+    if clusters.is_empty() {
+        return None;
+    }
+    let configured = &repo.config.environments;
+    let environments: Vec<String> = if configured.is_empty() {
+        clusters.iter().map(|c| c.name.clone()).collect()
+    } else if configured
+        .iter()
+        .all(|e| clusters.iter().any(|c| &c.name == e))
+    {
+        configured.clone()
+    } else {
+        return None;
+    };
+    let mut pins: BTreeMap<String, Vec<Pin>> = BTreeMap::new();
+    for a in repo.applied() {
+        let o = &a.object;
+        if o.kind != "HelmRelease" || !o.api_version.starts_with("helm.toolkit.fluxcd.io/") {
+            continue;
+        }
+        let Some(env) = environments.iter().position(|e| *e == a.cluster) else {
+            continue;
+        };
+        let node = o.root.path(&["spec", "chart", "spec", "version"]);
+        let origin = node.map_or(o.root.origin, |n| n.origin);
+        let version = node
+            .filter(|n| {
+                !matches!(
+                    n.value,
+                    crate::model::Value::Scalar(_, crate::model::ScalarType::Null)
+                )
+            })
+            .and_then(crate::model::Node::as_str)
+            .map(str::to_string);
+        let list = pins.entry(o.name.clone()).or_default();
+        if !list.iter().any(|p| p.env == env) {
+            list.push(Pin {
+                env,
+                version,
+                file: origin.file as FileId,
+                span: origin.span,
+            });
+        }
+    }
+    let releases = pins
+        .into_iter()
+        .map(|(name, mut pins)| {
+            pins.sort_by_key(|p| p.env);
+            Release { name, pins }
+        })
+        .collect();
+    Some(Matrix {
+        environments,
+        releases,
+    })
+}
+
 pub fn matrix(repo: &Repository) -> Matrix {
+    if let Some(m) = matrix_of_clusters(repo).filter(|_| !repo.config.environments.is_empty()) {
+        return m;
+    }
     let envs = &repo.config.environments;
     let mut out = Matrix {
         environments: envs.clone(),

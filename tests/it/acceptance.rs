@@ -77,8 +77,10 @@ fn every_seeded_defect_is_found_where_it_is() {
             row("FV205", "apps/base/podinfo/repository.yaml", 10, 10),
             // SOPS Secret in a base that the staging overlay applies without decryption
             row("FV602", "apps/base/redis/release.yaml", 42, 1),
-            // production's inline JSON patch pins redis ahead of staging
-            row("FV701", "apps/production/kustomization.yaml", 17, 16),
+            // production's inline JSON patch pins redis ahead of staging, but production's
+            // apps Kustomization points at ./apps/prod (FV403): production applies none of
+            // apps/production, so no promotion is skipped in what the clusters apply (FV701
+            // judges the clusters' builds; fixtures/promotion keeps the path-based case)
             // production's apps Kustomization points at ./apps/prod (FV403 below): no cluster
             // builds apps/production, so its patch is applied by nothing
             row("FV105", "apps/production/podinfo-values.yaml", 4, 9),

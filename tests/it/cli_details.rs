@@ -468,7 +468,7 @@ fn versions_without_environments_exits_2() {
     assert_eq!(out.status.code(), Some(2));
     assert!(
         stderr(&out).starts_with(
-            "fluxvet: error: versions needs the promotion order: add e.g. `environments: [dev, staging, production]`"
+            "fluxvet: error: versions needs the environments: add e.g. `environments: [dev, staging, production]`"
         ),
         "{}",
         stderr(&out)

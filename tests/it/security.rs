@@ -177,3 +177,49 @@ fn the_mask_hides_lengths_and_repeated_keys() {
     );
     assert!(t.contains("FV601") && t.contains("FV102"), "{t}");
 }
+
+/// Issue 15: where the environments are the clusters, FV701 reads each cluster's build: the
+/// production overlay's patch pins redis ahead of staging's, reported at the patch.
+#[test]
+fn promotion_between_clusters_reads_what_each_applies() {
+    let dir = fixture("promotion/clusters-ahead");
+    let dir = dir.to_str().expect("utf-8 path");
+    let o = fluxvet(&["check", dir, "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_slice(&o.stdout).expect("valid JSON");
+    let rows: Vec<(String, String, u64, u64)> = json["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .map(|d| {
+            (
+                d["code"].as_str().unwrap().to_string(),
+                d["file"].as_str().unwrap().to_string(),
+                d["line"].as_u64().unwrap(),
+                d["column"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        vec![(
+            "FV701".to_string(),
+            "apps/production/kustomization.yaml".to_string(),
+            17,
+            16
+        )],
+        "{json}"
+    );
+    // The same overlays in order (acceptance/clean: 20.6.2 in staging, 20.6.1 in production)
+    // stay quiet.
+    let clean = fixture("acceptance/clean");
+    let o = fluxvet(&["check", clean.to_str().unwrap(), "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_slice(&o.stdout).expect("valid JSON");
+    assert!(
+        json["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|d| d["code"] != "FV701"),
+        "{json}"
+    );
+}

@@ -80,3 +80,29 @@ fn clean_repository_is_silent() {
     let (found, _) = run("clean");
     assert_eq!(found, vec![]);
 }
+
+/// Issue 16: without `environments`, `versions` takes the clusters as the environments and
+/// reads each release's version from what the cluster applies (overlays included).
+#[test]
+fn versions_infers_environments_from_the_clusters() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/acceptance/clean");
+    let out = Command::new(env!("CARGO_BIN_EXE_fluxvet"))
+        .current_dir(&dir)
+        .args(["versions", "--config", "/dev/null", "--format", "json"])
+        .output()
+        .expect("fluxvet runs");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(
+        v["environments"],
+        serde_json::json!(["production", "staging"]),
+        "{v}"
+    );
+    let text = v.to_string();
+    assert!(text.contains("20.6.1") && text.contains("20.6.2"), "{v}");
+}

@@ -24,6 +24,12 @@ the environment (`patches`, `patchesStrategicMerge`, `patchesJson6902` in
 Only exact semver versions are compared (`1.2.3`, `v1.2.3`); ranges are FV202's business.
 `fluxvet versions` prints the whole matrix.
 
+Where every configured environment is a cluster's name (`clusters/staging`,
+`clusters/production`), the versions are read from what each cluster applies instead: the
+kustomize build of every Flux Kustomization the cluster reaches, overlays and Flux's own
+`spec.patches` included, each version at the line that set it. `fluxvet versions` without
+`environments` shows the clusters that way.
+
 ## Why is this bad?
 The runbook says to test HelmRelease changes in dev before promoting them: production running
 a chart version that staging never ran is an untested upgrade.
