@@ -163,19 +163,7 @@ mod tests {
     use crate::config::Config;
     use crate::engine::check_memory;
 
-    const SYNC: &str = "apiVersion: kustomize.toolkit.fluxcd.io/v1
-kind: Kustomization
-metadata:
-  name: flux-system
-  namespace: flux-system
-spec:
-  interval: 10m
-  path: ./clusters/production
-  prune: true
-  sourceRef:
-    kind: GitRepository
-    name: flux-system
-";
+    use crate::rules::testing::BOOTSTRAP_KUSTOMIZATION as SYNC;
 
     #[test]
     fn flux_steps_follow_the_kustomization() {

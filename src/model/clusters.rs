@@ -263,30 +263,7 @@ mod tests {
     use crate::config::Config;
     use crate::engine::check_memory;
 
-    const SYNC: &str = "apiVersion: source.toolkit.fluxcd.io/v1
-kind: GitRepository
-metadata:
-  name: flux-system
-  namespace: flux-system
-spec:
-  interval: 1m
-  url: https://github.com/example/fleet
-  ref:
-    branch: main
----
-apiVersion: kustomize.toolkit.fluxcd.io/v1
-kind: Kustomization
-metadata:
-  name: flux-system
-  namespace: flux-system
-spec:
-  interval: 10m
-  path: ./clusters/production
-  prune: true
-  sourceRef:
-    kind: GitRepository
-    name: flux-system
-";
+    use crate::rules::testing::BOOTSTRAP_SYNC as SYNC;
 
     fn clusters(files: &[(&str, &str)]) -> Vec<(String, String, super::Entry)> {
         let out = check_memory(files, Config::default());

@@ -160,6 +160,48 @@ mod tests {
 /// The shared tester every rule file's own cases run through.
 #[cfg(test)]
 pub mod testing {
+    /// `clusters/production/flux-system/gotk-sync.yaml` as `flux bootstrap` writes it: the
+    /// repository's source and the Kustomization that applies `./clusters/production`.
+    pub const BOOTSTRAP_SYNC: &str = "apiVersion: source.toolkit.fluxcd.io/v1
+kind: GitRepository
+metadata:
+  name: flux-system
+  namespace: flux-system
+spec:
+  interval: 1m
+  url: https://github.com/example/fleet
+  ref:
+    branch: main
+---
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata:
+  name: flux-system
+  namespace: flux-system
+spec:
+  interval: 10m
+  path: ./clusters/production
+  prune: true
+  sourceRef:
+    kind: GitRepository
+    name: flux-system
+";
+
+    /// The bootstrap Kustomization alone (the source is made by `flux bootstrap`).
+    pub const BOOTSTRAP_KUSTOMIZATION: &str = "apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata:
+  name: flux-system
+  namespace: flux-system
+spec:
+  interval: 10m
+  path: ./clusters/production
+  prune: true
+  sourceRef:
+    kind: GitRepository
+    name: flux-system
+";
+
     use crate::config::Config;
     use crate::engine::{Trees, check_memory_with};
 

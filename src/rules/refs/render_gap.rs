@@ -116,30 +116,7 @@ impl Rule for RenderGap {
 mod tests {
     use crate::rules::testing::findings_of;
 
-    const SYNC: &str = "apiVersion: source.toolkit.fluxcd.io/v1
-kind: GitRepository
-metadata:
-  name: flux-system
-  namespace: flux-system
-spec:
-  interval: 1m
-  url: https://github.com/example/fleet
-  ref:
-    branch: main
----
-apiVersion: kustomize.toolkit.fluxcd.io/v1
-kind: Kustomization
-metadata:
-  name: flux-system
-  namespace: flux-system
-spec:
-  interval: 10m
-  path: ./clusters/production
-  prune: true
-  sourceRef:
-    kind: GitRepository
-    name: flux-system
-";
+    use crate::rules::testing::BOOTSTRAP_SYNC as SYNC;
     const TENANT: &str = "apiVersion: source.toolkit.fluxcd.io/v1
 kind: GitRepository
 metadata:

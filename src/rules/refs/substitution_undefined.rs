@@ -217,19 +217,7 @@ impl Rule for SubstitutionUndefined {
 mod tests {
     use crate::rules::testing::findings_of;
 
-    const SYNC: &str = "apiVersion: kustomize.toolkit.fluxcd.io/v1
-kind: Kustomization
-metadata:
-  name: flux-system
-  namespace: flux-system
-spec:
-  interval: 10m
-  path: ./clusters/production
-  prune: true
-  sourceRef:
-    kind: GitRepository
-    name: flux-system
-";
+    use crate::rules::testing::BOOTSTRAP_KUSTOMIZATION as SYNC;
 
     fn apps(post_build: &str) -> String {
         format!(

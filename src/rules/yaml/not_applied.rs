@@ -130,19 +130,7 @@ pub fn keep_only_what_matters_unapplied(repo: &Repository, diagnostics: &mut Vec
 mod tests {
     use crate::rules::testing::findings;
 
-    const SYNC: &str = "apiVersion: kustomize.toolkit.fluxcd.io/v1
-kind: Kustomization
-metadata:
-  name: flux-system
-  namespace: flux-system
-spec:
-  interval: 10m
-  path: ./clusters/production
-  prune: true
-  sourceRef:
-    kind: GitRepository
-    name: flux-system
-";
+    use crate::rules::testing::BOOTSTRAP_KUSTOMIZATION as SYNC;
     const APPS: &str = "apiVersion: kustomize.toolkit.fluxcd.io/v1
 kind: Kustomization
 metadata:
