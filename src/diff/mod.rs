@@ -126,6 +126,8 @@ struct Entry {
     owner: String,
     /// The Flux Kustomization that applies it (`namespace/name`) and whether it prunes.
     applier: Option<(String, bool)>,
+    /// Whether that Kustomization sets `force: true` (Flux recreates what it cannot update).
+    force: bool,
 }
 
 fn entries(repo: &Repository) -> BTreeMap<Identity, Entry> {
@@ -134,8 +136,9 @@ fn entries(repo: &Repository) -> BTreeMap<Identity, Entry> {
         for o in &repo.objects {
             let mut flat = BTreeMap::new();
             flatten(repo.node(o), String::new(), 0, &mut flat);
-            let applier = crate::reconcile::applied_by(repo, o.file)
-                .map(|ks| (crate::reconcile::display_name(repo, ks), prunes(repo, ks)));
+            let by = crate::reconcile::applied_by(repo, o.file);
+            let applier = by.map(|ks| (crate::reconcile::display_name(repo, ks), prunes(repo, ks)));
+            let force = by.is_some_and(|ks| forces(repo, ks));
             // The first definition wins, as kustomize would reject the duplicate anyway.
             map.entry(Identity::of(repo, o)).or_insert(Entry {
                 flat,
@@ -145,6 +148,7 @@ fn entries(repo: &Repository) -> BTreeMap<Identity, Entry> {
                 line: line_of(repo, o),
                 owner: owner(repo, o),
                 applier,
+                force,
             });
         }
         return map;
@@ -190,6 +194,7 @@ fn entries(repo: &Repository) -> BTreeMap<Identity, Entry> {
         };
         let ks = a.kustomization.and_then(|i| repo.objects.get(i));
         let applier = ks.map(|ks| (crate::reconcile::display_name(repo, ks), prunes(repo, ks)));
+        let force = ks.is_some_and(|ks| forces(repo, ks));
         let by = match &applier {
             Some((name, _)) => format!("Kustomization {name}"),
             None => "the bootstrap Kustomization".to_string(),
@@ -207,9 +212,17 @@ fn entries(repo: &Repository) -> BTreeMap<Identity, Entry> {
             line,
             owner,
             applier,
+            force,
         });
     }
     map
+}
+
+fn forces(repo: &Repository, ks: &Object) -> bool {
+    repo.node(ks)
+        .path(&["spec", "force"])
+        .and_then(|n| n.as_str())
+        == Some("true")
 }
 
 fn prunes(repo: &Repository, ks: &Object) -> bool {
@@ -256,7 +269,9 @@ pub fn compare(base: &Repository, head: &Repository) -> DiffReport {
             }),
             Some(old) => {
                 let fields = field_changes(&old.flat, &new.flat, new.secret);
-                if fields.is_empty() {
+                let moved =
+                    old.applier.as_ref().map(|a| &a.0) != new.applier.as_ref().map(|a| &a.0);
+                if fields.is_empty() && !moved {
                     continue;
                 }
                 // The place that set the first changed value, where the build knows it.
@@ -274,6 +289,8 @@ pub fn compare(base: &Repository, head: &Repository) -> DiffReport {
                     fields,
                 };
                 explain_modification(&change, &mut report.findings);
+                explain_immutable(&change, new.force, &mut report.findings);
+                explain_owner_move(old, new, &change, &mut report.findings);
                 report.changes.push(change);
             }
         }
@@ -521,10 +538,79 @@ pub fn classify(old: &str, new: &str) -> Option<(&'static str, Severity)> {
     })
 }
 
-fn explain_removal(old: &Entry, change: &ObjectChange, findings: &mut Vec<Finding>) {
-    let Some((ks, true)) = &old.applier else {
+fn explain_immutable(change: &ObjectChange, force: bool, findings: &mut Vec<Finding>) {
+    let id = &change.identity;
+    let Some(f) = change
+        .fields
+        .iter()
+        .find(|f| f.old.is_some() && preview::immutable_change::is_immutable(&id.kind, &f.path))
+    else {
         return;
     };
+    let (severity, what) = if force {
+        (
+            Severity::Warning,
+            "the Kustomization sets force: true, so Flux deletes and recreates the object",
+        )
+    } else {
+        (
+            Severity::Error,
+            "the API server refuses the update (field is immutable) and the Kustomization fails until the object is deleted by hand",
+        )
+    };
+    findings.push(Finding {
+        rule: &preview::immutable_change::META,
+        severity,
+        identity: id.clone(),
+        file: change.file.clone(),
+        line: change.line,
+        message: format!("{}: {} changes: {what}", id.display(), f.path),
+    });
+}
+
+fn explain_owner_move(
+    old: &Entry,
+    new: &Entry,
+    change: &ObjectChange,
+    findings: &mut Vec<Finding>,
+) {
+    let (Some((from, _)), Some((to, _))) = (&old.applier, &new.applier) else {
+        return;
+    };
+    if from == to {
+        return;
+    }
+    findings.push(Finding {
+        rule: &preview::ownership_move::META,
+        severity: preview::ownership_move::META.severity,
+        identity: change.identity.clone(),
+        file: change.file.clone(),
+        line: change.line,
+        message: format!(
+            "{} moves from Kustomization {from} to {to}: if {from} prunes after {to} applied it, it is deleted until the next reconcile",
+            change.identity.display()
+        ),
+    });
+}
+
+fn explain_removal(old: &Entry, change: &ObjectChange, findings: &mut Vec<Finding>) {
+    let Some((ks, prune)) = &old.applier else {
+        return;
+    };
+    if !prune {
+        findings.push(Finding {
+            rule: &preview::orphaned::META,
+            severity: preview::orphaned::META.severity,
+            identity: change.identity.clone(),
+            file: change.file.clone(),
+            line: change.line,
+            message: format!(
+                "{} is no longer in Git, but Kustomization {ks} does not prune: it stays in the cluster with nothing managing it",
+                change.identity.display()
+            ),
+        });
+        return;
+    }
     let data = DATA_KINDS.contains(&change.identity.kind.as_str());
     findings.push(Finding {
         rule: &preview::prune_deletes::META,
@@ -629,7 +715,8 @@ mod tests {
             &[("ks.yaml", &unpruned), ("apps/ns.yaml", ns)],
             &[("ks.yaml", &unpruned)],
         );
-        assert!(r.findings.is_empty());
+        // Not deleted: left behind, unmanaged (FV808).
+        assert_eq!(codes(&r), vec![("FV808", Severity::Info)]);
         assert_eq!(r.changes[0].kind, ChangeKind::Removed);
     }
 
@@ -745,5 +832,87 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("stringData.password"));
+    }
+
+    fn deployment(selector: &str, image: &str) -> String {
+        format!(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  namespace: apps\nspec:\n  selector:\n    matchLabels:\n      app: {selector}\n  template:\n    metadata:\n      labels:\n        app: {selector}\n    spec:\n      containers:\n        - name: web\n          image: {image}\n"
+        )
+    }
+
+    #[test]
+    fn immutable_fields_fire_and_force_softens_them() {
+        let base = [
+            ("ks.yaml", KS),
+            ("apps/web.yaml", &deployment("web", "nginx:1.27") as &str),
+        ];
+        let head_selector = deployment("frontend", "nginx:1.27");
+        let r = diff(&base, &[("ks.yaml", KS), ("apps/web.yaml", &head_selector)]);
+        assert_eq!(codes(&r), vec![("FV806", Severity::Error)]);
+        // With force: true, Flux recreates it: a warning that says so.
+        let forced = format!("{KS}  force: true\n");
+        let r = diff(
+            &[
+                ("ks.yaml", &forced),
+                ("apps/web.yaml", &deployment("web", "nginx:1.27")),
+            ],
+            &[("ks.yaml", &forced), ("apps/web.yaml", &head_selector)],
+        );
+        assert_eq!(codes(&r), vec![("FV806", Severity::Warning)]);
+        assert!(
+            r.findings[0].message.contains("force: true"),
+            "{}",
+            r.findings[0].message
+        );
+        // An image change is an ordinary update.
+        let r = diff(
+            &base,
+            &[
+                ("ks.yaml", KS),
+                ("apps/web.yaml", &deployment("web", "nginx:1.28")),
+            ],
+        );
+        assert_eq!(codes(&r), vec![]);
+    }
+
+    #[test]
+    fn moves_between_kustomizations_and_orphans() {
+        let other = KS
+            .replace("name: apps\n", "name: frontend\n")
+            .replace("./apps", "./frontend");
+        let web = deployment("web", "nginx:1.27");
+        // The file moves from ./apps to ./frontend: another Kustomization applies it.
+        let r = diff(
+            &[
+                ("ks.yaml", KS),
+                ("ks2.yaml", &other),
+                ("apps/web.yaml", &web),
+            ],
+            &[
+                ("ks.yaml", KS),
+                ("ks2.yaml", &other),
+                ("frontend/web.yaml", &web),
+            ],
+        );
+        assert_eq!(codes(&r), vec![("FV807", Severity::Warning)]);
+        // Moved within one Kustomization's path: no finding.
+        let r = diff(
+            &[("ks.yaml", KS), ("apps/web.yaml", &web)],
+            &[("ks.yaml", KS), ("apps/web/deployment.yaml", &web)],
+        );
+        assert_eq!(codes(&r), vec![]);
+        // Removed under prune: false: orphaned, not deleted.
+        let keep = KS.replace("prune: true", "prune: false");
+        let r = diff(
+            &[("ks.yaml", &keep), ("apps/web.yaml", &web)],
+            &[("ks.yaml", &keep)],
+        );
+        assert_eq!(codes(&r), vec![("FV808", Severity::Info)]);
+        // Removed under prune: true: FV803, not FV808.
+        let r = diff(
+            &[("ks.yaml", KS), ("apps/web.yaml", &web)],
+            &[("ks.yaml", KS)],
+        );
+        assert_eq!(codes(&r), vec![("FV803", Severity::Warning)]);
     }
 }

@@ -113,6 +113,9 @@ pub static RULES: &[&dyn Rule] = &[
     &preview::prune_deletes::PruneDeletes,
     &preview::bring_up_reordered::BringUpReordered,
     &preview::release_reinstall::ReleaseReinstall,
+    &preview::immutable_change::ImmutableChange,
+    &preview::ownership_move::OwnershipMove,
+    &preview::orphaned::Orphaned,
 ];
 
 pub fn all() -> impl Iterator<Item = &'static RuleMeta> {

@@ -383,3 +383,84 @@ fn an_overlay_patch_is_a_change_of_the_object_it_patches() {
         )]
     );
 }
+
+/// FV806–FV808 between two real commits: a Deployment's selector changes (immutable), a file
+/// moves to another Kustomization's path (ownership move), and an object leaves Git under a
+/// Kustomization that does not prune (orphaned). Each rule's findings are snapshotted.
+#[test]
+fn immutable_changes_ownership_moves_and_orphans() {
+    let ks = |name: &str, prune: bool| {
+        format!(
+            "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: {name}\n  namespace: flux-system\nspec:\n  interval: 10m\n  path: ./{name}\n  prune: {prune}\n  sourceRef:\n    kind: GitRepository\n    name: flux-system\n"
+        )
+    };
+    let deployment = |name: &str, app: &str| {
+        format!(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {name}\n  namespace: web\nspec:\n  selector:\n    matchLabels:\n      app: {app}\n  template:\n    metadata:\n      labels:\n        app: {app}\n    spec:\n      containers:\n        - name: {name}\n          image: nginx:1.27\n"
+        )
+    };
+    let repo = git_repo("diff-immutable");
+    repo.write(
+        "clusters/flux.yaml",
+        &format!(
+            "{}---\n{}---\n{}",
+            ks("apps", true),
+            ks("frontend", true),
+            ks("legacy", false)
+        ),
+    );
+    repo.write("apps/web.yaml", &deployment("web", "web"));
+    repo.write("apps/api.yaml", &deployment("api", "api"));
+    repo.write(
+        "legacy/settings.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  namespace: web\ndata:\n  a: \"1\"\n",
+    );
+    let base = commit_all(repo.path(), "base");
+    repo.write("apps/web.yaml", &deployment("web", "frontend"));
+    std::fs::create_dir_all(repo.join("frontend")).unwrap();
+    git(repo.path(), &["mv", "apps/api.yaml", "frontend/api.yaml"]);
+    std::fs::remove_file(repo.join("legacy/settings.yaml")).unwrap();
+    let head = commit_all(repo.path(), "head");
+    let out = fluxvet(
+        repo.path(),
+        &["diff", "--base", &base, "--head", &head, "--format", "json"],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let report = json(&out);
+    assert_eq!(
+        findings(&report),
+        vec![
+            (
+                "FV806".to_string(),
+                "error".to_string(),
+                "Deployment web/web".to_string()
+            ),
+            (
+                "FV807".to_string(),
+                "warning".to_string(),
+                "Deployment web/api".to_string()
+            ),
+            (
+                "FV808".to_string(),
+                "info".to_string(),
+                "ConfigMap web/settings".to_string()
+            ),
+        ]
+    );
+    for code in ["FV806", "FV807", "FV808"] {
+        let of_rule: Vec<&serde_json::Value> = report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["code"] == code)
+            .collect();
+        insta::with_settings!({
+            snapshot_path => "snapshots/rules",
+            prepend_module_to_snapshot => false,
+            omit_expression => true,
+            description => format!("{code}: every finding of `fluxvet diff` between the two commits"),
+        }, {
+            insta::assert_snapshot!(code, serde_json::to_string_pretty(&of_rule).unwrap());
+        });
+    }
+}

@@ -13,7 +13,9 @@ use crate::support::{checkout, fixture_repositories};
 
 /// Rules whose findings come from `fluxvet diff` (two revisions), not from `check`: their
 /// rendered output is pinned by `diff`'s own snapshot tests.
-const DIFF_RULES: &[&str] = &["FV801", "FV802", "FV803", "FV804", "FV805"];
+const DIFF_RULES: &[&str] = &[
+    "FV801", "FV802", "FV803", "FV804", "FV805", "FV806", "FV807", "FV808",
+];
 /// Rules about a `--baseline` file: pinned by [`stale_baseline_entry_rendering`].
 const BASELINE_RULES: &[&str] = &["FV002"];
 
