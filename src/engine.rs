@@ -334,11 +334,15 @@ pub fn run<H: Sync>(
     let start = Instant::now();
     timing(|| format!("rss before parse {}", rss()));
     let limit = config.max_file_size;
+    let fv505 = !matches!(
+        config.rules.get(rules::schema::schema_violation::META.code),
+        Some(None)
+    );
     let outcomes: Vec<FileOutcome> = inputs
         .par_iter()
         .enumerate()
         .map(|(id, (display, handle))| match read(handle) {
-            Ok(bytes) => process_file(id, display, bytes, trees, limit),
+            Ok(bytes) => process_file(id, display, bytes, trees, limit, fv505),
             Err(e) => FileOutcome {
                 source: SourceFile::new(display.as_str(), String::new()),
                 docs: Vec::new(),
@@ -518,6 +522,7 @@ fn process_file(
     bytes: Vec<u8>,
     trees: Trees,
     limit: u64,
+    fv505: bool,
 ) -> FileOutcome {
     let mut diagnostics = Vec::new();
     if bytes.len() as u64 > limit {
@@ -574,6 +579,7 @@ fn process_file(
         }
     }
     let mut schema_candidates = vec![false; stream.documents.len()];
+    let mut fv505_candidates = vec![false; stream.documents.len()];
     for (slot, doc) in stream.documents.iter().enumerate() {
         let flux = rules::schema::flux_doc_of(object_of[slot], doc);
         let cx = DocContext {
@@ -588,6 +594,8 @@ fn process_file(
         }
         schema_candidates[slot] =
             flux.is_some_and(|fd| rules::schema::required_field_missing::candidate(doc, fd));
+        fv505_candidates[slot] =
+            fv505 && rules::schema::schema_violation::candidate(doc, object_of[slot]);
     }
     let directives = if source.text.contains("fluxvet-ignore") {
         suppress::directives(&source, &suppress::text_spans(&source, &stream.documents))
@@ -602,6 +610,7 @@ fn process_file(
             .enumerate()
             .map(|(slot, doc)| {
                 let mut entry = DocEntry::new(id, doc, schema_candidates[slot]);
+                entry.fv505_candidate = fv505_candidates[slot];
                 if trees == Trees::RulesNeed
                     && !crate::index::read_after_document_rules(display, object_of[slot], &entry)
                 {

@@ -77,6 +77,9 @@ pub struct DocEntry {
     pub sops: bool,
     /// FV502 may fire here ([`crate::rules::schema::required_field_missing::candidate`]).
     pub schema_candidate: bool,
+    /// FV505 must read this document after the document rules
+    /// ([`crate::rules::schema::schema_violation::candidate`]).
+    pub fv505_candidate: bool,
 }
 
 /// Whether anything after the document rules may read this document's tree: the repository
@@ -107,6 +110,7 @@ pub fn read_after_document_rules(path: &str, object: Option<&Object>, entry: &Do
     ];
     let group = o.group();
     entry.sops
+        || entry.fv505_candidate
         || crate::discover::is_kustomization_file(path)
         || group.is_empty()
         || group.contains("fluxcd")
@@ -130,6 +134,7 @@ impl DocEntry {
             doc,
             sops,
             schema_candidate,
+            fv505_candidate: false,
         }
     }
 }
@@ -167,6 +172,8 @@ pub struct Repository {
     pub(crate) reconciled_sources: std::sync::OnceLock<Vec<SourceKey>>,
     /// `crate::model::clusters`, found on first use.
     pub(crate) clusters: std::sync::OnceLock<Vec<crate::model::clusters::Cluster>>,
+    /// `apiVersion/kind` of the applied objects FV505 found no schema for (set by FV505).
+    pub unvalidated_kinds: std::sync::OnceLock<Vec<String>>,
 }
 
 impl Repository {
@@ -211,6 +218,7 @@ impl Repository {
             own_sources: std::sync::OnceLock::new(),
             reconciled_sources: std::sync::OnceLock::new(),
             clusters: std::sync::OnceLock::new(),
+            unvalidated_kinds: std::sync::OnceLock::new(),
             root,
             files,
             docs,

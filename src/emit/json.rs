@@ -80,7 +80,8 @@ pub fn emit(outcome: &Outcome, w: &mut dyn Write) -> std::io::Result<()> {
         "version": 1,
         "tool": {"name": "fluxvet", "version": env!("CARGO_PKG_VERSION")},
         "summary": {"files": outcome.repo.files.len(), "documents": outcome.documents,
-                    "errors": c.errors, "warnings": c.warnings, "infos": c.infos},
+                    "errors": c.errors, "warnings": c.warnings, "infos": c.infos,
+                    "unvalidated_kinds": super::unvalidated_kinds(outcome)},
         "diagnostics": diagnostics,
         "clusters": clusters_value(&outcome.repo),
     });

@@ -349,13 +349,20 @@ fn summary(outcome: &Outcome, w: &mut dyn Write) -> std::io::Result<()> {
                 .join(", ")
         ),
     };
+    let unvalidated = match super::unvalidated_kinds(outcome) {
+        0 => String::new(),
+        n => format!(
+            "; {n} {} without a schema, not validated",
+            plural(n, "kind", "kinds")
+        ),
+    };
     let timing = match outcome.elapsed {
         Some(t) => format!(" in {:.0} ms", t.as_secs_f64() * 1000.0),
         None => String::new(),
     };
     writeln!(
         w,
-        "{} {}, {} {}, {} {} in {} {} ({} {}){}{}",
+        "{} {}, {} {}, {} {} in {} {} ({} {}){}{}{}",
         c.errors,
         plural(c.errors, "error", "errors"),
         c.warnings,
@@ -367,6 +374,7 @@ fn summary(outcome: &Outcome, w: &mut dyn Write) -> std::io::Result<()> {
         outcome.documents,
         plural(outcome.documents, "document", "documents"),
         clusters,
+        unvalidated,
         timing
     )
 }

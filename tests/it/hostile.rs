@@ -509,7 +509,7 @@ fn sample_tree() -> tempfile::TempDir {
         (".fluxvet.yaml", b"rules:\n  FV102: warning\n"),
         (".gitignore", b"ignored/\n"),
         ("clusters/prod/kustomization.yaml", b"apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - app.yaml\n"),
-        ("clusters/prod/app.yaml", b"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\ndata:\n  a: 1\n  a: 2\n"),
+        ("clusters/prod/app.yaml", b"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\ndata:\n  a: \"1\"\n  a: \"2\"\n"),
         ("broken.yaml", b"a: [\n"),
     ])
 }
