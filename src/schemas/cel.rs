@@ -3,9 +3,7 @@
 //! `quantity`, transition rules on `oldSelf`, a value it cannot represent) is skipped: only a
 //! rule that evaluates to `false` is a finding.
 
-use std::cell::RefCell;
 use std::collections::HashMap;
-use std::rc::Rc;
 use std::sync::Arc;
 
 use cel::objects::{Key, Map};
@@ -19,8 +17,17 @@ use crate::yaml::{Kind, NodeRef};
 const MAX_NODES: usize = 2000;
 
 thread_local! {
-    static PROGRAMS: RefCell<HashMap<Box<str>, Option<Rc<Program>>>> = RefCell::new(HashMap::new());
+    /// CEL's standard library, built once per thread (`Context::default()` builds it anew);
+    /// each evaluation adds `self` in a scope of its own.
+    static ROOT: Context<'static, 'static> = Context::default();
 }
+
+/// Compiled rules, shared by the threads: compiling is most of what a rule costs.
+static PROGRAMS: std::sync::LazyLock<std::sync::Mutex<Programs>> =
+    std::sync::LazyLock::new(Default::default);
+
+/// Rule text → its compiled program, `None` when the crate cannot compile it.
+type Programs = HashMap<Box<str>, Option<Arc<Program>>>;
 
 /// Whether `rule` holds for `node` as `self`; `None` when it cannot be told. `value` keeps the
 /// node's CEL form between the rules of one node (`Some(None)`: it has none).
@@ -28,28 +35,30 @@ pub fn holds(rule: &str, node: NodeRef<'_>, value: &mut Option<Option<Value>>) -
     if rule.contains("oldSelf") {
         return None;
     }
-    let program = PROGRAMS.with(|p| {
-        p.borrow_mut()
+    let program = {
+        let mut programs = PROGRAMS.lock().unwrap_or_else(|e| e.into_inner());
+        programs
             .entry(rule.into())
             .or_insert_with(|| {
-                // The parser panics on some malformed input in older versions: never let a
-                // schema's rule stop the run.
+                // Never let a schema's rule stop the run, should the parser panic on it.
                 std::panic::catch_unwind(|| Program::compile(rule).ok())
                     .ok()
                     .flatten()
-                    .map(Rc::new)
+                    .map(Arc::new)
             })
             .clone()
-    })?;
+    }?;
     let value = value
         .get_or_insert_with(|| {
             let mut budget = MAX_NODES;
             to_value(node, &mut budget, 0)
         })
         .clone()?;
-    let mut cx = Context::default();
-    cx.add_variable_from_value("self", value);
-    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| program.execute(&cx)));
+    let result = ROOT.with(|root| {
+        let mut cx = root.new_inner_scope();
+        cx.add_variable_from_value("self", value);
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| program.execute(&cx)))
+    });
     match result {
         Ok(Ok(Value::Bool(b))) => Some(b),
         _ => None,

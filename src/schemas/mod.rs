@@ -41,7 +41,7 @@ pub enum Additional {
 }
 
 /// One schema node. Only the keywords FV505 judges are kept.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct SchemaNode {
     /// [`ty`] bits; 0 is any type.
     pub types: u8,
@@ -207,6 +207,32 @@ impl SchemaSet {
         set
     }
 
+    /// Copies node `id` of `from`, and every node below it, into this set.
+    pub fn import(
+        &mut self,
+        from: &SchemaSet,
+        id: SchemaId,
+        memo: &mut HashMap<SchemaId, SchemaId>,
+    ) -> SchemaId {
+        if let Some(&done) = memo.get(&id) {
+            return done;
+        }
+        let mut node = from.node(id).clone();
+        for p in &mut node.properties {
+            p.1 = self.import(from, p.1, memo);
+        }
+        if let Some(i) = node.items {
+            node.items = Some(self.import(from, i, memo));
+        }
+        if let Additional::Schema(a) = node.additional {
+            node.additional = Additional::Schema(self.import(from, a, memo));
+        }
+        self.nodes.push(node);
+        let new = (self.nodes.len() - 1) as SchemaId;
+        memo.insert(id, new);
+        new
+    }
+
     /// Adds a raw OpenAPI v3 schema (a CRD's `openAPIV3Schema`) as the schema of `key`.
     /// `object_meta` is the node a bare `metadata: {type: object}` at the top stands for.
     pub fn add_openapi(&mut self, key: String, schema: &Value, object_meta: Option<SchemaId>) {
@@ -283,6 +309,11 @@ impl SchemaSet {
                     _ => self.add_node(sub, None, depth + 1),
                 };
                 out.push((Box::<str>::from(name.as_str()), id));
+            }
+            if let Some(meta) = object_meta.filter(|_| depth == 0)
+                && !props.contains_key("metadata")
+            {
+                out.push(("metadata".into(), meta));
             }
             out.sort_by(|a, b| a.0.cmp(&b.0));
             node.properties = out;

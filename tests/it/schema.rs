@@ -128,6 +128,8 @@ fn schema_violations_fire_at_the_value_or_key() {
             f("FV505", "widgets.yaml", 15, 3),
             f("FV505", "widgets.yaml", 16, 10),
             f("FV505", "widgets.yaml", 22, 1),
+            // an unknown metadata field on a custom resource
+            f("FV505", "widgets.yaml", 29, 3),
             // unknown metadata field, type (string for integer), type (in a list item)
             f("FV505", "workloads.yaml", 6, 3),
             f("FV505", "workloads.yaml", 9, 13),

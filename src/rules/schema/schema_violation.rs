@@ -364,6 +364,7 @@ fn own_crds(repo: &Repository) -> (SchemaSet, HashMap<String, Vec<u16>>) {
     let mut set = SchemaSet::default();
     let mut seen: HashMap<String, Vec<u16>> = HashMap::new();
     let mut twice: Vec<String> = Vec::new();
+    let mut object_meta: Option<Option<SchemaId>> = None;
     let tree = repo.reconcile_tree();
     for (slot, entry) in repo.docs.iter().enumerate() {
         let Some(o) = repo.object_of_doc(slot) else {
@@ -400,9 +401,12 @@ fn own_crds(repo: &Repository) -> (SchemaSet, HashMap<String, Vec<u16>>) {
                 continue;
             }
             let json = schemas::yaml_to_json(schema, 0);
-            // The embedded ObjectMeta lives in the catalog's arena, not this one: `metadata`
-            // is left to the CRD (a bare `type: object` accepts any field).
-            set.add_openapi(key, &json, None);
+            // Every custom resource's `metadata` is an ObjectMeta, whatever the CRD says.
+            let meta = *object_meta.get_or_insert_with(|| {
+                schemas::object_meta()
+                    .map(|m| set.import(schemas::catalog(), m, &mut HashMap::new()))
+            });
+            set.add_openapi(key, &json, meta);
         }
     }
     for key in twice {
