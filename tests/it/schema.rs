@@ -136,6 +136,9 @@ fn schema_violations_fire_at_the_value_or_key() {
             f("FV505", "workloads.yaml", 22, 30),
             // required (built-in kind)
             f("FV505", "workloads.yaml", 29, 1),
+            // format: int32 overflow, byte that is not base64
+            f("FV505", "workloads.yaml", 44, 13),
+            f("FV505", "workloads.yaml", 51, 13),
         ]
     );
 }
