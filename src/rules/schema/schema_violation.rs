@@ -142,6 +142,7 @@ impl Rule for SchemaViolation {
         let tree = repo.reconcile_tree();
         let mut patches: Option<Patches> = None;
         let selectors = adds_selectors(repo);
+        let replaced = replaced_fields(repo);
         let mut unvalidated: BTreeSet<String> = BTreeSet::new();
         for (slot, entry) in repo.docs.iter().enumerate() {
             let Some(o) = repo.object_of_doc(slot) else {
@@ -196,7 +197,7 @@ impl Rule for SchemaViolation {
             {
                 continue;
             }
-            check_doc(entry, o, set, id, root, patches, selectors, out);
+            check_doc(entry, o, set, id, root, patches, selectors, &replaced, out);
         }
         let _ = repo
             .unvalidated_kinds
@@ -213,6 +214,7 @@ fn check_doc(
     root: crate::yaml::NodeRef<'_>,
     patches: &Patches,
     selectors: bool,
+    replaced: &[String],
     out: &mut Vec<Diagnostic>,
 ) {
     let flux = flux_api::schema(&o.api_version, &o.kind);
@@ -220,6 +222,11 @@ fn check_doc(
     let skip = |p: &[Seg<'_>], r: &str| cel_left_to_fv502(flux, p, r);
     for v in schemas::validate::validate_with(set, id, root, span, &skip) {
         if !keep(&v, o, flux, Some(patches)) {
+            continue;
+        }
+        // kustomize `replacements` write these fields in the build: the value here may be a
+        // placeholder.
+        if !replaced.is_empty() && replaced.contains(&v.keys()) {
             continue;
         }
         // kustomize's `commonLabels` (and `labels` with `includeSelectors`) write the selector.
@@ -313,6 +320,38 @@ fn keep(
         }
     }
     true
+}
+
+/// The fields kustomize `replacements` write anywhere in the repository, as dotted keys without
+/// list selectors (`spec.template.spec.containers.[name=web].image` →
+/// `spec.template.spec.containers.image`).
+fn replaced_fields(repo: &Repository) -> Vec<String> {
+    let mut out = Vec::new();
+    for root in repo
+        .docs
+        .iter()
+        .filter(|d| repo.is_kustomization_file(d.file))
+        .filter_map(|d| d.doc.root())
+    {
+        for r in root
+            .get("replacements")
+            .map(|n| n.items())
+            .unwrap_or_default()
+        {
+            for t in r.get("targets").map(|n| n.items()).unwrap_or_default() {
+                for f in t.get("fieldPaths").map(|n| n.items()).unwrap_or_default() {
+                    if let Some(f) = f.as_str() {
+                        let keys: Vec<&str> = f
+                            .split('.')
+                            .filter(|seg| !seg.starts_with('[') && !seg.is_empty())
+                            .collect();
+                        out.push(keys.join("."));
+                    }
+                }
+            }
+        }
+    }
+    out
 }
 
 /// Whether some kustomization file adds labels to selectors (`commonLabels`, or `labels` with
@@ -520,6 +559,49 @@ spec:
 ";
         // prune missing (FV502), interval (FV503): only the deletionPolicy enum is FV505's.
         assert_eq!(fv505(src), vec![(11, 19)]);
+    }
+
+    #[test]
+    fn fields_kustomize_writes_are_not_judged() {
+        let deploy = "apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  replicas: REPLICAS
+  template:
+    spec:
+      containers:
+        - name: web
+          image: nginx
+";
+        let kustomization = "apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+resources:
+  - deploy.yaml
+commonLabels:
+  app: web
+replacements:
+  - source:
+      kind: ConfigMap
+      name: settings
+      fieldPath: data.replicas
+    targets:
+      - select:
+          kind: Deployment
+        fieldPaths:
+          - spec.replicas
+";
+        assert_eq!(
+            findings_of(
+                "FV505",
+                &[
+                    ("app/deploy.yaml", deploy),
+                    ("app/kustomization.yaml", kustomization)
+                ]
+            ),
+            vec![]
+        );
     }
 
     #[test]
