@@ -396,21 +396,28 @@ pub fn object_meta() -> Option<SchemaId> {
 
 /// A YAML node as JSON, for a CRD's schema (which is plain data: strings, numbers, booleans).
 pub fn yaml_to_json(n: crate::yaml::NodeRef<'_>, depth: usize) -> Value {
+    let mut budget = 1_000_000;
+    to_json(n, depth, &mut budget)
+}
+
+/// [`yaml_to_json`] with a bound on the nodes copied (aliases can make a small file huge).
+fn to_json(n: crate::yaml::NodeRef<'_>, depth: usize, budget: &mut usize) -> Value {
     use crate::yaml::Kind;
-    if depth > 128 {
+    if depth > 128 || *budget == 0 {
         return Value::Null;
     }
+    *budget -= 1;
     match n.kind() {
         Kind::Mapping(_) => Value::Object(
             n.entries()
                 .into_iter()
-                .filter_map(|(k, v)| Some((k.as_str()?.to_string(), yaml_to_json(v, depth + 1))))
+                .filter_map(|(k, v)| Some((k.as_str()?.to_string(), to_json(v, depth + 1, budget))))
                 .collect(),
         ),
         Kind::Sequence(_) => Value::Array(
             n.items()
                 .into_iter()
-                .map(|i| yaml_to_json(i, depth + 1))
+                .map(|i| to_json(i, depth + 1, budget))
                 .collect(),
         ),
         _ => match validate::scalar_of(n) {

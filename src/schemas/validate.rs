@@ -247,6 +247,7 @@ pub fn validate_with<'a>(
         out: Vec::new(),
         path: Vec::new(),
         skip_rule,
+        budget: MAX_VISITS,
     };
     w.walk(id, node, key_span, 0);
     w.out
@@ -257,7 +258,13 @@ struct Walker<'a, 'f> {
     out: Vec<Violation<'a>>,
     path: Vec<Seg<'a>>,
     skip_rule: &'f dyn Fn(&[Seg<'_>], &str) -> bool,
+    /// Nodes left to visit: aliases make a tree a graph, and a "billion laughs" document would
+    /// otherwise be walked exponentially.
+    budget: usize,
 }
+
+/// More nodes than any real manifest has.
+const MAX_VISITS: usize = 200_000;
 
 fn type_names(mask: u8) -> String {
     let mut names = Vec::new();
@@ -330,9 +337,10 @@ impl<'a> Walker<'a, '_> {
     }
 
     fn walk(&mut self, id: SchemaId, node: NodeRef<'a>, key_span: Span, depth: usize) {
-        if depth > MAX_DEPTH {
+        if depth > MAX_DEPTH || self.budget == 0 {
             return;
         }
+        self.budget -= 1;
         let s = self.set.node(id);
         match node.kind() {
             Kind::Mapping(_) => {

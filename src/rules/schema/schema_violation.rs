@@ -32,9 +32,11 @@ schema are counted in the summary (`unvalidated_kinds`), not reported one by one
 
 Not judged, so that every finding is true: values holding `${` (Flux's post-build substitution
 fills them later) and SOPS-encrypted values (`ENC[…]`); documents a kustomization uses as patches;
-a required field some patch in the repository sets on that kind; Helm chart files; CEL rules the
-evaluator cannot run (Kubernetes' CEL libraries, transition rules on `oldSelf`); CustomResourceDefinitions
-themselves. What other rules report is left to them, so one problem gives one finding: FV502–FV504
+a required field some patch in the repository sets on that kind; fields kustomize writes in the
+build (a `replacements` target, a selector where `commonLabels` is used); numbers in
+`resource.Quantity` fields (`cpu: 1`); Helm chart files; CEL rules the evaluator cannot run
+(Kubernetes' CEL libraries, transition rules on `oldSelf`) or whose node lacks a field with a
+default; CustomResourceDefinitions themselves. What other rules report is left to them, so one problem gives one finding: FV502–FV504
 (required Flux fields, durations, Flux enums, URL schemes and lengths), FV104 (YAML 1.1 booleans
 and octals), FV203 (a chart version that is not a string), FV305 (the shape of `dependsOn`), FV402
 (the kinds a source reference may name) and FV601 (Secret data that is not base64).
