@@ -233,6 +233,16 @@ pub fn check(opts: &CheckOptions) -> Result<Outcome, Fatal> {
     let root = of_repository.clone().unwrap_or_else(|| scan_root(&paths));
     let mut config = load_config(&root, opts.config.as_deref())?;
     configure(opts, &mut config, &root)?;
+    // The embedded schemas load while discovery walks the tree, not on the first document's
+    // thread while the other parser waits for them.
+    if !matches!(
+        config.rules.get(rules::schema::schema_violation::META.code),
+        Some(None)
+    ) {
+        std::thread::spawn(|| {
+            crate::schemas::catalog();
+        });
+    }
     let on_disk: Vec<PathBuf> = paths
         .iter()
         .filter(|p| stdin.is_none_or(|s| &s.path != *p))
