@@ -52,6 +52,8 @@ run() { # name, command
 cpu=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $cpu, load average $(cut -d' ' -f1-3 /proc/loadavg) at start"
 f_big=$(run big "$BIN check --color never ${BIG[*]}")
+# What schema validation (FV505) costs: the same run without it.
+f_big_nosv=$(run big_nofv505 "$BIN check --color never --ignore FV505 ${BIG[*]}")
 y_big=$(run yamllint "yamllint -c /tmp/fluxvet-yamllint-off.yaml ${BIG[*]}")
 # yq (Debian's, jq over PyYAML) as a second anchor: it parses each file and prints it back.
 y_q=0
@@ -92,14 +94,16 @@ floor=$(median_of /tmp/fluxvet-bench-floor.times)
 f_scale1=$(run scale1 "$BIN check -j 1 --color never $SCALE")
 rss=$( { /usr/bin/time -v "$BIN" check --color never "$SCALE" >/dev/null; } 2>&1 | awk '/Maximum resident/ {print $6}')
 
-python3 - "$f_big" "$y_big" "$y_q" "$yq_files" "$f_ex" "$f_scale" "$f_scale1" "$floor" "$bytes" "$files" "$rss" "$du_bytes" <<'PY'
+python3 - "$f_big_nosv" "$f_big" "$y_big" "$y_q" "$yq_files" "$f_ex" "$f_scale" "$f_scale1" "$floor" "$bytes" "$files" "$rss" "$du_bytes" <<'PY'
 import sys
+f_big_nosv = float(sys.argv.pop(1))
 f_big, y_big, y_q, yq_files, f_ex, f_scale, f_scale1, floor, nbytes, files, rss, du_bytes = map(float, sys.argv[1:])
 mb = nbytes / 1e6
 du_mb = du_bytes / 1e6
 print(f"| measurement | median | target | ratio |")
 print(f"|---|---|---|---|")
 print(f"| two large corpus repos, fluxvet (all rules) | {f_big*1000:.1f} ms | < 100 ms | |")
+print(f"| same, without schema validation (`--ignore FV505`) | {f_big_nosv*1000:.1f} ms | | FV505 adds {(f_big-f_big_nosv)*1000:.1f} ms (target <= 30) |")
 print(f"| same, yamllint with every rule off | {y_big*1000:.0f} ms | | fluxvet {y_big/f_big:.1f}x faster (target >= 25x) |")
 if y_q:
     print(f"| same, yq (Debian, jq over PyYAML) printing the {yq_files:.0f} files PyYAML accepts | {y_q*1000:.0f} ms | | fluxvet {y_q/f_big:.1f}x faster |")

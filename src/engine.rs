@@ -242,6 +242,16 @@ pub fn check_with(opts: &CheckOptions, memo: Option<&FileMemo>) -> Result<Outcom
     let root = of_repository.clone().unwrap_or_else(|| scan_root(&paths));
     let mut config = load_config(&root, opts.config.as_deref())?;
     configure(opts, &mut config, &root)?;
+    // The embedded schemas load while discovery walks the tree, not on the first document's
+    // thread while the other parser waits for them.
+    if !matches!(
+        config.rules.get(rules::schema::schema_violation::META.code),
+        Some(None)
+    ) {
+        std::thread::spawn(|| {
+            crate::schemas::catalog();
+        });
+    }
     let on_disk: Vec<PathBuf> = paths
         .iter()
         .filter(|p| stdin.is_none_or(|s| &s.path != *p))
@@ -439,6 +449,11 @@ fn run_with_hidden<H: Sync>(
     let start = Instant::now();
     timing(|| format!("rss before parse {}", rss()));
     let limit = config.max_file_size;
+    // FV505 reads candidate documents the parse phase marks; turned off, none is marked.
+    let fv505 = !matches!(
+        config.rules.get(rules::schema::schema_violation::META.code),
+        Some(None)
+    );
     let charts = HelmCharts::of(inputs.iter().map(|(p, _)| p.as_str()));
     // A chart's templates are Go templates, not YAML: not read at all.
     let mut inputs = inputs;
@@ -455,7 +470,7 @@ fn run_with_hidden<H: Sync>(
                 Role::Manifest
             };
             // What else decides a file's outcome besides its path and bytes.
-            let context = (limit << 2) | role as u64;
+            let context = (limit << 3) | (u64::from(fv505) << 2) | role as u64;
             // A blob the memo recorded with these bytes is not parsed again.
             if let Some((m, blob_of)) = memo
                 && let Some(blob) = blob_of(handle)
@@ -468,7 +483,7 @@ fn run_with_hidden<H: Sync>(
                 .filter(|m| m.recording())
                 .map(|m| (m, context));
             match read(handle) {
-                Ok(bytes) => process_file(id, display, bytes, trees, limit, role, recording),
+                Ok(bytes) => process_file(id, display, bytes, trees, limit, role, recording, fv505),
             Err(e) => FileOutcome {
                 source: SourceFile::new(display.as_str(), String::new()),
                 docs: Vec::new(),
@@ -554,6 +569,17 @@ fn run_with_hidden<H: Sync>(
     });
     diagnostics.extend(repo_diags.into_iter().flatten());
     diagnostics.retain_mut(|d| rules::rule_of(d).is_none_or(|r| r.refine(&repo, d)));
+    // One problem, one finding: FV104 (a plain value read as a number or boolean where a
+    // string is expected) is the friendlier message for what FV505 reports as a type error.
+    let ambiguous: std::collections::HashSet<(FileId, u32)> = diagnostics
+        .iter()
+        .filter(|d| d.rule.code == "FV104")
+        .map(|d| (d.file, d.span.start))
+        .collect();
+    if !ambiguous.is_empty() {
+        diagnostics
+            .retain(|d| d.rule.code != "FV505" || !ambiguous.contains(&(d.file, d.span.start)));
+    }
     timing(|| format!("rss after repository rules {}", rss()));
 
     let config = &repo.config;
@@ -699,6 +725,7 @@ enum Role {
     HiddenFromFlux,
 }
 
+#[allow(clippy::too_many_arguments)] // each is one fact of the run a parse needs; a struct would only rename them
 fn process_file(
     id: FileId,
     display: &str,
@@ -707,6 +734,7 @@ fn process_file(
     limit: u64,
     role: Role,
     record: Option<(&FileMemo, u64)>,
+    fv505: bool,
 ) -> FileOutcome {
     if role == Role::HiddenFromFlux {
         let source = SourceFile::new(display, String::from_utf8_lossy(&bytes).into_owned());
@@ -794,6 +822,7 @@ fn process_file(
         }
     }
     let mut schema_candidates = vec![false; stream.documents.len()];
+    let mut fv505_candidates = vec![false; stream.documents.len()];
     for (slot, doc) in stream.documents.iter().enumerate() {
         let flux = rules::schema::flux_doc_of(object_of[slot], doc);
         let cx = DocContext {
@@ -808,6 +837,8 @@ fn process_file(
         }
         schema_candidates[slot] =
             flux.is_some_and(|fd| rules::schema::required_field_missing::candidate(doc, fd));
+        fv505_candidates[slot] =
+            fv505 && rules::schema::schema_violation::candidate(doc, object_of[slot]);
     }
     rules::security::plaintext_secret::private_keys_in(
         id,
@@ -824,7 +855,11 @@ fn process_file(
         .documents
         .into_iter()
         .enumerate()
-        .map(|(slot, doc)| DocEntry::new(id, doc, schema_candidates[slot]))
+        .map(|(slot, doc)| {
+            let mut entry = DocEntry::new(id, doc, schema_candidates[slot]);
+            entry.fv505_candidate = fv505_candidates[slot];
+            entry
+        })
         .collect();
     if let Some((memo, context)) = record
         && let Some(blob) = blob

@@ -78,6 +78,9 @@ pub struct DocEntry {
     pub sops: bool,
     /// FV502 may fire here ([`crate::rules::schema::required_field_missing::candidate`]).
     pub schema_candidate: bool,
+    /// FV505 must read this document after the document rules
+    /// ([`crate::rules::schema::schema_violation::candidate`]).
+    pub fv505_candidate: bool,
 }
 
 /// Whether anything after the document rules may read this document's tree: the repository
@@ -108,6 +111,7 @@ pub fn read_after_document_rules(path: &str, object: Option<&Object>, entry: &Do
     ];
     let group = o.group();
     entry.sops
+        || entry.fv505_candidate
         || crate::discover::is_kustomization_file(path)
         || group.is_empty()
         || group.contains("fluxcd")
@@ -131,6 +135,7 @@ impl DocEntry {
             doc,
             sops,
             schema_candidate,
+            fv505_candidate: false,
         }
     }
 }
@@ -173,6 +178,8 @@ pub struct Repository {
     /// File → the namespace kustomize forces on its objects ([`Repository::namespace_override`]),
     /// computed on first use.
     namespace_overrides: std::sync::OnceLock<HashMap<FileId, Option<String>>>,
+    /// `apiVersion/kind` of the applied objects FV505 found no schema for (set by FV505).
+    pub unvalidated_kinds: std::sync::OnceLock<Vec<String>>,
 }
 
 impl Repository {
@@ -219,6 +226,7 @@ impl Repository {
             clusters: std::sync::OnceLock::new(),
             applied: std::sync::OnceLock::new(),
             namespace_overrides: std::sync::OnceLock::new(),
+            unvalidated_kinds: std::sync::OnceLock::new(),
             root,
             files,
             docs,

@@ -25,6 +25,7 @@ pub mod paths;
 pub mod promotion;
 pub mod reconcile;
 pub mod rules;
+pub mod schemas;
 pub mod secrets;
 pub mod source;
 pub mod suppress;

@@ -88,6 +88,7 @@ pub fn emit(outcome: &Outcome, w: &mut dyn Write) -> std::io::Result<()> {
     if let Some(n) = outcome.withheld.baselined {
         summary["baselined"] = json!(n);
     }
+    summary["unvalidated_kinds"] = json!(super::unvalidated_kinds(outcome));
     let doc = json!({
         "version": 1,
         "tool": {"name": "fluxvet", "version": env!("CARGO_PKG_VERSION")},

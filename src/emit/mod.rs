@@ -112,3 +112,8 @@ pub fn escape_path(path: &str) -> String {
         })
         .collect()
 }
+
+/// How many `apiVersion/kind`s of applied objects FV505 found no schema for.
+pub fn unvalidated_kinds(outcome: &Outcome) -> usize {
+    outcome.repo.unvalidated_kinds.get().map_or(0, Vec::len)
+}

@@ -349,6 +349,13 @@ fn summary(outcome: &Outcome, w: &mut dyn Write) -> std::io::Result<()> {
                 .join(", ")
         ),
     };
+    let unvalidated = match super::unvalidated_kinds(outcome) {
+        0 => String::new(),
+        n => format!(
+            "; {n} {} without a schema, not validated",
+            plural(n, "kind", "kinds")
+        ),
+    };
     let timing = match outcome.elapsed {
         Some(t) => format!(" in {:.0} ms", t.as_secs_f64() * 1000.0),
         None => String::new(),
@@ -359,7 +366,7 @@ fn summary(outcome: &Outcome, w: &mut dyn Write) -> std::io::Result<()> {
     };
     writeln!(
         w,
-        "{} {}, {} {}, {} {} in {} {} ({} {}){}{}{}",
+        "{} {}, {} {}, {} {} in {} {} ({} {}){}{}{}{}",
         c.errors,
         plural(c.errors, "error", "errors"),
         c.warnings,
@@ -372,6 +379,7 @@ fn summary(outcome: &Outcome, w: &mut dyn Write) -> std::io::Result<()> {
         plural(outcome.documents, "document", "documents"),
         clusters,
         withheld,
+        unvalidated,
         timing
     )
 }

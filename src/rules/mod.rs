@@ -105,6 +105,7 @@ pub static RULES: &[&dyn Rule] = &[
     &schema::required_field_missing::RequiredFieldMissing,
     &schema::invalid_duration::InvalidDuration,
     &schema::invalid_value::InvalidValue,
+    &schema::schema_violation::SchemaViolation,
     &security::plaintext_secret::PlaintextSecret,
     &security::sops_without_decryption::SopsWithoutDecryption,
     &promotion::promotion_skipped::PromotionSkipped,

@@ -85,3 +85,90 @@ fn removed_api_version_message_names_release_and_fix() {
             .contains("source.toolkit.fluxcd.io/v1")
     );
 }
+
+/// `(code, file, line, column)` of every FV505 finding on a `fixtures/schema-validation` repository.
+fn fv505(fixture: &str) -> Vec<(String, String, u64, u64)> {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/schema-validation/");
+    let out = Command::new(env!("CARGO_BIN_EXE_fluxvet"))
+        .args(["check", "--format", "json", "--select", "FV505"])
+        .current_dir(format!("{dir}{fixture}"))
+        .output()
+        .expect("run fluxvet");
+    let json: serde_json::Value =
+        serde_json::from_slice(&out.stdout).expect("fluxvet prints one JSON object");
+    json["diagnostics"]
+        .as_array()
+        .expect("diagnostics array")
+        .iter()
+        .map(|d| {
+            (
+                d["code"].as_str().unwrap_or("").to_string(),
+                d["file"].as_str().unwrap_or("").to_string(),
+                d["line"].as_u64().unwrap_or(0),
+                d["column"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn schema_violations_fire_at_the_value_or_key() {
+    assert_eq!(
+        fv505("fires"),
+        vec![
+            // unknown field (Flux CRD), enum (Flux CRD)
+            f("FV505", "flux.yaml", 11, 3),
+            f("FV505", "flux.yaml", 12, 19),
+            // CEL (HelmRelease install strategy)
+            f("FV505", "flux.yaml", 30, 7),
+            // the repository's own CRD: minimum, pattern, enum, CEL, required
+            f("FV505", "widgets.yaml", 7, 9),
+            f("FV505", "widgets.yaml", 8, 9),
+            f("FV505", "widgets.yaml", 15, 3),
+            f("FV505", "widgets.yaml", 16, 10),
+            f("FV505", "widgets.yaml", 22, 1),
+            // an unknown metadata field on a custom resource
+            f("FV505", "widgets.yaml", 29, 3),
+            // unknown metadata field, type (string for integer), type (in a list item)
+            f("FV505", "workloads.yaml", 6, 3),
+            f("FV505", "workloads.yaml", 9, 13),
+            f("FV505", "workloads.yaml", 22, 30),
+            // required (built-in kind)
+            f("FV505", "workloads.yaml", 29, 1),
+            // format: int32 overflow, byte that is not base64
+            f("FV505", "workloads.yaml", 44, 13),
+            f("FV505", "workloads.yaml", 51, 13),
+        ]
+    );
+}
+
+#[test]
+fn valid_objects_are_quiet() {
+    assert_eq!(fv505("quiet"), vec![]);
+}
+
+/// The embedded schema table is exactly what `scripts/gen-schemas.py` makes of the catalog.
+#[test]
+fn embedded_schemas_regenerate_byte_for_byte() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let catalog = format!("{root}/../shared/schemas/flux-schema-catalog");
+    if !std::path::Path::new(&catalog).is_dir() {
+        eprintln!("skipped: no schema catalog at {catalog}");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = dir.path().join("catalog.json");
+    let status = Command::new("python3")
+        .arg(format!("{root}/scripts/gen-schemas.py"))
+        .arg(&catalog)
+        .arg(&out)
+        .status()
+        .expect("run python3");
+    assert!(status.success());
+    let fresh = std::fs::read(&out).expect("generated");
+    let committed = std::fs::read(format!("{root}/src/schemas/catalog.json")).expect("committed");
+    assert!(
+        fresh == committed,
+        "src/schemas/catalog.json is stale: run `python3 scripts/gen-schemas.py`"
+    );
+}

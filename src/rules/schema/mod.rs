@@ -5,6 +5,7 @@ pub mod api_version_removed;
 pub mod invalid_duration;
 pub mod invalid_value;
 pub mod required_field_missing;
+pub mod schema_violation;
 
 use crate::flux_api::{self, KindSchema};
 use crate::index::Object;

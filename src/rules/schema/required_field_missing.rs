@@ -284,8 +284,8 @@ fn parent_key<'a>(root: NodeRef<'a>, path: &[&str]) -> Option<NodeRef<'a>> {
 /// What kustomize and Flux patches in the repository contribute: the files used as patches (not
 /// objects of their own) and the field paths patches set, per target kind (`*` when any kind).
 #[derive(Default)]
-struct Patches {
-    files: HashSet<String>,
+pub(crate) struct Patches {
+    pub(crate) files: HashSet<String>,
     fields: HashMap<String, HashSet<String>>,
 }
 
@@ -294,7 +294,7 @@ struct Patches {
 const PATCH_DEPTH: usize = 4;
 
 impl Patches {
-    fn collect(repo: &Repository) -> Patches {
+    pub(crate) fn collect(repo: &Repository) -> Patches {
         let mut p = Patches::default();
         for (slot, entry) in repo.docs.iter().enumerate() {
             let path = repo.path(entry.file);
@@ -322,7 +322,7 @@ impl Patches {
         p
     }
 
-    fn sets(&self, kind: &str, dotted: &str) -> bool {
+    pub(crate) fn sets(&self, kind: &str, dotted: &str) -> bool {
         [kind, "*"]
             .iter()
             .filter_map(|k| self.fields.get(*k))
