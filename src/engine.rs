@@ -569,17 +569,7 @@ fn run_with_hidden<H: Sync>(
     });
     diagnostics.extend(repo_diags.into_iter().flatten());
     diagnostics.retain_mut(|d| rules::rule_of(d).is_none_or(|r| r.refine(&repo, d)));
-    // One problem, one finding: FV104 (a plain value read as a number or boolean where a
-    // string is expected) is the friendlier message for what FV505 reports as a type error.
-    let ambiguous: std::collections::HashSet<(FileId, u32)> = diagnostics
-        .iter()
-        .filter(|d| d.rule.code == "FV104")
-        .map(|d| (d.file, d.span.start))
-        .collect();
-    if !ambiguous.is_empty() {
-        diagnostics
-            .retain(|d| d.rule.code != "FV505" || !ambiguous.contains(&(d.file, d.span.start)));
-    }
+    yield_to_friendlier(&repo, &mut diagnostics);
     timing(|| format!("rss after repository rules {}", rss()));
 
     let config = &repo.config;
@@ -620,6 +610,33 @@ fn run_with_hidden<H: Sync>(
         elapsed: Some(start.elapsed()),
         withheld: Default::default(),
     }
+}
+
+/// One problem, one finding: the general rules stand back where a more specific one already
+/// reports the same line (FV104 says better what FV505 calls a type error; a build that fails on
+/// a missing file, invalid YAML or a non-object is FV404's, FV101's, FV102's or FV103's).
+const YIELDS: &[(&str, &[&str])] = &[
+    ("FV505", &["FV104"]),
+    ("FV405", &["FV101", "FV102", "FV103", "FV404"]),
+];
+
+fn yield_to_friendlier(repo: &Repository, diagnostics: &mut Vec<Diagnostic>) {
+    let line = |d: &Diagnostic| repo.files[d.file].line_col(d.span.start as usize).line;
+    let taken: std::collections::HashSet<(&str, FileId, usize)> = diagnostics
+        .iter()
+        .filter(|d| YIELDS.iter().any(|(_, over)| over.contains(&d.rule.code)))
+        .map(|d| (d.rule.code, d.file, line(d)))
+        .collect();
+    if taken.is_empty() {
+        return;
+    }
+    diagnostics.retain(|d| {
+        let Some((_, over)) = YIELDS.iter().find(|(code, _)| *code == d.rule.code) else {
+            return true;
+        };
+        let at = line(d);
+        !over.iter().any(|o| taken.contains(&(*o, d.file, at)))
+    });
 }
 
 pub fn sort(diagnostics: &mut [Diagnostic]) {

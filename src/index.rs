@@ -174,7 +174,7 @@ pub struct Repository {
     /// `crate::model::clusters`, found on first use.
     pub(crate) clusters: std::sync::OnceLock<Vec<crate::model::clusters::Cluster>>,
     /// `crate::model::applied`, built on first use.
-    pub(crate) applied: std::sync::OnceLock<Vec<crate::model::applied::Applied>>,
+    pub(crate) applied: std::sync::OnceLock<crate::model::applied::AppliedSet>,
     /// File → the namespace kustomize forces on its objects ([`Repository::namespace_override`]),
     /// computed on first use.
     namespace_overrides: std::sync::OnceLock<HashMap<FileId, Option<String>>>,

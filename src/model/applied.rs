@@ -6,7 +6,7 @@
 //! result). Every value keeps the origin the build gave it; a patched value points at the patch.
 
 use crate::index::{Object, Repository};
-use crate::model::build::{RenderedObject, build};
+use crate::model::build::{BuildError, Gap, RenderedObject, build};
 use crate::model::kustomization::{LabelSet, PatchSource, patch};
 use crate::model::rendered::{Node, Value};
 use crate::model::substitution;
@@ -23,10 +23,23 @@ pub struct Applied {
     pub object: RenderedObject,
 }
 
+/// Every cluster's builds at once: the objects, and what went wrong or could not be known.
+#[derive(Default)]
+pub struct AppliedSet {
+    pub objects: Vec<Applied>,
+    pub errors: Vec<BuildError>,
+    pub gaps: Vec<Gap>,
+}
+
 impl Repository {
     /// What every cluster applies ([`applied`]), built once per run.
     pub fn applied(&self) -> &[Applied] {
-        self.applied.get_or_init(|| applied(self))
+        &self.applied_set().objects
+    }
+
+    /// The builds' errors and gaps, each as often as a build met it.
+    pub fn applied_set(&self) -> &AppliedSet {
+        self.applied.get_or_init(|| applied_set(self))
     }
 
     /// The rendered copies of a source object, one per build that applies it (a base two
@@ -49,9 +62,15 @@ impl Repository {
 /// Every object every cluster applies, cluster by cluster in walk order. Empty in a repository
 /// without clusters.
 pub fn applied(repo: &Repository) -> Vec<Applied> {
+    applied_set(repo).objects
+}
+
+fn applied_set(repo: &Repository) -> AppliedSet {
     let tree = repo.reconcile_tree();
     let clusters = repo.clusters();
     let mut out = Vec::new();
+    let mut errors = Vec::new();
+    let mut gaps = Vec::new();
     for (cluster, applier, path) in tree.builds() {
         let name = match *cluster {
             ROOT_BY_HAND => String::new(),
@@ -61,6 +80,8 @@ pub fn applied(repo: &Repository) -> Vec<Applied> {
                 .unwrap_or_default(),
         };
         let mut b = build(repo, path);
+        errors.append(&mut b.errors);
+        gaps.append(&mut b.gaps);
         let ks = (*applier != BOOTSTRAP)
             .then(|| repo.objects.get(*applier))
             .flatten();
@@ -73,7 +94,11 @@ pub fn applied(repo: &Repository) -> Vec<Applied> {
             object,
         }));
     }
-    out
+    AppliedSet {
+        objects: out,
+        errors,
+        gaps,
+    }
 }
 
 /// The Flux Kustomization's own transformations, on the objects its path builds.

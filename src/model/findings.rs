@@ -1,32 +1,12 @@
 //! A build's errors and gaps as findings, so `fluxvet build` prints them the way `check` does.
 
 use crate::diag::{Diagnostic, Severity};
-use crate::rules::RuleMeta;
 
 use super::build::Build;
 
-pub static BUILD_FAILED: RuleMeta = RuleMeta {
-    code: "FV405",
-    name: "build-failed",
-    severity: Severity::Error,
-    summary: "The kustomize build of a path fails.",
-    docs: "## What it does\nBuilds a kustomization in process as kustomize v5 does and reports \
-why it fails, at the cause: a missing resource, a patch that matches no object, two resources \
-with one identity, an invalid JSON 6902 operation, a resource cycle.\n\n## Why is this bad?\nFlux \
-applies nothing from a path whose build fails.\n\n## Example\n```yaml\nresources:\n- missing.yaml\n```\n\n\
-## Use instead\n```yaml\nresources:\n- deployment.yaml\n```\n",
-};
-
-pub static RENDER_GAP: RuleMeta = RuleMeta {
-    code: "FV406",
-    name: "render-gap",
-    severity: Severity::Info,
-    summary: "Part of a build cannot be known offline.",
-    docs: "## What it does\nNotes what the in-process build does not render (remote bases, \
-`helmCharts`, unsupported fields), so the objects judged are known to be incomplete.\n\n## Why is \
-this bad?\nA finding cannot be made about what is not rendered.\n\n## Example\n```yaml\nresources:\n\
-- https://github.com/org/repo//base\n```\n\n## Use instead\nVendor the base into the repository.\n",
-};
+/// The rules' own definitions: `fluxvet build` prints its errors and gaps as `check` does.
+pub use crate::rules::refs::build_failed::META as BUILD_FAILED;
+pub use crate::rules::refs::render_gap::META as RENDER_GAP;
 
 /// The build's errors (non-fatal ones as warnings) and gaps, with a place in the repository;
 /// the messages of those without one come second.

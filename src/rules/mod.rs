@@ -99,6 +99,7 @@ pub static RULES: &[&dyn Rule] = &[
     &refs::source_kind_invalid::SourceKindInvalid,
     &refs::kustomization_path_missing::KustomizationPathMissing,
     &refs::kustomize_resource_missing::KustomizeResourceMissing,
+    &refs::build_failed::BuildFailed,
     &refs::render_gap::RenderGap,
     &refs::substitution_undefined::SubstitutionUndefined,
     &schema::api_version_removed::ApiVersionRemoved,

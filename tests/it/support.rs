@@ -163,36 +163,37 @@ pub const CLEAN: &str =
 pub const DEFECT: &str =
     "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  a: \"1\"\n  a: \"2\"\n";
 
-/// The fixture repositories under `fixtures/`, each a root fluxvet is run on: a top-level
-/// directory that holds manifests itself (`fixtures/example`), else each of its
-/// sub-directories (`fixtures/deps/broken`, `fixtures/deps/clean`). Sorted.
+/// The fixture repositories under `fixtures/`, each a root fluxvet is run on: the first
+/// directories down from `fixtures/` that hold manifests or a repository's usual top-level
+/// directories (`fixtures/example`, `fixtures/deps/broken`, `fixtures/truth/<class>/fires`).
+/// Sorted.
 pub fn fixture_repositories() -> Vec<PathBuf> {
-    let sorted_dirs = |dir: &Path| -> Vec<PathBuf> {
+    fn sorted_dirs(dir: &Path) -> Vec<PathBuf> {
         let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
             .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
             .map(|e| e.expect("dir entry").path())
             .collect();
         v.sort();
         v
-    };
-    let is_repository = |dir: &Path| {
+    }
+    fn is_repository(dir: &Path) -> bool {
         sorted_dirs(dir).iter().any(|p| {
             p.is_file()
-                || ["clusters", "apps", "infrastructure", "kubernetes"]
+                || ["clusters", "apps", "infrastructure", "kubernetes", "charts"]
                     .iter()
                     .any(|n| p.file_name().is_some_and(|f| f == *n))
         })
-    };
-    let mut out = Vec::new();
-    for top in sorted_dirs(&checkout().join("fixtures")) {
-        if !top.is_dir() {
-            continue;
-        }
-        if is_repository(&top) {
-            out.push(top);
-        } else {
-            out.extend(sorted_dirs(&top).into_iter().filter(|p| p.is_dir()));
+    }
+    fn collect(dir: &Path, depth: usize, out: &mut Vec<PathBuf>) {
+        for sub in sorted_dirs(dir).into_iter().filter(|p| p.is_dir()) {
+            if is_repository(&sub) || depth >= 3 {
+                out.push(sub);
+            } else {
+                collect(&sub, depth + 1, out);
+            }
         }
     }
+    let mut out = Vec::new();
+    collect(&checkout().join("fixtures"), 0, &mut out);
     out
 }

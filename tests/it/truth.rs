@@ -177,3 +177,14 @@ fn targeted_patch() {
     );
     assert_quiet("targeted-patch", &["FV501"]);
 }
+
+/// Missed defect: a bare string under `patches:` (kustomize v5 rejects it) fails the build of
+/// the path a cluster applies; `- path: FILE` builds.
+#[test]
+fn bare_string_patch() {
+    assert_eq!(
+        findings("bare-string-patch/fires", &["FV405"]),
+        vec![f("FV405", "apps/kustomization.yaml", 7, 5)]
+    );
+    assert_quiet("bare-string-patch", &["FV405"]);
+}

@@ -21,6 +21,10 @@ Sources declared in `external_sources` of `.fluxvet.yaml` are known to live else
 not reported. A source that is not defined at all is FV401's finding, not this one.
 
 ## Why is this bad?
+Likewise, what a cluster's in-process kustomize build cannot render offline (a remote base or
+component, `helmCharts`, a kustomize feature the build does not implement) is reported once, at
+the entry, and nothing is guessed in its place.
+
 It is not a defect: it marks the edge of what fluxvet checked, so a clean report is not read
 as covering manifests it never saw.
 
@@ -49,6 +53,21 @@ impl Rule for RenderGap {
     }
 
     fn check_repository(&self, repo: &Repository, out: &mut Vec<Diagnostic>) {
+        // What a cluster's build could not render offline (a remote base, `helmCharts`).
+        if !repo.clusters().is_empty() {
+            let mut seen = std::collections::HashSet::new();
+            for g in &repo.applied_set().gaps {
+                if g.file < repo.files.len()
+                    && seen.insert((g.file, g.span.start, g.message.clone()))
+                {
+                    out.push(
+                        Diagnostic::new(&META, g.file, g.span, g.message.clone())
+                            .primary_label("not built offline")
+                            .help("nothing this part renders is checked; vendor it into the repository to have it judged"),
+                    );
+                }
+            }
+        }
         for &idx in repo.reconcile_tree().foreign() {
             let Some(ks) = repo.objects.get(idx) else {
                 continue;
