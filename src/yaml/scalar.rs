@@ -46,7 +46,7 @@ pub fn number(v: &str) -> Option<String> {
 
 /// Go's `strconv.ParseInt(s, 0, 64)` (then `ParseUint`): an optional sign, then `0x`, `0o`,
 /// `0b` or a leading `0` (octal) prefix, or decimal.
-fn go_parse_int(s: &str) -> Option<i128> {
+pub fn go_parse_int(s: &str) -> Option<i128> {
     let (neg, body) = match s.as_bytes().first()? {
         b'-' => (true, &s[1..]),
         b'+' => (false, &s[1..]),
@@ -74,7 +74,7 @@ fn go_parse_int(s: &str) -> Option<i128> {
 }
 
 /// go-yaml v3's `yamlStyleFloat`: `^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$`.
-fn is_go_float(s: &str) -> bool {
+pub fn is_go_float(s: &str) -> bool {
     let body = s.strip_prefix(['+', '-']).unwrap_or(s);
     let (mantissa, exp) = match body.find(['e', 'E']) {
         Some(i) => (&body[..i], Some(&body[i + 1..])),
