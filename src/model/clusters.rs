@@ -66,7 +66,9 @@ fn find(repo: &Repository) -> Vec<Cluster> {
         let Some(path) = crate::fs::join_normalized("", path) else {
             continue;
         };
-        if out.iter().any(|c| c.path == path) {
+        // A path that is not here names nothing to build: judging every file as applied by
+        // no cluster would follow from a typo.
+        if out.iter().any(|c| c.path == path) || !(path.is_empty() || repo.tree.is_dir(&path)) {
             continue;
         }
         out.push(Cluster {
