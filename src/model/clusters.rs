@@ -413,6 +413,29 @@ spec:
     }
 
     #[test]
+    fn configured_clusters_count_where_their_path_exists() {
+        let config = |path: &str| {
+            let mut c = Config::default();
+            c.clusters.insert("edge".to_string(), path.to_string());
+            c
+        };
+        let files = [("deploy/edge/app.yaml", "# placeholder\n")];
+        let found = |path: &str| -> Vec<(String, String, super::Entry)> {
+            check_memory(&files, config(path))
+                .repo
+                .clusters()
+                .iter()
+                .map(|c| (c.name.clone(), c.path.clone(), c.entry.clone()))
+                .collect()
+        };
+        assert_eq!(
+            found("./deploy/edge"),
+            vec![("edge".into(), "deploy/edge".into(), super::Entry::Config)]
+        );
+        assert!(found("deploy/egde").is_empty());
+    }
+
+    #[test]
     fn a_library_of_bases_has_no_cluster() {
         let found = clusters(&[(
             "base/kustomization.yaml",
