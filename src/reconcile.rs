@@ -167,23 +167,29 @@ impl ReconcileTree {
     fn from_clusters(repo: &Repository) -> ReconcileTree {
         let mut tree = ReconcileTree::default();
         let mut foreign = HashSet::new();
+        // File → its Flux Kustomizations, once: every file a walk reaches is asked.
+        let mut flux_ks: Vec<(usize, &Object)> = repo
+            .of_kinds(&["Kustomization"])
+            .filter(|(_, o)| o.group() == "kustomize.toolkit.fluxcd.io")
+            .collect();
+        let mut by_file: HashMap<FileId, Vec<usize>> = HashMap::new();
+        for (idx, o) in &flux_ks {
+            by_file.entry(o.file).or_default().push(*idx);
+        }
         for (ci, cluster) in repo.clusters().iter().enumerate() {
             let root = (
                 cluster.sync_kustomization.unwrap_or(BOOTSTRAP),
                 cluster.path.clone(),
             );
-            tree.walk_root(repo, ci as u16, root, &cluster.source, &mut foreign);
+            let own = &cluster.source;
+            tree.walk_root(repo, &by_file, ci as u16, root, own, &mut foreign);
         }
         // A Flux Kustomization nothing applies, reading a source defined here at a path that
         // exists here, is a root applied by hand (the `flux/config/cluster.yaml` of many
         // home-ops templates), even beside clusters found otherwise (a monorepo of test
         // clusters): what it applies is applied.
-        let mut candidates: Vec<(usize, &Object)> = repo
-            .flux_kustomizations()
-            .filter_map(|o| Some((repo.object_index(o)?, o)))
-            .collect();
-        candidates.sort_by(|a, b| repo.path(a.1.file).cmp(repo.path(b.1.file)));
-        for (idx, ks) in candidates {
+        flux_ks.sort_by(|a, b| repo.path(a.1.file).cmp(repo.path(b.1.file)));
+        for (idx, ks) in flux_ks {
             if tree.file_clusters.contains_key(&ks.file) {
                 continue;
             }
@@ -215,7 +221,14 @@ impl ReconcileTree {
             {
                 continue;
             }
-            tree.walk_root(repo, ROOT_BY_HAND, (idx, path), &source, &mut foreign);
+            tree.walk_root(
+                repo,
+                &by_file,
+                ROOT_BY_HAND,
+                (idx, path),
+                &source,
+                &mut foreign,
+            );
         }
         tree.foreign = foreign.into_iter().collect();
         tree.foreign.sort_unstable();
@@ -227,6 +240,7 @@ impl ReconcileTree {
     fn walk_root(
         &mut self,
         repo: &Repository,
+        flux_ks_by_file: &HashMap<FileId, Vec<usize>>,
         cluster: u16,
         root: (usize, String),
         own: &crate::index::SourceKey,
@@ -269,11 +283,8 @@ impl ReconcileTree {
                 if !list.contains(&cluster) {
                     list.push(cluster);
                 }
-                for (idx, ks) in repo.objects.iter().enumerate().filter(|(_, o)| {
-                    o.file == fid
-                        && o.kind == "Kustomization"
-                        && o.group() == "kustomize.toolkit.fluxcd.io"
-                }) {
+                for &idx in flux_ks_by_file.get(&fid).map(Vec::as_slice).unwrap_or(&[]) {
+                    let ks = &repo.objects[idx];
                     if !followed.insert(idx) {
                         continue;
                     }

@@ -138,9 +138,9 @@ impl Rule for SubstitutionUndefined {
 
     fn check_repository(&self, repo: &Repository, out: &mut Vec<Diagnostic>) {
         let with_post: Vec<(usize, &Object)> = repo
-            .flux_kustomizations()
-            .filter(|ks| repo.node(ks).path(&["spec", "postBuild"]).is_some())
-            .filter_map(|ks| Some((repo.object_index(ks)?, ks)))
+            .of_kinds(&["Kustomization"])
+            .filter(|(_, ks)| ks.group() == "kustomize.toolkit.fluxcd.io")
+            .filter(|(_, ks)| repo.node(ks).path(&["spec", "postBuild"]).is_some())
             .collect();
         if with_post.is_empty() || postbuild_patched(repo) {
             return;
