@@ -527,17 +527,11 @@ fn run_with_hidden<H: Sync>(
     let parsed_at = start.elapsed();
     timing(|| format!("rss after index {}", rss()));
     // Most rules read the reconcile tree or the dependsOn graph, built on first use; built by
-    // a rule, the other worker waited idle on the lock. Built side by side up front, neither
-    // worker waits.
-    rayon::join(
-        || {
-            repo.reconcile_tree();
-        },
-        || {
-            repo.dep_graph
-                .get_or_init(|| crate::graph::GraphData::build(&repo));
-        },
-    );
+    // a rule, the other workers waited idle on the lock. The graph holds only what the
+    // clusters apply, so it needs the tree: both are built up front, one after the other.
+    repo.reconcile_tree();
+    repo.dep_graph
+        .get_or_init(|| crate::graph::GraphData::build(&repo));
     timing(|| {
         format!(
             "reconcile tree + dependsOn graph {:.1} ms, {}",
