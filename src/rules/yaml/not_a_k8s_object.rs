@@ -1,5 +1,3 @@
-use std::collections::HashMap;
-
 use crate::diag::{Diagnostic, Severity};
 use crate::index::{Repository, parent_dir};
 use crate::reconcile::{applied_by, applied_by_name};
@@ -49,7 +47,6 @@ impl Rule for NotAK8sObject {
 
     fn check_repository(&self, repo: &Repository, out: &mut Vec<Diagnostic>) {
         let tree = repo.reconcile_tree();
-        let mut chart_dirs: HashMap<&str, bool> = HashMap::new();
         for (slot, entry) in repo.docs.iter().enumerate() {
             // A document the index read as an object with a non-empty apiVersion, kind and
             // name passes every check below; knowing that from the index spares reading most
@@ -73,7 +70,7 @@ impl Rule for NotAK8sObject {
             let loaded = tree.loaded_as_objects(file);
             // A local chart's templates (`name: {{ .Release.Name }}`) are rendered by Helm, not
             // applied as they stand.
-            if !loaded && in_helm_chart(repo, parent_dir(path), &mut chart_dirs) {
+            if !loaded && crate::reconcile::in_helm_chart(repo, path) {
                 continue;
             }
             let why_loaded = || {
@@ -205,23 +202,6 @@ impl Rule for NotAK8sObject {
 }
 
 const FIX_NON_OBJECT: &str = "move this file out of the reconciled directory, list the manifests in a kustomization.yaml, or exclude it in .sourceignore";
-
-/// Whether `dir` or a directory above it holds a `Chart.yaml`: a file there belongs to a Helm
-/// chart. Answers are kept per directory, as every document of a chart asks the same question.
-fn in_helm_chart<'p>(repo: &Repository, dir: &'p str, known: &mut HashMap<&'p str, bool>) -> bool {
-    if let Some(&k) = known.get(dir) {
-        return k;
-    }
-    let chart = if dir.is_empty() {
-        "Chart.yaml".to_string()
-    } else {
-        format!("{dir}/Chart.yaml")
-    };
-    let found = repo.tree.is_file(&chart)
-        || (!dir.is_empty() && in_helm_chart(repo, parent_dir(dir), known));
-    known.insert(dir, found);
-    found
-}
 
 fn is_empty(root: &NodeRef<'_>) -> bool {
     root.is_null() || matches!(root.kind(), Kind::Mapping(e) if e.is_empty())
