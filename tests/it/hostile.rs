@@ -29,7 +29,31 @@ struct Run {
 // The child is reaped by `wait4`, which clippy does not see.
 #[allow(clippy::zombie_processes)]
 fn fluxvet_as(dir: &Path, args: &[&str], uid: Option<u32>) -> Run {
-    let mut cmd = Command::new(BIN);
+    // Another user may not reach the build directory (a checkout in a private directory): run
+    // a copy they can execute from the temporary directory.
+    let copy;
+    let bin = match uid {
+        None => Path::new(BIN),
+        Some(_) => {
+            use std::os::unix::fs::PermissionsExt;
+            copy =
+                std::env::temp_dir().join(format!("fluxvet-as-other-user-{}", std::process::id()));
+            std::fs::copy(BIN, &copy).expect("copy the binary");
+            std::fs::set_permissions(&copy, std::fs::Permissions::from_mode(0o755))
+                .expect("make the copy executable");
+            copy.as_path()
+        }
+    };
+    struct RemoveOnDrop<'a>(Option<&'a Path>);
+    impl Drop for RemoveOnDrop<'_> {
+        fn drop(&mut self) {
+            if let Some(p) = self.0 {
+                let _ = std::fs::remove_file(p);
+            }
+        }
+    }
+    let _cleanup = RemoveOnDrop(uid.map(|_| bin));
+    let mut cmd = Command::new(bin);
     cmd.args(args)
         .current_dir(dir)
         .env("NO_COLOR", "1")
