@@ -286,10 +286,7 @@ fn flux_build(
         if std::env::var_os("FLUXVET_TIMINGS").is_some() {
             eprintln!("timing: build path {path:?}");
         }
-        let mut b = fluxvet::model::build(repo, path);
-        if let Some(ks) = ks {
-            fluxvet::model::applied::flux_steps(repo, ks, &mut b.objects);
-        }
+        let b = fluxvet::model::applied::build_applied(repo, path, ks);
         out.objects.extend(b.objects);
         out.errors.extend(b.errors);
         out.gaps.extend(b.gaps);

@@ -6,9 +6,11 @@
 //! result). Every value keeps the origin the build gave it; a patched value points at the patch.
 
 use crate::index::{Object, Repository};
-use crate::model::build::{BuildError, Gap, RenderedObject, build};
-use crate::model::kustomization::{LabelSet, PatchSource, patch};
-use crate::model::rendered::{Node, Value};
+use crate::model::build::{
+    Build, BuildError, FluxAdditions, Gap, RenderedObject, build, build_with,
+};
+use crate::model::kustomization::{self, LabelSet, PatchSource, PathRef, patch};
+use crate::model::rendered::{Node, Origin, Value};
 use crate::model::substitution;
 use crate::model::transform;
 use crate::reconcile::{BOOTSTRAP, ROOT_BY_HAND};
@@ -79,15 +81,12 @@ fn applied_set(repo: &Repository) -> AppliedSet {
                 .map(|c| c.name.clone())
                 .unwrap_or_default(),
         };
-        let mut b = build(repo, path);
-        errors.append(&mut b.errors);
-        gaps.append(&mut b.gaps);
         let ks = (*applier != BOOTSTRAP)
             .then(|| repo.objects.get(*applier))
             .flatten();
-        if let Some(ks) = ks {
-            flux_steps(repo, ks, &mut b.objects);
-        }
+        let mut b = build_applied(repo, path, ks);
+        errors.append(&mut b.errors);
+        gaps.append(&mut b.gaps);
         out.extend(b.objects.into_iter().map(|object| Applied {
             cluster: name.clone(),
             kustomization: ks.and(Some(*applier)),
@@ -98,6 +97,47 @@ fn applied_set(repo: &Repository) -> AppliedSet {
         objects: out,
         errors,
         gaps,
+    }
+}
+
+/// What the Flux Kustomization `ks` applies from `path` (what kustomize-controller builds):
+/// the kustomize build of the path with the Kustomization's `components` and `images` merged
+/// into its kustomization, then its other steps ([`flux_steps`]). Without `ks` (a bootstrap
+/// directory whose Kustomization is not in the files), the plain build.
+pub fn build_applied(repo: &Repository, path: &str, ks: Option<&Object>) -> Build {
+    let Some(ks) = ks else {
+        return build(repo, path);
+    };
+    let mut b = build_with(repo, path, &additions(repo, ks));
+    flux_steps(repo, ks, &mut b.objects);
+    b
+}
+
+/// The Flux Kustomization's `spec.components` and `spec.images`, with their places.
+pub fn additions(repo: &Repository, ks: &Object) -> FluxAdditions {
+    let node = repo.node(ks);
+    let Some(spec) = node.get("spec") else {
+        return FluxAdditions::default();
+    };
+    let file = ks.file;
+    FluxAdditions {
+        components: spec
+            .get("components")
+            .map(|c| c.items())
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|c| {
+                Some(PathRef {
+                    path: c.as_str().filter(|s| !s.is_empty())?.to_string(),
+                    origin: Origin::new(file, c.span()),
+                })
+            })
+            .collect(),
+        ignore_missing_components: spec.str_at(&["ignoreMissingComponents"]) == Some("true"),
+        images: spec
+            .get("images")
+            .map(|i| kustomization::images(i, file))
+            .unwrap_or_default(),
     }
 }
 

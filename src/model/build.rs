@@ -140,9 +140,33 @@ impl Build {
     }
 }
 
+/// What a Flux Kustomization adds to the kustomization at its path before kustomize runs
+/// (fluxcd/pkg `kustomize/kustomize_generator.go`, and kustomize-controller's
+/// docs/spec/v1/kustomizations.md, "Images" and "Components"): `spec.components`, relative to
+/// the path, after the file's own components; `spec.images`, merged into the file's `images` by
+/// name (a new `newName` replaces the old one; a new `newTag` or `digest` replaces both).
+#[derive(Clone, Debug, Default)]
+pub struct FluxAdditions {
+    pub components: Vec<super::kustomization::PathRef>,
+    /// `spec.ignoreMissingComponents`: a component path that is not there is left out.
+    pub ignore_missing_components: bool,
+    pub images: Vec<super::kustomization::Image>,
+}
+
+impl FluxAdditions {
+    fn is_empty(&self) -> bool {
+        self.components.is_empty() && self.images.is_empty()
+    }
+}
+
 /// Builds directory `dir` (relative to the repository root, `""` for the root) as Flux would:
 /// its kustomization file, or the one Flux generates when it has none.
 pub fn build(repo: &Repository, dir: &str) -> Build {
+    build_with(repo, dir, &FluxAdditions::default())
+}
+
+/// [`build`], with what a Flux Kustomization adds to the kustomization at `dir`.
+pub fn build_with(repo: &Repository, dir: &str, flux: &FluxAdditions) -> Build {
     let dir = dir.trim_matches('/');
     let dir = if dir == "." { "" } else { dir };
     let mut b = Builder {
@@ -155,10 +179,32 @@ pub fn build(repo: &Repository, dir: &str) -> Build {
     let mut fifo = false;
     let mut objects = match kustomization_file_in(repo, dir) {
         Some(kfile) => {
-            fifo = b.kustomization(&kfile).is_some_and(|k| k.fifo_order);
-            b.build_kustomization(&kfile, Origin::NONE, true)
+            let k = b.kustomization(&kfile);
+            fifo = k.as_ref().is_some_and(|k| k.fifo_order);
+            match k {
+                Some(k) if !flux.is_empty() => {
+                    let mut k = (*k).clone();
+                    b.add_flux(&mut k, flux);
+                    b.parsed.insert(kfile.clone(), Some(std::rc::Rc::new(k)));
+                    b.build_kustomization(&kfile, Origin::NONE, true)
+                }
+                _ => b.build_kustomization(&kfile, Origin::NONE, true),
+            }
         }
-        None => b.generated(dir),
+        None => {
+            let mut objects = b.generated(dir);
+            if !flux.is_empty() {
+                // Flux's generated kustomization lists the manifests, then its additions.
+                let mut k = Kustomization {
+                    file: usize::MAX,
+                    dir: dir.to_string(),
+                    ..Kustomization::default()
+                };
+                b.add_flux(&mut k, flux);
+                b.accumulate(&k, &mut objects);
+            }
+            objects
+        }
     };
     finish(&mut objects);
     if !fifo {
@@ -280,6 +326,41 @@ impl<'r> Builder<'r> {
         };
         if !self.out.gaps.contains(&g) {
             self.out.gaps.push(g);
+        }
+    }
+
+    /// Merges a Flux Kustomization's components and images into the kustomization at its
+    /// path, as kustomize-controller's generator does.
+    fn add_flux(&mut self, k: &mut Kustomization, flux: &FluxAdditions) {
+        for c in &flux.components {
+            if is_remote(&c.path) || c.path.starts_with('/') {
+                self.error(
+                    format!("component path `{}` must be local and relative", c.path),
+                    c.origin,
+                );
+                continue;
+            }
+            let present = crate::fs::join_normalized(&k.dir, &c.path)
+                .is_some_and(|t| self.repo.tree.is_dir(&t) || self.repo.tree.is_file(&t));
+            if flux.ignore_missing_components && !present {
+                continue;
+            }
+            k.components.push(c.clone());
+        }
+        for image in &flux.images {
+            match k.images.iter_mut().find(|i| i.name == image.name) {
+                None => k.images.push(image.clone()),
+                Some(existing) => {
+                    if image.new_name.is_some() {
+                        existing.new_name.clone_from(&image.new_name);
+                    }
+                    if image.new_tag.is_some() || image.digest.is_some() {
+                        existing.new_tag.clone_from(&image.new_tag);
+                        existing.digest.clone_from(&image.digest);
+                    }
+                    existing.origin = image.origin;
+                }
+            }
         }
     }
 

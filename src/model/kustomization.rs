@@ -230,19 +230,7 @@ impl Kustomization {
                     }
                 }
                 "commonAnnotations" => k.common_annotations = pairs(value, file),
-                "images" => {
-                    for i in value.items() {
-                        let s = |f: &str| i.str_at(&[f]).map(str::to_string);
-                        let Some(name) = s("name") else { continue };
-                        k.images.push(Image {
-                            name,
-                            new_name: s("newName"),
-                            new_tag: i.get("newTag").map(|t| Node::from_yaml(t, file)),
-                            digest: s("digest"),
-                            origin: o(i),
-                        });
-                    }
-                }
+                "images" => k.images = images(value, file),
                 "replicas" => {
                     for r in value.items() {
                         let (Some(name), Some(count)) = (r.str_at(&["name"]), r.get("count"))
@@ -350,6 +338,24 @@ impl Kustomization {
         }
         k
     }
+}
+
+/// An `images:` list (a kustomization's, or a Flux Kustomization's `spec.images`).
+pub fn images(value: NodeRef<'_>, file: usize) -> Vec<Image> {
+    value
+        .items()
+        .into_iter()
+        .filter_map(|i| {
+            let s = |f: &str| i.str_at(&[f]).map(str::to_string);
+            Some(Image {
+                name: s("name")?,
+                new_name: s("newName"),
+                new_tag: i.get("newTag").map(|t| Node::from_yaml(t, file)),
+                digest: s("digest"),
+                origin: Origin::new(file, i.span()),
+            })
+        })
+        .collect()
 }
 
 fn pairs(n: NodeRef<'_>, file: usize) -> Vec<(String, Node)> {

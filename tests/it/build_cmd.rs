@@ -109,3 +109,84 @@ fn build_of_one_clusters_kustomization_shows_its_overlay() {
     assert_eq!(unknown.status.code(), Some(2));
     assert!(crate::support::text(&unknown).contains("production, staging"));
 }
+
+/// Issue 15: the Flux Kustomization's own `spec.images` and `spec.components`, as
+/// kustomize-controller applies them (fluxcd/kustomize-controller docs/spec/v1/kustomizations.md,
+/// "Images": kustomize `images`, overwriting name, tag or digest; "Components": kustomize
+/// `components`, "local and relative to the path specified by `.spec.path`"). Both go into the
+/// kustomization at the path (fluxcd/pkg `kustomize/kustomize_generator.go`): the component's
+/// Ingress gets the overlay's `namespace:`, and an image the overlay already names is merged
+/// field by field (fluxcd/pkg#1267, Flux 2.9: the overlay's `newName` stays, the new tag
+/// wins). The values Flux sets point at the Flux Kustomization's lines.
+#[test]
+fn build_of_a_cluster_applies_the_kustomizations_images_and_components() {
+    let dir = crate::support::checkout().join("fixtures/clusters/flux-images-components");
+    let out = fluxvet(&dir, &["build", "--cluster", "production", "--show-origin"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let yaml = String::from_utf8_lossy(&out.stdout);
+    for line in [
+        "        image: registry.example.com/podinfo:6.8.0  # clusters/production/apps.yaml:14:7\n",
+        "        image: busybox@sha256:24a0c4b4a4c0eb97a1aabb8e29f18e917d05abfe1b7a7c07857230879ce7d3d3  # clusters/production/apps.yaml:16:7\n",
+        "kind: Ingress  # apps/components/ingress/ingress.yaml:2:7\n",
+    ] {
+        assert!(yaml.contains(line), "{line}: {yaml}");
+    }
+    let ingress = yaml
+        .split("---\n")
+        .find(|d| d.contains("kind: Ingress"))
+        .expect("the component's Ingress");
+    assert!(
+        ingress.contains("  namespace: production  # apps/production/kustomization.yaml:3:12\n"),
+        "{ingress}"
+    );
+    // The overlay alone (what kubectl kustomize builds) has neither.
+    let plain = fluxvet(&dir, &["build", "apps/production"]);
+    let yaml = String::from_utf8_lossy(&plain.stdout);
+    assert!(
+        yaml.contains("image: registry.example.com/podinfo:6.7.0\n"),
+        "{yaml}"
+    );
+    assert!(yaml.contains("image: busybox:1.36\n"), "{yaml}");
+    assert!(!yaml.contains("kind: Ingress"), "{yaml}");
+}
+
+/// A component the Flux Kustomization names that is not there fails the build at its entry,
+/// unless `spec.ignoreMissingComponents` (kustomizations.md, "Components").
+#[test]
+fn a_missing_flux_component_fails_unless_ignored() {
+    let src = crate::support::checkout().join("fixtures/clusters/flux-images-components");
+    let d = TempDir::new("flux-components");
+    copy(&src, &src, &d);
+    let ks = std::fs::read_to_string(d.join("clusters/production/apps.yaml")).expect("read");
+    let typo = ks.replace("../components/ingress", "../components/ingres");
+    d.write("clusters/production/apps.yaml", &typo);
+    let out = fluxvet(
+        d.path(),
+        &["build", "--cluster", "production", "--color", "never"],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let t = text(&out);
+    assert!(t.contains("clusters/production/apps.yaml:19:7"), "{t}");
+    assert!(t.contains("../components/ingres"), "{t}");
+    let ignored = typo.replace(
+        "  components:",
+        "  ignoreMissingComponents: true\n  components:",
+    );
+    d.write("clusters/production/apps.yaml", &ignored);
+    let out = fluxvet(d.path(), &["build", "--cluster", "production"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("kind: Ingress"));
+}
+
+fn copy(root: &std::path::Path, dir: &std::path::Path, to: &TempDir) {
+    for e in std::fs::read_dir(dir).expect("fixture").flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            copy(root, &p, to);
+        } else {
+            let rel = p.strip_prefix(root).expect("below the root");
+            let text = std::fs::read_to_string(&p).expect("read");
+            to.write(&rel.to_string_lossy(), &text);
+        }
+    }
+}
