@@ -31,6 +31,9 @@ pub struct CheckOptions {
     pub max_file_size: Option<u64>,
     /// A document read from stdin, checked as if it were this file (`--stdin-filename`).
     pub stdin: Option<StdinFile>,
+    /// Only what the model needs (discovery, parse, index): no rule runs and the outcome has
+    /// no findings. `fluxvet build` prints the model and nothing else.
+    pub model_only: bool,
 }
 
 /// `fluxvet check - --stdin-filename PATH`: the text an editor holds for PATH.
@@ -244,10 +247,12 @@ pub fn check_with(opts: &CheckOptions, memo: Option<&FileMemo>) -> Result<Outcom
     configure(opts, &mut config, &root)?;
     // The embedded schemas load while discovery walks the tree, not on the first document's
     // thread while the other parser waits for them.
-    if !matches!(
-        config.rules.get(rules::schema::schema_violation::META.code),
-        Some(None)
-    ) {
+    if !opts.model_only
+        && !matches!(
+            config.rules.get(rules::schema::schema_violation::META.code),
+            Some(None)
+        )
+    {
         std::thread::spawn(|| {
             crate::schemas::catalog();
         });
@@ -283,7 +288,11 @@ pub fn check_with(opts: &CheckOptions, memo: Option<&FileMemo>) -> Result<Outcom
     timing(|| format!("rss after discover {} at {:?}", rss(), start.elapsed()));
     let tree = Box::new(WorkTree::new(root.clone()));
     tree.know_files(found.files.iter().map(|(_, rel)| rel.as_str()));
-    let hidden_keys = sourceignored_private_keys(&root, &paths, &config.exclude, &found.files);
+    let hidden_keys = if opts.model_only {
+        Vec::new()
+    } else {
+        sourceignored_private_keys(&root, &paths, &config.exclude, &found.files)
+    };
     let hidden: std::collections::HashSet<String> =
         hidden_keys.iter().map(|(_, rel)| rel.clone()).collect();
     let mut inputs: Vec<(String, PathBuf)> = found
@@ -306,6 +315,7 @@ pub fn check_with(opts: &CheckOptions, memo: Option<&FileMemo>) -> Result<Outcom
         opts.trees,
         &hidden,
         memo.map(|m| (m, &(|_: &PathBuf| None) as &crate::memo::BlobOf<PathBuf>)),
+        opts.model_only,
     );
     if let Some(only) = &only {
         let files = &outcome.repo.files;
@@ -430,11 +440,13 @@ pub fn run_with<H: Sync>(
         trees,
         &std::collections::HashSet::new(),
         memo,
+        false,
     )
 }
 
 /// [`run`], where the inputs named in `hidden` are files `.sourceignore` hides from Flux:
-/// only searched for committed private keys (they leak all the same), never parsed.
+/// only searched for committed private keys (they leak all the same), never parsed. With
+/// `model_only`, files are parsed and indexed and no rule runs.
 #[allow(clippy::too_many_arguments)]
 fn run_with_hidden<H: Sync>(
     root: PathBuf,
@@ -445,15 +457,17 @@ fn run_with_hidden<H: Sync>(
     trees: Trees,
     hidden: &std::collections::HashSet<String>,
     memo: Option<(&FileMemo, &crate::memo::BlobOf<H>)>,
+    model_only: bool,
 ) -> Outcome {
     let start = Instant::now();
     timing(|| format!("rss before parse {}", rss()));
     let limit = config.max_file_size;
     // FV505 reads candidate documents the parse phase marks; turned off, none is marked.
-    let fv505 = !matches!(
-        config.rules.get(rules::schema::schema_violation::META.code),
-        Some(None)
-    );
+    let fv505 = !model_only
+        && !matches!(
+            config.rules.get(rules::schema::schema_violation::META.code),
+            Some(None)
+        );
     let charts = HelmCharts::of(inputs.iter().map(|(p, _)| p.as_str()));
     // A chart's templates are Go templates, not YAML: not read at all.
     let mut inputs = inputs;
@@ -483,6 +497,7 @@ fn run_with_hidden<H: Sync>(
                 .filter(|m| m.recording())
                 .map(|m| (m, context));
             match read(handle) {
+                Ok(bytes) if model_only => parse_file(id, display, bytes, limit, role),
                 Ok(bytes) => process_file(id, display, bytes, trees, limit, role, recording, fv505),
             Err(e) => FileOutcome {
                 source: SourceFile::new(display.as_str(), String::new()),
@@ -526,6 +541,18 @@ fn run_with_hidden<H: Sync>(
 
     let parsed_at = start.elapsed();
     timing(|| format!("rss after index {}", rss()));
+    if model_only {
+        return Outcome {
+            paths: crate::paths::PathDisplay::default(),
+            repo,
+            diagnostics: Vec::new(),
+            documents,
+            io_problems,
+            notices: Vec::new(),
+            elapsed: Some(start.elapsed()),
+            withheld: Default::default(),
+        };
+    }
     // Most rules read the reconcile tree or the dependsOn graph, built on first use; built by
     // a rule, the other workers waited idle on the lock. The graph holds only what the
     // clusters apply, so it needs the tree: both are built up front, one after the other.
@@ -893,6 +920,48 @@ fn process_file(
         objects,
         diagnostics,
         directives,
+        io_problem: None,
+    }
+}
+
+/// A file parsed for the model alone ([`CheckOptions::model_only`]): its documents and
+/// objects, no finding. What the model does not read (a file too large, not text, a Helm
+/// chart's own file) has no documents.
+fn parse_file(id: FileId, display: &str, bytes: Vec<u8>, limit: u64, role: Role) -> FileOutcome {
+    let empty = |source: SourceFile| FileOutcome {
+        source,
+        docs: Vec::new(),
+        objects: Vec::new(),
+        diagnostics: Vec::new(),
+        directives: Vec::new(),
+        io_problem: None,
+    };
+    if role != Role::Manifest || bytes.len() as u64 > limit {
+        return empty(SourceFile::new(display, String::new()));
+    }
+    let text = match decode(bytes) {
+        Ok(t) => t,
+        Err(not_text) => return empty(SourceFile::new(display, not_text.shown)),
+    };
+    let source = SourceFile::new(display, text);
+    let stream = parse_source(&source.text);
+    let objects: Vec<Object> = stream
+        .documents
+        .iter()
+        .enumerate()
+        .filter_map(|(slot, doc)| Object::from_document(id, slot, doc))
+        .collect();
+    let docs = stream
+        .documents
+        .into_iter()
+        .map(|doc| DocEntry::new(id, doc, false))
+        .collect();
+    FileOutcome {
+        source,
+        docs,
+        objects,
+        diagnostics: Vec::new(),
+        directives: Vec::new(),
         io_problem: None,
     }
 }

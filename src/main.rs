@@ -173,6 +173,7 @@ fn build(args: fluxvet::cli::BuildArgs) -> Result<u8, String> {
         config: None,
         exclude: Vec::new(),
         trees: engine::Trees::All,
+        model_only: true,
         ..CheckOptions::default()
     })
     .map_err(|e| e.0)?;
@@ -388,6 +389,7 @@ fn check_options(args: &CheckArgs) -> Result<CheckOptions, String> {
         ignore: args.ignore.clone(),
         max_file_size: args.max_file_size,
         stdin,
+        model_only: false,
     })
 }
 
