@@ -179,7 +179,7 @@ fn build(args: fluxvet::cli::BuildArgs) -> Result<u8, String> {
     .map_err(|e| e.0)?;
     let started = std::time::Instant::now();
     let b = if args.cluster.is_some() || args.kustomization.is_some() {
-        flux_build(
+        model::applied::flux_build(
             &outcome.repo,
             args.cluster.as_deref(),
             args.kustomization.as_deref(),
@@ -238,70 +238,6 @@ fn build(args: fluxvet::cli::BuildArgs) -> Result<u8, String> {
         }
     }
     Ok(if failed { 1 } else { 0 })
-}
-
-/// What Flux applies for the selected cluster and/or Flux Kustomization: each selected build
-/// of the reconcile tree, with the Flux Kustomization's own steps.
-fn flux_build(
-    repo: &fluxvet::index::Repository,
-    cluster: Option<&str>,
-    kustomization: Option<&str>,
-) -> Result<fluxvet::model::Build, String> {
-    use fluxvet::reconcile::{BOOTSTRAP, display_name};
-    let clusters = repo.clusters();
-    if clusters.is_empty() {
-        return Err("this repository has no clusters (no flux-system/gotk-sync.yaml, FluxInstance or `clusters:` in the config): build a directory instead".into());
-    }
-    let wanted_cluster = match cluster {
-        Some(name) => Some(
-            clusters
-                .iter()
-                .position(|c| c.name == name)
-                .ok_or_else(|| {
-                    let known: Vec<&str> = clusters.iter().map(|c| c.name.as_str()).collect();
-                    format!(
-                        "--cluster {name}: no such cluster; the repository has {}",
-                        known.join(", ")
-                    )
-                })?,
-        ),
-        None => None,
-    };
-    let mut out = fluxvet::model::Build::default();
-    let mut matched = false;
-    for (ci, applier, path) in repo.reconcile_tree().builds() {
-        if wanted_cluster.is_some_and(|w| w != *ci as usize) {
-            continue;
-        }
-        let ks = (*applier != BOOTSTRAP)
-            .then(|| repo.objects.get(*applier))
-            .flatten();
-        if let Some(want) = kustomization {
-            let Some(ks) = ks else { continue };
-            let full = display_name(repo, ks);
-            if want != full && want != ks.name {
-                continue;
-            }
-        }
-        matched = true;
-        if std::env::var_os("FLUXVET_TIMINGS").is_some() {
-            eprintln!("timing: build path {path:?}");
-        }
-        let b = fluxvet::model::applied::build_applied(repo, path, ks);
-        out.objects.extend(b.objects);
-        out.errors.extend(b.errors);
-        out.gaps.extend(b.gaps);
-    }
-    if !matched {
-        return Err(format!(
-            "--kustomization {}: no Flux Kustomization of that name is applied{}",
-            kustomization.unwrap_or(""),
-            cluster
-                .map(|c| format!(" in cluster {c}"))
-                .unwrap_or_default()
-        ));
-    }
-    Ok(out)
 }
 
 fn write_out(w: &mut dyn Write, bytes: &[u8]) -> Result<(), String> {

@@ -46,6 +46,9 @@ pub struct ReconcileTree {
     /// Files some kustomization uses as a `patches` entry with a `target`: kustomize gives
     /// such a patch its target's apiVersion and kind, whatever the file says.
     targeted_patches: HashSet<FileId>,
+    /// Files some kustomization uses as a patch (`patches`, `patchesStrategicMerge`,
+    /// `patchesJson6902`): fragments, not objects.
+    patch_files: HashSet<FileId>,
     /// What each cluster builds: (cluster index, applier, path), in walk order.
     builds: Vec<(u16, usize, String)>,
 }
@@ -131,15 +134,23 @@ impl ReconcileTree {
                 if !is_kustomize_config(&root) {
                     continue;
                 }
-                for patch in root.get("patches").map(|n| n.items()).unwrap_or_default() {
-                    if patch.get("target").is_none() {
-                        continue;
-                    }
-                    if let Some(path) = patch.str_at(&["path"])
-                        && let Some(target) = crate::fs::join_normalized(dir, path)
-                        && let Some(id) = repo.file_id(&target)
-                    {
-                        tree.targeted_patches.insert(id);
+                for key in ["patches", "patchesStrategicMerge", "patchesJson6902"] {
+                    for patch in root.get(key).map(|n| n.items()).unwrap_or_default() {
+                        let Some(path) = patch.str_at(&["path"]).or_else(|| patch.as_str()) else {
+                            continue;
+                        };
+                        if path.contains('\n') {
+                            continue;
+                        }
+                        let Some(id) = crate::fs::join_normalized(dir, path.trim())
+                            .and_then(|t| repo.file_id(&t))
+                        else {
+                            continue;
+                        };
+                        tree.patch_files.insert(id);
+                        if key == "patches" && patch.get("target").is_some() {
+                            tree.targeted_patches.insert(id);
+                        }
                     }
                 }
                 for key in ["resources", "bases"] {
@@ -427,6 +438,11 @@ impl ReconcileTree {
     /// Whether some kustomization uses `file` as a patch with a `target`.
     pub fn is_targeted_patch(&self, file: FileId) -> bool {
         self.targeted_patches.contains(&file)
+    }
+
+    /// Whether some kustomization uses `file` as a patch.
+    pub fn is_patch_file(&self, file: FileId) -> bool {
+        self.patch_files.contains(&file)
     }
 
     /// Flux Kustomizations a cluster reaches whose source is not the cluster's own.

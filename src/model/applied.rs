@@ -10,10 +10,13 @@ use crate::model::build::{
     Build, BuildError, FluxAdditions, Gap, RenderedObject, build, build_with,
 };
 use crate::model::kustomization::{self, LabelSet, PatchSource, PathRef, patch};
-use crate::model::rendered::{Node, Origin, Value};
+use std::collections::HashMap;
+
+use crate::model::rendered::{Node, Value};
 use crate::model::substitution;
 use crate::model::transform;
-use crate::reconcile::{BOOTSTRAP, ROOT_BY_HAND};
+use crate::reconcile::{BOOTSTRAP, ROOT_BY_HAND, is_kustomize_config};
+use crate::yaml::NodeRef;
 
 /// One object a cluster applies.
 pub struct Applied {
@@ -31,6 +34,8 @@ pub struct AppliedSet {
     pub objects: Vec<Applied>,
     pub errors: Vec<BuildError>,
     pub gaps: Vec<Gap>,
+    /// Without clusters, [`library`], built on first use.
+    library: std::sync::OnceLock<Vec<Applied>>,
 }
 
 impl Repository {
@@ -42,6 +47,42 @@ impl Repository {
     /// The builds' errors and gaps, each as often as a build met it.
     pub fn applied_set(&self) -> &AppliedSet {
         self.applied.get_or_init(|| applied_set(self))
+    }
+
+    /// What the rules judge: with clusters, what they apply ([`Repository::applied`]); without,
+    /// the builds of the repository's own Flux Kustomizations and root kustomizations
+    /// ([`library`]).
+    pub fn judged(&self) -> &[Applied] {
+        if self.clusters().is_empty() {
+            self.applied_set().library.get_or_init(|| library(self))
+        } else {
+            self.applied()
+        }
+    }
+
+    /// The judged copies of the document whose root starts at `start` in `file`, or of an
+    /// object generated from the kustomization entry there (a generator's Secret): one per
+    /// build that holds it.
+    pub fn judged_copies_at(&self, file: usize, start: u32) -> impl Iterator<Item = &Applied> {
+        self.judged().iter().filter(move |a| {
+            a.object.root.origin.file as usize == file && a.object.root.origin.span.start == start
+        })
+    }
+
+    /// The Flux Kustomization that applies `a` as its parent's build renders it (with the
+    /// parent's patches, substitution and the rest), in the same cluster: every rendered copy,
+    /// empty for a cluster's root (nothing here renders it).
+    pub fn rendered_applier(&self, a: &Applied) -> Vec<&Node> {
+        let Some(ks) = a.kustomization.and_then(|i| self.objects.get(i)) else {
+            return Vec::new();
+        };
+        let Some(root) = self.document(ks).root() else {
+            return Vec::new();
+        };
+        self.judged_copies_at(ks.file, root.span().start)
+            .filter(|c| c.cluster == a.cluster && c.object.kind == "Kustomization")
+            .map(|c| &c.object.root)
+            .collect()
     }
 
     /// The rendered copies of a source object, one per build that applies it (a base two
@@ -68,28 +109,23 @@ pub fn applied(repo: &Repository) -> Vec<Applied> {
 }
 
 fn applied_set(repo: &Repository) -> AppliedSet {
-    let tree = repo.reconcile_tree();
     let clusters = repo.clusters();
     let mut out = Vec::new();
     let mut errors = Vec::new();
     let mut gaps = Vec::new();
-    for (cluster, applier, path) in tree.builds() {
-        let name = match *cluster {
+    for (cluster, applier, mut b) in cluster_builds(repo, &|_| true) {
+        let name = match cluster {
             ROOT_BY_HAND => String::new(),
             i => clusters
                 .get(i as usize)
                 .map(|c| c.name.clone())
                 .unwrap_or_default(),
         };
-        let ks = (*applier != BOOTSTRAP)
-            .then(|| repo.objects.get(*applier))
-            .flatten();
-        let mut b = build_applied(repo, path, ks);
         errors.append(&mut b.errors);
         gaps.append(&mut b.gaps);
         out.extend(b.objects.into_iter().map(|object| Applied {
             cluster: name.clone(),
-            kustomization: ks.and(Some(*applier)),
+            kustomization: (applier != BOOTSTRAP).then_some(applier),
             object,
         }));
     }
@@ -97,69 +133,279 @@ fn applied_set(repo: &Repository) -> AppliedSet {
         objects: out,
         errors,
         gaps,
+        library: std::sync::OnceLock::new(),
     }
+}
+
+/// The builds of the reconcile tree ([`crate::reconcile::ReconcileTree::builds`]) of the
+/// clusters `wanted` accepts, in walk order, each as Flux applies it ([`build_applied`]): a
+/// Flux Kustomization a parent's build rendered is applied as rendered there.
+pub fn cluster_builds(repo: &Repository, wanted: &dyn Fn(u16) -> bool) -> Vec<(u16, usize, Build)> {
+    let flux_ks = flux_kustomizations_by_origin(repo);
+    let mut rendered: HashMap<(u16, usize), Node> = HashMap::new();
+    let mut out = Vec::new();
+    for (cluster, applier, path) in repo.reconcile_tree().builds() {
+        if !wanted(*cluster) {
+            continue;
+        }
+        let ks = (*applier != BOOTSTRAP)
+            .then(|| repo.objects.get(*applier))
+            .flatten();
+        let b = build_applied(repo, path, ks, rendered.get(&(*cluster, *applier)));
+        remember_rendered(&flux_ks, *cluster, &b, &mut rendered);
+        out.push((*cluster, *applier, b));
+    }
+    out
+}
+
+/// Flux Kustomizations by where their document starts: (file, offset) → object index.
+fn flux_kustomizations_by_origin(repo: &Repository) -> HashMap<(usize, u32), usize> {
+    repo.of_kinds(&["Kustomization"])
+        .filter(|(_, o)| o.group() == "kustomize.toolkit.fluxcd.io")
+        .filter_map(|(i, o)| Some(((o.file, repo.document(o).root()?.span().start), i)))
+        .collect()
+}
+
+/// Records the Flux Kustomizations `b` renders, the first rendering of each winning.
+fn remember_rendered(
+    flux_ks: &HashMap<(usize, u32), usize>,
+    cluster: u16,
+    b: &Build,
+    rendered: &mut HashMap<(u16, usize), Node>,
+) {
+    for o in b.objects.iter().filter(|o| o.kind == "Kustomization") {
+        let at = (o.root.origin.file as usize, o.root.origin.span.start);
+        if let Some(&idx) = flux_ks.get(&at) {
+            rendered
+                .entry((cluster, idx))
+                .or_insert_with(|| o.root.clone());
+        }
+    }
+}
+
+/// What `fluxvet build --cluster NAME [--kustomization NS/NAME]` prints: the builds of the
+/// selected cluster (every cluster without one) and Flux Kustomization, as Flux applies them.
+pub fn flux_build(
+    repo: &Repository,
+    cluster: Option<&str>,
+    kustomization: Option<&str>,
+) -> Result<Build, String> {
+    let clusters = repo.clusters();
+    if clusters.is_empty() {
+        return Err("this repository has no clusters (no flux-system/gotk-sync.yaml, FluxInstance or `clusters:` in the config): build a directory instead".into());
+    }
+    let wanted_cluster = match cluster {
+        Some(name) => Some(
+            clusters
+                .iter()
+                .position(|c| c.name == name)
+                .ok_or_else(|| {
+                    let known: Vec<&str> = clusters.iter().map(|c| c.name.as_str()).collect();
+                    format!(
+                        "--cluster {name}: no such cluster; the repository has {}",
+                        known.join(", ")
+                    )
+                })?,
+        ),
+        None => None,
+    };
+    let timings = std::env::var_os("FLUXVET_TIMINGS").is_some();
+    let wanted = |ci: u16| wanted_cluster.is_none_or(|w| w == ci as usize);
+    let mut out = Build::default();
+    let mut matched = false;
+    for ((_, applier, b), (_, _, path)) in cluster_builds(repo, &wanted).into_iter().zip(
+        repo.reconcile_tree()
+            .builds()
+            .iter()
+            .filter(|(ci, _, _)| wanted(*ci)),
+    ) {
+        if let Some(want) = kustomization {
+            let Some(ks) = (applier != BOOTSTRAP)
+                .then(|| repo.objects.get(applier))
+                .flatten()
+            else {
+                continue;
+            };
+            let full = crate::reconcile::display_name(repo, ks);
+            if want != full && want != ks.name {
+                continue;
+            }
+        }
+        matched = true;
+        if timings {
+            eprintln!("timing: build path {path:?}");
+        }
+        out.objects.extend(b.objects);
+        out.errors.extend(b.errors);
+        out.gaps.extend(b.gaps);
+    }
+    if !matched {
+        return Err(format!(
+            "--kustomization {}: no Flux Kustomization of that name is applied{}",
+            kustomization.unwrap_or(""),
+            cluster
+                .map(|c| format!(" in cluster {c}"))
+                .unwrap_or_default()
+        ));
+    }
+    Ok(out)
+}
+
+/// Without clusters, what a repository builds (DESIGN.md: "a repository with no entry point is
+/// built from its root kustomization files"): every Flux Kustomization reading one of its own
+/// sources ([`crate::reconcile::reconciled_sources`]; the reconcile tree walked them), with its
+/// own steps, and every kustomization file that no other kustomization includes and no such
+/// Flux Kustomization reaches, as kustomize builds it. Errors and gaps are not reported: only
+/// clusters' builds are findings.
+fn library(repo: &Repository) -> Vec<Applied> {
+    let tree = repo.reconcile_tree();
+    let mut out = Vec::new();
+    let mut push = |b: Build, kustomization: Option<usize>| {
+        out.extend(b.objects.into_iter().map(|object| Applied {
+            cluster: String::new(),
+            kustomization,
+            object,
+        }));
+    };
+    // A Kustomization another one applies is built after it, as that build renders it.
+    let flux_ks = flux_kustomizations_by_origin(repo);
+    let mut pending: Vec<usize> = repo
+        .of_kinds(&["Kustomization"])
+        .filter(|(i, o)| o.group() == "kustomize.toolkit.fluxcd.io" && tree.was_walked(*i))
+        .map(|(i, _)| i)
+        .collect();
+    let mut rendered: HashMap<(u16, usize), Node> = HashMap::new();
+    let mut done: std::collections::HashSet<usize> = std::collections::HashSet::new();
+    while !pending.is_empty() {
+        let ready: Vec<usize> = pending
+            .iter()
+            .copied()
+            .filter(|i| {
+                tree.appliers(repo.objects[*i].file)
+                    .iter()
+                    .all(|(p, _)| *p == *i || done.contains(p) || !pending.contains(p))
+            })
+            .collect();
+        // A cycle of Kustomizations applying each other: the rest as written.
+        let ready = if ready.is_empty() {
+            std::mem::take(&mut pending)
+        } else {
+            ready
+        };
+        pending.retain(|i| !ready.contains(i));
+        for idx in ready {
+            done.insert(idx);
+            let ks = &repo.objects[idx];
+            let Some(path) = repo.kustomization_path(ks) else {
+                continue;
+            };
+            let b = build_applied(repo, &path, Some(ks), rendered.get(&(0, idx)));
+            remember_rendered(&flux_ks, 0, &b, &mut rendered);
+            push(b, Some(idx));
+        }
+    }
+    // Directories some kustomization includes (as a resource or component) are not roots.
+    let mut included = std::collections::HashSet::new();
+    let mut roots = Vec::new();
+    for &fid in repo.kustomization_files() {
+        let dir = crate::index::parent_dir(repo.path(fid));
+        for root in repo.docs_of(fid).filter_map(|d| d.doc.root()) {
+            if !is_kustomize_config(&root) {
+                continue;
+            }
+            for key in ["resources", "bases", "components"] {
+                for item in root.get(key).map(|n| n.items()).unwrap_or_default() {
+                    if let Some(t) = item
+                        .as_str()
+                        .and_then(|r| crate::fs::join_normalized(dir, r))
+                    {
+                        included.insert(t);
+                    }
+                }
+            }
+            if root.str_at(&["kind"]) != Some("Component") && tree.appliers(fid).is_empty() {
+                roots.push(dir.to_string());
+            }
+        }
+    }
+    roots.sort_unstable();
+    roots.dedup();
+    for dir in roots.into_iter().filter(|d| !included.contains(d)) {
+        push(build(repo, &dir), None);
+    }
+    out
 }
 
 /// What the Flux Kustomization `ks` applies from `path` (what kustomize-controller builds):
 /// the kustomize build of the path with the Kustomization's `components` and `images` merged
-/// into its kustomization, then its other steps ([`flux_steps`]). Without `ks` (a bootstrap
-/// directory whose Kustomization is not in the files), the plain build.
-pub fn build_applied(repo: &Repository, path: &str, ks: Option<&Object>) -> Build {
+/// into its kustomization, then its other steps ([`flux_steps`]). `rendered` is `ks` as its
+/// parent's build renders it (a parent's patches add `patches`, `postBuild`, `decryption` to
+/// every child), when a parent here renders it; else `ks` as written. Without `ks` (a
+/// bootstrap directory whose Kustomization is not in the files), the plain build.
+pub fn build_applied(
+    repo: &Repository,
+    path: &str,
+    ks: Option<&Object>,
+    rendered: Option<&Node>,
+) -> Build {
     let Some(ks) = ks else {
         return build(repo, path);
     };
-    let mut b = build_with(repo, path, &additions(repo, ks));
-    flux_steps(repo, ks, &mut b.objects);
+    let written;
+    let spec = match rendered {
+        Some(r) => r,
+        None => {
+            written = Node::from_yaml(repo.node(ks), ks.file);
+            &written
+        }
+    };
+    let mut b = build_with(repo, path, &additions(spec));
+    flux_steps(repo, ks, spec, &mut b.objects);
     b
 }
 
 /// The Flux Kustomization's `spec.components` and `spec.images`, with their places.
-pub fn additions(repo: &Repository, ks: &Object) -> FluxAdditions {
-    let node = repo.node(ks);
-    let Some(spec) = node.get("spec") else {
+pub fn additions(ks: &Node) -> FluxAdditions {
+    let Some(spec) = ks.get("spec") else {
         return FluxAdditions::default();
     };
-    let file = ks.file;
     FluxAdditions {
         components: spec
             .get("components")
-            .map(|c| c.items())
+            .map(Node::items)
             .unwrap_or_default()
-            .into_iter()
+            .iter()
             .filter_map(|c| {
                 Some(PathRef {
                     path: c.as_str().filter(|s| !s.is_empty())?.to_string(),
-                    origin: Origin::new(file, c.span()),
+                    origin: c.origin,
                 })
             })
             .collect(),
         ignore_missing_components: spec.str_at(&["ignoreMissingComponents"]) == Some("true"),
         images: spec
             .get("images")
-            .map(|i| kustomization::images(i, file))
+            .map(kustomization::images_of_node)
             .unwrap_or_default(),
     }
 }
 
-/// The Flux Kustomization's own transformations, on the objects its path builds.
-pub fn flux_steps(repo: &Repository, ks: &Object, objects: &mut Vec<RenderedObject>) {
-    let node = repo.node(ks);
+/// The Flux Kustomization's own transformations, on the objects its path builds: `node` is
+/// the Kustomization `ks` as applied ([`build_applied`]).
+pub fn flux_steps(repo: &Repository, ks: &Object, node: &Node, objects: &mut Vec<RenderedObject>) {
     let Some(spec) = node.get("spec") else { return };
-    let file = ks.file;
-    let text = &repo.files[file].text;
-    let at = |key: &str| spec.get(key).map(|n| Node::from_yaml(n, file));
-    let (prefix, suffix) = (at("namePrefix"), at("nameSuffix"));
-    transform::prefix_suffix(objects, prefix.as_ref(), suffix.as_ref());
-    if let Some(ns) = at("targetNamespace") {
-        transform::namespace(objects, &ns);
+    let (prefix, suffix) = (spec.get("namePrefix"), spec.get("nameSuffix"));
+    transform::prefix_suffix(objects, prefix, suffix);
+    if let Some(ns) = spec.get("targetNamespace") {
+        transform::namespace(objects, ns);
     }
     if let Some(meta) = spec.get("commonMetadata") {
         let pairs = |field: &str| -> Vec<(String, Node)> {
             meta.get(field)
-                .map(|m| m.entries())
+                .map(Node::entries)
                 .unwrap_or_default()
-                .into_iter()
-                .filter_map(|(k, v)| Some((k.as_str()?.to_string(), Node::from_yaml(v, file))))
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
                 .collect()
         };
         transform::labels(
@@ -172,8 +418,22 @@ pub fn flux_steps(repo: &Repository, ks: &Object, objects: &mut Vec<RenderedObje
         );
         transform::annotations(objects, &pairs("annotations"));
     }
-    for p in spec.get("patches").map(|p| p.items()).unwrap_or_default() {
-        let Some(p) = patch(p, file, text) else {
+    // A patch written in the Kustomization's own file is read from the file, so its values
+    // point at their lines; one a parent's patch added is read from the rendered tree.
+    let written: Vec<NodeRef<'_>> = repo
+        .node(ks)
+        .path(&["spec", "patches"])
+        .map(|p| p.items())
+        .unwrap_or_default();
+    let text = &repo.files[ks.file].text;
+    for p in spec.get("patches").map(Node::items).unwrap_or_default() {
+        let own = written
+            .iter()
+            .find(|w| p.origin.file as usize == ks.file && w.span() == p.origin.span);
+        let Some(p) = (match own {
+            Some(w) => patch(*w, ks.file, text),
+            None => kustomization::patch_of_node(p),
+        }) else {
             continue;
         };
         if let PatchSource::Inline(docs, _) = &p.source {
@@ -184,7 +444,7 @@ pub fn flux_steps(repo: &Repository, ks: &Object, objects: &mut Vec<RenderedObje
     for o in objects.iter_mut() {
         o.refresh();
     }
-    if let Some(vars) = substitution::variables(repo, ks) {
+    if let Some(vars) = substitution::variables_of(repo, ks, node) {
         for o in objects.iter_mut() {
             let disabled = ["labels", "annotations"].iter().any(|f| {
                 o.root

@@ -403,6 +403,70 @@ pub fn patch(p: NodeRef<'_>, file: usize, text: &str) -> Option<Patch> {
     })
 }
 
+/// A `patches` entry of a rendered tree: a Flux Kustomization's `spec.patches` as its parent's
+/// build renders it (a parent's patch often adds patches to every child). Inline text is
+/// parsed again; its values point at the text's place, not line by line.
+pub fn patch_of_node(p: &Node) -> Option<Patch> {
+    let origin = p.origin;
+    let source = match p.get("path").filter(|x| x.as_str().is_some()) {
+        Some(path) => PatchSource::Path(PathRef {
+            path: path.as_str()?.to_string(),
+            origin: path.origin,
+        }),
+        None => {
+            let body = p.get("patch")?;
+            let parsed = crate::yaml::parse_stream(body.as_str()?);
+            let docs = parsed
+                .documents
+                .iter()
+                .filter_map(|d| d.root())
+                .filter(|r| !r.is_null())
+                .map(|r| Node::from_yaml_mapped(r, &|_| body.origin))
+                .collect();
+            PatchSource::Inline(docs, body.origin)
+        }
+    };
+    let flag = |f: &str| p.str_at(&["options", f]) == Some("true");
+    let target = p.get("target");
+    Some(Patch {
+        source,
+        target: target.map(|t| {
+            let s = |f: &str| t.str_at(&[f]).map(str::to_string);
+            Selector {
+                group: s("group"),
+                version: s("version"),
+                kind: s("kind"),
+                name: s("name"),
+                namespace: s("namespace"),
+                label_selector: s("labelSelector"),
+                annotation_selector: s("annotationSelector"),
+            }
+        }),
+        target_origin: target.map_or(origin, |t| t.origin),
+        allow_name_change: flag("allowNameChange"),
+        allow_kind_change: flag("allowKindChange"),
+        origin,
+    })
+}
+
+/// The `images:` entries of a rendered tree ([`images`] for a parsed file).
+pub fn images_of_node(value: &Node) -> Vec<Image> {
+    value
+        .items()
+        .iter()
+        .filter_map(|i| {
+            let s = |f: &str| i.str_at(&[f]).map(str::to_string);
+            Some(Image {
+                name: s("name")?,
+                new_name: s("newName"),
+                new_tag: i.get("newTag").cloned(),
+                digest: s("digest"),
+                origin: i.origin,
+            })
+        })
+        .collect()
+}
+
 /// Parses an inline patch's text; the origins of its values point back into the kustomization
 /// file, line for line (a block scalar's lines are the file's lines less their indentation).
 fn inline(n: NodeRef<'_>, file: usize, text: &str) -> PatchSource {

@@ -9,19 +9,30 @@
 use std::collections::BTreeMap;
 
 use crate::index::{Object, Repository};
+use crate::model::rendered::Node;
 
 /// The variables a Flux Kustomization's post-build substitution has, with their values, or
 /// `None` when they cannot be known offline (a `substituteFrom` ConfigMap or Secret that Git
 /// does not define) or there are none (then Flux substitutes nothing). `substitute` wins over
 /// `substituteFrom`; line breaks are dropped from values, as kustomize-controller does.
 pub fn variables(repo: &Repository, ks: &Object) -> Option<BTreeMap<String, String>> {
-    let node = repo.node(ks);
-    let post = node.path(&["spec", "postBuild"])?;
+    let node = Node::from_yaml(repo.node(ks), ks.file);
+    variables_of(repo, ks, &node)
+}
+
+/// [`variables`], from `rendered`: the Flux Kustomization `ks` as its parent's build renders
+/// it (a parent's patches often add `postBuild` to every child).
+pub fn variables_of(
+    repo: &Repository,
+    ks: &Object,
+    rendered: &Node,
+) -> Option<BTreeMap<String, String>> {
+    let post = rendered.path(&["spec", "postBuild"])?;
     let mut vars = BTreeMap::new();
     let namespace = repo.effective_namespace(ks);
     for reference in post
         .get("substituteFrom")
-        .map(|s| s.items())
+        .map(Node::items)
         .unwrap_or_default()
     {
         let (Some(kind), Some(name)) = (reference.str_at(&["kind"]), reference.str_at(&["name"]))
@@ -31,9 +42,7 @@ pub fn variables(repo: &Repository, ks: &Object) -> Option<BTreeMap<String, Stri
         if name.contains("${") || !matches!(kind, "ConfigMap" | "Secret") {
             return None;
         }
-        let optional = reference
-            .get("optional")
-            .is_some_and(|o| o.as_str() == Some("true"));
+        let optional = reference.str_at(&["optional"]) == Some("true");
         let defined: Vec<&Object> = repo
             .of_kind(kind)
             .filter(|o| {
@@ -69,13 +78,10 @@ pub fn variables(repo: &Repository, ks: &Object) -> Option<BTreeMap<String, Stri
     }
     for (k, v) in post
         .get("substitute")
-        .map(|s| s.entries())
+        .map(Node::entries)
         .unwrap_or_default()
     {
-        vars.insert(
-            k.as_str()?.to_string(),
-            v.as_str().unwrap_or("").replace('\n', ""),
-        );
+        vars.insert(k.to_string(), v.as_str().unwrap_or("").replace('\n', ""));
     }
     (!vars.is_empty()).then_some(vars)
 }

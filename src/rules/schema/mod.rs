@@ -4,6 +4,7 @@
 pub mod api_version_removed;
 pub mod invalid_duration;
 pub mod invalid_value;
+pub mod patch_heuristic;
 pub mod required_field_missing;
 pub mod schema_violation;
 

@@ -1,11 +1,11 @@
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use crate::diag::{Diagnostic, FileId, Severity};
-use crate::flux_api::Required;
+use crate::flux_api::{self, KindSchema, Required};
 use crate::index::{Repository, parent_dir};
-use crate::rules::schema::{FluxDoc, flux_doc_of};
+use crate::rules::schema::{FluxDoc, flux_doc, flux_doc_of};
 use crate::rules::{Rule, RuleMeta};
-use crate::yaml::{Document, Kind, NodeRef, parse_stream};
+use crate::yaml::{Document, NodeRef};
 
 pub struct RequiredFieldMissing;
 
@@ -23,9 +23,14 @@ Reports a Flux object without a field its CRD marks as required:
 - HelmChart: `spec.chart`, `spec.interval`, `spec.sourceRef` (with `kind` and `name`).
 - Bucket: `spec.bucketName`, `spec.endpoint`, `spec.interval`.
 
-A document that a `kustomization.yaml` uses as a patch is a fragment, not an object, and is not
-checked; a field that some patch in the repository sets on that kind (a patch file, an inline
-kustomize patch or a Flux Kustomization's `spec.patches`) is taken as set.
+What Flux applies is judged: each object as every build that applies it renders it (the
+kustomize build of the path, with its patches, and the Flux Kustomization's own `spec.patches`,
+as the Kustomization's parent renders it), reported once at the object's document. A field an
+overlay's patch sets is set where that overlay is applied, and missing where another overlay
+applies the object without it; a patch that removes a field removes it. A document used as a
+patch is a fragment, not an object. In a repository without clusters, the builds are those of
+its own Flux Kustomizations and root kustomizations, and a file no build includes is judged as
+written.
 
 ## Why is this bad?
 The API server rejects the object ("spec.interval: Required value"), so the Kustomization applying
@@ -68,12 +73,63 @@ impl Rule for RequiredFieldMissing {
     }
 
     fn check_repository(&self, repo: &Repository, out: &mut Vec<Diagnostic>) {
-        // Patches only excuse: a document without a candidate finding gets none, and a tree
-        // with no candidate needs no patch collected.
-        if !repo.docs.iter().any(|d| d.schema_candidate) {
+        // What Flux applies decides: every rendered copy of a Flux object (after kustomize and
+        // the Flux Kustomization's own patches), grouped by the document it was built from, so
+        // one source line gives one finding whatever the number of builds.
+        // Per document: its problems with the cluster of each copy, and every cluster with one.
+        type Found<'r> = (Vec<(Problem, &'r str)>, Vec<&'r str>);
+        let mut judged: HashMap<(FileId, u32), Found<'_>> = HashMap::new();
+        let mut order: Vec<(FileId, u32)> = Vec::new();
+        for a in repo.judged() {
+            let o = &a.object;
+            let Some(schema) = flux_api::schema(&o.api_version, &o.kind) else {
+                continue;
+            };
+            let at = (o.root.origin.file as FileId, o.root.origin.span.start);
+            let (list, all) = judged.entry(at).or_insert_with(|| {
+                order.push(at);
+                (Vec::new(), Vec::new())
+            });
+            all.push(a.cluster.as_str());
+            let present = |path: &[&str]| o.root.path(path).is_some_and(|n| !n.is_null());
+            for p in problems(schema, &present) {
+                list.push((p, a.cluster.as_str()));
+            }
+        }
+        for at in order {
+            let (found, all) = &judged[&at];
+            if found.is_empty() {
+                continue;
+            }
+            let Some((doc, fd)) = source_doc(repo, at) else {
+                continue;
+            };
+            let mut seen: Vec<&Problem> = Vec::new();
+            for (p, _) in found {
+                if seen.contains(&p) {
+                    continue;
+                }
+                seen.push(p);
+                let clusters: Vec<&str> = found
+                    .iter()
+                    .filter(|(q, _)| q == p)
+                    .map(|(_, c)| *c)
+                    .collect();
+                // Named only where the clusters applying the object disagree.
+                let everywhere = all.iter().all(|c| clusters.contains(c));
+                let phrase = if everywhere {
+                    String::new()
+                } else {
+                    clusters_phrase(&clusters)
+                };
+                out.push(diagnose(at.0, doc, fd, p, &phrase));
+            }
+        }
+        // Without clusters, what no build holds (a loose file, a base nothing includes) is
+        // judged as written: the candidates the parse marked.
+        if !repo.clusters().is_empty() {
             return;
         }
-        let patches = Patches::collect(repo);
         let tree = repo.reconcile_tree();
         for (slot, entry) in repo
             .docs
@@ -84,64 +140,63 @@ impl Rule for RequiredFieldMissing {
             let Some(fd) = flux_doc_of(repo.object_of_doc(slot), &entry.doc) else {
                 continue;
             };
-            let path = repo.path(entry.file);
-            if patches.files.contains(path) {
+            let start = fd.root.span().start;
+            if judged.contains_key(&(entry.file, start)) || tree.is_patch_file(entry.file) {
                 continue;
             }
             // Beside a kustomization file that does not list it, a file is never applied: most
             // often a patch whose `path:` has a typo (FV404 reports that), not an object.
+            let path = repo.path(entry.file);
             if !tree.loaded_as_objects(entry.file)
                 && crate::reconcile::kustomization_file_in(repo, parent_dir(path)).is_some()
             {
                 continue;
             }
-            check_doc(entry.file, &entry.doc, fd, &patches, out);
+            let lookups = Lookups {
+                root: fd.root,
+                known: Default::default(),
+            };
+            let present =
+                |path: &'static [&'static str]| lookups.get(path).is_some_and(|n| !n.is_null());
+            for p in problems_static(fd.schema, &present) {
+                out.push(diagnose(entry.file, &entry.doc, fd, &p, ""));
+            }
         }
     }
 }
 
-/// Whether the document has a finding before patches are considered: a superset of what
-/// [`RequiredFieldMissing`] reports, since patches only excuse. Asked once per document while
-/// it is parsed, so the repository pass reads only the few documents that answer yes.
-pub fn candidate(doc: &Document, fd: FluxDoc<'_>) -> bool {
-    let mut out = Vec::new();
-    check_doc(0, doc, fd, &Patches::default(), &mut out);
-    !out.is_empty()
-}
-
-fn check_doc(
-    file: FileId,
-    doc: &Document,
-    fd: FluxDoc<'_>,
-    patches: &Patches,
-    out: &mut Vec<Diagnostic>,
-) {
-    let kind = fd.schema.kind;
-    let root = fd.root;
-    let name = root.str_at(&["metadata", "name"]).unwrap_or("");
-    // Only findings need it.
-    let what = || {
-        if name.is_empty() {
-            kind.to_string()
-        } else {
-            format!("{kind} `{name}`")
-        }
-    };
-    let spec_key = root.entry("spec").map(|(k, _)| k);
+/// Whether the document has a finding as written: asked once per document while it is parsed,
+/// so a repository without clusters reads only the few documents that answer yes.
+pub fn candidate(_doc: &Document, fd: FluxDoc<'_>) -> bool {
     let lookups = Lookups {
-        root,
+        root: fd.root,
         known: Default::default(),
     };
     let present = |path: &'static [&'static str]| lookups.get(path).is_some_and(|n| !n.is_null());
-    let parent_present =
-        |path: &'static [&'static str]| path.len() <= 1 || present(&path[..path.len() - 1]);
+    !problems_static(fd.schema, &present).is_empty()
+}
 
+/// What an object lacks (or has twice) against its kind's required fields.
+#[derive(Clone, Debug, PartialEq)]
+enum Problem {
+    /// No `spec` at all: the top-level required fields it lacks.
+    NoSpec(Vec<String>),
+    Missing(&'static [&'static str]),
+    Both(&'static [&'static str], &'static [&'static str]),
+    Neither(&'static [&'static str], &'static [&'static str]),
+}
+
+fn problems(schema: &KindSchema, present: &dyn Fn(&[&str]) -> bool) -> Vec<Problem> {
+    problems_static(schema, &|p: &'static [&'static str]| present(p))
+}
+
+fn problems_static(
+    schema: &KindSchema,
+    present: &dyn Fn(&'static [&'static str]) -> bool,
+) -> Vec<Problem> {
+    let mut out = Vec::new();
     if !present(&["spec"]) {
-        if patches.sets(kind, "spec") {
-            return;
-        }
-        let missing: Vec<String> = fd
-            .schema
+        let missing: Vec<String> = schema
             .required
             .iter()
             .filter_map(|r| match r {
@@ -152,98 +207,144 @@ fn check_doc(
                 _ => None,
             })
             .collect();
-        if missing.is_empty() {
-            return;
+        if !missing.is_empty() {
+            out.push(Problem::NoSpec(missing));
         }
-        let span = spec_key
-            .or_else(|| root.entry("kind").map(|(k, _)| k))
-            .map(|n| n.span())
-            .unwrap_or(doc.span);
-        out.push(
-            Diagnostic::new(
-                &META,
-                file,
-                span,
-                format!(
-                    "{} has no `spec`: it lacks the required {}; the API server rejects it",
-                    what(),
-                    missing.join(", ")
-                ),
-            )
-            .primary_label("no spec")
-            .help("add a `spec` with the required fields"),
-        );
-        return;
+        return out;
     }
-    let Some(spec_key) = spec_key else { return };
-
-    for r in fd.schema.required {
-        match r {
+    let parent_present =
+        |path: &'static [&'static str]| path.len() <= 1 || present(&path[..path.len() - 1]);
+    for r in schema.required {
+        match *r {
             Required::Field(path) => {
-                if !parent_present(path) || present(path) || patches.sets(kind, &path.join(".")) {
-                    continue;
+                if parent_present(path) && !present(path) {
+                    out.push(Problem::Missing(path));
                 }
-                let dotted = path.join(".");
-                let mut d = Diagnostic::new(
-                    &META,
-                    file,
-                    spec_key.span(),
-                    format!(
-                        "{} lacks the required field `{dotted}`: the API server rejects the object",
-                        what()
-                    ),
-                )
-                .primary_label(format!("`{dotted}` missing"))
-                .help(format!("set `{dotted}`"));
-                let parent = &path[..path.len() - 1];
-                if parent.len() > 1
-                    && let Some(pk) = parent_key(root, parent)
-                {
-                    d = d.label(
-                        file,
-                        pk.span(),
-                        format!("`{}` is set here without it", path[path.len() - 1]),
-                    );
-                }
-                out.push(d);
             }
             Required::ExactlyOne(a, b) => {
                 if !parent_present(a) {
                     continue;
                 }
-                let (da, db) = (a.join("."), b.join("."));
-                let (has_a, has_b) = (present(a), present(b));
-                if has_a && has_b {
-                    let mut d = Diagnostic::new(
-                        &META,
-                        file,
-                        spec_key.span(),
-                        format!(
-                            "{} sets both `{da}` and `{db}`; the API accepts exactly one",
-                            what()
-                        ),
-                    )
-                    .primary_label("both set")
-                    .help(format!("keep either `{da}` or `{db}`"));
-                    for p in [a, b] {
-                        if let Some(k) = parent_key(root, p) {
-                            d = d.label(file, k.span(), format!("`{}` here", p.join(".")));
-                        }
-                    }
-                    out.push(d);
-                } else if !has_a && !has_b && !patches.sets(kind, &da) && !patches.sets(kind, &db) {
-                    out.push(
-                        Diagnostic::new(
-                            &META,
-                            file,
-                            spec_key.span(),
-                            format!("{} sets neither `{da}` nor `{db}`: the API server rejects the object", what()),
-                        )
-                        .primary_label("no chart source")
-                        .help(format!("set exactly one of `{da}` and `{db}`")),
-                    );
+                match (present(a), present(b)) {
+                    (true, true) => out.push(Problem::Both(a, b)),
+                    (false, false) => out.push(Problem::Neither(a, b)),
+                    _ => {}
                 }
             }
+        }
+    }
+    out
+}
+
+/// The source document a rendered object was built from, and its Flux kind.
+fn source_doc(repo: &Repository, (file, start): (FileId, u32)) -> Option<(&Document, FluxDoc<'_>)> {
+    repo.docs_of(file).find_map(|d| {
+        let root = d.doc.root()?;
+        if root.span().start != start {
+            return None;
+        }
+        Some((&d.doc, flux_doc(&d.doc)?))
+    })
+}
+
+/// ` as cluster staging applies it`, naming the clusters that have the problem.
+fn clusters_phrase(clusters: &[&str]) -> String {
+    let mut names: Vec<&str> = clusters.iter().copied().filter(|c| !c.is_empty()).collect();
+    names.sort_unstable();
+    names.dedup();
+    match names.as_slice() {
+        [] => String::new(),
+        [one] => format!(" as cluster {one} applies it"),
+        many => format!(" as clusters {} apply it", many.join(", ")),
+    }
+}
+
+/// The finding for `p`, at the source document (its `spec` key, else its `kind`).
+fn diagnose(
+    file: FileId,
+    doc: &Document,
+    fd: FluxDoc<'_>,
+    p: &Problem,
+    applied: &str,
+) -> Diagnostic {
+    let kind = fd.schema.kind;
+    let root = fd.root;
+    let name = root.str_at(&["metadata", "name"]).unwrap_or("");
+    let what = if name.is_empty() {
+        kind.to_string()
+    } else {
+        format!("{kind} `{name}`")
+    };
+    let span = root
+        .entry("spec")
+        .or_else(|| root.entry("kind"))
+        .map(|(k, _)| k.span())
+        .unwrap_or(doc.span);
+    match p {
+        Problem::NoSpec(missing) => Diagnostic::new(
+            &META,
+            file,
+            span,
+            format!(
+                "{what} has no `spec`{applied}: it lacks the required {}; the API server rejects it",
+                missing.join(", ")
+            ),
+        )
+        .primary_label("no spec")
+        .help("add a `spec` with the required fields"),
+        Problem::Missing(path) => {
+            let dotted = path.join(".");
+            let mut d = Diagnostic::new(
+                &META,
+                file,
+                span,
+                format!(
+                    "{what} lacks the required field `{dotted}`{applied}: the API server rejects the object"
+                ),
+            )
+            .primary_label(format!("`{dotted}` missing"))
+            .help(format!("set `{dotted}`"));
+            let parent = &path[..path.len() - 1];
+            if parent.len() > 1
+                && let Some(pk) = parent_key(root, parent)
+            {
+                d = d.label(
+                    file,
+                    pk.span(),
+                    format!("`{}` is set here without it", path[path.len() - 1]),
+                );
+            }
+            d
+        }
+        Problem::Both(a, b) => {
+            let (da, db) = (a.join("."), b.join("."));
+            let mut d = Diagnostic::new(
+                &META,
+                file,
+                span,
+                format!("{what} sets both `{da}` and `{db}`{applied}; the API accepts exactly one"),
+            )
+            .primary_label("both set")
+            .help(format!("keep either `{da}` or `{db}`"));
+            for p in [a, b] {
+                if let Some(k) = parent_key(root, p) {
+                    d = d.label(file, k.span(), format!("`{}` here", p.join(".")));
+                }
+            }
+            d
+        }
+        Problem::Neither(a, b) => {
+            let (da, db) = (a.join("."), b.join("."));
+            Diagnostic::new(
+                &META,
+                file,
+                span,
+                format!(
+                    "{what} sets neither `{da}` nor `{db}`{applied}: the API server rejects the object"
+                ),
+            )
+            .primary_label("no chart source")
+            .help(format!("set exactly one of `{da}` and `{db}`"))
         }
     }
 }
@@ -279,163 +380,6 @@ fn parent_key<'a>(root: NodeRef<'a>, path: &[&str]) -> Option<NodeRef<'a>> {
         root.path(init)?
     };
     parent.entry(last).map(|(k, _)| k)
-}
-
-/// What kustomize and Flux patches in the repository contribute: the files used as patches (not
-/// objects of their own) and the field paths patches set, per target kind (`*` when any kind).
-#[derive(Default)]
-pub(crate) struct Patches {
-    pub(crate) files: HashSet<String>,
-    fields: HashMap<String, HashSet<String>>,
-}
-
-/// Inline patches nest (a Flux Kustomization patching child Kustomizations' `spec.patches`);
-/// deeper nesting is ignored.
-const PATCH_DEPTH: usize = 4;
-
-impl Patches {
-    pub(crate) fn collect(repo: &Repository) -> Patches {
-        let mut p = Patches::default();
-        for (slot, entry) in repo.docs.iter().enumerate() {
-            let path = repo.path(entry.file);
-            let Some(root) = entry.doc.root() else {
-                continue;
-            };
-            let api_version = match repo.object_of_doc(slot) {
-                Some(o) => Some(o.api_version.as_str()),
-                None => root.str_at(&["apiVersion"]),
-            };
-            if repo.is_kustomization_file(entry.file) {
-                p.kustomize_file(parent_dir(path), root);
-            } else if api_version.is_some_and(|v| v.starts_with("kustomize.toolkit.fluxcd.io/")) {
-                p.flux_patches(root, 0);
-            }
-        }
-        for (fid, f) in repo.files.iter().enumerate() {
-            if !p.files.contains(&*f.path) {
-                continue;
-            }
-            for root in repo.docs_of(fid).filter_map(|d| d.doc.root()) {
-                p.patch_doc(root, None, 0);
-            }
-        }
-        p
-    }
-
-    pub(crate) fn sets(&self, kind: &str, dotted: &str) -> bool {
-        [kind, "*"]
-            .iter()
-            .filter_map(|k| self.fields.get(*k))
-            .any(|s| s.contains(dotted))
-    }
-
-    fn kustomize_file(&mut self, dir: &str, root: NodeRef<'_>) {
-        for item in root.get("patches").map(|n| n.items()).unwrap_or_default() {
-            let target = item.str_at(&["target", "kind"]);
-            if let Some(f) = item.str_at(&["path"]) {
-                self.add_file(dir, f);
-            }
-            if let Some(text) = item.str_at(&["patch"]) {
-                self.inline(text, target, 0);
-            }
-        }
-        for item in root
-            .get("patchesStrategicMerge")
-            .map(|n| n.items())
-            .unwrap_or_default()
-        {
-            if let Some(s) = item.as_str() {
-                if s.contains('\n') {
-                    self.inline(s, None, 0);
-                } else {
-                    self.add_file(dir, s);
-                }
-            }
-        }
-        for item in root
-            .get("patchesJson6902")
-            .map(|n| n.items())
-            .unwrap_or_default()
-        {
-            if let Some(f) = item.str_at(&["path"]) {
-                self.add_file(dir, f);
-            }
-        }
-    }
-
-    fn add_file(&mut self, dir: &str, reference: &str) {
-        if let Some(p) = crate::fs::join_normalized(dir, reference.trim()) {
-            self.files.insert(p);
-        }
-    }
-
-    fn flux_patches(&mut self, root: NodeRef<'_>, depth: usize) {
-        for item in root
-            .path(&["spec", "patches"])
-            .map(|n| n.items())
-            .unwrap_or_default()
-        {
-            if let Some(text) = item.str_at(&["patch"]) {
-                self.inline(text, item.str_at(&["target", "kind"]), depth);
-            }
-        }
-    }
-
-    fn inline(&mut self, text: &str, target: Option<&str>, depth: usize) {
-        if depth >= PATCH_DEPTH {
-            return;
-        }
-        let stream = parse_stream(text);
-        for doc in &stream.documents {
-            if let Some(root) = doc.root() {
-                self.patch_doc(root, target, depth);
-            }
-        }
-    }
-
-    /// One patch document: a strategic-merge fragment or a list of JSON 6902 operations.
-    fn patch_doc(&mut self, root: NodeRef<'_>, target: Option<&str>, depth: usize) {
-        let kind = target
-            .or_else(|| root.str_at(&["kind"]))
-            .unwrap_or("*")
-            .to_string();
-        let mut paths = Vec::new();
-        if root.is_sequence() {
-            for op in root.items() {
-                if let Some(p) = op.str_at(&["path"]) {
-                    let dotted: Vec<&str> = p.split('/').filter(|s| !s.is_empty()).collect();
-                    for i in 1..=dotted.len() {
-                        paths.push(dotted[..i].join("."));
-                    }
-                }
-            }
-        } else {
-            collect_paths(root, String::new(), &mut paths, 0);
-            if root
-                .str_at(&["apiVersion"])
-                .is_some_and(|v| v.starts_with("kustomize.toolkit.fluxcd.io/"))
-            {
-                self.flux_patches(root, depth + 1);
-            }
-        }
-        self.fields.entry(kind).or_default().extend(paths);
-    }
-}
-
-fn collect_paths(node: NodeRef<'_>, prefix: String, out: &mut Vec<String>, depth: usize) {
-    if depth > 8 || !matches!(node.kind(), Kind::Mapping(_)) {
-        return;
-    }
-    for (k, v) in node.entries() {
-        let Some(k) = k.as_str() else { continue };
-        let p = if prefix.is_empty() {
-            k.to_string()
-        } else {
-            format!("{prefix}.{k}")
-        };
-        out.push(p.clone());
-        collect_paths(v, p, out, depth + 1);
-    }
 }
 
 #[cfg(test)]
@@ -548,15 +492,80 @@ patches:
     target:
       kind: HelmRelease
 ";
+        let base_kust = "resources: [hr.yaml]\n";
         let f = findings_of(
             "FV502",
             &[
                 ("base/hr.yaml", base),
+                ("base/kustomization.yaml", base_kust),
                 ("staging/values.yaml", patch),
                 ("staging/kustomization.yaml", kust),
             ],
         );
         assert!(f.is_empty(), "{f:?}");
+        // What each build holds decides, not a patch somewhere: an overlay without the patch
+        // applies the HelmRelease without an interval (the patch heuristic excused it).
+        let f = findings_of(
+            "FV502",
+            &[
+                ("base/hr.yaml", base),
+                ("base/kustomization.yaml", base_kust),
+                ("staging/values.yaml", patch),
+                ("staging/kustomization.yaml", kust),
+                ("dev/kustomization.yaml", "resources: [../base]\n"),
+            ],
+        );
+        assert_eq!(f, vec![("base/hr.yaml".into(), 5, 1)]);
+    }
+
+    #[test]
+    fn a_patch_that_removes_a_field_is_judged() {
+        // The HelmRelease as written is complete; the overlay's JSON patch removes its
+        // interval, so what the cluster applies lacks it (the heuristic never looked).
+        let hr = "apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata:
+  name: podinfo
+spec:
+  interval: 5m
+  chartRef:
+    kind: OCIRepository
+    name: podinfo
+";
+        let kust = "resources: [hr.yaml]
+patches:
+  - target:
+      kind: HelmRelease
+    patch: |
+      - op: remove
+        path: /spec/interval
+";
+        let apps = "apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata:
+  name: apps
+  namespace: flux-system
+spec:
+  interval: 10m
+  path: ./apps
+  prune: true
+  sourceRef:
+    kind: GitRepository
+    name: flux-system
+";
+        let f = findings_of(
+            "FV502",
+            &[
+                (
+                    "clusters/production/flux-system/gotk-sync.yaml",
+                    crate::rules::testing::BOOTSTRAP_SYNC,
+                ),
+                ("clusters/production/apps.yaml", apps),
+                ("apps/kustomization.yaml", kust),
+                ("apps/hr.yaml", hr),
+            ],
+        );
+        assert_eq!(f, vec![("apps/hr.yaml".into(), 5, 1)]);
     }
 
     #[test]
@@ -601,13 +610,17 @@ spec:
     }
 
     #[test]
-    fn flux_inline_patches_supply_fields() {
+    fn a_parents_patches_reach_its_childrens_builds() {
+        // The home-ops pattern: the parent's spec.patches add spec.patches to every child
+        // Kustomization, and those set the interval of every HelmRelease the child applies.
         let parent = "apiVersion: kustomize.toolkit.fluxcd.io/v1
 kind: Kustomization
 metadata:
-  name: apps
+  name: cluster-apps
+  namespace: flux-system
 spec:
   interval: 1h
+  path: ./apps
   prune: true
   sourceRef:
     kind: GitRepository
@@ -632,6 +645,19 @@ spec:
       target:
         kind: Kustomization
 ";
+        let child = "apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata:
+  name: podinfo
+  namespace: flux-system
+spec:
+  interval: 1h
+  path: ./apps/podinfo/app
+  prune: true
+  sourceRef:
+    kind: GitRepository
+    name: flux-system
+";
         let hr = "apiVersion: helm.toolkit.fluxcd.io/v2
 kind: HelmRelease
 metadata:
@@ -641,7 +667,25 @@ spec:
     kind: OCIRepository
     name: hr
 ";
-        let f = findings_of("FV502", &[("ks.yaml", parent), ("app/hr.yaml", hr)]);
-        assert!(f.is_empty(), "{f:?}");
+        let files = |extra: &[(&'static str, &'static str)]| {
+            let mut f = vec![
+                (
+                    "clusters/production/flux-system/gotk-sync.yaml",
+                    crate::rules::testing::BOOTSTRAP_SYNC,
+                ),
+                ("clusters/production/apps.yaml", parent),
+                ("apps/kustomization.yaml", "resources: [podinfo/ks.yaml]\n"),
+                ("apps/podinfo/ks.yaml", child),
+                ("apps/podinfo/app/hr.yaml", hr),
+            ];
+            f.extend_from_slice(extra);
+            findings_of("FV502", &f)
+        };
+        assert_eq!(files(&[]), vec![]);
+        // A HelmRelease the cluster applies directly, not through a patched child, lacks it.
+        assert_eq!(
+            files(&[("clusters/production/hr.yaml", hr)]),
+            vec![("clusters/production/hr.yaml".into(), 5, 1)]
+        );
     }
 }

@@ -3,7 +3,7 @@ use std::collections::{BTreeSet, HashMap};
 use crate::diag::{Diagnostic, Severity};
 use crate::flux_api::{self, KindSchema, Required};
 use crate::index::{DocEntry, Object, Repository, parent_dir};
-use crate::rules::schema::required_field_missing::Patches;
+use crate::rules::schema::patch_heuristic::Patches;
 use crate::rules::{Rule, RuleMeta};
 use crate::schemas::validate::Seg;
 use crate::schemas::{self, SchemaId, SchemaSet, Violation, ViolationKind};

@@ -1,15 +1,14 @@
 use crate::diag::{Diagnostic, FileId, Severity};
-use crate::discover::KUSTOMIZATION_FILES;
-use crate::fs::join_normalized;
-use crate::index::{Object, Repository, parent_dir};
+use crate::index::{Object, Repository};
+use crate::model::Node;
+use crate::model::applied::Applied;
 use crate::rules::security::{file_text, generator_files};
 use crate::rules::{Rule, RuleMeta};
 use crate::secrets::text_is_sops;
 use crate::source::Span;
-use crate::yaml::NodeRef;
 
-/// Which Flux Kustomization applies a SOPS file is a static guess: the deepest one whose
-/// `spec.path` holds the file and whose kustomize build reaches it.
+/// Judged on the model: every build that applies a SOPS file, with the Flux Kustomization that
+/// applies it as Flux applies it.
 pub struct SopsWithoutDecryption;
 
 pub static META: RuleMeta = RuleMeta {
@@ -19,18 +18,14 @@ pub static META: RuleMeta = RuleMeta {
     summary: "A SOPS-encrypted document or secretGenerator file is applied by a Flux Kustomization without `decryption.provider: sops`.",
     docs: r#"## What it does
 Finds SOPS-encrypted documents (a top-level `sops:` block with a `mac`) and kustomize
-`secretGenerator` `envs`/`files` whose file is SOPS-encrypted, works out the Flux Kustomization
-that applies them (the deepest one whose `spec.path` holds the file and whose kustomize build
-reaches it), and reports when that Kustomization does not decrypt.
-
-A Kustomization decrypts when its own `spec.decryption.provider` is `sops` (or a `${VAR}`), or
-when a patch adds `decryption` to it: a Flux Kustomization's `spec.patches`, or the `patches`
-of a `kustomization.yaml` (or of a kustomize Component it uses) that target `kind:
-Kustomization` and whose text sets `decryption`. Such a patch covers every Kustomization
-the patching Kustomization applies, wherever its file sits (a cluster's kustomization may list
-`../../apps/db/ks.yaml`), and every Kustomization defined below the patching Kustomization's
-path or the kustomization file's directory (the
-pattern of many home-ops repositories, which add `decryption` to all their app Kustomizations).
+`secretGenerator` `envs`/`files` whose file is SOPS-encrypted, and, for every build that
+applies them, the Flux Kustomization that does, as Flux applies it: rendered by the build of
+its parent, so the parent's `spec.patches`, a kustomize `patches` entry of the parent's
+kustomization (or a Component it uses) and post-build substitution all count, whichever
+directory the child's file sits in. Reports when that Kustomization has no
+`decryption.provider: sops` (a `${VAR}` counts as set). A file no build applies is not
+judged; in a repository without clusters, the builds are those of its own Flux Kustomizations
+and root kustomizations.
 
 ## Why is this bad?
 kustomize-controller refuses to apply a SOPS-encrypted Secret without decryption
@@ -68,7 +63,8 @@ impl Rule for SopsWithoutDecryption {
     }
 
     fn check_repository(&self, repo: &Repository, out: &mut Vec<Diagnostic>) {
-        let mut inputs: Vec<(FileId, Span, String)> = Vec::new();
+        // (file, span, what, the judged copies that carry it).
+        let mut inputs: Vec<(FileId, Span, String, Vec<&Applied>)> = Vec::new();
         for d in repo.docs.iter().filter(|d| d.sops) {
             let Some(root) = d.doc.root() else { continue };
             let Some((key, _)) = root.entry("sops") else {
@@ -78,52 +74,82 @@ impl Rule for SopsWithoutDecryption {
                 (Some(k), Some(n)) => format!("{k} \"{n}\""),
                 _ => "this document".to_string(),
             };
-            inputs.push((d.file, key.span(), format!("{what} is SOPS-encrypted")));
+            let copies = repo.judged_copies_at(d.file, root.span().start).collect();
+            inputs.push((
+                d.file,
+                key.span(),
+                format!("{what} is SOPS-encrypted"),
+                copies,
+            ));
         }
         for g in generator_files(repo) {
-            if file_text(repo, &g.path).is_some_and(|t| text_is_sops(&t)) {
-                inputs.push((
-                    g.kfile,
-                    g.node.span(),
-                    format!(
-                        "secretGenerator \"{}\" reads the SOPS-encrypted `{}`",
-                        g.generator.unwrap_or("?"),
-                        g.path
-                    ),
-                ));
+            if !file_text(repo, &g.path).is_some_and(|t| text_is_sops(&t)) {
+                continue;
             }
-        }
-        if inputs.is_empty() {
-            return;
-        }
-        let scopes = decryption_scopes(repo);
-        let tree = repo.reconcile_tree();
-        for (file, span, what) in inputs {
-            // The Kustomizations whose build reaches the file (the reconcile tree). The deepest
-            // one whose path holds the file decides; when none holds it, those that reach it
-            // through kustomize `resources` (an overlay's `../base/app`) do.
-            let appliers: Vec<&Object> = tree
-                .appliers(file)
+            // The Secret the generator entry makes, in every build that reads the file.
+            let at = g.node.span().start;
+            let copies = repo
+                .judged()
                 .iter()
-                .filter_map(|(i, _)| repo.objects.get(*i))
+                .filter(|a| {
+                    let o = a.object.root.origin;
+                    o.file as usize == g.kfile
+                        && a.object.kind == "Secret"
+                        && o.span.start <= at
+                        && at < o.span.end
+                })
                 .collect();
-            let containing = repo.kustomizations_containing(file);
-            let reaches = |ks: &Object| appliers.iter().any(|a| std::ptr::eq(*a, ks));
-            let ks = match containing.iter().copied().find(|ks| reaches(ks)) {
-                Some(ks) => (!decrypts(repo, ks, &scopes)).then_some(ks),
-                None => appliers
+            inputs.push((
+                g.kfile,
+                g.node.span(),
+                format!(
+                    "secretGenerator \"{}\" reads the SOPS-encrypted `{}`",
+                    g.generator.unwrap_or("?"),
+                    g.path
+                ),
+                copies,
+            ));
+        }
+        for (file, span, what, copies) in inputs {
+            // The Flux Kustomizations applying a copy without decrypting, with their clusters.
+            let mut without: Vec<(&Object, &str)> = Vec::new();
+            let mut with = false;
+            for a in &copies {
+                let Some(ks) = a.kustomization.and_then(|i| repo.objects.get(i)) else {
+                    continue;
+                };
+                let rendered = repo.rendered_applier(a);
+                let decrypts = if rendered.is_empty() {
+                    decrypts(&Node::from_yaml(repo.node(ks), ks.file))
+                } else {
+                    rendered.iter().any(|r| decrypts(r))
+                };
+                if decrypts {
+                    with = true;
+                } else if !without
                     .iter()
-                    .copied()
-                    .find(|ks| !decrypts(repo, ks, &scopes)),
+                    .any(|(k, c)| std::ptr::eq(*k, ks) && *c == a.cluster)
+                {
+                    without.push((ks, a.cluster.as_str()));
+                }
+            }
+            let Some(&(ks, _)) = without.first() else {
+                continue;
             };
-            let Some(ks) = ks else { continue };
+            let clusters: Vec<&str> = without.iter().map(|(_, c)| *c).collect();
+            // Named only where some build decrypts it and another does not.
+            let phrase = if with {
+                clusters_phrase(&clusters)
+            } else {
+                String::new()
+            };
             out.push(
                 Diagnostic::new(
                     &META,
                     file,
                     span,
                     format!(
-                        "{what}, but the Flux Kustomization \"{}\" that applies it has no `decryption.provider: sops`: kustomize-controller will not decrypt it and the Kustomization fails to reconcile",
+                        "{what}, but the Flux Kustomization \"{}\" that applies it{phrase} has no `decryption.provider: sops`: kustomize-controller will not decrypt it and the Kustomization fails to reconcile",
                         ks.name
                     ),
                 )
@@ -138,147 +164,21 @@ impl Rule for SopsWithoutDecryption {
     }
 }
 
-/// Where patches add `decryption` to Flux Kustomizations: below these directories, and to
-/// every Kustomization these Flux Kustomizations (indices into `Repository::objects`) apply,
-/// wherever its file sits.
-struct Scopes {
-    dirs: Vec<String>,
-    patching: Vec<usize>,
+/// Whether a Flux Kustomization, as applied, decrypts with SOPS (a `${VAR}` counts as set).
+fn decrypts(ks: &Node) -> bool {
+    ks.str_at(&["spec", "decryption", "provider"])
+        .is_some_and(|p| p == "sops" || p.contains("${"))
 }
 
-fn decrypts(repo: &Repository, ks: &Object, scopes: &Scopes) -> bool {
-    let node = repo.node(ks);
-    if let Some(p) = node.str_at(&["spec", "decryption", "provider"])
-        && (p == "sops" || p.contains("${"))
-    {
-        return true;
-    }
-    let path = repo.path(ks.file);
-    scopes
-        .dirs
-        .iter()
-        .any(|s| s.is_empty() || path.starts_with(&format!("{s}/")))
-        || repo
-            .reconcile_tree()
-            .appliers(ks.file)
-            .iter()
-            .any(|(parent, _)| scopes.patching.contains(parent))
-}
-
-/// Directories whose Flux Kustomizations get `decryption` from a patch, and the Flux
-/// Kustomizations whose `spec.patches` add it to what they apply.
-fn decryption_scopes(repo: &Repository) -> Scopes {
-    let mut scopes = Vec::new();
-    let mut patching = Vec::new();
-    let mut components = Vec::new();
-    for ks in repo.flux_kustomizations() {
-        let Some(kp) = repo.kustomization_path(ks) else {
-            continue;
-        };
-        let node = repo.node(ks);
-        let patched = node
-            .path(&["spec", "patches"])
-            .map(|p| p.items())
-            .unwrap_or_default()
-            .iter()
-            .any(|p| patch_adds_decryption(repo, "", p));
-        let via_component = node
-            .path(&["spec", "components"])
-            .map(|c| c.items())
-            .unwrap_or_default()
-            .iter()
-            .filter_map(|c| c.as_str().and_then(|c| join_normalized(&kp, c)))
-            .any(|dir| kustomize_file_patches_decryption(repo, &dir));
-        if patched || via_component {
-            scopes.push(kp);
-            patching.extend(repo.object_index(ks));
-        }
-    }
-    for d in repo.kustomization_docs() {
-        let path = repo.path(d.file);
-        let dir = parent_dir(path);
-        let Some(root) = d.doc.root() else { continue };
-        if kustomize_root_patches_decryption(repo, dir, &root) {
-            if root.str_at(&["kind"]) == Some("Component") {
-                components.push(dir.to_string());
-            } else {
-                scopes.push(dir.to_string());
-            }
-        }
-    }
-    if !components.is_empty() {
-        for d in repo.kustomization_docs() {
-            let path = repo.path(d.file);
-            let dir = parent_dir(path);
-            let Some(root) = d.doc.root() else { continue };
-            let uses = root
-                .get("components")
-                .map(|c| c.items())
-                .unwrap_or_default()
-                .iter()
-                .filter_map(|c| c.as_str().and_then(|c| join_normalized(dir, c)))
-                .any(|c| components.contains(&c));
-            if uses {
-                scopes.push(dir.to_string());
-            }
-        }
-    }
-    Scopes {
-        dirs: scopes,
-        patching,
-    }
-}
-
-fn kustomize_file_patches_decryption(repo: &Repository, dir: &str) -> bool {
-    KUSTOMIZATION_FILES.iter().any(|n| {
-        let p = join(dir, n);
-        repo.file_id(&p)
-            .into_iter()
-            .flat_map(|f| repo.docs_of(f))
-            .filter_map(|d| d.doc.root())
-            .any(|r| kustomize_root_patches_decryption(repo, dir, &r))
-    })
-}
-
-fn kustomize_root_patches_decryption(repo: &Repository, dir: &str, root: &NodeRef<'_>) -> bool {
-    ["patches", "patchesStrategicMerge", "patchesJson6902"]
-        .iter()
-        .flat_map(|k| root.get(k).map(|p| p.items()).unwrap_or_default())
-        .any(|p| patch_adds_decryption(repo, dir, &p))
-}
-
-/// A patch entry (inline text or a file) that targets Kustomizations and sets `decryption`.
-fn patch_adds_decryption(repo: &Repository, dir: &str, p: &NodeRef<'_>) -> bool {
-    let target_kind = p.str_at(&["target", "kind"]);
-    if target_kind.is_some_and(|k| k != "Kustomization") {
-        return false;
-    }
-    let text: Option<String> = if p.is_mapping() {
-        match (p.str_at(&["patch"]), p.str_at(&["path"])) {
-            (Some(t), _) => Some(t.to_string()),
-            (None, Some(path)) => {
-                join_normalized(dir, path).and_then(|f| file_text(repo, &f).map(|t| t.into_owned()))
-            }
-            _ => None,
-        }
-    } else {
-        p.as_str().and_then(|s| {
-            if s.contains('\n') {
-                Some(s.to_string())
-            } else {
-                join_normalized(dir, s).and_then(|f| file_text(repo, &f).map(|t| t.into_owned()))
-            }
-        })
-    };
-    let Some(text) = text else { return false };
-    text.contains("decryption") && (target_kind.is_some() || text.contains("kind: Kustomization"))
-}
-
-fn join(dir: &str, name: &str) -> String {
-    if dir.is_empty() {
-        name.to_string()
-    } else {
-        format!("{dir}/{name}")
+/// ` in cluster staging`, naming the clusters whose Kustomization does not decrypt.
+fn clusters_phrase(clusters: &[&str]) -> String {
+    let mut names: Vec<&str> = clusters.iter().copied().filter(|c| !c.is_empty()).collect();
+    names.sort_unstable();
+    names.dedup();
+    match names.as_slice() {
+        [] => String::new(),
+        [one] => format!(" in cluster {one}"),
+        many => format!(" in clusters {}", many.join(", ")),
     }
 }
 
@@ -366,10 +266,20 @@ mod tests {
         let child = ks("db", "./kubernetes/apps/db/app", "");
         let files = [
             ("kubernetes/flux/cluster/ks.yaml", parent.as_str()),
+            (
+                "kubernetes/apps/kustomization.yaml",
+                "resources: [db/ks.yaml]\n",
+            ),
             ("kubernetes/apps/db/ks.yaml", child.as_str()),
             ("kubernetes/apps/db/app/secret.sops.yaml", SOPS_SECRET),
         ];
         assert_eq!(findings_of("FV602", &files), vec![]);
+        // Without a kustomization there, Flux's generated one for the parent's path takes
+        // every manifest below it: the parent, which does not decrypt, applies the Secret too.
+        assert_eq!(
+            findings_of("FV602", &[files[0], files[2], files[3]]),
+            vec![("kubernetes/apps/db/app/secret.sops.yaml".into(), 7, 1)]
+        );
     }
 
     #[test]
@@ -390,7 +300,7 @@ mod tests {
         let files = [
             (
                 "flux/kustomization.yaml",
-                "resources: [apps]\npatches:\n  - path: decrypt.yaml\n    target:\n      kind: Kustomization\n",
+                "resources: [apps/db.yaml]\npatches:\n  - path: decrypt.yaml\n    target:\n      kind: Kustomization\n",
             ),
             (
                 "flux/decrypt.yaml",
