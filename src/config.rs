@@ -31,6 +31,20 @@ pub struct ExternalSource {
     pub namespace: Option<String>,
 }
 
+/// `sources:`: a Flux source whose artifact is a directory of this repository (an OCI artifact
+/// pushed with `flux push artifact --path=./deploy`). A Flux Kustomization reading it applies
+/// its `spec.path` below that directory.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LocalSource {
+    pub kind: String,
+    pub name: String,
+    pub namespace: Option<String>,
+    /// The directory, as written (`./deploy`).
+    pub path: String,
+    /// Line and column of `path` in the config, for the error when it is not a directory.
+    pub path_at: (usize, usize),
+}
+
 /// How FV701 and `fluxvet versions` find a HelmRelease's environment.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum EnvironmentMatch {
@@ -61,6 +75,8 @@ pub struct Config {
     /// Clusters the repository declares itself (name → path), beside those found from
     /// bootstrap directories and FluxInstances.
     pub clusters: BTreeMap<String, String>,
+    /// Sources whose artifact is a directory here.
+    pub sources: Vec<LocalSource>,
     /// Files larger than this many bytes are reported, not read (`max_file_size`).
     pub max_file_size: u64,
     /// Codes of the rules whose findings neither a baseline nor a suppression comment hides.
@@ -79,6 +95,7 @@ impl Default for Config {
             exclude: Vec::new(),
             external_sources: Vec::new(),
             clusters: BTreeMap::new(),
+            sources: Vec::new(),
             max_file_size: crate::engine::FILE_SIZE_LIMIT,
             unwaivable: Vec::new(),
         }
@@ -128,6 +145,28 @@ impl Config {
     /// Whether the config lists the rule as `unwaivable`.
     pub fn is_unwaivable(&self, code: &str) -> bool {
         self.unwaivable.contains(&code)
+    }
+
+    /// Checks what the config names in the repository whose root is `root`: every
+    /// `sources[].path` must be a directory there (a typo would make every Kustomization
+    /// reading the source a render gap without a word).
+    pub fn check_tree(&self, display: &str, root: &Path) -> Result<(), ConfigError> {
+        for s in &self.sources {
+            let rel = crate::fs::join_normalized("", &s.path);
+            let found = rel.as_deref().is_some_and(|r| root.join(r).is_dir());
+            if !found {
+                return Err(ConfigError {
+                    path: display.to_string(),
+                    line: s.path_at.0,
+                    column: s.path_at.1,
+                    message: format!(
+                        "`sources[].path`: `{}` is not a directory of this repository (give the directory {} {} is pushed from, relative to the repository root)",
+                        s.path, s.kind, s.name
+                    ),
+                });
+            }
+        }
+        Ok(())
     }
 
     pub fn load(path: &Path, display: &str) -> Result<Config, ConfigError> {
@@ -275,6 +314,71 @@ impl Config {
                         config.rules.insert(meta.code, level);
                     }
                 }
+                "sources" => {
+                    if !v.is_sequence() && !v.is_null() {
+                        return Err(err(
+                            at,
+                            "`sources` must be a list of {kind, name, namespace, path}".into(),
+                        ));
+                    }
+                    for item in v.items() {
+                        let ia = item.span().start as usize;
+                        if !item.is_mapping() {
+                            return Err(err(ia, "`sources` entries are mappings with kind, name, optional namespace and path".into()));
+                        }
+                        let mut src = LocalSource {
+                            kind: String::new(),
+                            name: String::new(),
+                            namespace: None,
+                            path: String::new(),
+                            path_at: (0, 0),
+                        };
+                        for (ek, ev) in item.entries() {
+                            let val = ev.as_str().map(str::to_string).ok_or_else(|| {
+                                err(
+                                    ev.span().start as usize,
+                                    "`sources` values must be strings".into(),
+                                )
+                            })?;
+                            match ek.as_str().unwrap_or("") {
+                                "kind" => src.kind = val,
+                                "name" => src.name = val,
+                                "namespace" => src.namespace = Some(val),
+                                "path" => {
+                                    let lc = file.line_col(ev.span().start as usize);
+                                    src.path_at = (lc.line, lc.column);
+                                    src.path = val;
+                                }
+                                other => {
+                                    return Err(err(
+                                        ek.span().start as usize,
+                                        format!(
+                                            "unknown key `sources[].{other}` (expected kind, name, namespace, path)"
+                                        ),
+                                    ));
+                                }
+                            }
+                        }
+                        if !src.kind.is_empty() && !SOURCE_KINDS.contains(&src.kind.as_str()) {
+                            let at = item.get("kind").map_or(ia, |k| k.span().start as usize);
+                            return Err(err(
+                                at,
+                                format!(
+                                    "`sources[].kind`: `{}` is not a Flux source kind (expected one of {})",
+                                    src.kind,
+                                    SOURCE_KINDS.join(", ")
+                                ),
+                            ));
+                        }
+                        if src.kind.is_empty() || src.name.is_empty() || src.path.is_empty() {
+                            return Err(err(
+                                ia,
+                                "`sources` entries need `kind`, `name` and `path` (the directory the artifact is pushed from, e.g. `./deploy`)".into(),
+                            ));
+                        }
+                        config.sources.push(src);
+                    }
+                }
                 "external_sources" => {
                     if !v.is_sequence() && !v.is_null() {
                         return Err(err(
@@ -362,7 +466,7 @@ impl Config {
                     return Err(err(
                         k.span().start as usize,
                         format!(
-                            "unknown key `{other}` (expected one of order, aliases, environments, environment_match, rules, exclude, external_sources, max_file_size, clusters, unwaivable)"
+                            "unknown key `{other}` (expected one of order, aliases, environments, environment_match, rules, exclude, external_sources, sources, max_file_size, clusters, unwaivable)"
                         ),
                     ));
                 }
@@ -608,5 +712,46 @@ mod tests {
         );
         let ok = Config::parse(".fluxvet.yaml", "aliases:\n  kps: monitoring\n").unwrap();
         assert_eq!(ok.component_of("kps"), Some("monitoring"));
+    }
+
+    #[test]
+    fn sources_map_a_source_to_a_directory() {
+        let c = Config::parse(
+            "c.yaml",
+            "sources:\n  - {kind: OCIRepository, name: apps, namespace: flux-system, path: ./deploy}\n",
+        )
+        .unwrap();
+        assert_eq!(c.sources.len(), 1);
+        assert_eq!(c.sources[0].path, "./deploy");
+        assert_eq!(c.sources[0].path_at, (2, 69));
+        let root = std::env::temp_dir();
+        let e = c.check_tree("c.yaml", &root).unwrap_err();
+        assert_eq!((e.line, e.column), (2, 69));
+        assert!(
+            e.message.contains("`./deploy` is not a directory"),
+            "{}",
+            e.message
+        );
+        for (text, at, says) in [
+            (
+                "sources:\n  - {kind: OCIRepository, name: apps}\n",
+                (2, 5),
+                "need `kind`, `name` and `path`",
+            ),
+            (
+                "sources:\n  - {kind: OCIRepo, name: a, path: x}\n",
+                (2, 12),
+                "not a Flux source kind",
+            ),
+            (
+                "sources:\n  - {kind: Bucket, name: a, dir: x}\n",
+                (2, 29),
+                "unknown key `sources[].dir`",
+            ),
+        ] {
+            let e = Config::parse("c.yaml", text).unwrap_err();
+            assert_eq!((e.line, e.column), at, "{text}");
+            assert!(e.message.contains(says), "{}", e.message);
+        }
     }
 }

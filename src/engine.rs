@@ -133,7 +133,11 @@ pub fn load_config(root: &Path, explicit: Option<&Path>) -> Result<Config, Fatal
             (p, config::FILE_NAME.to_string())
         }
     };
-    Config::load(&path, &display).map_err(|e| Fatal(format!("config {e}")))
+    let config = Config::load(&path, &display).map_err(|e| Fatal(format!("config {e}")))?;
+    config
+        .check_tree(&display, root)
+        .map_err(|e| Fatal(format!("config {e}")))?;
+    Ok(config)
 }
 
 /// Applies the command line's `--exclude`, `--select`, `--ignore` and `--max-file-size` to the

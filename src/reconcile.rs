@@ -303,6 +303,7 @@ impl ReconcileTree {
                         repo.kustomization_path(ks)
                     } else if let Some(p) =
                         crate::model::sources::path_through_artifact(repo, ks, own)
+                            .or_else(|| crate::model::sources::configured_path(repo, ks))
                     {
                         Some(p)
                     } else {
@@ -331,10 +332,12 @@ impl ReconcileTree {
             if ks.group() != "kustomize.toolkit.fluxcd.io" || ks.kind != "Kustomization" {
                 continue;
             }
-            if !source_is_own(repo, ks, own) {
-                continue;
-            }
-            let Some(path) = repo.kustomization_path(ks) else {
+            let path = if source_is_own(repo, ks, own) {
+                repo.kustomization_path(ks)
+            } else {
+                crate::model::sources::configured_path(repo, ks)
+            };
+            let Some(path) = path else {
                 continue;
             };
             let raw = repo.node(ks).str_at(&["spec", "path"]).unwrap_or("");

@@ -296,7 +296,9 @@ fn library(repo: &Repository) -> Vec<Applied> {
         for idx in ready {
             done.insert(idx);
             let ks = &repo.objects[idx];
-            let Some(path) = repo.kustomization_path(ks) else {
+            let path = crate::model::sources::configured_path(repo, ks)
+                .or_else(|| repo.kustomization_path(ks));
+            let Some(path) = path else {
                 continue;
             };
             let b = build_applied(repo, &path, Some(ks), rendered.get(&(0, idx)));

@@ -6,6 +6,26 @@
 
 use crate::index::{Object, Repository, SourceKey};
 
+/// Where a Flux Kustomization's `spec.path` is in this checkout when its source is one the
+/// config maps to a directory here (`sources: [{kind: OCIRepository, name: x, path: ./deploy}]`,
+/// an artifact pushed with `flux push artifact --path=./deploy`): the path below that
+/// directory. `None` when the config maps no such source.
+pub fn configured_path(repo: &Repository, ks: &Object) -> Option<String> {
+    let node = repo.node(ks);
+    let sref = node.path(&["spec", "sourceRef"])?;
+    let (kind, name) = (sref.str_at(&["kind"])?, sref.str_at(&["name"])?);
+    let ns = sref
+        .str_at(&["namespace"])
+        .or_else(|| repo.effective_namespace(ks));
+    let source = repo.config.sources.iter().find(|s| {
+        s.kind == kind
+            && s.name == name
+            && (s.namespace.is_none() || ns.is_none() || s.namespace.as_deref() == ns)
+    })?;
+    let dir = crate::fs::join_normalized("", &source.path)?;
+    crate::fs::join_normalized(&dir, node.str_at(&["spec", "path"]).unwrap_or("./"))
+}
+
 /// Where a Flux Kustomization's `spec.path` is in this checkout, when it reads `own` through
 /// an ArtifactGenerator: `None` when it does not, or when the copy rules cannot be followed
 /// exactly (anything but whole-directory copies, or exclusions), which makes it a render gap.

@@ -110,3 +110,57 @@ fn a_dependency_in_a_file_no_cluster_applies_is_not_found() {
         )
     );
 }
+
+/// Issue 15, sources: `sources:` in the config maps the OCIRepository `apps` to `deploy/`, the
+/// directory CI pushes it from (`flux push artifact --path=./deploy`): the Kustomization reading
+/// it is followed into `deploy/podinfo` and what it applies is judged (its `version: "*"` is
+/// FV202). Without the mapping it is a render gap, and a path that is not a directory is a
+/// config error at its line.
+#[test]
+fn a_source_the_config_maps_to_a_directory_here_is_followed() {
+    assert_eq!(
+        findings("local-oci-source"),
+        (
+            vec![row("FV202", "error", "deploy/podinfo/release.yaml", 11, 16)],
+            Some(1)
+        )
+    );
+    let src = checkout().join("fixtures/clusters/local-oci-source");
+    let d = crate::support::TempDir::new("local-oci-source");
+    for rel in [
+        "clusters/production/flux-system/gotk-sync.yaml",
+        "clusters/production/apps.yaml",
+        "deploy/podinfo/release.yaml",
+    ] {
+        d.write(
+            rel,
+            &std::fs::read_to_string(src.join(rel)).expect("fixture"),
+        );
+    }
+    let out = fluxvet(d.path(), &["check", "--format", "json"]);
+    let v: Value = serde_json::from_slice(&out.stdout).expect("JSON report");
+    let codes: Vec<(&str, &str)> = v["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .map(|d| (d["code"].as_str().unwrap(), d["file"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        codes,
+        vec![
+            ("FV406", "clusters/production/apps.yaml"),
+            ("FV105", "deploy/podinfo/release.yaml"),
+        ]
+    );
+    let config = std::fs::read_to_string(src.join(".fluxvet.yaml")).expect("config");
+    d.write(".fluxvet.yaml", &config.replace("./deploy", "./deplyo"));
+    let out = fluxvet(d.path(), &["check"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = crate::support::text(&out);
+    assert!(
+        err.contains(
+            ".fluxvet.yaml:7:11: `sources[].path`: `./deplyo` is not a directory of this repository"
+        ),
+        "{err}"
+    );
+}

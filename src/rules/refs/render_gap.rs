@@ -43,7 +43,10 @@ spec:
 
 ## Use instead
 Lint the other repository with fluxvet in its own CI; declare the source in
-`external_sources` to acknowledge the gap.
+`external_sources` to acknowledge the gap. When the artifact is pushed from a directory of
+this repository (`flux push artifact --path=./deploy`), map the source to it in `sources:`
+(`[{kind: OCIRepository, name: apps, path: ./deploy}]`): fluxvet then follows the
+Kustomizations reading it into that directory.
 "#,
 };
 
