@@ -188,3 +188,17 @@ fn bare_string_patch() {
     );
     assert_quiet("bare-string-patch", &["FV405"]);
 }
+
+/// Class 8: decryption a parent Kustomization's `spec.patches` add counts, also for a child
+/// whose file sits outside the parent's path (`shared/cache/ks.yaml`), because the child is
+/// judged as the parent's build renders it. The patch selects children by label: the
+/// unlabelled `cache` does not decrypt, and its Secret fires (the text of the patch says
+/// `decryption` all the same, which is all the earlier heuristic read).
+#[test]
+fn decryption_parent_patches() {
+    assert_eq!(
+        findings("decryption-parent-patches/fires", &["FV602"]),
+        vec![f("FV602", "shared/cache/app/secret.sops.yaml", 7, 1)]
+    );
+    assert_quiet("decryption-parent-patches", &["FV602"]);
+}
