@@ -202,3 +202,16 @@ fn decryption_parent_patches() {
     );
     assert_quiet("decryption-parent-patches", &["FV602"]);
 }
+
+/// FV502 on what each cluster applies: a base HelmRelease without `interval` is complete where
+/// an overlay's patch sets it, and a finding, at the base's `spec`, where another cluster's
+/// overlay applies it without (the patch heuristic excused it because some patch sets it).
+/// The patch file itself is a fragment, never judged as an object.
+#[test]
+fn required_field_rendered() {
+    assert_eq!(
+        findings("required-field-rendered/fires", &["FV502"]),
+        vec![f("FV502", "apps/base/release.yaml", 6, 1)]
+    );
+    assert_quiet("required-field-rendered", &["FV502"]);
+}
