@@ -833,6 +833,9 @@ fn process_file(
     };
     let source = SourceFile::new(display, text);
     let stream = parse_source(&source.text);
+    let _ = source
+        .yaml_rejection
+        .set(crate::model::build::yaml_rejection(&stream.problems));
     rules::yaml::problems_to_diagnostics(id, &stream.problems, &mut diagnostics);
     if role == Role::HelmFile {
         // Read by Helm, not applied: its YAML must still parse, and a private key committed
@@ -949,6 +952,9 @@ fn parse_file(id: FileId, display: &str, bytes: Vec<u8>, limit: u64, role: Role)
     };
     let source = SourceFile::new(display, text);
     let stream = parse_source(&source.text);
+    let _ = source
+        .yaml_rejection
+        .set(crate::model::build::yaml_rejection(&stream.problems));
     let objects: Vec<Object> = stream
         .documents
         .iter()

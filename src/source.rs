@@ -47,6 +47,10 @@ pub struct SourceFile {
     pub text: Arc<str>,
     /// Built on first use: most files of a clean run are never rendered.
     line_starts: std::sync::OnceLock<Vec<u32>>,
+    /// Why go-yaml v3 (so kustomize) rejects the text, if it does: the first problem of its
+    /// parse, kept when it is parsed so the builds do not parse it again
+    /// ([`crate::model::build::yaml_rejection`]).
+    pub yaml_rejection: std::sync::OnceLock<Option<(String, Span)>>,
 }
 
 impl SourceFile {
@@ -60,6 +64,7 @@ impl SourceFile {
             path: path.into(),
             text: Arc::from(text),
             line_starts: std::sync::OnceLock::new(),
+            yaml_rejection: std::sync::OnceLock::new(),
         }
     }
 

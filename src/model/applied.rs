@@ -141,21 +141,63 @@ fn applied_set(repo: &Repository) -> AppliedSet {
 /// clusters `wanted` accepts, in walk order, each as Flux applies it ([`build_applied`]): a
 /// Flux Kustomization a parent's build rendered is applied as rendered there.
 pub fn cluster_builds(repo: &Repository, wanted: &dyn Fn(u16) -> bool) -> Vec<(u16, usize, Build)> {
+    use rayon::prelude::*;
+    let tree = repo.reconcile_tree();
+    let builds: Vec<&(u16, usize, String)> = tree
+        .builds()
+        .iter()
+        .filter(|(c, _, _)| wanted(*c))
+        .collect();
+    // A build waits for the builds (earlier in the walk, same cluster) of the Flux
+    // Kustomizations that reach its Kustomization's file: one of them renders it. Builds of
+    // one depth run in parallel.
+    let mut depth = vec![0usize; builds.len()];
+    for (i, (cluster, applier, _)) in builds.iter().enumerate() {
+        let Some(ks) = (*applier != BOOTSTRAP)
+            .then(|| repo.objects.get(*applier))
+            .flatten()
+        else {
+            continue;
+        };
+        let parents = tree.appliers(ks.file);
+        depth[i] = (0..i)
+            .filter(|&j| {
+                let (c, a, _) = builds[j];
+                c == cluster && a != applier && parents.iter().any(|(p, _)| p == a)
+            })
+            .map(|j| depth[j] + 1)
+            .max()
+            .unwrap_or(0);
+    }
     let flux_ks = flux_kustomizations_by_origin(repo);
     let mut rendered: HashMap<(u16, usize), Node> = HashMap::new();
-    let mut out = Vec::new();
-    for (cluster, applier, path) in repo.reconcile_tree().builds() {
-        if !wanted(*cluster) {
-            continue;
+    let mut out: Vec<Option<Build>> = (0..builds.len()).map(|_| None).collect();
+    for level in 0..=depth.iter().copied().max().unwrap_or(0) {
+        let now: Vec<usize> = (0..builds.len()).filter(|&i| depth[i] == level).collect();
+        let done: Vec<(usize, Build)> = now
+            .par_iter()
+            .with_max_len(1)
+            .map(|&i| {
+                let (cluster, applier, path) = builds[i];
+                let ks = (*applier != BOOTSTRAP)
+                    .then(|| repo.objects.get(*applier))
+                    .flatten();
+                (
+                    i,
+                    build_applied(repo, path, ks, rendered.get(&(*cluster, *applier))),
+                )
+            })
+            .collect();
+        for (i, b) in done {
+            remember_rendered(&flux_ks, builds[i].0, &b, &mut rendered);
+            out[i] = Some(b);
         }
-        let ks = (*applier != BOOTSTRAP)
-            .then(|| repo.objects.get(*applier))
-            .flatten();
-        let b = build_applied(repo, path, ks, rendered.get(&(*cluster, *applier)));
-        remember_rendered(&flux_ks, *cluster, &b, &mut rendered);
-        out.push((*cluster, *applier, b));
     }
-    out
+    builds
+        .iter()
+        .zip(out)
+        .map(|((c, a, _), b)| (*c, *a, b.unwrap_or_default()))
+        .collect()
 }
 
 /// Flux Kustomizations by where their document starts: (file, offset) → object index.

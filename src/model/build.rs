@@ -159,6 +159,18 @@ impl FluxAdditions {
     }
 }
 
+/// Why go-yaml v3 (so kustomize) rejects a file whose parse found `problems`: the first.
+pub fn yaml_rejection(problems: &[crate::yaml::YamlProblem]) -> Option<(String, Span)> {
+    problems.first().map(|p| match p {
+        crate::yaml::YamlProblem::Syntax { span, message, .. } => (message.clone(), *span),
+        crate::yaml::YamlProblem::DuplicateKey { key, second, .. } => {
+            (format!("mapping key `{key}` already defined"), *second)
+        }
+        #[allow(unreachable_patterns)]
+        _ => ("invalid YAML".to_string(), Span::empty(0)),
+    })
+}
+
 /// Builds directory `dir` (relative to the repository root, `""` for the root) as Flux would:
 /// its kustomization file, or the one Flux generates when it has none.
 pub fn build(repo: &Repository, dir: &str) -> Build {
@@ -174,7 +186,6 @@ pub fn build_with(repo: &Repository, dir: &str, flux: &FluxAdditions) -> Build {
         out: Build::default(),
         stack: Vec::new(),
         parsed: HashMap::new(),
-        invalid: HashMap::new(),
     };
     let mut fifo = false;
     let mut objects = match kustomization_file_in(repo, dir) {
@@ -298,8 +309,6 @@ struct Builder<'r> {
     /// Kustomization files being built, to report a cycle instead of recursing forever.
     stack: Vec<String>,
     parsed: HashMap<String, Option<std::rc::Rc<Kustomization>>>,
-    /// Per file, the first reason go-yaml v3 (so kustomize) rejects it, once checked.
-    invalid: HashMap<usize, Option<(String, Span)>>,
 }
 
 impl<'r> Builder<'r> {
@@ -531,20 +540,10 @@ impl<'r> Builder<'r> {
 
     /// Why go-yaml v3 rejects the file (a syntax error, a duplicate key), if it does.
     fn invalid_yaml(&mut self, fid: usize) -> Option<(String, Span)> {
-        if let Some(v) = self.invalid.get(&fid) {
-            return v.clone();
-        }
-        let parsed = crate::yaml::parse_source(&self.repo.files[fid].text);
-        let v = parsed.problems.first().map(|p| match p {
-            crate::yaml::YamlProblem::Syntax { span, message, .. } => (message.clone(), *span),
-            crate::yaml::YamlProblem::DuplicateKey { key, second, .. } => {
-                (format!("mapping key `{key}` already defined"), *second)
-            }
-            #[allow(unreachable_patterns)]
-            _ => ("invalid YAML".to_string(), Span::empty(0)),
-        });
-        self.invalid.insert(fid, v.clone());
-        v
+        let f = &self.repo.files[fid];
+        f.yaml_rejection
+            .get_or_init(|| yaml_rejection(&crate::yaml::parse_source(&f.text).problems))
+            .clone()
     }
 
     /// Resources, components, generators and transformers of `k`, onto `objects` (a
