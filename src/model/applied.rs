@@ -1,9 +1,12 @@
 //! What each cluster applies: for every Flux Kustomization a cluster reaches (the reconcile
 //! tree's builds), the kustomize build of its path, then Flux's own steps in the order
 //! kustomize-controller runs them (fluxcd/kustomize-controller `generator.go`: the Flux
-//! Kustomization's `namePrefix`/`nameSuffix`, `targetNamespace`, `commonMetadata` and `patches`
-//! go into the kustomization it generates over the path; post-build substitution runs on the
-//! result). Every value keeps the origin the build gave it; a patched value points at the patch.
+//! Kustomization's `components` and `images` are merged into the kustomization at the path
+//! before kustomize runs; its `namePrefix`/`nameSuffix`, `targetNamespace`, `commonMetadata`
+//! and `patches` are applied to the result; post-build substitution runs last). A Flux
+//! Kustomization is applied as its parent's build renders it (a parent's patches that add
+//! `patches`, `postBuild` or `decryption` to every child count). Every value keeps the origin
+//! the build gave it; a patched value points at the patch.
 
 use crate::index::{Object, Repository};
 use crate::model::build::{
