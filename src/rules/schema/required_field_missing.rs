@@ -73,6 +73,14 @@ impl Rule for RequiredFieldMissing {
     }
 
     fn check_repository(&self, repo: &Repository, out: &mut Vec<Diagnostic>) {
+        // Nothing to judge (and, without clusters, no build to run) without a Flux object.
+        if !repo
+            .objects
+            .iter()
+            .any(|o| flux_api::schema(&o.api_version, &o.kind).is_some())
+        {
+            return;
+        }
         // What Flux applies decides: every rendered copy of a Flux object (after kustomize and
         // the Flux Kustomization's own patches), grouped by the document it was built from, so
         // one source line gives one finding whatever the number of builds.
