@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use crate::diag::Severity;
+use crate::flux_api::FluxKind;
 use crate::source::SourceFile;
 use crate::yaml::{NodeRef, YamlProblem, parse_stream};
 
@@ -313,14 +314,18 @@ impl Config {
                                 }
                             }
                         }
-                        if !src.kind.is_empty() && !SOURCE_KINDS.contains(&src.kind.as_str()) {
+                        if !src.kind.is_empty()
+                            && !FluxKind::from_name(&src.kind).is_some_and(FluxKind::is_source)
+                        {
+                            let sources: Vec<&str> =
+                                FluxKind::sources().map(FluxKind::name).collect();
                             let at = item.get("kind").map_or(ia, |k| k.span().start as usize);
                             return Err(err(
                                 at,
                                 format!(
                                     "`external_sources[].kind`: `{}` is not a Flux source kind (expected one of {})",
                                     src.kind,
-                                    SOURCE_KINDS.join(", ")
+                                    sources.join(", ")
                                 ),
                             ));
                         }
@@ -414,16 +419,6 @@ pub fn show_size(bytes: u64) -> String {
         b => format!("{b} bytes"),
     }
 }
-
-/// The kinds a `sourceRef` may name, i.e. what `external_sources` may declare.
-pub const SOURCE_KINDS: &[&str] = &[
-    "GitRepository",
-    "OCIRepository",
-    "HelmRepository",
-    "HelmChart",
-    "Bucket",
-    "ExternalArtifact",
-];
 
 /// Whether `glob` is one `exclude` can use, as the walk will compile it.
 pub fn check_glob(glob: &str) -> Result<(), String> {

@@ -1,13 +1,15 @@
 //! What counts as secret material, as SOPS ciphertext or as a placeholder, and where secret values
 //! sit in a file so that no output format ever prints them.
 
+use crate::flux_api::CoreKind;
 use crate::index::Repository;
 use crate::source::Span;
 use crate::yaml::{Document, NodeRef, Style};
 
 /// A Kubernetes core `Secret` document.
 pub fn is_secret(root: &NodeRef<'_>) -> bool {
-    root.str_at(&["apiVersion"]) == Some("v1") && root.str_at(&["kind"]) == Some("Secret")
+    root.str_at(&["apiVersion"]) == Some("v1")
+        && root.str_at(&["kind"]) == Some(CoreKind::Secret.name())
 }
 
 /// SOPS encrypted the document: a top-level `sops` mapping that carries a `mac`.
@@ -261,7 +263,7 @@ pub fn secret_generators<'a>(root: &NodeRef<'a>) -> Vec<NodeRef<'a>> {
 /// every secretGenerator literal's value, encrypted or not.
 pub fn value_spans(doc: &Document, out: &mut Vec<Span>) {
     let Some(root) = doc.root() else { return };
-    if root.str_at(&["kind"]) == Some("Secret") {
+    if root.str_at(&["kind"]) == Some(CoreKind::Secret.name()) {
         // Every occurrence of a field and of each key, duplicates included: a repeated key's
         // second value is as secret as the first (and `entries` keeps only one).
         for (k, v) in root.raw_entries() {

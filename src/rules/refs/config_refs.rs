@@ -6,6 +6,7 @@
 use std::collections::BTreeSet;
 
 use crate::diag::Diagnostic;
+use crate::flux_api::{CoreKind, FluxKind};
 use crate::index::Repository;
 use crate::yaml::NodeRef;
 
@@ -28,15 +29,20 @@ struct Target<'a> {
 fn defined(repo: &Repository) -> BTreeSet<(&str, &str)> {
     let mut out = BTreeSet::new();
     for o in &repo.objects {
-        if o.group().is_empty() && matches!(o.kind.as_str(), "ConfigMap" | "Secret") {
+        if o.group().is_empty()
+            && matches!(
+                CoreKind::from_name(&o.kind),
+                Some(CoreKind::ConfigMap | CoreKind::Secret)
+            )
+        {
             out.insert((o.kind.as_str(), o.name.as_str()));
         }
     }
     for d in repo.kustomization_docs() {
         let Some(root) = d.doc.root() else { continue };
         for (field, kind) in [
-            ("configMapGenerator", "ConfigMap"),
-            ("secretGenerator", "Secret"),
+            ("configMapGenerator", CoreKind::ConfigMap.name()),
+            ("secretGenerator", CoreKind::Secret.name()),
         ] {
             for g in root.get(field).map(|n| n.items()).unwrap_or_default() {
                 if let Some(name) = g.str_at(&["name"]) {
@@ -57,7 +63,13 @@ fn targets<'r>(repo: &'r Repository) -> Vec<Target<'r>> {
             let (Some(kind), Some(name)) = (item.str_at(&["kind"]), item.get("name")) else {
                 continue;
             };
-            if optional || !matches!(kind, "ConfigMap" | "Secret") || name.as_str().is_none() {
+            if optional
+                || !matches!(
+                    CoreKind::from_name(kind),
+                    Some(CoreKind::ConfigMap | CoreKind::Secret)
+                )
+                || name.as_str().is_none()
+            {
                 continue;
             }
             out.push(Target {
@@ -70,8 +82,8 @@ fn targets<'r>(repo: &'r Repository) -> Vec<Target<'r>> {
         }
     };
     for o in repo
-        .of_kind("HelmRelease")
-        .filter(|o| o.is_flux("HelmRelease"))
+        .of_kind(FluxKind::HelmRelease)
+        .filter(|o| o.is_flux(FluxKind::HelmRelease))
     {
         collect(o, &["spec", "valuesFrom"], "valuesFrom");
     }
@@ -96,10 +108,10 @@ pub fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
         if name.is_empty() || is_templated(name) || defined.contains(&(t.kind, name)) {
             continue;
         }
-        let other_kind = if t.kind == "Secret" {
-            "ConfigMap"
+        let other_kind = if t.kind == CoreKind::Secret.name() {
+            CoreKind::ConfigMap.name()
         } else {
-            "Secret"
+            CoreKind::Secret.name()
         };
         let help = if defined.contains(&(other_kind, name)) {
             format!("`{name}` is defined as a {other_kind}: set `kind: {other_kind}`")

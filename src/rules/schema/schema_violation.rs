@@ -1,7 +1,7 @@
 use std::collections::{BTreeSet, HashMap};
 
 use crate::diag::{Diagnostic, Severity};
-use crate::flux_api::{self, KindSchema, Required};
+use crate::flux_api::{self, CoreKind, KindSchema, Required};
 use crate::index::{DocEntry, Object, Repository, parent_dir};
 use crate::rules::schema::required_field_missing::Patches;
 use crate::rules::{Rule, RuleMeta};
@@ -118,7 +118,7 @@ pub fn candidate(doc: &Document, object: Option<&Object>) -> bool {
 }
 
 fn is_crd(o: &Object) -> bool {
-    o.kind == "CustomResourceDefinition" && o.group() == "apiextensions.k8s.io"
+    CoreKind::CustomResourceDefinition.is(o.group(), &o.kind)
 }
 
 /// Kinds that are not API objects the API server validates: kustomize's own files.
@@ -285,7 +285,7 @@ fn keep(
         return false;
     }
     // FV601 reports Secret data that is not base64.
-    if o.kind == "Secret" && o.group().is_empty() && v.kind == ViolationKind::Format {
+    if CoreKind::Secret.is(o.group(), &o.kind) && v.kind == ViolationKind::Format {
         return false;
     }
     let Some(ks) = flux else { return true };

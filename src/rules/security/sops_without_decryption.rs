@@ -1,5 +1,6 @@
 use crate::diag::{Diagnostic, FileId, Severity};
 use crate::discover::KUSTOMIZATION_FILES;
+use crate::flux_api::{FluxKind, KustomizeKind};
 use crate::fs::join_normalized;
 use crate::index::{Object, Repository, parent_dir};
 use crate::rules::security::{file_text, generator_files};
@@ -199,7 +200,9 @@ fn decryption_scopes(repo: &Repository) -> Scopes {
         let dir = parent_dir(path);
         let Some(root) = d.doc.root() else { continue };
         if kustomize_root_patches_decryption(repo, dir, &root) {
-            if root.str_at(&["kind"]) == Some("Component") {
+            if root.str_at(&["kind"]).and_then(KustomizeKind::from_name)
+                == Some(KustomizeKind::Component)
+            {
                 components.push(dir.to_string());
             } else {
                 scopes.push(dir.to_string());
@@ -250,7 +253,7 @@ fn kustomize_root_patches_decryption(repo: &Repository, dir: &str, root: &NodeRe
 /// A patch entry (inline text or a file) that targets Kustomizations and sets `decryption`.
 fn patch_adds_decryption(repo: &Repository, dir: &str, p: &NodeRef<'_>) -> bool {
     let target_kind = p.str_at(&["target", "kind"]);
-    if target_kind.is_some_and(|k| k != "Kustomization") {
+    if target_kind.is_some_and(|k| k != FluxKind::Kustomization.name()) {
         return false;
     }
     let text: Option<String> = if p.is_mapping() {

@@ -1,4 +1,5 @@
 use crate::diag::{Diagnostic, Severity};
+use crate::flux_api::FluxKind;
 use crate::index::Repository;
 use crate::rules::versions::{chart_sites, qualified, version_patched_elsewhere};
 use crate::rules::{Rule, RuleMeta};
@@ -83,7 +84,7 @@ impl Rule for ChartVersionMissing {
             } else {
                 "no version"
             };
-            let cmd = if site.kind == "HelmRelease" {
+            let cmd = if site.kind == FluxKind::HelmRelease {
                 "flux get helmreleases -A"
             } else {
                 "flux get sources chart -A"
@@ -123,8 +124,8 @@ fn clusters_phrase(clusters: &[&str]) -> String {
 }
 
 /// The chart version a rendered HelmRelease or HelmChart ends up with, if any.
-fn rendered_version<'a>(root: &'a crate::model::Node, kind: &str) -> Option<&'a str> {
-    let path: &[&str] = if kind == "HelmRelease" {
+fn rendered_version(root: &crate::model::Node, kind: FluxKind) -> Option<&str> {
+    let path: &[&str] = if kind == FluxKind::HelmRelease {
         &["spec", "chart", "spec", "version"]
     } else {
         &["spec", "version"]
