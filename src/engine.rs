@@ -11,7 +11,7 @@ use crate::diag::{Diagnostic, FileId};
 use crate::fs::{TreeView, WorkTree};
 use crate::index::{DocEntry, Object, Repository};
 use crate::memo::FileMemo;
-use crate::rules::{self, DocContext};
+use crate::rules::{self, DocContext, RuleMeta};
 use crate::source::SourceFile;
 use crate::suppress;
 use crate::yaml::parse_source;
@@ -244,10 +244,10 @@ pub fn check_with(opts: &CheckOptions, memo: Option<&FileMemo>) -> Result<Outcom
     configure(opts, &mut config, &root)?;
     // The embedded schemas load while discovery walks the tree, not on the first document's
     // thread while the other parser waits for them.
-    if !matches!(
-        config.rules.get(rules::schema::schema_violation::META.code),
-        Some(None)
-    ) {
+    if rules::RULES
+        .iter()
+        .any(|r| r.reads().schemas && rule_is_on(&config, r.meta()))
+    {
         std::thread::spawn(|| {
             crate::schemas::catalog();
         });
@@ -449,11 +449,13 @@ fn run_with_hidden<H: Sync>(
     let start = Instant::now();
     timing(|| format!("rss before parse {}", rss()));
     let limit = config.max_file_size;
-    // FV505 reads candidate documents the parse phase marks; turned off, none is marked.
-    let fv505 = !matches!(
-        config.rules.get(rules::schema::schema_violation::META.code),
-        Some(None)
-    );
+    // Rules mark the documents they will read while those are parsed; a rule turned off
+    // marks none. Bit `i` is `rules::RULES[i]`.
+    let on: u64 = rules::RULES
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| rule_is_on(&config, r.meta()))
+        .fold(0, |mask, (i, _)| mask | (1 << i));
     let charts = HelmCharts::of(inputs.iter().map(|(p, _)| p.as_str()));
     // A chart's templates are Go templates, not YAML: not read at all.
     let mut inputs = inputs;
@@ -470,7 +472,7 @@ fn run_with_hidden<H: Sync>(
                 Role::Manifest
             };
             // What else decides a file's outcome besides its path and bytes.
-            let context = (limit << 3) | (u64::from(fv505) << 2) | role as u64;
+            let context = (u128::from(limit) << 64) | (u128::from(on) << 2) | role as u128;
             // A blob the memo recorded with these bytes is not parsed again.
             if let Some((m, blob_of)) = memo
                 && let Some(blob) = blob_of(handle)
@@ -483,7 +485,7 @@ fn run_with_hidden<H: Sync>(
                 .filter(|m| m.recording())
                 .map(|m| (m, context));
             match read(handle) {
-                Ok(bytes) => process_file(id, display, bytes, trees, limit, role, recording, fv505),
+                Ok(bytes) => process_file(id, display, bytes, trees, limit, role, recording, on),
             Err(e) => FileOutcome {
                 source: SourceFile::new(display.as_str(), String::new()),
                 docs: Vec::new(),
@@ -582,15 +584,14 @@ fn run_with_hidden<H: Sync>(
         |r| config.severity(r.code, r.severity).is_some(),
         |r| config.is_unwaivable(r.code),
     );
-    rules::yaml::not_applied::keep_only_what_matters_unapplied(&repo, &mut diagnostics);
-    if let Some(sev) = config
-        .rules
-        .get(rules::yaml::unused_suppression::META.code)
-        .copied()
-        .flatten()
-    {
-        for d in diagnostics.iter_mut().filter(|d| d.rule.code == "FV001") {
-            d.severity = sev;
+    for rule in rules::RULES {
+        rule.filter_findings(&repo, &mut diagnostics);
+    }
+    // The suppressions add findings of their own (unused suppressions): they take their
+    // configured severity too (the others have theirs already).
+    for d in diagnostics.iter_mut() {
+        if let Some(Some(sev)) = config.rules.get(d.rule.code) {
+            d.severity = *sev;
         }
     }
     sort(&mut diagnostics);
@@ -606,30 +607,38 @@ fn run_with_hidden<H: Sync>(
     }
 }
 
-/// One problem, one finding: the general rules stand back where a more specific one already
-/// reports the same line (FV104 says better what FV505 calls a type error; a build that fails on
-/// a missing file, invalid YAML or a non-object is FV404's, FV101's, FV102's or FV103's).
-const YIELDS: &[(&str, &[&str])] = &[
-    ("FV505", &["FV104"]),
-    ("FV405", &["FV101", "FV102", "FV103", "FV404"]),
-];
+/// Whether the config leaves `rule` on.
+fn rule_is_on(config: &Config, rule: &RuleMeta) -> bool {
+    !matches!(config.rules.get(rule.code), Some(None))
+}
 
+/// One problem, one finding: the general rules stand back where a more specific one already
+/// reports the same line ([`rules::Rule::yields_to`]).
 fn yield_to_friendlier(repo: &Repository, diagnostics: &mut Vec<Diagnostic>) {
+    let yields: Vec<(&str, &[&RuleMeta])> = rules::RULES
+        .iter()
+        .map(|r| (r.meta().code, r.yields_to()))
+        .filter(|(_, over)| !over.is_empty())
+        .collect();
     let line = |d: &Diagnostic| repo.files[d.file].line_col(d.span.start as usize).line;
     let taken: std::collections::HashSet<(&str, FileId, usize)> = diagnostics
         .iter()
-        .filter(|d| YIELDS.iter().any(|(_, over)| over.contains(&d.rule.code)))
+        .filter(|d| {
+            yields
+                .iter()
+                .any(|(_, over)| over.iter().any(|o| o.code == d.rule.code))
+        })
         .map(|d| (d.rule.code, d.file, line(d)))
         .collect();
     if taken.is_empty() {
         return;
     }
     diagnostics.retain(|d| {
-        let Some((_, over)) = YIELDS.iter().find(|(code, _)| *code == d.rule.code) else {
+        let Some((_, over)) = yields.iter().find(|(code, _)| *code == d.rule.code) else {
             return true;
         };
         let at = line(d);
-        !over.iter().any(|o| taken.contains(&(*o, d.file, at)))
+        !over.iter().any(|o| taken.contains(&(o.code, d.file, at)))
     });
 }
 
@@ -744,13 +753,15 @@ fn process_file(
     trees: Trees,
     limit: u64,
     role: Role,
-    record: Option<(&FileMemo, u64)>,
-    fv505: bool,
+    record: Option<(&FileMemo, u128)>,
+    on: u64,
 ) -> FileOutcome {
     if role == Role::HiddenFromFlux {
         let source = SourceFile::new(display, String::from_utf8_lossy(&bytes).into_owned());
         let mut diagnostics = Vec::new();
-        rules::security::plaintext_secret::private_keys_in(id, &source, &[], &mut diagnostics);
+        for rule in rules::RULES {
+            rule.check_text(id, &source, &[], &mut diagnostics);
+        }
         return FileOutcome {
             directives: suppress::directives(&source, &[]),
             source,
@@ -806,7 +817,9 @@ fn process_file(
     if role == Role::HelmFile {
         // Read by Helm, not applied: its YAML must still parse, and a private key committed
         // in it leaks all the same, but it declares no object.
-        rules::security::plaintext_secret::private_keys_in(id, &source, &[], &mut diagnostics);
+        for rule in rules::RULES {
+            rule.check_text(id, &source, &[], &mut diagnostics);
+        }
         return FileOutcome {
             directives: suppress::directives(
                 &source,
@@ -832,8 +845,7 @@ fn process_file(
             *slot = Some(o);
         }
     }
-    let mut schema_candidates = vec![false; stream.documents.len()];
-    let mut fv505_candidates = vec![false; stream.documents.len()];
+    let mut marks = vec![0u64; stream.documents.len()];
     for (slot, doc) in stream.documents.iter().enumerate() {
         let flux = rules::schema::flux_doc_of(object_of[slot], doc);
         let cx = DocContext {
@@ -846,17 +858,15 @@ fn process_file(
         for rule in rules::RULES {
             rule.check_document(&cx, &mut diagnostics);
         }
-        schema_candidates[slot] =
-            flux.is_some_and(|fd| rules::schema::required_field_missing::candidate(doc, fd));
-        fv505_candidates[slot] =
-            fv505 && rules::schema::schema_violation::candidate(doc, object_of[slot]);
+        for (i, rule) in rules::RULES.iter().enumerate() {
+            if on & (1 << i) != 0 && rule.marks(&cx) {
+                marks[slot] |= 1 << i;
+            }
+        }
     }
-    rules::security::plaintext_secret::private_keys_in(
-        id,
-        &source,
-        &stream.documents,
-        &mut diagnostics,
-    );
+    for rule in rules::RULES {
+        rule.check_text(id, &source, &stream.documents, &mut diagnostics);
+    }
     let directives = if source.text.contains("fluxvet-ignore") {
         suppress::directives(&source, &suppress::text_spans(&source, &stream.documents))
     } else {
@@ -866,11 +876,7 @@ fn process_file(
         .documents
         .into_iter()
         .enumerate()
-        .map(|(slot, doc)| {
-            let mut entry = DocEntry::new(id, doc, schema_candidates[slot]);
-            entry.fv505_candidate = fv505_candidates[slot];
-            entry
-        })
+        .map(|(slot, doc)| DocEntry::new(id, doc, marks[slot]))
         .collect();
     if let Some((memo, context)) = record
         && let Some(blob) = blob
@@ -909,7 +915,12 @@ fn release_unread_trees(display: &str, docs: &mut [DocEntry], objects: &[Object]
         }
     }
     for (slot, entry) in docs.iter_mut().enumerate() {
-        if !crate::index::read_after_document_rules(display, object_of[slot], entry) {
+        if !crate::index::read_after_document_rules(
+            display,
+            object_of[slot],
+            entry,
+            rules::kinds_read_by_name(),
+        ) {
             entry.doc.release_tree();
         }
     }

@@ -62,7 +62,7 @@ pub struct KindFacts {
 
 use FluxKind as F;
 
-const KUSTOMIZATION_SOURCES: &[FluxKind] = &[
+pub const KUSTOMIZATION_SOURCES: &[FluxKind] = &[
     F::GitRepository,
     F::OCIRepository,
     F::Bucket,

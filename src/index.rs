@@ -88,48 +88,38 @@ pub struct DocEntry {
     /// the document is parsed and in cache, in parallel: the repository rules that ask them
     /// then skip the other documents unread.
     pub sops: bool,
-    /// FV502 may fire here ([`crate::rules::schema::required_field_missing::candidate`]).
-    pub schema_candidate: bool,
-    /// FV505 must read this document after the document rules
-    /// ([`crate::rules::schema::schema_violation::candidate`]).
-    pub fv505_candidate: bool,
+    /// Bit `i`: rule `i` of the registry will read this document after the document rules
+    /// (`crate::rules::Rule::marks`, asked while the document is parsed).
+    pub marks: u64,
 }
 
 /// Whether anything after the document rules may read this document's tree: the repository
 /// rules, the reconcile tree or the report (which masks Secret values and secretGenerator
 /// literals). Kept: documents that declare no object, kustomize files, Flux's toolkit kinds,
-/// core and kustomize kinds, the Flux Operator's, the kinds rules look up by name in any group,
-/// SOPS-encrypted documents and anything with a `secretGenerator`. The rest (CRDs such as PrometheusRule or HTTPRoute, apps/v1 workloads)
-/// are read by document rules alone, so `check` drops their trees once those are done.
-pub fn read_after_document_rules(path: &str, object: Option<&Object>, entry: &DocEntry) -> bool {
+/// core and kustomize kinds, the Flux Operator's, the kinds the model or a rule looks up by
+/// name in any group (`read_by_name`, sorted: the rules' declarations), documents a rule
+/// marked, SOPS-encrypted documents and anything with a `secretGenerator`. The rest (CRDs such
+/// as PrometheusRule or HTTPRoute, apps/v1 workloads) are read by document rules alone, so
+/// `check` drops their trees once those are done.
+pub fn read_after_document_rules(
+    path: &str,
+    object: Option<&Object>,
+    entry: &DocEntry,
+    read_by_name: &[&str],
+) -> bool {
     let Some(o) = object else {
         return true;
     };
-    // Rules look some kinds up by name whatever their group (a `GitRepository` of another
-    // API is still asked about), so those are kept by name too.
-    use crate::flux_api::CoreKind;
-    const READ_BY_KIND: &[FluxKind] = &[
-        FluxKind::Bucket,
-        FluxKind::ExternalArtifact,
-        FluxKind::FluxInstance,
-        FluxKind::GitRepository,
-        FluxKind::HelmChart,
-        FluxKind::HelmRelease,
-        FluxKind::HelmRepository,
-        FluxKind::Kustomization,
-        FluxKind::OCIRepository,
-        FluxKind::ResourceSet,
-    ];
-    const READ_BY_CORE_KIND: &[CoreKind] = &[CoreKind::ConfigMap, CoreKind::Secret];
     let group = o.group();
     entry.sops
-        || entry.fv505_candidate
+        || entry.marks != 0
         || crate::discover::is_kustomization_file(path)
         || group.is_empty()
         || group.contains("fluxcd")
-        || group == "kustomize.config.k8s.io"
-        || READ_BY_KIND.iter().any(|k| o.is_named(*k))
-        || READ_BY_CORE_KIND.iter().any(|k| o.is_named(*k))
+        || group == crate::flux_api::KustomizeKind::GROUP
+        || MODEL_READS_BY_NAME.iter().any(|k| o.is_named(*k))
+        || MODEL_READS_CORE_BY_NAME.iter().any(|k| o.is_named(*k))
+        || read_by_name.binary_search(&o.kind.as_str()).is_ok()
         || entry
             .doc
             .root()
@@ -137,9 +127,26 @@ pub fn read_after_document_rules(path: &str, object: Option<&Object>, entry: &Do
         || entry.doc.uses_substitution()
 }
 
+/// The kinds the model (the reconcile tree, clusters, sources, substitution) looks objects up
+/// by whatever their group: a `GitRepository` of another API is still asked about. The rules
+/// declare theirs ([`crate::rules::Reads`]).
+const MODEL_READS_BY_NAME: &[FluxKind] = &[
+    FluxKind::Kustomization,
+    FluxKind::GitRepository,
+    FluxKind::OCIRepository,
+    FluxKind::Bucket,
+    FluxKind::ExternalArtifact,
+    FluxKind::HelmRelease,
+    FluxKind::FluxInstance,
+];
+const MODEL_READS_CORE_BY_NAME: &[crate::flux_api::CoreKind] = &[
+    crate::flux_api::CoreKind::ConfigMap,
+    crate::flux_api::CoreKind::Secret,
+];
+
 impl DocEntry {
-    /// `schema_candidate` is [`crate::rules::schema::required_field_missing::candidate`].
-    pub fn new(file: FileId, doc: Document, schema_candidate: bool) -> DocEntry {
+    /// `marks`: see [`DocEntry::marks`].
+    pub fn new(file: FileId, doc: Document, marks: u64) -> DocEntry {
         let sops = doc
             .root()
             .is_some_and(|r| crate::secrets::is_sops_document(&r));
@@ -147,8 +154,7 @@ impl DocEntry {
             file,
             doc,
             sops,
-            schema_candidate,
-            fv505_candidate: false,
+            marks,
         }
     }
 }

@@ -49,7 +49,7 @@ impl SourceRef<'_> {
 }
 
 /// The kinds that reference sources ([`crate::flux_api::KindFacts::source_refs`]).
-fn referring_kinds() -> &'static [FluxKind] {
+pub fn referring_kinds() -> &'static [FluxKind] {
     static KINDS: std::sync::OnceLock<Vec<FluxKind>> = std::sync::OnceLock::new();
     KINDS.get_or_init(|| {
         crate::flux_api::KINDS_OF_FLUX

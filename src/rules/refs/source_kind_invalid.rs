@@ -54,6 +54,13 @@ impl Rule for SourceKindInvalid {
         &META
     }
 
+    fn reads(&self) -> crate::rules::Reads {
+        crate::rules::Reads {
+            flux_kinds: super::referring_kinds(),
+            ..crate::rules::Reads::NOTHING
+        }
+    }
+
     fn check_repository(&self, repo: &Repository, out: &mut Vec<Diagnostic>) {
         for r in source_refs(repo) {
             let Some(kind_node) = r.node.get("kind") else {

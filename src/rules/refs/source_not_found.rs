@@ -70,6 +70,31 @@ impl Rule for SourceNotFound {
         &META
     }
 
+    fn reads(&self) -> crate::rules::Reads {
+        crate::rules::Reads {
+            // The references (and config_refs' valuesFrom/substituteFrom), the sources they
+            // name by kind, and what creates sources: FluxInstances and ResourceSets.
+            flux_kinds: &[
+                FluxKind::Kustomization,
+                FluxKind::HelmRelease,
+                FluxKind::HelmChart,
+                FluxKind::ImageUpdateAutomation,
+                FluxKind::GitRepository,
+                FluxKind::OCIRepository,
+                FluxKind::HelmRepository,
+                FluxKind::Bucket,
+                FluxKind::ExternalArtifact,
+                FluxKind::FluxInstance,
+                FluxKind::ResourceSet,
+            ],
+            core_kinds: &[
+                crate::flux_api::CoreKind::ConfigMap,
+                crate::flux_api::CoreKind::Secret,
+            ],
+            ..crate::rules::Reads::NOTHING
+        }
+    }
+
     fn check_repository(&self, repo: &Repository, out: &mut Vec<Diagnostic>) {
         super::config_refs::check(repo, out);
         let ns = Namespaces::new(repo);

@@ -137,6 +137,13 @@ impl Rule for SubstitutionUndefined {
         &META
     }
 
+    fn reads(&self) -> crate::rules::Reads {
+        crate::rules::Reads {
+            flux_kinds: &[FluxKind::Kustomization],
+            ..crate::rules::Reads::NOTHING
+        }
+    }
+
     fn check_repository(&self, repo: &Repository, out: &mut Vec<Diagnostic>) {
         let with_post: Vec<(usize, &Object)> = repo
             .of_kinds(&[FluxKind::Kustomization])

@@ -67,10 +67,15 @@ impl Rule for RequiredFieldMissing {
         &META
     }
 
+    fn marks(&self, cx: &crate::rules::DocContext<'_>) -> bool {
+        cx.flux.is_some_and(|fd| candidate(cx.doc, fd))
+    }
+
     fn check_repository(&self, repo: &Repository, out: &mut Vec<Diagnostic>) {
         // Patches only excuse: a document without a candidate finding gets none, and a tree
         // with no candidate needs no patch collected.
-        if !repo.docs.iter().any(|d| d.schema_candidate) {
+        let mark = crate::rules::mark_of(&META);
+        if !repo.docs.iter().any(|d| d.marks & mark != 0) {
             return;
         }
         let patches = Patches::collect(repo);
@@ -79,7 +84,7 @@ impl Rule for RequiredFieldMissing {
             .docs
             .iter()
             .enumerate()
-            .filter(|(_, d)| d.schema_candidate)
+            .filter(|(_, d)| d.marks & mark != 0)
         {
             let Some(fd) = flux_doc_of(repo.object_of_doc(slot), &entry.doc) else {
                 continue;

@@ -134,10 +134,28 @@ impl Rule for SchemaViolation {
         &META
     }
 
+    fn reads(&self) -> crate::rules::Reads {
+        crate::rules::Reads {
+            schemas: true,
+            ..crate::rules::Reads::NOTHING
+        }
+    }
+
+    fn marks(&self, cx: &crate::rules::DocContext<'_>) -> bool {
+        candidate(cx.doc, cx.object)
+    }
+
+    fn yields_to(&self) -> &'static [&'static RuleMeta] {
+        // FV104 says better what this rule calls a type error.
+        static OVER: &[&RuleMeta] = &[&crate::rules::yaml::ambiguous_scalar::META];
+        OVER
+    }
+
     fn check_repository(&self, repo: &Repository, out: &mut Vec<Diagnostic>) {
         if matches!(repo.config.rules.get(META.code), Some(None)) {
             return;
         }
+        let mark = crate::rules::mark_of(&META);
         let (own, own_clusters) = own_crds(repo);
         let no_clusters = repo.clusters().is_empty();
         let catalog = schemas::catalog();
@@ -173,7 +191,7 @@ impl Rule for SchemaViolation {
                 Some(id) => (&own, id),
                 None => match catalog.kind(&o.api_version, &o.kind) {
                     // Without a candidate flag the embedded schema found nothing.
-                    Some(id) if entry.fv505_candidate => (catalog, id),
+                    Some(id) if entry.marks & mark != 0 => (catalog, id),
                     Some(_) => continue,
                     None => {
                         if applied && !crate::reconcile::in_helm_chart(repo, path) {

@@ -53,6 +53,13 @@ impl Rule for ChartVersionMissing {
         &META
     }
 
+    fn reads(&self) -> crate::rules::Reads {
+        crate::rules::Reads {
+            flux_kinds: super::CHART_KINDS,
+            ..crate::rules::Reads::NOTHING
+        }
+    }
+
     fn check_repository(&self, repo: &Repository, out: &mut Vec<Diagnostic>) {
         for site in chart_sites(repo) {
             if !site.from_repository() || site.version_text().is_some() {

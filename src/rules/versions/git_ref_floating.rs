@@ -164,6 +164,13 @@ impl Rule for GitRefFloating {
         &META
     }
 
+    fn reads(&self) -> crate::rules::Reads {
+        crate::rules::Reads {
+            flux_kinds: &[crate::flux_api::FluxKind::GitRepository],
+            ..crate::rules::Reads::NOTHING
+        }
+    }
+
     fn check_repository(&self, repo: &Repository, out: &mut Vec<Diagnostic>) {
         let own = repo.own_sources();
         for git in repo.of_kind(FluxKind::GitRepository) {

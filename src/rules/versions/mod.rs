@@ -13,6 +13,9 @@ use crate::helm_semver::{self, Reading};
 use crate::index::{Object, Repository};
 use crate::yaml::NodeRef;
 
+/// The kinds [`chart_sites`] looks up.
+pub const CHART_KINDS: &[FluxKind] = &[FluxKind::HelmRelease, FluxKind::HelmChart];
+
 /// A `chart.spec` of a HelmRelease or the `spec` of a HelmChart: where a chart version lives.
 pub struct ChartSite<'a> {
     pub object: &'a Object,
@@ -75,7 +78,7 @@ fn chart_spec<'a>(repo: &'a Repository, o: &Object) -> Option<(NodeRef<'a>, Node
 /// Every chart version site in the repository, in object order.
 pub fn chart_sites(repo: &Repository) -> Vec<ChartSite<'_>> {
     let mut out = Vec::new();
-    for (_, o) in repo.of_kinds(&[FluxKind::HelmRelease, FluxKind::HelmChart]) {
+    for (_, o) in repo.of_kinds(CHART_KINDS) {
         let Some((spec_key, spec)) = chart_spec(repo, o) else {
             continue;
         };

@@ -215,6 +215,16 @@ impl Rule for OciRefUnpinned {
         &META
     }
 
+    fn reads(&self) -> crate::rules::Reads {
+        crate::rules::Reads {
+            flux_kinds: &[
+                crate::flux_api::FluxKind::HelmRelease,
+                crate::flux_api::FluxKind::OCIRepository,
+            ],
+            ..crate::rules::Reads::NOTHING
+        }
+    }
+
     fn check_repository(&self, repo: &Repository, out: &mut Vec<Diagnostic>) {
         for oci in repo.of_kind(FluxKind::OCIRepository) {
             if oci.flux != Some(FluxKind::OCIRepository) {
