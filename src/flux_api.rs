@@ -10,7 +10,7 @@
 //! Kinds are typed: [`FluxKind`] for Flux's own (with [`KINDS_OF_FLUX`], the facts about each),
 //! [`KustomizeKind`] for a kustomization file's `kind:` (kustomize.config.k8s.io, which is not
 //! Flux's Kustomization) and [`CoreKind`] for the Kubernetes built-ins fluxvet reasons about.
-//! The index reads each object's [`FluxKind`] once ([`crate::index::Object::flux`]).
+//! The index reads each object's [`FluxKind`] once (`Object::flux` in the index).
 
 /// A kind of Flux's: the toolkit controllers', the source-watcher's and the Flux Operator's.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]

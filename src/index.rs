@@ -89,7 +89,7 @@ pub struct DocEntry {
     /// then skip the other documents unread.
     pub sops: bool,
     /// Bit `i`: rule `i` of the registry will read this document after the document rules
-    /// (`crate::rules::Rule::marks`, asked while the document is parsed).
+    /// (`Rule::marks` of the rules, asked while the document is parsed).
     pub marks: u64,
 }
 
@@ -129,7 +129,7 @@ pub fn read_after_document_rules(
 
 /// The kinds the model (the reconcile tree, clusters, sources, substitution) looks objects up
 /// by whatever their group: a `GitRepository` of another API is still asked about. The rules
-/// declare theirs ([`crate::rules::Reads`]).
+/// declare theirs (`Rule::reads`).
 const MODEL_READS_BY_NAME: &[FluxKind] = &[
     FluxKind::Kustomization,
     FluxKind::GitRepository,

@@ -1,7 +1,7 @@
 //! The rule catalogue. One file per rule, grouped by family; each file holds the rule's
 //! metadata, its documentation (shown by `fluxvet explain`) and its check.
 
-use crate::diag::{Diagnostic, FileId, Severity};
+use crate::diag::{Diagnostic, FileId};
 use crate::flux_api::{CoreKind, FluxKind};
 use crate::index::{DocEntry, Object, Repository};
 use crate::source::SourceFile;
@@ -17,31 +17,8 @@ pub mod security;
 pub mod versions;
 pub mod yaml;
 
-#[derive(Debug)]
-pub struct RuleMeta {
-    pub code: &'static str,
-    pub name: &'static str,
-    pub severity: Severity,
-    /// One line, for `fluxvet rules` and the README.
-    pub summary: &'static str,
-    /// Markdown with the headings: What it does / Why is this bad? / Example / Use instead, and
-    /// Fix for a rule whose findings `check --fix` can resolve.
-    pub docs: &'static str,
-}
-
-impl RuleMeta {
-    /// Whether `check --fix` resolves some of this rule's findings: its docs say how under a
-    /// `## Fix` heading.
-    pub fn fixable(&self) -> bool {
-        self.docs.contains("\n## Fix\n")
-    }
-    pub fn url(&self) -> String {
-        format!(
-            "https://github.com/fluxvet/fluxvet/blob/main/docs/rules.md#{}",
-            self.code.to_ascii_lowercase()
-        )
-    }
-}
+/// A rule's identity and documentation (defined beside the findings that carry it).
+pub use crate::diag::RuleMeta;
 
 /// What a per-document rule sees.
 pub struct DocContext<'a> {
