@@ -66,7 +66,31 @@ pub struct Outcome {
     pub paths: crate::paths::PathDisplay,
     /// Findings left out because the change did not introduce them (`--changed-since`) or the
     /// baseline records them; the summaries count them.
-    pub withheld: crate::changes::Withheld,
+    pub withheld: Withheld,
+}
+
+/// Findings of the checked tree that are not reported, and why; counted in the summary.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Withheld {
+    /// `--changed-since`: how the old tree was named (`HEAD~1`, `main (merge base 1a2b…)`) and
+    /// how many findings it already had.
+    pub since: Option<(String, usize)>,
+    /// `--baseline`: how many findings the baseline file records.
+    pub baselined: Option<usize>,
+}
+
+impl Withheld {
+    /// `2 new, 12 existing since main; 3 baselined`, or `None` when nothing was compared.
+    pub fn note(&self, reported: usize) -> Option<String> {
+        let mut parts = Vec::new();
+        if let Some((since, existing)) = &self.since {
+            parts.push(format!("{reported} new, {existing} existing since {since}"));
+        }
+        if let Some(n) = self.baselined {
+            parts.push(format!("{n} baselined"));
+        }
+        (!parts.is_empty()).then(|| parts.join("; "))
+    }
 }
 
 /// A failure that stops the run: exit code 2.
@@ -130,7 +154,7 @@ pub fn load_config(root: &Path, explicit: Option<&Path>) -> Result<Config, Fatal
             (p, config::FILE_NAME.to_string())
         }
     };
-    Config::load(&path, &display).map_err(|e| Fatal(format!("config {e}")))
+    Config::load(&path, &display, rules::lookup).map_err(|e| Fatal(format!("config {e}")))
 }
 
 /// Applies the command line's `--exclude`, `--select`, `--ignore` and `--max-file-size` to the
@@ -369,10 +393,7 @@ fn sourceignored_private_keys(
     out
 }
 
-/// The default size limit (`max_file_size`, `--max-file-size`): larger files are reported, not
-/// read whole. The biggest real manifests (CRD bundles) are a few MiB, and every byte costs
-/// memory for the whole run.
-pub const FILE_SIZE_LIMIT: u64 = 32 * 1024 * 1024;
+pub use crate::config::FILE_SIZE_LIMIT;
 
 /// Reads at most one byte past `limit`, so an oversized file is known as such without being
 /// loaded.
