@@ -101,9 +101,9 @@ pub fn run(args: CheckArgs) -> Result<u8, String> {
     let mut outcome = run_check()?;
     if args.fix {
         outcome.paths = crate::paths::PathDisplay::new(&outcome.repo.root);
-        match crate::fix::run(&outcome, args.diff)? {
-            crate::fix::Done::Diff(code) => return Ok(code),
-            crate::fix::Done::Written => outcome = run_check()?,
+        match super::fix::run(&outcome, args.diff)? {
+            super::fix::Done::Diff(code) => return Ok(code),
+            super::fix::Done::Written => outcome = run_check()?,
         }
     }
     if args.no_timing {

@@ -7,6 +7,7 @@ pub mod build;
 pub mod check;
 pub mod diff;
 pub mod explain;
+pub mod fix;
 pub mod graph;
 pub mod install_hook;
 pub mod rules;
