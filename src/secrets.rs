@@ -2,7 +2,6 @@
 //! sit in a file so that no output format ever prints them.
 
 use crate::flux_api::CoreKind;
-use crate::index::Repository;
 use crate::source::Span;
 use crate::yaml::{Document, NodeRef, Style};
 
@@ -299,18 +298,17 @@ pub struct Redacted {
     pub ranges: Vec<Span>,
 }
 
-/// The file's text with every secret value masked, or `None` when it holds none. Byte
-/// offsets and line breaks are kept, so spans and the line index stay valid.
-pub fn redacted_text(repo: &Repository, file: usize) -> Option<Redacted> {
+/// A file's text (`text`, parsed as `docs`) with every secret value masked, or `None` when it
+/// holds none. Byte offsets and line breaks are kept, so spans and the line index stay valid.
+pub fn redacted_text<'a>(text: &str, docs: impl Iterator<Item = &'a Document>) -> Option<Redacted> {
     let mut spans = Vec::new();
-    for d in repo.docs_of(file) {
-        value_spans(&d.doc, &mut spans);
+    for doc in docs {
+        value_spans(doc, &mut spans);
     }
     spans.retain(|s| !s.is_empty());
     if spans.is_empty() {
         return None;
     }
-    let text = &repo.files[file].text;
     let ranges: Vec<Span> = spans.iter().map(|s| to_line_end(text, *s)).collect();
     Some(Redacted {
         text: mask(text, &ranges),

@@ -5,13 +5,12 @@
 
 use std::collections::BTreeSet;
 
-use crate::diag::Diagnostic;
+use crate::diag::{Diagnostic, RuleMeta};
 use crate::flux_api::{CoreKind, FluxKind};
 use crate::index::Repository;
 use crate::yaml::NodeRef;
 
 use super::is_templated;
-use super::source_not_found::META;
 
 /// Edits a name may be away from an existing one to count as a typo of it.
 const TYPO_DISTANCE: usize = 2;
@@ -97,7 +96,9 @@ fn targets<'r>(repo: &'r Repository) -> Vec<Target<'r>> {
     out
 }
 
-pub fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
+/// The ConfigMap and Secret references (`valuesFrom`, `substituteFrom`) to nothing the
+/// repository defines, reported as `meta` (the source-not-found rule, FV401).
+pub fn check(repo: &Repository, meta: &'static RuleMeta, out: &mut Vec<Diagnostic>) {
     let targets = targets(repo);
     if targets.is_empty() {
         return;
@@ -131,7 +132,7 @@ pub fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
         };
         out.push(
             Diagnostic::new(
-                &META,
+                meta,
                 t.file,
                 t.name.span(),
                 format!(

@@ -96,7 +96,7 @@ impl Rule for SourceNotFound {
     }
 
     fn check_repository(&self, repo: &Repository, out: &mut Vec<Diagnostic>) {
-        super::config_refs::check(repo, out);
+        super::config_refs::check(repo, &META, out);
         let ns = Namespaces::new(repo);
         let templated_kinds = templated_source_kinds(repo);
         // (kind, name) → Flux objects in definition order, built once: a scan of every object
