@@ -26,29 +26,7 @@ pub enum Target {
     Staged,
 }
 
-/// Findings of the checked tree that are not reported, and why; counted in the summary.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Withheld {
-    /// `--changed-since`: how the old tree was named (`HEAD~1`, `main (merge base 1a2b…)`) and
-    /// how many findings it already had.
-    pub since: Option<(String, usize)>,
-    /// `--baseline`: how many findings the baseline file records.
-    pub baselined: Option<usize>,
-}
-
-impl Withheld {
-    /// `2 new, 12 existing since main; 3 baselined`, or `None` when nothing was compared.
-    pub fn note(&self, reported: usize) -> Option<String> {
-        let mut parts = Vec::new();
-        if let Some((since, existing)) = &self.since {
-            parts.push(format!("{reported} new, {existing} existing since {since}"));
-        }
-        if let Some(n) = self.baselined {
-            parts.push(format!("{n} baselined"));
-        }
-        (!parts.is_empty()).then(|| parts.join("; "))
-    }
-}
+pub use crate::engine::Withheld;
 
 /// Checks `target`.
 pub fn check_target(opts: &CheckOptions, target: &Target) -> Result<Outcome, Fatal> {

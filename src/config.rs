@@ -4,7 +4,11 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use crate::diag::Severity;
+use crate::diag::{RuleMeta, Severity};
+
+/// Finds a rule by code or name (`crate::rules::lookup`).
+pub type RuleLookup = fn(&str) -> Option<&'static RuleMeta>;
+use crate::flux_api::FluxKind;
 use crate::source::SourceFile;
 use crate::yaml::{NodeRef, YamlProblem, parse_stream};
 
@@ -96,7 +100,7 @@ impl Default for Config {
             external_sources: Vec::new(),
             clusters: BTreeMap::new(),
             sources: Vec::new(),
-            max_file_size: crate::engine::FILE_SIZE_LIMIT,
+            max_file_size: FILE_SIZE_LIMIT,
             unwaivable: Vec::new(),
         }
     }
@@ -169,17 +173,19 @@ impl Config {
         Ok(())
     }
 
-    pub fn load(path: &Path, display: &str) -> Result<Config, ConfigError> {
+    /// `rules` names the rules the config may mention (`crate::rules::lookup`): the config
+    /// validates them without depending on the catalogue.
+    pub fn load(path: &Path, display: &str, rules: RuleLookup) -> Result<Config, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
             path: display.to_string(),
             line: 0,
             column: 0,
             message: format!("cannot read the config file: {e}"),
         })?;
-        Config::parse(display, &text)
+        Config::parse(display, &text, rules)
     }
 
-    pub fn parse(display: &str, text: &str) -> Result<Config, ConfigError> {
+    pub fn parse(display: &str, text: &str, rules: RuleLookup) -> Result<Config, ConfigError> {
         let file = SourceFile::new(display, text.to_string());
         let err = |offset: usize, message: String| {
             let lc = file.line_col(offset);
@@ -295,7 +301,7 @@ impl Config {
                     for (code, (sev, off)) in
                         string_map_spanned(&v, "rules").map_err(|(o, m)| err(o, m))?
                     {
-                        let Some(meta) = crate::rules::lookup(&code.0) else {
+                        let Some(meta) = rules(&code.0) else {
                             return Err(err(
                                 code.1,
                                 format!(
@@ -359,14 +365,18 @@ impl Config {
                                 }
                             }
                         }
-                        if !src.kind.is_empty() && !SOURCE_KINDS.contains(&src.kind.as_str()) {
+                        if !src.kind.is_empty()
+                            && !FluxKind::from_name(&src.kind).is_some_and(FluxKind::is_source)
+                        {
+                            let sources: Vec<&str> =
+                                FluxKind::sources().map(FluxKind::name).collect();
                             let at = item.get("kind").map_or(ia, |k| k.span().start as usize);
                             return Err(err(
                                 at,
                                 format!(
                                     "`sources[].kind`: `{}` is not a Flux source kind (expected one of {})",
                                     src.kind,
-                                    SOURCE_KINDS.join(", ")
+                                    sources.join(", ")
                                 ),
                             ));
                         }
@@ -417,14 +427,18 @@ impl Config {
                                 }
                             }
                         }
-                        if !src.kind.is_empty() && !SOURCE_KINDS.contains(&src.kind.as_str()) {
+                        if !src.kind.is_empty()
+                            && !FluxKind::from_name(&src.kind).is_some_and(FluxKind::is_source)
+                        {
+                            let sources: Vec<&str> =
+                                FluxKind::sources().map(FluxKind::name).collect();
                             let at = item.get("kind").map_or(ia, |k| k.span().start as usize);
                             return Err(err(
                                 at,
                                 format!(
                                     "`external_sources[].kind`: `{}` is not a Flux source kind (expected one of {})",
                                     src.kind,
-                                    SOURCE_KINDS.join(", ")
+                                    sources.join(", ")
                                 ),
                             ));
                         }
@@ -443,7 +457,7 @@ impl Config {
                         .into_iter()
                         .enumerate()
                     {
-                        let Some(meta) = crate::rules::lookup(&word) else {
+                        let Some(meta) = rules(&word) else {
                             let at = v.items().get(i).map_or(at, |n| n.span().start as usize);
                             return Err(err(
                                 at,
@@ -510,6 +524,11 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
     }
 }
 
+/// The default size limit (`max_file_size`, `--max-file-size`): larger files are reported, not
+/// read whole. The biggest real manifests (CRD bundles) are a few MiB, and every byte costs
+/// memory for the whole run.
+pub const FILE_SIZE_LIMIT: u64 = 32 * 1024 * 1024;
+
 /// A size as a person writes it: `32 MiB`, `512 KiB`, `1000 bytes`.
 pub fn show_size(bytes: u64) -> String {
     match bytes {
@@ -518,16 +537,6 @@ pub fn show_size(bytes: u64) -> String {
         b => format!("{b} bytes"),
     }
 }
-
-/// The kinds a `sourceRef` may name, i.e. what `external_sources` may declare.
-pub const SOURCE_KINDS: &[&str] = &[
-    "GitRepository",
-    "OCIRepository",
-    "HelmRepository",
-    "HelmChart",
-    "Bucket",
-    "ExternalArtifact",
-];
 
 /// Whether `glob` is one `exclude` can use, as the walk will compile it.
 pub fn check_glob(glob: &str) -> Result<(), String> {
@@ -616,9 +625,13 @@ fn string_map_spanned(
 mod tests {
     use super::*;
 
+    fn parse(display: &str, text: &str) -> Result<Config, ConfigError> {
+        Config::parse(display, text, crate::rules::lookup)
+    }
+
     #[test]
     fn parses_every_key() {
-        let c = Config::parse(
+        let c = parse(
             ".fluxvet.yaml",
             "order: [a, b]\naliases: {x: a}\nenvironments: [dev, prod]\nrules: {FV001: off, duplicate-key: warning}\nexclude: ['tmp/**']\nexternal_sources:\n  - {kind: GitRepository, name: flux-system, namespace: flux-system}\n",
         )
@@ -628,30 +641,30 @@ mod tests {
         assert_eq!(c.rules.get("FV001"), Some(&None));
         assert_eq!(c.rules.get("FV102"), Some(&Some(Severity::Warning)));
         assert_eq!(c.external_sources.len(), 1);
-        let c = Config::parse(".fluxvet.yaml", "unwaivable: [FV601, duplicate-key]\n").unwrap();
+        let c = parse(".fluxvet.yaml", "unwaivable: [FV601, duplicate-key]\n").unwrap();
         assert!(c.is_unwaivable("FV601") && c.is_unwaivable("FV102"));
         assert!(!c.is_unwaivable("FV202"));
-        let e = Config::parse(".fluxvet.yaml", "unwaivable:\n  - FV601\n  - FV999\n").unwrap_err();
+        let e = parse(".fluxvet.yaml", "unwaivable:\n  - FV601\n  - FV999\n").unwrap_err();
         assert_eq!((e.line, e.column), (3, 5));
     }
 
     #[test]
     fn unknown_key_names_key_and_line() {
-        let e = Config::parse(".fluxvet.yaml", "order: [a]\nordr: [b]\n").unwrap_err();
+        let e = parse(".fluxvet.yaml", "order: [a]\nordr: [b]\n").unwrap_err();
         assert_eq!((e.line, e.column), (2, 1));
         assert!(e.message.contains("`ordr`"), "{}", e.message);
-        let e = Config::parse(".fluxvet.yaml", "rules:\n  FV999: error\n").unwrap_err();
+        let e = parse(".fluxvet.yaml", "rules:\n  FV999: error\n").unwrap_err();
         assert_eq!(e.line, 2);
-        let e = Config::parse(".fluxvet.yaml", "rules:\n  FV101: loud\n").unwrap_err();
+        let e = parse(".fluxvet.yaml", "rules:\n  FV101: loud\n").unwrap_err();
         assert!(e.message.contains("loud"));
     }
 
     #[test]
     fn environment_match_values() {
-        let c = Config::parse(".fluxvet.yaml", "environment_match: both\n").unwrap();
+        let c = parse(".fluxvet.yaml", "environment_match: both\n").unwrap();
         assert_eq!(c.environment_match, EnvironmentMatch::Both);
         assert_eq!(Config::default().environment_match, EnvironmentMatch::Path);
-        let e = Config::parse(
+        let e = parse(
             ".fluxvet.yaml",
             "environments: [dev]\nenvironment_match: folder\n",
         )
@@ -662,8 +675,7 @@ mod tests {
 
     #[test]
     fn bad_exclude_glob_names_its_line() {
-        let e =
-            Config::parse(".fluxvet.yaml", "exclude:\n  - 'ok/**'\n  - 'tmp/[ab'\n").unwrap_err();
+        let e = parse(".fluxvet.yaml", "exclude:\n  - 'ok/**'\n  - 'tmp/[ab'\n").unwrap_err();
         assert_eq!((e.line, e.column), (3, 5), "{e}");
         assert!(
             e.message
@@ -674,7 +686,7 @@ mod tests {
 
     #[test]
     fn duplicate_environment_names_the_second() {
-        let e = Config::parse(".fluxvet.yaml", "environments: [dev, prod, dev]\n").unwrap_err();
+        let e = parse(".fluxvet.yaml", "environments: [dev, prod, dev]\n").unwrap_err();
         assert_eq!((e.line, e.column), (1, 27), "{e}");
         assert!(
             e.message.contains("`environments` names `dev` twice"),
@@ -684,7 +696,7 @@ mod tests {
 
     #[test]
     fn unknown_external_source_kind_names_its_line() {
-        let e = Config::parse(
+        let e = parse(
             ".fluxvet.yaml",
             "external_sources:\n  - name: x\n    kind: GitRepo\n",
         )
@@ -699,7 +711,7 @@ mod tests {
     #[test]
     fn alias_onto_a_name_outside_the_order_is_an_error() {
         // Checked against the order of the same file, whichever comes first.
-        let e = Config::parse(
+        let e = parse(
             ".fluxvet.yaml",
             "aliases:\n  kps: monitor\norder: [monitoring]\n",
         )
@@ -710,13 +722,13 @@ mod tests {
                 .contains("`aliases.kps`: `monitor` is not a component"),
             "{e}"
         );
-        let ok = Config::parse(".fluxvet.yaml", "aliases:\n  kps: monitoring\n").unwrap();
+        let ok = parse(".fluxvet.yaml", "aliases:\n  kps: monitoring\n").unwrap();
         assert_eq!(ok.component_of("kps"), Some("monitoring"));
     }
 
     #[test]
     fn sources_map_a_source_to_a_directory() {
-        let c = Config::parse(
+        let c = parse(
             "c.yaml",
             "sources:\n  - {kind: OCIRepository, name: apps, namespace: flux-system, path: ./deploy}\n",
         )
@@ -749,7 +761,7 @@ mod tests {
                 "unknown key `sources[].dir`",
             ),
         ] {
-            let e = Config::parse("c.yaml", text).unwrap_err();
+            let e = parse("c.yaml", text).unwrap_err();
             assert_eq!((e.line, e.column), at, "{text}");
             assert!(e.message.contains(says), "{}", e.message);
         }

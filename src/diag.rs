@@ -1,6 +1,5 @@
 //! Findings, independent of how they are printed.
 
-use crate::rules::RuleMeta;
 use crate::source::Span;
 
 pub type FileId = usize;
@@ -103,5 +102,33 @@ impl Diagnostic {
     pub fn severity(mut self, severity: Severity) -> Self {
         self.severity = severity;
         self
+    }
+}
+
+/// What a finding says about the rule behind it: code, name, default severity and docs. Each
+/// rule defines one (in `src/rules/`); findings point at it.
+#[derive(Debug)]
+pub struct RuleMeta {
+    pub code: &'static str,
+    pub name: &'static str,
+    pub severity: Severity,
+    /// One line, for `fluxvet rules` and the README.
+    pub summary: &'static str,
+    /// Markdown with the headings: What it does / Why is this bad? / Example / Use instead, and
+    /// Fix for a rule whose findings `check --fix` can resolve.
+    pub docs: &'static str,
+}
+
+impl RuleMeta {
+    /// Whether `check --fix` resolves some of this rule's findings: its docs say how under a
+    /// `## Fix` heading.
+    pub fn fixable(&self) -> bool {
+        self.docs.contains("\n## Fix\n")
+    }
+    pub fn url(&self) -> String {
+        format!(
+            "https://github.com/fluxvet/fluxvet/blob/main/docs/rules.md#{}",
+            self.code.to_ascii_lowercase()
+        )
     }
 }

@@ -11,7 +11,7 @@ use crate::diag::{Diagnostic, FileId};
 use crate::fs::{TreeView, WorkTree};
 use crate::index::{DocEntry, Object, Repository};
 use crate::memo::FileMemo;
-use crate::rules::{self, DocContext};
+use crate::rules::{self, DocContext, RuleMeta};
 use crate::source::SourceFile;
 use crate::suppress;
 use crate::yaml::parse_source;
@@ -69,7 +69,31 @@ pub struct Outcome {
     pub paths: crate::paths::PathDisplay,
     /// Findings left out because the change did not introduce them (`--changed-since`) or the
     /// baseline records them; the summaries count them.
-    pub withheld: crate::changes::Withheld,
+    pub withheld: Withheld,
+}
+
+/// Findings of the checked tree that are not reported, and why; counted in the summary.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Withheld {
+    /// `--changed-since`: how the old tree was named (`HEAD~1`, `main (merge base 1a2b…)`) and
+    /// how many findings it already had.
+    pub since: Option<(String, usize)>,
+    /// `--baseline`: how many findings the baseline file records.
+    pub baselined: Option<usize>,
+}
+
+impl Withheld {
+    /// `2 new, 12 existing since main; 3 baselined`, or `None` when nothing was compared.
+    pub fn note(&self, reported: usize) -> Option<String> {
+        let mut parts = Vec::new();
+        if let Some((since, existing)) = &self.since {
+            parts.push(format!("{reported} new, {existing} existing since {since}"));
+        }
+        if let Some(n) = self.baselined {
+            parts.push(format!("{n} baselined"));
+        }
+        (!parts.is_empty()).then(|| parts.join("; "))
+    }
 }
 
 /// A failure that stops the run: exit code 2.
@@ -133,7 +157,8 @@ pub fn load_config(root: &Path, explicit: Option<&Path>) -> Result<Config, Fatal
             (p, config::FILE_NAME.to_string())
         }
     };
-    let config = Config::load(&path, &display).map_err(|e| Fatal(format!("config {e}")))?;
+    let config =
+        Config::load(&path, &display, rules::lookup).map_err(|e| Fatal(format!("config {e}")))?;
     config
         .check_tree(&display, root)
         .map_err(|e| Fatal(format!("config {e}")))?;
@@ -252,10 +277,9 @@ pub fn check_with(opts: &CheckOptions, memo: Option<&FileMemo>) -> Result<Outcom
     // The embedded schemas load while discovery walks the tree, not on the first document's
     // thread while the other parser waits for them.
     if !opts.model_only
-        && !matches!(
-            config.rules.get(rules::schema::schema_violation::META.code),
-            Some(None)
-        )
+        && rules::RULES
+            .iter()
+            .any(|r| r.reads().schemas && rule_is_on(&config, r.meta()))
     {
         std::thread::spawn(|| {
             crate::schemas::catalog();
@@ -383,10 +407,7 @@ fn sourceignored_private_keys(
     out
 }
 
-/// The default size limit (`max_file_size`, `--max-file-size`): larger files are reported, not
-/// read whole. The biggest real manifests (CRD bundles) are a few MiB, and every byte costs
-/// memory for the whole run.
-pub const FILE_SIZE_LIMIT: u64 = 32 * 1024 * 1024;
+pub use crate::config::FILE_SIZE_LIMIT;
 
 /// Reads at most one byte past `limit`, so an oversized file is known as such without being
 /// loaded.
@@ -466,12 +487,18 @@ fn run_with_hidden<H: Sync>(
     let start = Instant::now();
     timing(|| format!("rss before parse {}", rss()));
     let limit = config.max_file_size;
-    // FV505 reads candidate documents the parse phase marks; turned off, none is marked.
-    let fv505 = !model_only
-        && !matches!(
-            config.rules.get(rules::schema::schema_violation::META.code),
-            Some(None)
-        );
+    // Rules mark the documents they will read while those are parsed; a rule turned off
+    // marks none, and a model-only run (`fluxvet build`) runs no rule. Bit `i` is
+    // `rules::RULES[i]`.
+    let on: u64 = if model_only {
+        0
+    } else {
+        rules::RULES
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| rule_is_on(&config, r.meta()))
+            .fold(0, |mask, (i, _)| mask | (1 << i))
+    };
     let charts = HelmCharts::of(inputs.iter().map(|(p, _)| p.as_str()));
     // A chart's templates are Go templates, not YAML: not read at all.
     let mut inputs = inputs;
@@ -488,7 +515,7 @@ fn run_with_hidden<H: Sync>(
                 Role::Manifest
             };
             // What else decides a file's outcome besides its path and bytes.
-            let context = (limit << 3) | (u64::from(fv505) << 2) | role as u64;
+            let context = (u128::from(limit) << 64) | (u128::from(on) << 2) | role as u128;
             // A blob the memo recorded with these bytes is not parsed again.
             if let Some((m, blob_of)) = memo
                 && let Some(blob) = blob_of(handle)
@@ -502,7 +529,7 @@ fn run_with_hidden<H: Sync>(
                 .map(|m| (m, context));
             match read(handle) {
                 Ok(bytes) if model_only => parse_file(id, display, bytes, limit, role),
-                Ok(bytes) => process_file(id, display, bytes, trees, limit, role, recording, fv505),
+                Ok(bytes) => process_file(id, display, bytes, trees, limit, role, recording, on),
             Err(e) => FileOutcome {
                 source: SourceFile::new(display.as_str(), String::new()),
                 docs: Vec::new(),
@@ -613,15 +640,14 @@ fn run_with_hidden<H: Sync>(
         |r| config.severity(r.code, r.severity).is_some(),
         |r| config.is_unwaivable(r.code),
     );
-    rules::yaml::not_applied::keep_only_what_matters_unapplied(&repo, &mut diagnostics);
-    if let Some(sev) = config
-        .rules
-        .get(rules::yaml::unused_suppression::META.code)
-        .copied()
-        .flatten()
-    {
-        for d in diagnostics.iter_mut().filter(|d| d.rule.code == "FV001") {
-            d.severity = sev;
+    for rule in rules::RULES {
+        rule.filter_findings(&repo, &mut diagnostics);
+    }
+    // The suppressions add findings of their own (unused suppressions): they take their
+    // configured severity too (the others have theirs already).
+    for d in diagnostics.iter_mut() {
+        if let Some(Some(sev)) = config.rules.get(d.rule.code) {
+            d.severity = *sev;
         }
     }
     sort(&mut diagnostics);
@@ -637,30 +663,38 @@ fn run_with_hidden<H: Sync>(
     }
 }
 
-/// One problem, one finding: the general rules stand back where a more specific one already
-/// reports the same line (FV104 says better what FV505 calls a type error; a build that fails on
-/// a missing file, invalid YAML or a non-object is FV404's, FV101's, FV102's or FV103's).
-const YIELDS: &[(&str, &[&str])] = &[
-    ("FV505", &["FV104"]),
-    ("FV405", &["FV101", "FV102", "FV103", "FV404"]),
-];
+/// Whether the config leaves `rule` on.
+fn rule_is_on(config: &Config, rule: &RuleMeta) -> bool {
+    !matches!(config.rules.get(rule.code), Some(None))
+}
 
+/// One problem, one finding: the general rules stand back where a more specific one already
+/// reports the same line ([`rules::Rule::yields_to`]).
 fn yield_to_friendlier(repo: &Repository, diagnostics: &mut Vec<Diagnostic>) {
+    let yields: Vec<(&str, &[&RuleMeta])> = rules::RULES
+        .iter()
+        .map(|r| (r.meta().code, r.yields_to()))
+        .filter(|(_, over)| !over.is_empty())
+        .collect();
     let line = |d: &Diagnostic| repo.files[d.file].line_col(d.span.start as usize).line;
     let taken: std::collections::HashSet<(&str, FileId, usize)> = diagnostics
         .iter()
-        .filter(|d| YIELDS.iter().any(|(_, over)| over.contains(&d.rule.code)))
+        .filter(|d| {
+            yields
+                .iter()
+                .any(|(_, over)| over.iter().any(|o| o.code == d.rule.code))
+        })
         .map(|d| (d.rule.code, d.file, line(d)))
         .collect();
     if taken.is_empty() {
         return;
     }
     diagnostics.retain(|d| {
-        let Some((_, over)) = YIELDS.iter().find(|(code, _)| *code == d.rule.code) else {
+        let Some((_, over)) = yields.iter().find(|(code, _)| *code == d.rule.code) else {
             return true;
         };
         let at = line(d);
-        !over.iter().any(|o| taken.contains(&(*o, d.file, at)))
+        !over.iter().any(|o| taken.contains(&(o.code, d.file, at)))
     });
 }
 
@@ -775,13 +809,15 @@ fn process_file(
     trees: Trees,
     limit: u64,
     role: Role,
-    record: Option<(&FileMemo, u64)>,
-    fv505: bool,
+    record: Option<(&FileMemo, u128)>,
+    on: u64,
 ) -> FileOutcome {
     if role == Role::HiddenFromFlux {
         let source = SourceFile::new(display, String::from_utf8_lossy(&bytes).into_owned());
         let mut diagnostics = Vec::new();
-        rules::security::plaintext_secret::private_keys_in(id, &source, &[], &mut diagnostics);
+        for rule in rules::RULES {
+            rule.check_text(id, &source, &[], &mut diagnostics);
+        }
         return FileOutcome {
             directives: suppress::directives(&source, &[]),
             source,
@@ -840,7 +876,9 @@ fn process_file(
     if role == Role::HelmFile {
         // Read by Helm, not applied: its YAML must still parse, and a private key committed
         // in it leaks all the same, but it declares no object.
-        rules::security::plaintext_secret::private_keys_in(id, &source, &[], &mut diagnostics);
+        for rule in rules::RULES {
+            rule.check_text(id, &source, &[], &mut diagnostics);
+        }
         return FileOutcome {
             directives: suppress::directives(
                 &source,
@@ -866,8 +904,7 @@ fn process_file(
             *slot = Some(o);
         }
     }
-    let mut schema_candidates = vec![false; stream.documents.len()];
-    let mut fv505_candidates = vec![false; stream.documents.len()];
+    let mut marks = vec![0u64; stream.documents.len()];
     for (slot, doc) in stream.documents.iter().enumerate() {
         let flux = rules::schema::flux_doc_of(object_of[slot], doc);
         let cx = DocContext {
@@ -880,17 +917,15 @@ fn process_file(
         for rule in rules::RULES {
             rule.check_document(&cx, &mut diagnostics);
         }
-        schema_candidates[slot] =
-            flux.is_some_and(|fd| rules::schema::required_field_missing::candidate(doc, fd));
-        fv505_candidates[slot] =
-            fv505 && rules::schema::schema_violation::candidate(doc, object_of[slot]);
+        for (i, rule) in rules::RULES.iter().enumerate() {
+            if on & (1 << i) != 0 && rule.marks(&cx) {
+                marks[slot] |= 1 << i;
+            }
+        }
     }
-    rules::security::plaintext_secret::private_keys_in(
-        id,
-        &source,
-        &stream.documents,
-        &mut diagnostics,
-    );
+    for rule in rules::RULES {
+        rule.check_text(id, &source, &stream.documents, &mut diagnostics);
+    }
     let directives = if source.text.contains("fluxvet-ignore") {
         suppress::directives(&source, &suppress::text_spans(&source, &stream.documents))
     } else {
@@ -900,11 +935,7 @@ fn process_file(
         .documents
         .into_iter()
         .enumerate()
-        .map(|(slot, doc)| {
-            let mut entry = DocEntry::new(id, doc, schema_candidates[slot]);
-            entry.fv505_candidate = fv505_candidates[slot];
-            entry
-        })
+        .map(|(slot, doc)| DocEntry::new(id, doc, marks[slot]))
         .collect();
     if let Some((memo, context)) = record
         && let Some(blob) = blob
@@ -964,7 +995,7 @@ fn parse_file(id: FileId, display: &str, bytes: Vec<u8>, limit: u64, role: Role)
     let docs = stream
         .documents
         .into_iter()
-        .map(|doc| DocEntry::new(id, doc, false))
+        .map(|doc| DocEntry::new(id, doc, 0))
         .collect();
     FileOutcome {
         source,
@@ -988,7 +1019,12 @@ fn release_unread_trees(display: &str, docs: &mut [DocEntry], objects: &[Object]
         }
     }
     for (slot, entry) in docs.iter_mut().enumerate() {
-        if !crate::index::read_after_document_rules(display, object_of[slot], entry) {
+        if !crate::index::read_after_document_rules(
+            display,
+            object_of[slot],
+            entry,
+            rules::kinds_read_by_name(),
+        ) {
             entry.doc.release_tree();
         }
     }

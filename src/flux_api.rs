@@ -6,11 +6,374 @@
 //!
 //! Paths are mapping keys from the document root; the segment `[]` means "every item of the
 //! sequence here".
+//!
+//! Kinds are typed: [`FluxKind`] for Flux's own (with [`KINDS_OF_FLUX`], the facts about each),
+//! [`KustomizeKind`] for a kustomization file's `kind:` (kustomize.config.k8s.io, which is not
+//! Flux's Kustomization) and [`CoreKind`] for the Kubernetes built-ins fluxvet reasons about.
+//! The index reads each object's [`FluxKind`] once (`Object::flux` in the index).
+
+/// A kind of Flux's: the toolkit controllers', the source-watcher's and the Flux Operator's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum FluxKind {
+    HelmRelease,
+    Kustomization,
+    GitRepository,
+    OCIRepository,
+    HelmRepository,
+    HelmChart,
+    Bucket,
+    ExternalArtifact,
+    Alert,
+    Provider,
+    Receiver,
+    ImageRepository,
+    ImagePolicy,
+    ImageUpdateAutomation,
+    ArtifactGenerator,
+    FluxInstance,
+    ResourceSet,
+}
+
+/// Where an object names its source (`spec.sourceRef`, `spec.chartRef`, …).
+pub struct SourceRefField {
+    /// The mapping's path from the document root.
+    pub path: &'static [&'static str],
+    /// The path as messages write it.
+    pub field: &'static str,
+    /// The source kinds Flux accepts there.
+    pub allowed: &'static [FluxKind],
+    /// The kind Flux assumes when the field has none.
+    pub default_kind: Option<FluxKind>,
+    /// Whether the reference may name another namespace.
+    pub cross_namespace: bool,
+}
+
+/// What fluxvet knows of one Flux kind.
+pub struct KindFacts {
+    pub kind: FluxKind,
+    pub name: &'static str,
+    /// The API group (its versions are in [`GROUPS`] for the toolkit's).
+    pub group: &'static str,
+    /// Whether a `sourceRef` may name it (what `external_sources` may declare).
+    pub source: bool,
+    /// The fields that reference a source, in the order rules report them.
+    pub source_refs: &'static [SourceRefField],
+}
+
+use FluxKind as F;
+
+pub const KUSTOMIZATION_SOURCES: &[FluxKind] = &[
+    F::GitRepository,
+    F::OCIRepository,
+    F::Bucket,
+    F::ExternalArtifact,
+];
+const CHART_SOURCES: &[FluxKind] = &[F::HelmRepository, F::GitRepository, F::Bucket];
+const CHART_REF_SOURCES: &[FluxKind] = &[F::OCIRepository, F::HelmChart, F::ExternalArtifact];
+
+const fn facts(kind: FluxKind, name: &'static str, group: &'static str, source: bool) -> KindFacts {
+    KindFacts {
+        kind,
+        name,
+        group,
+        source,
+        source_refs: &[],
+    }
+}
+
+/// Every Flux kind, in [`FluxKind`] order.
+pub static KINDS_OF_FLUX: &[KindFacts] = &[
+    KindFacts {
+        source_refs: &[
+            SourceRefField {
+                path: &["spec", "chart", "spec", "sourceRef"],
+                field: "spec.chart.spec.sourceRef",
+                allowed: CHART_SOURCES,
+                default_kind: None,
+                cross_namespace: true,
+            },
+            SourceRefField {
+                path: &["spec", "chartRef"],
+                field: "spec.chartRef",
+                allowed: CHART_REF_SOURCES,
+                default_kind: None,
+                cross_namespace: true,
+            },
+        ],
+        ..facts(
+            F::HelmRelease,
+            "HelmRelease",
+            "helm.toolkit.fluxcd.io",
+            false,
+        )
+    },
+    KindFacts {
+        source_refs: &[SourceRefField {
+            path: &["spec", "sourceRef"],
+            field: "spec.sourceRef",
+            allowed: KUSTOMIZATION_SOURCES,
+            default_kind: None,
+            cross_namespace: true,
+        }],
+        ..facts(
+            F::Kustomization,
+            "Kustomization",
+            "kustomize.toolkit.fluxcd.io",
+            false,
+        )
+    },
+    facts(
+        F::GitRepository,
+        "GitRepository",
+        "source.toolkit.fluxcd.io",
+        true,
+    ),
+    facts(
+        F::OCIRepository,
+        "OCIRepository",
+        "source.toolkit.fluxcd.io",
+        true,
+    ),
+    facts(
+        F::HelmRepository,
+        "HelmRepository",
+        "source.toolkit.fluxcd.io",
+        true,
+    ),
+    KindFacts {
+        source_refs: &[SourceRefField {
+            path: &["spec", "sourceRef"],
+            field: "spec.sourceRef",
+            allowed: CHART_SOURCES,
+            default_kind: None,
+            cross_namespace: false,
+        }],
+        ..facts(F::HelmChart, "HelmChart", "source.toolkit.fluxcd.io", true)
+    },
+    facts(F::Bucket, "Bucket", "source.toolkit.fluxcd.io", true),
+    facts(
+        F::ExternalArtifact,
+        "ExternalArtifact",
+        "source.toolkit.fluxcd.io",
+        true,
+    ),
+    facts(F::Alert, "Alert", "notification.toolkit.fluxcd.io", false),
+    facts(
+        F::Provider,
+        "Provider",
+        "notification.toolkit.fluxcd.io",
+        false,
+    ),
+    facts(
+        F::Receiver,
+        "Receiver",
+        "notification.toolkit.fluxcd.io",
+        false,
+    ),
+    facts(
+        F::ImageRepository,
+        "ImageRepository",
+        "image.toolkit.fluxcd.io",
+        false,
+    ),
+    facts(
+        F::ImagePolicy,
+        "ImagePolicy",
+        "image.toolkit.fluxcd.io",
+        false,
+    ),
+    KindFacts {
+        source_refs: &[SourceRefField {
+            path: &["spec", "sourceRef"],
+            field: "spec.sourceRef",
+            allowed: &[F::GitRepository],
+            default_kind: Some(F::GitRepository),
+            cross_namespace: true,
+        }],
+        ..facts(
+            F::ImageUpdateAutomation,
+            "ImageUpdateAutomation",
+            "image.toolkit.fluxcd.io",
+            false,
+        )
+    },
+    facts(
+        F::ArtifactGenerator,
+        "ArtifactGenerator",
+        "source.extensions.fluxcd.io",
+        false,
+    ),
+    facts(
+        F::FluxInstance,
+        "FluxInstance",
+        "fluxcd.controlplane.io",
+        false,
+    ),
+    facts(
+        F::ResourceSet,
+        "ResourceSet",
+        "fluxcd.controlplane.io",
+        false,
+    ),
+];
+
+impl FluxKind {
+    pub fn facts(self) -> &'static KindFacts {
+        &KINDS_OF_FLUX[self as usize]
+    }
+
+    /// The kind as written in `kind:`.
+    pub fn name(self) -> &'static str {
+        self.facts().name
+    }
+
+    /// The API group.
+    pub fn group(self) -> &'static str {
+        self.facts().group
+    }
+
+    /// Whether a `sourceRef` may name this kind.
+    pub fn is_source(self) -> bool {
+        self.facts().source
+    }
+
+    /// The kinds a `sourceRef` may name (what `external_sources` may declare), in table order.
+    pub fn sources() -> impl Iterator<Item = FluxKind> {
+        KINDS_OF_FLUX.iter().filter(|f| f.source).map(|f| f.kind)
+    }
+
+    /// The Flux kind of this name, whatever the group.
+    pub fn from_name(name: &str) -> Option<FluxKind> {
+        KINDS_OF_FLUX
+            .iter()
+            .find(|f| f.name == name)
+            .map(|f| f.kind)
+    }
+
+    /// The Flux kind of an object: its name and its group both Flux's.
+    pub fn of(group: &str, kind: &str) -> Option<FluxKind> {
+        FluxKind::from_name(kind).filter(|k| k.group() == group)
+    }
+
+    /// As [`FluxKind::of`], from an `apiVersion` (`<group>/<version>`: the group is what
+    /// comes before the first `/`; a version alone is the core group, never Flux's).
+    pub fn of_api_version(api_version: &str, kind: &str) -> Option<FluxKind> {
+        let (group, _) = api_version.split_once('/')?;
+        FluxKind::of(group, kind)
+    }
+}
+
+impl std::fmt::Display for FluxKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The kinds a kustomization file declares (kustomize.config.k8s.io): not Flux's Kustomization.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KustomizeKind {
+    Kustomization,
+    Component,
+}
+
+impl KustomizeKind {
+    pub const GROUP: &'static str = "kustomize.config.k8s.io";
+
+    pub fn name(self) -> &'static str {
+        match self {
+            KustomizeKind::Kustomization => "Kustomization",
+            KustomizeKind::Component => "Component",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<KustomizeKind> {
+        [KustomizeKind::Kustomization, KustomizeKind::Component]
+            .into_iter()
+            .find(|k| k.name() == name)
+    }
+}
+
+/// The Kubernetes built-in kinds fluxvet itself reasons about, with their group (`""`, the core
+/// group, for most).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CoreKind {
+    ConfigMap,
+    Secret,
+    Namespace,
+    ServiceAccount,
+    CustomResourceDefinition,
+}
+
+impl CoreKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            CoreKind::ConfigMap => "ConfigMap",
+            CoreKind::Secret => "Secret",
+            CoreKind::Namespace => "Namespace",
+            CoreKind::ServiceAccount => "ServiceAccount",
+            CoreKind::CustomResourceDefinition => "CustomResourceDefinition",
+        }
+    }
+
+    pub fn group(self) -> &'static str {
+        match self {
+            CoreKind::CustomResourceDefinition => "apiextensions.k8s.io",
+            _ => "",
+        }
+    }
+
+    /// The built-in kind of this name, whatever the group.
+    pub fn from_name(name: &str) -> Option<CoreKind> {
+        [
+            CoreKind::ConfigMap,
+            CoreKind::Secret,
+            CoreKind::Namespace,
+            CoreKind::ServiceAccount,
+            CoreKind::CustomResourceDefinition,
+        ]
+        .into_iter()
+        .find(|k| k.name() == name)
+    }
+
+    /// Whether an object of `group` and `kind` is this kind.
+    pub fn is(self, group: &str, kind: &str) -> bool {
+        kind == self.name() && group == self.group()
+    }
+}
+
+/// Something that names a kind: a [`FluxKind`], a [`CoreKind`] or the text of `kind:`.
+pub trait KindName {
+    fn kind_name(&self) -> &str;
+}
+
+impl KindName for FluxKind {
+    fn kind_name(&self) -> &str {
+        self.name()
+    }
+}
+
+impl KindName for CoreKind {
+    fn kind_name(&self) -> &str {
+        self.name()
+    }
+}
+
+impl KindName for &str {
+    fn kind_name(&self) -> &str {
+        self
+    }
+}
+
+impl KindName for &String {
+    fn kind_name(&self) -> &str {
+        self.as_str()
+    }
+}
 
 /// An API group of the toolkit with the versions Flux serves and those it removed.
 pub struct Group {
     pub name: &'static str,
-    pub kinds: &'static [&'static str],
+    pub kinds: &'static [FluxKind],
     pub served: &'static [&'static str],
     /// `(version, Flux release that removed it)`.
     pub removed: &'static [(&'static str, &'static str)],
@@ -19,38 +382,38 @@ pub struct Group {
 pub static GROUPS: &[Group] = &[
     Group {
         name: "helm.toolkit.fluxcd.io",
-        kinds: &["HelmRelease"],
+        kinds: &[F::HelmRelease],
         served: &["v2"],
         removed: &[("v2beta1", "2.7"), ("v2beta2", "2.8")],
     },
     Group {
         name: "kustomize.toolkit.fluxcd.io",
-        kinds: &["Kustomization"],
+        kinds: &[F::Kustomization],
         served: &["v1"],
         removed: &[("v1beta1", "2.7"), ("v1beta2", "2.8")],
     },
     Group {
         name: "source.toolkit.fluxcd.io",
         kinds: &[
-            "GitRepository",
-            "OCIRepository",
-            "HelmRepository",
-            "HelmChart",
-            "Bucket",
-            "ExternalArtifact",
+            F::GitRepository,
+            F::OCIRepository,
+            F::HelmRepository,
+            F::HelmChart,
+            F::Bucket,
+            F::ExternalArtifact,
         ],
         served: &["v1"],
         removed: &[("v1beta1", "2.7"), ("v1beta2", "2.8")],
     },
     Group {
         name: "notification.toolkit.fluxcd.io",
-        kinds: &["Alert", "Provider", "Receiver"],
+        kinds: &[F::Alert, F::Provider, F::Receiver],
         served: &["v1", "v1beta3"],
         removed: &[("v1beta1", "2.7"), ("v1beta2", "2.9")],
     },
     Group {
         name: "image.toolkit.fluxcd.io",
-        kinds: &["ImageRepository", "ImagePolicy", "ImageUpdateAutomation"],
+        kinds: &[F::ImageRepository, F::ImagePolicy, F::ImageUpdateAutomation],
         served: &["v1"],
         removed: &[("v1beta1", "2.7"), ("v1beta2", "2.9")],
     },
@@ -66,9 +429,9 @@ pub struct Removed {
 impl Removed {
     /// The apiVersion `flux migrate` rewrites this kind to.
     pub fn replacement(&self, kind: &str) -> String {
-        let version = match (self.group.name, kind) {
+        let version = match (self.group.name, FluxKind::from_name(kind)) {
             // Alert and Provider stay in v1beta3; only Receiver went GA as v1.
-            ("notification.toolkit.fluxcd.io", "Alert" | "Provider") => "v1beta3",
+            ("notification.toolkit.fluxcd.io", Some(F::Alert | F::Provider)) => "v1beta3",
             _ => self.group.served[0],
         };
         format!("{}/{}", self.group.name, version)
@@ -442,7 +805,30 @@ mod tests {
     fn every_kind_is_in_its_group() {
         for k in KINDS {
             let g = group(k.group).unwrap();
-            assert!(g.kinds.contains(&k.kind), "{}", k.kind);
+            let kind = FluxKind::of(k.group, k.kind).unwrap();
+            assert!(g.kinds.contains(&kind), "{}", k.kind);
         }
+        for g in GROUPS {
+            for k in g.kinds {
+                assert_eq!(k.group(), g.name, "{k:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_kind_table_is_in_enum_order() {
+        for (i, f) in KINDS_OF_FLUX.iter().enumerate() {
+            assert_eq!(f.kind as usize, i, "{}", f.name);
+            assert_eq!(format!("{:?}", f.kind), f.name);
+            assert_eq!(FluxKind::from_name(f.name), Some(f.kind));
+        }
+        assert_eq!(
+            FluxKind::of("kustomize.config.k8s.io", "Kustomization"),
+            None
+        );
+        assert_eq!(
+            FluxKind::of("kustomize.toolkit.fluxcd.io", "Kustomization"),
+            Some(FluxKind::Kustomization)
+        );
     }
 }

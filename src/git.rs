@@ -262,7 +262,8 @@ fn check_blobs(
                 let text = String::from_utf8(bytes)
                     .map_err(|_| Fatal(format!("config {}: not UTF-8", config::FILE_NAME)))?;
                 let shown = format!("{label}:{}", config::FILE_NAME);
-                Config::parse(&shown, &text).map_err(|e| Fatal(format!("config {e}")))?
+                Config::parse(&shown, &text, crate::rules::lookup)
+                    .map_err(|e| Fatal(format!("config {e}")))?
             }
             None => Config::default(),
         },

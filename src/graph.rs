@@ -5,42 +5,46 @@
 use std::collections::{BTreeSet, HashMap, VecDeque};
 
 use crate::diag::FileId;
+use crate::flux_api::FluxKind;
 use crate::index::{Object, Repository, parent_dir};
 use crate::source::Span;
 use crate::yaml::NodeRef;
 
 /// The two Flux kinds that carry `spec.dependsOn`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum FluxKind {
+pub enum DepKind {
     HelmRelease,
     Kustomization,
 }
 
-impl FluxKind {
-    pub fn of(object: &Object) -> Option<FluxKind> {
-        match (object.kind.as_str(), object.group()) {
-            ("HelmRelease", "helm.toolkit.fluxcd.io") => Some(FluxKind::HelmRelease),
-            ("Kustomization", "kustomize.toolkit.fluxcd.io") => Some(FluxKind::Kustomization),
+impl DepKind {
+    pub fn of(object: &Object) -> Option<DepKind> {
+        match object.flux {
+            Some(FluxKind::HelmRelease) => Some(DepKind::HelmRelease),
+            Some(FluxKind::Kustomization) => Some(DepKind::Kustomization),
             _ => None,
         }
     }
-    pub fn as_str(self) -> &'static str {
+    pub fn flux(self) -> FluxKind {
         match self {
-            FluxKind::HelmRelease => "HelmRelease",
-            FluxKind::Kustomization => "Kustomization",
+            DepKind::HelmRelease => FluxKind::HelmRelease,
+            DepKind::Kustomization => FluxKind::Kustomization,
         }
     }
-    pub fn other(self) -> FluxKind {
+    pub fn as_str(self) -> &'static str {
+        self.flux().name()
+    }
+    pub fn other(self) -> DepKind {
         match self {
-            FluxKind::HelmRelease => FluxKind::Kustomization,
-            FluxKind::Kustomization => FluxKind::HelmRelease,
+            DepKind::HelmRelease => DepKind::Kustomization,
+            DepKind::Kustomization => DepKind::HelmRelease,
         }
     }
 }
 
 pub struct Node<'r> {
     pub object: &'r Object,
-    pub kind: FluxKind,
+    pub kind: DepKind,
     /// The effective namespace, when the files tell it.
     pub namespace: Option<&'r str>,
     /// The component of the canonical order this object stands for.
@@ -130,7 +134,7 @@ pub struct Graph<'r> {
 /// The resolved graph, owned so that [`Repository`] can keep it (`Repository::dep_graph`).
 pub struct GraphData {
     /// Per node: index into [`Repository::objects`], kind and effective namespace.
-    nodes: Vec<(usize, FluxKind, Option<String>)>,
+    nodes: Vec<(usize, DepKind, Option<String>)>,
     refs: Vec<DepRef>,
     edges: Vec<Edge>,
     out: Vec<Vec<usize>>,
@@ -202,13 +206,13 @@ impl GraphData {
         // Sized up front and filled in place: grown and copied, these lists were a good part
         // of this function's time (fresh memory, page faults).
         let candidates: Vec<(usize, &Object)> = repo
-            .of_kinds(&["HelmRelease", "Kustomization"])
+            .of_kinds(&[FluxKind::HelmRelease, FluxKind::Kustomization])
             .filter(|(_, o)| keep(o))
             .collect();
         let mut slots: Vec<usize> = Vec::with_capacity(candidates.len());
         let mut nodes: Vec<Node<'_>> = Vec::with_capacity(candidates.len());
         for (i, o) in candidates {
-            let Some(kind) = FluxKind::of(o) else {
+            let Some(kind) = DepKind::of(o) else {
                 continue;
             };
             slots.push(i);
@@ -228,7 +232,7 @@ impl GraphData {
             let mut taken: Vec<Option<Node<'_>>> = nodes.into_iter().map(Some).collect();
             nodes = order.iter().filter_map(|&i| taken[i].take()).collect();
         }
-        let mut by_name: HashMap<(FluxKind, &str), Vec<usize>> = HashMap::new();
+        let mut by_name: HashMap<(DepKind, &str), Vec<usize>> = HashMap::new();
         for (i, n) in nodes.iter().enumerate() {
             by_name
                 .entry((n.kind, n.object.name.as_str()))
@@ -558,9 +562,9 @@ impl<'r> Graph<'r> {
             let ordered = twins.iter().any(|&t| {
                 let reach = self.reachable(t);
                 targets.iter().any(|&p| reach[p])
-                    || (n.kind == FluxKind::HelmRelease && self.ordered_by_wrappers(t, &targets))
+                    || (n.kind == DepKind::HelmRelease && self.ordered_by_wrappers(t, &targets))
             });
-            let wrapped = n.kind == FluxKind::HelmRelease && self.left_to_wrapper(&twins);
+            let wrapped = n.kind == DepKind::HelmRelease && self.left_to_wrapper(&twins);
             if !ordered && !wrapped {
                 out.push((i, targets));
             }
@@ -583,7 +587,7 @@ impl<'r> Graph<'r> {
                 let component = self.nodes[t].component;
                 self.wrappers(self.nodes[t].file()).into_iter().any(|o| {
                     self.nodes.iter().any(|m| {
-                        m.kind == FluxKind::Kustomization
+                        m.kind == DepKind::Kustomization
                             && std::ptr::eq(m.object, o)
                             && m.component == component
                     })
@@ -613,7 +617,7 @@ impl<'r> Graph<'r> {
         let ks_node = |o: &Object| {
             self.nodes
                 .iter()
-                .position(|m| m.kind == FluxKind::Kustomization && std::ptr::eq(m.object, o))
+                .position(|m| m.kind == DepKind::Kustomization && std::ptr::eq(m.object, o))
         };
         let mine: Vec<usize> = self
             .wrappers(self.nodes[n].file())
@@ -653,7 +657,7 @@ impl<'r> Graph<'r> {
 
     /// The closest existing name to `name` among nodes of `kind` (any kind when `None`), for
     /// "did you mean" help: edit distance at most a third of the name, and at most 3.
-    pub fn closest_name(&self, name: &str, kind: Option<FluxKind>) -> Option<&str> {
+    pub fn closest_name(&self, name: &str, kind: Option<DepKind>) -> Option<&str> {
         let limit = (name.chars().count() / 3).clamp(1, 3);
         self.nodes
             .iter()

@@ -6,7 +6,7 @@
 use std::collections::{BTreeSet, HashMap};
 use std::fmt::Write as _;
 
-use crate::graph::{FluxKind, Graph, Target};
+use crate::graph::{DepKind, Graph, Target};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum GraphFormat {
@@ -140,11 +140,8 @@ pub fn levels(g: &Graph<'_>) -> Vec<Option<usize>> {
     level
 }
 
-fn kind_short(k: FluxKind) -> &'static str {
-    match k {
-        FluxKind::HelmRelease => "HelmRelease",
-        FluxKind::Kustomization => "Kustomization",
-    }
+fn kind_short(k: DepKind) -> &'static str {
+    k.as_str()
 }
 
 fn describe(g: &Graph<'_>, i: usize) -> String {
@@ -220,10 +217,10 @@ fn mermaid(
             let _ = write!(label, "<br/>{}", mermaid_text(g.repo.path(n.file())));
         }
         match n.kind {
-            FluxKind::HelmRelease => {
+            DepKind::HelmRelease => {
                 let _ = writeln!(s, "  n{i}([\"{label}\"])");
             }
-            FluxKind::Kustomization => {
+            DepKind::Kustomization => {
                 let _ = writeln!(s, "  n{i}[\"{label}\"]");
             }
         }
@@ -295,8 +292,8 @@ fn dot(
     for &i in nodes {
         let n = g.node(i);
         let shape = match n.kind {
-            FluxKind::HelmRelease => "shape=box, style=rounded",
-            FluxKind::Kustomization => "shape=box",
+            DepKind::HelmRelease => "shape=box, style=rounded",
+            DepKind::Kustomization => "shape=box",
         };
         let file = if ambiguous(g, i) {
             format!("\\n{}", dot_text(g.repo.path(n.file())))

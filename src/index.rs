@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use crate::config::Config;
 use crate::diag::FileId;
+use crate::flux_api::{FluxKind, KindName};
 use crate::fs::TreeView;
 use crate::source::{SourceFile, Span};
 use crate::yaml::{Document, NodeId, NodeRef};
@@ -18,6 +19,8 @@ pub struct Object {
     pub doc: usize,
     pub api_version: String,
     pub kind: String,
+    /// The Flux kind, when both `kind` and the API group are Flux's (read once, here).
+    pub flux: Option<FluxKind>,
     pub name: String,
     /// `metadata.namespace` as written; `None` when the file leaves it to kustomize or Flux.
     pub namespace: Option<String>,
@@ -36,11 +39,14 @@ impl Object {
             .str_at(&["metadata", "namespace"])
             .filter(|s| !s.is_empty())
             .map(str::to_string);
+        let group = api_version.rsplit_once('/').map(|(g, _)| g).unwrap_or("");
+        let flux = FluxKind::of(group, &kind);
         Some(Object {
             file,
             doc: doc_slot,
             api_version,
             kind,
+            flux,
             name,
             namespace,
             name_span: name_node.span(),
@@ -62,9 +68,15 @@ impl Object {
             .unwrap_or(&self.api_version)
     }
 
-    /// True for `kind` in one of Flux's toolkit groups (`*.toolkit.fluxcd.io`).
-    pub fn is_flux(&self, kind: &str) -> bool {
-        self.kind == kind && self.group().ends_with(".toolkit.fluxcd.io")
+    /// True for `kind` in any of Flux's toolkit groups (`*.toolkit.fluxcd.io`), not only its
+    /// own; [`Object::flux`] is the exact test.
+    pub fn is_flux(&self, kind: FluxKind) -> bool {
+        self.kind == kind.name() && self.group().ends_with(".toolkit.fluxcd.io")
+    }
+
+    /// Whether `kind:` names `kind`, whatever the group.
+    pub fn is_named(&self, kind: impl KindName) -> bool {
+        self.kind == kind.kind_name()
     }
 }
 
@@ -76,47 +88,38 @@ pub struct DocEntry {
     /// the document is parsed and in cache, in parallel: the repository rules that ask them
     /// then skip the other documents unread.
     pub sops: bool,
-    /// FV502 may fire here ([`crate::rules::schema::required_field_missing::candidate`]).
-    pub schema_candidate: bool,
-    /// FV505 must read this document after the document rules
-    /// ([`crate::rules::schema::schema_violation::candidate`]).
-    pub fv505_candidate: bool,
+    /// Bit `i`: rule `i` of the registry will read this document after the document rules
+    /// (`Rule::marks` of the rules, asked while the document is parsed).
+    pub marks: u64,
 }
 
 /// Whether anything after the document rules may read this document's tree: the repository
 /// rules, the reconcile tree or the report (which masks Secret values and secretGenerator
 /// literals). Kept: documents that declare no object, kustomize files, Flux's toolkit kinds,
-/// core and kustomize kinds, the Flux Operator's, the kinds rules look up by name in any group,
-/// SOPS-encrypted documents and anything with a `secretGenerator`. The rest (CRDs such as PrometheusRule or HTTPRoute, apps/v1 workloads)
-/// are read by document rules alone, so `check` drops their trees once those are done.
-pub fn read_after_document_rules(path: &str, object: Option<&Object>, entry: &DocEntry) -> bool {
+/// core and kustomize kinds, the Flux Operator's, the kinds the model or a rule looks up by
+/// name in any group (`read_by_name`, sorted: the rules' declarations), documents a rule
+/// marked, SOPS-encrypted documents and anything with a `secretGenerator`. The rest (CRDs such
+/// as PrometheusRule or HTTPRoute, apps/v1 workloads) are read by document rules alone, so
+/// `check` drops their trees once those are done.
+pub fn read_after_document_rules(
+    path: &str,
+    object: Option<&Object>,
+    entry: &DocEntry,
+    read_by_name: &[&str],
+) -> bool {
     let Some(o) = object else {
         return true;
     };
-    // Rules look some kinds up by name whatever their group (a `GitRepository` of another
-    // API is still asked about), so those are kept by name too.
-    const READ_BY_KIND: &[&str] = &[
-        "Bucket",
-        "ConfigMap",
-        "ExternalArtifact",
-        "FluxInstance",
-        "GitRepository",
-        "HelmChart",
-        "HelmRelease",
-        "HelmRepository",
-        "Kustomization",
-        "OCIRepository",
-        "ResourceSet",
-        "Secret",
-    ];
     let group = o.group();
     entry.sops
-        || entry.fv505_candidate
+        || entry.marks != 0
         || crate::discover::is_kustomization_file(path)
         || group.is_empty()
         || group.contains("fluxcd")
-        || group == "kustomize.config.k8s.io"
-        || READ_BY_KIND.contains(&o.kind.as_str())
+        || group == crate::flux_api::KustomizeKind::GROUP
+        || MODEL_READS_BY_NAME.iter().any(|k| o.is_named(*k))
+        || MODEL_READS_CORE_BY_NAME.iter().any(|k| o.is_named(*k))
+        || read_by_name.binary_search(&o.kind.as_str()).is_ok()
         || entry
             .doc
             .root()
@@ -124,9 +127,26 @@ pub fn read_after_document_rules(path: &str, object: Option<&Object>, entry: &Do
         || entry.doc.uses_substitution()
 }
 
+/// The kinds the model (the reconcile tree, clusters, sources, substitution) looks objects up
+/// by whatever their group: a `GitRepository` of another API is still asked about. The rules
+/// declare theirs (`Rule::reads`).
+const MODEL_READS_BY_NAME: &[FluxKind] = &[
+    FluxKind::Kustomization,
+    FluxKind::GitRepository,
+    FluxKind::OCIRepository,
+    FluxKind::Bucket,
+    FluxKind::ExternalArtifact,
+    FluxKind::HelmRelease,
+    FluxKind::FluxInstance,
+];
+const MODEL_READS_CORE_BY_NAME: &[crate::flux_api::CoreKind] = &[
+    crate::flux_api::CoreKind::ConfigMap,
+    crate::flux_api::CoreKind::Secret,
+];
+
 impl DocEntry {
-    /// `schema_candidate` is [`crate::rules::schema::required_field_missing::candidate`].
-    pub fn new(file: FileId, doc: Document, schema_candidate: bool) -> DocEntry {
+    /// `marks`: see [`DocEntry::marks`].
+    pub fn new(file: FileId, doc: Document, marks: u64) -> DocEntry {
         let sops = doc
             .root()
             .is_some_and(|r| crate::secrets::is_sops_document(&r));
@@ -134,8 +154,7 @@ impl DocEntry {
             file,
             doc,
             sops,
-            schema_candidate,
-            fv505_candidate: false,
+            marks,
         }
     }
 }
@@ -250,20 +269,22 @@ impl Repository {
         repo
     }
 
-    pub fn of_kind<'a>(&'a self, kind: &str) -> impl Iterator<Item = &'a Object> + 'a {
+    /// The objects whose `kind:` is `kind`, whatever their group.
+    pub fn of_kind<'a>(&'a self, kind: impl KindName) -> impl Iterator<Item = &'a Object> + 'a {
         self.by_kind
-            .get(kind)
+            .get(kind.kind_name())
             .into_iter()
             .flatten()
             .map(|&i| &self.objects[i])
     }
 
-    /// The objects of any of `kinds` with their index, in object order: reading every
-    /// object's kind to find a few kinds costs a cache miss per object.
-    pub fn of_kinds<'a>(&'a self, kinds: &[&str]) -> impl Iterator<Item = (usize, &'a Object)> {
+    /// The objects of any of `kinds` (by name, whatever their group) with their index, in
+    /// object order: reading every object's kind to find a few kinds costs a cache miss per
+    /// object.
+    pub fn of_kinds<'a>(&'a self, kinds: &[FluxKind]) -> impl Iterator<Item = (usize, &'a Object)> {
         let mut found: Vec<usize> = kinds
             .iter()
-            .flat_map(|k| self.by_kind.get(*k).into_iter().flatten().copied())
+            .flat_map(|k| self.by_kind.get(k.name()).into_iter().flatten().copied())
             .collect();
         found.sort_unstable();
         found.dedup();
@@ -489,8 +510,8 @@ pub struct SourceKey {
 impl Repository {
     /// Flux Kustomizations (kustomize.toolkit.fluxcd.io) in file order.
     pub fn flux_kustomizations(&self) -> impl Iterator<Item = &Object> {
-        self.of_kind("Kustomization")
-            .filter(|o| o.group() == "kustomize.toolkit.fluxcd.io")
+        self.of_kind(FluxKind::Kustomization)
+            .filter(|o| o.flux == Some(FluxKind::Kustomization))
     }
 
     /// The `spec.path` of a Flux Kustomization, normalised to a root-relative path without a
@@ -511,7 +532,7 @@ impl Repository {
 
     fn find_own_sources(&self) -> Vec<SourceKey> {
         let mut out = vec![SourceKey {
-            kind: "GitRepository".into(),
+            kind: FluxKind::GitRepository.name().into(),
             name: "flux-system".into(),
             namespace: Some("flux-system".into()),
         }];
@@ -533,7 +554,8 @@ impl Repository {
             // GitOps") holds paths relative to that directory: one of the Kustomization's
             // own ancestors.
             let here = self.tree.is_dir(&path)
-                || (kind == "OCIRepository" && self.exists_below_an_ancestor(ks.file, &path));
+                || (FluxKind::from_name(kind) == Some(FluxKind::OCIRepository)
+                    && self.exists_below_an_ancestor(ks.file, &path));
             if !here {
                 continue;
             }

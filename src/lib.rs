@@ -1,9 +1,11 @@
 //! fluxvet: a linter for Flux CD GitOps repositories. `main.rs` is a thin shell over
-//! [`engine`]; rules live under [`rules`], output formats under [`emit`].
+//! [`commands`] (one module a subcommand) and [`engine`]; rules live under [`rules`], output
+//! formats under [`emit`].
 
 pub mod baseline;
 pub mod changes;
 pub mod cli;
+pub mod commands;
 pub mod config;
 pub mod diag;
 pub mod diff;

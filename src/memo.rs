@@ -26,7 +26,7 @@ pub type BlobOf<H> = dyn Fn(&H) -> Option<Oid> + Sync;
 pub struct FileMemo {
     /// Path → the blob id of the recorded bytes, the rest of what decided the outcome (the
     /// file's role in its tree, the size limit) and what the check made of them.
-    files: RwLock<HashMap<std::sync::Arc<str>, (Oid, u64, Recorded)>>,
+    files: RwLock<HashMap<std::sync::Arc<str>, (Oid, u128, Recorded)>>,
     /// Set once the recording check is done: later checks replay.
     sealed: AtomicBool,
 }
@@ -71,7 +71,7 @@ impl FileMemo {
         &self,
         id: FileId,
         blob: Oid,
-        context: u64,
+        context: u128,
         source: &SourceFile,
         docs: &[DocEntry],
         objects: &[Object],
@@ -103,7 +103,7 @@ impl FileMemo {
     /// The recorded outcome of `path` when its bytes are those of `blob` and it was checked in
     /// the same `context`, renumbered as file `id`. Taken out of the memo: a check reads each
     /// file once.
-    pub fn replay(&self, id: FileId, path: &str, blob: Oid, context: u64) -> Option<Replayed> {
+    pub fn replay(&self, id: FileId, path: &str, blob: Oid, context: u128) -> Option<Replayed> {
         if self.recording() {
             return None;
         }

@@ -19,6 +19,7 @@ use std::collections::{BTreeMap, HashSet};
 use crate::config::EnvironmentMatch;
 use crate::diag::FileId;
 use crate::discover::KUSTOMIZATION_FILES;
+use crate::flux_api::FluxKind;
 use crate::fs::join_normalized;
 use crate::index::{Repository, parent_dir};
 use crate::source::Span;
@@ -97,7 +98,7 @@ pub fn matrix_of_clusters(repo: &Repository) -> Option<Matrix> {
     let mut pins: BTreeMap<String, Vec<Pin>> = BTreeMap::new();
     for a in repo.applied() {
         let o = &a.object;
-        if o.kind != "HelmRelease" || !o.api_version.starts_with("helm.toolkit.fluxcd.io/") {
+        if FluxKind::of_api_version(&o.api_version, &o.kind) != Some(FluxKind::HelmRelease) {
             continue;
         }
         let Some(env) = environments.iter().position(|e| *e == a.cluster) else {
@@ -154,8 +155,8 @@ pub fn matrix(repo: &Repository) -> Matrix {
     let mut pins: BTreeMap<(String, usize), Pin> = BTreeMap::new();
 
     for hr in repo
-        .of_kind("HelmRelease")
-        .filter(|o| o.is_flux("HelmRelease"))
+        .of_kind(FluxKind::HelmRelease)
+        .filter(|o| o.is_flux(FluxKind::HelmRelease))
     {
         let path_env = env_of_path(envs, repo.path(hr.file));
         let ns_env = || {
@@ -306,7 +307,7 @@ fn build(
 fn releases_in(repo: &Repository, file: FileId) -> Vec<(String, Pin)> {
     repo.objects
         .iter()
-        .filter(|o| o.file == file && o.is_flux("HelmRelease"))
+        .filter(|o| o.file == file && o.is_flux(FluxKind::HelmRelease))
         .map(|o| {
             let (version, span) = version_of(&repo.node(o)).unwrap_or((None, o.name_span));
             (
@@ -354,7 +355,7 @@ fn patches(repo: &Repository, dir: &str, kfile: FileId, root: &NodeRef<'_>) -> V
     }
     for (target, p) in entries {
         let target_kind = target.and_then(|t| t.str_at(&["kind"]));
-        if target_kind.is_some_and(|k| k != "HelmRelease") {
+        if target_kind.is_some_and(|k| k != FluxKind::HelmRelease.name()) {
             continue;
         }
         let target_name = target
@@ -423,7 +424,7 @@ fn patch_version(r: &NodeRef<'_>, has_target: bool) -> Option<(String, Span, Opt
             })
             .next_back();
     }
-    if !has_target && r.str_at(&["kind"]) != Some("HelmRelease") {
+    if !has_target && r.str_at(&["kind"]) != Some(FluxKind::HelmRelease.name()) {
         return None;
     }
     let v = r.path(&["spec", "chart", "spec", "version"])?;

@@ -8,6 +8,7 @@ use std::collections::{HashMap, HashSet};
 
 use crate::diag::FileId;
 use crate::discover::KUSTOMIZATION_FILES;
+use crate::flux_api::{FluxKind, KustomizeKind};
 use crate::index::{Object, Repository, parent_dir};
 use crate::yaml::NodeRef;
 
@@ -111,12 +112,13 @@ pub fn kustomization_file_in(repo: &Repository, dir: &str) -> Option<String> {
 pub fn is_kustomize_config(root: &NodeRef<'_>) -> bool {
     let api_ok = match root.str_at(&["apiVersion"]) {
         None => true,
-        Some(a) => a.starts_with("kustomize.config.k8s.io/"),
+        Some(a) => a
+            .strip_prefix(KustomizeKind::GROUP)
+            .is_some_and(|v| v.starts_with('/')),
     };
-    let kind_ok = matches!(
-        root.str_at(&["kind"]),
-        None | Some("Kustomization") | Some("Component")
-    );
+    let kind_ok = root
+        .str_at(&["kind"])
+        .is_none_or(|k| KustomizeKind::from_name(k).is_some());
     root.is_mapping() && api_ok && kind_ok
 }
 
@@ -180,8 +182,8 @@ impl ReconcileTree {
         let mut foreign = HashSet::new();
         // File → its Flux Kustomizations, once: every file a walk reaches is asked.
         let mut flux_ks: Vec<(usize, &Object)> = repo
-            .of_kinds(&["Kustomization"])
-            .filter(|(_, o)| o.group() == "kustomize.toolkit.fluxcd.io")
+            .of_kinds(&[FluxKind::Kustomization])
+            .filter(|(_, o)| o.flux == Some(FluxKind::Kustomization))
             .collect();
         let mut by_file: HashMap<FileId, Vec<usize>> = HashMap::new();
         for (idx, o) in &flux_ks {
@@ -328,8 +330,8 @@ impl ReconcileTree {
     fn from_own_sources(repo: &Repository) -> ReconcileTree {
         let mut tree = ReconcileTree::default();
         let own = reconciled_sources(repo);
-        for (idx, ks) in repo.of_kinds(&["Kustomization"]) {
-            if ks.group() != "kustomize.toolkit.fluxcd.io" || ks.kind != "Kustomization" {
+        for (idx, ks) in repo.of_kinds(&[FluxKind::Kustomization]) {
+            if ks.flux != Some(FluxKind::Kustomization) {
                 continue;
             }
             let path = if source_is_own(repo, ks, own) {
@@ -618,8 +620,8 @@ pub fn reconciled_sources(repo: &Repository) -> &[crate::index::SourceKey] {
 
 fn find_reconciled_sources(repo: &Repository) -> Vec<crate::index::SourceKey> {
     let bootstrap = repo
-        .of_kind("GitRepository")
-        .find(|o| o.name == "flux-system" && o.group() == "source.toolkit.fluxcd.io");
+        .of_kind(FluxKind::GitRepository)
+        .find(|o| o.name == "flux-system" && o.flux == Some(FluxKind::GitRepository));
     let identity = |o: &Object| {
         let n = repo.node(o);
         let url = n
@@ -638,7 +640,7 @@ fn find_reconciled_sources(repo: &Repository) -> Vec<crate::index::SourceKey> {
     repo.own_sources()
         .iter()
         .filter(|key| {
-            if key.name == "flux-system" && key.kind == "GitRepository" {
+            if key.name == "flux-system" && key.kind == FluxKind::GitRepository.name() {
                 return true;
             }
             let evidence = repo.flux_kustomizations().any(|ks| {
@@ -657,10 +659,10 @@ fn find_reconciled_sources(repo: &Repository) -> Vec<crate::index::SourceKey> {
             if !evidence {
                 return false;
             }
-            if key.kind != "GitRepository" {
+            if key.kind != FluxKind::GitRepository.name() {
                 return true;
             }
-            let defined = repo.of_kind("GitRepository").find(|o| {
+            let defined = repo.of_kind(FluxKind::GitRepository).find(|o| {
                 o.name == key.name
                     && (key.namespace.is_none()
                         || o.namespace.is_none()

@@ -1,13 +1,14 @@
 //! What counts as secret material, as SOPS ciphertext or as a placeholder, and where secret values
 //! sit in a file so that no output format ever prints them.
 
-use crate::index::Repository;
+use crate::flux_api::CoreKind;
 use crate::source::Span;
 use crate::yaml::{Document, NodeRef, Style};
 
 /// A Kubernetes core `Secret` document.
 pub fn is_secret(root: &NodeRef<'_>) -> bool {
-    root.str_at(&["apiVersion"]) == Some("v1") && root.str_at(&["kind"]) == Some("Secret")
+    root.str_at(&["apiVersion"]) == Some("v1")
+        && root.str_at(&["kind"]) == Some(CoreKind::Secret.name())
 }
 
 /// SOPS encrypted the document: a top-level `sops` mapping that carries a `mac`.
@@ -261,7 +262,7 @@ pub fn secret_generators<'a>(root: &NodeRef<'a>) -> Vec<NodeRef<'a>> {
 /// every secretGenerator literal's value, encrypted or not.
 pub fn value_spans(doc: &Document, out: &mut Vec<Span>) {
     let Some(root) = doc.root() else { return };
-    if root.str_at(&["kind"]) == Some("Secret") {
+    if root.str_at(&["kind"]) == Some(CoreKind::Secret.name()) {
         // Every occurrence of a field and of each key, duplicates included: a repeated key's
         // second value is as secret as the first (and `entries` keeps only one).
         for (k, v) in root.raw_entries() {
@@ -297,18 +298,17 @@ pub struct Redacted {
     pub ranges: Vec<Span>,
 }
 
-/// The file's text with every secret value masked, or `None` when it holds none. Byte
-/// offsets and line breaks are kept, so spans and the line index stay valid.
-pub fn redacted_text(repo: &Repository, file: usize) -> Option<Redacted> {
+/// A file's text (`text`, parsed as `docs`) with every secret value masked, or `None` when it
+/// holds none. Byte offsets and line breaks are kept, so spans and the line index stay valid.
+pub fn redacted_text<'a>(text: &str, docs: impl Iterator<Item = &'a Document>) -> Option<Redacted> {
     let mut spans = Vec::new();
-    for d in repo.docs_of(file) {
-        value_spans(&d.doc, &mut spans);
+    for doc in docs {
+        value_spans(doc, &mut spans);
     }
     spans.retain(|s| !s.is_empty());
     if spans.is_empty() {
         return None;
     }
-    let text = &repo.files[file].text;
     let ranges: Vec<Span> = spans.iter().map(|s| to_line_end(text, *s)).collect();
     Some(Redacted {
         text: mask(text, &ranges),

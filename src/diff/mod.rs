@@ -12,6 +12,7 @@ pub mod render;
 use std::collections::BTreeMap;
 
 use crate::diag::Severity;
+use crate::flux_api::{CoreKind, FluxKind};
 use crate::index::{Object, Repository};
 use crate::rules::RuleMeta;
 use crate::rules::preview;
@@ -143,7 +144,7 @@ fn entries(repo: &Repository) -> BTreeMap<Identity, Entry> {
             map.entry(Identity::of(repo, o)).or_insert(Entry {
                 flat,
                 set_at: BTreeMap::new(),
-                secret: o.kind == "Secret" && o.group().is_empty(),
+                secret: CoreKind::Secret.is(o.group(), &o.kind),
                 file: repo.path(o.file).to_string(),
                 line: line_of(repo, o),
                 owner: owner(repo, o),
@@ -207,7 +208,7 @@ fn entries(repo: &Repository) -> BTreeMap<Identity, Entry> {
         map.entry(identity).or_insert(Entry {
             flat,
             set_at,
-            secret: o.kind == "Secret" && o.api_version == "v1",
+            secret: o.kind == CoreKind::Secret.name() && o.api_version == "v1",
             file,
             line,
             owner,
@@ -233,7 +234,7 @@ fn prunes(repo: &Repository, ks: &Object) -> bool {
 }
 
 fn owner(repo: &Repository, o: &Object) -> String {
-    if o.is_flux("Kustomization") || o.is_flux("HelmRelease") {
+    if o.is_flux(FluxKind::Kustomization) || o.is_flux(FluxKind::HelmRelease) {
         return format!("{} {}", o.kind, crate::reconcile::display_name(repo, o));
     }
     match crate::reconcile::applied_by(repo, o.file) {
@@ -442,7 +443,8 @@ fn exact(v: &str) -> Option<semver::Version> {
 
 fn explain_modification(change: &ObjectChange, findings: &mut Vec<Finding>) {
     let id = &change.identity;
-    let is_flux = |kind: &str| id.kind == kind && id.group.ends_with(".toolkit.fluxcd.io");
+    let is_flux =
+        |kind: FluxKind| id.kind == kind.name() && id.group.ends_with(".toolkit.fluxcd.io");
     let mut push = |rule: &'static RuleMeta, severity: Severity, message: String| {
         findings.push(Finding {
             rule,
@@ -453,12 +455,12 @@ fn explain_modification(change: &ObjectChange, findings: &mut Vec<Finding>) {
             message,
         })
     };
-    let is_release = is_flux("HelmRelease");
-    let is_ks = is_flux("Kustomization");
+    let is_release = is_flux(FluxKind::HelmRelease);
+    let is_ks = is_flux(FluxKind::Kustomization);
     for f in &change.fields {
         let chart_version = (is_release && f.path == "spec.chart.spec.version")
-            || (is_flux("HelmChart") && f.path == "spec.version")
-            || (is_flux("OCIRepository") && f.path == "spec.ref.tag");
+            || (is_flux(FluxKind::HelmChart) && f.path == "spec.version")
+            || (is_flux(FluxKind::OCIRepository) && f.path == "spec.ref.tag");
         if chart_version
             && let (Some(old), Some(new)) = (&f.old, &f.new)
             && let Some((class, severity)) = classify(old, new)

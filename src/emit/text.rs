@@ -247,7 +247,10 @@ pub fn diagnostics(outcome: &Outcome, color: bool, w: &mut dyn Write) -> std::io
             if !looked.insert(id) {
                 continue;
             }
-            let redacted = crate::secrets::redacted_text(&outcome.repo, id);
+            let redacted = crate::secrets::redacted_text(
+                &files[id].text,
+                outcome.repo.docs_of(id).map(|d| &d.doc),
+            );
             let text = redacted
                 .as_ref()
                 .map_or(&*files[id].text, |r| r.text.as_str());

@@ -5,12 +5,13 @@
 //! changed meaning beyond removed fields (notification v1beta3's static Alerts and Providers,
 //! the image automation API) are left to `flux migrate` and a review.
 
+use crate::flux_api::FluxKind;
 use crate::yaml::NodeRef;
 
 struct Migration {
     group: &'static str,
     from: &'static [&'static str],
-    kinds: &'static [&'static str],
+    kinds: &'static [FluxKind],
     to: &'static str,
     /// Fields the target version no longer has; `[]` is every item of a sequence.
     dropped: &'static [&'static [&'static str]],
@@ -22,7 +23,7 @@ static MIGRATIONS: &[Migration] = &[
     Migration {
         group: "helm.toolkit.fluxcd.io",
         from: &["v2beta1", "v2beta2"],
-        kinds: &["HelmRelease"],
+        kinds: &[FluxKind::HelmRelease],
         to: "v2",
         dropped: &[
             &["spec", "chart", "spec", "valuesFile"],
@@ -47,7 +48,7 @@ static MIGRATIONS: &[Migration] = &[
     Migration {
         group: "kustomize.toolkit.fluxcd.io",
         from: &["v1beta1", "v1beta2"],
-        kinds: &["Kustomization"],
+        kinds: &[FluxKind::Kustomization],
         to: "v1",
         dropped: &[
             &["spec", "validation"],
@@ -60,11 +61,11 @@ static MIGRATIONS: &[Migration] = &[
         group: "source.toolkit.fluxcd.io",
         from: &["v1beta1", "v1beta2"],
         kinds: &[
-            "GitRepository",
-            "HelmRepository",
-            "HelmChart",
-            "Bucket",
-            "OCIRepository",
+            FluxKind::GitRepository,
+            FluxKind::HelmRepository,
+            FluxKind::HelmChart,
+            FluxKind::Bucket,
+            FluxKind::OCIRepository,
         ],
         to: "v1",
         dropped: &[
@@ -86,9 +87,9 @@ fn has_path(node: NodeRef<'_>, path: &[&str]) -> bool {
 /// The apiVersion to write instead of `api_version` for this object, when the move is safe.
 pub fn migrate(root: NodeRef<'_>, api_version: &str, kind: &str) -> Option<String> {
     let (group, version) = api_version.trim().rsplit_once('/')?;
-    let m = MIGRATIONS
-        .iter()
-        .find(|m| m.group == group && m.from.contains(&version) && m.kinds.contains(&kind))?;
+    let m = MIGRATIONS.iter().find(|m| {
+        m.group == group && m.from.contains(&version) && m.kinds.iter().any(|k| k.name() == kind)
+    })?;
     if m.dropped.iter().any(|p| has_path(root, p)) {
         return None;
     }
@@ -115,7 +116,7 @@ mod tests {
                 assert!(g.removed.iter().any(|(r, _)| r == v), "{}/{v}", m.group);
             }
             for k in m.kinds {
-                assert!(g.kinds.contains(k), "{k}");
+                assert!(g.kinds.contains(k), "{k:?}");
             }
         }
     }

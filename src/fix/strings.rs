@@ -3,6 +3,7 @@
 //! visibly says: the API server rejects a boolean or a number there. Helm values and custom
 //! resources' specs are not on the list: their schema is the chart's, and a boolean may be meant.
 
+use crate::flux_api::CoreKind;
 use crate::source::Span;
 use crate::yaml::{NodeRef, Style};
 
@@ -35,9 +36,9 @@ pub fn string_fields(root: NodeRef<'_>, api_version: &str, kind: &str) -> Vec<Sp
     };
     values_of(root.path(&["metadata", "labels"]), &mut out);
     values_of(root.path(&["metadata", "annotations"]), &mut out);
-    match (api_version, kind) {
-        ("v1", "ConfigMap") => values_of(root.get("data"), &mut out),
-        ("v1", "Secret") => values_of(root.get("stringData"), &mut out),
+    match (api_version, CoreKind::from_name(kind)) {
+        ("v1", Some(CoreKind::ConfigMap)) => values_of(root.get("data"), &mut out),
+        ("v1", Some(CoreKind::Secret)) => values_of(root.get("stringData"), &mut out),
         _ => {}
     }
     if WORKLOADS.contains(&(api_version, kind)) {

@@ -8,6 +8,7 @@
 //! `patches`, `postBuild` or `decryption` to every child count). Every value keeps the origin
 //! the build gave it; a patched value points at the patch.
 
+use crate::flux_api::FluxKind;
 use crate::index::{Object, Repository};
 use crate::model::build::{
     Build, BuildError, FluxAdditions, Gap, RenderedObject, build, build_with,
@@ -205,7 +206,7 @@ pub fn cluster_builds(repo: &Repository, wanted: &dyn Fn(u16) -> bool) -> Vec<(u
 
 /// Flux Kustomizations by where their document starts: (file, offset) → object index.
 fn flux_kustomizations_by_origin(repo: &Repository) -> HashMap<(usize, u32), usize> {
-    repo.of_kinds(&["Kustomization"])
+    repo.of_kinds(&[FluxKind::Kustomization])
         .filter(|(_, o)| o.group() == "kustomize.toolkit.fluxcd.io")
         .filter_map(|(i, o)| Some(((o.file, repo.document(o).root()?.span().start), i)))
         .collect()
@@ -315,7 +316,7 @@ fn library(repo: &Repository) -> Vec<Applied> {
     // A Kustomization another one applies is built after it, as that build renders it.
     let flux_ks = flux_kustomizations_by_origin(repo);
     let mut pending: Vec<usize> = repo
-        .of_kinds(&["Kustomization"])
+        .of_kinds(&[FluxKind::Kustomization])
         .filter(|(i, o)| o.group() == "kustomize.toolkit.fluxcd.io" && tree.was_walked(*i))
         .map(|(i, _)| i)
         .collect();

@@ -13,6 +13,7 @@
 //! file, as kustomize builds of its root kustomization files would include them.
 
 use crate::diag::FileId;
+use crate::flux_api::FluxKind;
 use crate::index::{Repository, SourceKey, parent_dir};
 use crate::source::Span;
 use crate::yaml::NodeRef;
@@ -89,7 +90,7 @@ fn find(repo: &Repository) -> Vec<Cluster> {
 
 fn default_source(namespace: &str) -> SourceKey {
     SourceKey {
-        kind: "GitRepository".into(),
+        kind: FluxKind::GitRepository.name().into(),
         name: namespace.into(),
         namespace: Some(namespace.into()),
     }
@@ -116,10 +117,7 @@ fn bootstrap_clusters(repo: &Repository, out: &mut Vec<Cluster>) {
         // Bootstrap names its Kustomization `flux-system`; others defined beside it are what
         // the cluster's path applies, not the cluster itself.
         let ks = repo.objects.iter().enumerate().find(|(_, o)| {
-            o.file == fid
-                && o.kind == "Kustomization"
-                && o.group() == "kustomize.toolkit.fluxcd.io"
-                && o.name == "flux-system"
+            o.file == fid && o.flux == Some(FluxKind::Kustomization) && o.name == "flux-system"
         });
         let (path, source, declared_at, sync_kustomization) = match ks {
             Some((idx, o)) => {
@@ -160,12 +158,12 @@ fn bootstrap_clusters(repo: &Repository, out: &mut Vec<Cluster>) {
 /// A `FluxInstance`'s `spec.sync`, or a `flux-instance` HelmRelease's `values.instance.sync`.
 fn flux_instance_clusters(repo: &Repository, out: &mut Vec<Cluster>) {
     let instances = repo
-        .of_kind("FluxInstance")
-        .filter(|o| o.group() == "fluxcd.controlplane.io")
+        .of_kind(FluxKind::FluxInstance)
+        .filter(|o| o.flux == Some(FluxKind::FluxInstance))
         .filter_map(|o| Some((o, repo.node(o).path(&["spec", "sync"])?)));
     let releases = repo
-        .of_kind("HelmRelease")
-        .filter(|o| o.group() == "helm.toolkit.fluxcd.io")
+        .of_kind(FluxKind::HelmRelease)
+        .filter(|o| o.flux == Some(FluxKind::HelmRelease))
         .filter_map(|o| {
             Some((
                 o,
@@ -192,7 +190,7 @@ fn flux_instance_clusters(repo: &Repository, out: &mut Vec<Cluster>) {
             .to_string();
         let kind = sync
             .str_at(&["kind"])
-            .unwrap_or("GitRepository")
+            .unwrap_or(FluxKind::GitRepository.name())
             .to_string();
         let flux_version = node
             .str_at(&["spec", "distribution", "version"])

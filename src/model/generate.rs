@@ -3,6 +3,8 @@
 //! ten hex digits with `0 1 3 a e` swapped for letters), so generated names match kustomize's
 //! and a Deployment's reference to `app-config` resolves to `app-config-7c5f9b2hm4`.
 
+use crate::flux_api::CoreKind;
+
 use super::kustomization::{GeneratedKind, Generator, GeneratorOptions};
 use super::rendered::{Node, Origin, ScalarType, Value};
 
@@ -98,8 +100,8 @@ pub fn generate(
         "kind",
         Node::string(
             match g.kind {
-                GeneratedKind::ConfigMap => "ConfigMap",
-                GeneratedKind::Secret => "Secret",
+                GeneratedKind::ConfigMap => CoreKind::ConfigMap.name(),
+                GeneratedKind::Secret => CoreKind::Secret.name(),
             },
             o,
         ),
@@ -222,7 +224,7 @@ pub fn name_hash(root: &Node) -> String {
     };
     let data = map_json(root.get("data")).unwrap_or_else(|| "\"\"".into());
     // json.Marshal of a map sorts its keys.
-    let json = if kind == "Secret" {
+    let json = if kind == CoreKind::Secret.name() {
         let t = root.str_at(&["type"]).unwrap_or("");
         let string_data = map_json(root.get("stringData"))
             .map(|s| format!(",\"stringData\":{s}"))

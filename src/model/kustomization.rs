@@ -3,6 +3,7 @@
 //! at the line to edit and a patched value at the patch. Fields the build does not implement are
 //! kept as render gaps rather than ignored: never a silent wrong answer.
 
+use crate::flux_api::KustomizeKind;
 use crate::source::Span;
 use crate::yaml::{NodeRef, Style};
 
@@ -181,7 +182,8 @@ impl Kustomization {
         let mut k = Kustomization {
             file,
             dir: dir.to_string(),
-            is_component: root.str_at(&["kind"]) == Some("Component"),
+            is_component: root.str_at(&["kind"]).and_then(KustomizeKind::from_name)
+                == Some(KustomizeKind::Component),
             ..Kustomization::default()
         };
         let paths = |n: Option<NodeRef<'_>>| -> Vec<PathRef> {

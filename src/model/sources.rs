@@ -4,6 +4,7 @@
 //! example splits its monorepo into `apps` and `infrastructure` artifacts that way, and a
 //! Kustomization's `path: ./production` then means `apps/production` here.
 
+use crate::flux_api::FluxKind;
 use crate::index::{Object, Repository, SourceKey};
 
 /// Where a Flux Kustomization's `spec.path` is in this checkout when its source is one the
@@ -32,7 +33,7 @@ pub fn configured_path(repo: &Repository, ks: &Object) -> Option<String> {
 pub fn path_through_artifact(repo: &Repository, ks: &Object, own: &SourceKey) -> Option<String> {
     let node = repo.node(ks);
     let sref = node.path(&["spec", "sourceRef"])?;
-    if sref.str_at(&["kind"]) != Some("ExternalArtifact") {
+    if sref.str_at(&["kind"]) != Some(FluxKind::ExternalArtifact.name()) {
         return None;
     }
     let name = sref.str_at(&["name"])?;
@@ -40,8 +41,8 @@ pub fn path_through_artifact(repo: &Repository, ks: &Object, own: &SourceKey) ->
     let ns = sref.str_at(&["namespace"]).or(ks_ns);
     let path = crate::fs::join_normalized("", node.str_at(&["spec", "path"]).unwrap_or("./"))?;
     for generator in repo
-        .of_kind("ArtifactGenerator")
-        .filter(|g| g.group() == "source.extensions.fluxcd.io")
+        .of_kind(FluxKind::ArtifactGenerator)
+        .filter(|g| g.flux == Some(FluxKind::ArtifactGenerator))
     {
         let gen_ns = repo.effective_namespace(generator);
         if ns.is_some() && gen_ns.is_some() && ns != gen_ns {

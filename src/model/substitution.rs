@@ -8,6 +8,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::flux_api::CoreKind;
 use crate::index::{Object, Repository};
 use crate::model::rendered::Node;
 
@@ -39,7 +40,12 @@ pub fn variables_of(
         else {
             return None;
         };
-        if name.contains("${") || !matches!(kind, "ConfigMap" | "Secret") {
+        if name.contains("${")
+            || !matches!(
+                CoreKind::from_name(kind),
+                Some(CoreKind::ConfigMap | CoreKind::Secret)
+            )
+        {
             return None;
         }
         let optional = reference.str_at(&["optional"]) == Some("true");
@@ -66,7 +72,7 @@ pub fn variables_of(
                 for (k, v) in root.get(field).map(|d| d.entries()).unwrap_or_default() {
                     let raw = v.as_str().unwrap_or("");
                     // Secret `data` is base64; kustomize-controller substitutes the decoded text.
-                    let value = if kind == "Secret" && field == "data" {
+                    let value = if kind == CoreKind::Secret.name() && field == "data" {
                         decode_base64(raw).unwrap_or_default()
                     } else {
                         raw.to_string()

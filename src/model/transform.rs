@@ -2,6 +2,8 @@
 //! level: namespace, name prefix/suffix, labels, annotations, images and replicas. A value a
 //! transformer sets carries the origin of the kustomization entry that asked for it.
 
+use crate::flux_api::CoreKind;
+
 use super::build::RenderedObject;
 use super::fieldspec::{
     self, FieldSpec, SELECTOR_LABELS, TEMPLATE_ANNOTATIONS, TEMPLATE_LABELS, group_of,
@@ -22,7 +24,7 @@ pub fn namespace(objects: &mut [RenderedObject], ns: &Node) {
     for o in objects {
         o.remember_id();
         let (api, kind) = (o.api_version.clone(), o.kind.clone());
-        if kind == "Namespace" && group_of(&api).is_empty() {
+        if CoreKind::Namespace.is(group_of(&api), &kind) {
             // kustomize's namespace field specs include a Namespace's own name.
             o.root
                 .ensure_map("metadata", ns.origin)

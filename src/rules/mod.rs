@@ -1,8 +1,9 @@
 //! The rule catalogue. One file per rule, grouped by family; each file holds the rule's
 //! metadata, its documentation (shown by `fluxvet explain`) and its check.
 
-use crate::diag::{Diagnostic, FileId, Severity};
-use crate::index::{Object, Repository};
+use crate::diag::{Diagnostic, FileId};
+use crate::flux_api::{CoreKind, FluxKind};
+use crate::index::{DocEntry, Object, Repository};
 use crate::source::SourceFile;
 use crate::yaml::Document;
 
@@ -16,31 +17,8 @@ pub mod security;
 pub mod versions;
 pub mod yaml;
 
-#[derive(Debug)]
-pub struct RuleMeta {
-    pub code: &'static str,
-    pub name: &'static str,
-    pub severity: Severity,
-    /// One line, for `fluxvet rules` and the README.
-    pub summary: &'static str,
-    /// Markdown with the headings: What it does / Why is this bad? / Example / Use instead, and
-    /// Fix for a rule whose findings `check --fix` can resolve.
-    pub docs: &'static str,
-}
-
-impl RuleMeta {
-    /// Whether `check --fix` resolves some of this rule's findings: its docs say how under a
-    /// `## Fix` heading.
-    pub fn fixable(&self) -> bool {
-        self.docs.contains("\n## Fix\n")
-    }
-    pub fn url(&self) -> String {
-        format!(
-            "https://github.com/fluxvet/fluxvet/blob/main/docs/rules.md#{}",
-            self.code.to_ascii_lowercase()
-        )
-    }
-}
+/// A rule's identity and documentation (defined beside the findings that carry it).
+pub use crate::diag::RuleMeta;
 
 /// What a per-document rule sees.
 pub struct DocContext<'a> {
@@ -53,10 +31,51 @@ pub struct DocContext<'a> {
     pub flux: Option<schema::FluxDoc<'a>>,
 }
 
+/// What a rule reads besides the document it is shown and the index: the engine and the index
+/// work out what to keep and compute from these declarations, and name no rule.
+#[derive(Clone, Copy, Default)]
+pub struct Reads {
+    /// The kinds whose objects the rule looks up by kind name, whatever their API group: their
+    /// trees are kept after the document rules ([`crate::index::read_after_document_rules`]).
+    pub flux_kinds: &'static [FluxKind],
+    pub core_kinds: &'static [CoreKind],
+    /// The embedded JSON schemas ([`crate::schemas::catalog`]): loaded while discovery walks
+    /// the tree when a rule that is on reads them.
+    pub schemas: bool,
+}
+
+impl Reads {
+    pub const NOTHING: Reads = Reads {
+        flux_kinds: &[],
+        core_kinds: &[],
+        schemas: false,
+    };
+}
+
 pub trait Rule: Sync {
     fn meta(&self) -> &'static RuleMeta;
+    /// What the rule reads after the document rules (see [`Reads`]).
+    fn reads(&self) -> Reads {
+        Reads::NOTHING
+    }
     /// Runs on every document, in parallel across files.
     fn check_document(&self, _cx: &DocContext<'_>, _out: &mut Vec<Diagnostic>) {}
+    /// Whether the repository check will read this document: asked of every document while
+    /// it is parsed (in parallel, with the tree in cache) when the rule is on. A marked
+    /// document keeps its tree, and the rule finds it with [`marked`].
+    fn marks(&self, _cx: &DocContext<'_>) -> bool {
+        false
+    }
+    /// Runs on the text of every file read, the files `.sourceignore` hides from Flux and
+    /// Helm's own files included (`documents` is empty for those).
+    fn check_text(
+        &self,
+        _file_id: FileId,
+        _file: &SourceFile,
+        _documents: &[Document],
+        _out: &mut Vec<Diagnostic>,
+    ) {
+    }
     /// Runs once on the whole repository, after every file is indexed.
     fn check_repository(&self, _repo: &Repository, _out: &mut Vec<Diagnostic>) {}
     /// One of this rule's document findings, once the repository is known: a document rule
@@ -65,6 +84,52 @@ pub trait Rule: Sync {
     fn refine(&self, _repo: &Repository, _finding: &mut Diagnostic) -> bool {
         true
     }
+    /// The more specific rules this one stands back for: a finding of this rule is dropped
+    /// where one of theirs is on the same line of the same file (one problem, one finding).
+    fn yields_to(&self) -> &'static [&'static RuleMeta] {
+        &[]
+    }
+    /// Whether this rule's findings stand in a file no cluster applies (where the others are
+    /// left out: nothing there reaches a cluster).
+    fn reported_unapplied(&self) -> bool {
+        false
+    }
+    /// Runs on every finding left after the configured severities and the suppressions, for a
+    /// rule that decides which findings matter at all.
+    fn filter_findings(&self, _repo: &Repository, _findings: &mut Vec<Diagnostic>) {}
+}
+
+/// Whether `rule` marked this document while it was parsed ([`Rule::marks`]).
+pub fn marked(entry: &DocEntry, rule: &'static RuleMeta) -> bool {
+    entry.marks & mark_of(rule) != 0
+}
+
+/// The bit of [`DocEntry::marks`] that says `rule` marked a document.
+pub fn mark_of(rule: &'static RuleMeta) -> u64 {
+    position(rule).map_or(0, |i| 1 << i)
+}
+
+/// The rule's place in [`RULES`]: its bit in [`DocEntry::marks`].
+pub fn position(rule: &'static RuleMeta) -> Option<usize> {
+    RULES.iter().position(|r| std::ptr::eq(r.meta(), rule))
+}
+
+/// The kind names some rule looks objects up by whatever their group ([`Reads`]), sorted.
+pub fn kinds_read_by_name() -> &'static [&'static str] {
+    static KINDS: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
+    KINDS.get_or_init(|| {
+        let mut kinds: Vec<&'static str> = RULES
+            .iter()
+            .flat_map(|r| {
+                let reads = r.reads();
+                let flux = reads.flux_kinds.iter().map(|k| k.name());
+                flux.chain(reads.core_kinds.iter().map(|k| k.name()))
+            })
+            .collect();
+        kinds.sort_unstable();
+        kinds.dedup();
+        kinds
+    })
 }
 
 /// The rule behind a finding.
@@ -153,6 +218,46 @@ mod tests {
                 assert!(m.docs.contains(h), "{} lacks {h}", m.code);
             }
         }
+    }
+
+    #[test]
+    fn the_registry_fits_the_document_marks() {
+        // One bit of `DocEntry::marks` per rule.
+        assert!(RULES.len() <= 64, "{} rules", RULES.len());
+        for r in RULES {
+            assert_eq!(mark_of(r.meta()).count_ones(), 1, "{}", r.meta().code);
+        }
+    }
+
+    #[test]
+    fn rules_yield_only_to_registered_rules() {
+        for r in RULES {
+            for over in r.yields_to() {
+                assert!(
+                    position(over).is_some(),
+                    "{} yields to {}",
+                    r.meta().code,
+                    over.code
+                );
+                assert!(!std::ptr::eq(*over, r.meta()), "{}", over.code);
+            }
+        }
+    }
+
+    #[test]
+    fn kinds_read_by_name_come_from_the_declarations() {
+        let kinds = kinds_read_by_name();
+        assert!(kinds.is_sorted());
+        // FV401 looks the sources a reference names up by kind; FV205 OCIRepositories.
+        for k in [
+            "HelmRepository",
+            "ResourceSet",
+            "OCIRepository",
+            "ConfigMap",
+        ] {
+            assert!(kinds.contains(&k), "{k}");
+        }
+        assert!(!kinds.contains(&"Deployment"));
     }
 
     #[test]

@@ -390,7 +390,7 @@ pub fn catalog() -> &'static SchemaSet {
 /// The catalog's ObjectMeta node (every kind's `metadata`), for CRDs read from a repository.
 pub fn object_meta() -> Option<SchemaId> {
     let c = catalog();
-    let root = c.kind("v1", "ConfigMap")?;
+    let root = c.kind("v1", crate::flux_api::CoreKind::ConfigMap.name())?;
     c.node(root).property("metadata")
 }
 

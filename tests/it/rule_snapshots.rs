@@ -120,3 +120,35 @@ fn stale_baseline_entry_rendering() {
         insta::assert_snapshot!("FV002", String::from_utf8(buf).expect("utf-8"));
     });
 }
+
+/// A rule is one file and one registry line (CONTRIBUTING.md): registered, it must have its
+/// reviewed snapshot and its section in docs/rules.md; removed, it leaves neither behind.
+#[test]
+fn every_registered_rule_has_a_snapshot_and_a_docs_section_and_nothing_else_does() {
+    let dir = checkout().join("tests/it/snapshots/rules");
+    let mut snapshots: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .filter_map(|e| {
+            let name = e
+                .expect("dir entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned();
+            name.strip_suffix(".snap").map(str::to_string)
+        })
+        .collect();
+    snapshots.sort();
+    let registered: Vec<String> = fluxvet::rules::all().map(|m| m.code.to_string()).collect();
+    assert_eq!(
+        snapshots, registered,
+        "tests/it/snapshots/rules holds one FVxxx.snap per registered rule (see CONTRIBUTING.md)"
+    );
+    let page = std::fs::read_to_string(checkout().join("docs/rules.md")).expect("docs/rules.md");
+    for m in fluxvet::rules::all() {
+        assert!(
+            page.contains(&format!("\n## {} {} ", m.code, m.name)),
+            "docs/rules.md has no section for {} (run `cargo run -q -- rules --format docs > docs/rules.md`)",
+            m.code
+        );
+    }
+}

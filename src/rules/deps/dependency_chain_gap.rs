@@ -314,6 +314,7 @@ mod tests {
         let config = Config::parse(
             ".fluxvet.yaml",
             "order: [database, dashboards]\naliases: {postgres: database, grafana: dashboards}\n",
+            crate::rules::lookup,
         )
         .expect("valid");
         assert_eq!(run(&files, config), vec![("b.yaml".into(), 4, 9)]);

@@ -1,5 +1,5 @@
 use crate::diag::{Diagnostic, Severity};
-use crate::graph::{FluxKind, depends_on};
+use crate::graph::{DepKind, depends_on};
 use crate::rules::{DocContext, Rule, RuleMeta};
 use crate::yaml::Kind;
 
@@ -45,7 +45,7 @@ impl Rule for DependencyMalformed {
         let Some(object) = cx.object else {
             return;
         };
-        if FluxKind::of(object).is_none() {
+        if DepKind::of(object).is_none() {
             return;
         }
         let Some(root) = cx.doc.root() else {

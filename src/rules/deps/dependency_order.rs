@@ -127,6 +127,7 @@ mod tests {
         let config = Config::parse(
             ".fluxvet.yaml",
             "aliases: {kube-prometheus-stack: monitoring}\n",
+            crate::rules::lookup,
         )
         .expect("valid config");
         assert_eq!(run(&files, config), vec![("a.yaml".into(), 9, 14)]);
@@ -143,8 +144,12 @@ mod tests {
             ("b.yaml", obj("hr", "kyverno", Some("x"), &["{name: db}"])),
             ("c.yaml", obj("hr", "db", Some("x"), &[])),
         ];
-        let config =
-            Config::parse(".fluxvet.yaml", "order: [kyverno, cert-manager, db]\n").expect("valid");
+        let config = Config::parse(
+            ".fluxvet.yaml",
+            "order: [kyverno, cert-manager, db]\n",
+            crate::rules::lookup,
+        )
+        .expect("valid");
         assert_eq!(run(&files, config), vec![("b.yaml".into(), 9, 14)]);
     }
 

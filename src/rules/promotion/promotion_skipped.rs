@@ -54,6 +54,13 @@ impl Rule for PromotionSkipped {
         &META
     }
 
+    fn reads(&self) -> crate::rules::Reads {
+        crate::rules::Reads {
+            flux_kinds: &[crate::flux_api::FluxKind::HelmRelease],
+            ..crate::rules::Reads::NOTHING
+        }
+    }
+
     fn check_repository(&self, repo: &Repository, out: &mut Vec<Diagnostic>) {
         let m = matrix(repo);
         for r in &m.releases {

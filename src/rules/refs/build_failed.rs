@@ -47,6 +47,19 @@ impl Rule for BuildFailed {
         &META
     }
 
+    /// A build that fails on a missing file, invalid YAML or a non-object is said better by
+    /// the rule about that.
+    fn yields_to(&self) -> &'static [&'static RuleMeta] {
+        use crate::rules::{refs, yaml};
+        static OVER: &[&RuleMeta] = &[
+            &yaml::yaml_syntax::META,
+            &yaml::duplicate_key::META,
+            &yaml::not_a_k8s_object::META,
+            &refs::kustomize_resource_missing::META,
+        ];
+        OVER
+    }
+
     fn check_repository(&self, repo: &Repository, out: &mut Vec<Diagnostic>) {
         if repo.clusters().is_empty() {
             return;

@@ -5,12 +5,12 @@
 
 use std::collections::BTreeSet;
 
-use crate::diag::Diagnostic;
+use crate::diag::{Diagnostic, RuleMeta};
+use crate::flux_api::{CoreKind, FluxKind};
 use crate::index::Repository;
 use crate::yaml::NodeRef;
 
 use super::is_templated;
-use super::source_not_found::META;
 
 /// Edits a name may be away from an existing one to count as a typo of it.
 const TYPO_DISTANCE: usize = 2;
@@ -28,15 +28,20 @@ struct Target<'a> {
 fn defined(repo: &Repository) -> BTreeSet<(&str, &str)> {
     let mut out = BTreeSet::new();
     for o in &repo.objects {
-        if o.group().is_empty() && matches!(o.kind.as_str(), "ConfigMap" | "Secret") {
+        if o.group().is_empty()
+            && matches!(
+                CoreKind::from_name(&o.kind),
+                Some(CoreKind::ConfigMap | CoreKind::Secret)
+            )
+        {
             out.insert((o.kind.as_str(), o.name.as_str()));
         }
     }
     for d in repo.kustomization_docs() {
         let Some(root) = d.doc.root() else { continue };
         for (field, kind) in [
-            ("configMapGenerator", "ConfigMap"),
-            ("secretGenerator", "Secret"),
+            ("configMapGenerator", CoreKind::ConfigMap.name()),
+            ("secretGenerator", CoreKind::Secret.name()),
         ] {
             for g in root.get(field).map(|n| n.items()).unwrap_or_default() {
                 if let Some(name) = g.str_at(&["name"]) {
@@ -57,7 +62,13 @@ fn targets<'r>(repo: &'r Repository) -> Vec<Target<'r>> {
             let (Some(kind), Some(name)) = (item.str_at(&["kind"]), item.get("name")) else {
                 continue;
             };
-            if optional || !matches!(kind, "ConfigMap" | "Secret") || name.as_str().is_none() {
+            if optional
+                || !matches!(
+                    CoreKind::from_name(kind),
+                    Some(CoreKind::ConfigMap | CoreKind::Secret)
+                )
+                || name.as_str().is_none()
+            {
                 continue;
             }
             out.push(Target {
@@ -70,8 +81,8 @@ fn targets<'r>(repo: &'r Repository) -> Vec<Target<'r>> {
         }
     };
     for o in repo
-        .of_kind("HelmRelease")
-        .filter(|o| o.is_flux("HelmRelease"))
+        .of_kind(FluxKind::HelmRelease)
+        .filter(|o| o.is_flux(FluxKind::HelmRelease))
     {
         collect(o, &["spec", "valuesFrom"], "valuesFrom");
     }
@@ -85,7 +96,9 @@ fn targets<'r>(repo: &'r Repository) -> Vec<Target<'r>> {
     out
 }
 
-pub fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
+/// The ConfigMap and Secret references (`valuesFrom`, `substituteFrom`) to nothing the
+/// repository defines, reported as `meta` (the source-not-found rule, FV401).
+pub fn check(repo: &Repository, meta: &'static RuleMeta, out: &mut Vec<Diagnostic>) {
     let targets = targets(repo);
     if targets.is_empty() {
         return;
@@ -96,10 +109,10 @@ pub fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
         if name.is_empty() || is_templated(name) || defined.contains(&(t.kind, name)) {
             continue;
         }
-        let other_kind = if t.kind == "Secret" {
-            "ConfigMap"
+        let other_kind = if t.kind == CoreKind::Secret.name() {
+            CoreKind::ConfigMap.name()
         } else {
-            "Secret"
+            CoreKind::Secret.name()
         };
         let help = if defined.contains(&(other_kind, name)) {
             format!("`{name}` is defined as a {other_kind}: set `kind: {other_kind}`")
@@ -119,7 +132,7 @@ pub fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
         };
         out.push(
             Diagnostic::new(
-                &META,
+                meta,
                 t.file,
                 t.name.span(),
                 format!(

@@ -11,6 +11,7 @@ pub mod substitution_undefined;
 
 use std::collections::HashMap;
 
+use crate::flux_api::FluxKind;
 use crate::index::{Object, Repository, parent_dir};
 use crate::yaml::NodeRef;
 
@@ -21,110 +22,67 @@ pub struct SourceRef<'a> {
     pub node: NodeRef<'a>,
     /// `spec.sourceRef`, `spec.chartRef`, …, for messages.
     pub field: &'static str,
-    pub allowed: &'static [&'static str],
+    pub allowed: &'static [FluxKind],
     /// The kind Flux assumes when the field has none.
-    pub default_kind: Option<&'static str>,
+    pub default_kind: Option<FluxKind>,
     /// Whether the reference may name another namespace.
     pub cross_namespace: bool,
 }
 
 impl SourceRef<'_> {
     pub fn kind(&self) -> Option<&str> {
-        self.node.str_at(&["kind"]).or(self.default_kind)
+        self.node
+            .str_at(&["kind"])
+            .or(self.default_kind.map(FluxKind::name))
+    }
+
+    /// Whether Flux accepts a source of `kind` here.
+    pub fn allows(&self, kind: &str) -> bool {
+        self.allowed.iter().any(|k| k.name() == kind)
+    }
+
+    /// The allowed kinds, for messages: `GitRepository, OCIRepository`.
+    pub fn allowed_names(&self) -> String {
+        let names: Vec<&str> = self.allowed.iter().map(|k| k.name()).collect();
+        names.join(", ")
     }
 }
 
-const KUSTOMIZATION_SOURCES: &[&str] = &[
-    "GitRepository",
-    "OCIRepository",
-    "Bucket",
-    "ExternalArtifact",
-];
-const CHART_SOURCES: &[&str] = &["HelmRepository", "GitRepository", "Bucket"];
-const CHART_REF_SOURCES: &[&str] = &["OCIRepository", "HelmChart", "ExternalArtifact"];
+/// The kinds that reference sources ([`crate::flux_api::KindFacts::source_refs`]).
+pub fn referring_kinds() -> &'static [FluxKind] {
+    static KINDS: std::sync::OnceLock<Vec<FluxKind>> = std::sync::OnceLock::new();
+    KINDS.get_or_init(|| {
+        crate::flux_api::KINDS_OF_FLUX
+            .iter()
+            .filter(|f| !f.source_refs.is_empty())
+            .map(|f| f.kind)
+            .collect()
+    })
+}
 
 /// Every source reference of every Flux object, in object order.
 pub fn source_refs(repo: &Repository) -> impl Iterator<Item = SourceRef<'_>> {
     // An iterator, not a Vec: two rules walk the references once each, and the list was a
     // large allocation of fresh memory for nothing.
-    repo.of_kinds(&[
-        "Kustomization",
-        "HelmRelease",
-        "HelmChart",
-        "ImageUpdateAutomation",
-    ])
-    .flat_map(|(_, o)| refs_of(repo, o))
+    repo.of_kinds(referring_kinds())
+        .flat_map(|(_, o)| refs_of(repo, o))
 }
 
 /// The source references of one object: at most two (a HelmRelease's `chart.spec.sourceRef`
 /// and `chartRef`).
 fn refs_of<'a>(repo: &'a Repository, o: &'a Object) -> impl Iterator<Item = SourceRef<'a>> {
-    let at = |path: &[&str],
-              field: &'static str,
-              allowed: &'static [&'static str],
-              default_kind: Option<&'static str>,
-              cross_namespace: bool| {
-        let node = repo.node(o).path(path).filter(|n| n.is_mapping())?;
+    let fields = o.flux.map_or(&[][..], |k| k.facts().source_refs);
+    fields.iter().filter_map(move |f| {
+        let node = repo.node(o).path(f.path).filter(|n| n.is_mapping())?;
         Some(SourceRef {
             referrer: o,
             node,
-            field,
-            allowed,
-            default_kind,
-            cross_namespace,
+            field: f.field,
+            allowed: f.allowed,
+            default_kind: f.default_kind,
+            cross_namespace: f.cross_namespace,
         })
-    };
-    // The kind is compared before the group: most objects are of other kinds.
-    let refs = match o.kind.as_str() {
-        "Kustomization" if o.group() == "kustomize.toolkit.fluxcd.io" => [
-            at(
-                &["spec", "sourceRef"],
-                "spec.sourceRef",
-                KUSTOMIZATION_SOURCES,
-                None,
-                true,
-            ),
-            None,
-        ],
-        "HelmRelease" if o.group() == "helm.toolkit.fluxcd.io" => [
-            at(
-                &["spec", "chart", "spec", "sourceRef"],
-                "spec.chart.spec.sourceRef",
-                CHART_SOURCES,
-                None,
-                true,
-            ),
-            at(
-                &["spec", "chartRef"],
-                "spec.chartRef",
-                CHART_REF_SOURCES,
-                None,
-                true,
-            ),
-        ],
-        "HelmChart" if o.group() == "source.toolkit.fluxcd.io" => [
-            at(
-                &["spec", "sourceRef"],
-                "spec.sourceRef",
-                CHART_SOURCES,
-                None,
-                false,
-            ),
-            None,
-        ],
-        "ImageUpdateAutomation" if o.group() == "image.toolkit.fluxcd.io" => [
-            at(
-                &["spec", "sourceRef"],
-                "spec.sourceRef",
-                &["GitRepository"],
-                Some("GitRepository"),
-                true,
-            ),
-            None,
-        ],
-        _ => [None, None],
-    };
-    refs.into_iter().flatten()
+    })
 }
 
 /// The namespaces an object may be applied in, as far as the files tell: its own

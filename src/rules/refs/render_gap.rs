@@ -55,6 +55,13 @@ impl Rule for RenderGap {
         &META
     }
 
+    fn reads(&self) -> crate::rules::Reads {
+        crate::rules::Reads {
+            flux_kinds: crate::flux_api::KUSTOMIZATION_SOURCES,
+            ..crate::rules::Reads::NOTHING
+        }
+    }
+
     fn check_repository(&self, repo: &Repository, out: &mut Vec<Diagnostic>) {
         // What a cluster's build could not render offline (a remote base, `helmCharts`).
         if !repo.clusters().is_empty() {

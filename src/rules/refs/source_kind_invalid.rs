@@ -1,4 +1,5 @@
 use crate::diag::{Diagnostic, Severity};
+use crate::flux_api::FluxKind;
 use crate::index::Repository;
 use crate::rules::{Rule, RuleMeta};
 
@@ -53,6 +54,13 @@ impl Rule for SourceKindInvalid {
         &META
     }
 
+    fn reads(&self) -> crate::rules::Reads {
+        crate::rules::Reads {
+            flux_kinds: super::referring_kinds(),
+            ..crate::rules::Reads::NOTHING
+        }
+    }
+
     fn check_repository(&self, repo: &Repository, out: &mut Vec<Diagnostic>) {
         for r in source_refs(repo) {
             let Some(kind_node) = r.node.get("kind") else {
@@ -61,17 +69,17 @@ impl Rule for SourceKindInvalid {
             let Some(kind) = kind_node.as_str() else {
                 continue;
             };
-            if is_templated(kind) || r.allowed.contains(&kind) {
+            if is_templated(kind) || r.allows(kind) {
                 continue;
             }
-            let help = match (r.field, kind) {
-                ("spec.chart.spec.sourceRef", "OCIRepository") => {
+            let help = match (r.field, FluxKind::from_name(kind)) {
+                ("spec.chart.spec.sourceRef", Some(FluxKind::OCIRepository)) => {
                     "an OCIRepository chart is referenced with `spec.chartRef: {kind: OCIRepository, name: …}` instead of `spec.chart`".to_string()
                 }
-                ("spec.chartRef", "HelmRepository") => {
+                ("spec.chartRef", Some(FluxKind::HelmRepository)) => {
                     "a HelmRepository is used through `spec.chart.spec` (chart, version, sourceRef), not `chartRef`".to_string()
                 }
-                _ => format!("use one of: {}", r.allowed.join(", ")),
+                _ => format!("use one of: {}", r.allowed_names()),
             };
             out.push(
                 Diagnostic::new(
@@ -83,7 +91,7 @@ impl Rule for SourceKindInvalid {
                         r.referrer.kind,
                         r.referrer.name,
                         r.field,
-                        r.allowed.join(", ")
+                        r.allowed_names()
                     ),
                 )
                 .primary_label("kind not allowed here")

@@ -1,6 +1,7 @@
 use std::collections::HashMap;
 
 use crate::diag::{Diagnostic, Severity};
+use crate::flux_api::FluxKind;
 use crate::index::{Object, Repository};
 use crate::rules::{Rule, RuleMeta};
 
@@ -69,8 +70,33 @@ impl Rule for SourceNotFound {
         &META
     }
 
+    fn reads(&self) -> crate::rules::Reads {
+        crate::rules::Reads {
+            // The references (and config_refs' valuesFrom/substituteFrom), the sources they
+            // name by kind, and what creates sources: FluxInstances and ResourceSets.
+            flux_kinds: &[
+                FluxKind::Kustomization,
+                FluxKind::HelmRelease,
+                FluxKind::HelmChart,
+                FluxKind::ImageUpdateAutomation,
+                FluxKind::GitRepository,
+                FluxKind::OCIRepository,
+                FluxKind::HelmRepository,
+                FluxKind::Bucket,
+                FluxKind::ExternalArtifact,
+                FluxKind::FluxInstance,
+                FluxKind::ResourceSet,
+            ],
+            core_kinds: &[
+                crate::flux_api::CoreKind::ConfigMap,
+                crate::flux_api::CoreKind::Secret,
+            ],
+            ..crate::rules::Reads::NOTHING
+        }
+    }
+
     fn check_repository(&self, repo: &Repository, out: &mut Vec<Diagnostic>) {
-        super::config_refs::check(repo, out);
+        super::config_refs::check(repo, &META, out);
         let ns = Namespaces::new(repo);
         let templated_kinds = templated_source_kinds(repo);
         // (kind, name) → Flux objects in definition order, built once: a scan of every object
@@ -101,8 +127,8 @@ impl Rule for SourceNotFound {
             if is_templated(kind)
                 || is_templated(name)
                 || name.is_empty()
-                || !r.allowed.contains(&kind)
-                || kind == "ExternalArtifact"
+                || !r.allows(kind)
+                || kind == FluxKind::ExternalArtifact.name()
                 || templated_kinds.iter().any(|k| k == kind)
             {
                 continue;
@@ -122,7 +148,7 @@ impl Rule for SourceNotFound {
             if is_bootstrap(kind, name, &wanted) || is_external(repo, kind, name, &wanted) {
                 continue;
             }
-            if kind == "HelmChart" && is_generated_chart(repo, name) {
+            if kind == FluxKind::HelmChart.name() && is_generated_chart(repo, name) {
                 continue;
             }
             let candidates: &[&Object] = by_name.get(&(kind, name)).map_or(&[], Vec::as_slice);
@@ -181,7 +207,7 @@ impl Rule for SourceNotFound {
                     o.name == name
                         && o.kind != kind
                         && o.group() == "source.toolkit.fluxcd.io"
-                        && r.allowed.contains(&o.kind.as_str())
+                        && r.allows(&o.kind)
                 });
                 d = d.help(match similar {
                     Some(o) => format!("`{name}` is defined as a {}: set `{}.kind: {}`", o.kind, r.field, o.kind),
@@ -198,7 +224,10 @@ impl Rule for SourceNotFound {
 /// `flux bootstrap` and the Flux Operator create the sync source `flux-system/flux-system`.
 fn is_bootstrap(kind: &str, name: &str, wanted: &Option<Vec<&str>>) -> bool {
     name == "flux-system"
-        && matches!(kind, "GitRepository" | "OCIRepository" | "Bucket")
+        && matches!(
+            FluxKind::from_name(kind),
+            Some(FluxKind::GitRepository | FluxKind::OCIRepository | FluxKind::Bucket)
+        )
         && wanted.as_ref().is_none_or(|w| w.contains(&"flux-system"))
 }
 
@@ -213,12 +242,14 @@ fn is_external(repo: &Repository, kind: &str, name: &str, wanted: &Option<Vec<&s
     });
     // A FluxInstance creates the source it syncs from (`spec.sync`, named `flux-system` unless
     // `spec.sync.name` says otherwise).
-    let instance = repo.of_kind("FluxInstance").any(|fi| {
+    let instance = repo.of_kind(FluxKind::FluxInstance).any(|fi| {
         let node = repo.node(fi);
         let Some(sync) = node.path(&["spec", "sync"]) else {
             return false;
         };
-        let sync_kind = sync.str_at(&["kind"]).unwrap_or("GitRepository");
+        let sync_kind = sync
+            .str_at(&["kind"])
+            .unwrap_or(FluxKind::GitRepository.name());
         let sync_name = sync.str_at(&["name"]).unwrap_or("flux-system");
         sync_kind == kind && sync_name == name
     });
@@ -227,7 +258,7 @@ fn is_external(repo: &Repository, kind: &str, name: &str, wanted: &Option<Vec<&s
 
 /// helm-controller names the HelmChart it creates for a `spec.chart` `<namespace>-<name>`.
 fn is_generated_chart(repo: &Repository, name: &str) -> bool {
-    repo.of_kind("HelmRelease")
+    repo.of_kind(FluxKind::HelmRelease)
         .any(|hr| name.ends_with(&format!("-{}", hr.name)))
 }
 
@@ -235,7 +266,7 @@ fn is_generated_chart(repo: &Repository, name: &str) -> bool {
 /// name of that kind may exist.
 fn templated_source_kinds(repo: &Repository) -> Vec<String> {
     let mut out = Vec::new();
-    for o in repo.of_kind("ResourceSet") {
+    for o in repo.of_kind(FluxKind::ResourceSet) {
         let node = repo.node(o);
         for item in node
             .path(&["spec", "resources"])

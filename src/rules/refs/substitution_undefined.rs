@@ -1,6 +1,7 @@
 use std::collections::{BTreeSet, HashSet};
 
 use crate::diag::{Diagnostic, Severity};
+use crate::flux_api::FluxKind;
 use crate::index::{Object, Repository};
 use crate::model::substitution::{self, DISABLE_KEY};
 use crate::rules::{Rule, RuleMeta};
@@ -136,10 +137,17 @@ impl Rule for SubstitutionUndefined {
         &META
     }
 
+    fn reads(&self) -> crate::rules::Reads {
+        crate::rules::Reads {
+            flux_kinds: &[FluxKind::Kustomization],
+            ..crate::rules::Reads::NOTHING
+        }
+    }
+
     fn check_repository(&self, repo: &Repository, out: &mut Vec<Diagnostic>) {
         let with_post: Vec<(usize, &Object)> = repo
-            .of_kinds(&["Kustomization"])
-            .filter(|(_, ks)| ks.group() == "kustomize.toolkit.fluxcd.io")
+            .of_kinds(&[FluxKind::Kustomization])
+            .filter(|(_, ks)| ks.flux == Some(FluxKind::Kustomization))
             .filter(|(_, ks)| repo.node(ks).path(&["spec", "postBuild"]).is_some())
             .collect();
         if with_post.is_empty() || postbuild_patched(repo) {

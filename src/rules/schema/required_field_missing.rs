@@ -72,6 +72,10 @@ impl Rule for RequiredFieldMissing {
         &META
     }
 
+    fn marks(&self, cx: &crate::rules::DocContext<'_>) -> bool {
+        cx.flux.is_some_and(|fd| candidate(cx.doc, fd))
+    }
+
     fn check_repository(&self, repo: &Repository, out: &mut Vec<Diagnostic>) {
         // Nothing to judge (and, without clusters, no build to run) without a Flux object.
         if !repo
@@ -135,6 +139,7 @@ impl Rule for RequiredFieldMissing {
         }
         // Without clusters, what no build holds (a loose file, a base nothing includes) is
         // judged as written: the candidates the parse marked.
+        let mark = crate::rules::mark_of(&META);
         if !repo.clusters().is_empty() {
             return;
         }
@@ -143,7 +148,7 @@ impl Rule for RequiredFieldMissing {
             .docs
             .iter()
             .enumerate()
-            .filter(|(_, d)| d.schema_candidate)
+            .filter(|(_, d)| d.marks & mark != 0)
         {
             let Some(fd) = flux_doc_of(repo.object_of_doc(slot), &entry.doc) else {
                 continue;

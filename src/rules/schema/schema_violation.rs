@@ -1,7 +1,7 @@
 use std::collections::{BTreeSet, HashMap};
 
 use crate::diag::{Diagnostic, Severity};
-use crate::flux_api::{self, KindSchema, Required};
+use crate::flux_api::{self, CoreKind, KindSchema, Required};
 use crate::index::{DocEntry, Object, Repository, parent_dir};
 use crate::rules::schema::patch_heuristic::Patches;
 use crate::rules::{Rule, RuleMeta};
@@ -118,7 +118,7 @@ pub fn candidate(doc: &Document, object: Option<&Object>) -> bool {
 }
 
 fn is_crd(o: &Object) -> bool {
-    o.kind == "CustomResourceDefinition" && o.group() == "apiextensions.k8s.io"
+    CoreKind::CustomResourceDefinition.is(o.group(), &o.kind)
 }
 
 /// Kinds that are not API objects the API server validates: kustomize's own files.
@@ -134,10 +134,28 @@ impl Rule for SchemaViolation {
         &META
     }
 
+    fn reads(&self) -> crate::rules::Reads {
+        crate::rules::Reads {
+            schemas: true,
+            ..crate::rules::Reads::NOTHING
+        }
+    }
+
+    fn marks(&self, cx: &crate::rules::DocContext<'_>) -> bool {
+        candidate(cx.doc, cx.object)
+    }
+
+    fn yields_to(&self) -> &'static [&'static RuleMeta] {
+        // FV104 says better what this rule calls a type error.
+        static OVER: &[&RuleMeta] = &[&crate::rules::yaml::ambiguous_scalar::META];
+        OVER
+    }
+
     fn check_repository(&self, repo: &Repository, out: &mut Vec<Diagnostic>) {
         if matches!(repo.config.rules.get(META.code), Some(None)) {
             return;
         }
+        let mark = crate::rules::mark_of(&META);
         let (own, own_clusters) = own_crds(repo);
         let no_clusters = repo.clusters().is_empty();
         let catalog = schemas::catalog();
@@ -173,7 +191,7 @@ impl Rule for SchemaViolation {
                 Some(id) => (&own, id),
                 None => match catalog.kind(&o.api_version, &o.kind) {
                     // Without a candidate flag the embedded schema found nothing.
-                    Some(id) if entry.fv505_candidate => (catalog, id),
+                    Some(id) if entry.marks & mark != 0 => (catalog, id),
                     Some(_) => continue,
                     None => {
                         if applied && !crate::reconcile::in_helm_chart(repo, path) {
@@ -285,7 +303,7 @@ fn keep(
         return false;
     }
     // FV601 reports Secret data that is not base64.
-    if o.kind == "Secret" && o.group().is_empty() && v.kind == ViolationKind::Format {
+    if CoreKind::Secret.is(o.group(), &o.kind) && v.kind == ViolationKind::Format {
         return false;
     }
     let Some(ks) = flux else { return true };

@@ -81,6 +81,21 @@ impl Rule for PlaintextSecret {
         &META
     }
 
+    /// A committed plaintext secret leaks whether or not Flux reads the file.
+    fn reported_unapplied(&self) -> bool {
+        true
+    }
+
+    fn check_text(
+        &self,
+        file_id: FileId,
+        file: &SourceFile,
+        documents: &[Document],
+        out: &mut Vec<Diagnostic>,
+    ) {
+        private_keys_in(file_id, file, documents, out);
+    }
+
     fn check_document(&self, cx: &DocContext<'_>, out: &mut Vec<Diagnostic>) {
         let Some(root) = cx.doc.root() else { return };
         if is_secret(&root) && !is_sops_document(&root) {

@@ -1,4 +1,5 @@
 use crate::diag::{Diagnostic, Severity};
+use crate::flux_api::FluxKind;
 use crate::index::Repository;
 use crate::rules::versions::chart_sites;
 use crate::rules::{Rule, RuleMeta};
@@ -49,6 +50,13 @@ impl Rule for ChartVersionIgnored {
         &META
     }
 
+    fn reads(&self) -> crate::rules::Reads {
+        crate::rules::Reads {
+            flux_kinds: super::CHART_KINDS,
+            ..crate::rules::Reads::NOTHING
+        }
+    }
+
     fn check_repository(&self, repo: &Repository, out: &mut Vec<Diagnostic>) {
         for site in chart_sites(repo) {
             if !site.version_ignored() {
@@ -61,7 +69,7 @@ impl Rule for ChartVersionIgnored {
             if text.trim() == "*" {
                 continue;
             }
-            let source = site.source_kind.unwrap_or("GitRepository");
+            let source = site.source_kind.unwrap_or(FluxKind::GitRepository.name());
             out.push(
                 Diagnostic::new(
                     &META,
@@ -72,7 +80,7 @@ impl Rule for ChartVersionIgnored {
                     ),
                 )
                 .primary_label("ignored")
-                .help(if source == "Bucket" {
+                .help(if source == FluxKind::Bucket.name() {
                     "remove `version`: the chart is whatever the bucket holds at that path, so version the path (e.g. `./charts/podinfo-6.7.1`) instead"
                 } else {
                     "remove `version` and pin the GitRepository's `ref` to a `tag` or `commit` instead"

@@ -1,4 +1,5 @@
 use crate::diag::{Diagnostic, Severity};
+use crate::flux_api::FluxKind;
 use crate::index::Repository;
 use crate::rules::versions::{chart_sites, qualified, version_patched_elsewhere};
 use crate::rules::{Rule, RuleMeta};
@@ -52,6 +53,13 @@ impl Rule for ChartVersionMissing {
         &META
     }
 
+    fn reads(&self) -> crate::rules::Reads {
+        crate::rules::Reads {
+            flux_kinds: super::CHART_KINDS,
+            ..crate::rules::Reads::NOTHING
+        }
+    }
+
     fn check_repository(&self, repo: &Repository, out: &mut Vec<Diagnostic>) {
         for site in chart_sites(repo) {
             if !site.from_repository() || site.version_text().is_some() {
@@ -83,7 +91,7 @@ impl Rule for ChartVersionMissing {
             } else {
                 "no version"
             };
-            let cmd = if site.kind == "HelmRelease" {
+            let cmd = if site.kind == FluxKind::HelmRelease {
                 "flux get helmreleases -A"
             } else {
                 "flux get sources chart -A"
@@ -123,8 +131,8 @@ fn clusters_phrase(clusters: &[&str]) -> String {
 }
 
 /// The chart version a rendered HelmRelease or HelmChart ends up with, if any.
-fn rendered_version<'a>(root: &'a crate::model::Node, kind: &str) -> Option<&'a str> {
-    let path: &[&str] = if kind == "HelmRelease" {
+fn rendered_version(root: &crate::model::Node, kind: FluxKind) -> Option<&str> {
+    let path: &[&str] = if kind == FluxKind::HelmRelease {
         &["spec", "chart", "spec", "version"]
     } else {
         &["spec", "version"]

@@ -50,6 +50,13 @@ impl Rule for ChartVersionNotString {
         &META
     }
 
+    fn reads(&self) -> crate::rules::Reads {
+        crate::rules::Reads {
+            flux_kinds: super::CHART_KINDS,
+            ..crate::rules::Reads::NOTHING
+        }
+    }
+
     fn check_repository(&self, repo: &Repository, out: &mut Vec<Diagnostic>) {
         for site in chart_sites(repo) {
             let Some((_, node)) = site.version else {

@@ -1,4 +1,5 @@
 use crate::diag::{Diagnostic, Severity};
+use crate::flux_api::FluxKind;
 use crate::helm_semver::{self, Reading};
 use crate::index::{Object, Repository, SourceKey};
 use crate::rules::versions::{is_substituted, qualified};
@@ -149,7 +150,7 @@ fn judge(root: NodeRef<'_>, who: &str) -> Option<Floating> {
 fn is_own(repo: &Repository, own: &[SourceKey], o: &Object) -> bool {
     let ns = repo.effective_namespace(o);
     own.iter().any(|k| {
-        k.kind == "GitRepository"
+        k.kind == FluxKind::GitRepository.name()
             && k.name == o.name
             && match (&k.namespace, ns) {
                 (Some(a), Some(b)) => a == b,
@@ -163,10 +164,17 @@ impl Rule for GitRefFloating {
         &META
     }
 
+    fn reads(&self) -> crate::rules::Reads {
+        crate::rules::Reads {
+            flux_kinds: &[crate::flux_api::FluxKind::GitRepository],
+            ..crate::rules::Reads::NOTHING
+        }
+    }
+
     fn check_repository(&self, repo: &Repository, out: &mut Vec<Diagnostic>) {
         let own = repo.own_sources();
-        for git in repo.of_kind("GitRepository") {
-            if git.group() != "source.toolkit.fluxcd.io" || is_own(repo, own, git) {
+        for git in repo.of_kind(FluxKind::GitRepository) {
+            if git.flux != Some(FluxKind::GitRepository) || is_own(repo, own, git) {
                 continue;
             }
             let who = format!("GitRepository `{}`", qualified(repo, git));

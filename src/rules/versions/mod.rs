@@ -8,15 +8,19 @@ pub mod chart_version_unpinned;
 pub mod git_ref_floating;
 pub mod oci_ref_unpinned;
 
+use crate::flux_api::FluxKind;
 use crate::helm_semver::{self, Reading};
 use crate::index::{Object, Repository};
 use crate::yaml::NodeRef;
+
+/// The kinds [`chart_sites`] looks up.
+pub const CHART_KINDS: &[FluxKind] = &[FluxKind::HelmRelease, FluxKind::HelmChart];
 
 /// A `chart.spec` of a HelmRelease or the `spec` of a HelmChart: where a chart version lives.
 pub struct ChartSite<'a> {
     pub object: &'a Object,
     /// `HelmRelease` or `HelmChart`.
-    pub kind: &'static str,
+    pub kind: FluxKind,
     /// The key node of the mapping that holds (or lacks) `version`.
     pub spec_key: NodeRef<'a>,
     pub spec: NodeRef<'a>,
@@ -39,11 +43,14 @@ impl ChartSite<'_> {
         v.as_str().filter(|s| !s.trim().is_empty())
     }
     pub fn from_repository(&self) -> bool {
-        self.source_kind == Some("HelmRepository")
+        self.source_kind.and_then(FluxKind::from_name) == Some(FluxKind::HelmRepository)
     }
     /// Flux ignores the version of a chart built from a Git or Bucket source.
     pub fn version_ignored(&self) -> bool {
-        matches!(self.source_kind, Some("GitRepository" | "Bucket"))
+        matches!(
+            self.source_kind.and_then(FluxKind::from_name),
+            Some(FluxKind::GitRepository | FluxKind::Bucket)
+        )
     }
     pub fn what(&self) -> String {
         match self.chart {
@@ -56,11 +63,11 @@ impl ChartSite<'_> {
 fn chart_spec<'a>(repo: &'a Repository, o: &Object) -> Option<(NodeRef<'a>, NodeRef<'a>)> {
     // The kind is decided from the index first: reading the document of every other object
     // only to drop it was most of this function's cost.
-    if o.is_flux("HelmRelease") && o.group() == "helm.toolkit.fluxcd.io" {
+    if o.flux == Some(FluxKind::HelmRelease) {
         let chart = repo.node(o).get("spec")?.get("chart")?;
         let (k, v) = chart.entry("spec")?;
         v.is_mapping().then_some((k, v))
-    } else if o.is_flux("HelmChart") && o.group() == "source.toolkit.fluxcd.io" {
+    } else if o.flux == Some(FluxKind::HelmChart) {
         let (k, v) = repo.node(o).entry("spec")?;
         v.is_mapping().then_some((k, v))
     } else {
@@ -71,14 +78,14 @@ fn chart_spec<'a>(repo: &'a Repository, o: &Object) -> Option<(NodeRef<'a>, Node
 /// Every chart version site in the repository, in object order.
 pub fn chart_sites(repo: &Repository) -> Vec<ChartSite<'_>> {
     let mut out = Vec::new();
-    for (_, o) in repo.of_kinds(&["HelmRelease", "HelmChart"]) {
+    for (_, o) in repo.of_kinds(CHART_KINDS) {
         let Some((spec_key, spec)) = chart_spec(repo, o) else {
             continue;
         };
-        let kind = if o.kind == "HelmRelease" {
-            "HelmRelease"
+        let kind = if o.is_named(FluxKind::HelmRelease) {
+            FluxKind::HelmRelease
         } else {
-            "HelmChart"
+            FluxKind::HelmChart
         };
         let source_kind = spec
             .str_at(&["sourceRef", "kind"])

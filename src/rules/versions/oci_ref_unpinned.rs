@@ -1,4 +1,5 @@
 use crate::diag::{Diagnostic, Severity};
+use crate::flux_api::FluxKind;
 use crate::helm_semver::{self, Reading};
 use crate::index::{Object, Repository};
 use crate::rules::versions::{is_substituted, qualified};
@@ -172,11 +173,11 @@ fn substituted(n: NodeRef<'_>, who: &str, field: &str, value: &str) -> Floating 
 /// The HelmReleases whose `chartRef` names this OCIRepository, with the name node.
 fn chart_ref_users<'a>(repo: &'a Repository, oci: &'a Object) -> Vec<(&'a Object, NodeRef<'a>)> {
     let oci_ns = repo.effective_namespace(oci);
-    repo.of_kind("HelmRelease")
-        .filter(|o| o.group() == "helm.toolkit.fluxcd.io")
+    repo.of_kind(FluxKind::HelmRelease)
+        .filter(|o| o.flux == Some(FluxKind::HelmRelease))
         .filter_map(|hr| {
             let cref = repo.node(hr).path(&["spec", "chartRef"])?;
-            if cref.str_at(&["kind"]) != Some("OCIRepository") {
+            if cref.str_at(&["kind"]) != Some(FluxKind::OCIRepository.name()) {
                 return None;
             }
             let name = cref.get("name")?;
@@ -200,7 +201,7 @@ fn chart_ref_users<'a>(repo: &'a Repository, oci: &'a Object) -> Vec<(&'a Object
 fn is_own_sync_source(repo: &Repository, oci: &Object) -> bool {
     let ns = repo.effective_namespace(oci);
     repo.own_sources().iter().any(|k| {
-        k.kind == "OCIRepository"
+        k.kind == FluxKind::OCIRepository.name()
             && k.name == oci.name
             && match (&k.namespace, ns) {
                 (Some(a), Some(b)) => a == b,
@@ -214,9 +215,19 @@ impl Rule for OciRefUnpinned {
         &META
     }
 
+    fn reads(&self) -> crate::rules::Reads {
+        crate::rules::Reads {
+            flux_kinds: &[
+                crate::flux_api::FluxKind::HelmRelease,
+                crate::flux_api::FluxKind::OCIRepository,
+            ],
+            ..crate::rules::Reads::NOTHING
+        }
+    }
+
     fn check_repository(&self, repo: &Repository, out: &mut Vec<Diagnostic>) {
-        for oci in repo.of_kind("OCIRepository") {
-            if oci.group() != "source.toolkit.fluxcd.io" {
+        for oci in repo.of_kind(FluxKind::OCIRepository) {
+            if oci.flux != Some(FluxKind::OCIRepository) {
                 continue;
             }
             if is_own_sync_source(repo, oci) {

@@ -1,4 +1,5 @@
 use crate::diag::{Diagnostic, Severity};
+use crate::flux_api::{CoreKind, KustomizeKind};
 use crate::rules::{DocContext, Rule, RuleMeta};
 use crate::yaml::scalar;
 use crate::yaml::{Document, Kind, NodeId, Style};
@@ -82,7 +83,7 @@ impl Rule for AmbiguousScalar {
                 root.get("kind").and_then(|n| n.as_str()),
             ) {
                 (Some(_), Some(kind)) => kind,
-                _ if kustomize_file => "Kustomization",
+                _ if kustomize_file => KustomizeKind::Kustomization.name(),
                 _ => return,
             },
         };
@@ -190,9 +191,9 @@ impl<'a> Walker<'a, '_> {
             return Some("an environment variable's value");
         }
         if parents.len() == 1 {
-            match (self.kind, parents[0]) {
-                ("ConfigMap", "data") => return Some("a ConfigMap value"),
-                ("Secret", "stringData") => return Some("a Secret value"),
+            match (CoreKind::from_name(self.kind), parents[0]) {
+                (Some(CoreKind::ConfigMap), "data") => return Some("a ConfigMap value"),
+                (Some(CoreKind::Secret), "stringData") => return Some("a Secret value"),
                 _ => {}
             }
         }

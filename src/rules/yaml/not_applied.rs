@@ -51,6 +51,14 @@ impl Rule for NotApplied {
         &META
     }
 
+    fn reported_unapplied(&self) -> bool {
+        true
+    }
+
+    fn filter_findings(&self, repo: &Repository, findings: &mut Vec<Diagnostic>) {
+        keep_only_what_matters_unapplied(repo, findings);
+    }
+
     fn check_repository(&self, repo: &Repository, out: &mut Vec<Diagnostic>) {
         let clusters = repo.clusters();
         if clusters.is_empty() {
@@ -115,15 +123,20 @@ pub fn unapplied_manifests(repo: &Repository, diagnostics: &[Diagnostic]) -> Has
         .collect()
 }
 
-/// Leaves only FV105 and FV601 in files no cluster applies: a committed plaintext secret leaks
-/// whether or not Flux reads it; nothing else there reaches a cluster.
+/// Leaves only the findings of the rules that report in files no cluster applies
+/// ([`Rule::reported_unapplied`]: this one, and FV601 since a committed plaintext secret leaks
+/// whether or not Flux reads it); nothing else there reaches a cluster.
 pub fn keep_only_what_matters_unapplied(repo: &Repository, diagnostics: &mut Vec<Diagnostic>) {
     let unapplied = unapplied_manifests(repo, diagnostics);
     if unapplied.is_empty() {
         return;
     }
-    diagnostics
-        .retain(|d| !unapplied.contains(&d.file) || matches!(d.rule.code, "FV105" | "FV601"));
+    let reported: Vec<&str> = crate::rules::RULES
+        .iter()
+        .filter(|r| r.reported_unapplied())
+        .map(|r| r.meta().code)
+        .collect();
+    diagnostics.retain(|d| !unapplied.contains(&d.file) || reported.contains(&d.rule.code));
 }
 
 #[cfg(test)]

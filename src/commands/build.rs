@@ -1,0 +1,133 @@
+//! `fluxvet build`: what Flux would apply, as YAML or JSON, optionally with each value's origin.
+
+use super::{use_color, write_out};
+use crate::emit;
+use crate::engine::{self, CheckOptions};
+
+/// The directory a build may reach: the given root, the enclosing git work tree, the current
+/// directory when the path is below it, else the path itself.
+fn build_root(
+    path: &std::path::Path,
+    root: Option<&std::path::Path>,
+) -> Result<std::path::PathBuf, String> {
+    if let Some(r) = root {
+        return r
+            .canonicalize()
+            .map_err(|e| format!("{}: {e}", r.display()));
+    }
+    let abs = path
+        .canonicalize()
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    if let Some(git) = abs.ancestors().find(|a| a.join(".git").exists()) {
+        return Ok(git.to_path_buf());
+    }
+    match std::env::current_dir().and_then(|c| c.canonicalize()) {
+        Ok(cwd) if abs.starts_with(&cwd) => Ok(cwd),
+        _ => Ok(abs),
+    }
+}
+
+pub fn run(args: crate::cli::BuildArgs) -> Result<u8, String> {
+    use crate::cli::BuildFormat;
+    use crate::model::{self, Origin, output};
+    let path = args
+        .path
+        .clone()
+        .unwrap_or_else(|| std::path::PathBuf::from("."));
+    if !path.is_dir() {
+        return Err(format!(
+            "{}: no such directory; give `fluxvet build` a directory",
+            path.display()
+        ));
+    }
+    // With a cluster or Kustomization to select, PATH is the repository itself.
+    let selecting = args.cluster.is_some() || args.kustomization.is_some();
+    let root = if selecting && args.root.is_none() {
+        path.canonicalize()
+            .map_err(|e| format!("{}: {e}", path.display()))?
+    } else {
+        build_root(&path, args.root.as_deref())?
+    };
+    let abs = path.canonicalize().map_err(|e| e.to_string())?;
+    let rel = abs
+        .strip_prefix(&root)
+        .map_err(|_| {
+            format!(
+                "{} is not below the root {}",
+                path.display(),
+                root.display()
+            )
+        })?
+        .to_string_lossy()
+        .replace('\\', "/");
+    let mut outcome = engine::check(&CheckOptions {
+        paths: vec![root.clone()],
+        config: None,
+        exclude: Vec::new(),
+        trees: engine::Trees::All,
+        model_only: true,
+        ..CheckOptions::default()
+    })
+    .map_err(|e| e.0)?;
+    let started = std::time::Instant::now();
+    let b = if args.cluster.is_some() || args.kustomization.is_some() {
+        crate::model::applied::flux_build(
+            &outcome.repo,
+            args.cluster.as_deref(),
+            args.kustomization.as_deref(),
+        )?
+    } else {
+        model::build(&outcome.repo, &rel)
+    };
+    if std::env::var_os("FLUXVET_TIMINGS").is_some() {
+        eprintln!(
+            "timing: build of {rel:?} {:.2} ms, {} objects",
+            started.elapsed().as_secs_f64() * 1e3,
+            b.objects.len()
+        );
+    }
+    let repo = &outcome.repo;
+    let locate = |o: Origin| -> Option<String> {
+        let f = repo.files.get(o.file as usize)?;
+        let lc = f.line_col(o.span.start as usize);
+        Some(format!("{}:{}:{}", f.path, lc.line, lc.column))
+    };
+    let place = |file: usize, at: u32| -> serde_json::Value {
+        match repo.files.get(file) {
+            Some(f) => {
+                let lc = f.line_col(at as usize);
+                serde_json::json!({"file": &*f.path, "line": lc.line, "column": lc.column})
+            }
+            None => serde_json::json!({}),
+        }
+    };
+    let failed = b.failed();
+    let (diagnostics, unplaced) = model::findings::diagnostics(&b, repo.files.len());
+    let text = match args.format {
+        BuildFormat::Json => output::json(&b, &locate, &place),
+        BuildFormat::Yaml if failed => String::new(),
+        BuildFormat::Yaml => output::yaml(&b.objects, args.show_origin.then_some(&locate as _)),
+    };
+    write_out(&mut std::io::stdout().lock(), text.as_bytes())?;
+    for m in &unplaced {
+        eprintln!("fluxvet: error: {m}");
+    }
+    if args.format == BuildFormat::Yaml && !diagnostics.is_empty() {
+        outcome.diagnostics = diagnostics;
+        outcome.elapsed = None;
+        let mut buf = Vec::new();
+        emit::emit(
+            emit::Format::Text,
+            &outcome,
+            use_color(args.color),
+            &mut buf,
+        )
+        .map_err(|e| e.to_string())?;
+        if failed {
+            write_out(&mut std::io::stdout().lock(), &buf)?;
+        } else {
+            write_out(&mut std::io::stderr().lock(), &buf)?;
+        }
+    }
+    Ok(if failed { 1 } else { 0 })
+}
