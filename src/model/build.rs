@@ -150,7 +150,7 @@ pub fn build(repo: &Repository, dir: &str) -> Build {
         out: Build::default(),
         stack: Vec::new(),
         parsed: HashMap::new(),
-        invalid: HashMap::new(),
+        streams: HashMap::new(),
     };
     let mut fifo = false;
     let mut objects = match kustomization_file_in(repo, dir) {
@@ -252,8 +252,9 @@ struct Builder<'r> {
     /// Kustomization files being built, to report a cycle instead of recursing forever.
     stack: Vec<String>,
     parsed: HashMap<String, Option<std::rc::Rc<Kustomization>>>,
-    /// Per file, the first reason go-yaml v3 (so kustomize) rejects it, once checked.
-    invalid: HashMap<usize, Option<(String, Span)>>,
+    /// Per file, its documents parsed again from the text: the run releases the trees no
+    /// document rule needs (a Deployment's), and a build needs every object.
+    streams: HashMap<usize, std::rc::Rc<crate::yaml::ParsedStream>>,
 }
 
 impl<'r> Builder<'r> {
@@ -416,8 +417,9 @@ impl<'r> Builder<'r> {
             return Vec::new();
         }
         let mut out = Vec::new();
-        for d in repo.docs_of(fid) {
-            let Some(root) = d.doc.root() else { continue };
+        let stream = self.stream(fid);
+        for d in &stream.documents {
+            let Some(root) = d.root() else { continue };
             if root.is_null() {
                 continue;
             }
@@ -450,20 +452,24 @@ impl<'r> Builder<'r> {
 
     /// Why go-yaml v3 rejects the file (a syntax error, a duplicate key), if it does.
     fn invalid_yaml(&mut self, fid: usize) -> Option<(String, Span)> {
-        if let Some(v) = self.invalid.get(&fid) {
-            return v.clone();
-        }
-        let parsed = crate::yaml::parse_source(&self.repo.files[fid].text);
-        let v = parsed.problems.first().map(|p| match p {
+        let parsed = self.stream(fid);
+        parsed.problems.first().map(|p| match p {
             crate::yaml::YamlProblem::Syntax { span, message, .. } => (message.clone(), *span),
             crate::yaml::YamlProblem::DuplicateKey { key, second, .. } => {
                 (format!("mapping key `{key}` already defined"), *second)
             }
             #[allow(unreachable_patterns)]
             _ => ("invalid YAML".to_string(), Span::empty(0)),
-        });
-        self.invalid.insert(fid, v.clone());
-        v
+        })
+    }
+
+    /// The file's documents, parsed once per build from its text.
+    fn stream(&mut self, fid: usize) -> std::rc::Rc<crate::yaml::ParsedStream> {
+        let text = &self.repo.files[fid].text;
+        self.streams
+            .entry(fid)
+            .or_insert_with(|| std::rc::Rc::new(crate::yaml::parse_source(text)))
+            .clone()
     }
 
     /// Resources, components, generators and transformers of `k`, onto `objects` (a
@@ -643,10 +649,12 @@ impl<'r> Builder<'r> {
                         }
                     }
                 };
+                let stream = self.stream(fid);
                 Some(
-                    self.repo
-                        .docs_of(fid)
-                        .filter_map(|d| d.doc.root())
+                    stream
+                        .documents
+                        .iter()
+                        .filter_map(|d| d.root())
                         .filter(|r| !r.is_null())
                         .map(|r| Node::from_yaml(r, fid))
                         .collect(),

@@ -67,6 +67,12 @@ pub struct SchemaNode {
     pub min_items: Option<u64>,
     pub max_items: Option<u64>,
     pub max_properties: Option<u64>,
+    /// `oneOf`, `anyOf`, `allOf` alternatives and `not` (the int-or-string `oneOf` of bare
+    /// types is folded into `types` instead).
+    pub one_of: Vec<SchemaId>,
+    pub any_of: Vec<SchemaId>,
+    pub all_of: Vec<SchemaId>,
+    pub not: Option<SchemaId>,
     /// CEL `x-kubernetes-validations`: (rule, message).
     pub rules: Vec<(Box<str>, Box<str>)>,
     pub description: Option<Box<str>>,
@@ -137,6 +143,16 @@ impl SchemaSet {
                 })
                 .unwrap_or_default();
             properties.sort_by(|a, b| a.0.cmp(&b.0));
+            let ids = |k: &str| -> Vec<SchemaId> {
+                n.get(k)
+                    .and_then(Value::as_array)
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|x| Some(x.as_u64()? as SchemaId))
+                            .collect()
+                    })
+                    .unwrap_or_default()
+            };
             let mut enumeration = n.get("e").and_then(Value::as_array).cloned();
             if let Some(k) = n.get("k") {
                 enumeration = Some(vec![k.clone()]);
@@ -169,6 +185,10 @@ impl SchemaSet {
                 min_items: count("in"),
                 max_items: count("ix"),
                 max_properties: count("px"),
+                one_of: ids("o1"),
+                any_of: ids("oa"),
+                all_of: ids("ol"),
+                not: id("on"),
                 rules: n
                     .get("v")
                     .and_then(Value::as_array)
@@ -196,6 +216,10 @@ impl SchemaSet {
             let inside = |i: &SchemaId| u64::from(*i) < len;
             n.properties.iter().all(|(_, i)| inside(i))
                 && n.items.as_ref().is_none_or(inside)
+                && n.not.as_ref().is_none_or(inside)
+                && [&n.one_of, &n.any_of, &n.all_of]
+                    .iter()
+                    .all(|l| l.iter().all(inside))
                 && match &n.additional {
                     Additional::Schema(i) => inside(i),
                     _ => true,
@@ -227,6 +251,14 @@ impl SchemaSet {
         if let Additional::Schema(a) = node.additional {
             node.additional = Additional::Schema(self.import(from, a, memo));
         }
+        for list in [&mut node.one_of, &mut node.any_of, &mut node.all_of] {
+            for b in list.iter_mut() {
+                *b = self.import(from, *b, memo);
+            }
+        }
+        if let Some(n) = node.not {
+            node.not = Some(self.import(from, n, memo));
+        }
         self.nodes.push(node);
         let new = (self.nodes.len() - 1) as SchemaId;
         memo.insert(id, new);
@@ -238,6 +270,14 @@ impl SchemaSet {
     pub fn add_openapi(&mut self, key: String, schema: &Value, object_meta: Option<SchemaId>) {
         let id = self.add_node(schema, object_meta, 0);
         self.kinds.insert(key, id);
+    }
+
+    /// An alternative of a `oneOf`/`anyOf`/`allOf`/`not`: it constrains values and declares
+    /// no structure, so it is not structural.
+    fn add_branch(&mut self, s: &Value, depth: usize) -> SchemaId {
+        let id = self.add_node(s, None, depth);
+        self.nodes[id as usize].structural = false;
+        id
     }
 
     fn add_node(&mut self, s: &Value, object_meta: Option<SchemaId>, depth: usize) -> SchemaId {
@@ -273,22 +313,39 @@ impl SchemaSet {
         {
             node.types = ty::STRING | ty::INTEGER;
         }
-        // A oneOf/anyOf of bare types widens the type; other combinators (over `required`,
-        // Flagger's and Gateway API's) are not judged.
-        if let Some(one) = s
-            .get("oneOf")
-            .or_else(|| s.get("anyOf"))
-            .and_then(Value::as_array)
-            && one.iter().all(|o| {
+        // A oneOf/anyOf of bare types widens the type (int-or-string); other alternatives
+        // (over `required`, Flagger's and Gateway API's) are judged as such.
+        let bare = |list: &Vec<Value>| {
+            list.iter().all(|o| {
                 o.as_object()
                     .is_some_and(|m| m.len() == 1 && m.contains_key("type"))
             })
-        {
-            for o in one {
-                if let Some(t) = o["type"].as_str() {
-                    node.types |= type_bit(t);
+        };
+        for key in ["oneOf", "anyOf", "allOf"] {
+            let Some(list) = s.get(key).and_then(Value::as_array) else {
+                continue;
+            };
+            if key != "allOf" && bare(list) {
+                for o in list {
+                    if let Some(t) = o["type"].as_str() {
+                        node.types |= type_bit(t);
+                    }
                 }
+                continue;
             }
+            let ids: Vec<SchemaId> = list
+                .iter()
+                .filter(|o| o.is_object())
+                .map(|o| self.add_branch(o, depth + 1))
+                .collect();
+            match key {
+                "oneOf" => node.one_of = ids,
+                "anyOf" => node.any_of = ids,
+                _ => node.all_of = ids,
+            }
+        }
+        if let Some(not) = s.get("not").filter(|n| n.is_object()) {
+            node.not = Some(self.add_branch(not, depth + 1));
         }
         if node.types != 0 && s.get("nullable").and_then(Value::as_bool).unwrap_or(false) {
             node.types |= ty::NULL;

@@ -1,11 +1,14 @@
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+use rayon::prelude::*;
 
 use crate::diag::{Diagnostic, Severity};
 use crate::flux_api::{self, KindSchema, Required};
-use crate::index::{DocEntry, Object, Repository, parent_dir};
+use crate::index::{Object, Repository, parent_dir};
+use crate::model::rendered::{Node, Origin};
 use crate::rules::schema::required_field_missing::Patches;
 use crate::rules::{Rule, RuleMeta};
-use crate::schemas::validate::Seg;
+use crate::schemas::validate::{Context, Seg};
 use crate::schemas::{self, SchemaId, SchemaSet, Violation, ViolationKind};
 use crate::yaml::Document;
 
@@ -92,29 +95,12 @@ spec:
 "#,
 };
 
-/// Whether the repository pass must read this document: it declares an object whose kind the
-/// embedded catalog lacks (a CRD of the repository may define it), is itself a CRD, or has a
-/// violation of the embedded schema before patches and the repository's CRDs are considered.
-/// Every other tree can be released after the document rules.
-pub fn candidate(doc: &Document, object: Option<&Object>) -> bool {
-    let Some(o) = object else { return false };
-    if is_crd(o) {
-        return true;
-    }
-    let catalog = schemas::catalog();
-    match catalog.kind(&o.api_version, &o.kind) {
-        None => !skipped_kind(o),
-        Some(id) => {
-            let Some(root) = doc.root() else { return false };
-            let flux = flux_api::schema(&o.api_version, &o.kind);
-            let span = root.entry("kind").map_or(doc.span, |(k, _)| k.span());
-            schemas::validate::validate_with(catalog, id, root, span, &|p, r| {
-                cel_left_to_fv502(flux, p, r)
-            })
-            .iter()
-            .any(|v| keep(v, o, flux, None))
-        }
-    }
+/// Whether the repository pass must read this document after the document rules: a
+/// CustomResourceDefinition, whose schema judges the objects of its kind. Every other object
+/// is judged as the build renders it (the build reads the file's text again) or, where no build
+/// holds it, from its file's text.
+pub fn candidate(_doc: &Document, object: Option<&Object>) -> bool {
+    object.is_some_and(is_crd)
 }
 
 fn is_crd(o: &Object) -> bool {
@@ -123,10 +109,39 @@ fn is_crd(o: &Object) -> bool {
 
 /// Kinds that are not API objects the API server validates: kustomize's own files.
 fn skipped_kind(o: &Object) -> bool {
+    skipped_group(o.group())
+}
+
+fn skipped_group(group: &str) -> bool {
     matches!(
-        o.group(),
+        group,
         "kustomize.config.k8s.io" | "builtin" | "config.kubernetes.io"
     )
+}
+
+/// One finding before it is a diagnostic: the same source line may be met in many rendered
+/// copies (clusters, overlays); it is reported once, naming every object it lands in.
+struct Found {
+    at: Origin,
+    kind: ViolationKind,
+    message: String,
+    description: Option<String>,
+    dotted: String,
+    /// The objects (with the clusters that apply each) it lands in; empty for a document
+    /// judged as written.
+    objects: Vec<Landing>,
+    /// The object, for the message: `Deployment `web``.
+    subject: String,
+}
+
+#[derive(Clone, PartialEq)]
+struct Landing {
+    /// `Deployment default/web`.
+    object: String,
+    /// Where its name is written, for the label.
+    at: Origin,
+    /// `Kustomization apps in cluster production`, or empty.
+    applier: String,
 }
 
 impl Rule for SchemaViolation {
@@ -142,9 +157,10 @@ impl Rule for SchemaViolation {
         let no_clusters = repo.clusters().is_empty();
         let catalog = schemas::catalog();
         let tree = repo.reconcile_tree();
-        let mut patches: Option<Patches> = None;
-        let selectors = adds_selectors(repo);
-        let replaced = replaced_fields(repo);
+        let patches = Patches::collect(repo);
+        // The documents FV505 judges: applied objects that are not kustomize's own files,
+        // patches, CRDs or Helm chart files.
+        let mut judged: Vec<usize> = Vec::new();
         let mut unvalidated: BTreeSet<String> = BTreeSet::new();
         for (slot, entry) in repo.docs.iter().enumerate() {
             let Some(o) = repo.object_of_doc(slot) else {
@@ -153,13 +169,45 @@ impl Rule for SchemaViolation {
             if is_crd(o) || skipped_kind(o) || repo.is_kustomization_file(entry.file) {
                 continue;
             }
+            if !no_clusters && tree.clusters_of(entry.file).is_empty() {
+                // Applied by nothing: FV105's, and the engine keeps nothing else there.
+                continue;
+            }
             let path = repo.path(entry.file);
-            let applied = if repo.clusters().is_empty() {
-                true
-            } else {
-                !tree.clusters_of(entry.file).is_empty()
+            if crate::reconcile::in_helm_chart(repo, path) || patches.files.contains(path) {
+                continue;
+            }
+            // Beside a kustomization file that does not list it, a file is never applied.
+            if !tree.loaded_as_objects(entry.file)
+                && crate::reconcile::kustomization_file_in(repo, parent_dir(path)).is_some()
+            {
+                continue;
+            }
+            if own.kind(&o.api_version, &o.kind).is_none()
+                && catalog.kind(&o.api_version, &o.kind).is_none()
+            {
+                unvalidated.insert(format!("{}/{}", o.api_version, o.kind));
+            }
+            judged.push(slot);
+        }
+        let _ = repo
+            .unvalidated_kinds
+            .set(unvalidated.into_iter().collect());
+        if judged.is_empty() {
+            return;
+        }
+        let mut found = rendered(repo, &judged, &own, &own_clusters);
+        // What no build renders whole is judged as its file is written.
+        let covered: HashSet<usize> = found.covered.iter().copied().collect();
+        let gaps = in_gaps(repo);
+        let selectors = adds_selectors(repo);
+        let replaced = replaced_fields(repo);
+        let mut streams: HashMap<usize, crate::yaml::ParsedStream> = HashMap::new();
+        for &slot in judged.iter().filter(|s| !covered.contains(s)) {
+            let entry = &repo.docs[slot];
+            let Some(o) = repo.object_of_doc(slot) else {
+                continue;
             };
-            // A CRD of the repository judges the objects of the clusters that install it.
             let own_id = own.kind(&o.api_version, &o.kind).filter(|_| {
                 no_clusters || {
                     let key = schemas::kind_key(&o.api_version, &o.kind);
@@ -172,120 +220,370 @@ impl Rule for SchemaViolation {
             let (set, id): (&SchemaSet, SchemaId) = match own_id {
                 Some(id) => (&own, id),
                 None => match catalog.kind(&o.api_version, &o.kind) {
-                    // Without a candidate flag the embedded schema found nothing.
-                    Some(id) if entry.fv505_candidate => (catalog, id),
-                    Some(_) => continue,
-                    None => {
-                        if applied && !crate::reconcile::in_helm_chart(repo, path) {
-                            unvalidated.insert(format!("{}/{}", o.api_version, o.kind));
-                        }
-                        continue;
-                    }
+                    Some(id) => (catalog, id),
+                    None => continue,
                 },
             };
-            let Some(root) = entry.doc.root() else {
-                continue;
+            // The run released the trees no document rule needed: read the file again.
+            let root = match entry.doc.root() {
+                Some(r) => Node::from_yaml(r, entry.file),
+                None => {
+                    let stream = streams
+                        .entry(entry.file)
+                        .or_insert_with(|| crate::yaml::parse_source(&repo.files[entry.file].text));
+                    let Some(r) = stream
+                        .documents
+                        .iter()
+                        .find(|d| d.span == entry.doc.span)
+                        .and_then(|d| d.root())
+                    else {
+                        continue;
+                    };
+                    Node::from_yaml(r, entry.file)
+                }
             };
-            if crate::reconcile::in_helm_chart(repo, path) {
-                continue;
+            let in_gap = gaps.contains(&(entry.file, root.origin.span.start));
+            let flux = flux_api::schema(&o.api_version, &o.kind);
+            let skip = |p: &[Seg<'_>], r: &str| cel_left_to_fv502(flux, p, r);
+            let cx = Context {
+                files: &repo.files,
+                vars: None,
+                skip_rule: &skip,
+            };
+            for v in schemas::validate::validate(set, id, &root, kind_key_at(repo, &root), &cx) {
+                if !keep(&v, &o.kind, o.group(), flux) {
+                    continue;
+                }
+                if v.kind == ViolationKind::Required && (in_gap || patches.sets(&o.kind, &v.keys()))
+                {
+                    continue;
+                }
+                // kustomize `replacements` write these fields in the build: the value here
+                // may be a placeholder.
+                if !replaced.is_empty() && replaced.contains(&v.keys()) {
+                    continue;
+                }
+                // kustomize's `commonLabels` (and `labels` with `includeSelectors`) write the
+                // selector.
+                if selectors
+                    && v.kind == ViolationKind::Required
+                    && v.path.last() == Some(&Seg::Key("selector"))
+                {
+                    continue;
+                }
+                found.list.push(Found {
+                    at: v.at,
+                    kind: v.kind,
+                    dotted: v.dotted(),
+                    message: v.message,
+                    description: v.description.map(str::to_string),
+                    objects: Vec::new(),
+                    subject: format!("{} `{}`", o.kind, o.name),
+                });
             }
-            let patches = patches.get_or_insert_with(|| Patches::collect(repo));
-            if patches.files.contains(path) {
-                continue;
-            }
-            // Beside a kustomization file that does not list it, a file is never applied.
-            if !tree.loaded_as_objects(entry.file)
-                && crate::reconcile::kustomization_file_in(repo, parent_dir(path)).is_some()
-            {
-                continue;
-            }
-            check_doc(entry, o, set, id, root, patches, selectors, &replaced, out);
         }
-        let _ = repo
-            .unvalidated_kinds
-            .set(unvalidated.into_iter().collect());
+        for f in found.list {
+            out.push(diagnostic(repo, f));
+        }
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn check_doc(
-    entry: &DocEntry,
-    o: &Object,
-    set: &SchemaSet,
-    id: SchemaId,
-    root: crate::yaml::NodeRef<'_>,
-    patches: &Patches,
-    selectors: bool,
-    replaced: &[String],
-    out: &mut Vec<Diagnostic>,
-) {
-    let flux = flux_api::schema(&o.api_version, &o.kind);
-    let span = root.entry("kind").map_or(entry.doc.span, |(k, _)| k.span());
-    let skip = |p: &[Seg<'_>], r: &str| cel_left_to_fv502(flux, p, r);
-    for v in schemas::validate::validate_with(set, id, root, span, &skip) {
-        if !keep(&v, o, flux, Some(patches)) {
-            continue;
+/// The place of an object's `kind` key: where a missing top-level field is reported.
+fn kind_key_at(repo: &Repository, root: &Node) -> Origin {
+    match root.get("kind") {
+        Some(k) => schemas::validate::key_place(&repo.files, k.origin, "kind").unwrap_or(k.origin),
+        None => root.origin,
+    }
+}
+
+fn diagnostic(repo: &Repository, f: Found) -> Diagnostic {
+    let mut subject = f.subject.clone();
+    let mut distinct: Vec<&str> = f.objects.iter().map(|l| l.object.as_str()).collect();
+    distinct.dedup();
+    if distinct.len() > 1 {
+        subject.push_str(&format!(" (and {} more objects)", distinct.len() - 1));
+    }
+    let mut message = format!(
+        "{subject}: {}: the API server rejects the object",
+        f.message
+    );
+    if let Some(d) = &f.description {
+        message.push_str(&format!(" (schema: \"{d}\")"));
+    }
+    let label = match f.kind {
+        ViolationKind::Type => "wrong type",
+        ViolationKind::Enum => "not an allowed value",
+        ViolationKind::Pattern => "does not match the pattern",
+        ViolationKind::Format => "wrong format",
+        ViolationKind::Bounds => "out of bounds",
+        ViolationKind::Required => "required field missing",
+        ViolationKind::Unknown => "unknown field",
+        ViolationKind::Cel => "validation rule fails",
+        ViolationKind::Alternatives => "no single allowed alternative",
+    };
+    let help = match f.kind {
+        ViolationKind::Unknown => {
+            "remove the field or move it where the schema declares it".to_string()
         }
-        // kustomize `replacements` write these fields in the build: the value here may be a
-        // placeholder.
-        if !replaced.is_empty() && replaced.contains(&v.keys()) {
-            continue;
-        }
-        // kustomize's `commonLabels` (and `labels` with `includeSelectors`) write the selector.
-        if selectors
-            && v.kind == ViolationKind::Required
-            && v.path.last() == Some(&Seg::Key("selector"))
+        ViolationKind::Required => format!("set `{}`", f.dotted),
+        _ => format!("change `{}` to what the schema allows", f.dotted),
+    };
+    let mut d = Diagnostic::new(&META, f.at.file as usize, f.at.span, message)
+        .primary_label(label)
+        .help(help);
+    // The objects it lands in, with the Kustomizations and clusters that apply each.
+    let mut merged: Vec<(String, Origin, Vec<String>)> = Vec::new();
+    for l in &f.objects {
+        match merged
+            .iter_mut()
+            .find(|(o, at, _)| *o == l.object && *at == l.at)
         {
+            Some((_, _, by)) => {
+                if !l.applier.is_empty() && !by.contains(&l.applier) {
+                    by.push(l.applier.clone());
+                }
+            }
+            None => merged.push((
+                l.object.clone(),
+                l.at,
+                (!l.applier.is_empty())
+                    .then(|| l.applier.clone())
+                    .into_iter()
+                    .collect(),
+            )),
+        }
+    }
+    for (object, at, by) in merged.into_iter().take(6) {
+        if at.is_none() || at.file as usize >= repo.files.len() {
             continue;
         }
-        let mut message = format!(
-            "{} `{}`: {}: the API server rejects the object",
-            o.kind, o.name, v.message
-        );
-        if let Some(d) = v.description {
-            message.push_str(&format!(" (schema: \"{d}\")"));
+        let text = if by.is_empty() {
+            format!("in {object}")
+        } else {
+            format!("in {object}, applied by {}", by.join("; "))
+        };
+        d = d.label(at.file as usize, at.span, text);
+    }
+    d
+}
+
+/// What the rendered pass found, and the documents whose every copy it judged.
+struct RenderedFindings {
+    list: Vec<Found>,
+    covered: Vec<usize>,
+}
+
+/// Judges every object the clusters apply, as rendered: a value a patch set is reported at
+/// the patch, a substituted one at the variable's use. One source place gives one finding.
+fn rendered(
+    repo: &Repository,
+    judged: &[usize],
+    own: &SchemaSet,
+    own_clusters: &HashMap<String, Vec<u16>>,
+) -> RenderedFindings {
+    let mut res = RenderedFindings {
+        list: Vec::new(),
+        covered: Vec::new(),
+    };
+    if repo.clusters().is_empty() {
+        return res;
+    }
+    let applied = repo.applied();
+    if applied.is_empty() {
+        return res;
+    }
+    let gaps = in_gaps(repo);
+    let catalog = schemas::catalog();
+    // file → its documents' spans and slots, to find the document a copy was built from.
+    let mut docs_by_file: HashMap<usize, Vec<(crate::source::Span, usize)>> = HashMap::new();
+    for &slot in judged {
+        let e = &repo.docs[slot];
+        docs_by_file
+            .entry(e.file)
+            .or_default()
+            .push((e.doc.span, slot));
+    }
+    let mut vars: HashMap<usize, Option<BTreeMap<String, String>>> = HashMap::new();
+    for a in applied {
+        if let Some(k) = a.kustomization {
+            vars.entry(k)
+                .or_insert_with(|| crate::model::substitution::variables(repo, &repo.objects[k]));
         }
-        let label = match v.kind {
-            ViolationKind::Type => "wrong type",
-            ViolationKind::Enum => "not an allowed value",
-            ViolationKind::Pattern => "does not match the pattern",
-            ViolationKind::Format => "wrong format",
-            ViolationKind::Bounds => "out of bounds",
-            ViolationKind::Required => "required field missing",
-            ViolationKind::Unknown => "unknown field",
-            ViolationKind::Cel => "validation rule fails",
-        };
-        let help = match v.kind {
-            ViolationKind::Unknown => {
-                "remove the field or move it where the schema declares it".to_string()
+    }
+    let cluster_index = |name: &str| -> u16 {
+        repo.clusters()
+            .iter()
+            .position(|c| c.name == name)
+            .map_or(crate::reconcile::ROOT_BY_HAND, |i| i as u16)
+    };
+    // Per copy: the document it came from, or none (not judged here).
+    let slot_of = |a: &crate::model::applied::Applied| -> Option<usize> {
+        let o = a.object.root.origin;
+        if o.is_none() {
+            return None;
+        }
+        docs_by_file
+            .get(&(o.file as usize))?
+            .iter()
+            .find_map(|(span, slot)| {
+                (span.start <= o.span.start && o.span.start < span.end.max(span.start + 1))
+                    .then_some(*slot)
+            })
+    };
+    let mut in_gap_slots: HashSet<usize> = HashSet::new();
+    let mut per_slot: HashMap<usize, Vec<&crate::model::applied::Applied>> = HashMap::new();
+    for a in applied {
+        let Some(slot) = slot_of(a) else { continue };
+        let o = a.object.root.origin;
+        if gaps.contains(&(o.file as usize, o.span.start)) {
+            in_gap_slots.insert(slot);
+            continue;
+        }
+        per_slot.entry(slot).or_default().push(a);
+    }
+    let mut slots: Vec<usize> = per_slot
+        .keys()
+        .copied()
+        .filter(|s| !in_gap_slots.contains(s))
+        .collect();
+    slots.sort_unstable();
+    let results: Vec<Vec<(Found, Landing)>> = slots
+        .par_iter()
+        .map(|slot| {
+            let mut out = Vec::new();
+            for a in &per_slot[slot] {
+                let r = &a.object;
+                let group = r.api_version.rsplit_once('/').map_or("", |(g, _)| g);
+                if skipped_group(group)
+                    || (r.kind == "CustomResourceDefinition" && group == "apiextensions.k8s.io")
+                {
+                    continue;
+                }
+                let cluster = cluster_index(&a.cluster);
+                let key = schemas::kind_key(&r.api_version, &r.kind);
+                let own_id = own
+                    .kind(&r.api_version, &r.kind)
+                    .filter(|_| own_clusters.get(&key).is_some_and(|c| c.contains(&cluster)));
+                let (set, id): (&SchemaSet, SchemaId) = match own_id {
+                    Some(id) => (own, id),
+                    None => match catalog.kind(&r.api_version, &r.kind) {
+                        Some(id) => (catalog, id),
+                        None => continue,
+                    },
+                };
+                let flux = flux_api::schema(&r.api_version, &r.kind);
+                let skip = |p: &[Seg<'_>], rule: &str| cel_left_to_fv502(flux, p, rule);
+                let cx = Context {
+                    files: &repo.files,
+                    vars: a
+                        .kustomization
+                        .and_then(|k| vars.get(&k))
+                        .and_then(Option::as_ref),
+                    skip_rule: &skip,
+                };
+                let landing = Landing {
+                    object: match &r.namespace {
+                        Some(ns) => format!("{} {ns}/{}", r.kind, r.name),
+                        None => format!("{} {}", r.kind, r.name),
+                    },
+                    at: r
+                        .root
+                        .path(&["metadata", "name"])
+                        .map_or(r.root.origin, |n| n.origin),
+                    applier: applier(repo, a),
+                };
+                let top = kind_key_at(repo, &r.root);
+                for v in schemas::validate::validate(set, id, &r.root, top, &cx) {
+                    if !keep(&v, &r.kind, group, flux) {
+                        continue;
+                    }
+                    let at = if v.at.is_none() { top } else { v.at };
+                    out.push((
+                        Found {
+                            at,
+                            kind: v.kind,
+                            dotted: v.dotted(),
+                            message: v.message,
+                            description: v.description.map(str::to_string),
+                            objects: Vec::new(),
+                            subject: format!("{} `{}`", r.kind, r.name),
+                        },
+                        landing.clone(),
+                    ));
+                }
             }
-            ViolationKind::Required => format!("set `{}`", v.dotted()),
-            _ => format!("change `{}` to what the schema allows", v.dotted()),
-        };
-        out.push(
-            Diagnostic::new(&META, entry.file, v.span, message)
-                .primary_label(label)
-                .help(help),
-        );
+            out
+        })
+        .collect();
+    res.covered = slots;
+    // One source place, one finding: copies in several clusters or overlays are merged.
+    let mut index: HashMap<(u32, u32, u32, String), usize> = HashMap::new();
+    for (f, landing) in results.into_iter().flatten() {
+        let key = (f.at.file, f.at.span.start, f.at.span.end, f.message.clone());
+        match index.get(&key) {
+            Some(&i) => {
+                if !res.list[i].objects.contains(&landing) {
+                    res.list[i].objects.push(landing);
+                }
+            }
+            None => {
+                index.insert(key, res.list.len());
+                let mut f = f;
+                f.objects.push(landing);
+                res.list.push(f);
+            }
+        }
+    }
+    res
+}
+
+/// `Kustomization flux-system/apps in cluster production`.
+fn applier(repo: &Repository, a: &crate::model::applied::Applied) -> String {
+    let ks = a
+        .kustomization
+        .and_then(|k| repo.objects.get(k))
+        .map(|ks| format!("Kustomization {}", crate::reconcile::display_name(repo, ks)));
+    match (ks, a.cluster.is_empty()) {
+        (Some(k), false) => format!("{k} in cluster {}", a.cluster),
+        (Some(k), true) => k,
+        (None, false) => format!("cluster {}", a.cluster),
+        (None, true) => String::new(),
     }
 }
 
-/// Whether a violation is FV505's to report: not one FV502–FV504 or FV601 report already, and
-/// not a required field some patch sets.
-fn keep(
-    v: &Violation<'_>,
-    o: &Object,
-    flux: Option<&'static KindSchema>,
-    patches: Option<&Patches>,
-) -> bool {
-    if v.kind == ViolationKind::Required
-        && let Some(p) = patches
-        && p.sets(&o.kind, &v.keys())
-    {
-        return false;
+/// The source documents (file, root start) of the objects a kustomization with a render gap
+/// builds: what it renders is a half-build (a remote component, `helmCharts`, an unsupported
+/// transformer may change them), so they are not judged from the build.
+fn in_gaps(repo: &Repository) -> HashSet<(usize, u32)> {
+    let mut out = HashSet::new();
+    if repo.clusters().is_empty() {
+        return out;
     }
+    let mut dirs: Vec<&str> = repo
+        .applied_set()
+        .gaps
+        .iter()
+        .filter(|g| g.file < repo.files.len() && repo.is_kustomization_file(g.file))
+        .map(|g| parent_dir(repo.path(g.file)))
+        .collect();
+    dirs.sort_unstable();
+    dirs.dedup();
+    for dir in dirs {
+        for o in crate::model::build(repo, dir).objects {
+            let origin = o.root.origin;
+            if !origin.is_none() {
+                out.insert((origin.file as usize, origin.span.start));
+            }
+        }
+    }
+    out
+}
+
+/// Whether a violation is FV505's to report: not one FV502–FV504, FV203, FV305, FV402 or FV601
+/// report already.
+fn keep(v: &Violation<'_>, kind: &str, group: &str, flux: Option<&'static KindSchema>) -> bool {
     // FV601 reports Secret data that is not base64.
-    if o.kind == "Secret" && o.group().is_empty() && v.kind == ViolationKind::Format {
+    if kind == "Secret" && group.is_empty() && v.kind == ViolationKind::Format {
         return false;
     }
     let Some(ks) = flux else { return true };
@@ -678,5 +976,416 @@ spec:
                 ("w.yaml".into(), 14, 10),
             ]
         );
+    }
+
+    const SYNC: &str = crate::rules::testing::BOOTSTRAP_KUSTOMIZATION;
+
+    fn sync_for(cluster: &str) -> String {
+        SYNC.replace("./clusters/production", &format!("./clusters/{cluster}"))
+    }
+
+    fn flux_ks(name: &str, path: &str, extra: &str) -> String {
+        format!(
+            "apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata:
+  name: {name}
+  namespace: flux-system
+spec:
+  interval: 10m
+  path: {path}
+  prune: true
+  sourceRef:
+    kind: GitRepository
+    name: flux-system
+{extra}"
+        )
+    }
+
+    const DEPLOY: &str = "apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  replicas: 1
+  selector:
+    matchLabels:
+      app: web
+  template:
+    metadata:
+      labels:
+        app: web
+    spec:
+      containers:
+        - name: web
+          image: nginx:1.27
+";
+
+    #[test]
+    fn a_value_a_patch_sets_is_reported_at_the_patch() {
+        let ks = flux_ks(
+            "apps",
+            "./apps",
+            "  patches:
+    - patch: |
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata:
+          name: web
+        spec:
+          replicas: two
+      target:
+        kind: Deployment
+",
+        );
+        let kustomization = "apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+resources:
+  - deploy.yaml
+patches:
+  - patch: |-
+      - op: add
+        path: /spec/template/spec/containers/0/tty
+        value: \"yes\"
+    target:
+      kind: Deployment
+";
+        let files = [
+            ("clusters/production/flux-system/gotk-sync.yaml", SYNC),
+            ("clusters/production/apps.yaml", ks.as_str()),
+            ("apps/kustomization.yaml", kustomization),
+            ("apps/deploy.yaml", DEPLOY),
+        ];
+        assert_eq!(
+            findings_of("FV505", &files),
+            vec![
+                ("apps/kustomization.yaml".into(), 9, 16),
+                ("clusters/production/apps.yaml".into(), 20, 21),
+            ]
+        );
+        let out = crate::engine::check_memory(&files, crate::config::Config::default());
+        let d = out
+            .diagnostics
+            .iter()
+            .find(|d| d.rule.code == "FV505" && d.message.contains("replicas"))
+            .expect("the replicas finding");
+        assert_eq!(d.labels.len(), 1, "{:?}", d.labels);
+        assert_eq!(
+            d.labels[0].message,
+            "in Deployment web, applied by Kustomization flux-system/apps in cluster production"
+        );
+        assert_eq!(out.repo.path(d.labels[0].file), "apps/deploy.yaml");
+    }
+
+    #[test]
+    fn a_patch_that_completes_the_object_is_quiet() {
+        // The base lacks the selector and has a wrong replicas; the overlay fixes both.
+        let base = DEPLOY
+            .replace("  replicas: 1\n", "  replicas: \"1\"\n")
+            .replace("  selector:\n    matchLabels:\n      app: web\n", "");
+        let overlay = "apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+resources:
+  - ../base
+patches:
+  - patch: |
+      apiVersion: apps/v1
+      kind: Deployment
+      metadata:
+        name: web
+      spec:
+        replicas: 1
+        selector:
+          matchLabels:
+            app: web
+";
+        let base_k = "resources:\n  - deploy.yaml\n";
+        let ks = flux_ks("apps", "./apps/production", "");
+        assert_eq!(
+            findings_of(
+                "FV505",
+                &[
+                    ("clusters/production/flux-system/gotk-sync.yaml", SYNC),
+                    ("clusters/production/apps.yaml", ks.as_str()),
+                    ("apps/production/kustomization.yaml", overlay),
+                    ("apps/base/kustomization.yaml", base_k),
+                    ("apps/base/deploy.yaml", base.as_str()),
+                ]
+            ),
+            vec![]
+        );
+    }
+
+    #[test]
+    fn one_source_line_gives_one_finding_across_clusters() {
+        let base = DEPLOY.replace(
+            "image: nginx:1.27",
+            "image: nginx:1.27\n          tty: \"yes\"",
+        );
+        let overlay = |ns: &str| {
+            format!(
+                "apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+namespace: {ns}
+resources:
+  - ../base
+"
+            )
+        };
+        let (staging, production) = (overlay("staging"), overlay("production"));
+        let (ks_s, ks_p) = (
+            flux_ks("apps", "./apps/staging", ""),
+            flux_ks("apps", "./apps/production", ""),
+        );
+        let (sync_s, sync_p) = (sync_for("staging"), sync_for("production"));
+        let files = [
+            (
+                "clusters/staging/flux-system/gotk-sync.yaml",
+                sync_s.as_str(),
+            ),
+            ("clusters/staging/apps.yaml", ks_s.as_str()),
+            (
+                "clusters/production/flux-system/gotk-sync.yaml",
+                sync_p.as_str(),
+            ),
+            ("clusters/production/apps.yaml", ks_p.as_str()),
+            ("apps/staging/kustomization.yaml", staging.as_str()),
+            ("apps/production/kustomization.yaml", production.as_str()),
+            (
+                "apps/base/kustomization.yaml",
+                "resources:\n  - deploy.yaml\n",
+            ),
+            ("apps/base/deploy.yaml", base.as_str()),
+        ];
+        assert_eq!(
+            findings_of("FV505", &files),
+            vec![("apps/base/deploy.yaml".into(), 18, 16)]
+        );
+        let out = crate::engine::check_memory(&files, crate::config::Config::default());
+        let d = out
+            .diagnostics
+            .iter()
+            .find(|d| d.rule.code == "FV505")
+            .expect("one finding");
+        let mut labels: Vec<&str> = d.labels.iter().map(|l| l.message.as_str()).collect();
+        labels.sort_unstable();
+        assert_eq!(
+            labels,
+            vec![
+                "in Deployment production/web, applied by Kustomization flux-system/apps in cluster production",
+                "in Deployment staging/web, applied by Kustomization flux-system/apps in cluster staging",
+            ]
+        );
+        assert!(d.message.contains("(and 1 more objects)"), "{}", d.message);
+    }
+
+    #[test]
+    fn substituted_values_are_read_as_flux_reads_them() {
+        let deploy = DEPLOY
+            .replace("replicas: 1", "replicas: ${REPLICAS}")
+            .replace(
+                "      containers:",
+                "      terminationGracePeriodSeconds: \"${UNDEFINED}\"\n      containers:",
+            )
+            .replace(
+                "image: nginx:1.27",
+                "image: nginx:1.27\n          tty: ${TTY}",
+            );
+        let run = |vars: &str| {
+            let ks = flux_ks(
+                "apps",
+                "./apps",
+                &format!("  postBuild:\n    substitute:\n{vars}"),
+            );
+            findings_of(
+                "FV505",
+                &[
+                    ("clusters/production/flux-system/gotk-sync.yaml", SYNC),
+                    ("clusters/production/apps.yaml", ks.as_str()),
+                    ("apps/deploy.yaml", deploy.as_str()),
+                ],
+            )
+        };
+        // `3` substituted into a plain scalar is the integer 3; an undefined variable is
+        // FV408's.
+        assert_eq!(run("      REPLICAS: \"3\"\n      TTY: \"true\"\n"), vec![]);
+        assert_eq!(
+            run("      REPLICAS: three\n      TTY: maybe\n"),
+            vec![
+                ("apps/deploy.yaml".into(), 6, 13),
+                ("apps/deploy.yaml".into(), 19, 16),
+            ]
+        );
+    }
+
+    #[test]
+    fn an_object_in_a_render_gap_is_judged_as_written_without_required_fields() {
+        let deploy = DEPLOY
+            .replace("  selector:\n    matchLabels:\n      app: web\n", "")
+            .replace("replicas: 1", "replicas: one");
+        let kustomization = "resources:
+  - deploy.yaml
+components:
+  - https://github.com/example/components//selector?ref=v1
+";
+        let ks = flux_ks("apps", "./apps", "");
+        assert_eq!(
+            findings_of(
+                "FV505",
+                &[
+                    ("clusters/production/flux-system/gotk-sync.yaml", SYNC),
+                    ("clusters/production/apps.yaml", ks.as_str()),
+                    ("apps/kustomization.yaml", kustomization),
+                    ("apps/deploy.yaml", deploy.as_str()),
+                ]
+            ),
+            vec![("apps/deploy.yaml".into(), 6, 13)]
+        );
+    }
+
+    const ROUTE_CRD: &str = "apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: routes.example.com
+spec:
+  group: example.com
+  names:
+    kind: Route
+  versions:
+    - name: v1
+      served: true
+      schema:
+        openAPIV3Schema:
+          type: object
+          properties:
+            spec:
+              type: object
+              properties:
+                match:
+                  type: object
+                  properties:
+                    exact: {type: string}
+                    prefix: {type: string}
+                  oneOf:
+                    - required: [exact]
+                    - required: [prefix]
+                address:
+                  type: string
+                  anyOf:
+                    - format: ipv4
+                    - format: ipv6
+                mode:
+                  type: string
+                  not:
+                    enum: [Legacy]
+                port:
+                  type: object
+                  properties:
+                    number: {type: integer}
+                    name: {type: string}
+                  allOf:
+                    - required: [number]
+                    - properties:
+                        number: {minimum: 1}
+                backend:
+                  type: object
+                  properties:
+                    service:
+                      type: object
+                      properties:
+                        name: {type: string}
+                    resource: {type: string}
+                  oneOf:
+                    - required: [service]
+                      properties:
+                        service:
+                          required: [name]
+                    - required: [resource]
+";
+
+    #[test]
+    fn one_of_any_of_all_of_and_not() {
+        let routes = "apiVersion: example.com/v1
+kind: Route
+metadata:
+  name: bad
+spec:
+  match:
+    exact: a
+    prefix: b
+  address: example.com
+  mode: Legacy
+  port:
+    name: http
+  backend:
+    service: {}
+---
+apiVersion: example.com/v1
+kind: Route
+metadata:
+  name: bad2
+spec:
+  match: {}
+  port:
+    number: 0
+---
+apiVersion: example.com/v1
+kind: Route
+metadata:
+  name: good
+spec:
+  match:
+    exact: a
+  address: \"::1\"
+  mode: Modern
+  port:
+    number: 80
+  backend:
+    resource: x
+";
+        let files = [("crd.yaml", ROUTE_CRD), ("routes.yaml", routes)];
+        assert_eq!(
+            findings_of("FV505", &files),
+            vec![
+                // oneOf: two alternatives hold
+                ("routes.yaml".into(), 7, 5),
+                // anyOf: neither format
+                ("routes.yaml".into(), 9, 12),
+                // not: the excluded value
+                ("routes.yaml".into(), 10, 9),
+                // allOf: a required field of one alternative
+                ("routes.yaml".into(), 11, 3),
+                // oneOf: no alternative holds, the one with `service` fits: its own error
+                ("routes.yaml".into(), 14, 5),
+                // oneOf: no alternative holds and none fits better
+                ("routes.yaml".into(), 21, 10),
+                // allOf: a minimum of one alternative
+                ("routes.yaml".into(), 23, 13),
+            ]
+        );
+        let out = crate::engine::check_memory(&files, crate::config::Config::default());
+        let messages: Vec<&str> = out
+            .diagnostics
+            .iter()
+            .filter(|d| d.rule.code == "FV505")
+            .map(|d| d.message.as_str())
+            .collect();
+        assert!(
+            messages[0].contains("`spec.match` matches 2 alternatives (with `exact`; with `prefix`) where the schema allows exactly one"),
+            "{}",
+            messages[0]
+        );
+        assert!(messages[1].contains("matches none of the alternatives the schema allows: of format `ipv4`; of format `ipv6`"), "{}", messages[1]);
+        assert!(
+            messages[2].contains("`spec.mode` must not be one of `Legacy`"),
+            "{}",
+            messages[2]
+        );
+        assert!(
+            messages[4].contains("`spec.backend.service` lacks the required field `name`"),
+            "{}",
+            messages[4]
+        );
+        assert!(messages[5].contains("`spec.match` matches none of the alternatives the schema allows: with `exact`; with `prefix`"), "{}", messages[5]);
     }
 }
