@@ -849,7 +849,7 @@ fn process_file(
         schema_candidates[slot] =
             flux.is_some_and(|fd| rules::schema::required_field_missing::candidate(doc, fd));
         fv505_candidates[slot] =
-            fv505 && rules::schema::schema_violation::candidate(doc, object_of[slot]);
+            fv505 && rules::schema::schema_violation::candidate(&source, doc, object_of[slot]);
     }
     rules::security::plaintext_secret::private_keys_in(
         id,

@@ -10,6 +10,7 @@ use crate::rules::schema::required_field_missing::Patches;
 use crate::rules::{Rule, RuleMeta};
 use crate::schemas::validate::{Context, Seg};
 use crate::schemas::{self, SchemaId, SchemaSet, Violation, ViolationKind};
+use crate::source::SourceFile;
 use crate::yaml::Document;
 
 pub struct SchemaViolation;
@@ -95,12 +96,37 @@ spec:
 "#,
 };
 
-/// Whether the repository pass must read this document after the document rules: a
-/// CustomResourceDefinition, whose schema judges the objects of its kind. Every other object
-/// is judged as the build renders it (the build reads the file's text again) or, where no build
-/// holds it, from its file's text.
-pub fn candidate(_doc: &Document, object: Option<&Object>) -> bool {
-    object.is_some_and(is_crd)
+/// Whether the repository pass must read this document: it declares an object whose kind the
+/// embedded catalog lacks (a CRD of the repository may define it), is itself a CRD, or has a
+/// violation of the embedded schema as written. Where no build renders an object, only these
+/// documents are judged again (patches and the repository's CRDs considered); every other tree
+/// can be released after the document rules. Objects a build renders are judged as rendered
+/// whatever this says.
+pub fn candidate(file: &SourceFile, doc: &Document, object: Option<&Object>) -> bool {
+    let Some(o) = object else { return false };
+    if is_crd(o) {
+        return true;
+    }
+    let catalog = schemas::catalog();
+    match catalog.kind(&o.api_version, &o.kind) {
+        None => !skipped_kind(o),
+        Some(id) => {
+            let Some(root) = doc.root() else { return false };
+            // Origins in file 0 of a one-file slice: only whether something is found matters.
+            let node = Node::from_yaml(root, 0);
+            let flux = flux_api::schema(&o.api_version, &o.kind);
+            let skip = |p: &[Seg<'_>], r: &str| cel_left_to_fv502(flux, p, r);
+            let cx = Context {
+                files: std::slice::from_ref(file),
+                vars: None,
+                skip_rule: &skip,
+            };
+            let top = node.get("kind").map_or(node.origin, |k| k.origin);
+            schemas::validate::validate(catalog, id, &node, top, &cx)
+                .iter()
+                .any(|v| keep(v, &o.kind, o.group(), flux))
+        }
+    }
 }
 
 fn is_crd(o: &Object) -> bool {
@@ -220,8 +246,9 @@ impl Rule for SchemaViolation {
             let (set, id): (&SchemaSet, SchemaId) = match own_id {
                 Some(id) => (&own, id),
                 None => match catalog.kind(&o.api_version, &o.kind) {
-                    Some(id) => (catalog, id),
-                    None => continue,
+                    // Without a candidate flag the embedded schema found nothing.
+                    Some(id) if entry.fv505_candidate => (catalog, id),
+                    _ => continue,
                 },
             };
             // The run released the trees no document rule needed: read the file again.
