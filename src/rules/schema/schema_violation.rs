@@ -19,31 +19,54 @@ pub static META: RuleMeta = RuleMeta {
     code: "FV505",
     name: "schema-violation",
     severity: Severity::Error,
-    summary: "An object fails the JSON schema of its kind, as the API server would reject it.",
+    summary: "A rendered object fails the JSON schema of its kind, as the API server would reject it; reported at the line that set the value.",
     docs: r#"## What it does
-Validates every object a cluster applies against the schema of its kind, as the API server does:
-the value's type (as Flux's YAML decoder reads it: a plain `yes` is a string, `1.10` a number),
-`enum`, `pattern`, `format` (`int32`, `byte`, `date-time`), `required`, minimum and maximum
-(value, length, items, properties), unknown fields (a field a CRD's structural schema or a
-built-in kind does not declare, `metadata` included) and the CRDs' CEL `x-kubernetes-validations`
-rules. The finding is at the value, or at the key of an unknown field, and quotes what the schema
-allows.
+Validates every object a cluster applies against the schema of its kind, as the API server does,
+on the object as Flux renders it: the kustomize build of each Flux Kustomization's path, then
+its own `patches`, `targetNamespace`, `commonMetadata`, name prefix and suffix, and post-build
+substitution. It judges the value's type (as Flux's YAML decoder reads it: a plain `yes` is a
+string, `1.10` a number; a substituted plain value such as `replicas: ${REPLICAS}` is read again
+after substitution, so `3` is an integer), `enum`, `pattern`, `format` (`int32`, `byte`,
+`date-time`, `ipv4`, `ipv6`), `required`, minimum and maximum (value, length, items,
+properties), unknown fields (a field a CRD's structural schema or a built-in kind does not
+declare, `metadata` included), `oneOf`/`anyOf`/`allOf`/`not` (exactly one `oneOf` alternative
+must hold, at least one `anyOf`, every `allOf`, and `not` must fail; where none holds and one
+alternative clearly fits the object's keys, its own violation is reported, otherwise one finding
+names the alternatives) and the CRDs' CEL `x-kubernetes-validations` rules.
+
+Where the finding is: at the line that set the value, which may be a patch in a kustomization
+file or in a Flux Kustomization's `spec.patches`, or the use of a post-build variable; at the key
+of an unknown field; for a required field missing after the build, at the key of the mapping
+that lacks it. Each finding is labelled with the objects it lands in (`Deployment
+production/web`) and the Flux Kustomizations and clusters that apply them. One source line gives
+one finding, however many clusters or overlays render it; an overlay that fixes the value (or
+adds the missing field) for every cluster leaves nothing to report.
+
+Judged as written instead of as rendered: objects in a repository without clusters, and objects
+that a kustomization with a render gap (FV406: a remote base or component, `helmCharts`, an
+unsupported field) builds, which are a half-build: for those, a missing required field is not
+reported (the part not rendered may add it), nor a required field some patch in the repository
+sets.
 
 Schemas: the CRDs the repository installs itself (a `gotk-components.yaml`, any
-CustomResourceDefinition) first, then the embedded catalog (Kubernetes 1.36 built-in kinds, Flux
-2.9, the Flux Operator, Gateway API and Flagger, from github.com/fluxcd/flux-schema). Kinds with no
+CustomResourceDefinition), for the clusters that apply them, first, then the embedded catalog
+(Kubernetes 1.36 built-in kinds, Flux 2.9, the Flux Operator, Gateway API and Flagger, from
+github.com/fluxcd/flux-schema), whose schemas are read when a kind is first met. Kinds with no
 schema are counted in the summary (`unvalidated_kinds`), not reported one by one.
 
-Not judged, so that every finding is true: values holding `${` (Flux's post-build substitution
-fills them later) and SOPS-encrypted values (`ENC[…]`); documents a kustomization uses as patches;
-a required field some patch in the repository sets on that kind; fields kustomize writes in the
-build (a `replacements` target, a selector where `commonLabels` is used); numbers in
-`resource.Quantity` fields (`cpu: 1`); Helm chart files; CEL rules the evaluator cannot run
-(Kubernetes' CEL libraries, transition rules on `oldSelf`) or whose node lacks a field with a
-default; CustomResourceDefinitions themselves. What other rules report is left to them, so one problem gives one finding: FV502–FV504
-(required Flux fields, durations, Flux enums, URL schemes and lengths), FV104 (YAML 1.1 booleans
-and octals), FV203 (a chart version that is not a string), FV305 (the shape of `dependsOn`), FV402
-(the kinds a source reference may name) and FV601 (Secret data that is not base64).
+Not judged, so that every finding is true: values holding `${` that post-build substitution does
+not fill (no `postBuild`, variables from a ConfigMap or Secret not in Git, substitution
+disabled), values that used a variable with no value (FV408 reports those) and SOPS-encrypted
+values (`ENC[…]`); documents a kustomization uses as patches; in an object judged as written,
+fields kustomize writes in the build (a `replacements` target, a selector where `commonLabels`
+is used); numbers in `resource.Quantity` fields (`cpu: 1`); Helm chart files; CEL rules and
+alternatives the API server would judge after filling in a default fluxvet cannot see, and CEL
+rules the evaluator cannot run (Kubernetes' CEL libraries, transition rules on `oldSelf`);
+CustomResourceDefinitions themselves. What other rules report is left to them, so one problem
+gives one finding: FV502–FV504 (required Flux fields, durations, Flux enums, URL schemes and
+lengths), FV104 (YAML 1.1 booleans and octals), FV203 (a chart version that is not a string),
+FV305 (the shape of `dependsOn`), FV402 (the kinds a source reference may name) and FV601
+(Secret data that is not base64).
 
 ## Why is this bad?
 The API server rejects the object ("spec.replicas: Invalid value: "string": spec.replicas in body
