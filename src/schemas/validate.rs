@@ -329,9 +329,13 @@ fn rendered_scalar<'a>(n: &'a Node, cx: &Context<'_>) -> (Scalar<'a>, bool) {
         let Some(vars) = cx.vars else {
             return (Scalar::Other, plain);
         };
-        let undefined = crate::model::substitution::uses(source)
-            .iter()
-            .any(|u| !u.has_default && vars.get(&u.name).is_none_or(|v| v.is_empty()));
+        let undefined = crate::model::substitution::uses(source).iter().any(|u| {
+            // A SOPS-encrypted value (a Secret's `ENC[…]`) is known only in the cluster.
+            !u.has_default
+                && vars
+                    .get(&u.name)
+                    .is_none_or(|v| v.is_empty() || v.contains("ENC["))
+        });
         let structural = text.is_empty()
             || text.starts_with([
                 '[', '{', '&', '*', '!', '|', '>', '%', '@', '`', '\'', '"', '#',
@@ -848,9 +852,9 @@ impl<'a> Walker<'a, '_, '_> {
                     let mut found = results.into_iter().nth(i).unwrap_or_default();
                     for v in &mut found {
                         v.message.push_str(&format!(
-                            " (the alternative {} of the {} the schema allows)",
+                            " (in the {} alternative the object fits: {})",
+                            if exactly_one { "`oneOf`" } else { "`anyOf`" },
                             names[i],
-                            if exactly_one { "`oneOf`" } else { "`anyOf`" }
                         ));
                     }
                     self.out.extend(found);

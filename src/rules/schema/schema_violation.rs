@@ -1269,6 +1269,53 @@ resources:
     }
 
     #[test]
+    fn a_variable_sops_encrypts_is_not_judged() {
+        let route = "apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata:
+  name: web
+spec:
+  parentRefs:
+    - name: gateway
+  hostnames:
+    - web.${DOMAIN}
+";
+        let ks = flux_ks(
+            "apps",
+            "./apps",
+            "  decryption:
+    provider: sops
+  postBuild:
+    substituteFrom:
+      - kind: Secret
+        name: vars
+",
+        );
+        let secret = "apiVersion: v1
+kind: Secret
+metadata:
+  name: vars
+  namespace: flux-system
+stringData:
+  DOMAIN: ENC[AES256_GCM,data:abc,iv:x,tag:y,type:str]
+sops:
+  mac: ENC[AES256_GCM,data:abc]
+";
+        assert_eq!(
+            findings_of(
+                "FV505",
+                &[
+                    ("clusters/production/flux-system/gotk-sync.yaml", SYNC),
+                    ("clusters/production/apps.yaml", ks.as_str()),
+                    ("clusters/production/vars.yaml", secret),
+                    ("apps/route.yaml", route),
+                ]
+            ),
+            vec![]
+        );
+    }
+
+    #[test]
     fn an_object_in_a_render_gap_is_judged_as_written_without_required_fields() {
         let deploy = DEPLOY
             .replace("  selector:\n    matchLabels:\n      app: web\n", "")
