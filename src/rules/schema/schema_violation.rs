@@ -35,7 +35,8 @@ alternative clearly fits the object's keys, its own violation is reported, other
 names the alternatives) and the CRDs' CEL `x-kubernetes-validations` rules.
 
 Where the finding is: at the line that set the value, which may be a patch in a kustomization
-file or in a Flux Kustomization's `spec.patches`, or the use of a post-build variable; at the key
+file or in a Flux Kustomization's `spec.patches`, or the use of a post-build variable (with a
+label at its definition in `postBuild.substitute`); at the key
 of an unknown field; for a required field missing after the build, at the key of the mapping
 that lacks it. Each finding is labelled with the objects it lands in (`Deployment
 production/web`) and the Flux Kustomizations and clusters that apply them. One source line gives
@@ -45,8 +46,8 @@ adds the missing field) for every cluster leaves nothing to report.
 Judged as written instead of as rendered: objects in a repository without clusters, and objects
 that a kustomization with a render gap (FV406: a remote base or component, `helmCharts`, an
 unsupported field) builds, which are a half-build: for those, a missing required field is not
-reported (the part not rendered may add it), nor a required field some patch in the repository
-sets.
+reported (the part not rendered may add it). Judged as written, a required field some patch in
+the repository sets is not reported either.
 
 Schemas: the CRDs the repository installs itself (a `gotk-components.yaml`, any
 CustomResourceDefinition), for the clusters that apply them, first, then the embedded catalog
@@ -181,6 +182,8 @@ struct Found {
     objects: Vec<Landing>,
     /// The object, for the message: `Deployment `web``.
     subject: String,
+    /// Where the post-build variables the value used are defined.
+    definitions: Vec<(Origin, String)>,
 }
 
 #[derive(Clone, PartialEq)]
@@ -329,6 +332,7 @@ impl Rule for SchemaViolation {
                     description: v.description.map(str::to_string),
                     objects: Vec::new(),
                     subject: format!("{} `{}`", o.kind, o.name),
+                    definitions: Vec::new(),
                 });
             }
         }
@@ -402,6 +406,9 @@ fn diagnostic(repo: &Repository, f: Found) -> Diagnostic {
                     .collect(),
             )),
         }
+    }
+    for (at, text) in &f.definitions {
+        d = d.label(at.file as usize, at.span, text.clone());
     }
     for (object, at, by) in merged.into_iter().take(6) {
         if at.is_none() || at.file as usize >= repo.files.len() {
@@ -548,6 +555,11 @@ fn rendered(
                         continue;
                     }
                     let at = if v.at.is_none() { top } else { v.at };
+                    let definitions = a
+                        .kustomization
+                        .and_then(|k| repo.objects.get(k))
+                        .map(|ks| definitions(repo, ks, at))
+                        .unwrap_or_default();
                     out.push((
                         Found {
                             at,
@@ -557,6 +569,7 @@ fn rendered(
                             description: v.description.map(str::to_string),
                             objects: Vec::new(),
                             subject: format!("{} `{}`", r.kind, r.name),
+                            definitions,
                         },
                         landing.clone(),
                     ));
@@ -585,6 +598,39 @@ fn rendered(
         }
     }
     res
+}
+
+/// The `postBuild.substitute` entries of `ks` that define the variables the text at `at` uses
+/// (a value set by substitution: its use and its definition).
+fn definitions(repo: &Repository, ks: &Object, at: Origin) -> Vec<(Origin, String)> {
+    let Some(text) = repo
+        .files
+        .get(at.file as usize)
+        .and_then(|f| f.text.get(at.span.range()))
+        .filter(|t| t.contains("${"))
+    else {
+        return Vec::new();
+    };
+    let node = repo.node(ks);
+    let Some(substitute) = node.path(&["spec", "postBuild", "substitute"]) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for u in crate::model::substitution::uses(text) {
+        if let Some(v) = substitute.get(&u.name) {
+            let label = format!(
+                "`{}` is `{}` here (Kustomization {})",
+                u.name,
+                v.as_str().unwrap_or(""),
+                crate::reconcile::display_name(repo, ks)
+            );
+            let place = (Origin::new(ks.file, v.span()), label);
+            if !out.contains(&place) {
+                out.push(place);
+            }
+        }
+    }
+    out
 }
 
 /// `Kustomization flux-system/apps in cluster production`.
@@ -1266,6 +1312,37 @@ resources:
                 ("apps/deploy.yaml".into(), 19, 16),
             ]
         );
+        // The finding at the use names the definition.
+        let ks = flux_ks(
+            "apps",
+            "./apps",
+            "  postBuild:\n    substitute:\n      REPLICAS: three\n      TTY: \"true\"\n",
+        );
+        let out = crate::engine::check_memory(
+            &[
+                ("clusters/production/flux-system/gotk-sync.yaml", SYNC),
+                ("clusters/production/apps.yaml", ks.as_str()),
+                ("apps/deploy.yaml", deploy.as_str()),
+            ],
+            crate::config::Config::default(),
+        );
+        let d = out
+            .diagnostics
+            .iter()
+            .find(|d| d.rule.code == "FV505")
+            .expect("the replicas finding");
+        let def = d
+            .labels
+            .iter()
+            .find(|l| l.message.starts_with("`REPLICAS`"))
+            .expect("a label at the definition");
+        assert_eq!(
+            def.message,
+            "`REPLICAS` is `three` here (Kustomization flux-system/apps)"
+        );
+        let f = &out.repo.files[def.file];
+        assert_eq!(&*f.path, "clusters/production/apps.yaml");
+        assert_eq!(f.line_col(def.span.start as usize).line, 15);
     }
 
     #[test]
