@@ -177,6 +177,9 @@ struct Found {
     message: String,
     description: Option<String>,
     dotted: String,
+    /// What merges copies of it: the kind, the path's keys (a list item may sit at another
+    /// index in another overlay) and, for a CEL rule, which rule.
+    merge_key: String,
     /// The objects (with the clusters that apply each) it lands in; empty for a document
     /// judged as written.
     objects: Vec<Landing>,
@@ -327,6 +330,7 @@ impl Rule for SchemaViolation {
                 found.list.push(Found {
                     at: v.at,
                     kind: v.kind,
+                    merge_key: String::new(),
                     dotted: v.dotted(),
                     message: v.message,
                     description: v.description.map(str::to_string),
@@ -353,9 +357,14 @@ fn kind_key_at(repo: &Repository, root: &Node) -> Origin {
 fn diagnostic(repo: &Repository, f: Found) -> Diagnostic {
     let mut subject = f.subject.clone();
     let mut distinct: Vec<&str> = f.objects.iter().map(|l| l.object.as_str()).collect();
+    distinct.sort_unstable();
     distinct.dedup();
     if distinct.len() > 1 {
-        subject.push_str(&format!(" (and {} more objects)", distinct.len() - 1));
+        let more = distinct.len() - 1;
+        subject.push_str(&format!(
+            " (and {more} more object{})",
+            if more == 1 { "" } else { "s" }
+        ));
     }
     let mut message = format!(
         "{subject}: {}: the API server rejects the object",
@@ -442,9 +451,7 @@ fn rendered(
         list: Vec::new(),
         covered: Vec::new(),
     };
-    if repo.clusters().is_empty() {
-        return res;
-    }
+    // Without clusters the model may build nothing: then every document is judged as written.
     let applied = repo.applied();
     if applied.is_empty() {
         return res;
@@ -564,6 +571,16 @@ fn rendered(
                         Found {
                             at,
                             kind: v.kind,
+                            merge_key: format!(
+                                "{:?} {} {}",
+                                v.kind,
+                                v.keys(),
+                                if v.kind == ViolationKind::Cel {
+                                    v.message.as_str()
+                                } else {
+                                    ""
+                                }
+                            ),
                             dotted: v.dotted(),
                             message: v.message,
                             description: v.description.map(str::to_string),
@@ -582,7 +599,12 @@ fn rendered(
     // One source place, one finding: copies in several clusters or overlays are merged.
     let mut index: HashMap<(u32, u32, u32, String), usize> = HashMap::new();
     for (f, landing) in results.into_iter().flatten() {
-        let key = (f.at.file, f.at.span.start, f.at.span.end, f.message.clone());
+        let key = (
+            f.at.file,
+            f.at.span.start,
+            f.at.span.end,
+            f.merge_key.clone(),
+        );
         match index.get(&key) {
             Some(&i) => {
                 if !res.list[i].objects.contains(&landing) {
@@ -652,7 +674,7 @@ fn applier(repo: &Repository, a: &crate::model::applied::Applied) -> String {
 /// transformer may change them), so they are not judged from the build.
 fn in_gaps(repo: &Repository) -> HashSet<(usize, u32)> {
     let mut out = HashSet::new();
-    if repo.clusters().is_empty() {
+    if repo.applied_set().gaps.is_empty() {
         return out;
     }
     let mut dirs: Vec<&str> = repo
@@ -1272,7 +1294,7 @@ resources:
                 "in Deployment staging/web, applied by Kustomization flux-system/apps in cluster staging",
             ]
         );
-        assert!(d.message.contains("(and 1 more objects)"), "{}", d.message);
+        assert!(d.message.contains("(and 1 more object)"), "{}", d.message);
     }
 
     #[test]
