@@ -525,9 +525,10 @@ fn rendered(
                 }
                 let cluster = cluster_index(&a.cluster);
                 let key = schemas::kind_key(&r.api_version, &r.kind);
-                let own_id = own
-                    .kind(&r.api_version, &r.kind)
-                    .filter(|_| own_clusters.get(&key).is_some_and(|c| c.contains(&cluster)));
+                let own_id = own.kind(&r.api_version, &r.kind).filter(|_| {
+                    repo.clusters().is_empty()
+                        || own_clusters.get(&key).is_some_and(|c| c.contains(&cluster))
+                });
                 let (set, id): (&SchemaSet, SchemaId) = match own_id {
                     Some(id) => (own, id),
                     None => match catalog.kind(&r.api_version, &r.kind) {
