@@ -229,7 +229,23 @@ impl Rule for SchemaViolation {
                 continue;
             }
             let path = repo.path(entry.file);
-            if crate::reconcile::in_helm_chart(repo, path) || patches.files.contains(path) {
+            if crate::reconcile::in_helm_chart(repo, path) {
+                continue;
+            }
+            // Counted as main counted them: a kind neither the catalog nor a CRD of the
+            // repository that every cluster applying the object installs has a schema for.
+            let own_for_all = own.kind(&o.api_version, &o.kind).is_some()
+                && (no_clusters || {
+                    let key = schemas::kind_key(&o.api_version, &o.kind);
+                    let of_object = tree.clusters_of(entry.file);
+                    own_clusters
+                        .get(&key)
+                        .is_some_and(|c| of_object.iter().all(|x| c.contains(x)))
+                });
+            if !own_for_all && catalog.kind(&o.api_version, &o.kind).is_none() {
+                unvalidated.insert(format!("{}/{}", o.api_version, o.kind));
+            }
+            if patches.files.contains(path) {
                 continue;
             }
             // Beside a kustomization file that does not list it, a file is never applied.
@@ -237,11 +253,6 @@ impl Rule for SchemaViolation {
                 && crate::reconcile::kustomization_file_in(repo, parent_dir(path)).is_some()
             {
                 continue;
-            }
-            if own.kind(&o.api_version, &o.kind).is_none()
-                && catalog.kind(&o.api_version, &o.kind).is_none()
-            {
-                unvalidated.insert(format!("{}/{}", o.api_version, o.kind));
             }
             judged.push(slot);
         }
