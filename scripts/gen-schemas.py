@@ -19,10 +19,12 @@ template the workload kinds share is stored once. Keys are short:
   v     x-kubernetes-validations [[rule, message], ...]
   em    x-kubernetes-embedded-resource: true   df  has a default (true)
   d     the description's first sentence, when at most 200 characters
+  o1 oa ol   oneOf, anyOf, allOf alternatives [nodes]       on  not node
 
 `kinds` maps "apiVersion/kind" (kind lower-cased, as the catalog's file names) to a node.
-Combinators other than the int-or-string `oneOf` (Flagger's and Gateway API's `oneOf`/`anyOf`/
-`not` over `required`) are dropped: FV505 does not judge them. The output is deterministic.
+A `oneOf`/`anyOf` of bare types (int-or-string) widens the type mask; other combinators
+(Flagger's and Gateway API's `oneOf`/`anyOf`/`not` over `required`, formats and enums) are
+kept as alternatives, which FV505 judges. The output is deterministic.
 """
 
 import json
@@ -69,10 +71,18 @@ class Table:
         elif isinstance(t, list):
             for x in t:
                 mask |= TYPES.get(x, 0)
-        one = schema.get("oneOf")
-        if one and all(set(o) == {"type"} for o in one):
-            for o in one:
-                mask |= TYPES.get(o["type"], 0)
+        alternatives = {}
+        for src, dst in (("oneOf", "o1"), ("anyOf", "oa"), ("allOf", "ol")):
+            one = schema.get(src)
+            if not isinstance(one, list) or not one:
+                continue
+            if src != "allOf" and all(isinstance(o, dict) and set(o) == {"type"} for o in one):
+                for o in one:
+                    mask |= TYPES.get(o["type"], 0)
+                continue
+            alternatives[dst] = [self.add(o, None, depth + 1) for o in one if isinstance(o, dict)]
+        if isinstance(schema.get("not"), dict):
+            alternatives["on"] = self.add(schema["not"], None, depth + 1)
         if schema.get("x-kubernetes-int-or-string"):
             mask |= 3
         if schema.get("nullable"):
@@ -127,6 +137,7 @@ class Table:
         ):
             if src in schema:
                 out[dst] = schema[src]
+        out.update(alternatives)
         rules = schema.get("x-kubernetes-validations")
         if rules:
             out["v"] = [[r.get("rule", ""), r.get("message", "")] for r in rules]

@@ -568,7 +568,8 @@ fn run_with_hidden<H: Sync>(
     }
     let documents = docs.len();
     timing(|| format!("rss before index {}", rss()));
-    let repo = Repository::new(root, files, docs, objects, config, tree);
+    let mut repo = Repository::new(root, files, docs, objects, config, tree);
+    repo.partial_trees = trees == Trees::RulesNeed && !model_only;
 
     let parsed_at = start.elapsed();
     timing(|| format!("rss after index {}", rss()));

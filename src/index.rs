@@ -199,6 +199,9 @@ pub struct Repository {
     namespace_overrides: std::sync::OnceLock<HashMap<FileId, Option<String>>>,
     /// `apiVersion/kind` of the applied objects FV505 found no schema for (set by FV505).
     pub unvalidated_kinds: std::sync::OnceLock<Vec<String>>,
+    /// True when the run released the trees no document rule reads (`check`): the model then
+    /// parses a file's text again for its objects (a build needs every object).
+    pub partial_trees: bool,
 }
 
 impl Repository {
@@ -233,6 +236,7 @@ impl Repository {
                 .collect()
         });
         let mut repo = Repository {
+            partial_trees: false,
             kustomize_namespaces: HashMap::default(),
             reconcile: std::sync::OnceLock::new(),
             dep_graph: std::sync::OnceLock::new(),

@@ -186,6 +186,7 @@ pub fn build_with(repo: &Repository, dir: &str, flux: &FluxAdditions) -> Build {
         out: Build::default(),
         stack: Vec::new(),
         parsed: HashMap::new(),
+        streams: HashMap::new(),
     };
     let mut fifo = false;
     let mut objects = match kustomization_file_in(repo, dir) {
@@ -309,6 +310,9 @@ struct Builder<'r> {
     /// Kustomization files being built, to report a cycle instead of recursing forever.
     stack: Vec<String>,
     parsed: HashMap<String, Option<std::rc::Rc<Kustomization>>>,
+    /// Per file, its documents parsed again from the text, when the run released the trees no
+    /// document rule needs (a Deployment's) and a build needs every object.
+    streams: HashMap<usize, std::rc::Rc<crate::yaml::ParsedStream>>,
 }
 
 impl<'r> Builder<'r> {
@@ -506,12 +510,7 @@ impl<'r> Builder<'r> {
             return Vec::new();
         }
         let mut out = Vec::new();
-        for d in repo.docs_of(fid) {
-            let Some(root) = d.doc.root() else { continue };
-            if root.is_null() {
-                continue;
-            }
-            let node = Node::from_yaml(root, fid);
+        for node in self.file_nodes(fid) {
             if !matches!(node.value, Value::Map(_)) {
                 self.error(
                     format!("a document of `{path}` is not a Kubernetes object"),
@@ -544,6 +543,33 @@ impl<'r> Builder<'r> {
         f.yaml_rejection
             .get_or_init(|| yaml_rejection(&crate::yaml::parse_source(&f.text).problems))
             .clone()
+    }
+
+    /// The file's non-null documents as rendered nodes: the run's own trees when it kept them
+    /// all, else parsed once per build from the text.
+    fn file_nodes(&mut self, fid: usize) -> Vec<Node> {
+        let repo = self.repo;
+        if !repo.partial_trees {
+            return repo
+                .docs_of(fid)
+                .filter_map(|d| d.doc.root())
+                .filter(|r| !r.is_null())
+                .map(|r| Node::from_yaml(r, fid))
+                .collect();
+        }
+        let text = &repo.files[fid].text;
+        let stream = self
+            .streams
+            .entry(fid)
+            .or_insert_with(|| std::rc::Rc::new(crate::yaml::parse_source(text)))
+            .clone();
+        stream
+            .documents
+            .iter()
+            .filter_map(|d| d.root())
+            .filter(|r| !r.is_null())
+            .map(|r| Node::from_yaml(r, fid))
+            .collect()
     }
 
     /// Resources, components, generators and transformers of `k`, onto `objects` (a
@@ -723,14 +749,7 @@ impl<'r> Builder<'r> {
                         }
                     }
                 };
-                Some(
-                    self.repo
-                        .docs_of(fid)
-                        .filter_map(|d| d.doc.root())
-                        .filter(|r| !r.is_null())
-                        .map(|r| Node::from_yaml(r, fid))
-                        .collect(),
-                )
+                Some(self.file_nodes(fid))
             }
         }
     }

@@ -9,8 +9,8 @@ use std::sync::Arc;
 use cel::objects::{Key, Map};
 use cel::{Context, Program, Value};
 
-use super::validate::{Scalar, is_opaque, scalar_of};
-use crate::yaml::{Kind, NodeRef};
+use super::validate::{Scalar, is_opaque, resolve_plain};
+use crate::model::rendered::{Node, ScalarType, Value as NodeValue};
 
 /// Values bigger than this many nodes are not handed to CEL: the rules that matter are on small
 /// objects, and a whole workload copied for one rule would cost more than the check is worth.
@@ -31,7 +31,7 @@ type Programs = HashMap<Box<str>, Option<Arc<Program>>>;
 
 /// Whether `rule` holds for `node` as `self`; `None` when it cannot be told. `value` keeps the
 /// node's CEL form between the rules of one node (`Some(None)`: it has none).
-pub fn holds(rule: &str, node: NodeRef<'_>, value: &mut Option<Option<Value>>) -> Option<bool> {
+pub fn holds(rule: &str, node: &Node, value: &mut Option<Option<Value>>) -> Option<bool> {
     if rule.contains("oldSelf") {
         return None;
     }
@@ -65,16 +65,15 @@ pub fn holds(rule: &str, node: NodeRef<'_>, value: &mut Option<Option<Value>>) -
     }
 }
 
-fn to_value(n: NodeRef<'_>, budget: &mut usize, depth: usize) -> Option<Value> {
+fn to_value(n: &Node, budget: &mut usize, depth: usize) -> Option<Value> {
     if *budget == 0 || depth > 64 {
         return None;
     }
     *budget -= 1;
-    Some(match n.kind() {
-        Kind::Mapping(_) => {
+    Some(match &n.value {
+        NodeValue::Map(entries) => {
             let mut m = HashMap::new();
-            for (k, v) in n.entries() {
-                let k = k.as_str()?;
+            for (k, v) in entries {
                 if is_opaque(k) {
                     return None;
                 }
@@ -89,17 +88,22 @@ fn to_value(n: NodeRef<'_>, budget: &mut usize, depth: usize) -> Option<Value> {
             }
             Value::Map(Map { map: Arc::new(m) })
         }
-        Kind::Sequence(_) => Value::List(Arc::new(
-            n.items()
-                .into_iter()
+        NodeValue::Seq(items) => Value::List(Arc::new(
+            items
+                .iter()
                 .map(|i| to_value(i, budget, depth + 1))
                 .collect::<Option<Vec<_>>>()?,
         )),
-        Kind::Scalar { value, .. } => {
-            if is_opaque(value) {
+        NodeValue::Scalar(text, ty) => {
+            if is_opaque(text) {
                 return None;
             }
-            match scalar_of(n) {
+            let sc = match ty {
+                ScalarType::Str => Scalar::Str(text),
+                ScalarType::Null => Scalar::Null,
+                _ => resolve_plain(text),
+            };
+            match sc {
                 Scalar::Null => Value::Null,
                 Scalar::Bool(b) => Value::Bool(b),
                 Scalar::Int(i) => Value::Int(i),
@@ -108,6 +112,5 @@ fn to_value(n: NodeRef<'_>, budget: &mut usize, depth: usize) -> Option<Value> {
                 Scalar::Other => return None,
             }
         }
-        Kind::Alias(_) => return None,
     })
 }

@@ -67,6 +67,12 @@ pub struct SchemaNode {
     pub min_items: Option<u64>,
     pub max_items: Option<u64>,
     pub max_properties: Option<u64>,
+    /// `oneOf`, `anyOf`, `allOf` alternatives and `not` (the int-or-string `oneOf` of bare
+    /// types is folded into `types` instead).
+    pub one_of: Vec<SchemaId>,
+    pub any_of: Vec<SchemaId>,
+    pub all_of: Vec<SchemaId>,
+    pub not: Option<SchemaId>,
     /// CEL `x-kubernetes-validations`: (rule, message).
     pub rules: Vec<(Box<str>, Box<str>)>,
     pub description: Option<Box<str>>,
@@ -84,7 +90,10 @@ impl SchemaNode {
 /// An arena of schema nodes, and the kinds whose root node it holds.
 #[derive(Default)]
 pub struct SchemaSet {
-    pub nodes: Vec<SchemaNode>,
+    /// Each node, parsed from `raw` on first use where the set is the embedded catalog.
+    nodes: Vec<OnceLock<SchemaNode>>,
+    /// The catalog's nodes in their compact form, one a line (empty for a set built here).
+    raw: Vec<&'static str>,
     /// `apiVersion/kind` with the kind lower-cased → root node.
     pub kinds: HashMap<String, SchemaId>,
     /// Compiled patterns by node, on first use; `None` when the regex crate cannot read it.
@@ -98,7 +107,12 @@ pub fn kind_key(api_version: &str, kind: &str) -> String {
 
 impl SchemaSet {
     pub fn node(&self, id: SchemaId) -> &SchemaNode {
-        &self.nodes[id as usize]
+        self.nodes[id as usize].get_or_init(|| {
+            self.raw
+                .get(id as usize)
+                .map(|t| SchemaSet::parse_node(t, self.nodes.len()))
+                .unwrap_or_default()
+        })
     }
 
     pub fn kind(&self, api_version: &str, kind: &str) -> Option<SchemaId> {
@@ -116,95 +130,135 @@ impl SchemaSet {
             .as_ref()
     }
 
-    /// Reads the generator's compact form (see `scripts/gen-schemas.py`).
-    fn from_compact(text: &str) -> SchemaSet {
-        let Ok(v) = serde_json::from_str::<Value>(text) else {
+    /// Reads the generator's compact form (see `scripts/gen-schemas.py`): the `kinds` table
+    /// now, each node (one a line) when it is first asked for. A run reads the schemas of the
+    /// kinds it meets, not the whole catalog.
+    fn from_compact(text: &'static str) -> SchemaSet {
+        const NODES: &str = ",\"nodes\":[\n";
+        let Some(cut) = text.find(NODES) else {
             return SchemaSet::default();
         };
-        let mut set = SchemaSet::default();
-        for n in v["nodes"].as_array().map(Vec::as_slice).unwrap_or(&[]) {
-            let id = |k: &str| n.get(k).and_then(Value::as_u64).map(|x| x as SchemaId);
-            let num = |k: &str| n.get(k).and_then(Value::as_f64);
-            let count = |k: &str| n.get(k).and_then(Value::as_u64);
-            let flag = |k: &str| n.get(k).and_then(Value::as_bool).unwrap_or(false);
-            let mut properties: Vec<(Box<str>, SchemaId)> = n
-                .get("p")
-                .and_then(Value::as_object)
-                .map(|m| {
-                    m.iter()
-                        .filter_map(|(k, v)| Some((k.as_str().into(), v.as_u64()? as SchemaId)))
-                        .collect()
-                })
-                .unwrap_or_default();
-            properties.sort_by(|a, b| a.0.cmp(&b.0));
-            let mut enumeration = n.get("e").and_then(Value::as_array).cloned();
-            if let Some(k) = n.get("k") {
-                enumeration = Some(vec![k.clone()]);
-            }
-            set.nodes.push(SchemaNode {
-                types: n.get("t").and_then(Value::as_u64).unwrap_or(0) as u8,
-                properties,
-                required: strings(n.get("r")),
-                additional: match n.get("a") {
-                    Some(Value::Bool(false)) => Additional::Forbid,
-                    Some(Value::Number(x)) => x
-                        .as_u64()
-                        .map_or(Additional::Any, |x| Additional::Schema(x as SchemaId)),
-                    _ => Additional::Any,
-                },
-                structural: false,
-                items: id("i"),
-                preserve_unknown: flag("u"),
-                embedded_resource: flag("em"),
-                has_default: flag("df"),
-                enumeration,
-                pattern: n.get("pt").and_then(Value::as_str).map(Into::into),
-                format: n.get("f").and_then(Value::as_str).map(Into::into),
-                minimum: num("mn"),
-                maximum: num("mx"),
-                exclusive_minimum: flag("xn"),
-                exclusive_maximum: flag("xx"),
-                min_length: count("ln"),
-                max_length: count("lx"),
-                min_items: count("in"),
-                max_items: count("ix"),
-                max_properties: count("px"),
-                rules: n
-                    .get("v")
-                    .and_then(Value::as_array)
-                    .map(|rs| {
-                        rs.iter()
-                            .filter_map(|r| {
-                                Some((r.get(0)?.as_str()?.into(), r.get(1)?.as_str()?.into()))
-                            })
-                            .collect()
-                    })
-                    .unwrap_or_default(),
-                description: n.get("d").and_then(Value::as_str).map(Into::into),
-            });
-        }
-        let len = set.nodes.len() as u64;
-        if let Some(kinds) = v["kinds"].as_object() {
+        let Ok(head) = serde_json::from_str::<Value>(&format!("{}}}", &text[..cut])) else {
+            return SchemaSet::default();
+        };
+        let raw: Vec<&'static str> = text[cut + NODES.len()..]
+            .lines()
+            .map(|l| {
+                let l = l.trim_end();
+                l.strip_suffix("]}")
+                    .or_else(|| l.strip_suffix(','))
+                    .unwrap_or(l)
+            })
+            .filter(|l| !l.is_empty())
+            .collect();
+        let mut set = SchemaSet {
+            nodes: (0..raw.len()).map(|_| OnceLock::new()).collect(),
+            raw,
+            ..SchemaSet::default()
+        };
+        let len = set.raw.len() as u64;
+        if let Some(kinds) = head["kinds"].as_object() {
             for (k, id) in kinds {
                 if let Some(id) = id.as_u64().filter(|&i| i < len) {
                     set.kinds.insert(k.clone(), id as SchemaId);
                 }
             }
         }
-        // A child index out of range would panic later: a damaged table loads as empty.
-        let ok = set.nodes.iter().all(|n| {
-            let inside = |i: &SchemaId| u64::from(*i) < len;
-            n.properties.iter().all(|(_, i)| inside(i))
-                && n.items.as_ref().is_none_or(inside)
-                && match &n.additional {
-                    Additional::Schema(i) => inside(i),
-                    _ => true,
-                }
-        });
-        if !ok {
-            return SchemaSet::default();
-        }
         set
+    }
+
+    /// One node of the compact form. A child index out of range (a damaged table) is dropped
+    /// rather than followed.
+    fn parse_node(text: &str, len: usize) -> SchemaNode {
+        let Ok(n) = serde_json::from_str::<Value>(text) else {
+            return SchemaNode::default();
+        };
+        let inside = |x: u64| (x < len as u64).then_some(x as SchemaId);
+        let id = |k: &str| n.get(k).and_then(Value::as_u64).and_then(inside);
+        let num = |k: &str| n.get(k).and_then(Value::as_f64);
+        let count = |k: &str| n.get(k).and_then(Value::as_u64);
+        let flag = |k: &str| n.get(k).and_then(Value::as_bool).unwrap_or(false);
+        let mut properties: Vec<(Box<str>, SchemaId)> = n
+            .get("p")
+            .and_then(Value::as_object)
+            .map(|m| {
+                m.iter()
+                    .filter_map(|(k, v)| Some((k.as_str().into(), inside(v.as_u64()?)?)))
+                    .collect()
+            })
+            .unwrap_or_default();
+        properties.sort_by(|a, b| a.0.cmp(&b.0));
+        let ids = |k: &str| -> Vec<SchemaId> {
+            n.get(k)
+                .and_then(Value::as_array)
+                .map(|a| a.iter().filter_map(|x| inside(x.as_u64()?)).collect())
+                .unwrap_or_default()
+        };
+        let mut enumeration = n.get("e").and_then(Value::as_array).cloned();
+        if let Some(k) = n.get("k") {
+            enumeration = Some(vec![k.clone()]);
+        }
+        SchemaNode {
+            types: n.get("t").and_then(Value::as_u64).unwrap_or(0) as u8,
+            properties,
+            required: strings(n.get("r")),
+            additional: match n.get("a") {
+                Some(Value::Bool(false)) => Additional::Forbid,
+                Some(Value::Number(x)) => x
+                    .as_u64()
+                    .and_then(inside)
+                    .map_or(Additional::Any, Additional::Schema),
+                _ => Additional::Any,
+            },
+            structural: false,
+            items: id("i"),
+            preserve_unknown: flag("u"),
+            embedded_resource: flag("em"),
+            has_default: flag("df"),
+            enumeration,
+            pattern: n.get("pt").and_then(Value::as_str).map(Into::into),
+            format: n.get("f").and_then(Value::as_str).map(Into::into),
+            minimum: num("mn"),
+            maximum: num("mx"),
+            exclusive_minimum: flag("xn"),
+            exclusive_maximum: flag("xx"),
+            min_length: count("ln"),
+            max_length: count("lx"),
+            min_items: count("in"),
+            max_items: count("ix"),
+            max_properties: count("px"),
+            one_of: ids("o1"),
+            any_of: ids("oa"),
+            all_of: ids("ol"),
+            not: id("on"),
+            rules: n
+                .get("v")
+                .and_then(Value::as_array)
+                .map(|rs| {
+                    rs.iter()
+                        .filter_map(|r| {
+                            Some((r.get(0)?.as_str()?.into(), r.get(1)?.as_str()?.into()))
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+            description: n.get("d").and_then(Value::as_str).map(Into::into),
+        }
+    }
+
+    /// Adds a node; its id.
+    fn push(&mut self, node: SchemaNode) -> SchemaId {
+        self.nodes.push(OnceLock::from(node));
+        (self.nodes.len() - 1) as SchemaId
+    }
+
+    /// How many nodes the set holds.
+    pub fn len(&self) -> usize {
+        self.nodes.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.nodes.is_empty()
     }
 
     /// Copies node `id` of `from`, and every node below it, into this set.
@@ -227,8 +281,15 @@ impl SchemaSet {
         if let Additional::Schema(a) = node.additional {
             node.additional = Additional::Schema(self.import(from, a, memo));
         }
-        self.nodes.push(node);
-        let new = (self.nodes.len() - 1) as SchemaId;
+        for list in [&mut node.one_of, &mut node.any_of, &mut node.all_of] {
+            for b in list.iter_mut() {
+                *b = self.import(from, *b, memo);
+            }
+        }
+        if let Some(n) = node.not {
+            node.not = Some(self.import(from, n, memo));
+        }
+        let new = self.push(node);
         memo.insert(id, new);
         new
     }
@@ -240,13 +301,22 @@ impl SchemaSet {
         self.kinds.insert(key, id);
     }
 
+    /// An alternative of a `oneOf`/`anyOf`/`allOf`/`not`: it constrains values and declares
+    /// no structure, so it is not structural.
+    fn add_branch(&mut self, s: &Value, depth: usize) -> SchemaId {
+        let id = self.add_node(s, None, depth);
+        if let Some(n) = self.nodes[id as usize].get_mut() {
+            n.structural = false;
+        }
+        id
+    }
+
     fn add_node(&mut self, s: &Value, object_meta: Option<SchemaId>, depth: usize) -> SchemaId {
         let mut node = SchemaNode::default();
         if depth > 64 {
             // Deeper than any real schema: accept anything below.
             node.preserve_unknown = true;
-            self.nodes.push(node);
-            return (self.nodes.len() - 1) as SchemaId;
+            return self.push(node);
         }
         let type_bit = |t: &str| match t {
             "string" => ty::STRING,
@@ -273,22 +343,39 @@ impl SchemaSet {
         {
             node.types = ty::STRING | ty::INTEGER;
         }
-        // A oneOf/anyOf of bare types widens the type; other combinators (over `required`,
-        // Flagger's and Gateway API's) are not judged.
-        if let Some(one) = s
-            .get("oneOf")
-            .or_else(|| s.get("anyOf"))
-            .and_then(Value::as_array)
-            && one.iter().all(|o| {
+        // A oneOf/anyOf of bare types widens the type (int-or-string); other alternatives
+        // (over `required`, Flagger's and Gateway API's) are judged as such.
+        let bare = |list: &Vec<Value>| {
+            list.iter().all(|o| {
                 o.as_object()
                     .is_some_and(|m| m.len() == 1 && m.contains_key("type"))
             })
-        {
-            for o in one {
-                if let Some(t) = o["type"].as_str() {
-                    node.types |= type_bit(t);
+        };
+        for key in ["oneOf", "anyOf", "allOf"] {
+            let Some(list) = s.get(key).and_then(Value::as_array) else {
+                continue;
+            };
+            if key != "allOf" && bare(list) {
+                for o in list {
+                    if let Some(t) = o["type"].as_str() {
+                        node.types |= type_bit(t);
+                    }
                 }
+                continue;
             }
+            let ids: Vec<SchemaId> = list
+                .iter()
+                .filter(|o| o.is_object())
+                .map(|o| self.add_branch(o, depth + 1))
+                .collect();
+            match key {
+                "oneOf" => node.one_of = ids,
+                "anyOf" => node.any_of = ids,
+                _ => node.all_of = ids,
+            }
+        }
+        if let Some(not) = s.get("not").filter(|n| n.is_object()) {
+            node.not = Some(self.add_branch(not, depth + 1));
         }
         if node.types != 0 && s.get("nullable").and_then(Value::as_bool).unwrap_or(false) {
             node.types |= ty::NULL;
@@ -360,8 +447,7 @@ impl SchemaSet {
             .get("description")
             .and_then(Value::as_str)
             .and_then(first_sentence);
-        self.nodes.push(node);
-        (self.nodes.len() - 1) as SchemaId
+        self.push(node)
     }
 }
 
@@ -384,7 +470,18 @@ pub fn first_sentence(text: &str) -> Option<Box<str>> {
 /// The embedded catalog, parsed on first use.
 pub fn catalog() -> &'static SchemaSet {
     static CATALOG: OnceLock<SchemaSet> = OnceLock::new();
-    CATALOG.get_or_init(|| SchemaSet::from_compact(include_str!("catalog.json")))
+    CATALOG.get_or_init(|| {
+        let t = std::time::Instant::now();
+        let set = SchemaSet::from_compact(include_str!("catalog.json"));
+        crate::engine::timing(|| {
+            format!(
+                "schema catalog {:.2} ms, {} nodes",
+                t.elapsed().as_secs_f64() * 1e3,
+                set.len()
+            )
+        });
+        set
+    })
 }
 
 /// The catalog's ObjectMeta node (every kind's `metadata`), for CRDs read from a repository.
@@ -445,5 +542,36 @@ mod tests {
         assert!(c.node(d).property("spec").is_some());
         assert!(c.kind("helm.toolkit.fluxcd.io/v2", "HelmRelease").is_some());
         assert!(object_meta().is_some());
+    }
+
+    /// The lazy reader sees the same nodes as a whole parse of the table, and every node it
+    /// parses has its children inside the table.
+    #[test]
+    fn lazy_nodes_are_the_tables_nodes() {
+        let whole: Value = serde_json::from_str(include_str!("catalog.json")).unwrap();
+        let nodes = whole["nodes"].as_array().unwrap();
+        let c = catalog();
+        assert_eq!(c.len(), nodes.len());
+        for (i, n) in nodes.iter().enumerate() {
+            let node = c.node(i as SchemaId);
+            assert_eq!(
+                u64::from(node.types),
+                n.get("t").and_then(Value::as_u64).unwrap_or(0)
+            );
+            assert_eq!(
+                node.properties.len(),
+                n.get("p").and_then(Value::as_object).map_or(0, |m| m.len())
+            );
+            let len = c.len() as SchemaId;
+            assert!(node.properties.iter().all(|(_, p)| *p < len));
+            assert!(
+                node.one_of
+                    .iter()
+                    .chain(&node.any_of)
+                    .chain(&node.all_of)
+                    .all(|p| *p < len)
+            );
+        }
+        assert_eq!(c.kinds.len(), whole["kinds"].as_object().unwrap().len());
     }
 }

@@ -1,15 +1,18 @@
-//! `validate(schema, node)`: one YAML node against one schema node, as the API server would judge
-//! the JSON that Flux sends it. Scalars are typed as go-yaml v3 (what kyaml, so Flux, decodes
-//! with) types them. Over the YAML tree only, so it serves a parsed file and a rendered object
-//! alike.
+//! `validate(schema, node)`: one rendered node (the model's value tree, every node knowing the
+//! file and span that set it) against one schema node, as the API server would judge the JSON
+//! that Flux sends it. Scalars are typed as go-yaml v3 (what kyaml, so Flux, decodes with) types
+//! them. A parsed file is judged through the same tree ([`Node::from_yaml`]), so a document and
+//! a rendered object are judged alike.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use serde_json::Value;
 
 use super::{Additional, SchemaId, SchemaSet, ty};
-use crate::source::Span;
-use crate::yaml::{Kind, NodeRef, Style};
+use crate::model::rendered::{Node, Origin, ScalarType, Value as NodeValue};
+use crate::source::{SourceFile, Span};
+use crate::yaml::{NodeRef, Style};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ViolationKind {
@@ -21,6 +24,8 @@ pub enum ViolationKind {
     Required,
     Unknown,
     Cel,
+    /// `oneOf`/`anyOf`/`not`: no alternative, or more than one, matches.
+    Alternatives,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -33,7 +38,9 @@ pub enum Seg<'a> {
 /// required field).
 #[derive(Debug)]
 pub struct Violation<'a> {
-    pub span: Span,
+    /// The file and span: where the value was written, in the object's file or in the patch
+    /// or Kustomization that set it.
+    pub at: Origin,
     pub kind: ViolationKind,
     /// Where the problem is: for a missing field, the field's own path.
     pub path: Vec<Seg<'a>>,
@@ -162,45 +169,93 @@ pub fn is_opaque(s: &str) -> bool {
 /// Nesting beyond this is not judged.
 const MAX_DEPTH: usize = 128;
 
-/// Every violation of `node` against the schema `id` of `set`. `key_span` is where a missing
-/// required field of the top node is reported (for a document, its `kind` key).
+/// What the walk needs to know besides the schema and the tree.
+pub struct Context<'f> {
+    /// The repository's files: a key's place and a scalar's quoting are read from the text at
+    /// the node's origin.
+    pub files: &'f [SourceFile],
+    /// The post-build variables of the Flux Kustomization that applied the object, when it
+    /// substituted: a value that used a variable without a value is FV408's, not judged here.
+    pub vars: Option<&'f BTreeMap<String, String>>,
+    /// CEL rules `skip_rule(path, rule)` says are not evaluated (whose finding the caller would
+    /// drop: evaluating a rule copies the value).
+    pub skip_rule: &'f dyn Fn(&[Seg<'_>], &str) -> bool,
+}
+
+/// Every violation of `node` against the schema `id` of `set`. `key_at` is where a missing
+/// required field of the top node is reported (for an object, its `kind` key).
 pub fn validate<'a>(
     set: &'a SchemaSet,
     id: SchemaId,
-    node: NodeRef<'a>,
-    key_span: Span,
-) -> Vec<Violation<'a>> {
-    validate_with(set, id, node, key_span, &|_, _| false)
-}
-
-/// [`validate`], not evaluating the CEL rules `skip_rule(path, rule)` says (whose finding the
-/// caller would drop: evaluating a rule copies the value).
-pub fn validate_with<'a>(
-    set: &'a SchemaSet,
-    id: SchemaId,
-    node: NodeRef<'a>,
-    key_span: Span,
-    skip_rule: &dyn Fn(&[Seg<'_>], &str) -> bool,
+    node: &'a Node,
+    key_at: Origin,
+    cx: &Context<'_>,
 ) -> Vec<Violation<'a>> {
     let mut w = Walker {
         set,
         out: Vec::new(),
         path: Vec::new(),
-        skip_rule,
+        cx,
         budget: MAX_VISITS,
+        branch: false,
     };
-    w.walk(id, node, key_span, 0);
+    w.walk(id, node, key_at, 0);
     w.out
 }
 
-struct Walker<'a, 'f> {
+/// The place of the key whose value is `value`: the text before the value's origin, back over
+/// blanks, comments and the colon. Keys carry no origin of their own in the rendered tree; a
+/// value always sits right after its key in the text that wrote it (a patch, a file).
+pub fn key_place(files: &[SourceFile], value: Origin, key: &str) -> Option<Origin> {
+    let text = &files.get(value.file as usize)?.text;
+    let mut end = value.span.start as usize;
+    // A block value starts on a later line; the lines between may be blank or comments.
+    for _ in 0..8 {
+        let before = text.get(..end)?.trim_end();
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        let line = &before[line_start..];
+        let trimmed = line.trim_start();
+        if trimmed.starts_with('#') {
+            end = line_start;
+            continue;
+        }
+        // `key: # comment` before a block value.
+        let code = match line.find(" #") {
+            Some(i) if !line[..i].contains(['"', '\'']) => line[..i].trim_end(),
+            _ => line,
+        };
+        let code_end = line_start + code.len();
+        let head = text[..code_end]
+            .strip_suffix(':')?
+            .trim_end_matches([' ', '\t']);
+        for quoted in [key.to_string(), format!("\"{key}\""), format!("'{key}'")] {
+            if head.ends_with(quoted.as_str()) {
+                let start = head.len() - quoted.len();
+                let ok =
+                    start == 0 || head[..start].ends_with([' ', '\t', '\n', '{', ',', '-', '?']);
+                if ok {
+                    return Some(Origin::new(
+                        value.file as usize,
+                        Span::new(start, head.len()),
+                    ));
+                }
+            }
+        }
+        return None;
+    }
+    None
+}
+
+struct Walker<'a, 'c, 'f> {
     set: &'a SchemaSet,
     out: Vec<Violation<'a>>,
     path: Vec<Seg<'a>>,
-    skip_rule: &'f dyn Fn(&[Seg<'_>], &str) -> bool,
-    /// Nodes left to visit: aliases make a tree a graph, and a "billion laughs" document would
-    /// otherwise be walked exponentially.
+    cx: &'c Context<'f>,
+    /// Nodes left to visit.
     budget: usize,
+    /// Walking an alternative of a `oneOf`/`anyOf`/`allOf`/`not`: it constrains values only,
+    /// so a key it does not name is not unknown.
+    branch: bool,
 }
 
 /// More nodes than any real manifest has.
@@ -256,10 +311,65 @@ pub fn allowed_list(values: &[Value]) -> String {
     s.join(", ")
 }
 
-impl<'a> Walker<'a, '_> {
-    fn push(&mut self, span: Span, kind: ViolationKind, id: SchemaId, message: String) {
+/// How a rendered scalar was written: its go-yaml v3 value, and whether it was a plain scalar.
+/// A value post-build substitution filled in is read again as Flux reads it (the substituted
+/// text of a plain scalar may be a number); one that used a variable without a value, or whose
+/// text would change the YAML around it, is not judged (`Other`).
+fn rendered_scalar<'a>(n: &'a Node, cx: &Context<'_>) -> (Scalar<'a>, bool) {
+    let NodeValue::Scalar(text, ty) = &n.value else {
+        return (Scalar::Other, false);
+    };
+    let source = cx
+        .files
+        .get(n.origin.file as usize)
+        .and_then(|f| f.text.get(n.origin.span.range()))
+        .unwrap_or("");
+    let plain = !source.starts_with(['"', '\'', '|', '>']);
+    if source.contains("${") && !text.contains("${") {
+        let Some(vars) = cx.vars else {
+            return (Scalar::Other, plain);
+        };
+        let undefined = crate::model::substitution::uses(source).iter().any(|u| {
+            // A SOPS-encrypted value (a Secret's `ENC[…]`) is known only in the cluster.
+            !u.has_default
+                && vars
+                    .get(&u.name)
+                    .is_none_or(|v| v.is_empty() || v.contains("ENC["))
+        });
+        let structural = text.is_empty()
+            || text.starts_with([
+                '[', '{', '&', '*', '!', '|', '>', '%', '@', '`', '\'', '"', '#',
+            ])
+            || text.contains(": ")
+            || text.contains(" #")
+            || text.starts_with("- ");
+        if undefined || (plain && structural) {
+            return (Scalar::Other, plain);
+        }
+        if plain {
+            return (resolve_plain(text), true);
+        }
+        return (Scalar::Str(text), false);
+    }
+    let sc = match ty {
+        ScalarType::Null => Scalar::Null,
+        ScalarType::Str => Scalar::Str(text),
+        ScalarType::Bool => match resolve_plain(text) {
+            b @ Scalar::Bool(_) => b,
+            _ => Scalar::Other,
+        },
+        ScalarType::Int | ScalarType::Float => match resolve_plain(text) {
+            x @ (Scalar::Int(_) | Scalar::Float(_)) => x,
+            _ => Scalar::Other,
+        },
+    };
+    (sc, plain)
+}
+
+impl<'a> Walker<'a, '_, '_> {
+    fn push(&mut self, at: Origin, kind: ViolationKind, id: SchemaId, message: String) {
         self.out.push(Violation {
-            span,
+            at,
             kind,
             path: self.path.clone(),
             message,
@@ -276,25 +386,25 @@ impl<'a> Walker<'a, '_> {
         }
     }
 
-    fn walk(&mut self, id: SchemaId, node: NodeRef<'a>, key_span: Span, depth: usize) {
+    fn walk(&mut self, id: SchemaId, node: &'a Node, key_at: Origin, depth: usize) {
         if depth > MAX_DEPTH || self.budget == 0 {
             return;
         }
         self.budget -= 1;
         let s = self.set.node(id);
-        match node.kind() {
-            Kind::Mapping(_) => {
+        match &node.value {
+            NodeValue::Map(_) => {
                 if s.types != 0 && s.types & ty::OBJECT == 0 {
                     let m = format!("{} is a mapping, not {}", self.here(), type_names(s.types));
-                    self.push(node.span(), ViolationKind::Type, id, m);
+                    self.push(node.origin, ViolationKind::Type, id, m);
                     return;
                 }
-                self.mapping(id, node, key_span, depth);
+                self.mapping(id, node, key_at, depth);
             }
-            Kind::Sequence(items) => {
+            NodeValue::Seq(items) => {
                 if s.types != 0 && s.types & ty::ARRAY == 0 {
                     let m = format!("{} is a list, not {}", self.here(), type_names(s.types));
-                    self.push(node.span(), ViolationKind::Type, id, m);
+                    self.push(node.origin, ViolationKind::Type, id, m);
                     return;
                 }
                 let n = items.len() as u64;
@@ -303,37 +413,47 @@ impl<'a> Walker<'a, '_> {
                         "{} has {n} items, fewer than the minimum {min}",
                         self.here()
                     );
-                    self.push(node.span(), ViolationKind::Bounds, id, m);
+                    self.push(node.origin, ViolationKind::Bounds, id, m);
                 }
                 if let Some(max) = s.max_items.filter(|&m| n > m) {
                     let m = format!("{} has {n} items, more than the maximum {max}", self.here());
-                    self.push(node.span(), ViolationKind::Bounds, id, m);
+                    self.push(node.origin, ViolationKind::Bounds, id, m);
                 }
                 if let Some(item) = s.items {
-                    for (i, it) in node.items().into_iter().enumerate() {
+                    for (i, it) in items.iter().enumerate() {
                         self.path.push(Seg::Index(i));
-                        self.walk(item, it, it.span(), depth + 1);
+                        self.walk(item, it, it.origin, depth + 1);
                         self.path.pop();
                     }
                 }
                 self.cel(id, node);
             }
-            Kind::Scalar { value, style } => {
+            NodeValue::Scalar(value, _) => {
                 if is_opaque(value) {
                     return;
                 }
-                let sc = scalar_of(node);
-                self.scalar(id, node, sc, value, style);
+                let (sc, plain) = rendered_scalar(node, self.cx);
+                if !self.scalar(id, node, sc, value, plain) {
+                    return;
+                }
             }
-            Kind::Alias(_) => {}
         }
+        self.alternatives(id, node, key_at, depth);
     }
 
-    fn scalar(&mut self, id: SchemaId, node: NodeRef<'a>, sc: Scalar<'a>, raw: &str, style: Style) {
+    /// Judges the scalar; false when it is not judged further (of the wrong type, or unknown).
+    fn scalar(
+        &mut self,
+        id: SchemaId,
+        node: &'a Node,
+        sc: Scalar<'a>,
+        raw: &str,
+        plain: bool,
+    ) -> bool {
         let s = self.set.node(id);
-        let span = node.span();
+        let at = node.origin;
         let (is_type, what) = match sc {
-            Scalar::Null | Scalar::Other => return,
+            Scalar::Null | Scalar::Other => return false,
             Scalar::Str(_) => (s.types & ty::STRING != 0, "the string"),
             Scalar::Int(_) => (s.types & (ty::INTEGER | ty::NUMBER) != 0, "the integer"),
             Scalar::Float(f) => (
@@ -347,7 +467,7 @@ impl<'a> Walker<'a, '_> {
             // Kubernetes' Quantity is a string in the catalog, yet the API server takes a JSON
             // number for it too (`cpu: 1`, `storage: 10`).
             if matches!(sc, Scalar::Int(_) | Scalar::Float(_)) && self.quantity_field() {
-                return;
+                return false;
             }
             let hint = match sc {
                 Scalar::Int(_) | Scalar::Float(_) | Scalar::Bool(_)
@@ -363,8 +483,8 @@ impl<'a> Walker<'a, '_> {
                 shown(raw),
                 type_names(s.types)
             );
-            self.push(span, ViolationKind::Type, id, m);
-            return;
+            self.push(at, ViolationKind::Type, id, m);
+            return false;
         }
         if let Some(values) = &s.enumeration {
             let ok = values.iter().any(|v| match (v, sc) {
@@ -382,8 +502,8 @@ impl<'a> Walker<'a, '_> {
                     shown(raw),
                     allowed_list(values)
                 );
-                self.push(span, ViolationKind::Enum, id, m);
-                return;
+                self.push(at, ViolationKind::Enum, id, m);
+                return true;
             }
         }
         match sc {
@@ -394,7 +514,7 @@ impl<'a> Walker<'a, '_> {
                         "{} is {n} characters long, over the maximum {max}",
                         self.here()
                     );
-                    self.push(span, ViolationKind::Bounds, id, m);
+                    self.push(at, ViolationKind::Bounds, id, m);
                 }
                 if let Some(min) = s.min_length.filter(|&m| n < m) {
                     let m = if n == 0 {
@@ -405,7 +525,7 @@ impl<'a> Walker<'a, '_> {
                             self.here()
                         )
                     };
-                    self.push(span, ViolationKind::Bounds, id, m);
+                    self.push(at, ViolationKind::Bounds, id, m);
                 }
                 if let Some(re) = self.set.pattern(id)
                     && !re.is_match(text)
@@ -416,26 +536,36 @@ impl<'a> Walker<'a, '_> {
                         shown(text),
                         s.pattern.as_deref().unwrap_or("")
                     );
-                    self.push(span, ViolationKind::Pattern, id, m);
+                    self.push(at, ViolationKind::Pattern, id, m);
                 }
                 match s.format.as_deref() {
                     Some("byte") if !is_base64(text) => {
                         let m = format!("{} is not valid base64 (format `byte`)", self.here());
-                        self.push(span, ViolationKind::Format, id, m);
+                        self.push(at, ViolationKind::Format, id, m);
                     }
-                    Some("date-time") if style != Style::Plain && !is_rfc3339(text) => {
+                    Some("date-time") if !plain && !is_rfc3339(text) => {
                         let m = format!(
                             "{} is `{}`, not an RFC 3339 date-time (`2006-01-02T15:04:05Z`)",
                             self.here(),
                             shown(text)
                         );
-                        self.push(span, ViolationKind::Format, id, m);
+                        self.push(at, ViolationKind::Format, id, m);
+                    }
+                    Some("ipv4") if text.parse::<std::net::Ipv4Addr>().is_err() => {
+                        let m =
+                            format!("{} is `{}`, not an IPv4 address", self.here(), shown(text));
+                        self.push(at, ViolationKind::Format, id, m);
+                    }
+                    Some("ipv6") if text.parse::<std::net::Ipv6Addr>().is_err() => {
+                        let m =
+                            format!("{} is `{}`, not an IPv6 address", self.here(), shown(text));
+                        self.push(at, ViolationKind::Format, id, m);
                     }
                     _ => {}
                 }
             }
             Scalar::Int(i) => {
-                self.number(id, span, i as f64, raw);
+                self.number(id, at, i as f64, raw);
                 let range = match s.format.as_deref() {
                     Some("int32") => Some((i64::from(i32::MIN), i64::from(i32::MAX), "int32")),
                     _ => None,
@@ -444,12 +574,13 @@ impl<'a> Walker<'a, '_> {
                     && (i < lo || i > hi)
                 {
                     let m = format!("{} is {i}, outside the range of {f}", self.here());
-                    self.push(span, ViolationKind::Format, id, m);
+                    self.push(at, ViolationKind::Format, id, m);
                 }
             }
-            Scalar::Float(f) => self.number(id, span, f, raw),
+            Scalar::Float(f) => self.number(id, at, f, raw),
             _ => {}
         }
+        true
     }
 
     /// Whether the value sits where Kubernetes takes a `resource.Quantity`.
@@ -492,7 +623,7 @@ impl<'a> Walker<'a, '_> {
         }
     }
 
-    fn number(&mut self, id: SchemaId, span: Span, x: f64, raw: &str) {
+    fn number(&mut self, id: SchemaId, at: Origin, x: f64, raw: &str) {
         let s = self.set.node(id);
         if let Some(min) = s.minimum {
             let bad = if s.exclusive_minimum {
@@ -511,7 +642,7 @@ impl<'a> Walker<'a, '_> {
                         ""
                     }
                 );
-                self.push(span, ViolationKind::Bounds, id, m);
+                self.push(at, ViolationKind::Bounds, id, m);
             }
         }
         if let Some(max) = s.maximum {
@@ -531,33 +662,37 @@ impl<'a> Walker<'a, '_> {
                         ""
                     }
                 );
-                self.push(span, ViolationKind::Bounds, id, m);
+                self.push(at, ViolationKind::Bounds, id, m);
             }
         }
     }
 
-    fn mapping(&mut self, id: SchemaId, node: NodeRef<'a>, key_span: Span, depth: usize) {
+    fn mapping(&mut self, id: SchemaId, node: &'a Node, key_at: Origin, depth: usize) {
         let set = self.set;
         let s = set.node(id);
-        let entries = entries(node);
-        let unknown_is_error = !s.preserve_unknown
+        let entries = node.entries();
+        let unknown_is_error = !self.branch
+            && !s.preserve_unknown
             && (matches!(s.additional, Additional::Forbid)
                 || ((s.structural || depth == 0)
                     && !s.properties.is_empty()
                     && matches!(s.additional, Additional::Any)));
-        for &(k, v) in &entries {
-            let Some(key) = k.as_str() else { continue };
+        for (k, v) in entries {
+            let key: &'a str = k;
             if is_opaque(key) {
                 continue;
             }
             self.path.push(Seg::Key(key));
+            let here = || key_place(self.cx.files, v.origin, key).unwrap_or(v.origin);
             if let Some(p) = s.property(key) {
                 if !v.is_null() {
-                    self.walk(p, v, k.span(), depth + 1);
+                    let at = here();
+                    self.walk(p, v, at, depth + 1);
                 }
             } else if let Additional::Schema(a) = s.additional {
                 if !v.is_null() {
-                    self.walk(a, v, k.span(), depth + 1);
+                    let at = here();
+                    self.walk(a, v, at, depth + 1);
                 }
             } else if unknown_is_error
                 && !(depth == 0 && matches!(key, "sops" | "apiVersion" | "kind" | "metadata"))
@@ -572,8 +707,9 @@ impl<'a> Walker<'a, '_> {
                     },
                     suggestion(key, &s.properties)
                 );
+                let at = here();
                 self.out.push(Violation {
-                    span: k.span(),
+                    at,
                     kind: ViolationKind::Unknown,
                     path: self.path.clone(),
                     message: m,
@@ -583,9 +719,10 @@ impl<'a> Walker<'a, '_> {
             self.path.pop();
         }
         for r in &s.required {
-            if entries.iter().any(|(k, _)| k.as_str() == Some(r)) {
+            if entries.iter().any(|(k, _)| **k == **r) {
                 continue;
             }
+            let r: &'a str = r;
             self.path.push(Seg::Key(r));
             let desc = s
                 .property(r)
@@ -597,7 +734,7 @@ impl<'a> Walker<'a, '_> {
                 format!("`{parent}` lacks the required field `{r}`")
             };
             self.out.push(Violation {
-                span: key_span,
+                at: key_at,
                 kind: ViolationKind::Required,
                 path: self.path.clone(),
                 message: m,
@@ -611,27 +748,32 @@ impl<'a> Walker<'a, '_> {
                 self.here(),
                 entries.len()
             );
-            self.push(node.span(), ViolationKind::Bounds, id, m);
+            self.push(node.origin, ViolationKind::Bounds, id, m);
         }
         self.cel(id, node);
     }
 
-    fn cel(&mut self, id: SchemaId, node: NodeRef<'a>) {
+    /// Whether the API server would fill a default into this mapping before it validates: a
+    /// property with a default is absent. Rules and alternatives may then see what fluxvet
+    /// cannot.
+    fn defaults_missing(&self, id: SchemaId, node: &Node) -> bool {
+        matches!(node.value, NodeValue::Map(_))
+            && self.set.node(id).properties.iter().any(|(k, p)| {
+                self.set.node(*p).has_default && node.get(k).is_none_or(Node::is_null)
+            })
+    }
+
+    fn cel(&mut self, id: SchemaId, node: &'a Node) {
         let s = self.set.node(id);
-        if s.rules.is_empty() {
+        if s.rules.is_empty() || self.branch {
             return;
         }
-        // The API server fills defaults in before it evaluates the rules: with a defaulted
-        // field absent, a rule may see what fluxvet cannot.
-        if s.properties
-            .iter()
-            .any(|(k, p)| self.set.node(*p).has_default && node.get(k).is_none_or(|v| v.is_null()))
-        {
+        if self.defaults_missing(id, node) {
             return;
         }
         let mut value = None;
         for (rule, message) in &s.rules {
-            if (self.skip_rule)(&self.path, rule) {
+            if (self.cx.skip_rule)(&self.path, rule) {
                 continue;
             }
             if super::cel::holds(rule, node, &mut value) == Some(false) {
@@ -640,35 +782,171 @@ impl<'a> Walker<'a, '_> {
                 } else {
                     format!("{}: {message} (rule `{rule}`)", self.here())
                 };
-                self.push(node.span(), ViolationKind::Cel, id, msg);
+                self.push(node.origin, ViolationKind::Cel, id, msg);
             }
         }
     }
-}
 
-/// A mapping's entries; merge keys expanded only where there are some (the common case needs no
-/// de-duplicating set).
-fn entries<'a>(node: NodeRef<'a>) -> Vec<(NodeRef<'a>, NodeRef<'a>)> {
-    let raw = node.raw_entries();
-    let merges = raw
-        .iter()
-        .any(|(k, _)| k.is_plain() && k.as_str() == Some("<<"));
-    // A repeated key is FV102's: judged once, as `entries` keeps it.
-    let repeated = || {
-        if raw.len() <= 16 {
-            return raw.iter().enumerate().any(|(i, (a, _))| {
-                a.as_str()
-                    .is_some_and(|a| raw[..i].iter().any(|(b, _)| b.as_str() == Some(a)))
-            });
-        }
-        let mut keys: Vec<&str> = raw.iter().filter_map(|(k, _)| k.as_str()).collect();
-        keys.sort_unstable();
-        keys.windows(2).any(|w| w[0] == w[1])
-    };
-    if merges || repeated() {
-        return node.entries();
+    /// The violations of `node` against the alternative `id`, as its own walk.
+    fn branch_walk(
+        &mut self,
+        id: SchemaId,
+        node: &'a Node,
+        key_at: Origin,
+        depth: usize,
+    ) -> Vec<Violation<'a>> {
+        let mut w = Walker {
+            set: self.set,
+            out: Vec::new(),
+            path: self.path.clone(),
+            cx: self.cx,
+            budget: self.budget,
+            branch: true,
+        };
+        w.walk(id, node, key_at, depth);
+        self.budget = w.budget;
+        w.out
     }
-    raw
+
+    /// `allOf`, `oneOf`, `anyOf` and `not`, as kube-openapi judges them: every `allOf`
+    /// alternative must hold, exactly one of `oneOf`, at least one of `anyOf`, and `not` must
+    /// fail. Where no alternative holds and one clearly fits the object's shape (it names more
+    /// of its keys than any other), that alternative's own violations are reported; otherwise
+    /// one finding names the alternatives.
+    fn alternatives(&mut self, id: SchemaId, node: &'a Node, key_at: Origin, depth: usize) {
+        let s = self.set.node(id);
+        if s.one_of.is_empty() && s.any_of.is_empty() && s.all_of.is_empty() && s.not.is_none() {
+            return;
+        }
+        // The API server defaults the object first: an absent defaulted field may decide.
+        if self.defaults_missing(id, node) {
+            return;
+        }
+        for &b in &s.all_of {
+            let found = self.branch_walk(b, node, key_at, depth);
+            self.out.extend(found);
+        }
+        for (list, exactly_one) in [(&s.one_of, true), (&s.any_of, false)] {
+            if list.is_empty() {
+                continue;
+            }
+            let results: Vec<Vec<Violation<'a>>> = list
+                .iter()
+                .map(|&b| self.branch_walk(b, node, key_at, depth))
+                .collect();
+            let holding: Vec<usize> = (0..list.len()).filter(|&i| results[i].is_empty()).collect();
+            if holding.len() == 1 || (!exactly_one && !holding.is_empty()) {
+                continue;
+            }
+            let names: Vec<String> = list
+                .iter()
+                .enumerate()
+                .map(|(i, &b)| self.describe(b, i))
+                .collect();
+            if holding.is_empty() {
+                // The alternative that names the most of the object's keys, if one does alone.
+                let scores: Vec<usize> = list.iter().map(|&b| self.fit(b, node)).collect();
+                let best = scores.iter().copied().max().unwrap_or(0);
+                if best > 0 && scores.iter().filter(|&&x| x == best).count() == 1 {
+                    let i = scores.iter().position(|&x| x == best).unwrap_or(0);
+                    let mut found = results.into_iter().nth(i).unwrap_or_default();
+                    for v in &mut found {
+                        v.message.push_str(&format!(
+                            " (in the {} alternative the object fits: {})",
+                            if exactly_one { "`oneOf`" } else { "`anyOf`" },
+                            names[i],
+                        ));
+                    }
+                    self.out.extend(found);
+                    continue;
+                }
+                let m = format!(
+                    "{} matches none of the alternatives the schema allows: {}",
+                    self.here(),
+                    names.join("; ")
+                );
+                self.push(node.origin, ViolationKind::Alternatives, id, m);
+            } else {
+                let both: Vec<&str> = holding.iter().map(|&i| names[i].as_str()).collect();
+                let m = format!(
+                    "{} matches {} alternatives ({}) where the schema allows exactly one",
+                    self.here(),
+                    holding.len(),
+                    both.join("; ")
+                );
+                self.push(node.origin, ViolationKind::Alternatives, id, m);
+            }
+        }
+        if let Some(b) = s.not
+            && self.branch_walk(b, node, key_at, depth).is_empty()
+        {
+            let m = format!(
+                "{} must not be {}",
+                self.here(),
+                self.describe(b, usize::MAX)
+            );
+            self.push(node.origin, ViolationKind::Alternatives, id, m);
+        }
+    }
+
+    /// How many of the mapping's keys the alternative names (its required and declared fields).
+    fn fit(&self, id: SchemaId, node: &Node) -> usize {
+        let s = self.set.node(id);
+        node.entries()
+            .iter()
+            .filter(|(k, _)| s.required.iter().any(|r| **r == **k) || s.property(k).is_some())
+            .count()
+    }
+
+    /// An alternative in words: `with \`exact\``, `` `type` one of `IPAddress` ``.
+    fn describe(&self, id: SchemaId, index: usize) -> String {
+        let s = self.set.node(id);
+        let quote = |xs: &[Box<str>]| {
+            xs.iter()
+                .map(|x| format!("`{x}`"))
+                .collect::<Vec<_>>()
+                .join(" and ")
+        };
+        let mut parts = Vec::new();
+        if !s.required.is_empty() {
+            parts.push(format!("with {}", quote(&s.required)));
+        }
+        if let Some(values) = &s.enumeration {
+            parts.push(format!("one of {}", allowed_list(values)));
+        }
+        if let Some(f) = &s.format {
+            parts.push(format!("of format `{f}`"));
+        }
+        if s.types != 0 {
+            parts.push(type_names(s.types));
+        }
+        for (k, p) in &s.properties {
+            let inner = self.describe(*p, usize::MAX);
+            if !inner.starts_with("alternative") {
+                parts.push(format!("`{k}` {inner}"));
+            }
+        }
+        if !s.any_of.is_empty() || !s.one_of.is_empty() {
+            let list = if s.any_of.is_empty() {
+                &s.one_of
+            } else {
+                &s.any_of
+            };
+            let inner: Vec<String> = list.iter().map(|&b| self.describe(b, usize::MAX)).collect();
+            parts.push(format!("any of ({})", inner.join(", ")));
+        }
+        if let Some(n) = s.not {
+            parts.push(format!("not {}", self.describe(n, usize::MAX)));
+        }
+        if parts.is_empty() {
+            return if index == usize::MAX {
+                "alternative".to_string()
+            } else {
+                format!("alternative {}", index + 1)
+            };
+        }
+        parts.join(", ")
+    }
 }
 
 fn suggestion(key: &str, props: &[(Box<str>, SchemaId)]) -> String {

@@ -116,6 +116,10 @@ fn schema_violations_fire_at_the_value_or_key() {
     assert_eq!(
         fv505("fires"),
         vec![
+            // oneOf: two alternatives hold (Flagger); none holds, and the one whose `type`
+            // fits reports its own `anyOf` of formats (Gateway API)
+            f("FV505", "alternatives.yaml", 13, 5),
+            f("FV505", "alternatives.yaml", 30, 14),
             // unknown field (Flux CRD), enum (Flux CRD)
             f("FV505", "flux.yaml", 11, 3),
             f("FV505", "flux.yaml", 12, 19),
