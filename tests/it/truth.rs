@@ -188,3 +188,21 @@ fn bare_string_patch() {
     );
     assert_quiet("bare-string-patch", &["FV405"]);
 }
+
+/// Missed defect: a Flux Kustomization `spec.path` (FV403) or a kustomization entry (FV404)
+/// that exists in Git but that source-controller leaves out of the artifact: by a
+/// `.sourceignore` line, or by the source's `spec.ignore`. The finding names that line and
+/// labels it. Quiet: ignored files nothing names, a `spec.ignore` that excludes elsewhere, and
+/// a `.png` the defaults would drop, kept because a `.sourceignore` replaces the defaults.
+#[test]
+fn sourceignored_path() {
+    assert_eq!(
+        findings("sourceignored-path/fires", &["FV403", "FV404"]),
+        vec![
+            f("FV404", "apps/kustomization.yaml", 5, 5),
+            f("FV404", "apps/kustomization.yaml", 6, 5),
+            f("FV403", "clusters/production/apps.yaml", 21, 9),
+        ]
+    );
+    assert_quiet("sourceignored-path", &["FV403", "FV404"]);
+}
