@@ -59,9 +59,25 @@ impl Artifact {
         }
     }
 
-    /// The filter of the source a Flux Kustomization reads, when it is defined here.
-    pub fn of_kustomization(repo: &Repository, ks: &Object) -> Artifact {
-        Artifact::of(repo, source_object(repo, ks))
+    /// Why a Flux Kustomization's source leaves `rel` out: judged with each definition of
+    /// that source the Kustomization's clusters apply (two clusters may each define
+    /// `flux-system` with their own `spec.ignore`), reported when every one leaves it out.
+    pub fn excluded_for(
+        repo: &Repository,
+        ks: &Object,
+        rel: &str,
+        is_dir: bool,
+    ) -> Option<Exclusion> {
+        let sources = sources_of(repo, ks);
+        if sources.is_empty() {
+            return Artifact::of(repo, None).excludes(repo, rel, is_dir);
+        }
+        let mut first = None;
+        for source in sources {
+            let why = Artifact::of(repo, Some(source)).excludes(repo, rel, is_dir)?;
+            first.get_or_insert(why);
+        }
+        first
     }
 
     /// Why root-relative `rel` (a directory when `is_dir`) is not in the artifact; `None` when
@@ -110,30 +126,50 @@ impl Artifact {
     }
 }
 
-/// The source object a Flux Kustomization's `sourceRef` names, when defined here.
-pub fn source_object<'r>(repo: &'r Repository, ks: &Object) -> Option<&'r Object> {
+/// The definitions of the source a Flux Kustomization's `sourceRef` names: those a cluster
+/// applying the Kustomization also applies, or every one when none is.
+pub fn sources_of<'r>(repo: &'r Repository, ks: &Object) -> Vec<&'r Object> {
     let node = repo.node(ks);
-    let sref = node.path(&["spec", "sourceRef"])?;
+    let Some(sref) = node.path(&["spec", "sourceRef"]) else {
+        return Vec::new();
+    };
+    let (Some(kind), Some(name)) = (sref.str_at(&["kind"]), sref.str_at(&["name"])) else {
+        return Vec::new();
+    };
     let key = SourceKey {
-        kind: sref.str_at(&["kind"])?.to_string(),
-        name: sref.str_at(&["name"])?.to_string(),
+        kind: kind.to_string(),
+        name: name.to_string(),
         namespace: sref
             .str_at(&["namespace"])
             .or_else(|| repo.effective_namespace(ks))
             .map(str::to_string),
     };
-    defined(repo, &key)
+    let all = defined(repo, &key);
+    let tree = repo.reconcile_tree();
+    let clusters = tree.clusters_of(ks.file);
+    let shared: Vec<&Object> = all
+        .iter()
+        .copied()
+        .filter(|s| {
+            tree.clusters_of(s.file)
+                .iter()
+                .any(|c| clusters.contains(c))
+        })
+        .collect();
+    if shared.is_empty() { all } else { shared }
 }
 
-/// The source object `key` names, when the repository defines it.
-pub fn defined<'r>(repo: &'r Repository, key: &SourceKey) -> Option<&'r Object> {
-    repo.of_kind(&key.kind).find(|o| {
-        o.group() == "source.toolkit.fluxcd.io"
-            && o.name == key.name
-            && (key.namespace.is_none()
-                || repo.effective_namespace(o).is_none()
-                || repo.effective_namespace(o) == key.namespace.as_deref())
-    })
+/// Every definition of the source `key` names in the repository.
+pub fn defined<'r>(repo: &'r Repository, key: &SourceKey) -> Vec<&'r Object> {
+    repo.of_kind(&key.kind)
+        .filter(|o| {
+            o.group() == "source.toolkit.fluxcd.io"
+                && o.name == key.name
+                && (key.namespace.is_none()
+                    || repo.effective_namespace(o).is_none()
+                    || repo.effective_namespace(o) == key.namespace.as_deref())
+        })
+        .collect()
 }
 
 /// The span of the last line inside `span` of `file` that reads `pattern` (a block scalar's

@@ -90,8 +90,7 @@ impl Rule for KustomizationPathMissing {
                 None => Some("climbs above the repository root".to_string()),
                 Some(p) if repo.tree.is_dir(&p) => {
                     checked.push(true);
-                    if let Some(why) = Artifact::of_kustomization(repo, ks).excludes(repo, &p, true)
-                    {
+                    if let Some(why) = Artifact::excluded_for(repo, ks, &p, true) {
                         excluded(ks, node.span(), &p, why, out);
                     }
                     continue;

@@ -160,7 +160,7 @@ struct Checker<'a, 'r> {
 fn artifacts(repo: &Repository) -> Vec<Artifact> {
     let mut out: Vec<Artifact> = crate::reconcile::reconciled_sources(repo)
         .iter()
-        .filter_map(|key| crate::model::artifact::defined(repo, key))
+        .flat_map(|key| crate::model::artifact::defined(repo, key))
         .map(|source| Artifact::of(repo, Some(source)))
         .collect();
     if out.is_empty() {
