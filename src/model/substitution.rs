@@ -15,6 +15,17 @@ use crate::index::{Object, Repository};
 /// does not define) or there are none (then Flux substitutes nothing). `substitute` wins over
 /// `substituteFrom`; line breaks are dropped from values, as kustomize-controller does.
 pub fn variables(repo: &Repository, ks: &Object) -> Option<BTreeMap<String, String>> {
+    variables_in(repo, ks, &|_| true)
+}
+
+/// [`variables`], reading a `substituteFrom` ConfigMap or Secret from the definitions `keep`
+/// accepts when there are any (several clusters may each define `cluster-settings`), from
+/// every definition otherwise.
+pub fn variables_in(
+    repo: &Repository,
+    ks: &Object,
+    keep: &dyn Fn(&Object) -> bool,
+) -> Option<BTreeMap<String, String>> {
     let node = repo.node(ks);
     let post = node.path(&["spec", "postBuild"])?;
     let mut vars = BTreeMap::new();
@@ -45,6 +56,8 @@ pub fn variables(repo: &Repository, ks: &Object) -> Option<BTreeMap<String, Stri
                             .is_none_or(|n| Some(n) == namespace))
             })
             .collect();
+        let kept: Vec<&Object> = defined.iter().copied().filter(|o| keep(o)).collect();
+        let defined = if kept.is_empty() { defined } else { kept };
         if defined.is_empty() {
             if optional {
                 continue;

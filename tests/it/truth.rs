@@ -206,3 +206,30 @@ fn sourceignored_path() {
     );
     assert_quiet("sourceignored-path", &["FV403", "FV404"]);
 }
+
+/// Class 3 on repositories without `flux-system/gotk-sync.yaml`: the entry is a source and the
+/// Kustomization syncing it, defined in one file its own path holds (applied once by hand,
+/// as k8s-at-home's template does). With it found, an archived app nothing applies gets one
+/// info FV105 instead of an FV401 for its source and an FV404 for its kustomization file.
+#[test]
+fn sync_pair_cluster() {
+    let codes = ["FV105", "FV401", "FV404"];
+    assert_eq!(
+        findings("sync-pair-cluster/fires", &codes),
+        vec![f("FV105", "archive/redis/helmrelease.yaml", 4, 9)]
+    );
+    assert_quiet("sync-pair-cluster", &codes);
+}
+
+/// Class 3: a child Kustomization's `spec.path` naming a variable of its applier's post-build
+/// substitution (`./apps/${CLUSTER}/networking`, `CLUSTER` from the cluster's ConfigMap) is
+/// the substituted path: what it names is applied, not "applied by no cluster". With the
+/// variable naming a directory that does not exist, the file is indeed applied by nothing.
+#[test]
+fn substituted_path() {
+    assert_eq!(
+        findings("substituted-path/fires", &["FV105"]),
+        vec![f("FV105", "apps/production/networking/pool.yaml", 4, 9)]
+    );
+    assert_quiet("substituted-path", &["FV105"]);
+}
