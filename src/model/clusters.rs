@@ -106,6 +106,23 @@ fn holds(dir: &str, file: &str) -> bool {
     dir.is_empty() || file.starts_with(&format!("{dir}/"))
 }
 
+/// The Flux release a cluster installs from a source below its path: the tag of the
+/// `flux-manifests` OCI artifact or of the `fluxcd/flux2` Git repository (what a cluster
+/// without `flux bootstrap` reconciles Flux itself from).
+fn installed_version(repo: &Repository, path: &str) -> Option<String> {
+    repo.of_kind("OCIRepository")
+        .chain(repo.of_kind("GitRepository"))
+        .filter(|o| o.group() == "source.toolkit.fluxcd.io" && holds(path, repo.path(o.file)))
+        .find_map(|o| {
+            let node = repo.node(o);
+            let url = node.str_at(&["spec", "url"])?.trim_end_matches(".git");
+            let flux = url.starts_with("oci://ghcr.io/fluxcd/flux-manifests")
+                || url.ends_with("github.com/fluxcd/flux2");
+            let tag = node.str_at(&["spec", "ref", "tag"])?;
+            (flux && !tag.contains("${")).then(|| tag.to_string())
+        })
+}
+
 /// `Entry::SyncPair`: a GitRepository or OCIRepository and a Flux Kustomization reading it,
 /// in one file, the Kustomization's path (not the root) holding that file (the sync reapplies
 /// itself, as bootstrap's `gotk-sync.yaml` does), and no deeper such path holding it.
@@ -159,7 +176,7 @@ fn sync_pairs(repo: &Repository, out: &mut Vec<Cluster>) {
             declared_at: Some((ks.file, ks.name_span)),
             source: source.clone(),
             sync_kustomization: Some(*idx),
-            flux_version: None,
+            flux_version: installed_version(repo, path),
         });
     }
 }
@@ -399,6 +416,21 @@ spec:
                 "kubernetes/flux".into(),
                 super::Entry::SyncPair
             )]
+        );
+        let tagged = flux.replace(
+            "url: https://example.com/x",
+            "url: oci://ghcr.io/fluxcd/flux-manifests\n  ref:\n    tag: v2.5.1",
+        );
+        let out = check_memory(
+            &[
+                ("kubernetes/flux/config/cluster.yaml", &cluster),
+                ("kubernetes/flux/config/flux.yaml", &tagged),
+            ],
+            Config::default(),
+        );
+        assert_eq!(
+            out.repo.clusters()[0].flux_version.as_deref(),
+            Some("v2.5.1")
         );
         // A bootstrap directory wins: the pair is then what it applies.
         let with_bootstrap = clusters(&[
