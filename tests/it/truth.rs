@@ -233,3 +233,16 @@ fn substituted_path() {
     );
     assert_quiet("substituted-path", &["FV105"]);
 }
+
+/// Class 2, another place saphyr is stricter than go-yaml v3: a flow sequence whose items or
+/// closing bracket sit at (or under) the key's indentation (carpenike/k8s-gitops writes
+/// container `args: [` … `]` so). go-yaml checks no indentation inside a flow collection, so
+/// Flux applies the file; one never closed is still FV101.
+#[test]
+fn yaml_flow_indentation() {
+    assert_eq!(
+        findings("yaml-flow-indentation/fires", &["FV101"]),
+        vec![f("FV101", "deployment.yaml", 19, 17)]
+    );
+    assert_quiet("yaml-flow-indentation", &["FV101"]);
+}
