@@ -84,12 +84,14 @@ impl Rule for ApiVersionRemoved {
             return true;
         };
         let clusters = repo.clusters();
-        // A file no build applies as objects (a patch, a values file) is judged against every
-        // cluster: each must still serve the version for the message to say so.
+        // A file no build applies as objects (a patch, a values file) is judged against the
+        // repository's one cluster; with several, which one reads it is not known here.
         let applying = tree.clusters_of(finding.file);
-        let every: Vec<u16> = (0..clusters.len())
-            .filter_map(|i| u16::try_from(i).ok())
-            .collect();
+        let every: Vec<u16> = if clusters.len() == 1 {
+            vec![0]
+        } else {
+            Vec::new()
+        };
         let running: Vec<Running<'_>> = if applying.is_empty() {
             &every
         } else {
@@ -366,7 +368,7 @@ mod tests {
         );
     }
 
-    /// A patch file is applied by no build as objects: every cluster's version counts.
+    /// A patch file is applied by no build as objects: the one cluster's version counts.
     #[test]
     fn a_patch_file_follows_the_flux_version_of_every_cluster() {
         let sync = "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: flux-system\n  namespace: flux-system\nspec:\n  interval: 10m\n  path: ./clusters/dev\n  prune: true\n  sourceRef:\n    kind: GitRepository\n    name: flux-system\n";
