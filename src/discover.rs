@@ -20,6 +20,13 @@ pub fn is_kustomization_file(rel: &str) -> bool {
     })
 }
 
+/// Flux's ignore file name (source-controller reads it in every directory).
+pub const SOURCEIGNORE: &str = ".sourceignore";
+
+pub fn is_sourceignore(rel: &str) -> bool {
+    rel.rsplit('/').next() == Some(SOURCEIGNORE)
+}
+
 pub fn is_manifest_name(name: &str) -> bool {
     name.ends_with(".yaml") || name.ends_with(".yml") || name == "Kustomization"
 }
@@ -55,27 +62,14 @@ impl FileRules {
                 .map_err(|e| format!("exclude glob `{glob}`: {e}"))?;
         }
         let overrides = ob.build().map_err(|e| format!("exclude globs: {e}"))?;
-        let mut ignores = Vec::new();
-        for (path, text) in sourceignores {
-            let dir = path
-                .rsplit_once('/')
-                .map(|(d, _)| d.to_string())
-                .unwrap_or_default();
-            let mut b = GitignoreBuilder::new(".");
-            for line in text.lines() {
-                // A bad line is skipped, as the `ignore` crate's walk does.
-                let _ = b.add_line(Some(PathBuf::from(path)), line);
-            }
-            if let Ok(gi) = b.build() {
-                ignores.push((dir, gi));
-            }
-        }
-        ignores.sort_by_key(|(d, _)| {
-            std::cmp::Reverse(d.matches('/').count() + usize::from(!d.is_empty()))
-        });
+        let sourceignores = SourceIgnores::new(
+            sourceignores
+                .iter()
+                .map(|(path, text)| (path.as_str(), text.as_str())),
+        );
         Ok(FileRules {
             overrides,
-            sourceignores: SourceIgnores(ignores),
+            sourceignores,
         })
     }
 
@@ -89,32 +83,135 @@ impl FileRules {
     }
 }
 
-/// `.sourceignore` files, deepest first, each with the directory it governs.
-struct SourceIgnores(Vec<(String, Gitignore)>);
+/// One file of ignore patterns in `.sourceignore` format (the same as `.gitignore`): a
+/// `.sourceignore` file, a source's `spec.ignore`, or source-controller's defaults. Patterns
+/// apply to paths below `dir`.
+pub struct IgnoreFile {
+    /// Root-relative directory it governs (`""` for the root).
+    dir: String,
+    /// Each pattern's `from` is its 1-based line number, so a match names its line.
+    gi: Gitignore,
+}
 
-impl SourceIgnores {
-    fn ignored(&self, rel: &str) -> bool {
-        for (dir, gi) in &self.0 {
-            let inner = if dir.is_empty() {
-                rel
-            } else {
-                match rel
-                    .strip_prefix(dir.as_str())
-                    .and_then(|r| r.strip_prefix('/'))
-                {
-                    Some(r) => r,
-                    None => continue,
-                }
-            };
-            match gi.matched_path_or_any_parents(inner, false) {
-                Match::Ignore(_) => return true,
-                Match::Whitelist(_) => return false,
-                Match::None => {}
-            }
+/// Why a path is left out: the pattern and its 1-based line in the text it was read from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Excluded {
+    pub pattern: String,
+    pub line: usize,
+}
+
+/// What an ignore file says about a path.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// A pattern leaves it out.
+    Ignored(Excluded),
+    /// A `!pattern` keeps it in, whatever a less specific file says.
+    Kept,
+    /// No pattern speaks of it.
+    Unmatched,
+}
+
+impl IgnoreFile {
+    /// Patterns read from `text`, governing the paths below `dir`.
+    pub fn new(dir: &str, text: &str) -> Option<IgnoreFile> {
+        let mut b = GitignoreBuilder::new(".");
+        for (n, line) in text.lines().enumerate() {
+            // A bad line is skipped, as the `ignore` crate's walk does.
+            let _ = b.add_line(Some(PathBuf::from((n + 1).to_string())), line);
         }
-        false
+        let gi = b.build().ok()?;
+        Some(IgnoreFile {
+            dir: dir.to_string(),
+            gi,
+        })
+    }
+
+    /// Whether it has any pattern (comments and blank lines are none).
+    pub fn is_empty(&self) -> bool {
+        self.gi.is_empty()
+    }
+
+    /// The verdict on root-relative `rel` (a directory when `is_dir`), its parents included:
+    /// a file below an ignored directory is ignored.
+    pub fn verdict(&self, rel: &str, is_dir: bool) -> Verdict {
+        let inner = if self.dir.is_empty() {
+            rel
+        } else {
+            match rel
+                .strip_prefix(self.dir.as_str())
+                .and_then(|r| r.strip_prefix('/'))
+            {
+                Some(r) => r,
+                None => return Verdict::Unmatched,
+            }
+        };
+        if inner.is_empty() {
+            return Verdict::Unmatched;
+        }
+        match self.gi.matched_path_or_any_parents(inner, is_dir) {
+            Match::Ignore(glob) => {
+                let line = glob
+                    .from()
+                    .and_then(|f| f.to_str()?.parse().ok())
+                    .unwrap_or(0);
+                Verdict::Ignored(Excluded {
+                    pattern: glob.original().to_string(),
+                    line,
+                })
+            }
+            Match::Whitelist(_) => Verdict::Kept,
+            Match::None => Verdict::Unmatched,
+        }
     }
 }
+
+/// `.sourceignore` files, deepest first: the deepest that speaks of a path decides.
+pub struct SourceIgnores(Vec<(String, IgnoreFile)>);
+
+impl SourceIgnores {
+    /// From (root-relative path of each `.sourceignore`, its text).
+    pub fn new<'a>(files: impl IntoIterator<Item = (&'a str, &'a str)>) -> SourceIgnores {
+        let mut ignores: Vec<(String, IgnoreFile)> = files
+            .into_iter()
+            .filter_map(|(path, text)| {
+                let dir = path.rsplit_once('/').map(|(d, _)| d).unwrap_or_default();
+                Some((path.to_string(), IgnoreFile::new(dir, text)?))
+            })
+            .collect();
+        ignores.sort_by_key(|(_, f)| {
+            std::cmp::Reverse(f.dir.matches('/').count() + usize::from(!f.dir.is_empty()))
+        });
+        SourceIgnores(ignores)
+    }
+
+    /// Whether no file has a pattern: source-controller then applies its defaults.
+    pub fn is_empty(&self) -> bool {
+        self.0.iter().all(|(_, f)| f.is_empty())
+    }
+
+    /// The file that excludes `rel` (its path) and why; `None` when it is kept.
+    pub fn excluded(&self, rel: &str, is_dir: bool) -> Option<(&str, Excluded)> {
+        for (path, file) in &self.0 {
+            match file.verdict(rel, is_dir) {
+                Verdict::Ignored(why) => return Some((path, why)),
+                Verdict::Kept => return None,
+                Verdict::Unmatched => {}
+            }
+        }
+        None
+    }
+
+    fn ignored(&self, rel: &str) -> bool {
+        self.excluded(rel, false).is_some()
+    }
+}
+
+/// source-controller's default exclusions (fluxcd/pkg `sourceignore`: `ExcludeVCS`,
+/// `ExcludeExt`, `ExcludeCI`, `ExcludeExtra`). All but the VCS ones apply only when neither a
+/// `.sourceignore` file nor the source's `spec.ignore` has a pattern: those replace them.
+pub const FLUX_DEFAULT_IGNORE: &str = "*.jpg\n*.jpeg\n*.gif\n*.png\n*.wmv\n*.flv\n*.tar.gz\n*.zip\n\
+.github/\n.circleci/\n.travis.yml\n.gitlab-ci.yml\nappveyor.yml\n.drone.yml\ncloudbuild.yaml\n\
+codeship-services.yml\ncodeship-steps.yml\n**/.goreleaser.yml\n**/.sops.yaml\n**/.flux.yaml\n";
 
 fn excluded(overrides: &Override, rel: &str) -> bool {
     if overrides.matched(rel, false).is_ignore() {
@@ -583,6 +680,35 @@ mod tests {
         assert!(!rules.admits("apps/a/b.draft.yaml"));
         assert!(rules.admits("apps/a/b.yaml"));
         assert!(rules.admits("tmp/x.yaml"));
+    }
+
+    #[test]
+    fn sourceignores_name_the_deciding_file_and_line() {
+        let ignores = SourceIgnores::new([
+            (".sourceignore", "# comment\n\narchive/\n*.png\n"),
+            ("apps/.sourceignore", "!keep.png\nscratch\n"),
+        ]);
+        let at = |rel: &str, dir: bool| {
+            ignores
+                .excluded(rel, dir)
+                .map(|(f, why)| (f.to_string(), why.line, why.pattern))
+        };
+        assert_eq!(
+            at("archive/a/b.yaml", false),
+            Some((".sourceignore".into(), 3, "archive/".into()))
+        );
+        assert_eq!(
+            at("apps/scratch", true),
+            Some(("apps/.sourceignore".into(), 2, "scratch".into()))
+        );
+        assert_eq!(
+            at("logo.png", false),
+            Some((".sourceignore".into(), 4, "*.png".into()))
+        );
+        assert_eq!(at("apps/keep.png", false), None);
+        assert_eq!(at("apps/app.yaml", false), None);
+        assert!(!ignores.is_empty());
+        assert!(SourceIgnores::new([(".sourceignore", "# only a comment\n")]).is_empty());
     }
 
     #[test]

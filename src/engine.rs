@@ -323,10 +323,12 @@ pub fn check_with(opts: &CheckOptions, memo: Option<&FileMemo>) -> Result<Outcom
     };
     let hidden: std::collections::HashSet<String> =
         hidden_keys.iter().map(|(_, rel)| rel.clone()).collect();
+    let ignore_files = sourceignore_files(&root, &found.files);
     let mut inputs: Vec<(String, PathBuf)> = found
         .files
         .into_iter()
         .chain(hidden_keys)
+        .chain(ignore_files)
         .map(|(abs, rel)| (rel, abs))
         .collect();
     let limit = config.max_file_size;
@@ -408,6 +410,33 @@ fn sourceignored_private_keys(
 }
 
 pub use crate::config::FILE_SIZE_LIMIT;
+
+/// The `.sourceignore` files that govern the discovered files (in their directories and
+/// above): read, never parsed, so a finding can point at the line that hides a path from Flux.
+fn sourceignore_files(root: &Path, found: &[(PathBuf, String)]) -> Vec<(PathBuf, String)> {
+    let mut dirs = std::collections::BTreeSet::new();
+    dirs.insert("");
+    for (_, rel) in found {
+        let mut dir = rel.as_str();
+        while let Some((parent, _)) = dir.rsplit_once('/') {
+            if !dirs.insert(parent) {
+                break;
+            }
+            dir = parent;
+        }
+    }
+    dirs.into_iter()
+        .map(|d| {
+            if d.is_empty() {
+                crate::discover::SOURCEIGNORE.to_string()
+            } else {
+                format!("{d}/{}", crate::discover::SOURCEIGNORE)
+            }
+        })
+        .filter(|rel| root.join(rel).is_file())
+        .map(|rel| (root.join(&rel), rel))
+        .collect()
+}
 
 /// Reads at most one byte past `limit`, so an oversized file is known as such without being
 /// loaded.
@@ -507,7 +536,7 @@ fn run_with_hidden<H: Sync>(
         .par_iter()
         .enumerate()
         .map(|(id, (display, handle))| {
-            let role = if hidden.contains(display) {
+            let role = if hidden.contains(display) || crate::discover::is_sourceignore(display) {
                 Role::HiddenFromFlux
             } else if charts.is_helm_file(display) {
                 Role::HelmFile
@@ -798,7 +827,8 @@ enum Role {
     Manifest,
     /// A chart's `Chart.yaml` or `values*.yaml`: parsed, but no Kubernetes object.
     HelmFile,
-    /// Hidden from Flux by `.sourceignore`: only searched for private keys.
+    /// Hidden from Flux by `.sourceignore`, or a `.sourceignore` file: only searched for
+    /// private keys.
     HiddenFromFlux,
 }
 
@@ -1065,7 +1095,10 @@ pub fn check_memory_with(files: &[(&str, &str)], config: Config, trees: Trees) -
     };
     let mut inputs: Vec<(String, Vec<u8>)> = files
         .iter()
-        .filter(|(p, _)| crate::discover::is_manifest_name(p.rsplit('/').next().unwrap_or(p)))
+        .filter(|(p, _)| {
+            crate::discover::is_manifest_name(p.rsplit('/').next().unwrap_or(p))
+                || crate::discover::is_sourceignore(p)
+        })
         .map(|(p, t)| (p.to_string(), t.as_bytes().to_vec()))
         .collect();
     inputs.sort_by(|a, b| a.0.cmp(&b.0));

@@ -284,7 +284,8 @@ fn check_blobs(
     // (blob, its bytes); a blob `memo` already knows is not read.
     let mut inputs: Vec<(String, (Oid, Vec<u8>))> = Vec::new();
     for (rel, oid) in &blobs {
-        if rules.admits(rel) {
+        // `.sourceignore` files are read (never parsed): findings point at their lines.
+        if rules.admits(rel) || crate::discover::is_sourceignore(rel) {
             let known = memo.is_some_and(|m| m.knows(rel, *oid));
             let bytes = if known { Vec::new() } else { read_blob(*oid)? };
             inputs.push((rel.clone(), (*oid, bytes)));

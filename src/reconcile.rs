@@ -312,11 +312,31 @@ impl ReconcileTree {
                         foreign.insert(idx);
                         continue;
                     };
-                    let Some(path) = path else {
+                    let Some(mut path) = path else {
                         continue;
                     };
                     let raw = repo.node(ks).str_at(&["spec", "path"]).unwrap_or("");
-                    if raw.contains("${") || raw.contains('\\') || !repo.tree.is_dir(&path) {
+                    // A `${VAR}` in the path is the applier's post-build substitution: Flux
+                    // substitutes the child Kustomization object before applying it.
+                    if raw.contains("${")
+                        && let Some(vars) = repo.objects.get(applier).and_then(|a| {
+                            // The ConfigMaps this cluster applies, when several clusters
+                            // define one of that name.
+                            let here = |o: &Object| {
+                                self.file_clusters
+                                    .get(&o.file)
+                                    .is_some_and(|c| c.contains(&cluster))
+                            };
+                            crate::model::substitution::variables_in(repo, a, &here)
+                        })
+                        && let Some(p) = crate::fs::join_normalized(
+                            "",
+                            &crate::model::substitution::substitute(raw, &vars),
+                        )
+                    {
+                        path = p;
+                    }
+                    if path.contains("${") || raw.contains('\\') || !repo.tree.is_dir(&path) {
                         continue;
                     }
                     queue.push((idx, path));

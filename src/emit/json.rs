@@ -64,6 +64,7 @@ fn clusters_value(repo: &Repository) -> Vec<Value> {
                 crate::model::clusters::Entry::Bootstrap => "bootstrap",
                 crate::model::clusters::Entry::FluxInstance => "flux-instance",
                 crate::model::clusters::Entry::Config => "config",
+                crate::model::clusters::Entry::SyncPair => "sync-pair",
             }})
         })
         .collect()

@@ -492,7 +492,7 @@ pub fn flux_steps(repo: &Repository, ks: &Object, node: &Node, objects: &mut Vec
     for o in objects.iter_mut() {
         o.refresh();
     }
-    if let Some(vars) = substitution::variables_of(repo, ks, node) {
+    if let Some(vars) = substitution::variables_of(repo, ks, node, &|_| true) {
         for o in objects.iter_mut() {
             let disabled = ["labels", "annotations"].iter().any(|f| {
                 o.root

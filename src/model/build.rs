@@ -681,6 +681,18 @@ impl<'r> Builder<'r> {
 
     fn generators(&mut self, k: &Kustomization, objects: &mut Vec<RenderedObject>) {
         for g in &k.generators {
+            // kustomize fetches a `files` entry given as a URL: not read offline.
+            let remote = g.files.iter().chain(&g.envs).find(|f| {
+                let path = f.path.split_once('=').map_or(f.path.as_str(), |(_, p)| p);
+                path.starts_with("https://") || path.starts_with("http://")
+            });
+            if let Some(f) = remote {
+                self.gap(
+                    format!("generator `{}` reads `{}` over the network", g.name, f.path),
+                    f.origin,
+                );
+                continue;
+            }
             let made =
                 generate::generate(g, k.generator_options.as_ref(), &|p| self.read(&k.dir, p));
             let made = match made {

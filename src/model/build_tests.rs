@@ -215,6 +215,19 @@ fn what_is_not_offline_is_a_gap() {
     assert!(!b.failed());
 }
 
+/// kustomize fetches a generator file given as a URL (a Grafana dashboard from upstream): a
+/// gap, not a build error.
+#[test]
+fn a_generator_file_fetched_over_the_network_is_a_gap() {
+    let out = repo(&[(
+        "kustomization.yaml",
+        "configMapGenerator:\n- name: dash\n  files:\n  - dash.json=https://raw.githubusercontent.com/org/repo/v1/dash.json\n",
+    )]);
+    let b = build(&out.repo, "");
+    assert_eq!(b.gaps.len(), 1, "{:?}", b.gaps);
+    assert!(!b.failed(), "{:?}", b.errors);
+}
+
 #[test]
 fn flux_generates_a_kustomization_for_a_plain_directory() {
     let out = repo(&[

@@ -27,6 +27,10 @@ pub enum Entry {
     FluxInstance,
     /// `clusters:` in the config.
     Config,
+    /// A source and the Flux Kustomization syncing it, defined in one file whose directory the
+    /// Kustomization's own path holds (applied once by hand at install, e.g. `kubectl apply
+    /// -k kubernetes/flux/config`, then managing itself), found when nothing above is.
+    SyncPair,
 }
 
 #[derive(Clone, Debug)]
@@ -82,10 +86,100 @@ fn find(repo: &Repository) -> Vec<Cluster> {
             flux_version: None,
         });
     }
+    if out.is_empty() {
+        sync_pairs(repo, &mut out);
+    }
     out.sort_by(|a, b| a.path.cmp(&b.path));
     out.dedup_by(|a, b| a.path == b.path);
     disambiguate_names(&mut out);
     out
+}
+
+/// The Flux Kustomization's `spec.path` as a directory here (`""` for the root), unless it
+/// is templated or missing.
+fn existing_path(repo: &Repository, ks: &crate::index::Object) -> Option<String> {
+    let raw = repo.node(ks).str_at(&["spec", "path"]).unwrap_or("./");
+    let path = crate::fs::join_normalized("", raw)?;
+    (!path.contains("${") && (path.is_empty() || repo.tree.is_dir(&path))).then_some(path)
+}
+
+fn holds(dir: &str, file: &str) -> bool {
+    dir.is_empty() || file.starts_with(&format!("{dir}/"))
+}
+
+/// The Flux release a cluster installs from a source below its path: the tag of the
+/// `flux-manifests` OCI artifact or of the `fluxcd/flux2` Git repository (what a cluster
+/// without `flux bootstrap` reconciles Flux itself from).
+fn installed_version(repo: &Repository, path: &str) -> Option<String> {
+    repo.of_kind("OCIRepository")
+        .chain(repo.of_kind("GitRepository"))
+        .filter(|o| o.group() == "source.toolkit.fluxcd.io" && holds(path, repo.path(o.file)))
+        .find_map(|o| {
+            let node = repo.node(o);
+            let url = node.str_at(&["spec", "url"])?.trim_end_matches(".git");
+            let flux = url.starts_with("oci://ghcr.io/fluxcd/flux-manifests")
+                || url.ends_with("github.com/fluxcd/flux2");
+            let tag = node.str_at(&["spec", "ref", "tag"])?;
+            (flux && !tag.contains("${")).then(|| tag.to_string())
+        })
+}
+
+/// `Entry::SyncPair`: a GitRepository or OCIRepository and a Flux Kustomization reading it,
+/// in one file, the Kustomization's path (not the root) holding that file (the sync reapplies
+/// itself, as bootstrap's `gotk-sync.yaml` does), and no deeper such path holding it.
+fn sync_pairs(repo: &Repository, out: &mut Vec<Cluster>) {
+    let mut pairs = Vec::new();
+    for (idx, ks) in repo.objects.iter().enumerate() {
+        if ks.kind != "Kustomization" || ks.group() != "kustomize.toolkit.fluxcd.io" {
+            continue;
+        }
+        let ns = repo.effective_namespace(ks).unwrap_or(FLUX_NAMESPACE);
+        let Some(source) = repo
+            .node(ks)
+            .path(&["spec", "sourceRef"])
+            .and_then(|r| source_key(&r, ns))
+        else {
+            continue;
+        };
+        if !matches!(source.kind.as_str(), "GitRepository" | "OCIRepository") {
+            continue;
+        }
+        let beside = repo.of_kind(&source.kind).any(|o| {
+            o.file == ks.file
+                && o.group() == "source.toolkit.fluxcd.io"
+                && o.name == source.name
+                && repo.effective_namespace(o).unwrap_or(FLUX_NAMESPACE) == ns
+        });
+        let Some(path) = existing_path(repo, ks) else {
+            continue;
+        };
+        // The root holds every file: a pair reading the root of another repository (the Flux
+        // manifests' OCI artifact, an upstream's CRDs, a Kustomization without `path`) says
+        // nothing about this one.
+        if beside && !path.is_empty() && holds(&path, repo.path(ks.file)) {
+            pairs.push((idx, path, source));
+        }
+    }
+    for (idx, path, source) in &pairs {
+        let ks = &repo.objects[*idx];
+        let file = repo.path(ks.file);
+        // Applied by another pair's sync: part of that cluster, not an entry of its own.
+        if pairs
+            .iter()
+            .any(|(other, p, _)| other != idx && p.len() > path.len() && holds(p, file))
+        {
+            continue;
+        }
+        out.push(Cluster {
+            name: String::new(),
+            path: path.clone(),
+            entry: Entry::SyncPair,
+            declared_at: Some((ks.file, ks.name_span)),
+            source: source.clone(),
+            sync_kustomization: Some(*idx),
+            flux_version: installed_version(repo, path),
+        });
+    }
 }
 
 fn default_source(namespace: &str) -> SourceKey {
@@ -272,6 +366,81 @@ mod tests {
             .iter()
             .map(|c| (c.name.clone(), c.path.clone(), c.entry.clone()))
             .collect()
+    }
+
+    const KS: &str = "apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata:
+  name: NAME
+  namespace: flux-system
+spec:
+  interval: 10m
+  path: PATH
+  sourceRef:
+    kind: KIND
+    name: SOURCE
+";
+    fn ks(name: &str, path: &str, kind: &str, source: &str) -> String {
+        KS.replace("NAME", name)
+            .replace("PATH", path)
+            .replace("KIND", kind)
+            .replace("SOURCE", source)
+    }
+    fn source(kind: &str, name: &str) -> String {
+        format!(
+            "apiVersion: source.toolkit.fluxcd.io/v1\nkind: {kind}\nmetadata:\n  name: {name}\n  namespace: flux-system\nspec:\n  interval: 10m\n  url: https://example.com/x\n---\n"
+        )
+    }
+    const CM: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n";
+
+    /// A source and the Kustomization syncing it, in one file its own path holds, are the
+    /// entry (the Flux manifests' pair at `./` of another artifact is not; nor is a pair that
+    /// a deeper pair's path holds).
+    #[test]
+    fn sync_pairs_are_entries_when_nothing_else_is() {
+        let cluster = source("GitRepository", "home")
+            + &ks("cluster", "./kubernetes/flux", "GitRepository", "home");
+        let flux = source("OCIRepository", "flux-manifests")
+            + &ks("flux", "./", "OCIRepository", "flux-manifests");
+        let found = clusters(&[
+            ("kubernetes/flux/config/cluster.yaml", &cluster),
+            ("kubernetes/flux/config/flux.yaml", &flux),
+            ("kubernetes/apps/a.yaml", CM),
+        ]);
+        assert_eq!(
+            found,
+            vec![(
+                "flux".into(),
+                "kubernetes/flux".into(),
+                super::Entry::SyncPair
+            )]
+        );
+        let tagged = flux.replace(
+            "url: https://example.com/x",
+            "url: oci://ghcr.io/fluxcd/flux-manifests\n  ref:\n    tag: v2.5.1",
+        );
+        let out = check_memory(
+            &[
+                ("kubernetes/flux/config/cluster.yaml", &cluster),
+                ("kubernetes/flux/config/flux.yaml", &tagged),
+            ],
+            Config::default(),
+        );
+        assert_eq!(
+            out.repo.clusters()[0].flux_version.as_deref(),
+            Some("v2.5.1")
+        );
+        // A bootstrap directory wins: the pair is then what it applies.
+        let with_bootstrap = clusters(&[
+            ("kubernetes/flux/config/cluster.yaml", &cluster),
+            ("clusters/prod/flux-system/gotk-sync.yaml", SYNC),
+        ]);
+        assert!(
+            with_bootstrap
+                .iter()
+                .all(|c| c.2 == super::Entry::Bootstrap),
+            "{with_bootstrap:?}"
+        );
     }
 
     #[test]

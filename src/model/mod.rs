@@ -14,6 +14,7 @@
 //! targets, Ingress TLS secrets, storage and ingress classes), not its rarer entries.
 
 pub mod applied;
+pub mod artifact;
 pub mod build;
 pub mod clusters;
 pub mod fieldspec;

@@ -18,15 +18,28 @@ use crate::model::rendered::Node;
 /// `substituteFrom`; line breaks are dropped from values, as kustomize-controller does.
 pub fn variables(repo: &Repository, ks: &Object) -> Option<BTreeMap<String, String>> {
     let node = Node::from_yaml(repo.node(ks), ks.file);
-    variables_of(repo, ks, &node)
+    variables_of(repo, ks, &node, &|_| true)
 }
 
-/// [`variables`], from `rendered`: the Flux Kustomization `ks` as its parent's build renders
-/// it (a parent's patches often add `postBuild` to every child).
+/// [`variables`], reading a `substituteFrom` ConfigMap or Secret from the definitions `keep`
+/// accepts when there are any (several clusters may each define `cluster-settings`), from
+/// every definition otherwise.
+pub fn variables_in(
+    repo: &Repository,
+    ks: &Object,
+    keep: &dyn Fn(&Object) -> bool,
+) -> Option<BTreeMap<String, String>> {
+    let node = Node::from_yaml(repo.node(ks), ks.file);
+    variables_of(repo, ks, &node, keep)
+}
+
+/// [`variables_in`], from `rendered`: the Flux Kustomization `ks` as its parent's build
+/// renders it (a parent's patches often add `postBuild` to every child).
 pub fn variables_of(
     repo: &Repository,
     ks: &Object,
     rendered: &Node,
+    keep: &dyn Fn(&Object) -> bool,
 ) -> Option<BTreeMap<String, String>> {
     let post = rendered.path(&["spec", "postBuild"])?;
     let mut vars = BTreeMap::new();
@@ -60,6 +73,8 @@ pub fn variables_of(
                             .is_none_or(|n| Some(n) == namespace))
             })
             .collect();
+        let kept: Vec<&Object> = defined.iter().copied().filter(|o| keep(o)).collect();
+        let defined = if kept.is_empty() { defined } else { kept };
         if defined.is_empty() {
             if optional {
                 continue;

@@ -319,6 +319,19 @@ impl<'t> Builder<'t> {
         );
     }
 
+    /// The outermost flow collection still open: the one embedded in block context.
+    fn outer_flow_collection(&self) -> Option<usize> {
+        self.stack.iter().find_map(|f| match f {
+            Frame::Map {
+                start, flow: true, ..
+            }
+            | Frame::Seq {
+                start, flow: true, ..
+            } => Some(*start),
+            _ => None,
+        })
+    }
+
     fn open_flow_collection(&self) -> Option<(usize, char)> {
         self.stack.iter().rev().find_map(|f| match f {
             Frame::Map {
@@ -460,6 +473,11 @@ fn parse_with(source: &Arc<str>, scratch: &mut Scratch) -> ParsedStream {
                 lenient.repair(text, scalar);
                 base = restart;
             }
+            Stop::RepairFlow { open, restart } => {
+                // Tried once: when it cannot be repaired, the next parse reports the error.
+                lenient.repair_flow(text, open);
+                base = restart;
+            }
             Stop::Error(stopped_at) => match next_document_marker(text, base, stopped_at) {
                 Some(next) if next > base => base = next,
                 _ => break,
@@ -479,6 +497,9 @@ struct Lenient {
     values: HashMap<usize, String>,
     /// Quoted scalars go-yaml v3 rejects too, with its reason: their error stands.
     refused: Vec<(usize, &'static str)>,
+    /// Flow collections whose lines were joined (or that could not be), by their opening
+    /// bracket.
+    flows: Vec<usize>,
 }
 
 /// Repairs per file at most: each one parses the document again.
@@ -521,6 +542,108 @@ impl Lenient {
     }
 }
 
+/// Where a document parses again from after a repair: its first line (from `base` when it is
+/// the first one here: directives before it must stay with it).
+fn restart_of(b: &Builder<'_>, text: &str, base: usize, docs_here: usize) -> usize {
+    if docs_here == 0 {
+        base
+    } else {
+        text[..b.doc_start]
+            .rfind('\n')
+            .map_or(0, |i| i + 1)
+            .max(base)
+    }
+}
+
+impl Lenient {
+    /// Joins the lines of the flow collection opening at `open` (its line breaks become spaces
+    /// in the text saphyr reads), so that no line of it can be "under-indented". Only where
+    /// that changes no value: no comment, no blank line, no quoted or plain scalar across a
+    /// line break.
+    fn repair_flow(&mut self, text: &str, open: usize) -> bool {
+        self.flows.push(open);
+        let current = self.text.as_deref().unwrap_or(text).as_bytes();
+        let mut breaks = Vec::new();
+        let mut depth = 0usize;
+        let mut i = open;
+        let last_solid = |from: usize| {
+            current[..from]
+                .iter()
+                .rposition(|c| !matches!(c, b' ' | b'\t'))
+        };
+        loop {
+            let Some(&c) = current.get(i) else {
+                return false;
+            };
+            match c {
+                b'[' | b'{' => depth += 1,
+                b']' | b'}' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        break;
+                    }
+                }
+                b'\'' | b'"' => {
+                    // Skip the quoted scalar; one that spans lines folds: not joined here.
+                    let mut j = i + 1;
+                    loop {
+                        match current.get(j) {
+                            None | Some(b'\n' | b'\r') => return false,
+                            Some(&b'\\') if c == b'"' => j += 1,
+                            Some(&q) if q == c => {
+                                if c == b'\'' && current.get(j + 1) == Some(&b'\'') {
+                                    j += 1;
+                                } else {
+                                    break;
+                                }
+                            }
+                            _ => {}
+                        }
+                        j += 1;
+                    }
+                    i = j;
+                }
+                b'#' if matches!(current.get(i.wrapping_sub(1)), Some(b' ' | b'\t' | b'\n')) => {
+                    return false;
+                }
+                b'\r' => return false,
+                b'\n' => {
+                    let before = last_solid(i).map(|p| current[p]);
+                    let after = current[i + 1..]
+                        .iter()
+                        .find(|c| !matches!(c, b' ' | b'\t'))
+                        .copied();
+                    // A blank line, or a plain scalar continued on the next line, reads
+                    // differently once joined.
+                    if before == Some(b'\n') || after == Some(b'\n') {
+                        return false;
+                    }
+                    let ends = |c: Option<u8>| c.is_none_or(|c| b",[{:'\"".contains(&c));
+                    if !ends(before) && !after.is_some_and(|c| b",]}".contains(&c)) {
+                        return false;
+                    }
+                    breaks.push(i);
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+        if breaks.is_empty() {
+            return false;
+        }
+        let mut bytes = current.to_vec();
+        for b in breaks {
+            bytes[b] = b' ';
+        }
+        // Only ASCII line breaks became ASCII spaces: still UTF-8.
+        self.text = Some(
+            String::from_utf8(bytes)
+                .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
+        );
+        true
+    }
+}
+
 /// Why [`parse_from`] stopped.
 enum Stop {
     /// The end of the stream.
@@ -531,6 +654,9 @@ enum Stop {
     /// continuation line, which go-yaml v3 never checks ("invalid indentation in quoted
     /// scalar"); parse again from `restart` (the document's first line) once it is repaired.
     Repair { scalar: usize, restart: usize },
+    /// saphyr rejected the indentation of a line inside the flow collection opening at
+    /// `open`, which go-yaml v3 never checks; parse again from `restart` once repaired.
+    RepairFlow { open: usize, restart: usize },
 }
 
 const NEVER_CLOSED: &str = "the quoted scalar is never closed (go-yaml v3 rejects it too)";
@@ -734,19 +860,20 @@ fn parse_from(
                     && !lenient.refused.iter().any(|r| r.0 == at)
                     && matches!(text.as_bytes().get(at), Some(b'\'' | b'"'))
                 {
-                    // The document parses again from its first line (from `base` when it
-                    // is the first one here: directives before it must stay with it).
-                    let restart = if docs_here == 0 {
-                        base
-                    } else {
-                        text[..b.doc_start]
-                            .rfind('\n')
-                            .map_or(0, |i| i + 1)
-                            .max(base)
-                    };
                     return Stop::Repair {
                         scalar: at,
-                        restart,
+                        restart: restart_of(&b, text, base, docs_here),
+                    };
+                }
+                // go-yaml v3 (as libyaml) checks no indentation inside a flow collection: a
+                // continuation line or the closing bracket under the key is accepted.
+                if e.info().contains("indentation")
+                    && let Some(open) = b.outer_flow_collection()
+                    && !lenient.flows.contains(&open)
+                {
+                    return Stop::RepairFlow {
+                        open,
+                        restart: restart_of(&b, text, base, docs_here),
                     };
                 }
                 // The broken document keeps its number, so later ones keep theirs.
@@ -1042,6 +1169,40 @@ mod tests {
             .path(&["spec", "plain"])
             .unwrap();
         assert_eq!(lc(text, spec.span()), (6, 10));
+    }
+
+    /// go-yaml v3 checks no indentation inside a flow collection (yaml-test-suite VJP3 is
+    /// an error for strict parsers and saphyr, not for libyaml and go-yaml): a closing bracket
+    /// or an item under the key reads as go-yaml reads it, with the right positions.
+    #[test]
+    fn flow_collection_closed_at_the_key_indentation_reads_as_go_yaml_does() {
+        let text = "spec:\n  args: [\n    \"--auth\", 'none',\n  \"/config\"\n  ]\n  env: {\n  A: 1 }\n  next: x\n";
+        let s = parse_stream(text);
+        assert!(s.problems.is_empty(), "{:?}", s.problems);
+        let root = s.documents[0].root().unwrap();
+        let args: Vec<String> = root
+            .path(&["spec", "args"])
+            .unwrap()
+            .items()
+            .iter()
+            .map(|n| n.as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(args, ["--auth", "none", "/config"]);
+        assert_eq!(value_at(&s, 0, &["spec", "env", "A"]), "1");
+        assert_eq!(value_at(&s, 0, &["spec", "next"]), "x");
+        let config = root.path(&["spec", "args"]).unwrap().items()[2].span();
+        assert_eq!(lc(text, config), (4, 3));
+        // A comment inside would swallow the joined lines: not repaired, still an error
+        // (conservative); an unclosed bracket stays one.
+        for text in ["a:\n  b: [\n  1,\n  # c\n  2\n  ]\n", "a:\n  b: [\n  1,\n"] {
+            let s = parse_stream(text);
+            assert!(
+                s.problems
+                    .iter()
+                    .any(|p| matches!(p, YamlProblem::Syntax { .. })),
+                "{text:?}"
+            );
+        }
     }
 
     #[test]

@@ -286,7 +286,11 @@ fn oracle(kubectl: &Path, root: &Path) -> Vec<(String, Verdict)> {
 }
 
 /// Known differences, by directory, with the reason: each is printed, none is hidden.
-const KNOWN: &[(&str, &str)] = &[];
+const KNOWN: &[(&str, &str)] = &[(
+    "fixtures/truth/sourceignored-path/fires/apps",
+    "`.sourceignore` leaves `config.local.yaml` out of the artifact Flux builds from, so Flux's \
+     build fails; `kubectl kustomize` reads the working tree, where the file is",
+)];
 
 /// Prints the report and returns (identical, compared, unexplained differences).
 fn report(name: &str, results: &[(String, Verdict)]) -> (usize, usize, usize) {

@@ -215,3 +215,61 @@ fn required_field_rendered() {
     );
     assert_quiet("required-field-rendered", &["FV502"]);
 }
+
+/// Missed defect: a Flux Kustomization `spec.path` (FV403) or a kustomization entry (FV404)
+/// that exists in Git but that source-controller leaves out of the artifact: by a
+/// `.sourceignore` line, or by the source's `spec.ignore`. The finding names that line and
+/// labels it. Quiet: ignored files nothing names, a `spec.ignore` that excludes elsewhere, and
+/// a `.png` the defaults would drop, kept because a `.sourceignore` replaces the defaults.
+#[test]
+fn sourceignored_path() {
+    assert_eq!(
+        findings("sourceignored-path/fires", &["FV403", "FV404"]),
+        vec![
+            f("FV404", "apps/kustomization.yaml", 5, 5),
+            f("FV404", "apps/kustomization.yaml", 6, 5),
+            f("FV403", "clusters/production/apps.yaml", 21, 9),
+        ]
+    );
+    assert_quiet("sourceignored-path", &["FV403", "FV404"]);
+}
+
+/// Class 3 on repositories without `flux-system/gotk-sync.yaml`: the entry is a source and the
+/// Kustomization syncing it, defined in one file its own path holds (applied once by hand,
+/// as k8s-at-home's template does). With it found, an archived app nothing applies gets one
+/// info FV105 instead of an FV401 for its source and an FV404 for its kustomization file.
+#[test]
+fn sync_pair_cluster() {
+    let codes = ["FV105", "FV401", "FV404"];
+    assert_eq!(
+        findings("sync-pair-cluster/fires", &codes),
+        vec![f("FV105", "archive/redis/helmrelease.yaml", 4, 9)]
+    );
+    assert_quiet("sync-pair-cluster", &codes);
+}
+
+/// Class 3: a child Kustomization's `spec.path` naming a variable of its applier's post-build
+/// substitution (`./apps/${CLUSTER}/networking`, `CLUSTER` from the cluster's ConfigMap) is
+/// the substituted path: what it names is applied, not "applied by no cluster". With the
+/// variable naming a directory that does not exist, the file is indeed applied by nothing.
+#[test]
+fn substituted_path() {
+    assert_eq!(
+        findings("substituted-path/fires", &["FV105"]),
+        vec![f("FV105", "apps/production/networking/pool.yaml", 4, 9)]
+    );
+    assert_quiet("substituted-path", &["FV105"]);
+}
+
+/// Class 2, another place saphyr is stricter than go-yaml v3: a flow sequence whose items or
+/// closing bracket sit at (or under) the key's indentation (carpenike/k8s-gitops writes
+/// container `args: [` … `]` so). go-yaml checks no indentation inside a flow collection, so
+/// Flux applies the file; one never closed is still FV101.
+#[test]
+fn yaml_flow_indentation() {
+    assert_eq!(
+        findings("yaml-flow-indentation/fires", &["FV101"]),
+        vec![f("FV101", "deployment.yaml", 19, 17)]
+    );
+    assert_quiet("yaml-flow-indentation", &["FV101"]);
+}

@@ -1,5 +1,6 @@
 use crate::diag::{Diagnostic, Severity};
 use crate::index::Repository;
+use crate::model::artifact::{Artifact, Exclusion};
 use crate::rules::{Rule, RuleMeta};
 
 pub struct KustomizationPathMissing;
@@ -8,13 +9,18 @@ pub static META: RuleMeta = RuleMeta {
     code: "FV403",
     name: "kustomization-path-missing",
     severity: Severity::Error,
-    summary: "A Flux Kustomization's `spec.path` on this repository's source does not exist or uses backslashes.",
+    summary: "A Flux Kustomization's `spec.path` on this repository's source does not exist, is left out of the artifact by `.sourceignore`/`spec.ignore`, or uses backslashes.",
     docs: r#"## What it does
 For every Flux Kustomization whose `sourceRef` is this repository (the bootstrap
 `flux-system` source or another source the repository syncs itself from), checks that
-`spec.path`, taken from the repository root, is a directory in the tree. Paths with
-backslashes are reported too: Flux joins paths with `/` only (flux2#2245). Paths with
-`${VAR}` are skipped.
+`spec.path`, taken from the repository root, is a directory in the tree, and that
+source-controller puts it in the artifact it makes of the repository: a `.sourceignore`
+file (in any directory, governing the paths below it), the source's `spec.ignore` (read
+after the `.sourceignore` files, so its `!pattern` re-includes), or, when neither has a
+pattern, source-controller's defaults (`*.png`, `*.zip`, `.github/`, `cloudbuild.yaml`, …)
+may leave it out. The message names the file and line of the pattern, labelled there.
+Paths with backslashes are reported too: Flux joins paths with `/` only (flux2#2245).
+Paths with `${VAR}` are skipped.
 
 ## Why is this bad?
 kustomize-controller fails with `kustomization path not found` and applies nothing from that
@@ -29,11 +35,18 @@ spec:
     name: flux-system
 ```
 
+The same when the directory exists but is ignored:
+```text
+# .sourceignore
+apps/
+```
+
 ## Use instead
 ```yaml
 spec:
   path: ./apps/production
 ```
+and a `.sourceignore` that leaves the reconciled directories in.
 "#,
 };
 
@@ -75,7 +88,13 @@ impl Rule for KustomizationPathMissing {
             }
             let problem = match crate::fs::join_normalized("", raw) {
                 None => Some("climbs above the repository root".to_string()),
-                Some(p) if repo.tree.is_dir(&p) => None,
+                Some(p) if repo.tree.is_dir(&p) => {
+                    checked.push(true);
+                    if let Some(why) = Artifact::excluded_for(repo, ks, &p, true) {
+                        excluded(ks, node.span(), &p, why, out);
+                    }
+                    continue;
+                }
                 Some(p) if repo.tree.is_file(&p) => {
                     Some(format!("`{p}` is a file; Flux needs a directory"))
                 }
@@ -118,6 +137,31 @@ impl Rule for KustomizationPathMissing {
             );
         }
     }
+}
+
+/// A path that exists in Git but that the source's ignore rules leave out of the artifact.
+fn excluded(
+    ks: &crate::index::Object,
+    span: crate::source::Span,
+    path: &str,
+    why: Exclusion,
+    out: &mut Vec<Diagnostic>,
+) {
+    let mut d = Diagnostic::new(
+        &META,
+        ks.file,
+        span,
+        format!(
+            "Kustomization `{}`: `spec.path` `{path}` is left out of the source's artifact by {}: kustomize-controller fails with \"kustomization path not found\" and applies nothing",
+            ks.name, why.described
+        ),
+    )
+    .primary_label("not in the artifact Flux fetches")
+    .help("remove the pattern that excludes the path (or re-include it with `!pattern`), or point `spec.path` at a directory Flux receives");
+    if let Some((file, at)) = why.at {
+        d = d.label(file, at, format!("excludes `{path}`"));
+    }
+    out.push(d);
 }
 
 /// Every directory that holds a scanned file, once.

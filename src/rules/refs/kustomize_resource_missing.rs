@@ -1,5 +1,6 @@
 use crate::diag::{Diagnostic, FileId, Severity};
 use crate::index::{Repository, parent_dir};
+use crate::model::artifact::Artifact;
 use crate::reconcile::{is_kustomize_config, is_remote, kustomization_file_in};
 use crate::rules::{Rule, RuleMeta};
 use crate::yaml::NodeRef;
@@ -10,7 +11,7 @@ pub static META: RuleMeta = RuleMeta {
     code: "FV404",
     name: "kustomize-resource-missing",
     severity: Severity::Error,
-    summary: "A kustomization file names a file or directory that does not exist.",
+    summary: "A kustomization file names a file or directory that does not exist, or one `.sourceignore`/`spec.ignore` leaves out of Flux's artifact.",
     docs: r#"## What it does
 Checks every path a `kustomization.yaml` (`kustomization.yml`, `Kustomization`) names:
 `resources`, `bases`, `components`, `crds`, `patches[].path`, `patchesStrategicMerge`,
@@ -19,6 +20,14 @@ Checks every path a `kustomization.yaml` (`kustomization.yml`, `Kustomization`) 
 `openapi.path`. A directory named in `resources`, `bases` or `components` must hold a
 kustomization file. Remote URLs are skipped. Two kustomization files in one directory are
 reported too.
+
+An entry that exists in Git is still missing for Flux when source-controller leaves it out
+of the artifact while keeping the kustomization file: a `.sourceignore` file (in any
+directory), the `spec.ignore` of the source the repository syncs from, or, when neither has
+a pattern, source-controller's defaults (`*.png`, `*.jpg`, `*.zip`, `*.tar.gz`, `.github/`,
+`cloudbuild.yaml`, `.sops.yaml`, …: a `configMapGenerator` taking `logo.png` fails under
+Flux while `kubectl kustomize` builds it). The message names the file and line of the
+pattern, labelled there.
 
 ## Why is this bad?
 `kustomize build` stops at the first missing path, so the Flux Kustomization applying this
@@ -62,6 +71,7 @@ impl Rule for KustomizeResourceMissing {
     }
 
     fn check_repository(&self, repo: &Repository, out: &mut Vec<Diagnostic>) {
+        let artifacts = artifacts(repo);
         for &fid in repo.kustomization_files() {
             let dir = parent_dir(repo.path(fid));
             duplicate_file(repo, fid, dir, out);
@@ -74,6 +84,7 @@ impl Rule for KustomizeResourceMissing {
                     repo,
                     file: fid,
                     dir,
+                    artifacts: &artifacts,
                     out,
                 };
                 c.check(&root);
@@ -94,6 +105,7 @@ impl Rule for KustomizeResourceMissing {
                     repo,
                     file: ks.file,
                     dir: &path,
+                    artifacts: &artifacts,
                     out,
                 };
                 c.check_path(&node, v, 0, "spec.components", Expect::Component);
@@ -138,7 +150,23 @@ struct Checker<'a, 'r> {
     repo: &'r Repository,
     file: FileId,
     dir: &'a str,
+    /// What source-controller leaves out of each source this repository syncs from.
+    artifacts: &'a [Artifact],
     out: &'a mut Vec<Diagnostic>,
+}
+
+/// The artifact filters of the sources this repository syncs itself from that are defined in
+/// it (their `spec.ignore` counts), or the one every source shares (`.sourceignore` files).
+fn artifacts(repo: &Repository) -> Vec<Artifact> {
+    let mut out: Vec<Artifact> = crate::reconcile::reconciled_sources(repo)
+        .iter()
+        .flat_map(|key| crate::model::artifact::defined(repo, key))
+        .map(|source| Artifact::of(repo, Some(source)))
+        .collect();
+    if out.is_empty() {
+        out.push(Artifact::of(repo, None));
+    }
+    out
 }
 
 impl Checker<'_, '_> {
@@ -238,8 +266,13 @@ impl Checker<'_, '_> {
                 }
             }
         };
-        let Some(problem) = problem else { return };
         let span = value_span(node, offset, reference);
+        let Some(problem) = problem else {
+            if let Some(target) = crate::fs::join_normalized(self.dir, reference) {
+                self.excluded(field, reference, &target, span);
+            }
+            return;
+        };
         self.out.push(
             Diagnostic::new(
                 &META,
@@ -252,6 +285,44 @@ impl Checker<'_, '_> {
             .primary_label("not found")
             .help("fix the path (relative to this kustomization file's directory) or remove the entry"),
         );
+    }
+}
+
+impl Checker<'_, '_> {
+    /// An entry that exists in Git but that source-controller leaves out of the artifact
+    /// while keeping the kustomization file: kustomize-controller does not find it. Judged
+    /// with every source the kustomization file is in: reported when each of them drops the
+    /// entry.
+    fn excluded(&mut self, field: &str, reference: &str, target: &str, span: crate::source::Span) {
+        let repo = self.repo;
+        let this = repo.path(self.file);
+        let is_dir = repo.tree.is_dir(target);
+        let mut why = None;
+        for artifact in self.artifacts {
+            if artifact.excludes(repo, this, false).is_some() {
+                continue;
+            }
+            match artifact.excludes(repo, target, is_dir) {
+                Some(e) => why = why.or(Some(e)),
+                None => return,
+            }
+        }
+        let Some(why) = why else { return };
+        let mut d = Diagnostic::new(
+            &META,
+            self.file,
+            span,
+            format!(
+                "`{field}` entry `{reference}`: `{target}` is left out of the source's artifact by {}; kustomize build fails, so the Flux Kustomization applying this directory applies nothing",
+                why.described
+            ),
+        )
+        .primary_label("not in the artifact Flux fetches")
+        .help("remove the pattern that excludes it (or re-include it with `!pattern`), or move the file to a directory Flux receives");
+        if let Some((file, at)) = why.at {
+            d = d.label(file, at, format!("excludes `{target}`"));
+        }
+        self.out.push(d);
     }
 }
 
@@ -311,6 +382,22 @@ patches:
                 ("app/kustomization.yaml".to_string(), 15, 11),
             ]
         );
+    }
+
+    /// source-controller drops `*.png` (and its other defaults) only while no `.sourceignore`
+    /// has a pattern: a generator reading `logo.png` then fails under Flux.
+    #[test]
+    fn default_exclusions_apply_until_a_sourceignore_has_a_pattern() {
+        let k = "configMapGenerator:\n  - name: logo\n    files:\n      - logo.png\n";
+        let base = [("app/kustomization.yaml", k), ("app/logo.png", "png")];
+        assert_eq!(
+            findings_of("FV404", &base),
+            vec![("app/kustomization.yaml".to_string(), 4, 9)]
+        );
+        let comment_only = [base[0], base[1], (".sourceignore", "# nothing\n")];
+        assert_eq!(findings_of("FV404", &comment_only).len(), 1);
+        let replaced = [base[0], base[1], (".sourceignore", "docs/\n")];
+        assert!(findings_of("FV404", &replaced).is_empty());
     }
 
     #[test]

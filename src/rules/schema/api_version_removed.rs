@@ -84,15 +84,26 @@ impl Rule for ApiVersionRemoved {
             return true;
         };
         let clusters = repo.clusters();
-        let running: Vec<Running<'_>> = tree
-            .clusters_of(finding.file)
-            .iter()
-            .filter_map(|&i| clusters.get(i as usize))
-            .filter_map(|c| {
-                let v = c.flux_version.as_deref()?;
-                Some((c.name.as_str(), v, minor_of(v)))
-            })
-            .collect();
+        // A file no build applies as objects (a patch, a values file) is judged against the
+        // repository's one cluster; with several, which one reads it is not known here.
+        let applying = tree.clusters_of(finding.file);
+        let every: Vec<u16> = if clusters.len() == 1 {
+            vec![0]
+        } else {
+            Vec::new()
+        };
+        let running: Vec<Running<'_>> = if applying.is_empty() {
+            &every
+        } else {
+            applying
+        }
+        .iter()
+        .filter_map(|&i| clusters.get(i as usize))
+        .filter_map(|c| {
+            let v = c.flux_version.as_deref()?;
+            Some((c.name.as_str(), v, minor_of(v)))
+        })
+        .collect();
         let serving: Vec<&Running<'_>> = running
             .iter()
             .filter(|(_, _, v)| v.is_some_and(|v| v < release))
@@ -354,6 +365,40 @@ mod tests {
             message("v2.8.0").contains("the API server rejects HelmRelease"),
             "{}",
             message("v2.8.0")
+        );
+    }
+
+    /// A patch file is applied by no build as objects: the one cluster's version counts.
+    #[test]
+    fn a_patch_file_follows_the_flux_version_of_every_cluster() {
+        let sync = "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: flux-system\n  namespace: flux-system\nspec:\n  interval: 10m\n  path: ./clusters/dev\n  prune: true\n  sourceRef:\n    kind: GitRepository\n    name: flux-system\n";
+        let components = "# Flux Version: v2.6.4\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: flux-system\n";
+        let release = "apiVersion: helm.toolkit.fluxcd.io/v2beta2\nkind: HelmRelease\nmetadata:\n  name: x\nspec:\n  interval: 1h\n";
+        let out = crate::engine::check_memory(
+            &[
+                ("clusters/dev/flux-system/gotk-sync.yaml", sync),
+                ("clusters/dev/flux-system/gotk-components.yaml", components),
+                (
+                    "clusters/dev/kustomization.yaml",
+                    "resources:\n- release.yaml\npatches:\n- path: patches/interval.yaml\n",
+                ),
+                ("clusters/dev/release.yaml", release),
+                (
+                    "clusters/dev/patches/interval.yaml",
+                    &release.replace("1h", "5m"),
+                ),
+            ],
+            Default::default(),
+        );
+        let patch = out
+            .diagnostics
+            .iter()
+            .find(|d| d.rule.code == "FV501" && out.repo.path(d.file).contains("patches/"))
+            .map(|d| d.message.clone())
+            .unwrap_or_default();
+        assert!(
+            patch.contains("cluster dev runs Flux v2.6.4, which still serves it"),
+            "{patch}"
         );
     }
 }

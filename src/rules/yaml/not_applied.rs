@@ -13,15 +13,21 @@ pub static META: RuleMeta = RuleMeta {
     summary: "In a repository with clusters, a manifest no cluster's build includes: Flux never applies it, and its other findings are left out (FV601 excepted).",
     docs: r#"## What it does
 In a repository with clusters (a `flux-system/gotk-sync.yaml` bootstrap directory, a Flux
-Operator `FluxInstance`, or `clusters:` in `.fluxvet.yaml`), reports a file of Kubernetes
-manifests that no cluster's build reaches: not under a cluster's path, not listed by any
-kustomization a cluster's Flux Kustomizations build, not below a directory Flux generates a
-kustomization for. Typical causes: an entry commented out of a `kustomization.yaml`, an
-archive tree, a scaffold a script copies from.
+Operator `FluxInstance`, `clusters:` in `.fluxvet.yaml`, or, when none of these is there, a
+GitRepository and the Flux Kustomization syncing it defined in one file that the
+Kustomization's own path holds, as k8s-at-home's template applies once by hand), reports a
+file of Kubernetes manifests that no cluster's build reaches: not under a cluster's path, not
+listed by any kustomization a cluster's Flux Kustomizations build, not below a directory Flux
+generates a kustomization for. Typical causes: an entry commented out of a
+`kustomization.yaml`, an archive tree, a scaffold a script copies from. A Flux Kustomization's
+`spec.path` with a `${VAR}` of its applier's post-build substitution is followed as Flux
+substitutes it (`./apps/${CLUSTER}/cilium` with `CLUSTER` from the cluster's ConfigMap).
 
 Flux never applies such a file, so what would be wrong with it in the cluster is not wrong
 anywhere: fluxvet reports this one info finding for it and leaves out its other findings, except
-FV601 (a plaintext secret committed to Git leaks whether or not Flux reads it).
+FV601 (a plaintext secret committed to Git leaks whether or not Flux reads it). A
+kustomization file no cluster's build reaches is built by nothing: its findings (a missing
+entry, a failing patch) are left out too.
 
 ## Why is this bad?
 A file nothing applies is either dead (and misleads whoever reads the repository) or was meant
@@ -110,9 +116,12 @@ pub fn unapplied_manifests(repo: &Repository, diagnostics: &[Diagnostic]) -> Has
         return HashSet::new();
     }
     let tree = repo.reconcile_tree();
+    // A kustomization file no build reaches is built by nothing: its missing entries and
+    // failing patches stop no Flux Kustomization.
     repo.objects
         .iter()
         .map(|o| o.file)
+        .chain(repo.kustomization_files().iter().copied())
         .chain(
             diagnostics
                 .iter()

@@ -23,8 +23,14 @@ Where fluxvet's parser and go-yaml v3 disagree, go-yaml's answer wins:
   (`description: 'first line` / `second line'` at the key's column): go-yaml v3 does not check
   indentation inside quoted scalars, so this is not a finding, and the value is go-yaml's
   (continuation lines folded into one string).
+- A flow collection (`[…]`, `{…}`) whose items or closing bracket sit at or left of the key's
+  indentation (`args: [` … `]` with `]` under `args`; yaml-test-suite VJP3): go-yaml v3, like
+  libyaml, checks no indentation inside a flow collection, so this is not a finding either.
+  Left an error where joining its lines would change a value or hide text: a comment, a blank
+  line, or a scalar continued across a line inside it.
 - Still reported, as go-yaml v3 rejects them as well: an unclosed quoted scalar, an unknown
-  escape (`"\q"`), a document marker (`---`) at the start of a line inside a quoted scalar.
+  escape (`"\q"`), a document marker (`---`) at the start of a line inside a quoted scalar, a
+  flow collection never closed.
 - Known remaining difference: a tab that indents a quoted scalar's continuation line left of
   the key's indentation is still reported; go-yaml v3 accepts it.
 
