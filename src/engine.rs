@@ -322,7 +322,7 @@ pub fn check_with(opts: &CheckOptions, memo: Option<&FileMemo>) -> Result<Outcom
 /// The YAML files `.sourceignore` hides from Flux (and so from discovery) that hold a private
 /// key: a key committed in clear leaks whether or not Flux reads the file. Other ignore rules
 /// (`.gitignore`, `exclude`, hidden files) still apply.
-fn sourceignored_private_keys(
+pub(crate) fn sourceignored_private_keys(
     root: &Path,
     paths: &[PathBuf],
     exclude: &[String],
@@ -376,7 +376,7 @@ pub const FILE_SIZE_LIMIT: u64 = 32 * 1024 * 1024;
 
 /// Reads at most one byte past `limit`, so an oversized file is known as such without being
 /// loaded.
-fn read_capped(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
+pub(crate) fn read_capped(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
     use std::io::Read;
     let file = std::fs::File::open(path)?;
     // Sized from the metadata, the read is one call and one at the end, not a doubling series.
@@ -436,7 +436,7 @@ pub fn run_with<H: Sync>(
 /// [`run`], where the inputs named in `hidden` are files `.sourceignore` hides from Flux:
 /// only searched for committed private keys (they leak all the same), never parsed.
 #[allow(clippy::too_many_arguments)]
-fn run_with_hidden<H: Sync>(
+pub(crate) fn run_with_hidden<H: Sync>(
     root: PathBuf,
     inputs: Vec<(String, H)>,
     read: impl Fn(&H) -> std::io::Result<Vec<u8>> + Sync,

@@ -70,6 +70,7 @@ fn run(cli: Cli) -> Result<u8, String> {
         Command::Baseline(args) => baseline(args),
         Command::Build(args) => build(args),
         Command::Diff(args) => diff(args),
+        Command::Lsp(_) => fluxvet::lsp::run(),
     }
 }
 

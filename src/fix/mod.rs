@@ -60,7 +60,7 @@ pub fn plan(outcome: &Outcome) -> (Vec<FileFix>, Vec<String>) {
     }
     let mut out = Vec::new();
     let mut problems = Vec::new();
-    for (file, mut fixes) in by_file {
+    for (file, fixes) in by_file {
         let source = &outcome.repo.files[file];
         let shown = crate::emit::invocation_path(outcome, file);
         let disk_path = outcome.repo.root.join(&*source.path);
@@ -77,17 +77,12 @@ pub fn plan(outcome: &Outcome) -> (Vec<FileFix>, Vec<String>) {
             problems.push(format!("{shown}: changed since it was checked; not fixed"));
             continue;
         }
-        fixes.sort_by_key(|f| (f.span.start, f.span.end));
-        fixes.dedup();
         let mut after = String::with_capacity(body.len() + 16);
         after.push_str(bom);
         let mut at = 0usize;
         let mut fixed = 0;
-        for f in fixes {
+        for f in applicable(fixes, body) {
             let (s, e) = (f.span.start as usize, f.span.end as usize);
-            if s < at || e > body.len() || !body.is_char_boundary(s) || !body.is_char_boundary(e) {
-                continue;
-            }
             after.push_str(&body[at..s]);
             after.push_str(&f.replacement);
             at = e;
@@ -106,6 +101,25 @@ pub fn plan(outcome: &Outcome) -> (Vec<FileFix>, Vec<String>) {
         }
     }
     (out, problems)
+}
+
+/// The fixes of one file's findings that apply together to its checked text `body`: in order,
+/// duplicates dropped (one scalar quoted for two reasons), and any edit that overlaps an earlier
+/// one or does not fit the text left out (the next run picks it up).
+pub fn applicable<'a>(mut fixes: Vec<&'a Fix>, body: &str) -> Vec<&'a Fix> {
+    fixes.sort_by_key(|f| (f.span.start, f.span.end));
+    fixes.dedup();
+    let mut at = 0usize;
+    fixes.retain(|f| {
+        let (s, e) = (f.span.start as usize, f.span.end as usize);
+        let fits =
+            s >= at && e <= body.len() && body.is_char_boundary(s) && body.is_char_boundary(e);
+        if fits {
+            at = e;
+        }
+        fits
+    });
+    fixes
 }
 
 /// What `check --fix` did: printed a diff (with the exit code), or wrote the files (the caller
