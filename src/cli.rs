@@ -71,9 +71,13 @@ error is shown on the config file and the last valid config stays in force. The 
 writes a file.\n\n\
 Editors start it themselves: point your editor's LSP client at `fluxvet lsp` for YAML files. \
 Set-ups for Neovim, Helix and VS Code: docs/integrations.md.",
-        after_help = "Examples:\n  \
-Neovim (0.8+):  vim.lsp.start({ name = 'fluxvet', cmd = { 'fluxvet', 'lsp' }, root_dir = vim.fn.getcwd() })\n  \
-Helix:          [language-server.fluxvet] command = \"fluxvet\", args = [\"lsp\"]  (languages.toml)"
+        after_help = "Examples (what an editor runs; see docs/integrations.md for each editor):\n  \
+Neovim 0.8+, for a YAML buffer:\n    \
+vim.lsp.start({ name = \"fluxvet\", cmd = { \"fluxvet\", \"lsp\" }, root_dir = vim.fn.getcwd() })\n  \
+Helix, languages.toml:\n    \
+[language-server.fluxvet]\n    \
+command = \"fluxvet\"\n    \
+args = [\"lsp\"]"
     )]
     Lsp(LspArgs),
     /// Write a baseline: every current finding, which `fluxvet check --baseline FILE` then does

@@ -5,7 +5,7 @@
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
-use std::process::{Child, ChildStdin, Stdio};
+use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -697,4 +697,93 @@ fn files_nothing_checks_get_no_findings_and_garbage_does_not_stop_the_server() {
     c.open(&new, &format!("{CONFIGMAP}  a: \"2\"\n"));
     assert_eq!(codes(&c.diagnostics(&new, |d| !d.is_empty())), ["FV102"]);
     assert_eq!(c.finish(), 0);
+}
+
+/// A real client: Neovim's built-in LSP client, headless, runs tests/nvim/lsp_diagnostics.lua
+/// against `fluxvet lsp`: open a file, append a line without saving, hover, remove the line.
+/// Neovim converts the server's UTF-16 columns to byte columns with its own buffer text, so a
+/// wrong count shows as a wrong column here.
+#[test]
+fn neovim_shows_the_findings_of_an_unsaved_edit() {
+    let Some(nvim) = tool(
+        "nvim",
+        "Debian's neovim (0.7.2): apt-get install neovim; .ci/run installs it",
+    ) else {
+        return;
+    };
+    let repo = fleet();
+    let home = TempDir::new("lsp-nvim-home");
+    let out = home.join("out.json");
+    let line = "  b: {\"é𝄞\": \"1\", \"é𝄞\": \"2\"}";
+    let before = snapshot(repo.path());
+    let mut child = Command::new(nvim)
+        .args(["--headless", "--clean", "-n", "-i", "NONE", "-c"])
+        .arg(format!(
+            "luafile {}",
+            checkout().join("tests/nvim/lsp_diagnostics.lua").display()
+        ))
+        .current_dir(repo.path())
+        .env("HOME", home.path())
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        .env("XDG_DATA_HOME", home.join("data"))
+        .env("XDG_STATE_HOME", home.join("state"))
+        .env("XDG_CACHE_HOME", home.join("cache"))
+        .env("FLUXVET_BIN", FLUXVET)
+        .env("FLUXVET_ROOT", repo.path())
+        .env("FLUXVET_FILE", repo.join("apps/settings.yaml"))
+        .env("FLUXVET_LINE", line)
+        .env("FLUXVET_OUT", &out)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn nvim");
+    let deadline = Instant::now() + 2 * PATIENCE;
+    let status = loop {
+        if let Some(s) = child.try_wait().expect("wait for nvim") {
+            break s;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("nvim did not finish within {:?}", 2 * PATIENCE);
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let mut stderr = String::new();
+    if let Some(mut e) = child.stderr.take() {
+        let _ = std::io::Read::read_to_string(&mut e, &mut stderr);
+    }
+    let report: Value = serde_json::from_str(
+        &std::fs::read_to_string(&out)
+            .unwrap_or_else(|e| panic!("no report from nvim ({e}); status {status}: {stderr}")),
+    )
+    .expect("the report is JSON");
+    assert_eq!(report["ok"], true, "{report:#}\n{stderr}");
+    assert!(status.success(), "{status}: {stderr}");
+
+    assert_eq!(report["opened"], json!([]), "a clean file: {report:#}");
+    let edited = report["edited"].as_array().expect("edited");
+    let dup = edited
+        .iter()
+        .find(|d| d["code"] == "FV102")
+        .unwrap_or_else(|| panic!("no FV102 in {report:#}"));
+    // Line 8 (0-based 7): the appended one. Neovim's columns are bytes.
+    let key = line.rfind("\"é𝄞\"").unwrap();
+    assert_eq!(dup["lnum"], 7, "{dup:#}");
+    assert_eq!(dup["col"], key, "{dup:#}");
+    assert_eq!(dup["end_col"], key + "\"é𝄞\"".len(), "{dup:#}");
+    assert_eq!(dup["severity"], 1, "vim.diagnostic.severity.ERROR");
+    assert_eq!(dup["source"], "fluxvet");
+    assert!(
+        report["hover"]
+            .as_str()
+            .is_some_and(|h| h.starts_with("# FV")),
+        "{report:#}"
+    );
+    assert_eq!(report["fixed"], json!([]), "{report:#}");
+    assert_eq!(report["exit_code"], 0, "shutdown, then exit: {report:#}");
+    assert!(
+        snapshot(repo.path()) == before,
+        "the edit was never saved, and the server writes nothing"
+    );
 }
