@@ -35,6 +35,8 @@ pub struct FileMemo {
     sealed: AtomicBool,
     /// Records and replays in every check, and keeps what it replays ([`FileMemo::lasting`]).
     lasting: bool,
+    /// How many files were recorded (parsed) so far.
+    records: std::sync::atomic::AtomicUsize,
 }
 
 #[derive(Clone)]
@@ -117,6 +119,12 @@ impl FileMemo {
         if let Ok(mut files) = self.files.write() {
             files.insert(source.path.clone(), (blob, context, recorded));
         }
+        self.records.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// How many files were recorded so far: the files the checks with this memo parsed.
+    pub fn records(&self) -> usize {
+        self.records.load(Ordering::Relaxed)
     }
 
     /// Whether a replaying check knows `path` with the bytes of `blob` (and need not read them).

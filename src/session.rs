@@ -176,33 +176,24 @@ impl Session {
         let read = |input: &Input| -> std::io::Result<Vec<u8>> {
             match input {
                 Input::Buffer(text) => Ok(text.as_bytes().to_vec()),
-                Input::Disk(path) => {
-                    // Taken before the read: a write during it leaves a stamp the next check
-                    // finds out of date.
-                    let stamp = disk_stamp(path).filter(|(_, modified)| settled(*modified));
-                    let bytes = engine::read_capped(path, limit)?;
-                    if let (Some((len, modified)), Ok(blob)) =
-                        (stamp, Oid::hash_object(git2::ObjectType::Blob, &bytes))
-                        && let Some(rel) = self.relative(path)
-                        && let Ok(mut stamps) = self.stamps.lock()
-                    {
-                        stamps.insert(rel, (len, modified, blob));
-                    }
-                    Ok(bytes)
-                }
+                Input::Disk(path) => self.read_disk(path, limit).map(|(bytes, _)| bytes),
             }
         };
+        // The blob id a file is replayed by: a buffer's is hashed; a file on disk whose size
+        // and modification time are as last read has the id then computed, any other is read
+        // and hashed (not parsed: the memo may know those bytes).
         let blob_of = |input: &Input| -> Option<Oid> {
             match input {
                 Input::Buffer(text) => {
                     Oid::hash_object(git2::ObjectType::Blob, text.as_bytes()).ok()
                 }
                 Input::Disk(path) => {
-                    let (len, modified) = disk_stamp(path)?;
-                    let rel = self.relative(path)?;
-                    let stamps = self.stamps.lock().ok()?;
-                    let &(l, m, blob) = stamps.get(&rel)?;
-                    (l == len && m == modified).then_some(blob)
+                    let known = disk_stamp(path).and_then(|(len, modified)| {
+                        let stamps = self.stamps.lock().ok()?;
+                        let &(l, m, blob) = stamps.get(&self.relative(path)?)?;
+                        (l == len && m == modified).then_some(blob)
+                    });
+                    known.or_else(|| self.read_disk(path, limit).ok().map(|(_, blob)| blob))
                 }
             }
         };
@@ -216,6 +207,29 @@ impl Session {
             &hidden,
             Some((&self.memo, &blob_of)),
         )
+    }
+
+    /// Reads a file of the repository (at most one byte past `limit`, as `check` does) and
+    /// hashes it; remembers its size and modification time with the blob id once it has settled.
+    fn read_disk(&self, path: &Path, limit: u64) -> std::io::Result<(Vec<u8>, Oid)> {
+        // Taken before the read: a write during it leaves a stamp the next check finds out of
+        // date.
+        let stamp = disk_stamp(path).filter(|(_, modified)| settled(*modified));
+        let bytes = engine::read_capped(path, limit)?;
+        let blob =
+            Oid::hash_object(git2::ObjectType::Blob, &bytes).map_err(std::io::Error::other)?;
+        if let Some((len, modified)) = stamp
+            && let Some(rel) = self.relative(path)
+            && let Ok(mut stamps) = self.stamps.lock()
+        {
+            stamps.insert(rel, (len, modified, blob));
+        }
+        Ok((bytes, blob))
+    }
+
+    /// How many files this session has parsed (the others it replayed).
+    pub fn parsed(&self) -> usize {
+        self.memo.records()
     }
 
     /// Whether a check found a file of the list gone from the disk: [`Session::discover`] again.
@@ -271,4 +285,152 @@ fn settled(modified: SystemTime) -> bool {
 fn disk_stamp(path: &Path) -> Option<(u64, SystemTime)> {
     let m = std::fs::metadata(path).ok()?;
     Some((m.len(), m.modified().ok()?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::testing::BOOTSTRAP_SYNC;
+
+    const APPS: &str = "apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata:
+  name: apps
+  namespace: flux-system
+spec:
+  interval: 10m
+  dependsOn:
+    - name: infra
+  path: ./apps
+  prune: true
+  sourceRef:
+    kind: GitRepository
+    name: flux-system
+";
+    const CM: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\n  namespace: default\ndata:\n  a: \"1\"\n";
+
+    /// Writes `files` below `dir`, dated an hour ago (settled, as a checkout is).
+    fn write(dir: &Path, files: &[(&str, &str)]) {
+        for (rel, text) in files {
+            let p = dir.join(rel);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(&p, text).unwrap();
+            let f = std::fs::File::options().write(true).open(&p).unwrap();
+            f.set_modified(SystemTime::now() - std::time::Duration::from_secs(3600))
+                .unwrap();
+        }
+    }
+
+    fn findings(o: &Outcome) -> Vec<(String, &'static str, u32, u32, String)> {
+        o.diagnostics
+            .iter()
+            .map(|d| {
+                (
+                    o.repo.files[d.file].path.to_string(),
+                    d.rule.code,
+                    d.span.start,
+                    d.span.end,
+                    d.message.clone(),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn an_edit_parses_one_file_and_finds_what_check_finds() {
+        let dir = tempfile::tempdir().unwrap();
+        let files = [
+            (
+                "clusters/production/flux-system/gotk-sync.yaml",
+                BOOTSTRAP_SYNC,
+            ),
+            ("clusters/production/apps.yaml", APPS),
+            ("apps/cm.yaml", CM),
+        ];
+        write(dir.path(), &files);
+        let s = Session::open(dir.path(), Config::default()).unwrap();
+        let first = s.check(&HashMap::new());
+        assert_eq!(s.parsed(), 3, "the first check parses every file");
+        // `infra` is nowhere: FV301 in apps.yaml.
+        assert!(findings(&first).iter().any(|f| f.1 == "FV301"));
+        let again = s.check(&HashMap::new());
+        assert_eq!(s.parsed(), 3, "nothing changed: every file replayed");
+        assert_eq!(findings(&again), findings(&first));
+
+        // A buffer in place of apps/cm.yaml: that file alone is parsed, and the findings are
+        // those of `check` on a tree holding the buffer's text.
+        let edited = format!("{CM}  a: \"2\"\n");
+        let buffers = HashMap::from([("apps/cm.yaml".to_string(), edited.clone())]);
+        let with_buffer = s.check(&buffers);
+        assert_eq!(s.parsed(), 4);
+        let copy = tempfile::tempdir().unwrap();
+        let mut copied = files.to_vec();
+        copied[2].1 = &edited;
+        write(copy.path(), &copied);
+        let expected = crate::engine::check(&crate::engine::CheckOptions {
+            paths: vec![copy.path().to_path_buf()],
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(findings(&with_buffer), findings(&expected));
+        assert!(findings(&with_buffer).iter().any(|f| f.1 == "FV102"));
+        s.check(&buffers);
+        assert_eq!(s.parsed(), 4, "the same buffer again: replayed");
+
+        // A file changed on disk is parsed again (its size or time changed), the others not.
+        write(
+            dir.path(),
+            &[(
+                "clusters/production/apps.yaml",
+                &APPS.replace("infra", "apps"),
+            )],
+        );
+        let on_disk = s.check(&buffers);
+        assert_eq!(s.parsed(), 5);
+        let codes: Vec<&str> = findings(&on_disk).iter().map(|f| f.1).collect();
+        assert!(
+            !codes.contains(&"FV301") && codes.contains(&"FV302"),
+            "{codes:?}"
+        );
+    }
+
+    #[test]
+    fn new_unsaved_files_are_checked_and_deleted_files_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        write(
+            dir.path(),
+            &[
+                (
+                    "clusters/production/flux-system/gotk-sync.yaml",
+                    BOOTSTRAP_SYNC,
+                ),
+                ("clusters/production/apps.yaml", APPS),
+                ("apps/cm.yaml", CM),
+            ],
+        );
+        let mut s = Session::open(dir.path(), Config::default()).unwrap();
+        // A new file in a directory Flux builds without a kustomization.yaml: the generated
+        // kustomization takes it, so it is judged as applied (FV102, not FV105's info).
+        let new = format!("{}  a: \"2\"\n", CM.replace("name: cm", "name: cm2"));
+        let o = s.check(&HashMap::from([("apps/new.yaml".to_string(), new)]));
+        let codes: Vec<(String, &str)> = findings(&o).into_iter().map(|f| (f.0, f.1)).collect();
+        assert!(
+            codes.contains(&("apps/new.yaml".to_string(), "FV102")),
+            "{codes:?}"
+        );
+        assert!(!codes.iter().any(|c| c.1 == "FV105"), "{codes:?}");
+        // A buffer of a hidden file is not checked.
+        let o = s.check(&HashMap::from([(
+            ".github/x.yaml".to_string(),
+            "a: 1\na: 2\n".to_string(),
+        )]));
+        assert!(findings(&o).iter().all(|f| f.0 != ".github/x.yaml"));
+        // Deleted: gone from the check, and found so at the next discovery.
+        std::fs::remove_file(dir.path().join("apps/cm.yaml")).unwrap();
+        let o = s.check(&HashMap::new());
+        assert!(o.repo.file_id("apps/cm.yaml").is_none());
+        assert!(s.needs_discovery());
+        s.discover().unwrap();
+        assert!(!s.has_file("apps/cm.yaml") && !s.needs_discovery());
+    }
 }

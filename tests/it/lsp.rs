@@ -697,6 +697,16 @@ fn files_nothing_checks_get_no_findings_and_garbage_does_not_stop_the_server() {
     c.open(&new, &format!("{CONFIGMAP}  a: \"2\"\n"));
     assert_eq!(codes(&c.diagnostics(&new, |d| !d.is_empty())), ["FV102"]);
     assert_eq!(c.finish(), 0);
+
+    // A frame that is no JSON-RPC message breaks the framing for good: the server ends with
+    // exit code 2 and a message, not a panic (101).
+    let (mut c, _) = Client::start(repo.path(), json!({}));
+    let stdin = c.stdin.as_mut().expect("stdin");
+    stdin
+        .write_all(b"Content-Length: 5\r\n\r\n{{{{{")
+        .and_then(|()| stdin.flush())
+        .expect("write");
+    assert_eq!(c.exit_code(), 2);
 }
 
 /// A real client: Neovim's built-in LSP client, headless, runs tests/nvim/lsp_diagnostics.lua
