@@ -532,6 +532,11 @@ pub(crate) fn run_with_hidden<H: Sync>(
     repo.reconcile_tree();
     repo.dep_graph
         .get_or_init(|| crate::graph::GraphData::build(&repo));
+    // So is what the clusters apply (FV405, FV505, FV701 and others read it), its builds in
+    // parallel: asked first by a rule, it kept one worker building and the other waiting.
+    if !repo.clusters().is_empty() {
+        repo.applied_set();
+    }
     timing(|| {
         format!(
             "reconcile tree + dependsOn graph {:.1} ms, {}",

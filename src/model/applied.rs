@@ -5,6 +5,8 @@
 //! go into the kustomization it generates over the path; post-build substitution runs on the
 //! result). Every value keeps the origin the build gave it; a patched value points at the patch.
 
+use rayon::prelude::*;
+
 use crate::index::{Object, Repository};
 use crate::model::build::{BuildError, Gap, RenderedObject, build};
 use crate::model::kustomization::{LabelSet, PatchSource, patch};
@@ -71,26 +73,36 @@ fn applied_set(repo: &Repository) -> AppliedSet {
     let mut out = Vec::new();
     let mut errors = Vec::new();
     let mut gaps = Vec::new();
-    for (cluster, applier, path) in tree.builds() {
-        let name = match *cluster {
+    // Each build reads the repository alone: they run in parallel, and are joined in walk
+    // order, so the set is the same whatever the thread count.
+    let built: Vec<_> = tree
+        .builds()
+        .par_iter()
+        .with_max_len(1)
+        .map(|(cluster, applier, path)| {
+            let mut b = build(repo, path);
+            let ks = (*applier != BOOTSTRAP)
+                .then(|| repo.objects.get(*applier))
+                .flatten();
+            if let Some(ks) = ks {
+                flux_steps(repo, ks, &mut b.objects);
+            }
+            (*cluster, ks.and(Some(*applier)), b)
+        })
+        .collect();
+    for (cluster, kustomization, mut b) in built {
+        let name = match cluster {
             ROOT_BY_HAND => String::new(),
             i => clusters
                 .get(i as usize)
                 .map(|c| c.name.clone())
                 .unwrap_or_default(),
         };
-        let mut b = build(repo, path);
         errors.append(&mut b.errors);
         gaps.append(&mut b.gaps);
-        let ks = (*applier != BOOTSTRAP)
-            .then(|| repo.objects.get(*applier))
-            .flatten();
-        if let Some(ks) = ks {
-            flux_steps(repo, ks, &mut b.objects);
-        }
         out.extend(b.objects.into_iter().map(|object| Applied {
             cluster: name.clone(),
-            kustomization: ks.and(Some(*applier)),
+            kustomization,
             object,
         }));
     }
