@@ -1,6 +1,6 @@
 //! `fluxvet lsp` latency: from an edit of one open file to its diagnostics published, on the
 //! real repository onedr0p/home-ops (the corpus; `fixtures/example` where it is absent).
-//! `cargo bench --bench lsp`; the median is what divan prints first.
+//! `cargo bench --bench lsp`; divan prints the median in its third column.
 //!
 //! The server runs in process on an in-memory connection (the framing over stdio adds
 //! microseconds): the repository is opened and the file's first diagnostics published before
