@@ -73,23 +73,26 @@ fn applied_set(repo: &Repository) -> AppliedSet {
     let mut out = Vec::new();
     let mut errors = Vec::new();
     let mut gaps = Vec::new();
+    let one = |(cluster, applier, path): &(u16, usize, String)| {
+        let mut b = build(repo, path);
+        let ks = (*applier != BOOTSTRAP)
+            .then(|| repo.objects.get(*applier))
+            .flatten();
+        if let Some(ks) = ks {
+            flux_steps(repo, ks, &mut b.objects);
+        }
+        (*cluster, ks.and(Some(*applier)), b)
+    };
     // Each build reads the repository alone: they run in parallel, and are joined in walk
-    // order, so the set is the same whatever the thread count.
-    let built: Vec<_> = tree
-        .builds()
-        .par_iter()
-        .with_max_len(1)
-        .map(|(cluster, applier, path)| {
-            let mut b = build(repo, path);
-            let ks = (*applier != BOOTSTRAP)
-                .then(|| repo.objects.get(*applier))
-                .flatten();
-            if let Some(ks) = ks {
-                flux_steps(repo, ks, &mut b.objects);
-            }
-            (*cluster, ks.and(Some(*applier)), b)
-        })
-        .collect();
+    // order, so the set is the same whatever the thread count. Only from outside the pool (the
+    // engine builds the set before the rules run): a worker that asks, inside the set's
+    // `OnceLock`, would run other queued tasks while it waits for its builds, and a rule among
+    // them asking for the set again would wait on that lock forever.
+    let built: Vec<_> = if rayon::current_thread_index().is_none() {
+        tree.builds().par_iter().with_max_len(1).map(one).collect()
+    } else {
+        tree.builds().iter().map(one).collect()
+    };
     for (cluster, kustomization, mut b) in built {
         let name = match cluster {
             ROOT_BY_HAND => String::new(),
