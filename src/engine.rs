@@ -268,6 +268,7 @@ pub fn check_with(opts: &CheckOptions, memo: Option<&FileMemo>) -> Result<Outcom
             .collect()
     });
     // A document on stdin that is not on disk yet is a file of the repository all the same.
+    let mut new_file = None;
     if let Some(s) = stdin {
         let canonical_root = root.canonicalize().unwrap_or_else(|_| root.clone());
         let rel = crate::discover::display_path(&canonical_root, &root, &s.path);
@@ -275,14 +276,26 @@ pub fn check_with(opts: &CheckOptions, memo: Option<&FileMemo>) -> Result<Outcom
         match found.files.iter_mut().find(|(_, r)| *r == rel) {
             Some(entry) => entry.0 = s.path.clone(),
             None => {
+                if !s.path.exists() {
+                    new_file = Some(rel.clone());
+                }
                 found.files.push((s.path.clone(), rel));
                 found.files.sort_by(|a, b| a.1.cmp(&b.1));
             }
         }
     }
     timing(|| format!("rss after discover {} at {:?}", rss(), start.elapsed()));
-    let tree = Box::new(WorkTree::new(root.clone()));
-    tree.know_files(found.files.iter().map(|(_, rel)| rel.as_str()));
+    let disk = WorkTree::new(root.clone());
+    disk.know_files(found.files.iter().map(|(_, rel)| rel.as_str()));
+    // In its directory too, where Flux's generated kustomization takes every manifest.
+    let tree: Box<dyn TreeView> = match new_file {
+        Some(rel) => Box::new(crate::session::BufferTree::new(
+            disk,
+            vec![rel],
+            Default::default(),
+        )),
+        None => Box::new(disk),
+    };
     let hidden_keys = sourceignored_private_keys(&root, &paths, &config.exclude, &found.files);
     let hidden: std::collections::HashSet<String> =
         hidden_keys.iter().map(|(_, rel)| rel.clone()).collect();

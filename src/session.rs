@@ -160,17 +160,12 @@ impl Session {
         }
         let disk = WorkTree::new(self.root.clone());
         disk.know_files(inputs.iter().map(|(rel, _)| rel.as_str()));
-        let tree = Box::new(BufferTree {
-            disk,
-            new_files: MemoryTree {
-                files: inputs
-                    .iter()
-                    .filter(|(rel, i)| matches!(i, Input::Buffer(_)) && !self.has_file(rel))
-                    .map(|(rel, _)| rel.clone())
-                    .collect(),
-            },
-            buffers: buffers.clone(),
-        });
+        let new_files = inputs
+            .iter()
+            .filter(|(rel, i)| matches!(i, Input::Buffer(_)) && !self.has_file(rel))
+            .map(|(rel, _)| rel.clone())
+            .collect();
+        let tree = Box::new(BufferTree::new(disk, new_files, buffers.clone()));
         let hidden: HashSet<String> = self.hidden.iter().map(|(_, rel)| rel.clone()).collect();
         let limit = self.config.max_file_size;
         let read = |input: &Input| -> std::io::Result<Vec<u8>> {
@@ -240,10 +235,26 @@ impl Session {
 
 /// The working tree as the editor shows it: files it holds unsaved are read from its buffers,
 /// and new files not yet saved are in their directories.
-struct BufferTree {
+pub(crate) struct BufferTree {
     disk: WorkTree,
     new_files: MemoryTree,
     buffers: HashMap<String, String>,
+}
+
+impl BufferTree {
+    /// The work tree `disk` with `new_files` (root-relative paths of files not on disk yet) in
+    /// their directories, and `buffers` (root-relative path → text) read in place of files.
+    pub(crate) fn new(
+        disk: WorkTree,
+        new_files: Vec<String>,
+        buffers: HashMap<String, String>,
+    ) -> BufferTree {
+        BufferTree {
+            disk,
+            new_files: MemoryTree { files: new_files },
+            buffers,
+        }
+    }
 }
 
 impl TreeView for BufferTree {
