@@ -58,6 +58,28 @@ pub enum Command {
     /// safe: the same hook is left alone, an older fluxvet hook is updated, another hook is kept
     /// unless --force.
     InstallHook(InstallHookArgs),
+    /// Run the language server on stdin/stdout, for editors: findings as you type, rule docs on
+    /// hover, safe fixes as code actions.
+    #[command(
+        long_about = "Run the language server (LSP) on stdin/stdout, for editors.\n\n\
+Every open YAML file gets fluxvet's findings as you type, computed from the unsaved text with \
+the rest of the repository (the nearest directory above the file holding .git or .fluxvet.yaml, \
+else the editor's workspace folder); editing one file updates the findings of the other open \
+files it affects. Hover on a finding shows the rule's documentation (as `fluxvet explain`); the \
+safe fixes of `check --fix` are code actions. Changes to .fluxvet.yaml are picked up; a config \
+error is shown on the config file and the last valid config stays in force. The server never \
+writes a file.\n\n\
+Editors start it themselves: point your editor's LSP client at `fluxvet lsp` for YAML files. \
+Set-ups for Neovim, Helix and VS Code: docs/integrations.md.",
+        after_help = "Examples (what an editor runs; see docs/integrations.md for each editor):\n  \
+Neovim 0.8+, for a YAML buffer:\n    \
+vim.lsp.start({ name = \"fluxvet\", cmd = { \"fluxvet\", \"lsp\" }, root_dir = vim.fn.getcwd() })\n  \
+Helix, languages.toml:\n    \
+[language-server.fluxvet]\n    \
+command = \"fluxvet\"\n    \
+args = [\"lsp\"]"
+    )]
+    Lsp(LspArgs),
     /// Write a baseline: every current finding, which `fluxvet check --baseline FILE` then does
     /// not report, to adopt fluxvet on a repository without fixing everything first.
     Baseline(BaselineArgs),
@@ -193,6 +215,14 @@ pub struct BuildArgs {
     /// When to colour findings (NO_COLOR is honoured by `auto`).
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+}
+
+#[derive(Args, Debug)]
+pub struct LspArgs {
+    /// Talk over stdin/stdout (the only transport, and the default; accepted because some
+    /// clients, such as VS Code's, always pass it).
+    #[arg(long)]
+    pub stdio: bool,
 }
 
 #[derive(Args, Debug)]

@@ -301,6 +301,7 @@ pub fn check_with(opts: &CheckOptions, memo: Option<&FileMemo>) -> Result<Outcom
             .collect()
     });
     // A document on stdin that is not on disk yet is a file of the repository all the same.
+    let mut new_file = None;
     if let Some(s) = stdin {
         let canonical_root = root.canonicalize().unwrap_or_else(|_| root.clone());
         let rel = crate::discover::display_path(&canonical_root, &root, &s.path);
@@ -308,14 +309,26 @@ pub fn check_with(opts: &CheckOptions, memo: Option<&FileMemo>) -> Result<Outcom
         match found.files.iter_mut().find(|(_, r)| *r == rel) {
             Some(entry) => entry.0 = s.path.clone(),
             None => {
+                if !s.path.exists() {
+                    new_file = Some(rel.clone());
+                }
                 found.files.push((s.path.clone(), rel));
                 found.files.sort_by(|a, b| a.1.cmp(&b.1));
             }
         }
     }
     timing(|| format!("rss after discover {} at {:?}", rss(), start.elapsed()));
-    let tree = Box::new(WorkTree::new(root.clone()));
-    tree.know_files(found.files.iter().map(|(_, rel)| rel.as_str()));
+    let disk = WorkTree::new(root.clone());
+    disk.know_files(found.files.iter().map(|(_, rel)| rel.as_str()));
+    // In its directory too, where Flux's generated kustomization takes every manifest.
+    let tree: Box<dyn TreeView> = match new_file {
+        Some(rel) => Box::new(crate::session::BufferTree::new(
+            disk,
+            vec![rel],
+            Default::default(),
+        )),
+        None => Box::new(disk),
+    };
     let hidden_keys = if opts.model_only {
         Vec::new()
     } else {
@@ -362,7 +375,7 @@ pub fn check_with(opts: &CheckOptions, memo: Option<&FileMemo>) -> Result<Outcom
 /// The YAML files `.sourceignore` hides from Flux (and so from discovery) that hold a private
 /// key: a key committed in clear leaks whether or not Flux reads the file. Other ignore rules
 /// (`.gitignore`, `exclude`, hidden files) still apply.
-fn sourceignored_private_keys(
+pub(crate) fn sourceignored_private_keys(
     root: &Path,
     paths: &[PathBuf],
     exclude: &[String],
@@ -413,7 +426,10 @@ pub use crate::config::FILE_SIZE_LIMIT;
 
 /// The `.sourceignore` files that govern the discovered files (in their directories and
 /// above): read, never parsed, so a finding can point at the line that hides a path from Flux.
-fn sourceignore_files(root: &Path, found: &[(PathBuf, String)]) -> Vec<(PathBuf, String)> {
+pub(crate) fn sourceignore_files(
+    root: &Path,
+    found: &[(PathBuf, String)],
+) -> Vec<(PathBuf, String)> {
     let mut dirs = std::collections::BTreeSet::new();
     dirs.insert("");
     for (_, rel) in found {
@@ -440,7 +456,7 @@ fn sourceignore_files(root: &Path, found: &[(PathBuf, String)]) -> Vec<(PathBuf,
 
 /// Reads at most one byte past `limit`, so an oversized file is known as such without being
 /// loaded.
-fn read_capped(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
+pub(crate) fn read_capped(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
     use std::io::Read;
     let file = std::fs::File::open(path)?;
     // Sized from the metadata, the read is one call and one at the end, not a doubling series.
@@ -502,7 +518,7 @@ pub fn run_with<H: Sync>(
 /// only searched for committed private keys (they leak all the same), never parsed. With
 /// `model_only`, files are parsed and indexed and no rule runs.
 #[allow(clippy::too_many_arguments)]
-fn run_with_hidden<H: Sync>(
+pub(crate) fn run_with_hidden<H: Sync>(
     root: PathBuf,
     inputs: Vec<(String, H)>,
     read: impl Fn(&H) -> std::io::Result<Vec<u8>> + Sync,
@@ -620,6 +636,11 @@ fn run_with_hidden<H: Sync>(
     repo.reconcile_tree();
     repo.dep_graph
         .get_or_init(|| crate::graph::GraphData::build(&repo));
+    // So is what the clusters apply (FV405, FV505, FV701 and others read it), its builds in
+    // parallel: asked first by a rule, it kept one worker building and the other waiting.
+    if !repo.clusters().is_empty() {
+        repo.applied_set();
+    }
     timing(|| {
         format!(
             "reconcile tree + dependsOn graph {:.1} ms, {}",

@@ -34,6 +34,7 @@ fn run(cli: Cli) -> Result<u8, String> {
         Command::Baseline(args) => commands::baseline::run(args),
         Command::Build(args) => commands::build::run(args),
         Command::Diff(args) => commands::diff::run(args),
+        Command::Lsp(_) => fluxvet::lsp::run(),
     }
 }
 

@@ -6,6 +6,10 @@
 //!
 //! The document rules see one document at a time and no config, so a file's document findings
 //! depend on its path and bytes alone, and replaying them is exact.
+//!
+//! A lasting memo ([`FileMemo::lasting`]) serves a session that checks the same repository over
+//! and over (the language server, [`crate::session`]): it replays every file it knows with the
+//! same bytes and records every file it had to parse, so an edit parses the edited file alone.
 
 use std::collections::HashMap;
 use std::sync::RwLock;
@@ -20,7 +24,7 @@ use crate::suppress::Directive;
 
 /// The git blob id of an input whose bytes are known without reading them (a blob of a
 /// commit or of the index), `None` for a file on disk.
-pub type BlobOf<H> = dyn Fn(&H) -> Option<Oid> + Sync;
+pub type BlobOf<'a, H> = dyn Fn(&H) -> Option<Oid> + Sync + 'a;
 
 #[derive(Default)]
 pub struct FileMemo {
@@ -29,8 +33,13 @@ pub struct FileMemo {
     files: RwLock<HashMap<std::sync::Arc<str>, (Oid, u128, Recorded)>>,
     /// Set once the recording check is done: later checks replay.
     sealed: AtomicBool,
+    /// Records and replays in every check, and keeps what it replays ([`FileMemo::lasting`]).
+    lasting: bool,
+    /// How many files were recorded (parsed) so far.
+    records: std::sync::atomic::AtomicUsize,
 }
 
+#[derive(Clone)]
 struct Recorded {
     id: FileId,
     source: SourceFile,
@@ -55,8 +64,29 @@ impl FileMemo {
         FileMemo::default()
     }
 
+    /// A memo for checks of the same repository one after the other: each replays the files
+    /// recorded with the same bytes (a copy: the next check replays them again) and records the
+    /// others.
+    pub fn lasting() -> FileMemo {
+        FileMemo {
+            lasting: true,
+            ..FileMemo::default()
+        }
+    }
+
     pub fn recording(&self) -> bool {
-        !self.sealed.load(Ordering::Relaxed)
+        self.lasting || !self.sealed.load(Ordering::Relaxed)
+    }
+
+    fn replaying(&self) -> bool {
+        self.lasting || self.sealed.load(Ordering::Relaxed)
+    }
+
+    /// Forgets the files not in `keep` (a lasting memo's files that were deleted or renamed).
+    pub fn retain(&self, keep: impl Fn(&str) -> bool) {
+        if let Ok(mut files) = self.files.write() {
+            files.retain(|path, _| keep(path));
+        }
     }
 
     /// Ends the recording: checks run with this memo from now on replay.
@@ -89,11 +119,17 @@ impl FileMemo {
         if let Ok(mut files) = self.files.write() {
             files.insert(source.path.clone(), (blob, context, recorded));
         }
+        self.records.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// How many files were recorded so far: the files the checks with this memo parsed.
+    pub fn records(&self) -> usize {
+        self.records.load(Ordering::Relaxed)
     }
 
     /// Whether a replaying check knows `path` with the bytes of `blob` (and need not read them).
     pub fn knows(&self, path: &str, blob: Oid) -> bool {
-        !self.recording()
+        self.replaying()
             && self
                 .files
                 .read()
@@ -101,16 +137,26 @@ impl FileMemo {
     }
 
     /// The recorded outcome of `path` when its bytes are those of `blob` and it was checked in
-    /// the same `context`, renumbered as file `id`. Taken out of the memo: a check reads each
-    /// file once.
+    /// the same `context`, renumbered as file `id`. Taken out of the memo (a check reads each
+    /// file once), but for a lasting memo, which keeps it for the next check.
     pub fn replay(&self, id: FileId, path: &str, blob: Oid, context: u128) -> Option<Replayed> {
-        if self.recording() {
+        if !self.replaying() {
             return None;
         }
-        let (b, c, r) = self.files.write().ok()?.remove(path)?;
-        if b != blob || c != context {
-            return None;
-        }
+        let r = if self.lasting {
+            let files = self.files.read().ok()?;
+            let (b, c, r) = files.get(path)?;
+            if *b != blob || *c != context {
+                return None;
+            }
+            r.clone()
+        } else {
+            let (b, c, r) = self.files.write().ok()?.remove(path)?;
+            if b != blob || c != context {
+                return None;
+            }
+            r
+        };
         let renumber = |f: FileId| if f == r.id { id } else { f };
         let mut docs = r.docs;
         for d in &mut docs {

@@ -34,7 +34,7 @@ pub fn plan(outcome: &Outcome) -> (Vec<FileFix>, Vec<String>) {
     }
     let mut out = Vec::new();
     let mut problems = Vec::new();
-    for (file, mut fixes) in by_file {
+    for (file, fixes) in by_file {
         let source = &outcome.repo.files[file];
         let shown = crate::emit::invocation_path(outcome, file);
         let disk_path = outcome.repo.root.join(&*source.path);
@@ -51,17 +51,12 @@ pub fn plan(outcome: &Outcome) -> (Vec<FileFix>, Vec<String>) {
             problems.push(format!("{shown}: changed since it was checked; not fixed"));
             continue;
         }
-        fixes.sort_by_key(|f| (f.span.start, f.span.end));
-        fixes.dedup();
         let mut after = String::with_capacity(body.len() + 16);
         after.push_str(bom);
         let mut at = 0usize;
         let mut fixed = 0;
-        for f in fixes {
+        for f in crate::fix::applicable(fixes, body) {
             let (s, e) = (f.span.start as usize, f.span.end as usize);
-            if s < at || e > body.len() || !body.is_char_boundary(s) || !body.is_char_boundary(e) {
-                continue;
-            }
             after.push_str(&body[at..s]);
             after.push_str(&f.replacement);
             at = e;

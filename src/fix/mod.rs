@@ -29,3 +29,22 @@ pub fn quote(file: &SourceFile, span: Span, value: &str) -> Option<Fix> {
         replacement: format!("\"{text}\""),
     })
 }
+
+/// The fixes of one file's findings that apply together to its checked text `body`: in order,
+/// duplicates dropped (one scalar quoted for two reasons), and any edit that overlaps an earlier
+/// one or does not fit the text left out (the next run picks it up).
+pub fn applicable<'a>(mut fixes: Vec<&'a Fix>, body: &str) -> Vec<&'a Fix> {
+    fixes.sort_by_key(|f| (f.span.start, f.span.end));
+    fixes.dedup();
+    let mut at = 0usize;
+    fixes.retain(|f| {
+        let (s, e) = (f.span.start as usize, f.span.end as usize);
+        let fits =
+            s >= at && e <= body.len() && body.is_char_boundary(s) && body.is_char_boundary(e);
+        if fits {
+            at = e;
+        }
+        fits
+    });
+    fixes
+}

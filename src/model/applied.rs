@@ -178,20 +178,25 @@ pub fn cluster_builds(repo: &Repository, wanted: &dyn Fn(u16) -> bool) -> Vec<(u
     let mut out: Vec<Option<Build>> = (0..builds.len()).map(|_| None).collect();
     for level in 0..=depth.iter().copied().max().unwrap_or(0) {
         let now: Vec<usize> = (0..builds.len()).filter(|&i| depth[i] == level).collect();
-        let done: Vec<(usize, Build)> = now
-            .par_iter()
-            .with_max_len(1)
-            .map(|&i| {
-                let (cluster, applier, path) = builds[i];
-                let ks = (*applier != BOOTSTRAP)
-                    .then(|| repo.objects.get(*applier))
-                    .flatten();
-                (
-                    i,
-                    build_applied(repo, path, ks, rendered.get(&(*cluster, *applier))),
-                )
-            })
-            .collect();
+        let one = |&i: &usize| {
+            let (cluster, applier, path) = builds[i];
+            let ks = (*applier != BOOTSTRAP)
+                .then(|| repo.objects.get(*applier))
+                .flatten();
+            (
+                i,
+                build_applied(repo, path, ks, rendered.get(&(*cluster, *applier))),
+            )
+        };
+        // In parallel only from outside the pool (the engine builds the set before the rules
+        // run): a worker that asks, inside the set's `OnceLock`, would run other queued tasks
+        // while it waits for its builds, and a rule among them asking for the set again would
+        // wait on that lock forever.
+        let done: Vec<(usize, Build)> = if rayon::current_thread_index().is_none() {
+            now.par_iter().with_max_len(1).map(one).collect()
+        } else {
+            now.iter().map(one).collect()
+        };
         for (i, b) in done {
             remember_rendered(&flux_ks, builds[i].0, &b, &mut rendered);
             out[i] = Some(b);

@@ -691,3 +691,37 @@ fn stdin_for_a_file_not_on_disk_finds_its_repository() {
         "new/release.yaml:7:3: error FV102 duplicate-key: duplicate key `a`\n"
     );
 }
+
+/// A new file read from stdin in a directory a cluster applies without a kustomization file:
+/// Flux's generated kustomization takes every manifest there, so the new file is applied and
+/// judged as such (its duplicate key an error), not reported as applied by no cluster (FV105).
+#[test]
+fn stdin_for_a_new_file_is_in_its_directory() {
+    let r = git_repo("stdin-new-dir");
+    r.write(
+        "clusters/production/flux-system/gotk-sync.yaml",
+        &format!(
+            "{}---\napiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: apps\n  namespace: flux-system\nspec:\n  interval: 10m\n  path: ./apps\n  prune: true\n  sourceRef:\n    kind: GitRepository\n    name: flux-system\n",
+            "apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\nmetadata:\n  name: flux-system\n  namespace: flux-system\nspec:\n  interval: 1m\n  url: https://github.com/example/fleet\n  ref:\n    branch: main\n---\napiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: flux-system\n  namespace: flux-system\nspec:\n  interval: 10m\n  path: ./clusters/production\n  prune: true\n  sourceRef:\n    kind: GitRepository\n    name: flux-system\n"
+        ),
+    );
+    r.write("apps/settings.yaml", CLEAN);
+    let out = with_stdin(
+        r.path(),
+        &[
+            "check",
+            "-",
+            "--stdin-filename",
+            "apps/new.yaml",
+            "--format",
+            "short",
+        ],
+        &DEFECT.replace("name: settings", "name: other"),
+    );
+    assert_eq!(
+        stdout(&out),
+        "apps/new.yaml:7:3: error FV102 duplicate-key: duplicate key `a`\n",
+        "{}",
+        text(&out)
+    );
+}

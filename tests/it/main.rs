@@ -15,6 +15,7 @@ mod fix;
 mod graph;
 mod hostile;
 mod integrations;
+mod lsp;
 mod oracle;
 mod properties;
 mod refs;
