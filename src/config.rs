@@ -321,134 +321,27 @@ impl Config {
                     }
                 }
                 "sources" => {
-                    if !v.is_sequence() && !v.is_null() {
-                        return Err(err(
-                            at,
-                            "`sources` must be a list of {kind, name, namespace, path}".into(),
-                        ));
-                    }
-                    for item in v.items() {
-                        let ia = item.span().start as usize;
-                        if !item.is_mapping() {
-                            return Err(err(ia, "`sources` entries are mappings with kind, name, optional namespace and path".into()));
-                        }
-                        let mut src = LocalSource {
-                            kind: String::new(),
-                            name: String::new(),
-                            namespace: None,
-                            path: String::new(),
-                            path_at: (0, 0),
-                        };
-                        for (ek, ev) in item.entries() {
-                            let val = ev.as_str().map(str::to_string).ok_or_else(|| {
-                                err(
-                                    ev.span().start as usize,
-                                    "`sources` values must be strings".into(),
-                                )
-                            })?;
-                            match ek.as_str().unwrap_or("") {
-                                "kind" => src.kind = val,
-                                "name" => src.name = val,
-                                "namespace" => src.namespace = Some(val),
-                                "path" => {
-                                    let lc = file.line_col(ev.span().start as usize);
-                                    src.path_at = (lc.line, lc.column);
-                                    src.path = val;
-                                }
-                                other => {
-                                    return Err(err(
-                                        ek.span().start as usize,
-                                        format!(
-                                            "unknown key `sources[].{other}` (expected kind, name, namespace, path)"
-                                        ),
-                                    ));
-                                }
-                            }
-                        }
-                        if !src.kind.is_empty()
-                            && !FluxKind::from_name(&src.kind).is_some_and(FluxKind::is_source)
-                        {
-                            let sources: Vec<&str> =
-                                FluxKind::sources().map(FluxKind::name).collect();
-                            let at = item.get("kind").map_or(ia, |k| k.span().start as usize);
-                            return Err(err(
-                                at,
-                                format!(
-                                    "`sources[].kind`: `{}` is not a Flux source kind (expected one of {})",
-                                    src.kind,
-                                    sources.join(", ")
-                                ),
-                            ));
-                        }
-                        if src.kind.is_empty() || src.name.is_empty() || src.path.is_empty() {
-                            return Err(err(
-                                ia,
-                                "`sources` entries need `kind`, `name` and `path` (the directory the artifact is pushed from, e.g. `./deploy`)".into(),
-                            ));
-                        }
-                        config.sources.push(src);
+                    for e in source_entries(&v, "sources", true).map_err(|(o, m)| err(o, m))? {
+                        let (path, path_offset) = e.path.unwrap_or_default();
+                        let lc = file.line_col(path_offset);
+                        config.sources.push(LocalSource {
+                            kind: e.kind,
+                            name: e.name,
+                            namespace: e.namespace,
+                            path,
+                            path_at: (lc.line, lc.column),
+                        });
                     }
                 }
                 "external_sources" => {
-                    if !v.is_sequence() && !v.is_null() {
-                        return Err(err(
-                            at,
-                            "`external_sources` must be a list of {kind, name, namespace}".into(),
-                        ));
-                    }
-                    for item in v.items() {
-                        let ia = item.span().start as usize;
-                        if !item.is_mapping() {
-                            return Err(err(ia, "`external_sources` entries are mappings with kind, name and optional namespace".into()));
-                        }
-                        let mut src = ExternalSource {
-                            kind: String::new(),
-                            name: String::new(),
-                            namespace: None,
-                        };
-                        for (ek, ev) in item.entries() {
-                            let val = ev.as_str().map(str::to_string).ok_or_else(|| {
-                                err(
-                                    ev.span().start as usize,
-                                    "`external_sources` values must be strings".into(),
-                                )
-                            })?;
-                            match ek.as_str().unwrap_or("") {
-                                "kind" => src.kind = val,
-                                "name" => src.name = val,
-                                "namespace" => src.namespace = Some(val),
-                                other => {
-                                    return Err(err(
-                                        ek.span().start as usize,
-                                        format!(
-                                            "unknown key `external_sources[].{other}` (expected kind, name, namespace)"
-                                        ),
-                                    ));
-                                }
-                            }
-                        }
-                        if !src.kind.is_empty()
-                            && !FluxKind::from_name(&src.kind).is_some_and(FluxKind::is_source)
-                        {
-                            let sources: Vec<&str> =
-                                FluxKind::sources().map(FluxKind::name).collect();
-                            let at = item.get("kind").map_or(ia, |k| k.span().start as usize);
-                            return Err(err(
-                                at,
-                                format!(
-                                    "`external_sources[].kind`: `{}` is not a Flux source kind (expected one of {})",
-                                    src.kind,
-                                    sources.join(", ")
-                                ),
-                            ));
-                        }
-                        if src.kind.is_empty() || src.name.is_empty() {
-                            return Err(err(
-                                ia,
-                                "`external_sources` entries need `kind` and `name`".into(),
-                            ));
-                        }
-                        config.external_sources.push(src);
+                    for e in
+                        source_entries(&v, "external_sources", false).map_err(|(o, m)| err(o, m))?
+                    {
+                        config.external_sources.push(ExternalSource {
+                            kind: e.kind,
+                            name: e.name,
+                            namespace: e.namespace,
+                        });
                     }
                 }
                 "unwaivable" => {
@@ -555,6 +448,92 @@ fn glob_cause(e: &ignore::Error) -> String {
 }
 
 type Fail = (usize, String);
+
+/// An entry of `sources` (`with_path`) or `external_sources`: a Flux source by kind, name and
+/// optional namespace, and for `sources` the directory here its artifact is pushed from (with
+/// the offset of that value).
+struct SourceEntry {
+    kind: String,
+    name: String,
+    namespace: Option<String>,
+    path: Option<(String, usize)>,
+}
+
+fn source_entries(v: &NodeRef<'_>, key: &str, with_path: bool) -> Result<Vec<SourceEntry>, Fail> {
+    let fields = if with_path {
+        "kind, name, namespace, path"
+    } else {
+        "kind, name, namespace"
+    };
+    if !v.is_sequence() && !v.is_null() {
+        return Err((
+            v.span().start as usize,
+            format!("`{key}` must be a list of {{{fields}}}"),
+        ));
+    }
+    let mut out = Vec::new();
+    for item in v.items() {
+        let ia = item.span().start as usize;
+        if !item.is_mapping() {
+            let what = if with_path {
+                "kind, name, optional namespace and path"
+            } else {
+                "kind, name and optional namespace"
+            };
+            return Err((ia, format!("`{key}` entries are mappings with {what}")));
+        }
+        let mut src = SourceEntry {
+            kind: String::new(),
+            name: String::new(),
+            namespace: None,
+            path: None,
+        };
+        for (ek, ev) in item.entries() {
+            let val = ev.as_str().map(str::to_string).ok_or_else(|| {
+                (
+                    ev.span().start as usize,
+                    format!("`{key}` values must be strings"),
+                )
+            })?;
+            match ek.as_str().unwrap_or("") {
+                "kind" => src.kind = val,
+                "name" => src.name = val,
+                "namespace" => src.namespace = Some(val),
+                "path" if with_path => src.path = Some((val, ev.span().start as usize)),
+                other => {
+                    return Err((
+                        ek.span().start as usize,
+                        format!("unknown key `{key}[].{other}` (expected {fields})"),
+                    ));
+                }
+            }
+        }
+        if !src.kind.is_empty() && !FluxKind::from_name(&src.kind).is_some_and(FluxKind::is_source)
+        {
+            let sources: Vec<&str> = FluxKind::sources().map(FluxKind::name).collect();
+            let at = item.get("kind").map_or(ia, |k| k.span().start as usize);
+            return Err((
+                at,
+                format!(
+                    "`{key}[].kind`: `{}` is not a Flux source kind (expected one of {})",
+                    src.kind,
+                    sources.join(", ")
+                ),
+            ));
+        }
+        let no_path = with_path && src.path.as_ref().is_none_or(|(p, _)| p.is_empty());
+        if src.kind.is_empty() || src.name.is_empty() || no_path {
+            let need = if with_path {
+                "`kind`, `name` and `path` (the directory the artifact is pushed from, e.g. `./deploy`)"
+            } else {
+                "`kind` and `name`"
+            };
+            return Err((ia, format!("`{key}` entries need {need}")));
+        }
+        out.push(src);
+    }
+    Ok(out)
+}
 
 fn string_list(v: &NodeRef<'_>, key: &str) -> Result<Vec<String>, Fail> {
     if v.is_null() {

@@ -99,6 +99,29 @@ pub trait Rule: Sync {
     fn filter_findings(&self, _repo: &Repository, _findings: &mut Vec<Diagnostic>) {}
 }
 
+/// Where a finding holds, when only some clusters have it: ` as cluster staging applies it`
+/// (`Phrase::AppliesIt`) or ` in cluster staging` (`Phrase::In`); each cluster named once, in
+/// order, the unnamed root of a repository without clusters left out.
+pub fn clusters_phrase(clusters: &[&str], phrase: Phrase) -> String {
+    let mut names: Vec<&str> = clusters.iter().copied().filter(|c| !c.is_empty()).collect();
+    names.sort_unstable();
+    names.dedup();
+    match (names.as_slice(), phrase) {
+        ([], _) => String::new(),
+        ([one], Phrase::AppliesIt) => format!(" as cluster {one} applies it"),
+        (many, Phrase::AppliesIt) => format!(" as clusters {} apply it", many.join(", ")),
+        ([one], Phrase::In) => format!(" in cluster {one}"),
+        (many, Phrase::In) => format!(" in clusters {}", many.join(", ")),
+    }
+}
+
+/// The wording of [`clusters_phrase`].
+#[derive(Clone, Copy)]
+pub enum Phrase {
+    AppliesIt,
+    In,
+}
+
 /// Whether `rule` marked this document while it was parsed ([`Rule::marks`]).
 pub fn marked(entry: &DocEntry, rule: &'static RuleMeta) -> bool {
     entry.marks & mark_of(rule) != 0

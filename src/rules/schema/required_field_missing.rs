@@ -132,7 +132,7 @@ impl Rule for RequiredFieldMissing {
                 let phrase = if everywhere {
                     String::new()
                 } else {
-                    clusters_phrase(&clusters)
+                    crate::rules::clusters_phrase(&clusters, crate::rules::Phrase::AppliesIt)
                 };
                 out.push(diagnose(at.0, doc, fd, p, &phrase));
             }
@@ -258,18 +258,6 @@ fn source_doc(repo: &Repository, (file, start): (FileId, u32)) -> Option<(&Docum
         }
         Some((&d.doc, flux_doc(&d.doc)?))
     })
-}
-
-/// ` as cluster staging applies it`, naming the clusters that have the problem.
-fn clusters_phrase(clusters: &[&str]) -> String {
-    let mut names: Vec<&str> = clusters.iter().copied().filter(|c| !c.is_empty()).collect();
-    names.sort_unstable();
-    names.dedup();
-    match names.as_slice() {
-        [] => String::new(),
-        [one] => format!(" as cluster {one} applies it"),
-        many => format!(" as clusters {} apply it", many.join(", ")),
-    }
 }
 
 /// The finding for `p`, at the source document (its `spec` key, else its `kind`).

@@ -139,7 +139,7 @@ impl Rule for SopsWithoutDecryption {
             let clusters: Vec<&str> = without.iter().map(|(_, c)| *c).collect();
             // Named only where some build decrypts it and another does not.
             let phrase = if with {
-                clusters_phrase(&clusters)
+                crate::rules::clusters_phrase(&clusters, crate::rules::Phrase::In)
             } else {
                 String::new()
             };
@@ -168,18 +168,6 @@ impl Rule for SopsWithoutDecryption {
 fn decrypts(ks: &Node) -> bool {
     ks.str_at(&["spec", "decryption", "provider"])
         .is_some_and(|p| p == "sops" || p.contains("${"))
-}
-
-/// ` in cluster staging`, naming the clusters whose Kustomization does not decrypt.
-fn clusters_phrase(clusters: &[&str]) -> String {
-    let mut names: Vec<&str> = clusters.iter().copied().filter(|c| !c.is_empty()).collect();
-    names.sort_unstable();
-    names.dedup();
-    match names.as_slice() {
-        [] => String::new(),
-        [one] => format!(" in cluster {one}"),
-        many => format!(" in clusters {}", many.join(", ")),
-    }
 }
 
 #[cfg(test)]

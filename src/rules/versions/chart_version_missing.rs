@@ -106,7 +106,7 @@ impl Rule for ChartVersionMissing {
                         site.what(),
                         site.kind,
                         qualified(repo, site.object),
-                        clusters_phrase(&unset_in),
+                        crate::rules::clusters_phrase(&unset_in, crate::rules::Phrase::AppliesIt),
                     ),
                 )
                 .primary_label("no `version` here")
@@ -115,18 +115,6 @@ impl Rule for ChartVersionMissing {
                 )),
             );
         }
-    }
-}
-
-/// ` as cluster staging applies it` where the model says which clusters leave it unset.
-fn clusters_phrase(clusters: &[&str]) -> String {
-    let mut names: Vec<&str> = clusters.iter().copied().filter(|c| !c.is_empty()).collect();
-    names.sort_unstable();
-    names.dedup();
-    match names.as_slice() {
-        [] => String::new(),
-        [one] => format!(" as cluster {one} applies it"),
-        many => format!(" as clusters {} apply it", many.join(", ")),
     }
 }
 
