@@ -273,3 +273,20 @@ fn yaml_flow_indentation() {
     );
     assert_quiet("yaml-flow-indentation", &["FV101"]);
 }
+
+/// FV502 in a repository where no cluster is found (xunholy/k8s-gitops: the sync is set in a
+/// Helm values file): the parent Kustomization reads an OCI artifact pushed from `kubernetes/`,
+/// so the model cannot build the children as the parent renders them, and the parent's
+/// `spec.patches` set every child's `interval` and `prune`. A field some patch sets is
+/// excused there; without the patch the child fires, at its `spec`.
+#[test]
+fn parent_patches_without_cluster() {
+    assert_eq!(
+        findings("parent-patches-without-cluster/fires", &["FV502"]),
+        vec![
+            f("FV502", "kubernetes/apps/base/web/ks.yaml", 6, 1),
+            f("FV502", "kubernetes/apps/base/web/ks.yaml", 6, 1),
+        ]
+    );
+    assert_quiet("parent-patches-without-cluster", &["FV502"]);
+}

@@ -1,6 +1,7 @@
-//! The patch heuristic FV505 still uses to excuse a field a patch somewhere may set: the files
-//! used as patches and the field paths patches set, per target kind. FV502 judges the rendered
-//! objects instead ([`crate::model`]).
+//! The patch heuristic that excuses a field some patch of the repository may set: the files
+//! used as patches and the field paths patches set, per target kind. FV505 uses it, and FV502
+//! in a repository without clusters (where the model cannot tell which parent applies an
+//! object); with clusters FV502 judges the rendered objects ([`crate::model`]).
 
 use std::collections::{HashMap, HashSet};
 
@@ -21,6 +22,16 @@ const PATCH_DEPTH: usize = 4;
 
 impl Patches {
     pub(crate) fn collect(repo: &Repository) -> Patches {
+        Patches::collect_from(repo, true)
+    }
+
+    /// The fields the Flux Kustomizations' own `spec.patches` set (not the kustomization
+    /// files'): what a parent adds to the objects its build renders.
+    pub(crate) fn collect_flux(repo: &Repository) -> Patches {
+        Patches::collect_from(repo, false)
+    }
+
+    fn collect_from(repo: &Repository, kustomize_files: bool) -> Patches {
         let mut p = Patches::default();
         for (slot, entry) in repo.docs.iter().enumerate() {
             let path = repo.path(entry.file);
@@ -32,7 +43,9 @@ impl Patches {
                 None => root.str_at(&["apiVersion"]),
             };
             if repo.is_kustomization_file(entry.file) {
-                p.kustomize_file(parent_dir(path), root);
+                if kustomize_files {
+                    p.kustomize_file(parent_dir(path), root);
+                }
             } else if api_version.is_some_and(|v| v.starts_with("kustomize.toolkit.fluxcd.io/")) {
                 p.flux_patches(root, 0);
             }

@@ -30,7 +30,9 @@ overlay's patch sets is set where that overlay is applied, and missing where ano
 applies the object without it; a patch that removes a field removes it. A document used as a
 patch is a fragment, not an object. In a repository without clusters, the builds are those of
 its own Flux Kustomizations and root kustomizations, and a file no build includes is judged as
-written.
+written; there the model cannot tell which parent applies an object (a parent reading an OCI
+artifact pushed from a sub-directory), so a field some Flux Kustomization's `spec.patches`
+set for the kind is taken as set.
 
 ## Why is this bad?
 The API server rejects the object ("spec.interval: Required value"), so the Kustomization applying
@@ -89,6 +91,19 @@ impl Rule for RequiredFieldMissing {
         // the Flux Kustomization's own patches), grouped by the document it was built from, so
         // one source line gives one finding whatever the number of builds.
         // Per document: its problems with the cluster of each copy, and every cluster with one.
+        // Without clusters the model cannot always tell which Flux Kustomization applies
+        // another (a parent often reads an OCI artifact pushed from a sub-directory), so a
+        // field a Flux Kustomization's `spec.patches` set may be set by the parent that applies
+        // the object: excused. Kustomize overlays' patches are in the builds already.
+        let excuse = repo
+            .clusters()
+            .is_empty()
+            .then(|| crate::rules::schema::patch_heuristic::Patches::collect_flux(repo));
+        let patched = |kind: &str, path: &[&str]| {
+            excuse
+                .as_ref()
+                .is_some_and(|p| p.sets(kind, &path.join(".")))
+        };
         type Found<'r> = (Vec<(Problem, &'r str)>, Vec<&'r str>);
         let mut judged: HashMap<(FileId, u32), Found<'_>> = HashMap::new();
         let mut order: Vec<(FileId, u32)> = Vec::new();
@@ -103,7 +118,9 @@ impl Rule for RequiredFieldMissing {
                 (Vec::new(), Vec::new())
             });
             all.push(a.cluster.as_str());
-            let present = |path: &[&str]| o.root.path(path).is_some_and(|n| !n.is_null());
+            let present = |path: &[&str]| {
+                o.root.path(path).is_some_and(|n| !n.is_null()) || patched(&o.kind, path)
+            };
             for p in problems(schema, &present) {
                 list.push((p, a.cluster.as_str()));
             }
@@ -169,8 +186,10 @@ impl Rule for RequiredFieldMissing {
                 root: fd.root,
                 known: Default::default(),
             };
-            let present =
-                |path: &'static [&'static str]| lookups.get(path).is_some_and(|n| !n.is_null());
+            let kind = repo.object_of_doc(slot).map_or("", |o| o.kind.as_str());
+            let present = |path: &'static [&'static str]| {
+                lookups.get(path).is_some_and(|n| !n.is_null()) || patched(kind, path)
+            };
             for p in problems_static(fd.schema, &present) {
                 out.push(diagnose(entry.file, &entry.doc, fd, &p, ""));
             }
