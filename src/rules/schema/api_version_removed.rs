@@ -76,7 +76,7 @@ impl Rule for ApiVersionRemoved {
         }
         let Some(release) = finding
             .message
-            .split("was removed in Flux ")
+            .split("removed in Flux ")
             .nth(1)
             .and_then(|r| r.split(':').next())
             .and_then(minor_of)
@@ -84,26 +84,34 @@ impl Rule for ApiVersionRemoved {
             return true;
         };
         let clusters = repo.clusters();
-        // A file no build applies as objects (a patch, a values file) is judged against the
-        // repository's one cluster; with several, which one reads it is not known here.
-        let applying = tree.clusters_of(finding.file);
-        let every: Vec<u16> = if clusters.len() == 1 {
-            vec![0]
-        } else {
-            Vec::new()
-        };
-        let running: Vec<Running<'_>> = if applying.is_empty() {
-            &every
+        // A file no cluster applies as objects (a patch, a values file, a tree applied by hand)
+        // is judged against every cluster of the repository: the message changes only when
+        // each of them is known to run a Flux that still serves the version.
+        let applying: Vec<u16> = tree
+            .clusters_of(finding.file)
+            .iter()
+            .copied()
+            .filter(|&c| c != crate::reconcile::ROOT_BY_HAND)
+            .collect();
+        let judged: Vec<u16> = if applying.is_empty() {
+            (0..clusters.len())
+                .filter_map(|i| u16::try_from(i).ok())
+                .collect()
         } else {
             applying
+        };
+        let running: Vec<Running<'_>> = judged
+            .iter()
+            .filter_map(|&i| clusters.get(i as usize))
+            .filter_map(|c| {
+                let v = c.flux_version.as_deref()?;
+                Some((c.name.as_str(), v, minor_of(v)))
+            })
+            .collect();
+        if running.len() < judged.len() {
+            // A cluster whose Flux version is unknown may be the one that rejects it.
+            return true;
         }
-        .iter()
-        .filter_map(|&i| clusters.get(i as usize))
-        .filter_map(|c| {
-            let v = c.flux_version.as_deref()?;
-            Some((c.name.as_str(), v, minor_of(v)))
-        })
-        .collect();
         let serving: Vec<&Running<'_>> = running
             .iter()
             .filter(|(_, _, v)| v.is_some_and(|v| v < release))
@@ -111,7 +119,14 @@ impl Rule for ApiVersionRemoved {
         if !running.is_empty() && serving.len() == running.len() {
             let (names, versions): (Vec<&str>, Vec<&str>) =
                 serving.iter().map(|(n, v, _)| (*n, *v)).unzip();
-            if let Some((head, _)) = finding.message.split_once(": the API server rejects") {
+            let head = [
+                ": the API server rejects",
+                ": an API version the cluster no longer",
+            ]
+            .iter()
+            .find_map(|tail| finding.message.split_once(tail))
+            .map(|(head, _)| head.to_string());
+            if let Some(head) = head {
                 finding.message = format!(
                     "{head}: {} {} runs Flux {}, which still serves it, but it blocks the upgrade to Flux {}.{}",
                     if names.len() == 1 {
