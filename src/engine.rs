@@ -9,8 +9,8 @@ use rayon::prelude::*;
 use crate::config::{self, Config};
 use crate::diag::{Diagnostic, FileId};
 use crate::fs::{TreeView, WorkTree};
-use crate::index::{DocEntry, Object, Repository};
 use crate::memo::FileMemo;
+use crate::model::index::{DocEntry, Object, Repository};
 use crate::rules::{self, DocContext, RuleMeta};
 use crate::source::SourceFile;
 use crate::suppress;
@@ -48,7 +48,7 @@ pub enum Trees {
     /// Every tree: `graph`, `versions` and `diff` read documents no rule asks for.
     All,
     /// Only the trees a repository rule, the reconcile tree or the report may read
-    /// ([`crate::index::read_after_document_rules`]); `check` needs no other.
+    /// ([`crate::model::index::read_after_document_rules`]); `check` needs no other.
     #[default]
     RulesNeed,
 }
@@ -635,7 +635,7 @@ pub(crate) fn run_with_hidden<H: Sync>(
     // clusters apply, so it needs the tree: both are built up front, one after the other.
     repo.reconcile_tree();
     repo.dep_graph
-        .get_or_init(|| crate::graph::GraphData::build(&repo));
+        .get_or_init(|| crate::model::graph::GraphData::build(&repo));
     // So is what the clusters apply (FV405, FV505, FV701 and others read it), its builds in
     // parallel: asked first by a rule, it kept one worker building and the other waiting.
     if !repo.clusters().is_empty() {
@@ -1071,7 +1071,7 @@ fn release_unread_trees(display: &str, docs: &mut [DocEntry], objects: &[Object]
         }
     }
     for (slot, entry) in docs.iter_mut().enumerate() {
-        if !crate::index::read_after_document_rules(
+        if !crate::model::index::read_after_document_rules(
             display,
             object_of[slot],
             entry,

@@ -9,8 +9,8 @@
 
 use std::collections::HashMap;
 
-use crate::index::{Repository, parent_dir};
-use crate::reconcile::{is_kustomize_config, is_remote, kustomization_file_in};
+use crate::model::index::{Repository, parent_dir};
+use crate::model::reconcile::{is_kustomize_config, is_remote, kustomization_file_in};
 use crate::source::Span;
 
 use super::generate::{self, name_hash};

@@ -12,7 +12,7 @@ pub mod substitution_undefined;
 use std::collections::HashMap;
 
 use crate::flux_api::FluxKind;
-use crate::index::{Object, Repository, parent_dir};
+use crate::model::index::{Object, Repository, parent_dir};
 use crate::yaml::NodeRef;
 
 /// One `sourceRef`/`chartRef` of an object.
