@@ -21,7 +21,6 @@ pub mod artifact;
 pub mod build;
 pub mod clusters;
 pub mod fieldspec;
-pub mod findings;
 pub mod folded;
 pub mod generate;
 pub mod graph;

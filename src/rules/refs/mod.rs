@@ -1,6 +1,7 @@
 //! 4xx: references from one object or file to another.
 
 pub mod build_failed;
+pub mod build_findings;
 pub mod config_refs;
 pub mod kustomization_path_missing;
 pub mod kustomize_resource_missing;
