@@ -9,15 +9,13 @@
 //! the build gave it; a patched value points at the patch.
 
 use crate::flux_api::FluxKind;
-use crate::model::build::{
-    Build, BuildError, FluxAdditions, Gap, RenderedObject, build, build_with,
-};
+use crate::model::build::{Build, BuildError, FluxAdditions, Gap, build, build_with};
 use crate::model::index::{Object, Repository};
 use crate::model::kustomization::{self, LabelSet, PatchSource, PathRef, patch};
 use std::collections::HashMap;
 
 use crate::model::reconcile::{BOOTSTRAP, ROOT_BY_HAND, is_kustomize_config};
-use crate::model::rendered::{Node, Value};
+use crate::model::rendered::{Node, RenderedObject, Value};
 use crate::model::substitution;
 use crate::model::transform;
 use crate::yaml::NodeRef;

@@ -38,9 +38,7 @@ pub mod sources;
 pub mod substitution;
 pub mod transform;
 
-pub use build::{
-    Build, BuildError, FluxAdditions, Gap, RenderedObject, apply_patch, build, build_with,
-};
+pub use build::{Build, BuildError, FluxAdditions, Gap, apply_patch, build, build_with};
 pub use json6902::apply_json6902;
-pub use rendered::{Node, Origin, ScalarType, Value};
+pub use rendered::{Node, Origin, RenderedObject, ScalarType, Value};
 pub use smp::{SmpOutcome, apply_strategic_merge};

@@ -4,7 +4,8 @@
 
 use serde_json::{Map, Value as Json, json};
 
-use super::build::{Build, RenderedObject};
+use super::build::Build;
+use super::rendered::RenderedObject;
 use super::rendered::{Node, Origin, ScalarType, Value, resolve_plain};
 
 /// Says where an origin is (`path:line:col`), `None` for a made-up value.

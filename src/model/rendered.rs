@@ -1,6 +1,7 @@
 //! The rendered value tree: what a kustomize build produces, every node carrying the place in the
 //! repository that set it (a patched value points at the patch line, a generated name at the
-//! generator entry), so a finding on a rendered object can be shown where a person edits it.
+//! generator entry), so a finding on a rendered object can be shown where a person edits it;
+//! and `RenderedObject`, one object of the build: its identity and its tree.
 
 use crate::source::Span;
 use crate::yaml::{Kind, NodeRef, Style};
@@ -347,6 +348,81 @@ fn is_yaml_float(s: &str) -> bool {
         Some(("", frac)) => !frac.is_empty() && digits(frac),
         Some((int, frac)) => !int.is_empty() && digits(int) && digits(frac),
         None => !mantissa.is_empty() && digits(mantissa),
+    }
+}
+
+/// One object the build produces: its identity and its tree.
+#[derive(Clone, Debug)]
+pub struct RenderedObject {
+    pub api_version: String,
+    pub kind: String,
+    pub namespace: Option<String>,
+    pub name: String,
+    pub root: Node,
+    /// Earlier (namespace, name) ids, the original first: patches and references find an
+    /// object by any of them, as kustomize does.
+    pub history: Vec<(Option<String>, String)>,
+    /// A generated ConfigMap or Secret whose name gets kustomize's hash suffix at the end.
+    pub(crate) hash: Option<Origin>,
+}
+
+impl RenderedObject {
+    pub fn new(root: Node) -> RenderedObject {
+        let mut o = RenderedObject {
+            api_version: String::new(),
+            kind: String::new(),
+            namespace: None,
+            name: String::new(),
+            root,
+            history: Vec::new(),
+            hash: None,
+        };
+        o.refresh();
+        o
+    }
+    /// Re-reads the identity from the tree (after a transformer or a patch).
+    pub fn refresh(&mut self) {
+        let s = |p: &[&str]| self.root.str_at(p).unwrap_or("").to_string();
+        self.api_version = s(&["apiVersion"]);
+        self.kind = s(&["kind"]);
+        self.name = s(&["metadata", "name"]);
+        self.namespace = self
+            .root
+            .str_at(&["metadata", "namespace"])
+            .filter(|n| !n.is_empty())
+            .map(str::to_string);
+    }
+    /// Keeps the current id before a transformer renames or moves the object.
+    pub(crate) fn remember_id(&mut self) {
+        self.history
+            .push((self.namespace.clone(), self.name.clone()));
+    }
+    /// The (namespace, name) the object was first written with.
+    pub fn original(&self) -> (Option<String>, String) {
+        self.history
+            .first()
+            .cloned()
+            .unwrap_or_else(|| (self.namespace.clone(), self.name.clone()))
+    }
+    pub fn any_name(&self, name: &str) -> bool {
+        self.name == name || self.history.iter().any(|(_, n)| n == name)
+    }
+    /// Every id the object has had, the current one last.
+    pub fn ids(&self) -> impl Iterator<Item = (Option<&str>, &str)> {
+        self.history
+            .iter()
+            .map(|(ns, n)| (ns.as_deref(), n.as_str()))
+            .chain(std::iter::once((
+                self.namespace.as_deref(),
+                self.name.as_str(),
+            )))
+    }
+    /// `Kind/namespace/name` (or `Kind/name`), for messages.
+    pub fn display(&self) -> String {
+        match &self.namespace {
+            Some(ns) => format!("{}/{ns}/{}", self.kind, self.name),
+            None => format!("{}/{}", self.kind, self.name),
+        }
     }
 }
 
