@@ -3,6 +3,8 @@
 //! generator entry), so a finding on a rendered object can be shown where a person edits it;
 //! and `RenderedObject`, one object of the build: its identity and its tree.
 
+use serde_json::{Map, Value as Json, json};
+
 use crate::source::Span;
 use crate::yaml::{Kind, NodeRef, Style};
 
@@ -426,6 +428,59 @@ impl RenderedObject {
     }
 }
 
+/// A scalar as JSON: numbers, booleans and null by their resolved value.
+pub fn scalar_json(text: &str, ty: ScalarType) -> Json {
+    match ty {
+        ScalarType::Str => Json::String(text.to_string()),
+        ScalarType::Null => Json::Null,
+        ScalarType::Bool => Json::Bool(text.eq_ignore_ascii_case("true")),
+        ScalarType::Int => match go_int(text) {
+            Some(i) => json!(i),
+            None => Json::String(text.to_string()),
+        },
+        ScalarType::Float => match text.replace('_', "").parse::<f64>() {
+            Ok(f) if f.is_finite() => json!(f),
+            _ => Json::String(text.to_string()),
+        },
+    }
+}
+
+/// An int as go-yaml v3 reads it (`0x`, `0o`, `0b`, a leading-zero octal, `_` ignored).
+pub fn go_int(text: &str) -> Option<i128> {
+    let t: String = text.chars().filter(|&c| c != '_').collect();
+    let (neg, body) = match t.strip_prefix('-') {
+        Some(b) => (true, b),
+        None => (false, t.strip_prefix('+').unwrap_or(&t)),
+    };
+    let lower = body.to_ascii_lowercase();
+    let v = if let Some(h) = lower.strip_prefix("0x") {
+        i128::from_str_radix(h, 16).ok()?
+    } else if let Some(o) = lower.strip_prefix("0o") {
+        i128::from_str_radix(o, 8).ok()?
+    } else if let Some(b) = lower.strip_prefix("0b") {
+        i128::from_str_radix(b, 2).ok()?
+    } else if lower.len() > 1 && lower.starts_with('0') {
+        i128::from_str_radix(&lower[1..], 8).ok()?
+    } else {
+        lower.parse::<i128>().ok()?
+    };
+    Some(if neg { -v } else { v })
+}
+
+pub fn to_json(n: &Node) -> Json {
+    match &n.value {
+        Value::Map(m) => {
+            let mut out = Map::new();
+            for (k, v) in m {
+                out.insert(k.to_string(), to_json(v));
+            }
+            Json::Object(out)
+        }
+        Value::Seq(s) => Json::Array(s.iter().map(to_json).collect()),
+        Value::Scalar(t, ty) => scalar_json(t, *ty),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -458,6 +513,7 @@ mod tests {
             "quoted"
         );
         assert_eq!(resolve("3", Style::Plain, Some("!!str")), ScalarType::Str);
+        assert_eq!(go_int("0755"), Some(493));
     }
 
     #[test]
