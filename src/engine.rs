@@ -14,6 +14,7 @@ use crate::model::index::{DocEntry, Object, Repository};
 use crate::rules::{self, DocContext, RuleMeta};
 use crate::source::SourceFile;
 use crate::suppress;
+use crate::timing::timing;
 use crate::yaml::parse_source;
 
 #[derive(Default)]
@@ -1131,14 +1132,6 @@ pub fn check_memory_with(files: &[(&str, &str)], config: Config, trees: Trees) -
         config,
         trees,
     )
-}
-
-/// `FLUXVET_TIMINGS=1`: phase timings and resident memory on stderr, for profiling.
-pub(crate) fn timing(what: impl FnOnce() -> String) {
-    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    if *ON.get_or_init(|| std::env::var_os("FLUXVET_TIMINGS").is_some()) {
-        eprintln!("timing: {}", what());
-    }
 }
 
 fn ms(d: Duration) -> f64 {

@@ -30,4 +30,5 @@ pub mod secrets;
 pub mod session;
 pub mod source;
 pub mod suppress;
+pub mod timing;
 pub mod yaml;
