@@ -323,7 +323,7 @@ pub fn check_with(opts: &CheckOptions, memo: Option<&FileMemo>) -> Result<Outcom
     disk.know_files(found.files.iter().map(|(_, rel)| rel.as_str()));
     // In its directory too, where Flux's generated kustomization takes every manifest.
     let tree: Box<dyn TreeView> = match new_file {
-        Some(rel) => Box::new(crate::session::BufferTree::new(
+        Some(rel) => Box::new(crate::fs::BufferTree::new(
             disk,
             vec![rel],
             Default::default(),
