@@ -702,7 +702,7 @@ pub(crate) fn run_with_hidden<H: Sync>(
             d.severity = *sev;
         }
     }
-    sort(&mut diagnostics);
+    crate::diag::sort(&mut diagnostics);
     Outcome {
         paths: crate::paths::PathDisplay::default(),
         repo,
@@ -747,17 +747,6 @@ fn yield_to_friendlier(repo: &Repository, diagnostics: &mut Vec<Diagnostic>) {
         };
         let at = line(d);
         !over.iter().any(|o| taken.contains(&(o.code, d.file, at)))
-    });
-}
-
-pub fn sort(diagnostics: &mut [Diagnostic]) {
-    diagnostics.sort_by(|a, b| {
-        (a.file, a.span.start, a.rule.code, &a.message).cmp(&(
-            b.file,
-            b.span.start,
-            b.rule.code,
-            &b.message,
-        ))
     });
 }
 

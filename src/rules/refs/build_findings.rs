@@ -36,6 +36,6 @@ pub fn diagnostics(b: &Build, files: usize) -> (Vec<Diagnostic>, Vec<String>) {
             g.message.clone(),
         ));
     }
-    crate::engine::sort(&mut out);
+    crate::diag::sort(&mut out);
     (out, unplaced)
 }
