@@ -81,7 +81,7 @@ fn document_rules(bencher: divan::Bencher) {
         let mut out = Vec::new();
         for (id, (source, docs)) in parsed.iter().enumerate() {
             for (slot, doc) in docs.iter().enumerate() {
-                let object = fluxvet::index::Object::from_document(id, slot, doc);
+                let object = fluxvet::model::index::Object::from_document(id, slot, doc);
                 let cx = DocContext {
                     file_id: id,
                     file: source,

@@ -236,7 +236,7 @@ impl Baseline {
             .files
             .push(SourceFile::new(shown, self.text.clone()));
         outcome.diagnostics.extend(diagnostics);
-        crate::engine::sort(&mut outcome.diagnostics);
+        crate::diag::sort(&mut outcome.diagnostics);
     }
 
     /// The file's path as findings show it: relative to the scanned root when inside it.

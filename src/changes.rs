@@ -14,6 +14,7 @@ use crate::engine::{self, CheckOptions, Fatal, Outcome};
 use crate::fingerprint::{fingerprints, new_findings};
 use crate::git;
 use crate::memo::FileMemo;
+use crate::timing::timing;
 
 /// The tree a `check` reads.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -100,7 +101,7 @@ pub fn check_changed_since(
         || base_of(&root, since, target),
         || with_baseline(check_target_with(opts, target, Some(&memo))),
     );
-    engine::timing(|| format!("new tree checked at {:.1} ms", ms(start.elapsed())));
+    timing(|| format!("new tree checked at {:.1} ms", ms(start.elapsed())));
     let Some(base) = base? else {
         // The first commit of a repository: everything it holds is new.
         let mut outcome = new?;
@@ -110,7 +111,7 @@ pub fn check_changed_since(
     let mut new = new?;
     memo.seal();
     let old = with_baseline(git::check_rev_with(opts, &base.commit, Some(&memo)));
-    engine::timing(|| format!("old tree checked at {:.1} ms", ms(start.elapsed())));
+    timing(|| format!("old tree checked at {:.1} ms", ms(start.elapsed())));
     // The memo's copies are freed while the findings are compared.
     std::thread::spawn(move || drop(memo));
     let old = old.map_err(|e| Fatal(format!("checking {}: {e}", base.label)))?;
@@ -123,7 +124,7 @@ pub fn check_changed_since(
     let mut keep = is_new.into_iter();
     new.diagnostics.retain(|_| keep.next().unwrap_or(true));
     new.withheld.since = Some((base.label, before - new.diagnostics.len()));
-    engine::timing(|| format!("findings compared at {:.1} ms", ms(start.elapsed())));
+    timing(|| format!("findings compared at {:.1} ms", ms(start.elapsed())));
     if new.elapsed.is_some() {
         new.elapsed = Some(start.elapsed());
     }

@@ -132,3 +132,15 @@ impl RuleMeta {
         )
     }
 }
+
+/// The report's order: by file, then position, then rule code and message.
+pub fn sort(diagnostics: &mut [Diagnostic]) {
+    diagnostics.sort_by(|a, b| {
+        (a.file, a.span.start, a.rule.code, &a.message).cmp(&(
+            b.file,
+            b.span.start,
+            b.rule.code,
+            &b.message,
+        ))
+    });
+}

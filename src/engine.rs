@@ -9,11 +9,12 @@ use rayon::prelude::*;
 use crate::config::{self, Config};
 use crate::diag::{Diagnostic, FileId};
 use crate::fs::{TreeView, WorkTree};
-use crate::index::{DocEntry, Object, Repository};
 use crate::memo::FileMemo;
+use crate::model::index::{DocEntry, Object, Repository};
 use crate::rules::{self, DocContext, RuleMeta};
 use crate::source::SourceFile;
 use crate::suppress;
+use crate::timing::timing;
 use crate::yaml::parse_source;
 
 #[derive(Default)]
@@ -48,7 +49,7 @@ pub enum Trees {
     /// Every tree: `graph`, `versions` and `diff` read documents no rule asks for.
     All,
     /// Only the trees a repository rule, the reconcile tree or the report may read
-    /// ([`crate::index::read_after_document_rules`]); `check` needs no other.
+    /// ([`crate::model::index::read_after_document_rules`]); `check` needs no other.
     #[default]
     RulesNeed,
 }
@@ -322,7 +323,7 @@ pub fn check_with(opts: &CheckOptions, memo: Option<&FileMemo>) -> Result<Outcom
     disk.know_files(found.files.iter().map(|(_, rel)| rel.as_str()));
     // In its directory too, where Flux's generated kustomization takes every manifest.
     let tree: Box<dyn TreeView> = match new_file {
-        Some(rel) => Box::new(crate::session::BufferTree::new(
+        Some(rel) => Box::new(crate::fs::BufferTree::new(
             disk,
             vec![rel],
             Default::default(),
@@ -635,7 +636,7 @@ pub(crate) fn run_with_hidden<H: Sync>(
     // clusters apply, so it needs the tree: both are built up front, one after the other.
     repo.reconcile_tree();
     repo.dep_graph
-        .get_or_init(|| crate::graph::GraphData::build(&repo));
+        .get_or_init(|| crate::model::graph::GraphData::build(&repo));
     // So is what the clusters apply (FV405, FV505, FV701 and others read it), its builds in
     // parallel: asked first by a rule, it kept one worker building and the other waiting.
     if !repo.clusters().is_empty() {
@@ -701,7 +702,7 @@ pub(crate) fn run_with_hidden<H: Sync>(
             d.severity = *sev;
         }
     }
-    sort(&mut diagnostics);
+    crate::diag::sort(&mut diagnostics);
     Outcome {
         paths: crate::paths::PathDisplay::default(),
         repo,
@@ -746,17 +747,6 @@ fn yield_to_friendlier(repo: &Repository, diagnostics: &mut Vec<Diagnostic>) {
         };
         let at = line(d);
         !over.iter().any(|o| taken.contains(&(o.code, d.file, at)))
-    });
-}
-
-pub fn sort(diagnostics: &mut [Diagnostic]) {
-    diagnostics.sort_by(|a, b| {
-        (a.file, a.span.start, a.rule.code, &a.message).cmp(&(
-            b.file,
-            b.span.start,
-            b.rule.code,
-            &b.message,
-        ))
     });
 }
 
@@ -1071,7 +1061,7 @@ fn release_unread_trees(display: &str, docs: &mut [DocEntry], objects: &[Object]
         }
     }
     for (slot, entry) in docs.iter_mut().enumerate() {
-        if !crate::index::read_after_document_rules(
+        if !crate::model::index::read_after_document_rules(
             display,
             object_of[slot],
             entry,
@@ -1131,14 +1121,6 @@ pub fn check_memory_with(files: &[(&str, &str)], config: Config, trees: Trees) -
         config,
         trees,
     )
-}
-
-/// `FLUXVET_TIMINGS=1`: phase timings and resident memory on stderr, for profiling.
-pub(crate) fn timing(what: impl FnOnce() -> String) {
-    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    if *ON.get_or_init(|| std::env::var_os("FLUXVET_TIMINGS").is_some()) {
-        eprintln!("timing: {}", what());
-    }
 }
 
 fn ms(d: Duration) -> f64 {

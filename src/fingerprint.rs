@@ -18,7 +18,7 @@
 use std::collections::HashMap;
 
 use crate::diag::Diagnostic;
-use crate::index::Repository;
+use crate::model::index::Repository;
 
 /// 16 lowercase hex digits.
 pub type Fingerprint = String;

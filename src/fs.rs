@@ -1,5 +1,5 @@
-//! What the repository looks like on disk (or in a git tree), for rules that check that a path
-//! exists. Paths are relative to the scanned root, `/`-separated.
+//! What the repository looks like on disk (or in a git tree, or as an editor shows it), for rules
+//! that check that a path exists. Paths are relative to the scanned root, `/`-separated.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -153,6 +153,56 @@ pub fn join_normalized(dir: &str, reference: &str) -> Option<String> {
         }
     }
     Some(out)
+}
+
+/// The working tree as the editor shows it: files it holds unsaved are read from its buffers,
+/// and new files not yet saved are in their directories.
+pub(crate) struct BufferTree {
+    disk: WorkTree,
+    new_files: MemoryTree,
+    buffers: HashMap<String, String>,
+}
+
+impl BufferTree {
+    /// The work tree `disk` with `new_files` (root-relative paths of files not on disk yet) in
+    /// their directories, and `buffers` (root-relative path → text) read in place of files.
+    pub(crate) fn new(
+        disk: WorkTree,
+        new_files: Vec<String>,
+        buffers: HashMap<String, String>,
+    ) -> BufferTree {
+        BufferTree {
+            disk,
+            new_files: MemoryTree { files: new_files },
+            buffers,
+        }
+    }
+}
+
+impl TreeView for BufferTree {
+    fn is_file(&self, rel: &str) -> bool {
+        self.disk.is_file(rel) || self.new_files.is_file(rel)
+    }
+    fn is_dir(&self, rel: &str) -> bool {
+        self.disk.is_dir(rel) || (!self.new_files.files.is_empty() && self.new_files.is_dir(rel))
+    }
+    fn list_dir(&self, rel: &str) -> Vec<String> {
+        let mut names = self.disk.list_dir(rel);
+        if !self.new_files.files.is_empty() {
+            names.extend(self.new_files.list_dir(rel));
+            names.sort();
+            names.dedup();
+        }
+        names
+    }
+    fn read(&self, rel: &str) -> Option<Vec<u8>> {
+        match self.buffers.get(rel) {
+            // The same limit as a file on disk.
+            Some(text) if text.len() <= 1 << 20 => Some(text.as_bytes().to_vec()),
+            Some(_) => None,
+            None => self.disk.read(rel),
+        }
+    }
 }
 
 #[cfg(test)]

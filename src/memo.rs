@@ -18,7 +18,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use git2::Oid;
 
 use crate::diag::{Diagnostic, FileId};
-use crate::index::{DocEntry, Object};
+use crate::model::index::{DocEntry, Object};
 use crate::source::SourceFile;
 use crate::suppress::Directive;
 

@@ -21,7 +21,7 @@ use crate::diag::FileId;
 use crate::discover::KUSTOMIZATION_FILES;
 use crate::flux_api::FluxKind;
 use crate::fs::join_normalized;
-use crate::index::{Repository, parent_dir};
+use crate::model::index::{Repository, parent_dir};
 use crate::source::Span;
 use crate::yaml::{NodeRef, parse_stream};
 

@@ -19,7 +19,7 @@ use git2::Oid;
 
 use crate::config::Config;
 use crate::engine::{self, Fatal, Outcome, Trees};
-use crate::fs::{MemoryTree, TreeView, WorkTree};
+use crate::fs::{BufferTree, WorkTree};
 use crate::memo::FileMemo;
 
 /// Where a check reads one file from.
@@ -234,56 +234,6 @@ impl Session {
     /// Whether a check found a file of the list gone from the disk: [`Session::discover`] again.
     pub fn needs_discovery(&self) -> bool {
         self.stale.load(std::sync::atomic::Ordering::Relaxed)
-    }
-}
-
-/// The working tree as the editor shows it: files it holds unsaved are read from its buffers,
-/// and new files not yet saved are in their directories.
-pub(crate) struct BufferTree {
-    disk: WorkTree,
-    new_files: MemoryTree,
-    buffers: HashMap<String, String>,
-}
-
-impl BufferTree {
-    /// The work tree `disk` with `new_files` (root-relative paths of files not on disk yet) in
-    /// their directories, and `buffers` (root-relative path → text) read in place of files.
-    pub(crate) fn new(
-        disk: WorkTree,
-        new_files: Vec<String>,
-        buffers: HashMap<String, String>,
-    ) -> BufferTree {
-        BufferTree {
-            disk,
-            new_files: MemoryTree { files: new_files },
-            buffers,
-        }
-    }
-}
-
-impl TreeView for BufferTree {
-    fn is_file(&self, rel: &str) -> bool {
-        self.disk.is_file(rel) || self.new_files.is_file(rel)
-    }
-    fn is_dir(&self, rel: &str) -> bool {
-        self.disk.is_dir(rel) || (!self.new_files.files.is_empty() && self.new_files.is_dir(rel))
-    }
-    fn list_dir(&self, rel: &str) -> Vec<String> {
-        let mut names = self.disk.list_dir(rel);
-        if !self.new_files.files.is_empty() {
-            names.extend(self.new_files.list_dir(rel));
-            names.sort();
-            names.dedup();
-        }
-        names
-    }
-    fn read(&self, rel: &str) -> Option<Vec<u8>> {
-        match self.buffers.get(rel) {
-            // The same limit as a file on disk.
-            Some(text) if text.len() <= 1 << 20 => Some(text.as_bytes().to_vec()),
-            Some(_) => None,
-            None => self.disk.read(rel),
-        }
     }
 }
 

@@ -102,7 +102,8 @@ pub fn run(args: crate::cli::BuildArgs) -> Result<u8, String> {
         }
     };
     let failed = b.failed();
-    let (diagnostics, unplaced) = model::findings::diagnostics(&b, repo.files.len());
+    let (diagnostics, unplaced) =
+        crate::rules::refs::build_findings::diagnostics(&b, repo.files.len());
     let text = match args.format {
         BuildFormat::Json => output::json(&b, &locate, &place),
         BuildFormat::Yaml if failed => String::new(),

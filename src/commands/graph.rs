@@ -16,7 +16,7 @@ pub fn run(args: GraphArgs) -> Result<u8, String> {
     let repo = &outcome.repo;
     let data;
     let g = match &args.cluster {
-        None => crate::graph::Graph::build(repo),
+        None => crate::model::graph::Graph::build(repo),
         Some(name) => {
             let Some(index) = repo.clusters().iter().position(|c| &c.name == name) else {
                 let known: Vec<&str> = repo.clusters().iter().map(|c| c.name.as_str()).collect();
@@ -31,8 +31,8 @@ pub fn run(args: GraphArgs) -> Result<u8, String> {
                     )
                 });
             };
-            data = crate::graph::GraphData::of_cluster(repo, index);
-            crate::graph::Graph::view(repo, &data)
+            data = crate::model::graph::GraphData::of_cluster(repo, index);
+            crate::model::graph::Graph::view(repo, &data)
         }
     };
     let text = match &args.roots_of {

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 
 use crate::diag::Severity;
 use crate::flux_api::{CoreKind, FluxKind};
-use crate::index::{Object, Repository};
+use crate::model::index::{Object, Repository};
 use crate::rules::RuleMeta;
 use crate::rules::preview;
 use crate::yaml::{Kind, NodeRef};
@@ -137,8 +137,13 @@ fn entries(repo: &Repository) -> BTreeMap<Identity, Entry> {
         for o in &repo.objects {
             let mut flat = BTreeMap::new();
             flatten(repo.node(o), String::new(), 0, &mut flat);
-            let by = crate::reconcile::applied_by(repo, o.file);
-            let applier = by.map(|ks| (crate::reconcile::display_name(repo, ks), prunes(repo, ks)));
+            let by = crate::model::reconcile::applied_by(repo, o.file);
+            let applier = by.map(|ks| {
+                (
+                    crate::model::reconcile::display_name(repo, ks),
+                    prunes(repo, ks),
+                )
+            });
             let force = by.is_some_and(|ks| forces(repo, ks));
             // The first definition wins, as kustomize would reject the duplicate anyway.
             map.entry(Identity::of(repo, o)).or_insert(Entry {
@@ -194,7 +199,12 @@ fn entries(repo: &Repository) -> BTreeMap<Identity, Entry> {
             None => (String::new(), 0),
         };
         let ks = a.kustomization.and_then(|i| repo.objects.get(i));
-        let applier = ks.map(|ks| (crate::reconcile::display_name(repo, ks), prunes(repo, ks)));
+        let applier = ks.map(|ks| {
+            (
+                crate::model::reconcile::display_name(repo, ks),
+                prunes(repo, ks),
+            )
+        });
         let force = ks.is_some_and(|ks| forces(repo, ks));
         let by = match &applier {
             Some((name, _)) => format!("Kustomization {name}"),
@@ -235,10 +245,17 @@ fn prunes(repo: &Repository, ks: &Object) -> bool {
 
 fn owner(repo: &Repository, o: &Object) -> String {
     if o.is_flux(FluxKind::Kustomization) || o.is_flux(FluxKind::HelmRelease) {
-        return format!("{} {}", o.kind, crate::reconcile::display_name(repo, o));
+        return format!(
+            "{} {}",
+            o.kind,
+            crate::model::reconcile::display_name(repo, o)
+        );
     }
-    match crate::reconcile::applied_by(repo, o.file) {
-        Some(ks) => format!("Kustomization {}", crate::reconcile::display_name(repo, ks)),
+    match crate::model::reconcile::applied_by(repo, o.file) {
+        Some(ks) => format!(
+            "Kustomization {}",
+            crate::model::reconcile::display_name(repo, ks)
+        ),
         None => "(not applied by a Flux Kustomization in this repository)".to_string(),
     }
 }

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use crate::diag::Diagnostic;
 use crate::engine::Outcome;
-use crate::index::Repository;
+use crate::model::index::Repository;
 
 pub fn diagnostic_value(outcome: &Outcome, d: &Diagnostic) -> Value {
     let repo = &outcome.repo;
@@ -37,7 +37,7 @@ pub fn diagnostic_value(outcome: &Outcome, d: &Diagnostic) -> Value {
         "end_column": end.column,
         "labels": labels,
         "url": d.rule.url(),
-        "applied_by": crate::reconcile::applied_by_name(repo, d.file),
+        "applied_by": crate::model::reconcile::applied_by_name(repo, d.file),
         "clusters": cluster_names(repo, d.file),
     })
 }

@@ -11,7 +11,7 @@ use lsp_types::{
 
 use crate::config::ConfigError;
 use crate::diag::{Diagnostic, FileId, Severity};
-use crate::index::Repository;
+use crate::model::index::Repository;
 use crate::source::Span;
 
 use super::convert::{self, Encoding, LineIndex};

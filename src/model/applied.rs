@@ -9,17 +9,15 @@
 //! the build gave it; a patched value points at the patch.
 
 use crate::flux_api::FluxKind;
-use crate::index::{Object, Repository};
-use crate::model::build::{
-    Build, BuildError, FluxAdditions, Gap, RenderedObject, build, build_with,
-};
+use crate::model::build::{Build, BuildError, FluxAdditions, Gap, build, build_with};
+use crate::model::index::{Object, Repository};
 use crate::model::kustomization::{self, LabelSet, PatchSource, PathRef, patch};
 use std::collections::HashMap;
 
-use crate::model::rendered::{Node, Value};
+use crate::model::reconcile::{BOOTSTRAP, ROOT_BY_HAND, is_kustomize_config};
+use crate::model::rendered::{Node, RenderedObject, Value};
 use crate::model::substitution;
 use crate::model::transform;
-use crate::reconcile::{BOOTSTRAP, ROOT_BY_HAND, is_kustomize_config};
 use crate::yaml::NodeRef;
 
 /// One object a cluster applies.
@@ -141,7 +139,7 @@ fn applied_set(repo: &Repository) -> AppliedSet {
     }
 }
 
-/// The builds of the reconcile tree ([`crate::reconcile::ReconcileTree::builds`]) of the
+/// The builds of the reconcile tree ([`crate::model::reconcile::ReconcileTree::builds`]) of the
 /// clusters `wanted` accepts, in walk order, each as Flux applies it ([`build_applied`]): a
 /// Flux Kustomization a parent's build rendered is applied as rendered there.
 pub fn cluster_builds(repo: &Repository, wanted: &dyn Fn(u16) -> bool) -> Vec<(u16, usize, Build)> {
@@ -277,7 +275,7 @@ pub fn flux_build(
             else {
                 continue;
             };
-            let full = crate::reconcile::display_name(repo, ks);
+            let full = crate::model::reconcile::display_name(repo, ks);
             if want != full && want != ks.name {
                 continue;
             }
@@ -304,7 +302,7 @@ pub fn flux_build(
 
 /// Without clusters, what a repository builds (DESIGN.md: "a repository with no entry point is
 /// built from its root kustomization files"): every Flux Kustomization reading one of its own
-/// sources ([`crate::reconcile::reconciled_sources`]; the reconcile tree walked them), with its
+/// sources ([`crate::model::reconcile::reconciled_sources`]; the reconcile tree walked them), with its
 /// own steps, and every kustomization file that no other kustomization includes and no such
 /// Flux Kustomization reaches, as kustomize builds it. Errors and gaps are not reported: only
 /// clusters' builds are findings.
@@ -361,7 +359,7 @@ fn library(repo: &Repository) -> Vec<Applied> {
     let mut included = std::collections::HashSet::new();
     let mut roots = Vec::new();
     for &fid in repo.kustomization_files() {
-        let dir = crate::index::parent_dir(repo.path(fid));
+        let dir = crate::model::index::parent_dir(repo.path(fid));
         for root in repo.docs_of(fid).filter_map(|d| d.doc.root()) {
             if !is_kustomize_config(&root) {
                 continue;

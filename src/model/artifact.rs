@@ -12,7 +12,7 @@
 
 use crate::diag::FileId;
 use crate::discover::{FLUX_DEFAULT_IGNORE, IgnoreFile, SourceIgnores, Verdict};
-use crate::index::{Object, Repository, SourceKey};
+use crate::model::index::{Object, Repository, SourceKey};
 use crate::source::Span;
 
 /// One source's artifact filter.

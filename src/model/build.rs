@@ -9,90 +9,19 @@
 
 use std::collections::HashMap;
 
-use crate::index::{Repository, parent_dir};
-use crate::reconcile::{is_kustomize_config, is_remote, kustomization_file_in};
+use crate::model::index::{Repository, parent_dir};
+use crate::model::reconcile::{is_kustomize_config, is_remote, kustomization_file_in};
 use crate::source::Span;
 
 use super::generate::{self, name_hash};
 use super::json6902::apply_json6902;
 use super::kustomization::{Behavior, Kustomization, Patch, PatchSource, ReplacementEntry};
-use super::rendered::{Node, Origin, Value};
+use super::rendered::{Node, Origin, RenderedObject, Value};
 use super::smp::{SmpOutcome, apply_strategic_merge};
 use super::{nameref, replacements, select, transform};
 
-/// One object the build produces: its identity and its tree.
-#[derive(Clone, Debug)]
-pub struct RenderedObject {
-    pub api_version: String,
-    pub kind: String,
-    pub namespace: Option<String>,
-    pub name: String,
-    pub root: Node,
-    /// Earlier (namespace, name) ids, the original first: patches and references find an
-    /// object by any of them, as kustomize does.
-    pub history: Vec<(Option<String>, String)>,
-    /// A generated ConfigMap or Secret whose name gets kustomize's hash suffix at the end.
-    pub(crate) hash: Option<Origin>,
-}
-
 impl RenderedObject {
-    pub fn new(root: Node) -> RenderedObject {
-        let mut o = RenderedObject {
-            api_version: String::new(),
-            kind: String::new(),
-            namespace: None,
-            name: String::new(),
-            root,
-            history: Vec::new(),
-            hash: None,
-        };
-        o.refresh();
-        o
-    }
-    /// Re-reads the identity from the tree (after a transformer or a patch).
-    pub fn refresh(&mut self) {
-        let s = |p: &[&str]| self.root.str_at(p).unwrap_or("").to_string();
-        self.api_version = s(&["apiVersion"]);
-        self.kind = s(&["kind"]);
-        self.name = s(&["metadata", "name"]);
-        self.namespace = self
-            .root
-            .str_at(&["metadata", "namespace"])
-            .filter(|n| !n.is_empty())
-            .map(str::to_string);
-    }
-    /// Keeps the current id before a transformer renames or moves the object.
-    pub(crate) fn remember_id(&mut self) {
-        self.history
-            .push((self.namespace.clone(), self.name.clone()));
-    }
-    /// The (namespace, name) the object was first written with.
-    pub fn original(&self) -> (Option<String>, String) {
-        self.history
-            .first()
-            .cloned()
-            .unwrap_or_else(|| (self.namespace.clone(), self.name.clone()))
-    }
-    pub fn any_name(&self, name: &str) -> bool {
-        self.name == name || self.history.iter().any(|(_, n)| n == name)
-    }
-    /// Every id the object has had, the current one last.
-    pub fn ids(&self) -> impl Iterator<Item = (Option<&str>, &str)> {
-        self.history
-            .iter()
-            .map(|(ns, n)| (ns.as_deref(), n.as_str()))
-            .chain(std::iter::once((
-                self.namespace.as_deref(),
-                self.name.as_str(),
-            )))
-    }
-    /// `Kind/namespace/name` (or `Kind/name`), for messages.
-    pub fn display(&self) -> String {
-        match &self.namespace {
-            Some(ns) => format!("{}/{ns}/{}", self.kind, self.name),
-            None => format!("{}/{}", self.kind, self.name),
-        }
-    }
+    /// The same kustomize id: group, kind, name and effective namespace.
     fn same_id(&self, other: &RenderedObject) -> bool {
         let g = |a: &str| a.rsplit_once('/').map_or("", |(g, _)| g).to_string();
         g(&self.api_version) == g(&other.api_version)

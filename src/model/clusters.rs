@@ -14,7 +14,7 @@
 
 use crate::diag::FileId;
 use crate::flux_api::FluxKind;
-use crate::index::{Repository, SourceKey, parent_dir};
+use crate::model::index::{Repository, SourceKey, parent_dir};
 use crate::source::Span;
 use crate::yaml::NodeRef;
 
@@ -97,7 +97,7 @@ fn find(repo: &Repository) -> Vec<Cluster> {
 
 /// The Flux Kustomization's `spec.path` as a directory here (`""` for the root), unless it
 /// is templated or missing.
-fn existing_path(repo: &Repository, ks: &crate::index::Object) -> Option<String> {
+fn existing_path(repo: &Repository, ks: &crate::model::index::Object) -> Option<String> {
     let raw = repo.node(ks).str_at(&["spec", "path"]).unwrap_or("./");
     let path = crate::fs::join_normalized("", raw)?;
     (!path.contains("${") && (path.is_empty() || repo.tree.is_dir(&path))).then_some(path)

@@ -209,8 +209,8 @@ pub fn name_hash(root: &Node) -> String {
             .map(|(k, v)| {
                 let value = match &v.value {
                     Value::Scalar(t, ScalarType::Str) => go_json_string(t),
-                    Value::Scalar(t, ty) => super::output::scalar_json(t, *ty).to_string(),
-                    _ => super::output::to_json(v).to_string(),
+                    Value::Scalar(t, ty) => super::rendered::scalar_json(t, *ty).to_string(),
+                    _ => super::rendered::to_json(v).to_string(),
                 };
                 (&**k, value)
             })

@@ -3,8 +3,8 @@
 //! lists them (ConfigMap and Secret references in pod specs, ServiceAccounts, Services, roles,
 //! PersistentVolumeClaims, …).
 
-use super::build::RenderedObject;
 use super::fieldspec::{self, is_cluster_scoped, pod_spec_path};
+use super::rendered::RenderedObject;
 use super::rendered::{Node, Origin};
 
 /// Paths under a pod spec that name an object of the kind.

@@ -4,8 +4,9 @@
 
 use serde_json::{Map, Value as Json, json};
 
-use super::build::{Build, RenderedObject};
-use super::rendered::{Node, Origin, ScalarType, Value, resolve_plain};
+use super::build::Build;
+use super::rendered::RenderedObject;
+use super::rendered::{Node, Origin, ScalarType, Value, resolve_plain, to_json};
 
 /// Says where an origin is (`path:line:col`), `None` for a made-up value.
 pub type Locate<'a> = &'a dyn Fn(Origin) -> Option<String>;
@@ -235,59 +236,6 @@ fn scalar_text(n: &Node, indent: usize) -> String {
     }
 }
 
-/// A scalar as JSON: numbers, booleans and null by their resolved value.
-pub fn scalar_json(text: &str, ty: ScalarType) -> Json {
-    match ty {
-        ScalarType::Str => Json::String(text.to_string()),
-        ScalarType::Null => Json::Null,
-        ScalarType::Bool => Json::Bool(text.eq_ignore_ascii_case("true")),
-        ScalarType::Int => match go_int(text) {
-            Some(i) => json!(i),
-            None => Json::String(text.to_string()),
-        },
-        ScalarType::Float => match text.replace('_', "").parse::<f64>() {
-            Ok(f) if f.is_finite() => json!(f),
-            _ => Json::String(text.to_string()),
-        },
-    }
-}
-
-/// An int as go-yaml v3 reads it (`0x`, `0o`, `0b`, a leading-zero octal, `_` ignored).
-pub fn go_int(text: &str) -> Option<i128> {
-    let t: String = text.chars().filter(|&c| c != '_').collect();
-    let (neg, body) = match t.strip_prefix('-') {
-        Some(b) => (true, b),
-        None => (false, t.strip_prefix('+').unwrap_or(&t)),
-    };
-    let lower = body.to_ascii_lowercase();
-    let v = if let Some(h) = lower.strip_prefix("0x") {
-        i128::from_str_radix(h, 16).ok()?
-    } else if let Some(o) = lower.strip_prefix("0o") {
-        i128::from_str_radix(o, 8).ok()?
-    } else if let Some(b) = lower.strip_prefix("0b") {
-        i128::from_str_radix(b, 2).ok()?
-    } else if lower.len() > 1 && lower.starts_with('0') {
-        i128::from_str_radix(&lower[1..], 8).ok()?
-    } else {
-        lower.parse::<i128>().ok()?
-    };
-    Some(if neg { -v } else { v })
-}
-
-pub fn to_json(n: &Node) -> Json {
-    match &n.value {
-        Value::Map(m) => {
-            let mut out = Map::new();
-            for (k, v) in m {
-                out.insert(k.to_string(), to_json(v));
-            }
-            Json::Object(out)
-        }
-        Value::Seq(s) => Json::Array(s.iter().map(to_json).collect()),
-        Value::Scalar(t, ty) => scalar_json(t, *ty),
-    }
-}
-
 /// The build as one JSON document: objects with their origins by JSON pointer, errors, gaps.
 pub fn json(b: &Build, locate: Locate<'_>, place: &dyn Fn(usize, u32) -> Json) -> String {
     let objects: Vec<Json> = b
@@ -355,6 +303,5 @@ mod tests {
         let m = Node::from_yaml(back.documents[0].root().unwrap(), 0);
         assert!(super::super::json6902::same(&n, &m), "{out}");
         assert!(out.contains("a: \"yes\""));
-        assert_eq!(go_int("0755"), Some(493));
     }
 }

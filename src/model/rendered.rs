@@ -1,6 +1,9 @@
 //! The rendered value tree: what a kustomize build produces, every node carrying the place in the
 //! repository that set it (a patched value points at the patch line, a generated name at the
-//! generator entry), so a finding on a rendered object can be shown where a person edits it.
+//! generator entry), so a finding on a rendered object can be shown where a person edits it;
+//! and `RenderedObject`, one object of the build: its identity and its tree.
+
+use serde_json::{Map, Value as Json, json};
 
 use crate::source::Span;
 use crate::yaml::{Kind, NodeRef, Style};
@@ -350,6 +353,134 @@ fn is_yaml_float(s: &str) -> bool {
     }
 }
 
+/// One object the build produces: its identity and its tree.
+#[derive(Clone, Debug)]
+pub struct RenderedObject {
+    pub api_version: String,
+    pub kind: String,
+    pub namespace: Option<String>,
+    pub name: String,
+    pub root: Node,
+    /// Earlier (namespace, name) ids, the original first: patches and references find an
+    /// object by any of them, as kustomize does.
+    pub history: Vec<(Option<String>, String)>,
+    /// A generated ConfigMap or Secret whose name gets kustomize's hash suffix at the end.
+    pub(crate) hash: Option<Origin>,
+}
+
+impl RenderedObject {
+    pub fn new(root: Node) -> RenderedObject {
+        let mut o = RenderedObject {
+            api_version: String::new(),
+            kind: String::new(),
+            namespace: None,
+            name: String::new(),
+            root,
+            history: Vec::new(),
+            hash: None,
+        };
+        o.refresh();
+        o
+    }
+    /// Re-reads the identity from the tree (after a transformer or a patch).
+    pub fn refresh(&mut self) {
+        let s = |p: &[&str]| self.root.str_at(p).unwrap_or("").to_string();
+        self.api_version = s(&["apiVersion"]);
+        self.kind = s(&["kind"]);
+        self.name = s(&["metadata", "name"]);
+        self.namespace = self
+            .root
+            .str_at(&["metadata", "namespace"])
+            .filter(|n| !n.is_empty())
+            .map(str::to_string);
+    }
+    /// Keeps the current id before a transformer renames or moves the object.
+    pub(crate) fn remember_id(&mut self) {
+        self.history
+            .push((self.namespace.clone(), self.name.clone()));
+    }
+    /// The (namespace, name) the object was first written with.
+    pub fn original(&self) -> (Option<String>, String) {
+        self.history
+            .first()
+            .cloned()
+            .unwrap_or_else(|| (self.namespace.clone(), self.name.clone()))
+    }
+    pub fn any_name(&self, name: &str) -> bool {
+        self.name == name || self.history.iter().any(|(_, n)| n == name)
+    }
+    /// Every id the object has had, the current one last.
+    pub fn ids(&self) -> impl Iterator<Item = (Option<&str>, &str)> {
+        self.history
+            .iter()
+            .map(|(ns, n)| (ns.as_deref(), n.as_str()))
+            .chain(std::iter::once((
+                self.namespace.as_deref(),
+                self.name.as_str(),
+            )))
+    }
+    /// `Kind/namespace/name` (or `Kind/name`), for messages.
+    pub fn display(&self) -> String {
+        match &self.namespace {
+            Some(ns) => format!("{}/{ns}/{}", self.kind, self.name),
+            None => format!("{}/{}", self.kind, self.name),
+        }
+    }
+}
+
+/// A scalar as JSON: numbers, booleans and null by their resolved value.
+pub fn scalar_json(text: &str, ty: ScalarType) -> Json {
+    match ty {
+        ScalarType::Str => Json::String(text.to_string()),
+        ScalarType::Null => Json::Null,
+        ScalarType::Bool => Json::Bool(text.eq_ignore_ascii_case("true")),
+        ScalarType::Int => match go_int(text) {
+            Some(i) => json!(i),
+            None => Json::String(text.to_string()),
+        },
+        ScalarType::Float => match text.replace('_', "").parse::<f64>() {
+            Ok(f) if f.is_finite() => json!(f),
+            _ => Json::String(text.to_string()),
+        },
+    }
+}
+
+/// An int as go-yaml v3 reads it (`0x`, `0o`, `0b`, a leading-zero octal, `_` ignored).
+pub fn go_int(text: &str) -> Option<i128> {
+    let t: String = text.chars().filter(|&c| c != '_').collect();
+    let (neg, body) = match t.strip_prefix('-') {
+        Some(b) => (true, b),
+        None => (false, t.strip_prefix('+').unwrap_or(&t)),
+    };
+    let lower = body.to_ascii_lowercase();
+    let v = if let Some(h) = lower.strip_prefix("0x") {
+        i128::from_str_radix(h, 16).ok()?
+    } else if let Some(o) = lower.strip_prefix("0o") {
+        i128::from_str_radix(o, 8).ok()?
+    } else if let Some(b) = lower.strip_prefix("0b") {
+        i128::from_str_radix(b, 2).ok()?
+    } else if lower.len() > 1 && lower.starts_with('0') {
+        i128::from_str_radix(&lower[1..], 8).ok()?
+    } else {
+        lower.parse::<i128>().ok()?
+    };
+    Some(if neg { -v } else { v })
+}
+
+pub fn to_json(n: &Node) -> Json {
+    match &n.value {
+        Value::Map(m) => {
+            let mut out = Map::new();
+            for (k, v) in m {
+                out.insert(k.to_string(), to_json(v));
+            }
+            Json::Object(out)
+        }
+        Value::Seq(s) => Json::Array(s.iter().map(to_json).collect()),
+        Value::Scalar(t, ty) => scalar_json(t, *ty),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -382,6 +513,7 @@ mod tests {
             "quoted"
         );
         assert_eq!(resolve("3", Style::Plain, Some("!!str")), ScalarType::Str);
+        assert_eq!(go_int("0755"), Some(493));
     }
 
     #[test]

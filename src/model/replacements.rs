@@ -3,8 +3,8 @@
 //! with dots) and the `delimiter`/`index`/`create` options. A copied value keeps the origin of
 //! the source field it was copied from.
 
-use super::build::RenderedObject;
 use super::kustomization::Selector;
+use super::rendered::RenderedObject;
 use super::rendered::{Node, Value};
 use super::select;
 

@@ -3,10 +3,10 @@
 //! regular expressions against the original or the current id; label and annotation selectors
 //! in Kubernetes' syntax.
 
-use super::build::RenderedObject;
 use super::fieldspec::{group_of, is_cluster_scoped};
 use super::kustomization::Selector;
 use super::rendered::Node;
+use super::rendered::RenderedObject;
 
 /// The namespace kustomize compares ids by: `default` when none is set, a marker for
 /// cluster-scoped kinds.

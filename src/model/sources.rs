@@ -5,7 +5,7 @@
 //! Kustomization's `path: ./production` then means `apps/production` here.
 
 use crate::flux_api::FluxKind;
-use crate::index::{Object, Repository, SourceKey};
+use crate::model::index::{Object, Repository, SourceKey};
 
 /// Where a Flux Kustomization's `spec.path` is in this checkout when its source is one the
 /// config maps to a directory here (`sources: [{kind: OCIRepository, name: x, path: ./deploy}]`,
@@ -125,7 +125,7 @@ pub fn path_through_artifact(repo: &Repository, ks: &Object, own: &SourceKey) ->
 mod tests {
     use crate::config::Config;
     use crate::engine::check_memory;
-    use crate::index::SourceKey;
+    use crate::model::index::SourceKey;
 
     const GENERATOR: &str = "apiVersion: source.extensions.fluxcd.io/v1beta1
 kind: ArtifactGenerator

@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 
 use crate::flux_api::CoreKind;
-use crate::index::{Object, Repository};
+use crate::model::index::{Object, Repository};
 use crate::model::rendered::Node;
 
 /// The variables a Flux Kustomization's post-build substitution has, with their values, or

@@ -4,12 +4,12 @@
 
 use crate::flux_api::CoreKind;
 
-use super::build::RenderedObject;
 use super::fieldspec::{
     self, FieldSpec, SELECTOR_LABELS, TEMPLATE_ANNOTATIONS, TEMPLATE_LABELS, group_of,
     is_cluster_scoped,
 };
 use super::kustomization::{Image, LabelSet, Replica};
+use super::rendered::RenderedObject;
 use super::rendered::{Node, Origin, ScalarType, Value};
 
 /// `namespace:` — every namespaced object's `metadata.namespace`, a Namespace's name, the

@@ -3,7 +3,7 @@
 
 use crate::diag::{Diagnostic, FileId};
 use crate::flux_api::{CoreKind, FluxKind};
-use crate::index::{DocEntry, Object, Repository};
+use crate::model::index::{DocEntry, Object, Repository};
 use crate::source::SourceFile;
 use crate::yaml::Document;
 
@@ -36,7 +36,7 @@ pub struct DocContext<'a> {
 #[derive(Clone, Copy, Default)]
 pub struct Reads {
     /// The kinds whose objects the rule looks up by kind name, whatever their API group: their
-    /// trees are kept after the document rules ([`crate::index::read_after_document_rules`]).
+    /// trees are kept after the document rules ([`crate::model::index::read_after_document_rules`]).
     pub flux_kinds: &'static [FluxKind],
     pub core_kinds: &'static [CoreKind],
     /// The embedded JSON schemas ([`crate::schemas::catalog`]): loaded while discovery walks

@@ -473,7 +473,7 @@ pub fn catalog() -> &'static SchemaSet {
     CATALOG.get_or_init(|| {
         let t = std::time::Instant::now();
         let set = SchemaSet::from_compact(include_str!("catalog.json"));
-        crate::engine::timing(|| {
+        crate::timing::timing(|| {
             format!(
                 "schema catalog {:.2} ms, {} nodes",
                 t.elapsed().as_secs_f64() * 1e3,

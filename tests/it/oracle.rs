@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use fluxvet::engine::{self, CheckOptions, Trees};
-use fluxvet::model::output::go_int;
+use fluxvet::model::rendered::go_int;
 use fluxvet::model::{self, Node, RenderedObject, ScalarType, Value};
 
 use crate::support;

@@ -1,6 +1,6 @@
 use crate::diag::{Diagnostic, Severity};
-use crate::graph::Graph;
-use crate::index::Repository;
+use crate::model::graph::Graph;
+use crate::model::index::Repository;
 use crate::rules::{Rule, RuleMeta};
 
 pub struct DependencyCycle;

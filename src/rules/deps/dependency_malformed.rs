@@ -1,5 +1,5 @@
 use crate::diag::{Diagnostic, Severity};
-use crate::graph::{DepKind, depends_on};
+use crate::model::graph::{DepKind, depends_on};
 use crate::rules::{DocContext, Rule, RuleMeta};
 use crate::yaml::Kind;
 

@@ -1,6 +1,6 @@
 use crate::diag::{Diagnostic, Severity};
-use crate::graph::{Graph, Target};
-use crate::index::Repository;
+use crate::model::graph::{Graph, Target};
+use crate::model::index::Repository;
 use crate::rules::{Rule, RuleMeta};
 
 pub struct DependencyNotFound;
@@ -111,7 +111,7 @@ impl Rule for DependencyNotFound {
 fn suggestion(g: &Graph<'_>, from: usize, name: &str, namespace: Option<&str>) -> Option<String> {
     let me = g.node(from);
     let kind = me.kind;
-    let cross_kind = |other: &crate::graph::Node<'_>| {
+    let cross_kind = |other: &crate::model::graph::Node<'_>| {
         format!(
             "`{name}` is a {other_kind} ({}); a {k} can only depend on {k}s: depend on a {k} that applies it (and health-checks it), or drop this entry",
             other.qualified(),
@@ -119,7 +119,7 @@ fn suggestion(g: &Graph<'_>, from: usize, name: &str, namespace: Option<&str>) -
             k = kind.as_str()
         )
     };
-    let other_kind: Vec<&crate::graph::Node<'_>> = g
+    let other_kind: Vec<&crate::model::graph::Node<'_>> = g
         .nodes
         .iter()
         .filter(|n| n.kind == kind.other() && n.name() == name)

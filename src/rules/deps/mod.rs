@@ -1,4 +1,4 @@
-//! 3xx: dependsOn chains, judged on the graph in [`crate::graph`].
+//! 3xx: dependsOn chains, judged on the graph in [`crate::model::graph`].
 
 pub mod dependency_chain_gap;
 pub mod dependency_cycle;

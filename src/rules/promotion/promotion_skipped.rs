@@ -1,5 +1,5 @@
 use crate::diag::{Diagnostic, Severity};
-use crate::index::Repository;
+use crate::model::index::Repository;
 use crate::promotion::matrix;
 use crate::rules::{Rule, RuleMeta};
 

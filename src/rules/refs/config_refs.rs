@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 
 use crate::diag::{Diagnostic, RuleMeta};
 use crate::flux_api::{CoreKind, FluxKind};
-use crate::index::Repository;
+use crate::model::index::Repository;
 use crate::yaml::NodeRef;
 
 use super::is_templated;
@@ -16,7 +16,7 @@ use super::is_templated;
 const TYPO_DISTANCE: usize = 2;
 
 struct Target<'a> {
-    referrer: &'a crate::index::Object,
+    referrer: &'a crate::model::index::Object,
     field: &'static str,
     file: usize,
     kind: &'a str,
@@ -55,7 +55,7 @@ fn defined(repo: &Repository) -> BTreeSet<(&str, &str)> {
 
 fn targets<'r>(repo: &'r Repository) -> Vec<Target<'r>> {
     let mut out = Vec::new();
-    let mut collect = |o: &'r crate::index::Object, path: &[&str], field: &'static str| {
+    let mut collect = |o: &'r crate::model::index::Object, path: &[&str], field: &'static str| {
         let node = repo.node(o);
         for item in node.path(path).map(|n| n.items()).unwrap_or_default() {
             let optional = item.str_at(&["optional"]) == Some("true");
@@ -120,7 +120,7 @@ pub fn check(repo: &Repository, meta: &'static RuleMeta, out: &mut Vec<Diagnosti
             let mut close: Vec<&str> = defined
                 .iter()
                 .filter(|(k, n)| {
-                    *k == t.kind && crate::graph::edit_distance(n, name) <= TYPO_DISTANCE
+                    *k == t.kind && crate::model::graph::edit_distance(n, name) <= TYPO_DISTANCE
                 })
                 .map(|(_, n)| *n)
                 .collect();

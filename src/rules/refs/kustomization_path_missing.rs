@@ -1,6 +1,6 @@
 use crate::diag::{Diagnostic, Severity};
-use crate::index::Repository;
 use crate::model::artifact::{Artifact, Exclusion};
+use crate::model::index::Repository;
 use crate::rules::{Rule, RuleMeta};
 
 pub struct KustomizationPathMissing;
@@ -56,11 +56,11 @@ impl Rule for KustomizationPathMissing {
     }
 
     fn check_repository(&self, repo: &Repository, out: &mut Vec<Diagnostic>) {
-        let own = crate::reconcile::reconciled_sources(repo);
+        let own = crate::model::reconcile::reconciled_sources(repo);
         let mut checked = Vec::new();
         let mut missing = Vec::new();
         for ks in repo.flux_kustomizations() {
-            if !crate::reconcile::source_is_own(repo, ks, own) {
+            if !crate::model::reconcile::source_is_own(repo, ks, own) {
                 continue;
             }
             let Some(node) = repo.node(ks).path(&["spec", "path"]) else {
@@ -141,7 +141,7 @@ impl Rule for KustomizationPathMissing {
 
 /// A path that exists in Git but that the source's ignore rules leave out of the artifact.
 fn excluded(
-    ks: &crate::index::Object,
+    ks: &crate::model::index::Object,
     span: crate::source::Span,
     path: &str,
     why: Exclusion,
@@ -169,7 +169,7 @@ fn directories(repo: &Repository) -> Vec<&str> {
     let mut dirs: Vec<&str> = repo
         .files
         .iter()
-        .map(|f| crate::index::parent_dir(&f.path))
+        .map(|f| crate::model::index::parent_dir(&f.path))
         .collect();
     dirs.sort_unstable();
     dirs.dedup();

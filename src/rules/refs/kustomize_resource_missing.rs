@@ -1,7 +1,7 @@
 use crate::diag::{Diagnostic, FileId, Severity};
-use crate::index::{Repository, parent_dir};
 use crate::model::artifact::Artifact;
-use crate::reconcile::{is_kustomize_config, is_remote, kustomization_file_in};
+use crate::model::index::{Repository, parent_dir};
+use crate::model::reconcile::{is_kustomize_config, is_remote, kustomization_file_in};
 use crate::rules::{Rule, RuleMeta};
 use crate::yaml::NodeRef;
 
@@ -99,7 +99,7 @@ impl Rule for KustomizeResourceMissing {
             let Some(path) = repo.kustomization_path(ks) else {
                 continue;
             };
-            for node in crate::reconcile::flux_components(repo, ks) {
+            for node in crate::model::reconcile::flux_components(repo, ks) {
                 let Some(v) = node.as_str() else { continue };
                 let mut c = Checker {
                     repo,
@@ -158,7 +158,7 @@ struct Checker<'a, 'r> {
 /// The artifact filters of the sources this repository syncs itself from that are defined in
 /// it (their `spec.ignore` counts), or the one every source shares (`.sourceignore` files).
 fn artifacts(repo: &Repository) -> Vec<Artifact> {
-    let mut out: Vec<Artifact> = crate::reconcile::reconciled_sources(repo)
+    let mut out: Vec<Artifact> = crate::model::reconcile::reconciled_sources(repo)
         .iter()
         .flat_map(|key| crate::model::artifact::defined(repo, key))
         .map(|source| Artifact::of(repo, Some(source)))

@@ -1,6 +1,7 @@
 //! 4xx: references from one object or file to another.
 
 pub mod build_failed;
+pub mod build_findings;
 pub mod config_refs;
 pub mod kustomization_path_missing;
 pub mod kustomize_resource_missing;
@@ -12,7 +13,7 @@ pub mod substitution_undefined;
 use std::collections::HashMap;
 
 use crate::flux_api::FluxKind;
-use crate::index::{Object, Repository, parent_dir};
+use crate::model::index::{Object, Repository, parent_dir};
 use crate::yaml::NodeRef;
 
 /// One `sourceRef`/`chartRef` of an object.

@@ -1,5 +1,5 @@
 use crate::diag::{Diagnostic, Severity};
-use crate::index::Repository;
+use crate::model::index::Repository;
 use crate::rules::{Rule, RuleMeta};
 
 pub struct RenderGap;
@@ -128,7 +128,7 @@ impl Rule for RenderGap {
                     name_node.span(),
                     format!(
                         "Kustomization `{}` applies {kind} `{name}`{from}, not this repository: what it applies cannot be built offline and is not checked",
-                        crate::reconcile::display_name(repo, ks)
+                        crate::model::reconcile::display_name(repo, ks)
                     ),
                 )
                 .primary_label("another source")

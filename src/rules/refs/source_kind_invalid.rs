@@ -1,6 +1,6 @@
 use crate::diag::{Diagnostic, Severity};
 use crate::flux_api::FluxKind;
-use crate::index::Repository;
+use crate::model::index::Repository;
 use crate::rules::{Rule, RuleMeta};
 
 use super::{is_templated, source_refs};

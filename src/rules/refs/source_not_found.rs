@@ -2,7 +2,7 @@ use std::collections::HashMap;
 
 use crate::diag::{Diagnostic, Severity};
 use crate::flux_api::FluxKind;
-use crate::index::{Object, Repository};
+use crate::model::index::{Object, Repository};
 use crate::rules::{Rule, RuleMeta};
 
 use super::{Namespaces, is_templated, may_meet, source_refs};

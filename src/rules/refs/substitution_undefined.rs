@@ -2,7 +2,7 @@ use std::collections::{BTreeSet, HashSet};
 
 use crate::diag::{Diagnostic, Severity};
 use crate::flux_api::FluxKind;
-use crate::index::{Object, Repository};
+use crate::model::index::{Object, Repository};
 use crate::model::substitution::{self, DISABLE_KEY};
 use crate::rules::{Rule, RuleMeta};
 use crate::source::Span;
@@ -202,7 +202,7 @@ impl Rule for SubstitutionUndefined {
                                     format!(
                                         "`${{{}}}` has no value in Kustomization `{}` (it defines {}{more}): Flux substitutes the empty string",
                                         u.name,
-                                        crate::reconcile::display_name(repo, ks),
+                                        crate::model::reconcile::display_name(repo, ks),
                                         defined.join(", ")
                                     ),
                                 )

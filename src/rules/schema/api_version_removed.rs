@@ -65,7 +65,7 @@ impl Rule for ApiVersionRemoved {
     /// never reaches the cluster (kustomize ignores it), so it is no finding there. Otherwise
     /// the consequence is stated for the clusters that apply the file, at the Flux version
     /// they run.
-    fn refine(&self, repo: &crate::index::Repository, finding: &mut Diagnostic) -> bool {
+    fn refine(&self, repo: &crate::model::index::Repository, finding: &mut Diagnostic) -> bool {
         let tree = repo.reconcile_tree();
         if tree.is_targeted_patch(finding.file) && is_top_level_api_version(repo, finding) {
             return false;
@@ -266,7 +266,7 @@ fn render_path(path: &[String]) -> String {
 }
 
 /// Whether the finding sits on a document's own top-level `apiVersion` (not on a reference).
-fn is_top_level_api_version(repo: &crate::index::Repository, finding: &Diagnostic) -> bool {
+fn is_top_level_api_version(repo: &crate::model::index::Repository, finding: &Diagnostic) -> bool {
     repo.docs_of(finding.file).any(|d| {
         d.doc
             .root()

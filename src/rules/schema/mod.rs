@@ -9,7 +9,7 @@ pub mod required_field_missing;
 pub mod schema_violation;
 
 use crate::flux_api::{self, KindSchema};
-use crate::index::Object;
+use crate::model::index::Object;
 use crate::yaml::{Document, NodeRef};
 
 /// A document that declares a toolkit kind fluxvet knows the schema of.

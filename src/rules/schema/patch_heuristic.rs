@@ -5,7 +5,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::index::{Repository, parent_dir};
+use crate::model::index::{Repository, parent_dir};
 use crate::yaml::{Kind, NodeRef, parse_stream};
 
 /// What kustomize and Flux patches in the repository contribute: the files used as patches (not

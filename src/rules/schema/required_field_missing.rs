@@ -2,7 +2,7 @@ use std::collections::HashMap;
 
 use crate::diag::{Diagnostic, FileId, Severity};
 use crate::flux_api::{self, KindSchema, Required};
-use crate::index::{Repository, parent_dir};
+use crate::model::index::{Repository, parent_dir};
 use crate::rules::schema::{FluxDoc, flux_doc, flux_doc_of};
 use crate::rules::{Rule, RuleMeta};
 use crate::yaml::{Document, NodeRef};
@@ -178,7 +178,7 @@ impl Rule for RequiredFieldMissing {
             // often a patch whose `path:` has a typo (FV404 reports that), not an object.
             let path = repo.path(entry.file);
             if !tree.loaded_as_objects(entry.file)
-                && crate::reconcile::kustomization_file_in(repo, parent_dir(path)).is_some()
+                && crate::model::reconcile::kustomization_file_in(repo, parent_dir(path)).is_some()
             {
                 continue;
             }

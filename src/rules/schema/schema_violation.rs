@@ -4,7 +4,7 @@ use rayon::prelude::*;
 
 use crate::diag::{Diagnostic, Severity};
 use crate::flux_api::{self, CoreKind, KindSchema, Required};
-use crate::index::{Object, Repository, parent_dir};
+use crate::model::index::{Object, Repository, parent_dir};
 use crate::model::rendered::{Node, Origin};
 use crate::rules::schema::patch_heuristic::Patches;
 use crate::rules::{Rule, RuleMeta};
@@ -247,7 +247,7 @@ impl Rule for SchemaViolation {
                 continue;
             }
             let path = repo.path(entry.file);
-            if crate::reconcile::in_helm_chart(repo, path) {
+            if crate::model::reconcile::in_helm_chart(repo, path) {
                 continue;
             }
             // Counted as main counted them: a kind neither the catalog nor a CRD of the
@@ -268,7 +268,7 @@ impl Rule for SchemaViolation {
             }
             // Beside a kustomization file that does not list it, a file is never applied.
             if !tree.loaded_as_objects(entry.file)
-                && crate::reconcile::kustomization_file_in(repo, parent_dir(path)).is_some()
+                && crate::model::reconcile::kustomization_file_in(repo, parent_dir(path)).is_some()
             {
                 continue;
             }
@@ -507,7 +507,7 @@ fn rendered(
         repo.clusters()
             .iter()
             .position(|c| c.name == name)
-            .map_or(crate::reconcile::ROOT_BY_HAND, |i| i as u16)
+            .map_or(crate::model::reconcile::ROOT_BY_HAND, |i| i as u16)
     };
     // Per copy: the document it came from, or none (not judged here).
     let slot_of = |a: &crate::model::applied::Applied| -> Option<usize> {
@@ -672,7 +672,7 @@ fn definitions(repo: &Repository, ks: &Object, at: Origin) -> Vec<(Origin, Strin
                 "`{}` is `{}` here (Kustomization {})",
                 u.name,
                 v.as_str().unwrap_or(""),
-                crate::reconcile::display_name(repo, ks)
+                crate::model::reconcile::display_name(repo, ks)
             );
             let place = (Origin::new(ks.file, v.span()), label);
             if !out.contains(&place) {
@@ -685,10 +685,12 @@ fn definitions(repo: &Repository, ks: &Object, at: Origin) -> Vec<(Origin, Strin
 
 /// `Kustomization flux-system/apps in cluster production`.
 fn applier(repo: &Repository, a: &crate::model::applied::Applied) -> String {
-    let ks = a
-        .kustomization
-        .and_then(|k| repo.objects.get(k))
-        .map(|ks| format!("Kustomization {}", crate::reconcile::display_name(repo, ks)));
+    let ks = a.kustomization.and_then(|k| repo.objects.get(k)).map(|ks| {
+        format!(
+            "Kustomization {}",
+            crate::model::reconcile::display_name(repo, ks)
+        )
+    });
     match (ks, a.cluster.is_empty()) {
         (Some(k), false) => format!("{k} in cluster {}", a.cluster),
         (Some(k), true) => k,

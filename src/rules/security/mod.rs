@@ -7,7 +7,7 @@ use std::borrow::Cow;
 
 use crate::diag::FileId;
 use crate::fs::join_normalized;
-use crate::index::{Repository, parent_dir};
+use crate::model::index::{Repository, parent_dir};
 use crate::yaml::NodeRef;
 
 /// The kind of data a secretGenerator file feeds in.

@@ -1,6 +1,6 @@
 use crate::diag::FileId;
 use crate::diag::{Diagnostic, Severity};
-use crate::index::Repository;
+use crate::model::index::Repository;
 use crate::rules::security::{GeneratorInput, file_text, generator_files};
 use crate::rules::{DocContext, Rule, RuleMeta};
 use crate::secrets::{

@@ -1,7 +1,7 @@
 use crate::diag::{Diagnostic, FileId, Severity};
-use crate::index::{Object, Repository};
 use crate::model::Node;
 use crate::model::applied::Applied;
+use crate::model::index::{Object, Repository};
 use crate::rules::security::{file_text, generator_files};
 use crate::rules::{Rule, RuleMeta};
 use crate::secrets::text_is_sops;

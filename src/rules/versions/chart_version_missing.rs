@@ -1,6 +1,6 @@
 use crate::diag::{Diagnostic, Severity};
 use crate::flux_api::FluxKind;
-use crate::index::Repository;
+use crate::model::index::Repository;
 use crate::rules::versions::{chart_sites, qualified, version_patched_elsewhere};
 use crate::rules::{Rule, RuleMeta};
 

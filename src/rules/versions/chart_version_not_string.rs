@@ -1,6 +1,6 @@
 use crate::diag::{Diagnostic, Severity};
 use crate::helm_semver::{self, Reading};
-use crate::index::Repository;
+use crate::model::index::Repository;
 use crate::rules::versions::chart_sites;
 use crate::rules::{Rule, RuleMeta};
 use crate::yaml::scalar;

@@ -1,6 +1,6 @@
 use crate::diag::{Diagnostic, Severity};
 use crate::helm_semver::{self, Reading};
-use crate::index::Repository;
+use crate::model::index::Repository;
 use crate::rules::versions::{chart_sites, is_substituted, pin_example};
 use crate::rules::{Rule, RuleMeta};
 

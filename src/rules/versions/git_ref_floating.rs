@@ -1,7 +1,7 @@
 use crate::diag::{Diagnostic, Severity};
 use crate::flux_api::FluxKind;
 use crate::helm_semver::{self, Reading};
-use crate::index::{Object, Repository, SourceKey};
+use crate::model::index::{Object, Repository, SourceKey};
 use crate::rules::versions::{is_substituted, qualified};
 use crate::rules::{Rule, RuleMeta};
 use crate::source::Span;

@@ -10,7 +10,7 @@ pub mod oci_ref_unpinned;
 
 use crate::flux_api::FluxKind;
 use crate::helm_semver::{self, Reading};
-use crate::index::{Object, Repository};
+use crate::model::index::{Object, Repository};
 use crate::yaml::NodeRef;
 
 /// The kinds [`chart_sites`] looks up.

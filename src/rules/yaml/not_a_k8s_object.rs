@@ -1,6 +1,6 @@
 use crate::diag::{Diagnostic, Severity};
-use crate::index::{Repository, parent_dir};
-use crate::reconcile::{applied_by, applied_by_name};
+use crate::model::index::{Repository, parent_dir};
+use crate::model::reconcile::{applied_by, applied_by_name};
 use crate::rules::{Rule, RuleMeta};
 use crate::yaml::{Kind, NodeRef};
 
@@ -70,7 +70,7 @@ impl Rule for NotAK8sObject {
             let loaded = tree.loaded_as_objects(file);
             // A local chart's templates (`name: {{ .Release.Name }}`) are rendered by Helm, not
             // applied as they stand.
-            if !loaded && crate::reconcile::in_helm_chart(repo, path) {
+            if !loaded && crate::model::reconcile::in_helm_chart(repo, path) {
                 continue;
             }
             let why_loaded = || {

@@ -1,7 +1,7 @@
 use std::collections::HashSet;
 
 use crate::diag::{Diagnostic, FileId, Severity};
-use crate::index::Repository;
+use crate::model::index::Repository;
 use crate::rules::{Rule, RuleMeta};
 
 pub struct NotApplied;

@@ -9,7 +9,7 @@ use std::collections::{HashMap, HashSet};
 use crate::diag::FileId;
 use crate::discover::KUSTOMIZATION_FILES;
 use crate::flux_api::{FluxKind, KustomizeKind};
-use crate::index::{Object, Repository, parent_dir};
+use crate::model::index::{Object, Repository, parent_dir};
 use crate::yaml::NodeRef;
 
 /// How a file reaches the cluster.
@@ -256,7 +256,7 @@ impl ReconcileTree {
         flux_ks_by_file: &HashMap<FileId, Vec<usize>>,
         cluster: u16,
         root: (usize, String),
-        own: &crate::index::SourceKey,
+        own: &crate::model::index::SourceKey,
         foreign: &mut HashSet<usize>,
     ) {
         let mut followed: HashSet<usize> = (root.0 != BOOTSTRAP)
@@ -633,12 +633,12 @@ pub fn flux_components<'a>(repo: &'a Repository, ks: &Object) -> Vec<NodeRef<'a>
 /// missing `spec.path` defaults to `./`, which exists in every tree), and a GitRepository that
 /// differs in URL or ref from the bootstrap `flux-system` one is another repository or branch
 /// (flux2-multi-tenancy's tenants use the same URL on another branch).
-pub fn reconciled_sources(repo: &Repository) -> &[crate::index::SourceKey] {
+pub fn reconciled_sources(repo: &Repository) -> &[crate::model::index::SourceKey] {
     repo.reconciled_sources
         .get_or_init(|| find_reconciled_sources(repo))
 }
 
-fn find_reconciled_sources(repo: &Repository) -> Vec<crate::index::SourceKey> {
+fn find_reconciled_sources(repo: &Repository) -> Vec<crate::model::index::SourceKey> {
     let bootstrap = repo
         .of_kind(FluxKind::GitRepository)
         .find(|o| o.name == "flux-system" && o.flux == Some(FluxKind::GitRepository));
@@ -697,7 +697,11 @@ fn find_reconciled_sources(repo: &Repository) -> Vec<crate::index::SourceKey> {
         .collect()
 }
 
-pub fn source_is_own(repo: &Repository, ks: &Object, own: &[crate::index::SourceKey]) -> bool {
+pub fn source_is_own(
+    repo: &Repository,
+    ks: &Object,
+    own: &[crate::model::index::SourceKey],
+) -> bool {
     let node = repo.node(ks);
     let Some(sref) = node.path(&["spec", "sourceRef"]) else {
         return false;

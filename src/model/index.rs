@@ -169,10 +169,10 @@ pub struct Repository {
     by_kind: HashMap<String, Vec<usize>>,
     /// Directory → `namespace:` of the kustomization file in it.
     kustomize_namespaces: HashMap<String, Vec<String>, foldhash::fast::RandomState>,
-    /// What each Flux Kustomization reconciles; built on first use (`crate::reconcile`).
-    pub(crate) reconcile: std::sync::OnceLock<crate::reconcile::ReconcileTree>,
-    /// The dependsOn graph, resolved on first use (`crate::graph::Graph::build`).
-    pub(crate) dep_graph: std::sync::OnceLock<crate::graph::GraphData>,
+    /// What each Flux Kustomization reconciles; built on first use (`crate::model::reconcile`).
+    pub(crate) reconcile: std::sync::OnceLock<crate::model::reconcile::ReconcileTree>,
+    /// The dependsOn graph, resolved on first use (`crate::model::graph::Graph::build`).
+    pub(crate) dep_graph: std::sync::OnceLock<crate::model::graph::GraphData>,
     /// File → its range in `docs`, when `docs` is in file order (as the engine builds it), so
     /// "the documents of this file" is not a scan of every document.
     doc_ranges: Option<Vec<std::ops::Range<usize>>>,
@@ -188,7 +188,7 @@ pub struct Repository {
     /// [`Repository::own_sources`], computed on first use: several rules and the reconcile
     /// tree ask for it.
     own_sources: std::sync::OnceLock<Vec<SourceKey>>,
-    /// `crate::reconcile::reconciled_sources`, computed on first use.
+    /// `crate::model::reconcile::reconciled_sources`, computed on first use.
     pub(crate) reconciled_sources: std::sync::OnceLock<Vec<SourceKey>>,
     /// `crate::model::clusters`, found on first use.
     pub(crate) clusters: std::sync::OnceLock<Vec<crate::model::clusters::Cluster>>,
@@ -460,7 +460,7 @@ impl Repository {
             for key in ["resources", "bases", "components"] {
                 for item in root.get(key).map(|n| n.items()).unwrap_or_default() {
                     if let Some(r) = item.as_str()
-                        && !crate::reconcile::is_remote(r)
+                        && !crate::model::reconcile::is_remote(r)
                         && !r.contains("${")
                     {
                         entries.push(r.to_string());
@@ -477,7 +477,7 @@ impl Repository {
             {
                 seen.insert(id);
             } else if self.tree.is_dir(&target)
-                && let Some(k) = crate::reconcile::kustomization_file_in(self, &target)
+                && let Some(k) = crate::model::reconcile::kustomization_file_in(self, &target)
                 && let Some(kid) = self.file_id(&k)
             {
                 self.include_closure(kid, seen, depth + 1);

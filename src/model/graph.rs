@@ -6,7 +6,7 @@ use std::collections::{BTreeSet, HashMap, VecDeque};
 
 use crate::diag::FileId;
 use crate::flux_api::FluxKind;
-use crate::index::{Object, Repository, parent_dir};
+use crate::model::index::{Object, Repository, parent_dir};
 use crate::source::Span;
 use crate::yaml::NodeRef;
 

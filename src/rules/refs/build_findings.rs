@@ -1,12 +1,11 @@
 //! A build's errors and gaps as findings, so `fluxvet build` prints them the way `check` does.
+//! The model knows no rule: here the rules map its build errors to FV405 and its gaps to FV406.
 
 use crate::diag::{Diagnostic, Severity};
+use crate::model::Build;
 
-use super::build::Build;
-
-/// The rules' own definitions: `fluxvet build` prints its errors and gaps as `check` does.
-pub use crate::rules::refs::build_failed::META as BUILD_FAILED;
-pub use crate::rules::refs::render_gap::META as RENDER_GAP;
+use super::build_failed::META as BUILD_FAILED;
+use super::render_gap::META as RENDER_GAP;
 
 /// The build's errors (non-fatal ones as warnings) and gaps, with a place in the repository;
 /// the messages of those without one come second.
@@ -37,6 +36,6 @@ pub fn diagnostics(b: &Build, files: usize) -> (Vec<Diagnostic>, Vec<String>) {
             g.message.clone(),
         ));
     }
-    crate::engine::sort(&mut out);
+    crate::diag::sort(&mut out);
     (out, unplaced)
 }
