@@ -91,7 +91,7 @@ impl Rule for ApiVersionRemoved {
             .clusters_of(finding.file)
             .iter()
             .copied()
-            .filter(|&c| c != crate::reconcile::ROOT_BY_HAND)
+            .filter(|&c| c != crate::model::reconcile::ROOT_BY_HAND)
             .collect();
         let judged: Vec<u16> = if applying.is_empty() {
             (0..clusters.len())
@@ -128,13 +128,13 @@ impl Rule for ApiVersionRemoved {
             .map(|(head, _)| head.to_string());
             if let Some(head) = head {
                 finding.message = format!(
-                    "{head}: {} {} runs Flux {}, which still serves it, but it blocks the upgrade to Flux {}.{}",
+                    "{head}: {} {} Flux {}, which still serves it, but it blocks the upgrade to Flux {}.{}",
                     if names.len() == 1 {
                         "cluster"
                     } else {
                         "clusters"
                     },
-                    names.join(", "),
+                    names.join(", ") + if names.len() == 1 { " runs" } else { " run" },
                     versions.join(", "),
                     release.0,
                     release.1
@@ -414,6 +414,67 @@ mod tests {
         assert!(
             patch.contains("cluster dev runs Flux v2.6.4, which still serves it"),
             "{patch}"
+        );
+    }
+
+    /// A tree applied by hand (a Kustomization nothing applies, reading this repository) is
+    /// judged against every cluster, and so is an object reference: both say "blocks the
+    /// upgrade" when each cluster runs a Flux that still serves the version, and "rejects" as
+    /// soon as one cluster's version is unknown or newer.
+    #[test]
+    fn trees_applied_by_hand_and_references_follow_every_cluster() {
+        let sync = |c: &str| {
+            format!(
+                "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: flux-system\n  namespace: flux-system\nspec:\n  interval: 10m\n  path: ./clusters/{c}\n  prune: true\n  sourceRef:\n    kind: GitRepository\n    name: flux-system\n---\napiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\nmetadata:\n  name: flux-system\n  namespace: flux-system\nspec:\n  interval: 1m\n  url: https://example.com/repo\n  ref:\n    branch: main\n"
+            )
+        };
+        let components = |v: &str| {
+            format!(
+                "# Flux Version: {v}\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: flux-system\n"
+            )
+        };
+        let by_hand = "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: extra\n  namespace: flux-system\nspec:\n  interval: 10m\n  path: ./extra/app\n  prune: true\n  sourceRef:\n    kind: GitRepository\n    name: flux-system\n";
+        let checked = "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: apps\n  namespace: flux-system\nspec:\n  interval: 10m\n  path: ./apps\n  prune: true\n  sourceRef:\n    kind: GitRepository\n    name: flux-system\n  healthChecks:\n    - apiVersion: helm.toolkit.fluxcd.io/v2beta1\n      kind: HelmRelease\n      name: x\n      namespace: default\n";
+        let release = "apiVersion: helm.toolkit.fluxcd.io/v2beta2\nkind: HelmRelease\nmetadata:\n  name: x\n  namespace: default\nspec:\n  interval: 1h\n  chartRef:\n    kind: OCIRepository\n    name: x\n";
+        let messages = |prod: &str| {
+            let (s_dev, s_prod) = (sync("dev"), sync("prod"));
+            let (c_dev, c_prod) = (components("v2.5.1"), components(prod));
+            let out = crate::engine::check_memory(
+                &[
+                    ("clusters/dev/flux-system/gotk-sync.yaml", s_dev.as_str()),
+                    ("clusters/dev/flux-system/gotk-components.yaml", &c_dev),
+                    ("clusters/dev/apps.yaml", checked),
+                    ("clusters/prod/flux-system/gotk-sync.yaml", &s_prod),
+                    ("clusters/prod/flux-system/gotk-components.yaml", &c_prod),
+                    ("extra/ks.yaml", by_hand),
+                    ("extra/app/release.yaml", release),
+                ],
+                Default::default(),
+            );
+            let of = |path: &str| {
+                out.diagnostics
+                    .iter()
+                    .find(|d| d.rule.code == "FV501" && out.repo.path(d.file) == path)
+                    .map(|d| d.message.clone())
+                    .unwrap_or_default()
+            };
+            (of("extra/app/release.yaml"), of("clusters/dev/apps.yaml"))
+        };
+        let (by_hand, reference) = messages("v2.6.4");
+        assert!(
+            by_hand.ends_with("clusters dev, prod run Flux v2.5.1, v2.6.4, which still serves it, but it blocks the upgrade to Flux 2.8"),
+            "{by_hand}"
+        );
+        assert!(
+            reference.ends_with(
+                "removed in Flux 2.7: cluster dev runs Flux v2.5.1, which still serves it, but it blocks the upgrade to Flux 2.7"
+            ),
+            "{reference}"
+        );
+        let (by_hand, _) = messages("v2.8.0");
+        assert!(
+            by_hand.contains("the API server rejects HelmRelease"),
+            "{by_hand}"
         );
     }
 }
