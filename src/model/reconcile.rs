@@ -779,20 +779,7 @@ mod tests {
     use crate::config::Config;
     use crate::engine::check_memory;
 
-    const KS: &str = "apiVersion: kustomize.toolkit.fluxcd.io/v1
-kind: Kustomization
-metadata:
-  name: apps
-  namespace: flux-system
-spec:
-  interval: 10m
-  path: ./apps
-  prune: true
-  sourceRef:
-    kind: GitRepository
-    name: flux-system
-";
-
+    use crate::rules::testing::APPS_KUSTOMIZATION as KS;
     fn applier(files: &[(&str, &str)], path: &str) -> Option<String> {
         let out = check_memory(files, Config::default());
         let repo = &out.repo;

@@ -319,6 +319,21 @@ spec:
     kind: GitRepository
     name: flux-system
 ";
+    /// The Flux Kustomization `flux-system/apps` applying `./apps` from the repository's own
+    /// source: the child most rule cases hang their objects under.
+    pub const APPS_KUSTOMIZATION: &str = "apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata:
+  name: apps
+  namespace: flux-system
+spec:
+  interval: 10m
+  path: ./apps
+  prune: true
+  sourceRef:
+    kind: GitRepository
+    name: flux-system
+";
 
     /// The bootstrap Kustomization alone (the source is made by `flux bootstrap`).
     pub const BOOTSTRAP_KUSTOMIZATION: &str = "apiVersion: kustomize.toolkit.fluxcd.io/v1

@@ -5,7 +5,9 @@
 
 use std::process::Output;
 
-use crate::support::{CLEAN, DEFECT, FLUXVET, TempDir, fluxvet, git, git_repo, isolated, text};
+use crate::support::{
+    BOOTSTRAP_SYNC, CLEAN, DEFECT, FLUXVET, TempDir, fluxvet, git, git_repo, isolated, text,
+};
 
 fn stdout(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
@@ -702,7 +704,7 @@ fn stdin_for_a_new_file_is_in_its_directory() {
         "clusters/production/flux-system/gotk-sync.yaml",
         &format!(
             "{}---\napiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: apps\n  namespace: flux-system\nspec:\n  interval: 10m\n  path: ./apps\n  prune: true\n  sourceRef:\n    kind: GitRepository\n    name: flux-system\n",
-            "apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\nmetadata:\n  name: flux-system\n  namespace: flux-system\nspec:\n  interval: 1m\n  url: https://github.com/example/fleet\n  ref:\n    branch: main\n---\napiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: flux-system\n  namespace: flux-system\nspec:\n  interval: 10m\n  path: ./clusters/production\n  prune: true\n  sourceRef:\n    kind: GitRepository\n    name: flux-system\n"
+            BOOTSTRAP_SYNC
         ),
     );
     r.write("apps/settings.yaml", CLEAN);

@@ -214,31 +214,6 @@ fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
     out
 }
 
-const SYNC: &str = "apiVersion: source.toolkit.fluxcd.io/v1
-kind: GitRepository
-metadata:
-  name: flux-system
-  namespace: flux-system
-spec:
-  interval: 1m
-  url: https://github.com/example/fleet
-  ref:
-    branch: main
----
-apiVersion: kustomize.toolkit.fluxcd.io/v1
-kind: Kustomization
-metadata:
-  name: flux-system
-  namespace: flux-system
-spec:
-  interval: 10m
-  path: ./clusters/production
-  prune: true
-  sourceRef:
-    kind: GitRepository
-    name: flux-system
-";
-
 /// A Flux Kustomization `name` of `./path`, waiting for `deps`.
 fn kustomization(name: &str, path: &str, deps: &[&str]) -> String {
     let mut s = format!(
@@ -261,7 +236,10 @@ const CONFIGMAP: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: set
 /// A bootstrapped cluster whose `apps` waits for `infra`, each in its own file; clean.
 fn fleet() -> TempDir {
     let d = git_repo("lsp");
-    d.write("clusters/production/flux-system/gotk-sync.yaml", SYNC);
+    d.write(
+        "clusters/production/flux-system/gotk-sync.yaml",
+        BOOTSTRAP_SYNC,
+    );
     d.write(
         "clusters/production/apps.yaml",
         &kustomization("apps", "apps", &["infra"]),

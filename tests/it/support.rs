@@ -157,6 +157,33 @@ pub fn tool(name: &str, install_hint: &str) -> Option<PathBuf> {
     None
 }
 
+/// `clusters/production/flux-system/gotk-sync.yaml` as `flux bootstrap` writes it: the
+/// repository's source and the Kustomization that applies `./clusters/production`.
+pub const BOOTSTRAP_SYNC: &str = "apiVersion: source.toolkit.fluxcd.io/v1
+kind: GitRepository
+metadata:
+  name: flux-system
+  namespace: flux-system
+spec:
+  interval: 1m
+  url: https://github.com/example/fleet
+  ref:
+    branch: main
+---
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata:
+  name: flux-system
+  namespace: flux-system
+spec:
+  interval: 10m
+  path: ./clusters/production
+  prune: true
+  sourceRef:
+    kind: GitRepository
+    name: flux-system
+";
+
 pub const CLEAN: &str =
     "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  a: \"1\"\n";
 /// A manifest with a duplicate key: FV102 at line 7, column 3.

@@ -85,19 +85,7 @@ impl Rule for BuildFailed {
 mod tests {
     use crate::rules::testing::{BOOTSTRAP_KUSTOMIZATION as SYNC, findings_of};
 
-    const APPS: &str = "apiVersion: kustomize.toolkit.fluxcd.io/v1
-kind: Kustomization
-metadata:
-  name: apps
-  namespace: flux-system
-spec:
-  interval: 10m
-  path: ./apps
-  prune: true
-  sourceRef:
-    kind: GitRepository
-    name: flux-system
-";
+    use crate::rules::testing::APPS_KUSTOMIZATION as APPS;
     const CM: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  namespace: apps\ndata:\n  a: \"1\"\n";
 
     #[test]

@@ -225,20 +225,7 @@ fn dir_of(path: &str) -> &str {
 mod tests {
     use crate::rules::testing::findings_of;
 
-    const KS: &str = "apiVersion: kustomize.toolkit.fluxcd.io/v1
-kind: Kustomization
-metadata:
-  name: apps
-  namespace: flux-system
-spec:
-  interval: 10m
-  path: ./apps
-  prune: true
-  sourceRef:
-    kind: GitRepository
-    name: flux-system
-";
-
+    use crate::rules::testing::APPS_KUSTOMIZATION as KS;
     #[test]
     fn fires_on_missing_name_and_kind() {
         let doc = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  labels: {a: b}\n---\napiVersion: v1\nmetadata:\n  name: x\n";

@@ -152,20 +152,8 @@ pub fn keep_only_what_matters_unapplied(repo: &Repository, diagnostics: &mut Vec
 mod tests {
     use crate::rules::testing::findings;
 
+    use crate::rules::testing::APPS_KUSTOMIZATION as APPS;
     use crate::rules::testing::BOOTSTRAP_KUSTOMIZATION as SYNC;
-    const APPS: &str = "apiVersion: kustomize.toolkit.fluxcd.io/v1
-kind: Kustomization
-metadata:
-  name: apps
-  namespace: flux-system
-spec:
-  interval: 10m
-  path: ./apps
-  prune: true
-  sourceRef:
-    kind: GitRepository
-    name: flux-system
-";
     const KUSTOMIZATION: &str = "apiVersion: kustomize.config.k8s.io/v1beta1
 kind: Kustomization
 resources:
