@@ -82,7 +82,7 @@ impl Repository {
             return Vec::new();
         };
         self.judged_copies_at(ks.file, root.span().start)
-            .filter(|c| c.cluster == a.cluster && c.object.kind == "Kustomization")
+            .filter(|c| c.cluster == a.cluster && c.object.kind == FluxKind::Kustomization.name())
             .map(|c| &c.object.root)
             .collect()
     }
@@ -222,7 +222,11 @@ fn remember_rendered(
     b: &Build,
     rendered: &mut HashMap<(u16, usize), Node>,
 ) {
-    for o in b.objects.iter().filter(|o| o.kind == "Kustomization") {
+    for o in b
+        .objects
+        .iter()
+        .filter(|o| o.kind == FluxKind::Kustomization.name())
+    {
         let at = (o.root.origin.file as usize, o.root.origin.span.start);
         if let Some(&idx) = flux_ks.get(&at) {
             rendered

@@ -111,9 +111,9 @@ fn holds(dir: &str, file: &str) -> bool {
 /// `flux-manifests` OCI artifact or of the `fluxcd/flux2` Git repository (what a cluster
 /// without `flux bootstrap` reconciles Flux itself from).
 fn installed_version(repo: &Repository, path: &str) -> Option<String> {
-    repo.of_kind("OCIRepository")
-        .chain(repo.of_kind("GitRepository"))
-        .filter(|o| o.group() == "source.toolkit.fluxcd.io" && holds(path, repo.path(o.file)))
+    repo.of_kind(FluxKind::OCIRepository)
+        .chain(repo.of_kind(FluxKind::GitRepository))
+        .filter(|o| o.flux.is_some() && holds(path, repo.path(o.file)))
         .find_map(|o| {
             let node = repo.node(o);
             let url = node.str_at(&["spec", "url"])?.trim_end_matches(".git");
@@ -130,7 +130,7 @@ fn installed_version(repo: &Repository, path: &str) -> Option<String> {
 fn sync_pairs(repo: &Repository, out: &mut Vec<Cluster>) {
     let mut pairs = Vec::new();
     for (idx, ks) in repo.objects.iter().enumerate() {
-        if ks.kind != "Kustomization" || ks.group() != "kustomize.toolkit.fluxcd.io" {
+        if ks.flux != Some(FluxKind::Kustomization) {
             continue;
         }
         let ns = repo.effective_namespace(ks).unwrap_or(FLUX_NAMESPACE);
@@ -141,12 +141,15 @@ fn sync_pairs(repo: &Repository, out: &mut Vec<Cluster>) {
         else {
             continue;
         };
-        if !matches!(source.kind.as_str(), "GitRepository" | "OCIRepository") {
+        if !matches!(
+            FluxKind::from_name(&source.kind),
+            Some(FluxKind::GitRepository | FluxKind::OCIRepository)
+        ) {
             continue;
         }
         let beside = repo.of_kind(&source.kind).any(|o| {
             o.file == ks.file
-                && o.group() == "source.toolkit.fluxcd.io"
+                && o.flux.is_some()
                 && o.name == source.name
                 && repo.effective_namespace(o).unwrap_or(FLUX_NAMESPACE) == ns
         });
