@@ -87,50 +87,95 @@ pub fn group_of(api_version: &str) -> &str {
     api_version.rsplit_once('/').map_or("", |(g, _)| g)
 }
 
-/// Kinds of Kubernetes' own API that are cluster-scoped: kustomize sets no namespace on them.
-/// Any other kind (every custom resource, even a cluster-scoped one) is treated as namespaced,
-/// as kustomize's built-in schema does.
+/// The kinds kustomize v5.8 treats as cluster-scoped: its built-in schema (Kubernetes
+/// 1.21's) knows them at exactly these versions, and sets no namespace on them. Every other
+/// kind is namespaced to kustomize, newer Kubernetes kinds at any version too
+/// (`ValidatingAdmissionPolicy`, `MutatingAdmissionPolicy`, `FlowSchema` v1, `IPAddress`,
+/// `ServiceCIDR`...) and every custom resource: kustomize gives them the
+/// kustomization's namespace, and so does Flux's build (the API server ignores it for a
+/// cluster-scoped kind). Found by building each kind at each version with `kubectl kustomize`
+/// (tests/it/oracle.rs, `scope`).
 pub fn is_cluster_scoped(api_version: &str, kind: &str) -> bool {
-    const KINDS: &[&str] = &[
-        "APIService",
-        "CSIDriver",
-        "CSINode",
-        "CertificateSigningRequest",
-        "ClusterRole",
-        "ClusterRoleBinding",
-        "ClusterTrustBundle",
-        "ComponentStatus",
-        "CustomResourceDefinition",
-        "DeviceClass",
-        "FlowSchema",
-        "IPAddress",
-        "IngressClass",
-        "MutatingAdmissionPolicy",
-        "MutatingAdmissionPolicyBinding",
-        "MutatingWebhookConfiguration",
-        "Namespace",
-        "Node",
-        "PersistentVolume",
-        "PodSecurityPolicy",
-        "PriorityClass",
-        "PriorityLevelConfiguration",
-        "RuntimeClass",
-        "SelfSubjectAccessReview",
-        "SelfSubjectReview",
-        "SelfSubjectRulesReview",
-        "ServiceCIDR",
-        "StorageClass",
-        "StorageVersion",
-        "SubjectAccessReview",
-        "TokenReview",
-        "ValidatingAdmissionPolicy",
-        "ValidatingAdmissionPolicyBinding",
-        "ValidatingWebhookConfiguration",
-        "VolumeAttachment",
-        "VolumeAttributesClass",
+    const KINDS: &[(&str, &[&str])] = &[
+        (
+            "APIService",
+            &[
+                "apiregistration.k8s.io/v1",
+                "apiregistration.k8s.io/v1beta1",
+            ],
+        ),
+        (
+            "CSIDriver",
+            &["storage.k8s.io/v1", "storage.k8s.io/v1beta1"],
+        ),
+        ("CSINode", &["storage.k8s.io/v1", "storage.k8s.io/v1beta1"]),
+        (
+            "CertificateSigningRequest",
+            &["certificates.k8s.io/v1", "certificates.k8s.io/v1beta1"],
+        ),
+        (
+            "ClusterRole",
+            &[
+                "rbac.authorization.k8s.io/v1",
+                "rbac.authorization.k8s.io/v1beta1",
+            ],
+        ),
+        (
+            "ClusterRoleBinding",
+            &[
+                "rbac.authorization.k8s.io/v1",
+                "rbac.authorization.k8s.io/v1beta1",
+            ],
+        ),
+        ("ComponentStatus", &["v1"]),
+        (
+            "CustomResourceDefinition",
+            &["apiextensions.k8s.io/v1", "apiextensions.k8s.io/v1beta1"],
+        ),
+        ("FlowSchema", &["flowcontrol.apiserver.k8s.io/v1beta1"]),
+        (
+            "IngressClass",
+            &["networking.k8s.io/v1", "networking.k8s.io/v1beta1"],
+        ),
+        (
+            "MutatingWebhookConfiguration",
+            &[
+                "admissionregistration.k8s.io/v1",
+                "admissionregistration.k8s.io/v1beta1",
+            ],
+        ),
+        ("Namespace", &["v1"]),
+        ("Node", &["v1"]),
+        ("PersistentVolume", &["v1"]),
+        ("PodSecurityPolicy", &["policy/v1beta1"]),
+        (
+            "PriorityClass",
+            &["scheduling.k8s.io/v1", "scheduling.k8s.io/v1beta1"],
+        ),
+        (
+            "PriorityLevelConfiguration",
+            &["flowcontrol.apiserver.k8s.io/v1beta1"],
+        ),
+        ("RuntimeClass", &["node.k8s.io/v1", "node.k8s.io/v1beta1"]),
+        (
+            "StorageClass",
+            &["storage.k8s.io/v1", "storage.k8s.io/v1beta1"],
+        ),
+        (
+            "ValidatingWebhookConfiguration",
+            &[
+                "admissionregistration.k8s.io/v1",
+                "admissionregistration.k8s.io/v1beta1",
+            ],
+        ),
+        (
+            "VolumeAttachment",
+            &["storage.k8s.io/v1", "storage.k8s.io/v1beta1"],
+        ),
     ];
-    let g = group_of(api_version);
-    (!g.contains('.') || g.ends_with(".k8s.io")) && KINDS.contains(&kind)
+    KINDS
+        .iter()
+        .any(|(k, versions)| *k == kind && versions.contains(&api_version))
 }
 
 /// Template label paths (`metadataLabelsFieldSpecs` less `metadata/labels`).
@@ -305,5 +350,9 @@ mod tests {
             "ClusterRole"
         ));
         assert!(!is_cluster_scoped("cert-manager.io/v1", "ClusterIssuer"));
+        assert!(!is_cluster_scoped(
+            "admissionregistration.k8s.io/v1",
+            "ValidatingAdmissionPolicy"
+        ));
     }
 }

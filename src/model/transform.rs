@@ -24,7 +24,7 @@ pub fn namespace(objects: &mut [RenderedObject], ns: &Node) {
     for o in objects {
         o.remember_id();
         let (api, kind) = (o.api_version.clone(), o.kind.clone());
-        if CoreKind::Namespace.is(group_of(&api), &kind) {
+        if CoreKind::Namespace.is(group_of(&api), &kind) && is_cluster_scoped(&api, &kind) {
             // kustomize's namespace field specs include a Namespace's own name.
             o.root
                 .ensure_map("metadata", ns.origin)
