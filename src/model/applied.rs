@@ -1,9 +1,9 @@
 //! What each cluster applies: for every Flux Kustomization a cluster reaches (the reconcile
-//! tree's builds), the kustomize build of its path, then Flux's own steps in the order
-//! kustomize-controller runs them (fluxcd/kustomize-controller `generator.go`: the Flux
-//! Kustomization's `components` and `images` are merged into the kustomization at the path
-//! before kustomize runs; its `namePrefix`/`nameSuffix`, `targetNamespace`, `commonMetadata`
-//! and `patches` are applied to the result; post-build substitution runs last). A Flux
+//! tree's builds), what kustomize-controller builds and applies. Its generator writes the
+//! Flux Kustomization's `targetNamespace`, `namePrefix`, `nameSuffix`, `patches`, `components`
+//! and `images` into the kustomization at the path (fluxcd/pkg `kustomize_generator.go`), so
+//! kustomize runs them in its own order with the file's own steps ([`additions`]); post-build
+//! substitution, then `commonMetadata`, follow on the result ([`flux_steps`]). A Flux
 //! Kustomization is applied as its parent's build renders it (a parent's patches that add
 //! `patches`, `postBuild` or `decryption` to every child count). Every value keeps the origin
 //! the build gave it; a patched value points at the patch.
@@ -28,6 +28,20 @@ pub struct Applied {
     /// a bootstrap directory whose Kustomization is not in the files.
     pub kustomization: Option<usize>,
     pub object: RenderedObject,
+}
+
+/// One build of the reconcile tree, as Flux applies it ([`cluster_builds`]).
+pub struct ClusterBuild {
+    /// Index into the repository's clusters; [`ROOT_BY_HAND`] for a root applied by hand.
+    pub cluster: u16,
+    /// Index into `Repository::objects` of the Flux Kustomization; [`BOOTSTRAP`] for a
+    /// bootstrap directory whose Kustomization is not in the files.
+    pub applier: usize,
+    /// The directory built, relative to the repository root.
+    pub path: String,
+    /// The Flux Kustomization as applied: as its parent's build renders it, else as written.
+    pub applied_as: Option<Node>,
+    pub build: Build,
 }
 
 /// Every cluster's builds at once: the objects, and what went wrong or could not be known.
@@ -115,7 +129,13 @@ fn applied_set(repo: &Repository) -> AppliedSet {
     let mut out = Vec::new();
     let mut errors = Vec::new();
     let mut gaps = Vec::new();
-    for (cluster, applier, mut b) in cluster_builds(repo, &|_| true) {
+    for ClusterBuild {
+        cluster,
+        applier,
+        build: mut b,
+        ..
+    } in cluster_builds(repo, &|_| true)
+    {
         let name = match cluster {
             ROOT_BY_HAND => String::new(),
             i => clusters
@@ -142,7 +162,7 @@ fn applied_set(repo: &Repository) -> AppliedSet {
 /// The builds of the reconcile tree ([`crate::model::reconcile::ReconcileTree::builds`]) of the
 /// clusters `wanted` accepts, in walk order, each as Flux applies it ([`build_applied`]): a
 /// Flux Kustomization a parent's build rendered is applied as rendered there.
-pub fn cluster_builds(repo: &Repository, wanted: &dyn Fn(u16) -> bool) -> Vec<(u16, usize, Build)> {
+pub fn cluster_builds(repo: &Repository, wanted: &dyn Fn(u16) -> bool) -> Vec<ClusterBuild> {
     use rayon::prelude::*;
     let tree = repo.reconcile_tree();
     let builds: Vec<&(u16, usize, String)> = tree
@@ -173,7 +193,7 @@ pub fn cluster_builds(repo: &Repository, wanted: &dyn Fn(u16) -> bool) -> Vec<(u
     }
     let flux_ks = flux_kustomizations_by_origin(repo);
     let mut rendered: HashMap<(u16, usize), Node> = HashMap::new();
-    let mut out: Vec<Option<Build>> = (0..builds.len()).map(|_| None).collect();
+    let mut out: Vec<Option<ClusterBuild>> = (0..builds.len()).map(|_| None).collect();
     for level in 0..=depth.iter().copied().max().unwrap_or(0) {
         let now: Vec<usize> = (0..builds.len()).filter(|&i| depth[i] == level).collect();
         let one = |&i: &usize| {
@@ -181,30 +201,31 @@ pub fn cluster_builds(repo: &Repository, wanted: &dyn Fn(u16) -> bool) -> Vec<(u
             let ks = (*applier != BOOTSTRAP)
                 .then(|| repo.objects.get(*applier))
                 .flatten();
-            (
-                i,
-                build_applied(repo, path, ks, rendered.get(&(*cluster, *applier))),
-            )
+            let applied_as = ks.map(|ks| as_applied(repo, ks, rendered.get(&(*cluster, *applier))));
+            let b = build_applied(repo, path, ks.zip(applied_as.as_ref()));
+            (i, (applied_as, b))
         };
         // In parallel only from outside the pool (the engine builds the set before the rules
         // run): a worker that asks, inside the set's `OnceLock`, would run other queued tasks
         // while it waits for its builds, and a rule among them asking for the set again would
         // wait on that lock forever.
-        let done: Vec<(usize, Build)> = if rayon::current_thread_index().is_none() {
+        let done: Vec<(usize, (Option<Node>, Build))> = if rayon::current_thread_index().is_none() {
             now.par_iter().with_max_len(1).map(one).collect()
         } else {
             now.iter().map(one).collect()
         };
-        for (i, b) in done {
+        for (i, (applied_as, b)) in done {
             remember_rendered(&flux_ks, builds[i].0, &b, &mut rendered);
-            out[i] = Some(b);
+            out[i] = Some(ClusterBuild {
+                cluster: builds[i].0,
+                applier: builds[i].1,
+                path: builds[i].2.clone(),
+                applied_as,
+                build: b,
+            });
         }
     }
-    builds
-        .iter()
-        .zip(out)
-        .map(|((c, a, _), b)| (*c, *a, b.unwrap_or_default()))
-        .collect()
+    out.into_iter().flatten().collect()
 }
 
 /// Flux Kustomizations by where their document starts: (file, offset) → object index.
@@ -266,12 +287,13 @@ pub fn flux_build(
     let wanted = |ci: u16| wanted_cluster.is_none_or(|w| w == ci as usize);
     let mut out = Build::default();
     let mut matched = false;
-    for ((_, applier, b), (_, _, path)) in cluster_builds(repo, &wanted).into_iter().zip(
-        repo.reconcile_tree()
-            .builds()
-            .iter()
-            .filter(|(ci, _, _)| wanted(*ci)),
-    ) {
+    for ClusterBuild {
+        applier,
+        path,
+        build: b,
+        ..
+    } in cluster_builds(repo, &wanted)
+    {
         if let Some(want) = kustomization {
             let Some(ks) = (applier != BOOTSTRAP)
                 .then(|| repo.objects.get(applier))
@@ -354,7 +376,8 @@ fn library(repo: &Repository) -> Vec<Applied> {
             let Some(path) = path else {
                 continue;
             };
-            let b = build_applied(repo, &path, Some(ks), rendered.get(&(0, idx)));
+            let node = as_applied(repo, ks, rendered.get(&(0, idx)));
+            let b = build_applied(repo, &path, Some((ks, &node)));
             remember_rendered(&flux_ks, 0, &b, &mut rendered);
             push(b, Some(idx));
         }
@@ -392,38 +415,36 @@ fn library(repo: &Repository) -> Vec<Applied> {
 }
 
 /// What the Flux Kustomization `ks` applies from `path` (what kustomize-controller builds):
-/// the kustomize build of the path with the Kustomization's `components` and `images` merged
-/// into its kustomization, then its other steps ([`flux_steps`]). `rendered` is `ks` as its
-/// parent's build renders it (a parent's patches add `patches`, `postBuild`, `decryption` to
-/// every child), when a parent here renders it; else `ks` as written. Without `ks` (a
-/// bootstrap directory whose Kustomization is not in the files), the plain build.
-pub fn build_applied(
-    repo: &Repository,
-    path: &str,
-    ks: Option<&Object>,
-    rendered: Option<&Node>,
-) -> Build {
-    let Some(ks) = ks else {
+/// the kustomize build of the path with the Kustomization's steps written into its
+/// kustomization ([`additions`]), then post-build substitution and `commonMetadata`
+/// ([`flux_steps`]). `ks` comes with the Kustomization as applied ([`as_applied`]). Without
+/// `ks` (a bootstrap directory whose Kustomization is not in the files), the plain build.
+pub fn build_applied(repo: &Repository, path: &str, ks: Option<(&Object, &Node)>) -> Build {
+    let Some((ks, node)) = ks else {
         return build(repo, path);
     };
-    let written;
-    let spec = match rendered {
-        Some(r) => r,
-        None => {
-            written = Node::from_yaml(repo.node(ks), ks.file);
-            &written
-        }
-    };
-    let mut b = build_with(repo, path, &additions(spec));
-    flux_steps(repo, ks, spec, &mut b.objects);
+    let mut b = build_with(repo, path, &additions(repo, ks, node));
+    flux_steps(repo, ks, node, &mut b.objects);
     b
 }
 
-/// The Flux Kustomization's `spec.components` and `spec.images`, with their places.
-pub fn additions(ks: &Node) -> FluxAdditions {
-    let Some(spec) = ks.get("spec") else {
+/// The Flux Kustomization `ks` as applied: `rendered`, as its parent's build renders it (a
+/// parent's patches add `patches`, `postBuild`, `decryption` to every child), when a parent
+/// here renders it; else as written.
+fn as_applied(repo: &Repository, ks: &Object, rendered: Option<&Node>) -> Node {
+    match rendered {
+        Some(r) => r.clone(),
+        None => Node::from_yaml(repo.node(ks), ks.file),
+    }
+}
+
+/// What the Flux Kustomization `ks`, as applied (`node`, [`build_applied`]), writes into the
+/// kustomization at its path ([`FluxAdditions`]), with the places that set each value.
+pub fn additions(repo: &Repository, ks: &Object, node: &Node) -> FluxAdditions {
+    let Some(spec) = node.get("spec") else {
         return FluxAdditions::default();
     };
+    let string = |field: &str| spec.get(field).filter(|n| n.as_str().is_some()).cloned();
     FluxAdditions {
         components: spec
             .get("components")
@@ -442,17 +463,59 @@ pub fn additions(ks: &Node) -> FluxAdditions {
             .get("images")
             .map(kustomization::images_of_node)
             .unwrap_or_default(),
+        namespace: string("targetNamespace"),
+        name_prefix: string("namePrefix"),
+        name_suffix: string("nameSuffix"),
+        patches: flux_patches(repo, ks, spec),
     }
 }
 
-/// The Flux Kustomization's own transformations, on the objects its path builds: `node` is
-/// the Kustomization `ks` as applied ([`build_applied`]).
-pub fn flux_steps(repo: &Repository, ks: &Object, node: &Node, objects: &mut Vec<RenderedObject>) {
+/// `spec.patches` of the Flux Kustomization `ks` as applied. A patch written in the
+/// Kustomization's own file is read from the file, so its values point at their lines; one a
+/// parent's patch added is read from the rendered tree.
+fn flux_patches(repo: &Repository, ks: &Object, spec: &Node) -> Vec<kustomization::Patch> {
+    let written: Vec<NodeRef<'_>> = repo
+        .node(ks)
+        .path(&["spec", "patches"])
+        .map(|p| p.items())
+        .unwrap_or_default();
+    let text = &repo.files[ks.file].text;
+    spec.get("patches")
+        .map(Node::items)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|p| {
+            let own = written
+                .iter()
+                .find(|w| p.origin.file as usize == ks.file && w.span() == p.origin.span);
+            match own {
+                Some(w) => patch(*w, ks.file, text),
+                None => kustomization::patch_of_node(p),
+            }
+        })
+        .filter(|p| matches!(p.source, PatchSource::Inline(..)))
+        .collect()
+}
+
+/// What kustomize-controller does to the objects of the build, after kustomize: post-build
+/// substitution (`build`), then `commonMetadata` (`apply`, `ssautil.SetCommonMetadata`: the
+/// objects' own labels and annotations, after substitution, so a `${VAR}` there stays as
+/// written). `node` is the Kustomization `ks` as applied ([`build_applied`]).
+pub fn flux_steps(repo: &Repository, ks: &Object, node: &Node, objects: &mut [RenderedObject]) {
     let Some(spec) = node.get("spec") else { return };
-    let (prefix, suffix) = (spec.get("namePrefix"), spec.get("nameSuffix"));
-    transform::prefix_suffix(objects, prefix, suffix);
-    if let Some(ns) = spec.get("targetNamespace") {
-        transform::namespace(objects, ns);
+    if let Some(vars) = substitution::variables_of(repo, ks, node, &|_| true) {
+        for o in objects.iter_mut() {
+            let disabled = ["labels", "annotations"].iter().any(|f| {
+                o.root
+                    .path(&["metadata", f, substitution::DISABLE_KEY])
+                    .and_then(Node::as_str)
+                    == Some("disabled")
+            });
+            if !disabled {
+                substitute_in(&mut o.root, &vars);
+                o.refresh();
+            }
+        }
     }
     if let Some(meta) = spec.get("commonMetadata") {
         let pairs = |field: &str| -> Vec<(String, Node)> {
@@ -472,45 +535,8 @@ pub fn flux_steps(repo: &Repository, ks: &Object, node: &Node, objects: &mut Vec
             },
         );
         transform::annotations(objects, &pairs("annotations"));
-    }
-    // A patch written in the Kustomization's own file is read from the file, so its values
-    // point at their lines; one a parent's patch added is read from the rendered tree.
-    let written: Vec<NodeRef<'_>> = repo
-        .node(ks)
-        .path(&["spec", "patches"])
-        .map(|p| p.items())
-        .unwrap_or_default();
-    let text = &repo.files[ks.file].text;
-    for p in spec.get("patches").map(Node::items).unwrap_or_default() {
-        let own = written
-            .iter()
-            .find(|w| p.origin.file as usize == ks.file && w.span() == p.origin.span);
-        let Some(p) = (match own {
-            Some(w) => patch(*w, ks.file, text),
-            None => kustomization::patch_of_node(p),
-        }) else {
-            continue;
-        };
-        if let PatchSource::Inline(docs, _) = &p.source {
-            let docs = docs.clone();
-            let _ = crate::model::build::apply_patch(objects, &p, &docs);
-        }
-    }
-    for o in objects.iter_mut() {
-        o.refresh();
-    }
-    if let Some(vars) = substitution::variables_of(repo, ks, node, &|_| true) {
         for o in objects.iter_mut() {
-            let disabled = ["labels", "annotations"].iter().any(|f| {
-                o.root
-                    .path(&["metadata", f, substitution::DISABLE_KEY])
-                    .and_then(Node::as_str)
-                    == Some("disabled")
-            });
-            if !disabled {
-                substitute_in(&mut o.root, &vars);
-                o.refresh();
-            }
+            o.refresh();
         }
     }
 }
@@ -608,5 +634,58 @@ spec:
         let f = &out.repo.files[version.origin.file as usize];
         assert_eq!(&*f.path, "clusters/production/apps.yaml");
         assert_eq!(f.line_col(version.origin.span.start as usize).line, 18);
+    }
+
+    /// kustomize-controller sets `commonMetadata` when it applies, after post-build
+    /// substitution (`kustomization_controller.go`, `apply`): a `${VAR}` there is applied as
+    /// written, while the same variable in a manifest is substituted.
+    #[test]
+    fn common_metadata_follows_substitution() {
+        let apps = "apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata:
+  name: apps
+  namespace: flux-system
+spec:
+  interval: 10m
+  path: ./apps
+  prune: true
+  sourceRef:
+    kind: GitRepository
+    name: flux-system
+  commonMetadata:
+    labels:
+      team: ${TEAM}
+  postBuild:
+    substitute:
+      TEAM: web
+";
+        let config = "apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: settings
+  namespace: default
+data:
+  team: ${TEAM}
+";
+        let out = check_memory(
+            &[
+                ("clusters/production/flux-system/gotk-sync.yaml", SYNC),
+                ("clusters/production/apps.yaml", apps),
+                ("apps/settings.yaml", config),
+            ],
+            Config::default(),
+        );
+        let applied = super::applied(&out.repo);
+        let cm = applied
+            .iter()
+            .find(|a| a.object.kind == "ConfigMap")
+            .expect("the ConfigMap is applied");
+        let root = &cm.object.root;
+        assert_eq!(root.str_at(&["data", "team"]), Some("web"));
+        assert_eq!(
+            root.str_at(&["metadata", "labels", "team"]),
+            Some("${TEAM}")
+        );
     }
 }

@@ -69,22 +69,36 @@ impl Build {
     }
 }
 
-/// What a Flux Kustomization adds to the kustomization at its path before kustomize runs
-/// (fluxcd/pkg `kustomize/kustomize_generator.go`, and kustomize-controller's
-/// docs/spec/v1/kustomizations.md, "Images" and "Components"): `spec.components`, relative to
-/// the path, after the file's own components; `spec.images`, merged into the file's `images` by
-/// name (a new `newName` replaces the old one; a new `newTag` or `digest` replaces both).
+/// What a Flux Kustomization writes into the kustomization at its path before kustomize runs
+/// (fluxcd/pkg `kustomize/kustomize_generator.go`, `GenerateManifest`; kustomize-controller's
+/// docs/spec/v1/kustomizations.md): `spec.targetNamespace`, `spec.namePrefix` and
+/// `spec.nameSuffix` replace the file's `namespace`, `namePrefix` and `nameSuffix`;
+/// `spec.patches` follow the file's `patches`; `spec.components`, relative to the path, follow
+/// the file's components; `spec.images` are merged into the file's `images` by name (a new
+/// `newName` replaces the old one; a new `newTag` or `digest` replaces both). kustomize then
+/// runs them in its own order: a Flux patch runs before the namespace, the prefix and the
+/// images are applied.
 #[derive(Clone, Debug, Default)]
 pub struct FluxAdditions {
     pub components: Vec<super::kustomization::PathRef>,
     /// `spec.ignoreMissingComponents`: a component path that is not there is left out.
     pub ignore_missing_components: bool,
     pub images: Vec<super::kustomization::Image>,
+    pub namespace: Option<Node>,
+    pub name_prefix: Option<Node>,
+    pub name_suffix: Option<Node>,
+    /// Inline patches only: the Flux API has no patch files.
+    pub patches: Vec<Patch>,
 }
 
 impl FluxAdditions {
     fn is_empty(&self) -> bool {
-        self.components.is_empty() && self.images.is_empty()
+        self.components.is_empty()
+            && self.images.is_empty()
+            && self.namespace.is_none()
+            && self.name_prefix.is_none()
+            && self.name_suffix.is_none()
+            && self.patches.is_empty()
     }
 }
 
@@ -271,9 +285,19 @@ impl<'r> Builder<'r> {
         }
     }
 
-    /// Merges a Flux Kustomization's components and images into the kustomization at its
-    /// path, as kustomize-controller's generator does.
+    /// Writes a Flux Kustomization's steps into the kustomization at its path, as
+    /// kustomize-controller's generator does ([`FluxAdditions`]).
     fn add_flux(&mut self, k: &mut Kustomization, flux: &FluxAdditions) {
+        for (field, value) in [
+            (&mut k.namespace, &flux.namespace),
+            (&mut k.name_prefix, &flux.name_prefix),
+            (&mut k.name_suffix, &flux.name_suffix),
+        ] {
+            if value.is_some() {
+                field.clone_from(value);
+            }
+        }
+        k.patches.extend(flux.patches.iter().cloned());
         for c in &flux.components {
             if is_remote(&c.path) || c.path.starts_with('/') {
                 self.error(

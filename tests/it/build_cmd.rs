@@ -150,6 +150,65 @@ fn build_of_a_cluster_applies_the_kustomizations_images_and_components() {
     assert!(!yaml.contains("kind: Ingress"), "{yaml}");
 }
 
+/// Issue 15: kustomize-controller writes the Flux Kustomization's `targetNamespace`,
+/// `namePrefix`, `nameSuffix` and `patches` into the kustomization at the path (fluxcd/pkg
+/// `kustomize/kustomize_generator.go`; kustomizations.md, "Target namespace", "Name prefix
+/// and suffix", "Patches"), so kustomize runs them with the file's own steps: the prefix
+/// replaces the overlay's `team-` instead of adding to it, and the container a Flux patch adds
+/// gets the tag of `spec.images`, which kustomize applies after patches. `commonMetadata` is
+/// set on the objects as Flux applies them. `tests/it/oracle.rs` checks the same against
+/// `kubectl kustomize` of the generated kustomization.
+#[test]
+fn build_of_a_cluster_runs_the_flux_steps_inside_the_kustomization() {
+    let dir = crate::support::checkout().join("fixtures/clusters/flux-generator-order");
+    let out = fluxvet(
+        &dir,
+        &[
+            "build",
+            "--cluster",
+            "production",
+            "--kustomization",
+            "apps",
+            "--show-origin",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let yaml = String::from_utf8_lossy(&out.stdout);
+    let deployment = yaml
+        .split("---\n")
+        .find(|d| d.contains("kind: Deployment"))
+        .expect("the Deployment");
+    for line in [
+        "  name: prod-podinfo  # clusters/production/apps.yaml:14:15\n",
+        "  namespace: prod  # clusters/production/apps.yaml:13:20\n",
+        "    team: web  # clusters/production/apps.yaml:35:13\n",
+        "      - name: log-shipper  # clusters/production/apps.yaml:28:25\n",
+        "        image: busybox:1.37.0  # clusters/production/apps.yaml:16:7\n",
+    ] {
+        assert!(deployment.contains(line), "{line}: {deployment}");
+    }
+    assert!(!yaml.contains("team-podinfo"), "{yaml}");
+    let infra = fluxvet(
+        &dir,
+        &[
+            "build",
+            "--cluster",
+            "production",
+            "--kustomization",
+            "infra",
+        ],
+    );
+    let yaml = String::from_utf8_lossy(&infra.stdout);
+    // A path without a kustomization file: Flux generates one with the same steps.
+    for line in [
+        "  name: settings-v2\n",
+        "  namespace: infra\n",
+        "  owner: platform\n",
+    ] {
+        assert!(yaml.contains(line), "{line}: {yaml}");
+    }
+}
+
 /// A component the Flux Kustomization names that is not there fails the build at its entry,
 /// unless `spec.ignoreMissingComponents` (kustomizations.md, "Components").
 #[test]
