@@ -569,23 +569,35 @@ mod tests {
     use crate::config::Config;
     use crate::engine::check_memory;
 
-    use crate::rules::testing::BOOTSTRAP_KUSTOMIZATION as SYNC;
+    use crate::rules::testing::{APPS_KUSTOMIZATION, BOOTSTRAP_KUSTOMIZATION as SYNC};
+
+    /// The object of `kind` that the cluster `production` applies, with the Flux
+    /// Kustomization `apps` (the shared one, plus `spec`) and its manifest `apps/<file>`.
+    fn applied_one(
+        spec: &str,
+        file: (&str, &str),
+        kind: &str,
+    ) -> (super::Applied, crate::engine::Outcome) {
+        let apps = format!("{APPS_KUSTOMIZATION}{spec}");
+        let out = check_memory(
+            &[
+                ("clusters/production/flux-system/gotk-sync.yaml", SYNC),
+                ("clusters/production/apps.yaml", &apps),
+                (&format!("apps/{}", file.0), file.1),
+            ],
+            Config::default(),
+        );
+        let mut applied = super::applied(&out.repo);
+        let at = applied
+            .iter()
+            .position(|a| a.object.kind == kind)
+            .unwrap_or_else(|| panic!("the {kind} is applied"));
+        (applied.swap_remove(at), out)
+    }
 
     #[test]
     fn flux_steps_follow_the_kustomization() {
-        let apps = "apiVersion: kustomize.toolkit.fluxcd.io/v1
-kind: Kustomization
-metadata:
-  name: apps
-  namespace: flux-system
-spec:
-  interval: 10m
-  path: ./apps
-  prune: true
-  targetNamespace: web
-  sourceRef:
-    kind: GitRepository
-    name: flux-system
+        let spec = "  targetNamespace: web
   patches:
     - patch: |
         - op: replace
@@ -608,19 +620,7 @@ spec:
       chart: podinfo
       version: 6.7.1
 ";
-        let out = check_memory(
-            &[
-                ("clusters/production/flux-system/gotk-sync.yaml", SYNC),
-                ("clusters/production/apps.yaml", apps),
-                ("apps/release.yaml", release),
-            ],
-            Config::default(),
-        );
-        let applied = super::applied(&out.repo);
-        let hr = applied
-            .iter()
-            .find(|a| a.object.kind == "HelmRelease")
-            .expect("the HelmRelease is applied");
+        let (hr, out) = applied_one(spec, ("release.yaml", release), "HelmRelease");
         assert_eq!(hr.cluster, "production");
         assert_eq!(hr.object.name, "podinfo");
         assert_eq!(hr.object.namespace.as_deref(), Some("web"));
@@ -641,19 +641,7 @@ spec:
     /// written, while the same variable in a manifest is substituted.
     #[test]
     fn common_metadata_follows_substitution() {
-        let apps = "apiVersion: kustomize.toolkit.fluxcd.io/v1
-kind: Kustomization
-metadata:
-  name: apps
-  namespace: flux-system
-spec:
-  interval: 10m
-  path: ./apps
-  prune: true
-  sourceRef:
-    kind: GitRepository
-    name: flux-system
-  commonMetadata:
+        let spec = "  commonMetadata:
     labels:
       team: ${TEAM}
   postBuild:
@@ -668,19 +656,7 @@ metadata:
 data:
   team: ${TEAM}
 ";
-        let out = check_memory(
-            &[
-                ("clusters/production/flux-system/gotk-sync.yaml", SYNC),
-                ("clusters/production/apps.yaml", apps),
-                ("apps/settings.yaml", config),
-            ],
-            Config::default(),
-        );
-        let applied = super::applied(&out.repo);
-        let cm = applied
-            .iter()
-            .find(|a| a.object.kind == "ConfigMap")
-            .expect("the ConfigMap is applied");
+        let (cm, _) = applied_one(spec, ("settings.yaml", config), "ConfigMap");
         let root = &cm.object.root;
         assert_eq!(root.str_at(&["data", "team"]), Some("web"));
         assert_eq!(

@@ -253,36 +253,39 @@ fn oracle(kubectl: &Path, root: &Path) -> Vec<(String, Verdict)> {
     });
     dirs.iter()
         .zip(ours.iter().zip(theirs))
-        .map(|(d, (b, t))| {
-            let verdict = match t.into_inner().expect("lock") {
-                None => Verdict::Unbuildable(format!(
-                    "not compared, the build has a render gap (kustomize is not run on what \
-                     needs the network): {}",
-                    b.gaps
-                        .iter()
-                        .map(|g| g.message.as_str())
-                        .collect::<Vec<_>>()
-                        .join("; ")
-                )),
-                Some(Err(reason)) if b.failed() => Verdict::Unbuildable(format!(
-                    "kustomize fails too ({reason}); fluxvet: {}",
-                    b.errors[0].message
-                )),
-                Some(Err(reason)) => {
-                    Verdict::Differs(format!("kustomize fails ({reason}) but fluxvet builds it"))
-                }
-                Some(Ok(_)) if b.failed() => Verdict::Differs(format!(
-                    "fluxvet fails: {}",
-                    b.errors.iter().find(|e| e.fatal).map_or("", |e| &e.message)
-                )),
-                Some(Ok(objs)) => match compare(&b.objects, &objs) {
-                    None => Verdict::Identical,
-                    Some(d) => Verdict::Differs(d),
-                },
-            };
-            (d.clone(), verdict)
-        })
+        .map(|(d, (b, t))| (d.clone(), verdict(b, t.into_inner().expect("lock"))))
         .collect()
+}
+
+/// fluxvet's build against kustomize's result (`None`: kustomize was not run, for the
+/// build's render gap).
+fn verdict(b: &model::Build, theirs: Option<KustomizeResult>) -> Verdict {
+    match theirs {
+        None => Verdict::Unbuildable(format!(
+            "not compared, the build has a render gap (kustomize is not run on what needs the \
+             network): {}",
+            b.gaps
+                .iter()
+                .map(|g| g.message.as_str())
+                .collect::<Vec<_>>()
+                .join("; ")
+        )),
+        Some(Err(reason)) if b.failed() => Verdict::Unbuildable(format!(
+            "kustomize fails too ({reason}); fluxvet: {}",
+            b.errors[0].message
+        )),
+        Some(Err(reason)) => {
+            Verdict::Differs(format!("kustomize fails ({reason}) but fluxvet builds it"))
+        }
+        Some(Ok(_)) if b.failed() => Verdict::Differs(format!(
+            "fluxvet fails: {}",
+            b.errors.iter().find(|e| e.fatal).map_or("", |e| &e.message)
+        )),
+        Some(Ok(objs)) => match compare(&b.objects, &objs) {
+            None => Verdict::Identical,
+            Some(d) => Verdict::Differs(d),
+        },
+    }
 }
 
 /// Known differences, by directory, with the reason: each is printed, none is hidden.
@@ -784,35 +787,7 @@ fn flux_oracle(kubectl: &Path, root: &Path) -> Vec<(String, Verdict)> {
         }
     });
     for ((label, _, _, _, ours), t) in cases.into_iter().zip(theirs) {
-        let verdict = match t.into_inner().expect("lock") {
-            None => Verdict::Unbuildable(format!(
-                "not compared, the build has a render gap: {}",
-                ours.gaps
-                    .iter()
-                    .map(|g| g.message.as_str())
-                    .collect::<Vec<_>>()
-                    .join("; ")
-            )),
-            Some(Err(reason)) if ours.failed() => Verdict::Unbuildable(format!(
-                "kustomize fails too ({reason}); fluxvet: {}",
-                ours.errors[0].message
-            )),
-            Some(Err(reason)) => {
-                Verdict::Differs(format!("kustomize fails ({reason}) but fluxvet builds it"))
-            }
-            Some(Ok(_)) if ours.failed() => Verdict::Differs(format!(
-                "fluxvet fails: {}",
-                ours.errors
-                    .iter()
-                    .find(|e| e.fatal)
-                    .map_or("", |e| &e.message)
-            )),
-            Some(Ok(objs)) => match compare(&ours.objects, &objs) {
-                None => Verdict::Identical,
-                Some(d) => Verdict::Differs(d),
-            },
-        };
-        results.push((label, verdict));
+        results.push((label, verdict(&ours, t.into_inner().expect("lock"))));
     }
     results
 }
