@@ -217,16 +217,19 @@ fn kustomize(kubectl: &Path, dir: &Path) -> Result<Vec<RenderedObject>, String> 
 /// kubectl's objects, or the first line of its error.
 type KustomizeResult = Result<Vec<RenderedObject>, String>;
 
-/// Builds every kustomization directory of `root` both ways; (directory, verdict) in order.
-fn oracle(kubectl: &Path, root: &Path) -> Vec<(String, Verdict)> {
-    let outcome = engine::check(&CheckOptions {
+/// The repository at `root`, every parsed tree kept for the builds.
+fn scan(root: &Path) -> engine::Outcome {
+    engine::check(&CheckOptions {
         paths: vec![root.to_path_buf()],
-        config: None,
-        exclude: Vec::new(),
         trees: Trees::All,
         ..CheckOptions::default()
     })
-    .expect("scan");
+    .expect("scan")
+}
+
+/// Builds every kustomization directory of `root` both ways; (directory, verdict) in order.
+fn oracle(kubectl: &Path, root: &Path) -> Vec<(String, Verdict)> {
+    let outcome = scan(root);
     let repo = &outcome.repo;
     let dirs = kustomization_dirs(root);
     let ours: Vec<model::Build> = dirs.iter().map(|d| model::build(repo, d)).collect();
@@ -699,14 +702,7 @@ fn flux_oracle(kubectl: &Path, root: &Path) -> Vec<(String, Verdict)> {
         "components",
         "images",
     ];
-    let outcome = engine::check(&CheckOptions {
-        paths: vec![root.to_path_buf()],
-        config: None,
-        exclude: Vec::new(),
-        trees: Trees::All,
-        ..CheckOptions::default()
-    })
-    .expect("scan");
+    let outcome = scan(root);
     let repo = &outcome.repo;
     // (label, path, kustomization file, the Flux Kustomization as JSON, fluxvet's build)
     let mut cases: Vec<(String, String, String, serde_json::Value, model::Build)> = Vec::new();
