@@ -442,7 +442,10 @@ fn as_applied(repo: &Repository, ks: &Object, rendered: Option<&Node>) -> Node {
 /// kustomization at its path ([`FluxAdditions`]), with the places that set each value.
 pub fn additions(repo: &Repository, ks: &Object, node: &Node) -> FluxAdditions {
     let Some(spec) = node.get("spec") else {
-        return FluxAdditions::default();
+        return FluxAdditions {
+            by_flux: true,
+            ..FluxAdditions::default()
+        };
     };
     let string = |field: &str| spec.get(field).filter(|n| n.as_str().is_some()).cloned();
     FluxAdditions {
@@ -467,6 +470,14 @@ pub fn additions(repo: &Repository, ks: &Object, node: &Node) -> FluxAdditions {
         name_prefix: string("namePrefix"),
         name_suffix: string("nameSuffix"),
         patches: flux_patches(repo, ks, spec),
+        build_metadata: spec
+            .get("buildMetadata")
+            .map(Node::items)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|o| Some((o.as_str()?.to_string(), o.origin)))
+            .collect(),
+        by_flux: true,
     }
 }
 

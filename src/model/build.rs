@@ -89,6 +89,12 @@ pub struct FluxAdditions {
     pub name_suffix: Option<Node>,
     /// Inline patches only: the Flux API has no patch files.
     pub patches: Vec<Patch>,
+    /// `spec.buildMetadata`, replacing the file's `buildMetadata` when not empty.
+    pub build_metadata: Vec<(String, Origin)>,
+    /// Built by kustomize-controller: a kustomization file without `resources` gets
+    /// `buildMetadata: [originAnnotations]` (the generator's guard against kustomize's
+    /// "kustomization.yaml is empty" error).
+    pub by_flux: bool,
 }
 
 impl FluxAdditions {
@@ -99,6 +105,7 @@ impl FluxAdditions {
             && self.name_prefix.is_none()
             && self.name_suffix.is_none()
             && self.patches.is_empty()
+            && !self.by_flux
     }
 }
 
@@ -132,6 +139,7 @@ pub fn build_with(repo: &Repository, dir: &str, flux: &FluxAdditions) -> Build {
         streams: HashMap::new(),
     };
     let mut fifo = false;
+    let mut build_metadata = Vec::new();
     let mut objects = match kustomization_file_in(repo, dir) {
         Some(kfile) => {
             let k = b.kustomization(&kfile);
@@ -140,10 +148,15 @@ pub fn build_with(repo: &Repository, dir: &str, flux: &FluxAdditions) -> Build {
                 Some(k) if !flux.is_empty() => {
                     let mut k = (*k).clone();
                     b.add_flux(&mut k, flux);
+                    build_metadata.clone_from(&k.build_metadata);
                     b.parsed.insert(kfile.clone(), Some(std::rc::Rc::new(k)));
                     b.build_kustomization(&kfile, Origin::NONE, true)
                 }
-                _ => b.build_kustomization(&kfile, Origin::NONE, true),
+                Some(k) => {
+                    build_metadata.clone_from(&k.build_metadata);
+                    b.build_kustomization(&kfile, Origin::NONE, true)
+                }
+                None => b.build_kustomization(&kfile, Origin::NONE, true),
             }
         }
         None => {
@@ -156,12 +169,14 @@ pub fn build_with(repo: &Repository, dir: &str, flux: &FluxAdditions) -> Build {
                     ..Kustomization::default()
                 };
                 b.add_flux(&mut k, flux);
+                build_metadata.clone_from(&k.build_metadata);
                 b.accumulate(&k, &mut objects);
             }
             objects
         }
     };
     finish(&mut objects);
+    b.build_metadata(dir, &build_metadata, &mut objects);
     if !fifo {
         objects.sort_by(legacy_order);
     }
@@ -298,6 +313,13 @@ impl<'r> Builder<'r> {
             }
         }
         k.patches.extend(flux.patches.iter().cloned());
+        if flux.by_flux && k.file != usize::MAX && !k.lists_resources {
+            let at = Origin::new(k.file, Span::empty(0));
+            k.build_metadata = vec![("originAnnotations".to_string(), at)];
+        }
+        if !flux.build_metadata.is_empty() {
+            k.build_metadata.clone_from(&flux.build_metadata);
+        }
         for c in &flux.components {
             if is_remote(&c.path) || c.path.starts_with('/') {
                 self.error(
@@ -326,6 +348,44 @@ impl<'r> Builder<'r> {
                     }
                     existing.origin = image.origin;
                 }
+            }
+        }
+    }
+
+    /// The `buildMetadata` of the kustomization built (kustomize ignores a base's):
+    /// `originAnnotations` sets `config.kubernetes.io/origin` on every object to the file it
+    /// came from, relative to `dir`, or to the generator that made it; the other options are
+    /// render gaps.
+    fn build_metadata(
+        &mut self,
+        dir: &str,
+        options: &[(String, Origin)],
+        objects: &mut [RenderedObject],
+    ) {
+        for (option, at) in options {
+            if option != "originAnnotations" {
+                self.gap(
+                    format!("`buildMetadata: [{option}]` is not built by fluxvet"),
+                    *at,
+                );
+                continue;
+            }
+            for o in objects.iter_mut() {
+                let text = match o.generator {
+                    Some((g, kind)) => format!(
+                        "configuredIn: {}\nconfiguredBy:\n  apiVersion: builtin\n  kind: {kind}\n",
+                        relative_to(dir, self.repo.path(g.file as usize))
+                    ),
+                    None if o.root.origin.is_none() => continue,
+                    None => format!(
+                        "path: {}\n",
+                        relative_to(dir, self.repo.path(o.root.origin.file as usize))
+                    ),
+                };
+                o.root
+                    .ensure_map("metadata", *at)
+                    .ensure_map("annotations", *at)
+                    .set(ORIGIN_ANNOTATION, Node::string(text, *at));
             }
         }
     }
@@ -657,6 +717,13 @@ impl<'r> Builder<'r> {
             };
             let mut obj = RenderedObject::new(made.root);
             obj.hash = made.hash.then_some(g.origin);
+            obj.generator = Some((
+                g.origin,
+                match g.kind {
+                    super::kustomization::GeneratedKind::ConfigMap => "ConfigMapGenerator",
+                    super::kustomization::GeneratedKind::Secret => "SecretGenerator",
+                },
+            ));
             match g.behavior {
                 Behavior::Create => self.append(objects, vec![obj], g.origin),
                 Behavior::Merge | Behavior::Replace => {
@@ -778,6 +845,19 @@ impl<'r> Builder<'r> {
             }
         }
     }
+}
+
+/// kustomize's build metadata annotation: where an object came from.
+const ORIGIN_ANNOTATION: &str = "config.kubernetes.io/origin";
+
+/// `path` (relative to the repository root) as seen from directory `dir`.
+fn relative_to(dir: &str, path: &str) -> String {
+    let from: Vec<&str> = dir.split('/').filter(|s| !s.is_empty()).collect();
+    let to: Vec<&str> = path.split('/').collect();
+    let common = from.iter().zip(&to).take_while(|(a, b)| a == b).count();
+    let mut out = vec![".."; from.len() - common];
+    out.extend(&to[common..]);
+    out.join("/")
 }
 
 fn push(errors: &mut Vec<BuildError>, message: impl Into<String>, at: Origin, fatal: bool) {

@@ -144,6 +144,12 @@ pub struct Kustomization {
     pub replacements: Vec<ReplacementEntry>,
     /// `sortOptions.order: fifo` keeps resources in input order.
     pub fifo_order: bool,
+    /// `buildMetadata` options with their places; kustomize reads them in the kustomization
+    /// it builds, not in bases or components.
+    pub build_metadata: Vec<(String, Origin)>,
+    /// Whether the file lists `resources` (not legacy `bases`): Flux adds `buildMetadata:
+    /// [originAnnotations]` to a kustomization without.
+    pub lists_resources: bool,
     pub gaps: Vec<Note>,
     pub errors: Vec<Note>,
 }
@@ -165,7 +171,6 @@ const UNSUPPORTED: &[&str] = &[
     "generators",
     "validators",
     "openapi",
-    "buildMetadata",
     "patchesStrategicMergeJson",
     "inventory",
     "replacementsTransformer",
@@ -201,7 +206,10 @@ impl Kustomization {
         for (key, value) in root.entries() {
             let Some(key) = key.as_str() else { continue };
             match key {
-                "resources" | "bases" => k.resources.extend(paths(Some(value))),
+                "resources" | "bases" => {
+                    k.lists_resources |= key == "resources" && !value.items().is_empty();
+                    k.resources.extend(paths(Some(value)));
+                }
                 "components" => k.components = paths(Some(value)),
                 "crds" => k.crds = paths(Some(value)),
                 "namespace" => k.namespace = Some(Node::from_yaml(value, file)),
@@ -322,6 +330,13 @@ impl Kustomization {
                                 .push(ReplacementEntry::Inline(Node::from_yaml(r, file))),
                         }
                     }
+                }
+                "buildMetadata" => {
+                    k.build_metadata = value
+                        .items()
+                        .into_iter()
+                        .filter_map(|i| Some((i.as_str()?.to_string(), o(i))))
+                        .collect();
                 }
                 "sortOptions" => {
                     k.fifo_order = value.str_at(&["order"]) == Some("fifo");

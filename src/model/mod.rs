@@ -9,7 +9,8 @@
 //!
 //! Not built, each a render gap (an info finding, never a guess): remote resources and
 //! components, `helmCharts`/`helmGlobals`, `vars`, `configurations`, `transformers`,
-//! `generators`, `validators`, `openapi`, `buildMetadata`, `labels[].fields`. Accepted but
+//! `generators`, `validators`, `openapi`, `buildMetadata` other than `originAnnotations`,
+//! `labels[].fields`. Accepted but
 //! without effect: `crds` (they only teach kustomize merge keys and name references of custom
 //! kinds), `sortOptions` other than `order: fifo`. Name references cover the common fields of
 //! kustomize's table (pod-spec ConfigMap/Secret/ServiceAccount/PVC/PriorityClass references,

@@ -366,6 +366,9 @@ pub struct RenderedObject {
     pub history: Vec<(Option<String>, String)>,
     /// A generated ConfigMap or Secret whose name gets kustomize's hash suffix at the end.
     pub(crate) hash: Option<Origin>,
+    /// A generated object: the generator's entry and kind (`ConfigMapGenerator`), for its
+    /// origin annotation.
+    pub(crate) generator: Option<(Origin, &'static str)>,
 }
 
 impl RenderedObject {
@@ -378,6 +381,7 @@ impl RenderedObject {
             root,
             history: Vec::new(),
             hash: None,
+            generator: None,
         };
         o.refresh();
         o

@@ -505,6 +505,42 @@ const FEATURES: &[(&str, &[(&str, &str)])] = &[
         ],
     ),
     (
+        // `buildMetadata: [originAnnotations]` in the kustomization built (a base's is
+        // ignored): each object's file, relative to the directory built, or its generator.
+        "buildmetadata",
+        &[
+            (
+                "overlay/kustomization.yaml",
+                "buildMetadata: [originAnnotations]\nnamespace: x\nresources:\n- ../base\n- local.yaml\ncomponents:\n- ../comp\nconfigMapGenerator:\n- name: gen\n  literals: [a=b]\n",
+            ),
+            (
+                "overlay/local.yaml",
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: local\n  annotations:\n    config.kubernetes.io/origin: replaced\n",
+            ),
+            (
+                "base/kustomization.yaml",
+                "buildMetadata: [originAnnotations]\nresources:\n- cm.yaml\n- sub\nsecretGenerator:\n- name: creds\n  literals: [k=v]\n",
+            ),
+            (
+                "base/cm.yaml",
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n",
+            ),
+            ("base/sub/kustomization.yaml", "resources:\n- s.yaml\n"),
+            (
+                "base/sub/s.yaml",
+                "apiVersion: v1\nkind: Service\nmetadata:\n  name: svc\n",
+            ),
+            (
+                "comp/kustomization.yaml",
+                "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\nresources:\n- extra.yaml\n",
+            ),
+            (
+                "comp/extra.yaml",
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: extra\n",
+            ),
+        ],
+    ),
+    (
         "folded",
         &[
             ("kustomization.yaml", "resources: [c.yaml]\n"),
@@ -588,7 +624,8 @@ fn features_build_as_kustomize_does() {
 /// applied): `targetNamespace`, `namePrefix`, `nameSuffix` replace the file's fields; `patches`
 /// and `components` are appended (a missing component left out under
 /// `ignoreMissingComponents`); `images` are merged by name; a file without `resources` gets
-/// `buildMetadata: [originAnnotations]`. JSON is YAML, so kustomize reads it as written.
+/// `buildMetadata: [originAnnotations]`, and `spec.buildMetadata` replaces it. JSON is YAML,
+/// so kustomize reads it as written.
 fn generated_kustomization(
     mut file: serde_json::Value,
     ks: &serde_json::Value,
@@ -645,6 +682,9 @@ fn generated_kustomization(
             .filter(|c| !ignore_missing || c.as_str().is_some_and(|c| dir.join(c).exists()))
             .collect(),
     );
+    if let Some(options) = spec["buildMetadata"].as_array().filter(|o| !o.is_empty()) {
+        k.insert("buildMetadata".into(), J::Array(options.clone()));
+    }
     for image in spec["images"].as_array().cloned().unwrap_or_default() {
         let images = k.entry("images").or_insert_with(|| json!([]));
         let list = images.as_array_mut().expect("a list");
@@ -694,7 +734,9 @@ const KUSTOMIZATION_FILES: [&str; 3] = ["kustomization.yaml", "kustomization.yml
 /// as Flux's generator writes it ([`generated_kustomization`]).
 fn flux_oracle(kubectl: &Path, root: &Path) -> Vec<(String, Verdict)> {
     use fluxvet::model::applied;
-    const STEPS: [&str; 6] = [
+    use serde_json::Value as J;
+    const STEPS: [&str; 7] = [
+        "buildMetadata",
         "targetNamespace",
         "namePrefix",
         "nameSuffix",
@@ -704,14 +746,37 @@ fn flux_oracle(kubectl: &Path, root: &Path) -> Vec<(String, Verdict)> {
     ];
     let outcome = scan(root);
     let repo = &outcome.repo;
-    // (label, path, kustomization file, the Flux Kustomization as JSON, fluxvet's build)
-    let mut cases: Vec<(String, String, String, serde_json::Value, model::Build)> = Vec::new();
+    // (label, path, kustomization file, its JSON, the Flux Kustomization's, fluxvet's build)
+    type Case = (String, String, String, J, J, model::Build);
+    let mut cases: Vec<Case> = Vec::new();
     let mut results = Vec::new();
     for cb in applied::cluster_builds(repo, &|_| true) {
         let Some(node) = &cb.applied_as else { continue };
         let ks = &repo.objects[cb.applier];
         let json = model::rendered::to_json(node);
-        if !STEPS.iter().any(|s| json["spec"].get(s).is_some()) {
+        let kfile = KUSTOMIZATION_FILES
+            .iter()
+            .map(|f| {
+                if cb.path.is_empty() {
+                    f.to_string()
+                } else {
+                    format!("{}/{f}", cb.path)
+                }
+            })
+            .find(|f| root.join(f).is_file());
+        // The kustomization file as kustomize reads it: its first document.
+        let file = kfile.as_ref().and_then(|f| {
+            let text = std::fs::read_to_string(root.join(f)).ok()?;
+            let parsed = fluxvet::yaml::parse_stream(&text);
+            let first = parsed.documents.iter().find_map(|d| d.root())?;
+            Some(model::rendered::to_json(&Node::from_yaml(first, 0)))
+        });
+        let without_resources = file.as_ref().is_some_and(|f| {
+            f.get("resources")
+                .and_then(J::as_array)
+                .is_none_or(Vec::is_empty)
+        });
+        if !without_resources && !STEPS.iter().any(|s| json["spec"].get(s).is_some()) {
             continue;
         }
         let label = format!(
@@ -722,21 +787,11 @@ fn flux_oracle(kubectl: &Path, root: &Path) -> Vec<(String, Verdict)> {
         );
         if cases
             .iter()
-            .any(|c| c.1 == cb.path && c.3["spec"] == json["spec"])
+            .any(|c| c.1 == cb.path && c.4["spec"] == json["spec"])
         {
             continue;
         }
-        let Some(kfile) = KUSTOMIZATION_FILES
-            .iter()
-            .map(|f| {
-                if cb.path.is_empty() {
-                    f.to_string()
-                } else {
-                    format!("{}/{f}", cb.path)
-                }
-            })
-            .find(|f| root.join(f).is_file())
-        else {
+        let (Some(kfile), Some(file)) = (kfile, file) else {
             results.push((
                 label,
                 Verdict::Unbuildable("Flux generates the kustomization (none at the path)".into()),
@@ -744,7 +799,7 @@ fn flux_oracle(kubectl: &Path, root: &Path) -> Vec<(String, Verdict)> {
             continue;
         };
         let ours = model::build_with(repo, &cb.path, &applied::additions(repo, ks, node));
-        cases.push((label, cb.path.clone(), kfile, json, ours));
+        cases.push((label, cb.path.clone(), kfile, file, json, ours));
     }
     if cases.is_empty() {
         return results;
@@ -760,7 +815,7 @@ fn flux_oracle(kubectl: &Path, root: &Path) -> Vec<(String, Verdict)> {
                 copy_tree(root, copy.path());
                 loop {
                     let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    let Some((_, path, kfile, ks, ours)) = cases.get(i) else {
+                    let Some((_, path, kfile, file, ks, ours)) = cases.get(i) else {
                         break;
                     };
                     if !ours.gaps.is_empty() {
@@ -768,13 +823,8 @@ fn flux_oracle(kubectl: &Path, root: &Path) -> Vec<(String, Verdict)> {
                     }
                     let at = copy.join(kfile);
                     let original = std::fs::read_to_string(&at).expect("read kustomization");
-                    let parsed = fluxvet::yaml::parse_stream(&original);
-                    let Some(file) = parsed.documents.iter().find_map(|d| d.root()) else {
-                        continue;
-                    };
-                    let file = model::rendered::to_json(&Node::from_yaml(file, 0));
                     let dir = copy.join(path);
-                    let generated = generated_kustomization(file, ks, &dir);
+                    let generated = generated_kustomization(file.clone(), ks, &dir);
                     std::fs::write(&at, generated.to_string()).expect("write");
                     *theirs[i].lock().expect("lock") = Some(kustomize(kubectl, &dir));
                     std::fs::write(&at, original).expect("restore");
@@ -782,7 +832,7 @@ fn flux_oracle(kubectl: &Path, root: &Path) -> Vec<(String, Verdict)> {
             });
         }
     });
-    for ((label, _, _, _, ours), t) in cases.into_iter().zip(theirs) {
+    for ((label, _, _, _, _, ours), t) in cases.into_iter().zip(theirs) {
         results.push((label, verdict(&ours, t.into_inner().expect("lock"))));
     }
     results
