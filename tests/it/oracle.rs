@@ -292,11 +292,18 @@ fn verdict(b: &model::Build, theirs: Option<KustomizeResult>) -> Verdict {
 }
 
 /// Known differences, by directory, with the reason: each is printed, none is hidden.
-const KNOWN: &[(&str, &str)] = &[(
-    "fixtures/truth/sourceignored-path/fires/apps",
-    "`.sourceignore` leaves `config.local.yaml` out of the artifact Flux builds from, so Flux's \
-     build fails; `kubectl kustomize` reads the working tree, where the file is",
-)];
+const KNOWN: &[(&str, &str)] = &[
+    (
+        "fixtures/truth/sourceignored-path/fires/apps",
+        "`.sourceignore` leaves `config.local.yaml` out of the artifact Flux builds from, so \
+         Flux's build fails; `kubectl kustomize` reads the working tree, where the file is",
+    ),
+    (
+        "fixtures/truth/sourceignored-path/fires/apps/legacy (flux-system/legacy)",
+        "`.sourceignore` leaves the path out of the artifact, so Flux's build fails (FV403); \
+         `kubectl kustomize` reads the working tree, where the files are",
+    ),
+];
 
 /// Prints the report and returns (identical, compared, unexplained differences).
 fn report(name: &str, results: &[(String, Verdict)]) -> (usize, usize, usize) {
@@ -628,15 +635,17 @@ fn features_build_as_kustomize_does() {
 /// so kustomize reads it as written.
 fn generated_kustomization(
     mut file: serde_json::Value,
+    created: bool,
     ks: &serde_json::Value,
     dir: &Path,
 ) -> serde_json::Value {
     use serde_json::{Value as J, json};
     let spec = &ks["spec"];
     let k = file.as_object_mut().expect("a kustomization is a mapping");
-    if k.get("resources")
-        .and_then(J::as_array)
-        .is_none_or(Vec::is_empty)
+    if !created
+        && k.get("resources")
+            .and_then(J::as_array)
+            .is_none_or(Vec::is_empty)
     {
         k.insert("buildMetadata".into(), json!(["originAnnotations"]));
     }
@@ -711,6 +720,62 @@ fn generated_kustomization(
     file
 }
 
+/// The kustomization Flux writes into a path that has none (fluxcd/pkg
+/// `findOrGenerateKustomization`, `scanManifests`): every `.yaml`/`.yml` file below it, hidden
+/// ones too, and every sub-directory with a kustomization file instead of its files, as
+/// `./relative` paths; what source-controller's default ignore rules leave out of the artifact
+/// is not there. No manifest at all gives a placeholder namespace and no resources.
+fn flux_generated(dir: &Path) -> serde_json::Value {
+    const NOT_IN_ARTIFACT: &[&str] = &[
+        ".git",
+        ".github",
+        ".circleci",
+        ".travis.yml",
+        ".gitlab-ci.yml",
+        "appveyor.yml",
+        ".drone.yml",
+        "cloudbuild.yaml",
+        "codeship-services.yml",
+        "codeship-steps.yml",
+        ".goreleaser.yml",
+        ".sops.yaml",
+        ".flux.yaml",
+    ];
+    fn walk(base: &Path, dir: &Path, out: &mut Vec<String>) {
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+            .map(|rd| rd.flatten().map(|e| e.path()).collect())
+            .unwrap_or_default();
+        entries.sort();
+        for p in entries {
+            let name = p
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned();
+            if NOT_IN_ARTIFACT.contains(&name.as_str()) {
+                continue;
+            }
+            let rel = format!("./{}", p.strip_prefix(base).unwrap_or(&p).display());
+            if p.is_dir() {
+                if KUSTOMIZATION_FILES.iter().any(|k| p.join(k).is_file()) {
+                    out.push(rel);
+                } else {
+                    walk(base, &p, out);
+                }
+            } else if name.ends_with(".yaml") || name.ends_with(".yml") {
+                out.push(rel);
+            }
+        }
+    }
+    let mut resources = Vec::new();
+    walk(dir, dir, &mut resources);
+    if resources.is_empty() {
+        serde_json::json!({"namespace": "_placeholder"})
+    } else {
+        serde_json::json!({ "resources": resources })
+    }
+}
+
 fn copy_tree(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).expect("mkdir");
     for e in std::fs::read_dir(from).expect("read dir").flatten() {
@@ -728,10 +793,12 @@ fn copy_tree(from: &Path, to: &Path) {
 
 const KUSTOMIZATION_FILES: [&str; 3] = ["kustomization.yaml", "kustomization.yml", "Kustomization"];
 
-/// The Flux Kustomizations of `root` whose steps change the build (target namespace, name
-/// prefix or suffix, patches, components, images): each built by fluxvet with those steps, and
-/// by kustomize from a copy of the repository where the kustomization at the path is rewritten
-/// as Flux's generator writes it ([`generated_kustomization`]).
+/// The Flux Kustomizations of `root` whose build Flux changes: those with steps (build
+/// metadata, target namespace, name prefix or suffix, patches, components, images), those
+/// whose kustomization lists no resources, and those whose path has no kustomization. Each is
+/// built by fluxvet with those steps, and by kustomize from a copy of the repository where
+/// the kustomization at the path is written as Flux's generator writes it
+/// ([`generated_kustomization`], [`flux_generated`]).
 fn flux_oracle(kubectl: &Path, root: &Path) -> Vec<(String, Verdict)> {
     use fluxvet::model::applied;
     use serde_json::Value as J;
@@ -776,7 +843,11 @@ fn flux_oracle(kubectl: &Path, root: &Path) -> Vec<(String, Verdict)> {
                 .and_then(J::as_array)
                 .is_none_or(Vec::is_empty)
         });
-        if !without_resources && !STEPS.iter().any(|s| json["spec"].get(s).is_some()) {
+        // The plain oracle builds every kustomization file; what Flux changes is checked here:
+        // its steps, a file without resources, and the kustomization it generates.
+        let generated = kfile.is_none();
+        if !generated && !without_resources && !STEPS.iter().any(|s| json["spec"].get(s).is_some())
+        {
             continue;
         }
         let label = format!(
@@ -791,12 +862,17 @@ fn flux_oracle(kubectl: &Path, root: &Path) -> Vec<(String, Verdict)> {
         {
             continue;
         }
-        let (Some(kfile), Some(file)) = (kfile, file) else {
-            results.push((
-                label,
-                Verdict::Unbuildable("Flux generates the kustomization (none at the path)".into()),
-            ));
-            continue;
+        let (kfile, file) = match (kfile, file) {
+            (Some(k), Some(f)) => (k, f),
+            (None, _) => {
+                let dir = root.join(&cb.path);
+                let kfile = format!("{}/kustomization.yaml", cb.path);
+                (
+                    kfile.trim_start_matches('/').to_string(),
+                    flux_generated(&dir),
+                )
+            }
+            (Some(_), None) => continue,
         };
         let ours = model::build_with(repo, &cb.path, &applied::additions(repo, ks, node));
         cases.push((label, cb.path.clone(), kfile, file, json, ours));
@@ -822,12 +898,17 @@ fn flux_oracle(kubectl: &Path, root: &Path) -> Vec<(String, Verdict)> {
                         continue;
                     }
                     let at = copy.join(kfile);
-                    let original = std::fs::read_to_string(&at).expect("read kustomization");
+                    // None: Flux generates the file (the path has none).
+                    let original = std::fs::read_to_string(&at).ok();
                     let dir = copy.join(path);
-                    let generated = generated_kustomization(file.clone(), ks, &dir);
+                    let generated =
+                        generated_kustomization(file.clone(), original.is_none(), ks, &dir);
                     std::fs::write(&at, generated.to_string()).expect("write");
                     *theirs[i].lock().expect("lock") = Some(kustomize(kubectl, &dir));
-                    std::fs::write(&at, original).expect("restore");
+                    match original {
+                        Some(text) => std::fs::write(&at, text).expect("restore"),
+                        None => std::fs::remove_file(&at).expect("remove"),
+                    }
                 }
             });
         }
@@ -843,7 +924,7 @@ fn flux_oracle(kubectl: &Path, root: &Path) -> Vec<(String, Verdict)> {
 /// into the kustomization at the path by fluxcd/pkg's generator, then built by kustomize
 /// (kustomize-controller docs/spec/v1/kustomizations.md; a Flux patch runs with the file's own
 /// patches, before its namespace, prefix and images). Every Flux Kustomization of the fixtures
-/// and of the corpus that has such steps is built both ways.
+/// and of the corpus whose build Flux changes ([`flux_oracle`]) is built both ways.
 #[test]
 fn flux_steps_build_as_the_generated_kustomization_does() {
     let Some(k) = kubectl() else { return };
