@@ -11,10 +11,12 @@
 use crate::flux_api::FluxKind;
 use crate::model::build::{Build, BuildError, FluxAdditions, Gap, build, build_with};
 use crate::model::index::{Object, Repository};
-use crate::model::kustomization::{self, LabelSet, PatchSource, PathRef, patch};
+use crate::model::kustomization::{
+    self, LabelSet, PatchSource, PathRef, is_kustomize_config, patch,
+};
 use std::collections::HashMap;
 
-use crate::model::reconcile::{BOOTSTRAP, ROOT_BY_HAND, is_kustomize_config};
+use crate::model::reconcile::{BOOTSTRAP, ROOT_BY_HAND};
 use crate::model::rendered::{Node, RenderedObject, Value};
 use crate::model::substitution;
 use crate::model::transform;

@@ -6,8 +6,10 @@ use std::path::PathBuf;
 
 use crate::config::Config;
 use crate::diag::FileId;
+use crate::discover::KUSTOMIZATION_FILES;
 use crate::flux_api::{FluxKind, KindName};
 use crate::fs::TreeView;
+use crate::model::kustomization::is_remote;
 use crate::source::{SourceFile, Span};
 use crate::yaml::{Document, NodeId, NodeRef};
 
@@ -460,7 +462,7 @@ impl Repository {
             for key in ["resources", "bases", "components"] {
                 for item in root.get(key).map(|n| n.items()).unwrap_or_default() {
                     if let Some(r) = item.as_str()
-                        && !crate::model::reconcile::is_remote(r)
+                        && !is_remote(r)
                         && !r.contains("${")
                     {
                         entries.push(r.to_string());
@@ -477,7 +479,7 @@ impl Repository {
             {
                 seen.insert(id);
             } else if self.tree.is_dir(&target)
-                && let Some(k) = crate::model::reconcile::kustomization_file_in(self, &target)
+                && let Some(k) = kustomization_file_in(self, &target)
                 && let Some(kid) = self.file_id(&k)
             {
                 self.include_closure(kid, seen, depth + 1);
@@ -501,6 +503,18 @@ impl Repository {
 /// The directory part of a `/`-separated relative path (`""` at the root).
 pub fn parent_dir(path: &str) -> &str {
     path.rsplit_once('/').map(|(d, _)| d).unwrap_or("")
+}
+
+/// The kustomization file of a directory, as kustomize looks it up (first recognised name).
+pub fn kustomization_file_in(repo: &Repository, dir: &str) -> Option<String> {
+    KUSTOMIZATION_FILES.iter().find_map(|name| {
+        let p = if dir.is_empty() {
+            name.to_string()
+        } else {
+            format!("{dir}/{name}")
+        };
+        repo.tree.is_file(&p).then_some(p)
+    })
 }
 
 /// A `sourceRef`-style reference: kind, name and namespace (defaulted to the referrer's).

@@ -7,9 +7,9 @@
 use std::collections::{HashMap, HashSet};
 
 use crate::diag::FileId;
-use crate::discover::KUSTOMIZATION_FILES;
-use crate::flux_api::{FluxKind, KustomizeKind};
-use crate::model::index::{Object, Repository, parent_dir};
+use crate::flux_api::FluxKind;
+use crate::model::index::{Object, Repository, kustomization_file_in, parent_dir};
+use crate::model::kustomization::{is_kustomize_config, is_remote};
 use crate::yaml::NodeRef;
 
 /// How a file reaches the cluster.
@@ -82,44 +82,6 @@ pub fn in_helm_chart(repo: &Repository, path: &str) -> bool {
         }
         dir = parent_dir(dir);
     }
-}
-
-/// A kustomize reference that is fetched rather than read from this tree.
-pub fn is_remote(reference: &str) -> bool {
-    reference.contains("://")
-        || reference.starts_with("github.com/")
-        || reference.starts_with("gitlab.com/")
-        || reference.starts_with("bitbucket.org/")
-        || reference.starts_with("git@")
-        || reference.contains("?ref=")
-        || reference.contains(".git//")
-}
-
-/// The kustomization file of a directory, as kustomize looks it up (first recognised name).
-pub fn kustomization_file_in(repo: &Repository, dir: &str) -> Option<String> {
-    KUSTOMIZATION_FILES.iter().find_map(|name| {
-        let p = if dir.is_empty() {
-            name.to_string()
-        } else {
-            format!("{dir}/{name}")
-        };
-        repo.tree.is_file(&p).then_some(p)
-    })
-}
-
-/// True when a kustomization file's document is kustomize's own config (not, say, a Flux
-/// Kustomization saved under that name).
-pub fn is_kustomize_config(root: &NodeRef<'_>) -> bool {
-    let api_ok = match root.str_at(&["apiVersion"]) {
-        None => true,
-        Some(a) => a
-            .strip_prefix(KustomizeKind::GROUP)
-            .is_some_and(|v| v.starts_with('/')),
-    };
-    let kind_ok = root
-        .str_at(&["kind"])
-        .is_none_or(|k| KustomizeKind::from_name(k).is_some());
-    root.is_mapping() && api_ok && kind_ok
 }
 
 impl ReconcileTree {
