@@ -9,6 +9,7 @@ use crate::diag::FileId;
 use crate::discover::KUSTOMIZATION_FILES;
 use crate::flux_api::{FluxKind, KindName};
 use crate::fs::TreeView;
+use crate::model::derived::Store;
 use crate::model::kustomization::is_remote;
 use crate::source::{SourceFile, Span};
 use crate::yaml::{Document, NodeId, NodeRef};
@@ -171,10 +172,6 @@ pub struct Repository {
     by_kind: HashMap<String, Vec<usize>>,
     /// Directory → `namespace:` of the kustomization file in it.
     kustomize_namespaces: HashMap<String, Vec<String>, foldhash::fast::RandomState>,
-    /// What each Flux Kustomization reconciles; built on first use (`crate::model::reconcile`).
-    pub(crate) reconcile: std::sync::OnceLock<crate::model::reconcile::ReconcileTree>,
-    /// The dependsOn graph, resolved on first use (`crate::model::graph::Graph::build`).
-    pub(crate) dep_graph: std::sync::OnceLock<crate::model::graph::GraphData>,
     /// File → its range in `docs`, when `docs` is in file order (as the engine builds it), so
     /// "the documents of this file" is not a scan of every document.
     doc_ranges: Option<Vec<std::ops::Range<usize>>>,
@@ -190,12 +187,9 @@ pub struct Repository {
     /// [`Repository::own_sources`], computed on first use: several rules and the reconcile
     /// tree ask for it.
     own_sources: std::sync::OnceLock<Vec<SourceKey>>,
-    /// `crate::model::reconcile::reconciled_sources`, computed on first use.
-    pub(crate) reconciled_sources: std::sync::OnceLock<Vec<SourceKey>>,
-    /// `crate::model::clusters`, found on first use.
-    pub(crate) clusters: std::sync::OnceLock<Vec<crate::model::clusters::Cluster>>,
-    /// `crate::model::applied`, built on first use.
-    pub(crate) applied: std::sync::OnceLock<crate::model::applied::AppliedSet>,
+    /// What the modules above the index work out from the whole repository (the clusters,
+    /// the reconcile tree, ...), each on first use and through its own accessor.
+    pub(crate) derived: Store,
     /// File → the namespace kustomize forces on its objects ([`Repository::namespace_override`]),
     /// computed on first use.
     namespace_overrides: std::sync::OnceLock<HashMap<FileId, Option<String>>>,
@@ -240,16 +234,12 @@ impl Repository {
         let mut repo = Repository {
             partial_trees: false,
             kustomize_namespaces: HashMap::default(),
-            reconcile: std::sync::OnceLock::new(),
-            dep_graph: std::sync::OnceLock::new(),
             doc_ranges,
             kustomization_files,
             object_of_doc,
             file_ids: std::sync::OnceLock::new(),
             own_sources: std::sync::OnceLock::new(),
-            reconciled_sources: std::sync::OnceLock::new(),
-            clusters: std::sync::OnceLock::new(),
-            applied: std::sync::OnceLock::new(),
+            derived: Store::default(),
             namespace_overrides: std::sync::OnceLock::new(),
             unvalidated_kinds: std::sync::OnceLock::new(),
             root,

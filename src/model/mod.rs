@@ -20,6 +20,7 @@ pub mod applied;
 pub mod artifact;
 pub mod build;
 pub mod clusters;
+pub mod derived;
 pub mod fieldspec;
 pub mod folded;
 pub mod generate;

@@ -8,7 +8,8 @@ use std::collections::{HashMap, HashSet};
 
 use crate::diag::FileId;
 use crate::flux_api::FluxKind;
-use crate::model::index::{Object, Repository, kustomization_file_in, parent_dir};
+use crate::model::derived::Derived;
+use crate::model::index::{Object, Repository, SourceKey, kustomization_file_in, parent_dir};
 use crate::model::kustomization::{is_kustomize_config, is_remote};
 use crate::yaml::NodeRef;
 
@@ -218,7 +219,7 @@ impl ReconcileTree {
         flux_ks_by_file: &HashMap<FileId, Vec<usize>>,
         cluster: u16,
         root: (usize, String),
-        own: &crate::model::index::SourceKey,
+        own: &SourceKey,
         foreign: &mut HashSet<usize>,
     ) {
         let mut followed: HashSet<usize> = (root.0 != BOOTSTRAP)
@@ -595,12 +596,18 @@ pub fn flux_components<'a>(repo: &'a Repository, ks: &Object) -> Vec<NodeRef<'a>
 /// missing `spec.path` defaults to `./`, which exists in every tree), and a GitRepository that
 /// differs in URL or ref from the bootstrap `flux-system` one is another repository or branch
 /// (flux2-multi-tenancy's tenants use the same URL on another branch).
-pub fn reconciled_sources(repo: &Repository) -> &[crate::model::index::SourceKey] {
-    repo.reconciled_sources
-        .get_or_init(|| find_reconciled_sources(repo))
+pub fn reconciled_sources(repo: &Repository) -> &[SourceKey] {
+    &repo
+        .derived
+        .get_or_init(|| ReconciledSources(find_reconciled_sources(repo)))
+        .0
 }
 
-fn find_reconciled_sources(repo: &Repository) -> Vec<crate::model::index::SourceKey> {
+/// [`reconciled_sources`], as the repository keeps it.
+struct ReconciledSources(Vec<SourceKey>);
+impl Derived for ReconciledSources {}
+
+fn find_reconciled_sources(repo: &Repository) -> Vec<SourceKey> {
     let bootstrap = repo
         .of_kind(FluxKind::GitRepository)
         .find(|o| o.name == "flux-system" && o.flux == Some(FluxKind::GitRepository));
@@ -659,11 +666,7 @@ fn find_reconciled_sources(repo: &Repository) -> Vec<crate::model::index::Source
         .collect()
 }
 
-pub fn source_is_own(
-    repo: &Repository,
-    ks: &Object,
-    own: &[crate::model::index::SourceKey],
-) -> bool {
+pub fn source_is_own(repo: &Repository, ks: &Object, own: &[SourceKey]) -> bool {
     let node = repo.node(ks);
     let Some(sref) = node.path(&["spec", "sourceRef"]) else {
         return false;
@@ -681,10 +684,12 @@ pub fn source_is_own(
     })
 }
 
+impl Derived for ReconcileTree {}
+
 impl Repository {
     /// The reconcile tree, built on first use.
     pub fn reconcile_tree(&self) -> &ReconcileTree {
-        self.reconcile.get_or_init(|| ReconcileTree::build(self))
+        self.derived.get_or_init(|| ReconcileTree::build(self))
     }
 
     /// Index of an object in [`Repository::objects`].
