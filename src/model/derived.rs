@@ -16,8 +16,8 @@ use std::sync::OnceLock;
 /// does not compile, so two modules never keep different values under one kind.
 pub trait Derived: Any + Send + Sync {}
 
-/// How many kinds the store keeps (five today). One more panics at its first use, so every
-/// test that reaches it fails: raise this with it.
+/// How many kinds the store keeps. One more panics at its first use, so every test that reaches
+/// it fails: raise this with it.
 const CAPACITY: usize = 8;
 
 /// One value per [`Derived`] type, each computed on first use.

@@ -1,5 +1,7 @@
 //! The object index: every Kubernetes object in the scanned tree by kind, namespace and name, with
 //! the place it is defined. Repository-wide rules read it; per-document rules never need it.
+//! What the modules above work out from the whole repository (the clusters, the reconcile tree,
+//! ...) the [`Repository`] keeps in its [`Store`], without naming their types.
 
 use std::collections::HashMap;
 use std::path::PathBuf;

@@ -1,7 +1,9 @@
 //! A kustomization file (`kustomization.yaml`, `kind: Kustomization` or `Component`) read once
 //! into a typed struct. Every entry keeps the source node it came from, so a build error points
 //! at the line to edit and a patched value at the patch. Fields the build does not implement are
-//! kept as render gaps rather than ignored: never a silent wrong answer.
+//! kept as render gaps rather than ignored: never a silent wrong answer. Also what the index,
+//! the reconcile tree and the rules ask of a kustomization file without reading it whole:
+//! [`is_kustomize_config`] and [`is_remote`].
 
 use crate::flux_api::KustomizeKind;
 use crate::source::Span;
