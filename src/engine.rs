@@ -635,8 +635,7 @@ pub(crate) fn run_with_hidden<H: Sync>(
     // a rule, the other workers waited idle on the lock. The graph holds only what the
     // clusters apply, so it needs the tree: both are built up front, one after the other.
     repo.reconcile_tree();
-    repo.dep_graph
-        .get_or_init(|| crate::model::graph::GraphData::build(&repo));
+    repo.dep_graph();
     // So is what the clusters apply (FV405, FV505, FV701 and others read it), its builds in
     // parallel: asked first by a rule, it kept one worker building and the other waiting.
     if !repo.clusters().is_empty() {

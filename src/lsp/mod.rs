@@ -5,7 +5,7 @@
 //! - [`convert`]: positions (UTF-16 or UTF-8) and URIs;
 //! - [`state`]: the open documents and the repositories they belong to, each a
 //!   [`crate::session::Session`] that re-parses only what changed;
-//! - [`publish`]: findings as the protocol's diagnostics;
+//! - [`publish`]: findings as the protocol's diagnostics, and sending them to the client;
 //! - [`features`]: hover and code actions.
 //!
 //! Transport and framing are rust-analyzer's `lsp-server`; the loop below is synchronous: a

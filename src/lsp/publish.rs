@@ -1,21 +1,22 @@
 //! fluxvet's findings as the protocol's diagnostics: severity, code with the rule's docs link,
 //! source `fluxvet`, ranges in the client's encoding, and the labels in other files as related
-//! information.
+//! information; and [`Server::publish`], which sends each open document what changed.
 
 use std::collections::HashMap;
 
+use lsp_types::notification::PublishDiagnostics;
 use lsp_types::{
     CodeDescription, DiagnosticRelatedInformation, DiagnosticSeverity, Location, NumberOrString,
-    Position, Range, Uri,
+    Position, PublishDiagnosticsParams, Range, Uri,
 };
 
-use crate::config::ConfigError;
+use crate::config::{self, ConfigError};
 use crate::diag::{Diagnostic, FileId, Severity};
 use crate::model::index::Repository;
 use crate::source::Span;
 
 use super::convert::{self, Encoding, LineIndex};
-use super::state::{Document, Workspace};
+use super::state::{Document, Server, Workspace};
 
 /// The files of one check, to place findings in: the client's URI and byte order mark of the
 /// open ones.
@@ -135,6 +136,47 @@ impl<'a> Files<'a> {
             related_information: (!related.is_empty()).then_some(related),
             tags: None,
             data: None,
+        }
+    }
+}
+
+impl Server {
+    /// Sends each open document of workspace `w` its findings, when they changed or the
+    /// document did.
+    pub(super) fn publish(&mut self, w: usize) {
+        let mut sends = Vec::new();
+        {
+            let ws = &self.workspaces[w];
+            let files = Files::new(w, ws, &self.docs, self.encoding);
+            for doc in self.docs.values() {
+                let Some((dw, rel)) = &doc.place else {
+                    continue;
+                };
+                if *dw != w {
+                    continue;
+                }
+                let diagnostics = if rel == config::FILE_NAME {
+                    config_diagnostics(ws.config_error.as_ref(), doc, self.encoding)
+                } else {
+                    files.diagnostics_of(rel)
+                };
+                if doc.edited || ws.published.get(&doc.uri) != Some(&diagnostics) {
+                    sends.push((doc.uri.clone(), doc.version, diagnostics));
+                }
+            }
+        }
+        for (uri, version, diagnostics) in sends {
+            if let Ok(parsed) = uri.parse() {
+                self.notify::<PublishDiagnostics>(PublishDiagnosticsParams {
+                    uri: parsed,
+                    diagnostics: diagnostics.clone(),
+                    version: Some(version),
+                });
+            }
+            if let Some(d) = self.docs.get_mut(&uri) {
+                d.edited = false;
+            }
+            self.workspaces[w].published.insert(uri, diagnostics);
         }
     }
 }

@@ -390,45 +390,6 @@ impl Server {
         }
     }
 
-    /// Sends each open document of workspace `w` its findings, when they changed or the
-    /// document did.
-    fn publish(&mut self, w: usize) {
-        let mut sends = Vec::new();
-        {
-            let ws = &self.workspaces[w];
-            let files = super::publish::Files::new(w, ws, &self.docs, self.encoding);
-            for doc in self.docs.values() {
-                let Some((dw, rel)) = &doc.place else {
-                    continue;
-                };
-                if *dw != w {
-                    continue;
-                }
-                let diagnostics = if rel == config::FILE_NAME {
-                    super::publish::config_diagnostics(ws.config_error.as_ref(), doc, self.encoding)
-                } else {
-                    files.diagnostics_of(rel)
-                };
-                if doc.edited || ws.published.get(&doc.uri) != Some(&diagnostics) {
-                    sends.push((doc.uri.clone(), doc.version, diagnostics));
-                }
-            }
-        }
-        for (uri, version, diagnostics) in sends {
-            if let Ok(parsed) = uri.parse() {
-                self.notify::<PublishDiagnostics>(PublishDiagnosticsParams {
-                    uri: parsed,
-                    diagnostics: diagnostics.clone(),
-                    version: Some(version),
-                });
-            }
-            if let Some(d) = self.docs.get_mut(&uri) {
-                d.edited = false;
-            }
-            self.workspaces[w].published.insert(uri, diagnostics);
-        }
-    }
-
     /// Drops the memo of workspace `w` after a panic during its check (its locks may be
     /// poisoned): the next check starts afresh.
     pub fn reset(&mut self, w: usize) {

@@ -10,11 +10,14 @@
 
 use crate::flux_api::FluxKind;
 use crate::model::build::{Build, BuildError, FluxAdditions, Gap, build, build_with};
+use crate::model::derived::Derived;
 use crate::model::index::{Object, Repository};
-use crate::model::kustomization::{self, LabelSet, PatchSource, PathRef, patch};
+use crate::model::kustomization::{
+    self, LabelSet, PatchSource, PathRef, is_kustomize_config, patch,
+};
 use std::collections::HashMap;
 
-use crate::model::reconcile::{BOOTSTRAP, ROOT_BY_HAND, is_kustomize_config};
+use crate::model::reconcile::{BOOTSTRAP, ROOT_BY_HAND};
 use crate::model::rendered::{Node, RenderedObject, Value};
 use crate::model::substitution;
 use crate::model::transform;
@@ -54,6 +57,8 @@ pub struct AppliedSet {
     library: std::sync::OnceLock<Vec<Applied>>,
 }
 
+impl Derived for AppliedSet {}
+
 impl Repository {
     /// What every cluster applies ([`applied`]), built once per run.
     pub fn applied(&self) -> &[Applied] {
@@ -62,7 +67,7 @@ impl Repository {
 
     /// The builds' errors and gaps, each as often as a build met it.
     pub fn applied_set(&self) -> &AppliedSet {
-        self.applied.get_or_init(|| applied_set(self))
+        self.derived.get_or_init(|| applied_set(self))
     }
 
     /// What the rules judge: with clusters, what they apply ([`Repository::applied`]); without,

@@ -9,13 +9,14 @@
 
 use std::collections::HashMap;
 
-use crate::model::index::{Repository, parent_dir};
-use crate::model::reconcile::{is_kustomize_config, is_remote, kustomization_file_in};
+use crate::model::index::{Repository, kustomization_file_in, parent_dir};
 use crate::source::Span;
 
 use super::generate::{self, name_hash};
 use super::json6902::apply_json6902;
-use super::kustomization::{Behavior, Kustomization, Patch, PatchSource, ReplacementEntry};
+use super::kustomization::{
+    Behavior, Kustomization, Patch, PatchSource, ReplacementEntry, is_kustomize_config, is_remote,
+};
 use super::rendered::{Node, Origin, RenderedObject, Value};
 use super::smp::{SmpOutcome, apply_strategic_merge};
 use super::{nameref, replacements, select, transform};

@@ -14,6 +14,7 @@
 
 use crate::diag::FileId;
 use crate::flux_api::FluxKind;
+use crate::model::derived::Derived;
 use crate::model::index::{Repository, SourceKey, parent_dir};
 use crate::source::Span;
 use crate::yaml::NodeRef;
@@ -59,9 +60,11 @@ const FLUX_NAMESPACE: &str = "flux-system";
 impl Repository {
     /// The clusters of this repository, found on first use.
     pub fn clusters(&self) -> &[Cluster] {
-        self.clusters.get_or_init(|| find(self))
+        self.derived.get_or_init(|| find(self))
     }
 }
+
+impl Derived for Vec<Cluster> {}
 
 fn find(repo: &Repository) -> Vec<Cluster> {
     let mut out: Vec<Cluster> = Vec::new();

@@ -6,6 +6,7 @@ use std::collections::{BTreeSet, HashMap, VecDeque};
 
 use crate::diag::FileId;
 use crate::flux_api::FluxKind;
+use crate::model::derived::Derived;
 use crate::model::index::{Object, Repository, parent_dir};
 use crate::source::Span;
 use crate::yaml::NodeRef;
@@ -131,7 +132,7 @@ pub struct Graph<'r> {
     pub malformed: &'r [bool],
 }
 
-/// The resolved graph, owned so that [`Repository`] can keep it (`Repository::dep_graph`).
+/// The resolved graph, owned so that [`Repository`] can keep it ([`Repository::dep_graph`]).
 pub struct GraphData {
     /// Per node: index into [`Repository::objects`], kind and effective namespace.
     nodes: Vec<(usize, DepKind, Option<String>)>,
@@ -155,8 +156,7 @@ impl<'r> Graph<'r> {
     /// The graph of what the repository's clusters apply (every HelmRelease and Kustomization
     /// without clusters), built once per repository.
     pub fn build(repo: &'r Repository) -> Graph<'r> {
-        let data = repo.dep_graph.get_or_init(|| GraphData::build(repo));
-        Graph::view(repo, data)
+        Graph::view(repo, repo.dep_graph())
     }
 
     /// A view of `data`, e.g. one cluster's graph from [`GraphData::of_cluster`].
@@ -186,10 +186,20 @@ impl<'r> Graph<'r> {
     }
 }
 
+impl Derived for GraphData {}
+
+impl Repository {
+    /// The resolved dependsOn graph of what the clusters apply, built on first use;
+    /// [`Graph::build`] views it.
+    pub fn dep_graph(&self) -> &GraphData {
+        self.derived.get_or_init(|| GraphData::build(self))
+    }
+}
+
 impl GraphData {
     /// What some cluster applies: an object in a file no cluster's build includes is in no
     /// cluster, and a dependsOn naming it waits forever.
-    pub(crate) fn build(repo: &Repository) -> GraphData {
+    fn build(repo: &Repository) -> GraphData {
         let tree = repo.reconcile_tree();
         GraphData::build_where(repo, &|o| tree.reaches(repo, o.file))
     }

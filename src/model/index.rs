@@ -1,13 +1,18 @@
 //! The object index: every Kubernetes object in the scanned tree by kind, namespace and name, with
 //! the place it is defined. Repository-wide rules read it; per-document rules never need it.
+//! What the modules above work out from the whole repository (the clusters, the reconcile tree,
+//! ...) the [`Repository`] keeps in its [`Store`], without naming their types.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
 
 use crate::config::Config;
 use crate::diag::FileId;
+use crate::discover::KUSTOMIZATION_FILES;
 use crate::flux_api::{FluxKind, KindName};
 use crate::fs::TreeView;
+use crate::model::derived::Store;
+use crate::model::kustomization::is_remote;
 use crate::source::{SourceFile, Span};
 use crate::yaml::{Document, NodeId, NodeRef};
 
@@ -169,10 +174,6 @@ pub struct Repository {
     by_kind: HashMap<String, Vec<usize>>,
     /// Directory → `namespace:` of the kustomization file in it.
     kustomize_namespaces: HashMap<String, Vec<String>, foldhash::fast::RandomState>,
-    /// What each Flux Kustomization reconciles; built on first use (`crate::model::reconcile`).
-    pub(crate) reconcile: std::sync::OnceLock<crate::model::reconcile::ReconcileTree>,
-    /// The dependsOn graph, resolved on first use (`crate::model::graph::Graph::build`).
-    pub(crate) dep_graph: std::sync::OnceLock<crate::model::graph::GraphData>,
     /// File → its range in `docs`, when `docs` is in file order (as the engine builds it), so
     /// "the documents of this file" is not a scan of every document.
     doc_ranges: Option<Vec<std::ops::Range<usize>>>,
@@ -188,12 +189,9 @@ pub struct Repository {
     /// [`Repository::own_sources`], computed on first use: several rules and the reconcile
     /// tree ask for it.
     own_sources: std::sync::OnceLock<Vec<SourceKey>>,
-    /// `crate::model::reconcile::reconciled_sources`, computed on first use.
-    pub(crate) reconciled_sources: std::sync::OnceLock<Vec<SourceKey>>,
-    /// `crate::model::clusters`, found on first use.
-    pub(crate) clusters: std::sync::OnceLock<Vec<crate::model::clusters::Cluster>>,
-    /// `crate::model::applied`, built on first use.
-    pub(crate) applied: std::sync::OnceLock<crate::model::applied::AppliedSet>,
+    /// What the modules above the index work out from the whole repository (the clusters,
+    /// the reconcile tree, ...), each on first use and through its own accessor.
+    pub(crate) derived: Store,
     /// File → the namespace kustomize forces on its objects ([`Repository::namespace_override`]),
     /// computed on first use.
     namespace_overrides: std::sync::OnceLock<HashMap<FileId, Option<String>>>,
@@ -238,16 +236,12 @@ impl Repository {
         let mut repo = Repository {
             partial_trees: false,
             kustomize_namespaces: HashMap::default(),
-            reconcile: std::sync::OnceLock::new(),
-            dep_graph: std::sync::OnceLock::new(),
             doc_ranges,
             kustomization_files,
             object_of_doc,
             file_ids: std::sync::OnceLock::new(),
             own_sources: std::sync::OnceLock::new(),
-            reconciled_sources: std::sync::OnceLock::new(),
-            clusters: std::sync::OnceLock::new(),
-            applied: std::sync::OnceLock::new(),
+            derived: Store::default(),
             namespace_overrides: std::sync::OnceLock::new(),
             unvalidated_kinds: std::sync::OnceLock::new(),
             root,
@@ -460,7 +454,7 @@ impl Repository {
             for key in ["resources", "bases", "components"] {
                 for item in root.get(key).map(|n| n.items()).unwrap_or_default() {
                     if let Some(r) = item.as_str()
-                        && !crate::model::reconcile::is_remote(r)
+                        && !is_remote(r)
                         && !r.contains("${")
                     {
                         entries.push(r.to_string());
@@ -477,7 +471,7 @@ impl Repository {
             {
                 seen.insert(id);
             } else if self.tree.is_dir(&target)
-                && let Some(k) = crate::model::reconcile::kustomization_file_in(self, &target)
+                && let Some(k) = kustomization_file_in(self, &target)
                 && let Some(kid) = self.file_id(&k)
             {
                 self.include_closure(kid, seen, depth + 1);
@@ -501,6 +495,18 @@ impl Repository {
 /// The directory part of a `/`-separated relative path (`""` at the root).
 pub fn parent_dir(path: &str) -> &str {
     path.rsplit_once('/').map(|(d, _)| d).unwrap_or("")
+}
+
+/// The kustomization file of a directory, as kustomize looks it up (first recognised name).
+pub fn kustomization_file_in(repo: &Repository, dir: &str) -> Option<String> {
+    KUSTOMIZATION_FILES.iter().find_map(|name| {
+        let p = if dir.is_empty() {
+            name.to_string()
+        } else {
+            format!("{dir}/{name}")
+        };
+        repo.tree.is_file(&p).then_some(p)
+    })
 }
 
 /// A `sourceRef`-style reference: kind, name and namespace (defaulted to the referrer's).

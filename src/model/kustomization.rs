@@ -1,7 +1,9 @@
 //! A kustomization file (`kustomization.yaml`, `kind: Kustomization` or `Component`) read once
 //! into a typed struct. Every entry keeps the source node it came from, so a build error points
 //! at the line to edit and a patched value at the patch. Fields the build does not implement are
-//! kept as render gaps rather than ignored: never a silent wrong answer.
+//! kept as render gaps rather than ignored: never a silent wrong answer. Also what the index,
+//! the reconcile tree and the rules ask of a kustomization file without reading it whole:
+//! [`is_kustomize_config`] and [`is_remote`].
 
 use crate::flux_api::KustomizeKind;
 use crate::source::Span;
@@ -178,6 +180,32 @@ const UNSUPPORTED: &[&str] = &[
 
 /// Fields with no effect on the objects a build produces.
 const INERT: &[&str] = &["apiVersion", "kind", "metadata", "sortOptions"];
+
+/// True when a kustomization file's document is kustomize's own config (not, say, a Flux
+/// Kustomization saved under that name).
+pub fn is_kustomize_config(root: &NodeRef<'_>) -> bool {
+    let api_ok = match root.str_at(&["apiVersion"]) {
+        None => true,
+        Some(a) => a
+            .strip_prefix(KustomizeKind::GROUP)
+            .is_some_and(|v| v.starts_with('/')),
+    };
+    let kind_ok = root
+        .str_at(&["kind"])
+        .is_none_or(|k| KustomizeKind::from_name(k).is_some());
+    root.is_mapping() && api_ok && kind_ok
+}
+
+/// A kustomize reference that is fetched rather than read from this tree.
+pub fn is_remote(reference: &str) -> bool {
+    reference.contains("://")
+        || reference.starts_with("github.com/")
+        || reference.starts_with("gitlab.com/")
+        || reference.starts_with("bitbucket.org/")
+        || reference.starts_with("git@")
+        || reference.contains("?ref=")
+        || reference.contains(".git//")
+}
 
 impl Kustomization {
     /// Reads the kustomization document `root` of file `file` in `dir`; `text` is the file's

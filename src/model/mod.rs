@@ -1,11 +1,24 @@
-//! The model rules judge: what Flux applies. `index` holds every parsed object of the repository
-//! (`Repository`) and the facts computed once from it; `reconcile` is the reconcile tree (which
-//! files each Flux Kustomization applies); `graph` is the dependsOn graph of Kustomizations and
-//! HelmReleases. `clusters` finds the entry points, `sources` which
-//! Flux Kustomizations read this repository; `kustomization` reads a kustomization file once;
-//! `build` runs kustomize's semantics over the repository's parsed files into `rendered` trees
-//! whose every value knows the file and line that set it; `substitution` is Flux's post-build
-//! variable substitution.
+//! The model rules judge: what Flux applies. It reads bottom-up: no module imports (or asks the
+//! repository for) one named after it here.
+//! - `derived`: the store in which the repository keeps what is worked out once from all of
+//!   it; it knows none of the types it keeps. `folded`, `rendered`: the rendered value tree,
+//!   every value with the file and line that set it.
+//! - `kustomization` reads a kustomization file once (and tells whether a document is
+//!   kustomize's config, whether a reference is remote); kustomize's operations on rendered
+//!   trees: `fieldspec`, `smp`, `json6902`, `select`, `transform`, `generate`, `nameref`,
+//!   `replacements`.
+//! - `index`: every parsed file and object of the repository (`Repository`), the facts read
+//!   straight from them (objects by kind, namespaces, the kustomization file of a directory),
+//!   and the derived store.
+//! - each keeping its derived data through an accessor beside its type (`repo.clusters()`,
+//!   `repo.reconcile_tree()`, `repo.dep_graph()`): `clusters` finds the entry points, `sources`
+//!   which Flux Kustomizations read this repository, `substitution` is Flux's post-build
+//!   variable substitution; on them `reconcile`, the reconcile tree (which files each Flux
+//!   Kustomization applies), and on that `graph`, the dependsOn graph of Kustomizations and
+//!   HelmReleases, and `artifact`, what source-controller leaves out of an artifact.
+//! - `build` runs kustomize's semantics over the repository's parsed files into `rendered`
+//!   trees; `applied` (`repo.applied()`) is what each cluster applies: the reconcile tree's
+//!   builds, then Flux's own steps; `output` prints a build.
 //!
 //! Not built, each a render gap (an info finding, never a guess): remote resources and
 //! components, `helmCharts`/`helmGlobals`, `vars`, `configurations`, `transformers`,
@@ -21,6 +34,7 @@ pub mod applied;
 pub mod artifact;
 pub mod build;
 pub mod clusters;
+pub mod derived;
 pub mod fieldspec;
 pub mod folded;
 pub mod generate;

@@ -7,9 +7,10 @@
 use std::collections::{HashMap, HashSet};
 
 use crate::diag::FileId;
-use crate::discover::KUSTOMIZATION_FILES;
-use crate::flux_api::{FluxKind, KustomizeKind};
-use crate::model::index::{Object, Repository, parent_dir};
+use crate::flux_api::FluxKind;
+use crate::model::derived::Derived;
+use crate::model::index::{Object, Repository, SourceKey, kustomization_file_in, parent_dir};
+use crate::model::kustomization::{is_kustomize_config, is_remote};
 use crate::yaml::NodeRef;
 
 /// How a file reaches the cluster.
@@ -82,44 +83,6 @@ pub fn in_helm_chart(repo: &Repository, path: &str) -> bool {
         }
         dir = parent_dir(dir);
     }
-}
-
-/// A kustomize reference that is fetched rather than read from this tree.
-pub fn is_remote(reference: &str) -> bool {
-    reference.contains("://")
-        || reference.starts_with("github.com/")
-        || reference.starts_with("gitlab.com/")
-        || reference.starts_with("bitbucket.org/")
-        || reference.starts_with("git@")
-        || reference.contains("?ref=")
-        || reference.contains(".git//")
-}
-
-/// The kustomization file of a directory, as kustomize looks it up (first recognised name).
-pub fn kustomization_file_in(repo: &Repository, dir: &str) -> Option<String> {
-    KUSTOMIZATION_FILES.iter().find_map(|name| {
-        let p = if dir.is_empty() {
-            name.to_string()
-        } else {
-            format!("{dir}/{name}")
-        };
-        repo.tree.is_file(&p).then_some(p)
-    })
-}
-
-/// True when a kustomization file's document is kustomize's own config (not, say, a Flux
-/// Kustomization saved under that name).
-pub fn is_kustomize_config(root: &NodeRef<'_>) -> bool {
-    let api_ok = match root.str_at(&["apiVersion"]) {
-        None => true,
-        Some(a) => a
-            .strip_prefix(KustomizeKind::GROUP)
-            .is_some_and(|v| v.starts_with('/')),
-    };
-    let kind_ok = root
-        .str_at(&["kind"])
-        .is_none_or(|k| KustomizeKind::from_name(k).is_some());
-    root.is_mapping() && api_ok && kind_ok
 }
 
 impl ReconcileTree {
@@ -256,7 +219,7 @@ impl ReconcileTree {
         flux_ks_by_file: &HashMap<FileId, Vec<usize>>,
         cluster: u16,
         root: (usize, String),
-        own: &crate::model::index::SourceKey,
+        own: &SourceKey,
         foreign: &mut HashSet<usize>,
     ) {
         let mut followed: HashSet<usize> = (root.0 != BOOTSTRAP)
@@ -633,12 +596,18 @@ pub fn flux_components<'a>(repo: &'a Repository, ks: &Object) -> Vec<NodeRef<'a>
 /// missing `spec.path` defaults to `./`, which exists in every tree), and a GitRepository that
 /// differs in URL or ref from the bootstrap `flux-system` one is another repository or branch
 /// (flux2-multi-tenancy's tenants use the same URL on another branch).
-pub fn reconciled_sources(repo: &Repository) -> &[crate::model::index::SourceKey] {
-    repo.reconciled_sources
-        .get_or_init(|| find_reconciled_sources(repo))
+pub fn reconciled_sources(repo: &Repository) -> &[SourceKey] {
+    &repo
+        .derived
+        .get_or_init(|| ReconciledSources(find_reconciled_sources(repo)))
+        .0
 }
 
-fn find_reconciled_sources(repo: &Repository) -> Vec<crate::model::index::SourceKey> {
+/// [`reconciled_sources`], as the repository keeps it.
+struct ReconciledSources(Vec<SourceKey>);
+impl Derived for ReconciledSources {}
+
+fn find_reconciled_sources(repo: &Repository) -> Vec<SourceKey> {
     let bootstrap = repo
         .of_kind(FluxKind::GitRepository)
         .find(|o| o.name == "flux-system" && o.flux == Some(FluxKind::GitRepository));
@@ -697,11 +666,7 @@ fn find_reconciled_sources(repo: &Repository) -> Vec<crate::model::index::Source
         .collect()
 }
 
-pub fn source_is_own(
-    repo: &Repository,
-    ks: &Object,
-    own: &[crate::model::index::SourceKey],
-) -> bool {
+pub fn source_is_own(repo: &Repository, ks: &Object, own: &[SourceKey]) -> bool {
     let node = repo.node(ks);
     let Some(sref) = node.path(&["spec", "sourceRef"]) else {
         return false;
@@ -719,10 +684,12 @@ pub fn source_is_own(
     })
 }
 
+impl Derived for ReconcileTree {}
+
 impl Repository {
     /// The reconcile tree, built on first use.
     pub fn reconcile_tree(&self) -> &ReconcileTree {
-        self.reconcile.get_or_init(|| ReconcileTree::build(self))
+        self.derived.get_or_init(|| ReconcileTree::build(self))
     }
 
     /// Index of an object in [`Repository::objects`].

@@ -9,8 +9,9 @@ use std::sync::Arc;
 use cel::objects::{Key, Map};
 use cel::{Context, Program, Value};
 
-use super::validate::{Scalar, is_opaque, resolve_plain};
+use super::is_opaque;
 use crate::model::rendered::{Node, ScalarType, Value as NodeValue};
+use crate::yaml::scalar::{Scalar, resolve_plain};
 
 /// Values bigger than this many nodes are not handed to CEL: the rules that matter are on small
 /// objects, and a whole workload copied for one rule would cost more than the check is worth.

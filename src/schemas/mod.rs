@@ -11,6 +11,8 @@ use std::sync::OnceLock;
 
 use serde_json::Value;
 
+use crate::yaml::scalar::Scalar;
+
 pub use validate::{Violation, ViolationKind, validate};
 
 /// The catalog's commit, for messages and the regeneration test.
@@ -103,6 +105,11 @@ pub struct SchemaSet {
 /// The key a kind's schema is found under.
 pub fn kind_key(api_version: &str, kind: &str) -> String {
     format!("{api_version}/{}", kind.to_ascii_lowercase())
+}
+
+/// A value Flux fills in later, or that SOPS encrypted: not judged.
+pub fn is_opaque(s: &str) -> bool {
+    s.contains("${") || s.starts_with("ENC[")
 }
 
 impl SchemaSet {
@@ -518,14 +525,12 @@ fn to_json(n: crate::yaml::NodeRef<'_>, depth: usize, budget: &mut usize) -> Val
                 .collect(),
         ),
         _ => match validate::scalar_of(n) {
-            validate::Scalar::Null => Value::Null,
-            validate::Scalar::Bool(b) => Value::Bool(b),
-            validate::Scalar::Int(i) => Value::from(i),
-            validate::Scalar::Float(f) => {
-                serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)
-            }
-            validate::Scalar::Str(s) => Value::String(s.to_string()),
-            validate::Scalar::Other => Value::Null,
+            Scalar::Null => Value::Null,
+            Scalar::Bool(b) => Value::Bool(b),
+            Scalar::Int(i) => Value::from(i),
+            Scalar::Float(f) => serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number),
+            Scalar::Str(s) => Value::String(s.to_string()),
+            Scalar::Other => Value::Null,
         },
     }
 }

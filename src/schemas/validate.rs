@@ -9,9 +9,10 @@ use std::fmt::Write as _;
 
 use serde_json::Value;
 
-use super::{Additional, SchemaId, SchemaSet, ty};
+use super::{Additional, SchemaId, SchemaSet, is_opaque, ty};
 use crate::model::rendered::{Node, Origin, ScalarType, Value as NodeValue};
 use crate::source::{SourceFile, Span};
+use crate::yaml::scalar::{Scalar, resolve_plain};
 use crate::yaml::{NodeRef, Style};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -95,18 +96,6 @@ pub fn dotted(path: &[Seg<'_>]) -> String {
     s
 }
 
-/// A scalar as go-yaml v3 resolves it.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Scalar<'a> {
-    Null,
-    Bool(bool),
-    Int(i64),
-    Float(f64),
-    Str(&'a str),
-    /// Not a scalar, or a tag fluxvet does not resolve: not judged.
-    Other,
-}
-
 pub fn scalar_of<'a>(n: NodeRef<'a>) -> Scalar<'a> {
     let Some((v, style)) = n.scalar() else {
         return Scalar::Other;
@@ -120,50 +109,6 @@ pub fn scalar_of<'a>(n: NodeRef<'a>) -> Scalar<'a> {
         return Scalar::Str(v);
     }
     resolve_plain(v)
-}
-
-/// go-yaml v3's `resolve` for an untagged plain scalar.
-pub fn resolve_plain(v: &str) -> Scalar<'_> {
-    match v {
-        "" | "~" | "null" | "Null" | "NULL" => return Scalar::Null,
-        "true" | "True" | "TRUE" => return Scalar::Bool(true),
-        "false" | "False" | "FALSE" => return Scalar::Bool(false),
-        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => {
-            return Scalar::Float(f64::INFINITY);
-        }
-        "-.inf" | "-.Inf" | "-.INF" => return Scalar::Float(f64::NEG_INFINITY),
-        ".nan" | ".NaN" | ".NAN" => return Scalar::Float(f64::NAN),
-        _ => {}
-    }
-    let first = v.as_bytes()[0];
-    if !(first.is_ascii_digit() || matches!(first, b'-' | b'+' | b'.')) {
-        return Scalar::Str(v);
-    }
-    let plain: String = v.chars().filter(|&c| c != '_').collect();
-    if let Some(i) = go_parse_int(&plain) {
-        return Scalar::Int(i);
-    }
-    if is_yaml_float(&plain)
-        && let Ok(f) = plain.parse::<f64>()
-    {
-        return Scalar::Float(f);
-    }
-    Scalar::Str(v)
-}
-
-/// Go's `strconv.ParseInt(s, 0, 64)`: go-yaml v3's reading, in i64's range.
-fn go_parse_int(s: &str) -> Option<i64> {
-    crate::yaml::scalar::go_parse_int(s).and_then(|n| i64::try_from(n).ok())
-}
-
-/// go-yaml v3's float pattern.
-fn is_yaml_float(s: &str) -> bool {
-    crate::yaml::scalar::is_go_float(s)
-}
-
-/// A value Flux fills in later, or that SOPS encrypted: not judged.
-pub fn is_opaque(s: &str) -> bool {
-    s.contains("${") || s.starts_with("ENC[")
 }
 
 /// Nesting beyond this is not judged.

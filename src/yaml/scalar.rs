@@ -44,6 +44,48 @@ pub fn number(v: &str) -> Option<String> {
     None
 }
 
+/// A scalar as go-yaml v3 resolves it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Scalar<'a> {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(&'a str),
+    /// Not a scalar, or a tag fluxvet does not resolve: the schema check leaves it unjudged.
+    Other,
+}
+
+/// go-yaml v3's `resolve` for an untagged plain scalar.
+pub fn resolve_plain(v: &str) -> Scalar<'_> {
+    match v {
+        "" | "~" | "null" | "Null" | "NULL" => return Scalar::Null,
+        "true" | "True" | "TRUE" => return Scalar::Bool(true),
+        "false" | "False" | "FALSE" => return Scalar::Bool(false),
+        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => {
+            return Scalar::Float(f64::INFINITY);
+        }
+        "-.inf" | "-.Inf" | "-.INF" => return Scalar::Float(f64::NEG_INFINITY),
+        ".nan" | ".NaN" | ".NAN" => return Scalar::Float(f64::NAN),
+        _ => {}
+    }
+    let first = v.as_bytes()[0];
+    if !(first.is_ascii_digit() || matches!(first, b'-' | b'+' | b'.')) {
+        return Scalar::Str(v);
+    }
+    let plain: String = v.chars().filter(|&c| c != '_').collect();
+    // Go's `strconv.ParseInt(s, 0, 64)`, in i64's range.
+    if let Some(i) = go_parse_int(&plain).and_then(|n| i64::try_from(n).ok()) {
+        return Scalar::Int(i);
+    }
+    if is_go_float(&plain)
+        && let Ok(f) = plain.parse::<f64>()
+    {
+        return Scalar::Float(f);
+    }
+    Scalar::Str(v)
+}
+
 /// Go's `strconv.ParseInt(s, 0, 64)` (then `ParseUint`): an optional sign, then `0x`, `0o`,
 /// `0b` or a leading `0` (octal) prefix, or decimal.
 pub fn go_parse_int(s: &str) -> Option<i128> {

@@ -1,7 +1,7 @@
 use crate::diag::{Diagnostic, FileId, Severity};
 use crate::model::artifact::Artifact;
-use crate::model::index::{Repository, parent_dir};
-use crate::model::reconcile::{is_kustomize_config, is_remote, kustomization_file_in};
+use crate::model::index::{Repository, kustomization_file_in, parent_dir};
+use crate::model::kustomization::{is_kustomize_config, is_remote};
 use crate::rules::{Rule, RuleMeta};
 use crate::yaml::NodeRef;
 

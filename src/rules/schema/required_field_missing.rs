@@ -178,7 +178,7 @@ impl Rule for RequiredFieldMissing {
             // often a patch whose `path:` has a typo (FV404 reports that), not an object.
             let path = repo.path(entry.file);
             if !tree.loaded_as_objects(entry.file)
-                && crate::model::reconcile::kustomization_file_in(repo, parent_dir(path)).is_some()
+                && crate::model::index::kustomization_file_in(repo, parent_dir(path)).is_some()
             {
                 continue;
             }

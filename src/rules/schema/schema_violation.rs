@@ -268,7 +268,7 @@ impl Rule for SchemaViolation {
             }
             // Beside a kustomization file that does not list it, a file is never applied.
             if !tree.loaded_as_objects(entry.file)
-                && crate::model::reconcile::kustomization_file_in(repo, parent_dir(path)).is_some()
+                && crate::model::index::kustomization_file_in(repo, parent_dir(path)).is_some()
             {
                 continue;
             }
