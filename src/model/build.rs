@@ -8,7 +8,9 @@
 //! Errors point at their cause in the repository; what cannot be known offline is a gap.
 
 use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
 
+use crate::model::derived::Derived;
 use crate::model::index::{Repository, kustomization_file_in, parent_dir};
 use crate::source::Span;
 
@@ -20,6 +22,45 @@ use super::kustomization::{
 use super::rendered::{Node, Origin, RenderedObject, Value};
 use super::smp::{SmpOutcome, apply_strategic_merge};
 use super::{nameref, replacements, select, transform};
+
+/// Every kustomization file of the repository, each parsed on first use and kept for the run
+/// ([`Repository::kustomization`]).
+struct Kustomizations(HashMap<usize, OnceLock<Option<Arc<Kustomization>>>>);
+
+impl Derived for Kustomizations {}
+
+impl Repository {
+    /// The kustomize model of kustomization file `fid` (its kustomize document), parsed once per
+    /// run: every build, and every rule that reads a kustomization, share it.
+    pub fn kustomization(&self, fid: usize) -> Option<Arc<Kustomization>> {
+        let all = self.derived.get_or_init(|| {
+            Kustomizations(
+                self.kustomization_files()
+                    .iter()
+                    .map(|&f| (f, OnceLock::new()))
+                    .collect(),
+            )
+        });
+        match all.0.get(&fid) {
+            Some(cell) => cell.get_or_init(|| parse_kustomization(self, fid)).clone(),
+            None => parse_kustomization(self, fid),
+        }
+    }
+}
+
+fn parse_kustomization(repo: &Repository, fid: usize) -> Option<Arc<Kustomization>> {
+    let root = repo
+        .docs_of(fid)
+        .filter_map(|d| d.doc.root())
+        .find(is_kustomize_config)?;
+    let path = repo.path(fid);
+    Some(Arc::new(Kustomization::parse(
+        root,
+        fid,
+        parent_dir(path),
+        &repo.files[fid].text,
+    )))
+}
 
 impl RenderedObject {
     /// The same kustomize id: group, kind, name and effective namespace.
@@ -150,7 +191,7 @@ pub fn build_with(repo: &Repository, dir: &str, flux: &FluxAdditions) -> Build {
                     let mut k = (*k).clone();
                     b.add_flux(&mut k, flux);
                     build_metadata.clone_from(&k.build_metadata);
-                    b.parsed.insert(kfile.clone(), Some(std::rc::Rc::new(k)));
+                    b.parsed.insert(kfile.clone(), Some(Arc::new(k)));
                     b.build_kustomization(&kfile, Origin::NONE, true)
                 }
                 Some(k) => {
@@ -268,7 +309,7 @@ struct Builder<'r> {
     out: Build,
     /// Kustomization files being built, to report a cycle instead of recursing forever.
     stack: Vec<String>,
-    parsed: HashMap<String, Option<std::rc::Rc<Kustomization>>>,
+    parsed: HashMap<String, Option<Arc<Kustomization>>>,
     /// Per file, its documents parsed again from the text, when the run released the trees no
     /// document rule needs (a Deployment's) and a build needs every object.
     streams: HashMap<usize, std::rc::Rc<crate::yaml::ParsedStream>>,
@@ -391,24 +432,15 @@ impl<'r> Builder<'r> {
         }
     }
 
-    /// The kustomization file, parsed once per build.
-    fn kustomization(&mut self, kfile: &str) -> Option<std::rc::Rc<Kustomization>> {
+    /// The kustomization file: the repository's model of it, or the copy this build changed.
+    fn kustomization(&mut self, kfile: &str) -> Option<Arc<Kustomization>> {
         if let Some(k) = self.parsed.get(kfile) {
             return k.clone();
         }
-        let repo = self.repo;
-        let k = repo.file_id(kfile).and_then(|fid| {
-            let root = repo
-                .docs_of(fid)
-                .filter_map(|d| d.doc.root())
-                .find(is_kustomize_config)?;
-            Some(std::rc::Rc::new(Kustomization::parse(
-                root,
-                fid,
-                parent_dir(kfile),
-                &repo.files[fid].text,
-            )))
-        });
+        let k = self
+            .repo
+            .file_id(kfile)
+            .and_then(|fid| self.repo.kustomization(fid));
         self.parsed.insert(kfile.to_string(), k.clone());
         k
     }

@@ -5,11 +5,15 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::model::index::{Repository, parent_dir};
-use crate::yaml::{Kind, NodeRef, parse_stream};
+use crate::flux_api::FluxKind;
+use crate::model::index::Repository;
+use crate::model::kustomization::{self, Patch, PatchSource};
+use crate::model::rendered::{Node, Value};
 
 /// What kustomize and Flux patches in the repository contribute: the files used as patches (not
 /// objects of their own) and the field paths patches set, per target kind (`*` when any kind).
+/// Read from the kustomize model: each kustomization file as [`Repository::kustomization`]
+/// parsed it, each Flux Kustomization's `spec.patches` as the build reads them.
 #[derive(Default)]
 pub(crate) struct Patches {
     pub(crate) files: HashSet<String>,
@@ -33,21 +37,35 @@ impl Patches {
 
     fn collect_from(repo: &Repository, kustomize_files: bool) -> Patches {
         let mut p = Patches::default();
-        for (slot, entry) in repo.docs.iter().enumerate() {
-            let path = repo.path(entry.file);
-            let Some(root) = entry.doc.root() else {
-                continue;
-            };
-            let api_version = match repo.object_of_doc(slot) {
-                Some(o) => Some(o.api_version.as_str()),
-                None => root.str_at(&["apiVersion"]),
-            };
-            if repo.is_kustomization_file(entry.file) {
-                if kustomize_files {
-                    p.kustomize_file(parent_dir(path), root);
+        if kustomize_files {
+            for &fid in repo.kustomization_files() {
+                let Some(k) = repo.kustomization(fid) else {
+                    continue;
+                };
+                for patch in k
+                    .patches
+                    .iter()
+                    .chain(&k.patches_strategic_merge)
+                    .chain(&k.patches_json6902)
+                {
+                    p.patch(&k.dir, patch, 0);
                 }
-            } else if api_version.is_some_and(|v| v.starts_with("kustomize.toolkit.fluxcd.io/")) {
-                p.flux_patches(root, 0);
+            }
+        }
+        for (_, ks) in repo.of_kinds(&[FluxKind::Kustomization]) {
+            let text = &repo.files[ks.file].text;
+            for item in repo
+                .node(ks)
+                .path(&["spec", "patches"])
+                .map(|n| n.items())
+                .unwrap_or_default()
+            {
+                // The Flux API has inline patches only.
+                if let Some(patch) = kustomization::patch(item, ks.file, text)
+                    .filter(|x| matches!(x.source, PatchSource::Inline(..)))
+                {
+                    p.patch("", &patch, 0);
+                }
             }
         }
         for (fid, f) in repo.files.iter().enumerate() {
@@ -55,7 +73,7 @@ impl Patches {
                 continue;
             }
             for root in repo.docs_of(fid).filter_map(|d| d.doc.root()) {
-                p.patch_doc(root, None, 0);
+                p.patch_doc(&Node::from_yaml(root, fid), None, 0);
             }
         }
         p
@@ -68,79 +86,36 @@ impl Patches {
             .any(|s| s.contains(dotted))
     }
 
-    fn kustomize_file(&mut self, dir: &str, root: NodeRef<'_>) {
-        for item in root.get("patches").map(|n| n.items()).unwrap_or_default() {
-            let target = item.str_at(&["target", "kind"]);
-            if let Some(f) = item.str_at(&["path"]) {
-                self.add_file(dir, f);
-            }
-            if let Some(text) = item.str_at(&["patch"]) {
-                self.inline(text, target, 0);
-            }
-        }
-        for item in root
-            .get("patchesStrategicMerge")
-            .map(|n| n.items())
-            .unwrap_or_default()
-        {
-            if let Some(s) = item.as_str() {
-                if s.contains('\n') {
-                    self.inline(s, None, 0);
-                } else {
-                    self.add_file(dir, s);
+    /// One patch entry: its file is remembered (read once every entry is known), its inline
+    /// documents are read now.
+    fn patch(&mut self, dir: &str, patch: &Patch, depth: usize) {
+        match &patch.source {
+            PatchSource::Path(file) => {
+                if let Some(p) = crate::fs::join_normalized(dir, file.path.trim()) {
+                    self.files.insert(p);
                 }
             }
-        }
-        for item in root
-            .get("patchesJson6902")
-            .map(|n| n.items())
-            .unwrap_or_default()
-        {
-            if let Some(f) = item.str_at(&["path"]) {
-                self.add_file(dir, f);
-            }
-        }
-    }
-
-    fn add_file(&mut self, dir: &str, reference: &str) {
-        if let Some(p) = crate::fs::join_normalized(dir, reference.trim()) {
-            self.files.insert(p);
-        }
-    }
-
-    fn flux_patches(&mut self, root: NodeRef<'_>, depth: usize) {
-        for item in root
-            .path(&["spec", "patches"])
-            .map(|n| n.items())
-            .unwrap_or_default()
-        {
-            if let Some(text) = item.str_at(&["patch"]) {
-                self.inline(text, item.str_at(&["target", "kind"]), depth);
-            }
-        }
-    }
-
-    fn inline(&mut self, text: &str, target: Option<&str>, depth: usize) {
-        if depth >= PATCH_DEPTH {
-            return;
-        }
-        let stream = parse_stream(text);
-        for doc in &stream.documents {
-            if let Some(root) = doc.root() {
-                self.patch_doc(root, target, depth);
+            PatchSource::Inline(docs, _) => {
+                if depth >= PATCH_DEPTH {
+                    return;
+                }
+                let target = patch.target.as_ref().and_then(|t| t.kind.as_deref());
+                for doc in docs {
+                    self.patch_doc(doc, target, depth);
+                }
             }
         }
     }
 
     /// One patch document: a strategic-merge fragment or a list of JSON 6902 operations.
-    fn patch_doc(&mut self, root: NodeRef<'_>, target: Option<&str>, depth: usize) {
+    fn patch_doc(&mut self, root: &Node, target: Option<&str>, depth: usize) {
         let kind = target
             .or_else(|| root.str_at(&["kind"]))
             .unwrap_or("*")
             .to_string();
         let mut paths = Vec::new();
-        if root.is_sequence() {
-            for op in root.items() {
+        if let Value::Seq(ops) = &root.value {
+            for op in ops {
                 if let Some(p) = op.str_at(&["path"]) {
                     let dotted: Vec<&str> = p.split('/').filter(|s| !s.is_empty()).collect();
                     for i in 1..=dotted.len() {
@@ -154,19 +129,29 @@ impl Patches {
                 .str_at(&["apiVersion"])
                 .is_some_and(|v| v.starts_with("kustomize.toolkit.fluxcd.io/"))
             {
-                self.flux_patches(root, depth + 1);
+                // A patch that gives child Kustomizations patches of their own.
+                for item in root
+                    .path(&["spec", "patches"])
+                    .map(Node::items)
+                    .unwrap_or_default()
+                {
+                    if let Some(nested) = kustomization::patch_of_node(item)
+                        .filter(|x| matches!(x.source, PatchSource::Inline(..)))
+                    {
+                        self.patch("", &nested, depth + 1);
+                    }
+                }
             }
         }
         self.fields.entry(kind).or_default().extend(paths);
     }
 }
 
-fn collect_paths(node: NodeRef<'_>, prefix: String, out: &mut Vec<String>, depth: usize) {
-    if depth > 8 || !matches!(node.kind(), Kind::Mapping(_)) {
+fn collect_paths(node: &Node, prefix: String, out: &mut Vec<String>, depth: usize) {
+    if depth > 8 {
         return;
     }
     for (k, v) in node.entries() {
-        let Some(k) = k.as_str() else { continue };
         let p = if prefix.is_empty() {
             k.to_string()
         } else {
@@ -174,5 +159,100 @@ fn collect_paths(node: NodeRef<'_>, prefix: String, out: &mut Vec<String>, depth
         };
         out.push(p.clone());
         collect_paths(v, p, out, depth + 1);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Patches;
+    use crate::config::Config;
+    use crate::engine::check_memory;
+
+    /// Every patch form the model reads: a kustomization's patch file, inline patch with a
+    /// target, JSON 6902 file; a Flux Kustomization's `spec.patches`, and the patches one of
+    /// them gives child Kustomizations.
+    #[test]
+    fn patches_are_read_from_the_kustomize_model() {
+        let kustomization = "apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+resources:
+  - app.yaml
+patches:
+  - path: replicas.yaml
+  - target:
+      kind: Deployment
+    patch: |
+      - op: add
+        path: /spec/template/spec/priorityClassName
+        value: high
+patchesJson6902:
+  - target:
+      kind: Service
+      name: web
+    path: service-patch.yaml
+";
+        let parent = "apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata:
+  name: apps
+  namespace: flux-system
+spec:
+  interval: 10m
+  path: ./apps
+  prune: true
+  sourceRef:
+    kind: GitRepository
+    name: flux-system
+  patches:
+    - target:
+        kind: Kustomization
+      patch: |
+        apiVersion: kustomize.toolkit.fluxcd.io/v1
+        kind: Kustomization
+        metadata:
+          name: any
+        spec:
+          patches:
+            - target:
+                kind: HelmRelease
+              patch: |
+                - op: add
+                  path: /spec/install/remediation
+                  value: {retries: 3}
+";
+        let out = check_memory(
+            &[
+                ("apps/kustomization.yaml", kustomization),
+                (
+                    "apps/app.yaml",
+                    "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n",
+                ),
+                (
+                    "apps/replicas.yaml",
+                    "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 2\n",
+                ),
+                (
+                    "apps/service-patch.yaml",
+                    "- op: replace\n  path: /spec/type\n  value: NodePort\n",
+                ),
+                ("clusters/apps.yaml", parent),
+            ],
+            Config::default(),
+        );
+        let p = Patches::collect(&out.repo);
+        let mut files: Vec<&str> = p.files.iter().map(String::as_str).collect();
+        files.sort_unstable();
+        assert_eq!(files, ["apps/replicas.yaml", "apps/service-patch.yaml"]);
+        assert!(p.sets("Deployment", "spec.replicas"));
+        assert!(p.sets("Deployment", "spec.template.spec.priorityClassName"));
+        assert!(!p.sets("StatefulSet", "spec.template.spec.priorityClassName"));
+        // A JSON 6902 file's operations name no kind: any kind.
+        assert!(p.sets("Service", "spec.type"));
+        assert!(p.sets("Kustomization", "spec.patches"));
+        assert!(p.sets("HelmRelease", "spec.install.remediation"));
+        let flux = Patches::collect_flux(&out.repo);
+        assert!(flux.files.is_empty());
+        assert!(!flux.sets("Deployment", "spec.replicas"));
+        assert!(flux.sets("HelmRelease", "spec.install.remediation"));
     }
 }
