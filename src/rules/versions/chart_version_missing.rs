@@ -1,7 +1,8 @@
 use crate::diag::{Diagnostic, Severity};
 use crate::flux_api::FluxKind;
 use crate::model::index::Repository;
-use crate::rules::versions::{chart_sites, qualified, version_patched_elsewhere};
+use crate::rules::schema::patch_heuristic::Patches;
+use crate::rules::versions::{chart_sites, qualified, version_set_by_same_named};
 use crate::rules::{Rule, RuleMeta};
 
 pub struct ChartVersionMissing;
@@ -13,10 +14,13 @@ pub static META: RuleMeta = RuleMeta {
     summary: "A HelmRelease or HelmChart from a HelmRepository has no chart version: Flux installs the newest.",
     docs: r#"## What it does
 Reports a `HelmRelease` whose `spec.chart.spec`, or a `HelmChart` whose `spec`, takes its chart
-from a `HelmRepository` and sets no `version` (or an empty one). A kustomize patch elsewhere in
-the repository that sets the version counts as setting it; in a repository with clusters,
-what each cluster applies decides (the kustomize build with Flux's own patches): a version one
-overlay sets and another does not is missing in the cluster of the other, and the message names it.
+from a `HelmRepository` and sets no `version` (or an empty one). What is applied decides: each
+cluster's build (kustomize with the Flux Kustomization's own steps), so a version an overlay or a
+Flux patch sets counts, and a version one overlay sets and another does not is missing in the
+cluster of the other, which the message names. A repository without clusters is judged on the
+builds of its root kustomizations and Flux Kustomizations; a document no build holds counts as
+set when a same-named document (a patch file) or, without clusters, some Flux Kustomization's
+`spec.patches` sets the version (what applies it may be elsewhere).
 
 ## Why is this bad?
 Flux defaults the version to `*`: it installs the newest chart in the repository and upgrades
@@ -61,21 +65,44 @@ impl Rule for ChartVersionMissing {
     }
 
     fn check_repository(&self, repo: &Repository, out: &mut Vec<Diagnostic>) {
+        // Without clusters the model cannot always tell which Flux Kustomization applies
+        // another (a parent may read an OCI artifact pushed from a sub-directory), so a version
+        // a Flux Kustomization's `spec.patches` set may be set by the parent: excused, as
+        // FV502 does.
+        let mut parents: Option<Patches> = None;
         for site in chart_sites(repo) {
             if !site.from_repository() || site.version_text().is_some() {
                 continue;
             }
-            // What the clusters apply decides: a version an overlay or a Flux patch sets is
-            // set. Where no cluster build holds the object, the patches in the repository are
-            // searched instead.
-            let copies = repo.rendered_copies(site.object);
+            // What is applied decides (every cluster's builds, or without clusters the builds
+            // of the repository's roots): a version an overlay or a Flux patch sets is set.
+            let copies: Vec<_> = match repo.document(site.object).root() {
+                Some(r) => repo
+                    .judged_copies_at(site.object.file, r.span().start)
+                    .collect(),
+                None => Vec::new(),
+            };
             let unset_in: Vec<&str> = copies
                 .iter()
                 .filter(|a| rendered_version(&a.object.root, site.kind).is_none())
                 .map(|a| a.cluster.as_str())
                 .collect();
             if copies.is_empty() {
-                if version_patched_elsewhere(repo, site.object) {
+                // In no build: judged as written, unless a same-named document (a patch file
+                // whose kustomization is elsewhere) sets the version.
+                if version_set_by_same_named(repo, site.object) {
+                    continue;
+                }
+                let path = if site.kind == FluxKind::HelmRelease {
+                    "spec.chart.spec.version"
+                } else {
+                    "spec.version"
+                };
+                if repo.clusters().is_empty()
+                    && parents
+                        .get_or_insert_with(|| Patches::collect_flux(repo))
+                        .sets(site.kind.name(), path)
+                {
                     continue;
                 }
             } else if unset_in.is_empty() {
@@ -268,25 +295,76 @@ patches:
         path: /spec/chart/spec/version
         value: 1.15.3
 ";
+        // The build of the overlay (the repository's root kustomization) decides.
+        let base_k = "resources: [hr.yaml]\n";
         assert!(
-            findings_of(
-                "FV201",
-                &[("base/hr.yaml", &base), ("prod/kustomization.yaml", inline)]
-            )
-            .is_empty()
-        );
-        let elsewhere = inline.replace("name: cert-manager", "name: other");
-        assert_eq!(
             findings_of(
                 "FV201",
                 &[
                     ("base/hr.yaml", &base),
-                    ("prod/kustomization.yaml", &elsewhere)
+                    ("base/kustomization.yaml", base_k),
+                    ("prod/kustomization.yaml", inline)
                 ]
             )
-            .len(),
-            1
+            .is_empty()
         );
+        let elsewhere = inline.replace("name: cert-manager", "name: other");
+        let found = findings_of(
+            "FV201",
+            &[
+                ("base/hr.yaml", &base),
+                ("base/kustomization.yaml", base_k),
+                ("prod/kustomization.yaml", &elsewhere),
+            ],
+        );
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].0, "base/hr.yaml");
+    }
+
+    /// Without clusters, a release no build holds is excused when a Flux Kustomization's
+    /// `spec.patches` sets the version: the parent that applies it may read an artifact
+    /// pushed from elsewhere.
+    #[test]
+    fn without_clusters_a_flux_patch_may_set_the_version() {
+        let base = release("v2", "HelmRepository", "");
+        let parent = |path: &str| {
+            format!(
+                "apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata:
+  name: apps
+  namespace: flux-system
+spec:
+  interval: 10m
+  path: ./apps
+  prune: true
+  sourceRef:
+    kind: OCIRepository
+    name: apps
+  patches:
+    - target:
+        kind: HelmRelease
+      patch: |
+        - op: add
+          path: {path}
+          value: 1.15.3
+"
+            )
+        };
+        let sets = parent("/spec/chart/spec/version");
+        assert!(
+            findings_of(
+                "FV201",
+                &[("apps/hr.yaml", &base), ("flux/apps.yaml", &sets)]
+            )
+            .is_empty()
+        );
+        let other = parent("/spec/interval");
+        let found = findings_of(
+            "FV201",
+            &[("apps/hr.yaml", &base), ("flux/apps.yaml", &other)],
+        );
+        assert_eq!(found.len(), 1, "{found:?}");
     }
 
     /// Issue 15: what each cluster applies decides. A base without a version that one overlay

@@ -123,64 +123,14 @@ fn sibling_source_kind<'a>(repo: &'a Repository, o: &'a Object) -> Option<&'a st
     })
 }
 
-/// True when some patch in the repository sets the chart version of `o`: a same-named document
-/// with a version, or an inline kustomize/Flux patch that targets it and mentions `version`.
-pub fn version_patched_elsewhere(repo: &Repository, o: &Object) -> bool {
-    let by_document = same_named(repo, o).any(|other| {
+/// True when another document of the same kind and name sets the chart version of `o`: a
+/// patch file or an overlay's copy that some kustomization fluxvet cannot see may apply.
+pub fn version_set_by_same_named(repo: &Repository, o: &Object) -> bool {
+    same_named(repo, o).any(|other| {
         chart_spec(repo, other)
             .and_then(|(_, spec)| spec.get("version"))
             .is_some_and(|v| !v.is_null())
-    });
-    by_document || inline_patches(repo).iter().any(|p| p.sets_version_of(o))
-}
-
-struct InlinePatch<'a> {
-    text: &'a str,
-    target_kind: Option<&'a str>,
-    target_name: Option<&'a str>,
-}
-
-impl InlinePatch<'_> {
-    fn sets_version_of(&self, o: &Object) -> bool {
-        let mentions = self.text.contains("/spec/chart/spec/version")
-            || self.text.contains("/spec/version")
-            || (self.text.contains("version:") && self.text.contains(&o.kind));
-        mentions
-            && self.target_kind.is_none_or(|k| k == o.kind)
-            && self.target_name.is_none_or(|n| n == o.name)
-    }
-}
-
-/// Inline patches of kustomization files and of Flux Kustomizations.
-fn inline_patches(repo: &Repository) -> Vec<InlinePatch<'_>> {
-    let mut lists: Vec<NodeRef<'_>> = Vec::new();
-    for d in repo.kustomization_docs() {
-        if let Some(root) = d.doc.root() {
-            lists.extend(root.get("patches"));
-            lists.extend(root.get("patchesJson6902"));
-            lists.extend(root.get("patchesStrategicMerge"));
-        }
-    }
-    for ks in repo.flux_kustomizations() {
-        lists.extend(repo.node(ks).path(&["spec", "patches"]));
-    }
-    let mut out = Vec::new();
-    for list in lists {
-        for item in list.items() {
-            let (text, target) = if item.is_mapping() {
-                (item.str_at(&["patch"]), item.get("target"))
-            } else {
-                (item.as_str(), None)
-            };
-            let Some(text) = text else { continue };
-            out.push(InlinePatch {
-                text,
-                target_kind: target.and_then(|t| t.str_at(&["kind"])),
-                target_name: target.and_then(|t| t.str_at(&["name"])),
-            });
-        }
-    }
-    out
+    })
 }
 
 /// A value that Flux's post-build substitution fills in (`${CHART_VERSION}`).
