@@ -6,24 +6,23 @@
 //!   the environment's name (`environment_match: path`, the default), by its namespace
 //!   (`namespace`: equal to the environment or ending in `-<environment>`), or by the path
 //!   first and then the namespace (`both`).
-//! - A kustomize overlay in an environment (`apps/staging/kustomization.yaml`) brings in the
-//!   HelmReleases of its `resources` (recursively, so `apps/base` counts), and its `patches`,
-//!   `patchesStrategicMerge` and `patchesJson6902` that set `spec.chart.spec.version` override
-//!   the base's version, outer overlays over inner ones. A patch's `target` matches on `kind`
-//!   and on `name` (exact, or a `.*` style regex that matches everything).
-//! - Flux Kustomization `spec.patches` and post-build substitution are not evaluated.
-//! - Releases match across environments by `metadata.name`.
+//! - A kustomize overlay in an environment (`apps/staging/kustomization.yaml`) counts as the
+//!   model builds it (`crate::model::build`, kustomize's semantics): its HelmReleases with the
+//!   version its patches leave, outer overlays over inner ones; an overlay whose build fails
+//!   counts for nothing (Flux applies nothing of it).
+//! - With clusters named as the environments, what each cluster applies decides instead
+//!   ([`matrix_of_clusters`]: Flux's own patches and substitution included).
+//! - Releases match across environments by the name they are written with.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 
 use crate::config::EnvironmentMatch;
 use crate::diag::FileId;
-use crate::discover::KUSTOMIZATION_FILES;
 use crate::flux_api::FluxKind;
-use crate::fs::join_normalized;
 use crate::model::index::{Repository, parent_dir};
+use crate::model::{Node, RenderedObject, ScalarType, Value};
 use crate::source::Span;
-use crate::yaml::{NodeRef, parse_stream};
+use crate::yaml::NodeRef;
 
 /// Where an environment's version of a release is written.
 #[derive(Clone, Debug)]
@@ -104,25 +103,9 @@ pub fn matrix_of_clusters(repo: &Repository) -> Option<Matrix> {
         let Some(env) = environments.iter().position(|e| *e == a.cluster) else {
             continue;
         };
-        let node = o.root.path(&["spec", "chart", "spec", "version"]);
-        let origin = node.map_or(o.root.origin, |n| n.origin);
-        let version = node
-            .filter(|n| {
-                !matches!(
-                    n.value,
-                    crate::model::Value::Scalar(_, crate::model::ScalarType::Null)
-                )
-            })
-            .and_then(crate::model::Node::as_str)
-            .map(str::to_string);
         let list = pins.entry(o.name.clone()).or_default();
         if !list.iter().any(|p| p.env == env) {
-            list.push(Pin {
-                env,
-                version,
-                file: origin.file as FileId,
-                span: origin.span,
-            });
+            list.push(rendered_pin(o, env));
         }
     }
     let releases = pins
@@ -205,8 +188,7 @@ pub fn matrix(repo: &Repository) -> Matrix {
     }
     overlays.sort_by_key(|&(i, _)| std::cmp::Reverse(repo.files[i].path.matches('/').count()));
     for (file, env) in overlays {
-        let mut seen = HashSet::new();
-        for (name, pin) in build(repo, parent_dir(&repo.files[file].path), 0, &mut seen) {
+        for (name, pin) in built_releases(repo, parent_dir(&repo.files[file].path)) {
             let key = (name, env);
             if pin.version.is_none() && pins.get(&key).is_some_and(|p| p.version.is_some()) {
                 continue;
@@ -249,194 +231,38 @@ fn kustomize_root(repo: &Repository, file: FileId) -> Option<NodeRef<'_>> {
     repo.docs_of(file).next().and_then(|d| d.doc.root())
 }
 
-fn file_id(repo: &Repository, path: &str) -> Option<FileId> {
-    repo.files.iter().position(|f| &*f.path == path)
+/// A rendered HelmRelease's pin in environment `env`: its chart version and where that is
+/// written (the patch line that set it), or the document when it has none.
+fn rendered_pin(o: &RenderedObject, env: usize) -> Pin {
+    let node = o.root.path(&["spec", "chart", "spec", "version"]);
+    let origin = node.map_or(o.root.origin, |n| n.origin);
+    let version = node
+        .filter(|n| !matches!(n.value, Value::Scalar(_, ScalarType::Null)))
+        .and_then(Node::as_str)
+        .map(str::to_string);
+    Pin {
+        env,
+        version,
+        file: origin.file as FileId,
+        span: origin.span,
+    }
 }
 
-/// The HelmReleases a kustomization directory builds, with the version each ends up with.
-fn build(
-    repo: &Repository,
-    dir: &str,
-    depth: usize,
-    seen: &mut HashSet<String>,
-) -> Vec<(String, Pin)> {
-    let mut out: Vec<(String, Pin)> = Vec::new();
-    if depth > 16 || !seen.insert(dir.to_string()) {
-        return out;
+/// The HelmReleases the kustomization directory `dir` builds (the model's kustomize build),
+/// by the name they were written with, each with the version it ends up with. None when the
+/// build fails: Flux applies nothing of it.
+fn built_releases(repo: &Repository, dir: &str) -> Vec<(String, Pin)> {
+    let b = crate::model::build(repo, dir);
+    if b.failed() {
+        return Vec::new();
     }
-    let kfile = KUSTOMIZATION_FILES.iter().find_map(|n| {
-        let p = if dir.is_empty() {
-            n.to_string()
-        } else {
-            format!("{dir}/{n}")
-        };
-        file_id(repo, &p)
-    });
-    let Some(kfile) = kfile else {
-        return out;
-    };
-    let Some(root) = kustomize_root(repo, kfile) else {
-        return out;
-    };
-    for r in root.get("resources").map(|r| r.items()).unwrap_or_default() {
-        let Some(rel) = r.as_str() else { continue };
-        if rel.contains("://") {
-            continue;
-        }
-        let Some(target) = join_normalized(dir, rel) else {
-            continue;
-        };
-        if let Some(fid) = file_id(repo, &target) {
-            out.extend(releases_in(repo, fid));
-        } else if repo.tree.is_dir(&target) {
-            out.extend(build(repo, &target, depth + 1, seen));
-        }
-    }
-    for patch in patches(repo, dir, kfile, &root) {
-        for (name, pin) in out.iter_mut() {
-            if patch.applies_to(name) {
-                pin.version = Some(patch.version.clone());
-                pin.file = patch.file;
-                pin.span = patch.span;
-            }
-        }
-    }
-    out
-}
-
-fn releases_in(repo: &Repository, file: FileId) -> Vec<(String, Pin)> {
-    repo.objects
+    b.objects
         .iter()
-        .filter(|o| o.file == file && o.is_flux(FluxKind::HelmRelease))
-        .map(|o| {
-            let (version, span) = version_of(&repo.node(o)).unwrap_or((None, o.name_span));
-            (
-                o.name.clone(),
-                Pin {
-                    env: 0,
-                    version,
-                    file,
-                    span,
-                },
-            )
+        .filter(|o| {
+            FluxKind::of_api_version(&o.api_version, &o.kind) == Some(FluxKind::HelmRelease)
         })
+        .map(|o| (o.original().1, rendered_pin(o, 0)))
         .collect()
-}
-
-struct VersionPatch {
-    /// `None` matches every HelmRelease.
-    name: Option<String>,
-    version: String,
-    file: FileId,
-    span: Span,
-}
-
-impl VersionPatch {
-    fn applies_to(&self, name: &str) -> bool {
-        self.name.as_deref().is_none_or(|n| n == name)
-    }
-}
-
-/// The patches of a kustomization that set a HelmRelease's chart version.
-fn patches(repo: &Repository, dir: &str, kfile: FileId, root: &NodeRef<'_>) -> Vec<VersionPatch> {
-    let mut out = Vec::new();
-    let mut entries: Vec<(Option<NodeRef<'_>>, NodeRef<'_>)> = Vec::new();
-    for key in ["patches", "patchesJson6902"] {
-        for p in root.get(key).map(|p| p.items()).unwrap_or_default() {
-            entries.push((p.get("target"), p));
-        }
-    }
-    for p in root
-        .get("patchesStrategicMerge")
-        .map(|p| p.items())
-        .unwrap_or_default()
-    {
-        entries.push((None, p));
-    }
-    for (target, p) in entries {
-        let target_kind = target.and_then(|t| t.str_at(&["kind"]));
-        if target_kind.is_some_and(|k| k != FluxKind::HelmRelease.name()) {
-            continue;
-        }
-        let target_name = target
-            .and_then(|t| t.str_at(&["name"]))
-            .filter(|n| !matches!(*n, ".*" | "*" | "^.*$"))
-            .map(str::to_string);
-        // The patch text: a file (`path:`, or a plain entry of patchesStrategicMerge) or inline.
-        let (path, inline) = if p.is_mapping() {
-            (p.str_at(&["path"]), p.get("patch"))
-        } else if p.as_str().is_some_and(|s| !s.contains('\n')) {
-            (p.as_str(), None)
-        } else {
-            (None, Some(p))
-        };
-        if let Some(path) = path {
-            let Some(fid) = join_normalized(dir, path).and_then(|t| file_id(repo, &t)) else {
-                continue;
-            };
-            for d in repo.docs_of(fid) {
-                let Some(r) = d.doc.root() else { continue };
-                if let Some((version, span, name)) = patch_version(&r, target.is_some()) {
-                    out.push(VersionPatch {
-                        name: target_name.clone().or(name),
-                        version,
-                        file: fid,
-                        span,
-                    });
-                }
-            }
-        } else if let Some(inline) = inline {
-            let Some(text) = inline.as_str() else {
-                continue;
-            };
-            let stream = parse_stream(text);
-            for d in &stream.documents {
-                let Some(r) = d.root() else { continue };
-                if let Some((version, _, name)) = patch_version(&r, target.is_some()) {
-                    let span = find_in(repo, kfile, inline.span(), &version)
-                        .unwrap_or_else(|| inline.span());
-                    out.push(VersionPatch {
-                        name: target_name.clone().or(name),
-                        version,
-                        file: kfile,
-                        span,
-                    });
-                }
-            }
-        }
-    }
-    out
-}
-
-/// The version a patch document sets, its span, and the release it names (strategic merge
-/// patches without a target select by their own kind and name).
-fn patch_version(r: &NodeRef<'_>, has_target: bool) -> Option<(String, Span, Option<String>)> {
-    if r.is_sequence() {
-        // JSON 6902: the last add/replace of the version wins.
-        return r
-            .items()
-            .into_iter()
-            .filter(|op| matches!(op.str_at(&["op"]), Some("add" | "replace")))
-            .filter(|op| op.str_at(&["path"]) == Some("/spec/chart/spec/version"))
-            .filter_map(|op| {
-                let v = op.get("value")?;
-                Some((v.as_str()?.to_string(), v.span(), None))
-            })
-            .next_back();
-    }
-    if !has_target && r.str_at(&["kind"]) != Some(FluxKind::HelmRelease.name()) {
-        return None;
-    }
-    let v = r.path(&["spec", "chart", "spec", "version"])?;
-    let name = r.str_at(&["metadata", "name"]).map(str::to_string);
-    Some((v.as_str()?.to_string(), v.span(), name))
-}
-
-/// The span of `needle` inside `within` of a file, for versions set in inline patch text.
-fn find_in(repo: &Repository, file: FileId, within: Span, needle: &str) -> Option<Span> {
-    let text = repo.files[file].text.get(within.range())?;
-    let at = text.find(needle)? + within.start as usize;
-    Some(Span::new(at, at + needle.len()))
 }
 
 /// Text for `fluxvet versions`; drift marked `!` (red with colour).
