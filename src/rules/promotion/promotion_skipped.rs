@@ -18,9 +18,10 @@ version than an earlier environment does. The environment of a HelmRelease is a 
 segment of its path (`environment_match: path`, the default), its namespace (`namespace`:
 equal to the environment or ending in `-<environment>`), or either (`both`).
 
-Versions come from `spec.chart.spec.version`, and from the patches of a kustomize overlay in
-the environment (`patches`, `patchesStrategicMerge`, `patchesJson6902` in
-`apps/production/kustomization.yaml` that set the version of a release from `apps/base`).
+Versions come from `spec.chart.spec.version`, and from the kustomize build of an overlay in
+the environment (`apps/production/kustomization.yaml` whose patches set the version of a
+release from `apps/base`), each at the line that set it; an overlay whose build fails counts for
+nothing.
 Only exact semver versions are compared (`1.2.3`, `v1.2.3`); ranges are FV202's business.
 `fluxvet versions` prints the whole matrix.
 
