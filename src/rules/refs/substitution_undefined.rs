@@ -1,8 +1,9 @@
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeMap, HashSet};
 
 use crate::diag::{Diagnostic, Severity};
 use crate::flux_api::FluxKind;
 use crate::model::index::{Object, Repository};
+use crate::model::rendered::{Node, Origin};
 use crate::model::substitution::{self, DISABLE_KEY};
 use crate::rules::{Rule, RuleMeta};
 use crate::source::Span;
@@ -25,10 +26,12 @@ substitution does (`$${name}` is an escaped literal; objects labelled or annotat
 value and no default (`${name:=default}`, `${name:-default}`, `${name=default}`,
 `${name-default}`).
 
+The Kustomization is read as it is applied: as its parent's build renders it, so a
+`postBuild` (or a variable) that a parent's patch adds counts, in each cluster that applies it.
 It judges only what it can know: a Kustomization whose `substituteFrom` names a ConfigMap or
-Secret that is not defined in Git (an ExternalSecret, a generator, something created by hand),
-or a repository where some patch adds `postBuild` to Kustomizations, is not judged. A
-Kustomization that ends up with no variable at all substitutes nothing, and is not judged either.
+Secret that is not defined in Git (an ExternalSecret, a generator, something created by hand)
+is not judged. A Kustomization that ends up with no variable at all substitutes nothing, and is
+not judged either.
 
 ## Why is this bad?
 Flux replaces an unknown variable with the empty string, silently: a hostname loses its
@@ -56,36 +59,6 @@ or define the variable in `substitute` or the ConfigMap/Secret in `substituteFro
 `$${NAME}` where the text is meant literally (a shell script in a ConfigMap).
 "#,
 };
-
-/// What a Kustomization's substitution knows, or `None` when it cannot be known offline.
-struct Variables {
-    names: BTreeSet<String>,
-}
-
-impl Variables {
-    fn of(repo: &Repository, ks: &Object) -> Option<Variables> {
-        let names = substitution::variables(repo, ks)?.into_keys().collect();
-        Some(Variables { names })
-    }
-}
-
-/// Some patch in the repository may add `postBuild` to Kustomizations (a parent's
-/// `spec.patches`, a kustomization's `patches`): what a Kustomization defines is then not what
-/// its own file says.
-fn postbuild_patched(repo: &Repository) -> bool {
-    repo.kustomization_files()
-        .iter()
-        .any(|&f| repo.files[f].text.contains("postBuild"))
-        || repo.flux_kustomizations().any(|ks| {
-            repo.node(ks)
-                .path(&["spec", "patches"])
-                .is_some_and(|p| text_of(repo, ks, p.span()).contains("postBuild"))
-        })
-}
-
-fn text_of<'a>(repo: &'a Repository, o: &Object, span: Span) -> &'a str {
-    repo.files[o.file].text.get(span.range()).unwrap_or("")
-}
 
 fn disabled(root: &NodeRef<'_>) -> bool {
     ["labels", "annotations"].iter().any(|field| {
@@ -145,77 +118,105 @@ impl Rule for SubstitutionUndefined {
     }
 
     fn check_repository(&self, repo: &Repository, out: &mut Vec<Diagnostic>) {
-        let with_post: Vec<(usize, &Object)> = repo
-            .of_kinds(&[FluxKind::Kustomization])
-            .filter(|(_, ks)| ks.flux == Some(FluxKind::Kustomization))
-            .filter(|(_, ks)| repo.node(ks).path(&["spec", "postBuild"]).is_some())
-            .collect();
-        if with_post.is_empty() || postbuild_patched(repo) {
-            return;
-        }
         let tree = repo.reconcile_tree();
         let mut reported = HashSet::new();
-        for (idx, ks) in with_post {
-            let Some(vars) = Variables::of(repo, ks) else {
-                continue;
+        for (idx, ks) in repo
+            .of_kinds(&[FluxKind::Kustomization])
+            .filter(|(_, ks)| ks.flux == Some(FluxKind::Kustomization))
+        {
+            // The Kustomization as applied: each copy a parent's build renders (a parent's
+            // patches may add `postBuild`), or as written when no build renders it.
+            let mut applied: Vec<Node> = match repo.document(ks).root() {
+                Some(r) => repo
+                    .judged_copies_at(ks.file, r.span().start)
+                    .map(|a| a.object.root.clone())
+                    .collect(),
+                None => Vec::new(),
             };
-            let files =
-                (0..repo.files.len()).filter(|&f| tree.appliers(f).iter().any(|(k, _)| *k == idx));
-            for file in files {
-                let source = &repo.files[file].text;
-                for entry in repo.docs_of(file) {
-                    if !entry.doc.uses_substitution() {
-                        continue;
-                    }
-                    let Some(root) = entry.doc.root() else {
-                        continue;
-                    };
-                    if disabled(&root) {
-                        continue;
-                    }
-                    let mut nodes = Vec::new();
-                    scalars(root, &mut nodes);
-                    for node in nodes {
-                        let Some(text) = node.as_str() else { continue };
-                        for u in substitution::uses(text) {
-                            if u.has_default || vars.names.contains(&u.name) {
-                                continue;
-                            }
-                            let len = 3 + u.name.len();
-                            let span = use_span(source, &node, text, u.at, len);
-                            if !reported.insert((file, span.start, u.name.clone())) {
-                                continue;
-                            }
-                            let defined: Vec<&str> =
-                                vars.names.iter().take(6).map(String::as_str).collect();
-                            let more = if vars.names.len() > 6 { ", …" } else { "" };
-                            let post = repo
-                                .node(ks)
-                                .path(&["spec", "postBuild"])
-                                .map(|p| p.span())
-                                .unwrap_or(ks.name_span);
-                            out.push(
-                                Diagnostic::new(
-                                    &META,
-                                    file,
-                                    span,
-                                    format!(
-                                        "`${{{}}}` has no value in Kustomization `{}` (it defines {}{more}): Flux substitutes the empty string",
-                                        u.name,
-                                        crate::model::reconcile::display_name(repo, ks),
-                                        defined.join(", ")
-                                    ),
-                                )
-                                .primary_label("no value, no default")
-                                .label(ks.file, Span::new(post.start as usize, post.start as usize + "postBuild".len().min(post.len())), "the variables it substitutes")
-                                .help(format!(
-                                    "define `{name}` in `postBuild.substitute` or the ConfigMap/Secret in `substituteFrom`, give it a default (`${{{name}:=value}}`), or write `$${{{name}}}` if the text is meant literally",
-                                    name = u.name
-                                )),
-                            );
-                        }
-                    }
+            if applied.is_empty() {
+                applied.push(Node::from_yaml(repo.node(ks), ks.file));
+            }
+            let mut files: Option<Vec<usize>> = None;
+            for node in &applied {
+                let Some(post) = node.path(&["spec", "postBuild"]) else {
+                    continue;
+                };
+                let Some(vars) = substitution::variables_of(repo, ks, node, &|_| true) else {
+                    continue;
+                };
+                let files = files.get_or_insert_with(|| {
+                    (0..repo.files.len())
+                        .filter(|&f| tree.appliers(f).iter().any(|(k, _)| *k == idx))
+                        .collect()
+                });
+                for &file in files.iter() {
+                    judge_file(repo, ks, file, &vars, post.origin, &mut reported, out);
                 }
+            }
+        }
+    }
+}
+
+/// The `${name}` uses of `file` that the variables `vars` of `ks` leave without a value.
+fn judge_file(
+    repo: &Repository,
+    ks: &Object,
+    file: usize,
+    vars: &BTreeMap<String, String>,
+    post: Origin,
+    reported: &mut HashSet<(usize, u32, String)>,
+    out: &mut Vec<Diagnostic>,
+) {
+    let source = &repo.files[file].text;
+    for entry in repo.docs_of(file) {
+        if !entry.doc.uses_substitution() {
+            continue;
+        }
+        let Some(root) = entry.doc.root() else {
+            continue;
+        };
+        if disabled(&root) {
+            continue;
+        }
+        let mut nodes = Vec::new();
+        scalars(root, &mut nodes);
+        for node in nodes {
+            let Some(text) = node.as_str() else { continue };
+            for u in substitution::uses(text) {
+                if u.has_default || vars.contains_key(&u.name) {
+                    continue;
+                }
+                let len = 3 + u.name.len();
+                let span = use_span(source, &node, text, u.at, len);
+                if !reported.insert((file, span.start, u.name.clone())) {
+                    continue;
+                }
+                let defined: Vec<&str> = vars.keys().take(6).map(String::as_str).collect();
+                let more = if vars.len() > 6 { ", …" } else { "" };
+                let at = post.span.start as usize;
+                out.push(
+                    Diagnostic::new(
+                        &META,
+                        file,
+                        span,
+                        format!(
+                            "`${{{}}}` has no value in Kustomization `{}` (it defines {}{more}): Flux substitutes the empty string",
+                            u.name,
+                            crate::model::reconcile::display_name(repo, ks),
+                            defined.join(", ")
+                        ),
+                    )
+                    .primary_label("no value, no default")
+                    .label(
+                        post.file as usize,
+                        Span::new(at, at + "postBuild".len().min(post.span.len())),
+                        "the variables it substitutes",
+                    )
+                    .help(format!(
+                        "define `{name}` in `postBuild.substitute` or the ConfigMap/Secret in `substituteFrom`, give it a default (`${{{name}:=value}}`), or write `$${{{name}}}` if the text is meant literally",
+                        name = u.name
+                    )),
+                );
             }
         }
     }
@@ -319,5 +320,44 @@ data:
         assert!(files(&ks, &off).is_empty());
         // No postBuild: Flux substitutes nothing, `${DOMIAN}` stays as written.
         assert!(files(&apps(""), CONFIGMAP).is_empty());
+    }
+
+    /// Issue 15: the Kustomization as its parent's build renders it. A parent's patch gives
+    /// every child `postBuild`; the child's file has none.
+    #[test]
+    fn a_postbuild_a_parent_patch_adds_counts() {
+        let parent = "apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata:
+  name: apps-parent
+  namespace: flux-system
+spec:
+  interval: 10m
+  path: ./kubernetes/flux
+  prune: true
+  sourceRef:
+    kind: GitRepository
+    name: flux-system
+  patches:
+    - target:
+        kind: Kustomization
+      patch: |
+        - op: add
+          path: /spec/postBuild
+          value:
+            substitute:
+              APP: podinfo
+";
+        let found = findings_of(
+            "FV408",
+            &[
+                ("clusters/production/flux-system/gotk-sync.yaml", SYNC),
+                ("clusters/production/parent.yaml", parent),
+                ("kubernetes/flux/apps.yaml", &apps("")),
+                ("apps/web.yaml", CONFIGMAP),
+            ],
+        );
+        // `${APP}` has the parent's value; `${DOMIAN}` has none.
+        assert_eq!(found, vec![("apps/web.yaml".to_string(), 7, 17)]);
     }
 }
