@@ -335,6 +335,32 @@ spec:
     name: flux-system
 ";
 
+    /// A Flux Kustomization `flux-system/<name>` applying `path` from the source of kind
+    /// `source_kind` named after it (`flux-system` for a GitRepository), with more of `spec`
+    /// (indented two spaces) after `sourceRef`.
+    pub fn flux_kustomization(name: &str, path: &str, source_kind: &str, spec: &str) -> String {
+        let source = if source_kind == "GitRepository" {
+            "flux-system"
+        } else {
+            name
+        };
+        format!(
+            "apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata:
+  name: {name}
+  namespace: flux-system
+spec:
+  interval: 10m
+  path: {path}
+  prune: true
+  sourceRef:
+    kind: {source_kind}
+    name: {source}
+{spec}"
+        )
+    }
+
     /// The bootstrap Kustomization alone (the source is made by `flux bootstrap`).
     pub const BOOTSTRAP_KUSTOMIZATION: &str = "apiVersion: kustomize.toolkit.fluxcd.io/v1
 kind: Kustomization

@@ -224,7 +224,7 @@ fn judge_file(
 
 #[cfg(test)]
 mod tests {
-    use crate::rules::testing::findings_of;
+    use crate::rules::testing::{findings_of, flux_kustomization};
 
     use crate::rules::testing::BOOTSTRAP_KUSTOMIZATION as SYNC;
 
@@ -326,19 +326,11 @@ data:
     /// every child `postBuild`; the child's file has none.
     #[test]
     fn a_postbuild_a_parent_patch_adds_counts() {
-        let parent = "apiVersion: kustomize.toolkit.fluxcd.io/v1
-kind: Kustomization
-metadata:
-  name: apps-parent
-  namespace: flux-system
-spec:
-  interval: 10m
-  path: ./kubernetes/flux
-  prune: true
-  sourceRef:
-    kind: GitRepository
-    name: flux-system
-  patches:
+        let parent = flux_kustomization(
+            "apps-parent",
+            "./kubernetes/flux",
+            "GitRepository",
+            "  patches:
     - target:
         kind: Kustomization
       patch: |
@@ -347,12 +339,13 @@ spec:
           value:
             substitute:
               APP: podinfo
-";
+",
+        );
         let found = findings_of(
             "FV408",
             &[
                 ("clusters/production/flux-system/gotk-sync.yaml", SYNC),
-                ("clusters/production/parent.yaml", parent),
+                ("clusters/production/parent.yaml", &parent),
                 ("kubernetes/flux/apps.yaml", &apps("")),
                 ("apps/web.yaml", CONFIGMAP),
             ],

@@ -167,6 +167,7 @@ mod tests {
     use super::Patches;
     use crate::config::Config;
     use crate::engine::check_memory;
+    use crate::rules::testing::flux_kustomization;
 
     /// Every patch form the model reads: a kustomization's patch file, inline patch with a
     /// target, JSON 6902 file; a Flux Kustomization's `spec.patches`, and the patches one of
@@ -191,19 +192,11 @@ patchesJson6902:
       name: web
     path: service-patch.yaml
 ";
-        let parent = "apiVersion: kustomize.toolkit.fluxcd.io/v1
-kind: Kustomization
-metadata:
-  name: apps
-  namespace: flux-system
-spec:
-  interval: 10m
-  path: ./apps
-  prune: true
-  sourceRef:
-    kind: GitRepository
-    name: flux-system
-  patches:
+        let parent = flux_kustomization(
+            "apps",
+            "./apps",
+            "GitRepository",
+            "  patches:
     - target:
         kind: Kustomization
       patch: |
@@ -219,7 +212,8 @@ spec:
                 - op: add
                   path: /spec/install/remediation
                   value: {retries: 3}
-";
+",
+        );
         let out = check_memory(
             &[
                 ("apps/kustomization.yaml", kustomization),
@@ -235,7 +229,7 @@ spec:
                     "apps/service-patch.yaml",
                     "- op: replace\n  path: /spec/type\n  value: NodePort\n",
                 ),
-                ("clusters/apps.yaml", parent),
+                ("clusters/apps.yaml", &parent),
             ],
             Config::default(),
         );

@@ -164,7 +164,7 @@ fn rendered_version(root: &crate::model::Node, kind: FluxKind) -> Option<&str> {
 
 #[cfg(test)]
 mod tests {
-    use crate::rules::testing::findings_of;
+    use crate::rules::testing::{findings_of, flux_kustomization};
 
     const REPO: &str = "apiVersion: source.toolkit.fluxcd.io/v1
 kind: HelmRepository
@@ -328,20 +328,12 @@ patches:
     fn without_clusters_a_flux_patch_may_set_the_version() {
         let base = release("v2", "HelmRepository", "");
         let parent = |path: &str| {
-            format!(
-                "apiVersion: kustomize.toolkit.fluxcd.io/v1
-kind: Kustomization
-metadata:
-  name: apps
-  namespace: flux-system
-spec:
-  interval: 10m
-  path: ./apps
-  prune: true
-  sourceRef:
-    kind: OCIRepository
-    name: apps
-  patches:
+            flux_kustomization(
+                "apps",
+                "./apps",
+                "OCIRepository",
+                &format!(
+                    "  patches:
     - target:
         kind: HelmRelease
       patch: |
@@ -349,6 +341,7 @@ spec:
           path: {path}
           value: 1.15.3
 "
+                ),
             )
         };
         let sets = parent("/spec/chart/spec/version");
