@@ -292,6 +292,7 @@ pub fn check_with(opts: &CheckOptions, memo: Option<&FileMemo>) -> Result<Outcom
         .cloned()
         .chain(of_repository.iter().cloned())
         .collect();
+    timing(|| "engine: config read".into());
     let mut found = crate::discover::discover(&root, &on_disk, &config.exclude).map_err(Fatal)?;
     // The reported files when only some files of the repository were asked for.
     let only: Option<std::collections::HashSet<String>> = of_repository.as_ref().map(|_| {

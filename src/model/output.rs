@@ -12,31 +12,67 @@ use super::rendered::{Node, Origin, ScalarType, Value, resolve_plain, to_json};
 pub type Locate<'a> = &'a dyn Fn(Origin) -> Option<String>;
 
 pub fn yaml(objects: &[RenderedObject], locate: Option<Locate<'_>>) -> String {
-    let mut out = String::new();
+    let mut out = Vec::new();
     for (i, o) in objects.iter().enumerate() {
-        if i > 0 {
-            out.push_str("---\n");
-        }
-        match &o.root.value {
-            Value::Map(m) => map(&mut out, m, 0, false, locate),
-            _ => {
-                out.push_str(&scalar_text(&o.root, 0));
-                out.push('\n');
-            }
-        }
+        object(&mut out, i, o, locate);
     }
-    out
+    String::from_utf8(out).unwrap_or_default()
 }
 
-fn comment(out: &mut String, n: &Node, locate: Option<Locate<'_>>) {
+/// [`yaml`], written to `w` a few pages at a time: the text of a large build is never held
+/// whole (a fresh half-megabyte string is pages the kernel zeroes first, and this ran on one
+/// thread after the builds).
+pub fn write_yaml(
+    w: &mut dyn std::io::Write,
+    objects: &[RenderedObject],
+    locate: Option<Locate<'_>>,
+) -> std::io::Result<()> {
+    const CHUNK: usize = 64 << 10;
+    let mut out = Vec::with_capacity(CHUNK + (CHUNK >> 1));
+    for (i, o) in objects.iter().enumerate() {
+        object(&mut out, i, o, locate);
+        if out.len() >= CHUNK {
+            w.write_all(&out)?;
+            out.clear();
+        }
+    }
+    w.write_all(&out)
+}
+
+/// Object `i` of the output: a `---` line before all but the first.
+fn object(out: &mut Vec<u8>, i: usize, o: &RenderedObject, locate: Option<Locate<'_>>) {
+    if i > 0 {
+        out.extend_from_slice(b"---\n");
+    }
+    match &o.root.value {
+        Value::Map(m) => map(out, m, 0, false, locate),
+        _ => {
+            scalar_text(out, &o.root, 0);
+            out.push(b'\n');
+        }
+    }
+}
+
+/// `n` spaces.
+fn indent_to(out: &mut Vec<u8>, n: usize) {
+    const SPACES: &[u8; 64] = &[b' '; 64];
+    let mut left = n;
+    while left > 0 {
+        let k = left.min(SPACES.len());
+        out.extend_from_slice(&SPACES[..k]);
+        left -= k;
+    }
+}
+
+fn comment(out: &mut Vec<u8>, n: &Node, locate: Option<Locate<'_>>) {
     if let Some(at) = locate.and_then(|l| l(n.origin)) {
-        out.push_str("  # ");
-        out.push_str(&at);
+        out.extend_from_slice(b"  # ");
+        out.extend_from_slice(at.as_bytes());
     }
 }
 
 fn map(
-    out: &mut String,
+    out: &mut Vec<u8>,
     m: &[(Box<str>, Node)],
     indent: usize,
     inline_first: bool,
@@ -44,69 +80,69 @@ fn map(
 ) {
     for (i, (k, v)) in m.iter().enumerate() {
         if !(inline_first && i == 0) {
-            out.push_str(&" ".repeat(indent));
+            indent_to(out, indent);
         }
-        out.push_str(&key_text(k));
-        out.push(':');
+        key_text(out, k);
+        out.push(b':');
         value_after_key(out, v, indent, locate);
     }
 }
 
-fn value_after_key(out: &mut String, v: &Node, indent: usize, locate: Option<Locate<'_>>) {
+fn value_after_key(out: &mut Vec<u8>, v: &Node, indent: usize, locate: Option<Locate<'_>>) {
     match &v.value {
         Value::Map(m) if m.is_empty() => {
-            out.push_str(" {}");
+            out.extend_from_slice(b" {}");
             comment(out, v, locate);
-            out.push('\n');
+            out.push(b'\n');
         }
         Value::Seq(s) if s.is_empty() => {
-            out.push_str(" []");
+            out.extend_from_slice(b" []");
             comment(out, v, locate);
-            out.push('\n');
+            out.push(b'\n');
         }
         Value::Map(m) => {
             comment(out, v, locate);
-            out.push('\n');
+            out.push(b'\n');
             map(out, m, indent + 2, false, locate);
         }
         Value::Seq(s) => {
             comment(out, v, locate);
-            out.push('\n');
+            out.push(b'\n');
             seq(out, s, indent, locate);
         }
         Value::Scalar(..) => {
-            out.push(' ');
+            out.push(b' ');
             scalar(out, v, indent + 2, locate);
         }
     }
 }
 
-fn seq(out: &mut String, s: &[Node], indent: usize, locate: Option<Locate<'_>>) {
+fn seq(out: &mut Vec<u8>, s: &[Node], indent: usize, locate: Option<Locate<'_>>) {
     for item in s {
-        out.push_str(&" ".repeat(indent));
-        out.push('-');
+        indent_to(out, indent);
+        out.push(b'-');
         match &item.value {
             Value::Map(m) if !m.is_empty() => {
-                out.push(' ');
+                out.push(b' ');
                 map(out, m, indent + 2, true, locate);
             }
             Value::Seq(inner) if !inner.is_empty() => {
                 comment(out, item, locate);
-                out.push('\n');
+                out.push(b'\n');
                 seq(out, inner, indent + 2, locate);
             }
             Value::Map(_) => {
-                out.push_str(" {}");
+                out.extend_from_slice(b" {}");
                 comment(out, item, locate);
-                out.push('\n');
+                out.push(b'\n');
             }
             Value::Seq(_) => {
-                out.push_str(" []");
+                out.extend_from_slice(b" []");
                 comment(out, item, locate);
-                out.push('\n');
+                out.push(b'\n');
             }
             Value::Scalar(..) => {
-                out.push(' ');
+                out.push(b' ');
                 scalar(out, item, indent + 2, locate);
             }
         }
@@ -114,31 +150,35 @@ fn seq(out: &mut String, s: &[Node], indent: usize, locate: Option<Locate<'_>>) 
 }
 
 /// A scalar, its comment and the line end (a block scalar's lines follow the comment).
-fn scalar(out: &mut String, n: &Node, indent: usize, locate: Option<Locate<'_>>) {
-    let text = scalar_text(n, indent);
-    match text.split_once('\n') {
-        Some((head, body)) => {
-            out.push_str(head);
-            comment(out, n, locate);
-            out.push('\n');
-            out.push_str(body);
-            if !body.ends_with('\n') {
-                out.push('\n');
+fn scalar(out: &mut Vec<u8>, n: &Node, indent: usize, locate: Option<Locate<'_>>) {
+    let start = out.len();
+    scalar_text(out, n, indent);
+    match out[start..].iter().position(|&b| b == b'\n') {
+        Some(at) => {
+            let at = start + at;
+            let unterminated = !out[at + 1..].ends_with(b"\n");
+            if locate.is_some() {
+                // The comment goes on the header line (`|-  # file:line:col`), before the body.
+                let body = out.split_off(at);
+                comment(out, n, locate);
+                out.extend_from_slice(&body);
+            }
+            if unterminated {
+                out.push(b'\n');
             }
         }
         None => {
-            out.push_str(&text);
             comment(out, n, locate);
-            out.push('\n');
+            out.push(b'\n');
         }
     }
 }
 
-fn key_text(k: &str) -> String {
+fn key_text(out: &mut Vec<u8>, k: &str) {
     if plain_safe(k) {
-        k.to_string()
+        out.extend_from_slice(k.as_bytes());
     } else {
-        double_quoted(k)
+        double_quoted(out, k);
     }
 }
 
@@ -190,49 +230,52 @@ fn plain_safe(s: &str) -> bool {
     !(s.contains(": ") || s.contains(" #") || s.chars().any(|c| c.is_control()))
 }
 
-fn double_quoted(s: &str) -> String {
-    serde_json::to_string(s).unwrap_or_else(|_| format!("\"{s}\""))
+/// A JSON string, which YAML reads as the same double-quoted scalar.
+fn double_quoted(out: &mut Vec<u8>, s: &str) {
+    if serde_json::to_writer(&mut *out, s).is_err() {
+        out.push(b'"');
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'"');
+    }
 }
 
-fn scalar_text(n: &Node, indent: usize) -> String {
+fn scalar_text(out: &mut Vec<u8>, n: &Node, indent: usize) {
     let Value::Scalar(text, ty) = &n.value else {
-        return String::new();
+        return;
     };
     match ty {
-        ScalarType::Null => "null".into(),
+        ScalarType::Null => out.extend_from_slice(b"null"),
         ScalarType::Str => {
             if plain_safe(text) {
-                text.to_string()
+                out.extend_from_slice(text.as_bytes());
             } else if text.contains('\n')
                 && !text.starts_with([' ', '\n'])
                 && !text.chars().any(|c| c.is_control() && c != '\n')
                 && !text.lines().any(|l| l.ends_with([' ', '\t']))
             {
                 let trailing = text.len() - text.trim_end_matches('\n').len();
-                let chomp = match trailing {
-                    0 => "|-",
-                    1 => "|",
-                    _ => "|+",
+                let chomp: &[u8] = match trailing {
+                    0 => b"|-",
+                    1 => b"|",
+                    _ => b"|+",
                 };
-                let pad = " ".repeat(indent);
-                let mut out = chomp.to_string();
-                out.push('\n');
+                out.extend_from_slice(chomp);
+                out.push(b'\n');
                 for l in text.trim_end_matches('\n').split('\n') {
                     if !l.is_empty() {
-                        out.push_str(&pad);
-                        out.push_str(l);
+                        indent_to(out, indent);
+                        out.extend_from_slice(l.as_bytes());
                     }
-                    out.push('\n');
+                    out.push(b'\n');
                 }
                 for _ in 1..trailing {
-                    out.push('\n');
+                    out.push(b'\n');
                 }
-                out
             } else {
-                double_quoted(text)
+                double_quoted(out, text);
             }
         }
-        _ => text.to_string(),
+        _ => out.extend_from_slice(text.as_bytes()),
     }
 }
 
@@ -303,5 +346,25 @@ mod tests {
         let m = Node::from_yaml(back.documents[0].root().unwrap(), 0);
         assert!(super::super::json6902::same(&n, &m), "{out}");
         assert!(out.contains("a: \"yes\""));
+    }
+
+    #[test]
+    fn written_in_pieces_is_the_same_text_with_origins_on_block_headers() {
+        let src = "kind: ConfigMap\ndata:\n  script: |\n    echo a\n\n    echo b\n  plain: x\n";
+        let p = crate::yaml::parse_stream(src);
+        let n = Node::from_yaml(p.documents[0].root().unwrap(), 0);
+        let objects = vec![RenderedObject::new(n.clone()); 3];
+        let locate = |_: Origin| Some("f.yaml:1:1".to_string());
+        let whole = yaml(&objects, Some(&locate));
+        let mut written = Vec::new();
+        write_yaml(&mut written, &objects, Some(&locate)).unwrap();
+        assert_eq!(String::from_utf8(written).unwrap(), whole);
+        let one = yaml(&objects[..1], Some(&locate));
+        assert_eq!(
+            one,
+            "kind: ConfigMap  # f.yaml:1:1\ndata:  # f.yaml:1:1\n  script: |  # f.yaml:1:1\n    \
+             echo a\n\n    echo b\n  plain: x  # f.yaml:1:1\n"
+        );
+        assert_eq!(whole.matches("---\n").count(), 2);
     }
 }
