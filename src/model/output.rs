@@ -9,7 +9,7 @@ use super::rendered::RenderedObject;
 use super::rendered::{Node, Origin, ScalarType, Value, resolve_plain, to_json};
 
 /// Says where an origin is (`path:line:col`), `None` for a made-up value.
-pub type Locate<'a> = &'a dyn Fn(Origin) -> Option<String>;
+pub type Locate<'a> = &'a (dyn Fn(Origin) -> Option<String> + Sync);
 
 pub fn yaml(objects: &[RenderedObject], locate: Option<Locate<'_>>) -> String {
     let mut out = Vec::new();
@@ -19,24 +19,36 @@ pub fn yaml(objects: &[RenderedObject], locate: Option<Locate<'_>>) -> String {
     String::from_utf8(out).unwrap_or_default()
 }
 
-/// [`yaml`], written to `w` a few pages at a time: the text of a large build is never held
-/// whole (a fresh half-megabyte string is pages the kernel zeroes first, and this ran on one
-/// thread after the builds).
+/// [`yaml`], written to `w` as it is formatted: the text of a large build is never held whole
+/// (a fresh half-megabyte string is pages the kernel zeroes first). Runs of objects are
+/// formatted in parallel, a few at a time, and written in order.
 pub fn write_yaml(
     w: &mut dyn std::io::Write,
     objects: &[RenderedObject],
     locate: Option<Locate<'_>>,
 ) -> std::io::Result<()> {
-    const CHUNK: usize = 64 << 10;
-    let mut out = Vec::with_capacity(CHUNK + (CHUNK >> 1));
-    for (i, o) in objects.iter().enumerate() {
-        object(&mut out, i, o, locate);
-        if out.len() >= CHUNK {
-            w.write_all(&out)?;
-            out.clear();
+    use rayon::prelude::*;
+    /// Objects per task: enough to pay for the task, few enough to share between threads.
+    const RUN: usize = 16;
+    /// Tasks formatted before their text is written.
+    const BATCH: usize = 16;
+    for (b, batch) in objects.chunks(RUN * BATCH).enumerate() {
+        let texts: Vec<Vec<u8>> = batch
+            .par_chunks(RUN)
+            .enumerate()
+            .map(|(r, run)| {
+                let mut out = Vec::with_capacity(16 << 10);
+                for (j, o) in run.iter().enumerate() {
+                    object(&mut out, b * RUN * BATCH + r * RUN + j, o, locate);
+                }
+                out
+            })
+            .collect();
+        for t in &texts {
+            w.write_all(t)?;
         }
     }
-    w.write_all(&out)
+    Ok(())
 }
 
 /// Object `i` of the output: a `---` line before all but the first.
@@ -214,20 +226,40 @@ fn is_yaml11_bool(s: &str) -> bool {
 /// Whether a string can be written plain and still read back as the same string, by go-yaml
 /// v3 and by YAML 1.1 readers (kustomize quotes `yes`, `on` and friends too).
 fn plain_safe(s: &str) -> bool {
-    if s.is_empty() || resolve_plain(s) != ScalarType::Str {
+    let Some(&first) = s.as_bytes().first() else {
         return false;
-    }
-    if is_yaml11_bool(s) || crate::yaml::scalar::is_number(s) {
-        return false;
-    }
-    let first = s.chars().next().unwrap_or(' ');
-    if "-?:,[]{}#&*!|>'\"%@`".contains(first) || first.is_whitespace() {
-        return false;
+    };
+    if first.is_ascii_alphabetic() {
+        // Asked of every key and string of the output, most of them words: one that starts
+        // with a letter is never a number (nor `.inf`, `~`), so only the null and boolean
+        // words read as something else, the longest five letters.
+        if s.len() <= 5 && (is_yaml11_bool(s) || matches!(s, "null" | "Null" | "NULL")) {
+            return false;
+        }
+    } else {
+        if resolve_plain(s) != ScalarType::Str
+            || is_yaml11_bool(s)
+            || crate::yaml::scalar::is_number(s)
+        {
+            return false;
+        }
+        let first = s.chars().next().unwrap_or(' ');
+        if "-?:,[]{}#&*!|>'\"%@`".contains(first) || first.is_whitespace() {
+            return false;
+        }
     }
     if s.ends_with(char::is_whitespace) || s.ends_with(':') {
         return false;
     }
-    !(s.contains(": ") || s.contains(" #") || s.chars().any(|c| c.is_control()))
+    // One pass for `: `, ` #` and control characters (C0, DEL and C1, whose UTF-8 is
+    // 0xC2 0x80..=0x9F).
+    let b = s.as_bytes();
+    !b.iter().enumerate().any(|(i, &c)| match c {
+        b':' => b.get(i + 1) == Some(&b' '),
+        b' ' => b.get(i + 1) == Some(&b'#'),
+        0xC2 => b.get(i + 1).is_some_and(|n| (0x80..=0x9F).contains(n)),
+        _ => c < 0x20 || c == 0x7F,
+    })
 }
 
 /// A JSON string, which YAML reads as the same double-quoted scalar.
@@ -333,6 +365,89 @@ pub fn json(b: &Build, locate: Locate<'_>, place: &dyn Fn(usize, u32) -> Json) -
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// [`plain_safe`] as it was first written, check by check.
+    fn plain_safe_reference(s: &str) -> bool {
+        if s.is_empty() || resolve_plain(s) != ScalarType::Str {
+            return false;
+        }
+        if is_yaml11_bool(s) || crate::yaml::scalar::is_number(s) {
+            return false;
+        }
+        let first = s.chars().next().unwrap_or(' ');
+        if "-?:,[]{}#&*!|>'\"%@`".contains(first) || first.is_whitespace() {
+            return false;
+        }
+        if s.ends_with(char::is_whitespace) || s.ends_with(':') {
+            return false;
+        }
+        !(s.contains(": ") || s.contains(" #") || s.chars().any(|c| c.is_control()))
+    }
+
+    #[test]
+    fn plain_safe_agrees_with_its_reference() {
+        let words = [
+            "",
+            "a",
+            "y",
+            "Y",
+            "yes",
+            "No",
+            "on",
+            "OFF",
+            "true",
+            "False",
+            "null",
+            "NULL",
+            "Nullx",
+            "nan",
+            ".nan",
+            ".inf",
+            "-.Inf",
+            "~",
+            "1",
+            "0x1F",
+            "1_000",
+            "1e3",
+            "0.5",
+            "-",
+            "- a",
+            "a: b",
+            "a:b",
+            "a:",
+            "a #b",
+            "a#b",
+            "#a",
+            "a ",
+            " a",
+            "a\tb",
+            "a\u{7f}",
+            "a\u{85}b",
+            "a\u{a0}",
+            "é",
+            "a\u{2028}b",
+            "ab\u{9f}",
+            "key.with/slash",
+            "@x",
+            "`x",
+            "x\n",
+            "é ",
+            "onx",
+            "yess",
+            "Z",
+            "k8s.io/name",
+            "0",
+            "00",
+            "+1",
+            "+a",
+            ".a",
+            "_a",
+            "1a",
+        ];
+        for w in words {
+            assert_eq!(plain_safe(w), plain_safe_reference(w), "{w:?}");
+        }
+    }
 
     #[test]
     fn yaml_round_trips() {
