@@ -13,6 +13,8 @@ KUBECTL=$(python3 -c "import sysconfig; print(sysconfig.get_path('scripts'))")/k
 cargo build --release --quiet
 BIN=$PWD/${CARGO_TARGET_DIR:-target}/release/fluxvet
 
+# The machine's load, before and after: on a shared machine the medians move with it.
+echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 printf '%-32s %-9s %6s %14s %14s %8s\n' repository cluster paths fluxvet kustomize ratio
 for repo in "$CORPUS/onedr0p__home-ops" "$CORPUS/bjw-s-labs__home-ops"; do
   clusters=$("$BIN" check "$repo" --format json --no-timing | python3 -c 'import json,sys; print(" ".join(c["name"] for c in json.load(sys.stdin)["clusters"]))')
@@ -35,3 +37,4 @@ PY
     rm -f "$list" "$json"
   done
 done
+echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
