@@ -440,61 +440,50 @@ pub fn discover(root: &Path, paths: &[PathBuf], exclude: &[String]) -> Result<Di
             .threads(rayon::current_num_threads())
             .build_parallel();
         // Reading directories and looking for ignore files in each is most of discovery's
-        // time; the walk runs on as many threads as the checks, and its entries are judged
-        // here in one place (the files are sorted below, so the walk's order does not matter).
-        let found: Mutex<Vec<WalkItem>> = Mutex::default();
+        // time; the walk runs on as many threads as the checks. Each entry is judged on the
+        // thread that found it and only what discovery keeps is handed over (an entry is a few
+        // hundred bytes; holding every one for a single judging thread cost a millisecond of
+        // growing vectors). The files are sorted below, so the walk's order does not matter.
+        let found: Mutex<Vec<Walked>> = Mutex::default();
+        let (judge_root, judge_root_given) = (canonical_root.as_path(), root);
         walk.run(|| {
             let mut batch = Batch {
                 local: Vec::new(),
                 shared: &found,
             };
             Box::new(move |entry| {
-                batch.local.push(entry);
+                if let Some(w) = judge_entry(judge_root, judge_root_given, entry) {
+                    batch.local.push(w);
+                }
                 ignore::WalkState::Continue
             })
         });
         let found = found.into_inner().unwrap_or_else(|p| p.into_inner());
         for entry in found {
-            let entry = match entry {
-                Ok(e) => e,
-                Err(err) => {
-                    if is_loop(&err) {
-                        // A symlink loop is harmless: each real directory is walked once.
-                        continue;
-                    }
-                    let link = error_path(&err).filter(|p| {
-                        p.symlink_metadata()
-                            .is_ok_and(|m| m.file_type().is_symlink())
-                    });
-                    match link.and_then(|p| judge_link(&canonical_root, root, p)) {
-                        Some(Skip::Notice(n)) => notices.push(n),
-                        Some(Skip::Problem(p)) => problems.push(p),
-                        None => problems.push(describe_walk_error(&canonical_root, root, &err)),
-                    }
+            let err = match entry {
+                Walked::File(path, rel) => {
+                    files.push((path, rel));
                     continue;
                 }
-            };
-            let name = entry.file_name().to_string_lossy();
-            let Some(kind) = entry.file_type() else {
-                continue;
-            };
-            if !kind.is_file() {
-                if !kind.is_dir() && is_manifest_name(&name) {
-                    // Opening a FIFO would block forever, and a device is not a manifest.
-                    problems.push(format!(
-                        "{}: not a regular file (a FIFO, socket or device); not read",
-                        display_path(&canonical_root, root, entry.path())
-                    ));
+                Walked::Problem(p) => {
+                    problems.push(p);
+                    continue;
                 }
+                Walked::Error(err) => err,
+            };
+            if is_loop(&err) {
+                // A symlink loop is harmless: each real directory is walked once.
                 continue;
             }
-            if !is_manifest_name(&name) {
-                continue;
+            let link = error_path(&err).filter(|p| {
+                p.symlink_metadata()
+                    .is_ok_and(|m| m.file_type().is_symlink())
+            });
+            match link.and_then(|p| judge_link(&canonical_root, root, p)) {
+                Some(Skip::Notice(n)) => notices.push(n),
+                Some(Skip::Problem(p)) => problems.push(p),
+                None => problems.push(describe_walk_error(&canonical_root, root, &err)),
             }
-            files.push((
-                entry.path().to_path_buf(),
-                display_path(&canonical_root, root, entry.path()),
-            ));
         }
     }
     if in_work_tree {
@@ -521,12 +510,50 @@ pub fn discover(root: &Path, paths: &[PathBuf], exclude: &[String]) -> Result<Di
     })
 }
 
-type WalkItem = Result<ignore::DirEntry, ignore::Error>;
+/// What the walk found that discovery keeps.
+enum Walked {
+    /// A manifest: its path and its root-relative display path.
+    File(PathBuf, String),
+    /// A manifest's name on something that is not a regular file.
+    Problem(String),
+    /// An error of the walk, judged after it (symlink loops, links out of the root).
+    Error(ignore::Error),
+}
 
-/// One walker thread's entries, handed over in one lock when the thread is done.
+/// Keeps a walk entry that is a manifest file, a manifest's name on a FIFO or device, or an
+/// error; `None` for everything else (directories, other files).
+fn judge_entry(
+    canonical_root: &Path,
+    root: &Path,
+    entry: Result<ignore::DirEntry, ignore::Error>,
+) -> Option<Walked> {
+    let entry = match entry {
+        Ok(e) => e,
+        Err(err) => return Some(Walked::Error(err)),
+    };
+    let name = entry.file_name().to_string_lossy();
+    let kind = entry.file_type()?;
+    if !kind.is_file() {
+        if !kind.is_dir() && is_manifest_name(&name) {
+            // Opening a FIFO would block forever, and a device is not a manifest.
+            return Some(Walked::Problem(format!(
+                "{}: not a regular file (a FIFO, socket or device); not read",
+                display_path(canonical_root, root, entry.path())
+            )));
+        }
+        return None;
+    }
+    if !is_manifest_name(&name) {
+        return None;
+    }
+    let rel = display_path(canonical_root, root, entry.path());
+    Some(Walked::File(entry.into_path(), rel))
+}
+
+/// One walker thread's findings, handed over in one lock when the thread is done.
 struct Batch<'a> {
-    local: Vec<WalkItem>,
-    shared: &'a Mutex<Vec<WalkItem>>,
+    local: Vec<Walked>,
+    shared: &'a Mutex<Vec<Walked>>,
 }
 
 impl Drop for Batch<'_> {

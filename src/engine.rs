@@ -292,6 +292,7 @@ pub fn check_with(opts: &CheckOptions, memo: Option<&FileMemo>) -> Result<Outcom
         .cloned()
         .chain(of_repository.iter().cloned())
         .collect();
+    timing(|| "engine: config read".into());
     let mut found = crate::discover::discover(&root, &on_disk, &config.exclude).map_err(Fatal)?;
     // The reported files when only some files of the repository were asked for.
     let only: Option<std::collections::HashSet<String>> = of_repository.as_ref().map(|_| {
@@ -1004,8 +1005,10 @@ fn process_file(
 }
 
 /// A file parsed for the model alone ([`CheckOptions::model_only`]): its documents and
-/// objects, no finding. What the model does not read (a file too large, not text, a Helm
-/// chart's own file) has no documents.
+/// objects, no finding. What declares no object (a file too large, not text, a Helm chart's
+/// own file, a file `.sourceignore` hides) has no documents; its text is kept as
+/// [`process_file`] keeps it, since a build may still read it (a `configMapGenerator` of a
+/// chart's `values.yaml`).
 fn parse_file(id: FileId, display: &str, bytes: Vec<u8>, limit: u64, role: Role) -> FileOutcome {
     let empty = |source: SourceFile| FileOutcome {
         source,
@@ -1015,13 +1018,22 @@ fn parse_file(id: FileId, display: &str, bytes: Vec<u8>, limit: u64, role: Role)
         directives: Vec::new(),
         io_problem: None,
     };
-    if role != Role::Manifest || bytes.len() as u64 > limit {
+    if role == Role::HiddenFromFlux {
+        return empty(SourceFile::new(
+            display,
+            String::from_utf8_lossy(&bytes).into_owned(),
+        ));
+    }
+    if bytes.len() as u64 > limit {
         return empty(SourceFile::new(display, String::new()));
     }
     let text = match decode(bytes) {
         Ok(t) => t,
         Err(not_text) => return empty(SourceFile::new(display, not_text.shown)),
     };
+    if role == Role::HelmFile {
+        return empty(SourceFile::new(display, text));
+    }
     let source = SourceFile::new(display, text);
     let stream = parse_source(&source.text);
     let _ = source

@@ -6,6 +6,7 @@ use fluxvet::cli::{Cli, Command};
 use fluxvet::commands;
 
 fn main() -> ExitCode {
+    fluxvet::timing::mark_start();
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {

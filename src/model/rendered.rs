@@ -114,11 +114,19 @@ impl Node {
                 }
             }
             Kind::Mapping(_) => {
-                let mut out: Vec<(Box<str>, Node)> = Vec::new();
-                for (k, v) in n.entries() {
+                let entries = n.entries();
+                let mut out: Vec<(Box<str>, Node)> = Vec::with_capacity(entries.len());
+                for (k, v) in entries {
                     let key: Box<str> = k.as_str().unwrap_or("").into();
                     let v = Node::convert(v, origin, depth + 1);
-                    match out.iter_mut().find(|(x, _)| *x == key) {
+                    // `entries` keeps one entry per string key: only the keys that are no
+                    // string (read as "") can meet a key already converted.
+                    let slot = if key.is_empty() {
+                        out.iter_mut().find(|(x, _)| x.is_empty())
+                    } else {
+                        None
+                    };
+                    match slot {
                         Some(slot) => slot.1 = v,
                         None => out.push((key, v)),
                     }

@@ -303,9 +303,45 @@ impl<'a> NodeRef<'a> {
     /// Entries of a mapping in source order, merge keys expanded after the explicit entries
     /// (explicit keys win, as in YAML's merge-key spec).
     pub fn entries(&self) -> Vec<(NodeRef<'a>, NodeRef<'a>)> {
+        if let Some(out) = self.small_entries() {
+            return out;
+        }
         let mut out = Vec::new();
         self.collect_entries(&mut out, &mut HashSet::new(), 0);
         out
+    }
+
+    /// [`NodeRef::entries`] of a mapping of at most 16 keys and no merge key (most of them):
+    /// duplicates found by comparing with the keys kept so far, not by hashing every key (a
+    /// build asks this of every mapping it renders). `None` for any other mapping.
+    fn small_entries(&self) -> Option<Vec<(NodeRef<'a>, NodeRef<'a>)>> {
+        const SMALL: usize = 16;
+        let Kind::Mapping(entries) = self.kind() else {
+            return None;
+        };
+        if entries.len() > SMALL {
+            return None;
+        }
+        let mut out = Vec::with_capacity(entries.len());
+        let mut seen: [&str; SMALL] = [""; SMALL];
+        let mut kept = 0;
+        for &(k, v) in entries {
+            let k = self.doc.node(k);
+            let key = k.as_str();
+            if key == Some("<<") && k.is_plain() {
+                return None;
+            }
+            match key {
+                Some(s) if seen[..kept].contains(&s) => {}
+                Some(s) => {
+                    seen[kept] = s;
+                    kept += 1;
+                    out.push((k, self.doc.node(v)));
+                }
+                None => out.push((k, self.doc.node(v))),
+            }
+        }
+        Some(out)
     }
 
     fn collect_entries(

@@ -63,6 +63,32 @@ fn a_failing_build_is_a_finding_at_its_cause() {
     assert!(t.contains("bad/kustomization.yaml:3:3"), "{t}");
 }
 
+/// A file that declares no object is still a file a generator reads: a Helm chart's
+/// `values.yaml` (its directory has a `Chart.yaml`) and a `.sourceignore` kept their text only
+/// for `check`, and `build` printed them empty.
+#[test]
+fn a_generator_reads_a_charts_values_and_a_sourceignore() {
+    let d = repo();
+    d.write(
+        "chart/Chart.yaml",
+        "apiVersion: v2\nname: c\nversion: 0.1.0\n",
+    );
+    d.write("chart/values.yaml", "replicas: 3\n");
+    d.write("chart/.sourceignore", "*.md\n");
+    d.write(
+        "chart/kustomization.yaml",
+        "configMapGenerator:\n- name: vals\n  files:\n  - values.yaml\n  - .sourceignore\n  options:\n    disableNameSuffixHash: true\n",
+    );
+    let out = fluxvet(d.path(), &["build", "chart"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let yaml = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        yaml.contains("  values.yaml: |\n    replicas: 3\n"),
+        "{yaml}"
+    );
+    assert!(yaml.contains("  .sourceignore: |\n    *.md\n"), "{yaml}");
+}
+
 #[test]
 fn no_such_directory_is_a_usage_error() {
     let d = repo();
