@@ -316,8 +316,17 @@ pub fn flux_build(
             eprintln!("timing: build path {path:?}");
         }
         out.objects.extend(b.objects);
-        out.errors.extend(b.errors);
-        out.gaps.extend(b.gaps);
+        // One Kustomization's mistake shows in every build that reads the same file once.
+        for e in b.errors {
+            if !out.errors.contains(&e) {
+                out.errors.push(e);
+            }
+        }
+        for g in b.gaps {
+            if !out.gaps.contains(&g) {
+                out.gaps.push(g);
+            }
+        }
     }
     if !matched {
         return Err(format!(

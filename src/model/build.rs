@@ -179,6 +179,7 @@ pub fn build_with(repo: &Repository, dir: &str, flux: &FluxAdditions) -> Build {
         stack: Vec::new(),
         parsed: HashMap::new(),
         streams: HashMap::new(),
+        flux_patches: flux.patches.iter().map(|p| p.origin).collect(),
     };
     let mut fifo = false;
     let mut build_metadata = Vec::new();
@@ -313,6 +314,9 @@ struct Builder<'r> {
     /// Per file, its documents parsed again from the text, when the run released the trees no
     /// document rule needs (a Deployment's) and a build needs every object.
     streams: HashMap<usize, std::rc::Rc<crate::yaml::ParsedStream>>,
+    /// Where the Flux Kustomization's own patches are written: one that matches nothing in
+    /// this build is no mistake (a parent often gives every child the same patches).
+    flux_patches: Vec<Origin>,
 }
 
 impl<'r> Builder<'r> {
@@ -873,6 +877,9 @@ impl<'r> Builder<'r> {
             return;
         };
         for e in apply_patch(objects, p, &docs) {
+            if !e.fatal && self.flux_patches.contains(&p.origin) {
+                continue;
+            }
             if !self.out.errors.contains(&e) {
                 self.out.errors.push(e);
             }

@@ -214,6 +214,11 @@ fn build_of_a_cluster_runs_the_flux_steps_inside_the_kustomization() {
         assert!(deployment.contains(line), "{line}: {deployment}");
     }
     assert!(!yaml.contains("team-podinfo"), "{yaml}");
+    // `web`'s patch for HelmReleases matches nothing in its build: kustomize applies it to no
+    // object, with no error (a parent often gives every child the same patches).
+    let all = fluxvet(&dir, &["build", "--cluster", "production"]);
+    assert_eq!(all.status.code(), Some(0), "{}", text(&all));
+    assert!(!text(&all).contains("FV405"), "{}", text(&all));
     let infra = fluxvet(
         &dir,
         &[
