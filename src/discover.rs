@@ -437,12 +437,13 @@ pub fn discover(root: &Path, paths: &[PathBuf], exclude: &[String]) -> Result<Di
                 }
                 false
             })
-            .threads(rayon::current_num_threads())
+            // One walker thread: a second one idles in 1 ms sleeps waiting for work, and cost
+            // 1.4 to 2.7 ms a run on the two large corpus repositories (hyperfine, 100 runs),
+            // while on 10,580 files one thread was as fast (513 against 521 ms, warm cache).
+            .threads(1)
             .build_parallel();
-        // Reading directories and looking for ignore files in each is most of discovery's
-        // time; the walk runs on as many threads as the checks. Each entry is judged on the
-        // thread that found it and only what discovery keeps is handed over (an entry is a few
-        // hundred bytes; holding every one for a single judging thread cost a millisecond of
+        // Each entry is judged as the walk finds it and only what discovery keeps is handed
+        // over (an entry is a few hundred bytes; holding every one cost a millisecond of
         // growing vectors). The files are sorted below, so the walk's order does not matter.
         let found: Mutex<Vec<Walked>> = Mutex::default();
         let (judge_root, judge_root_given) = (canonical_root.as_path(), root);
