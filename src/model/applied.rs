@@ -491,6 +491,7 @@ pub fn additions(repo: &Repository, ks: &Object, node: &Node) -> FluxAdditions {
             .iter()
             .filter_map(|o| Some((o.as_str()?.to_string(), o.origin)))
             .collect(),
+        path_origin: spec.get("path").map(|p| p.origin),
         by_flux: true,
     }
 }

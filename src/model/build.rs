@@ -133,6 +133,8 @@ pub struct FluxAdditions {
     pub patches: Vec<Patch>,
     /// `spec.buildMetadata`, replacing the file's `buildMetadata` when not empty.
     pub build_metadata: Vec<(String, Origin)>,
+    /// The Kustomization's `spec.path`, where a note about the whole build is placed.
+    pub path_origin: Option<Origin>,
     /// Built by kustomize-controller: a kustomization file without `resources` gets
     /// `buildMetadata: [originAnnotations]` (the generator's guard against kustomize's
     /// "kustomization.yaml is empty" error).
@@ -180,6 +182,8 @@ pub fn build_with(repo: &Repository, dir: &str, flux: &FluxAdditions) -> Build {
         parsed: HashMap::new(),
         streams: HashMap::new(),
         flux_patches: flux.patches.iter().map(|p| p.origin).collect(),
+        flux_path: flux.path_origin.unwrap_or(Origin::NONE),
+        artifact: None,
     };
     let mut fifo = false;
     let mut build_metadata = Vec::new();
@@ -317,6 +321,10 @@ struct Builder<'r> {
     /// Where the Flux Kustomization's own patches are written: one that matches nothing in
     /// this build is no mistake (a parent often gives every child the same patches).
     flux_patches: Vec<Origin>,
+    /// [`FluxAdditions::path_origin`].
+    flux_path: Origin,
+    /// What the repository's artifact leaves out, read when a hidden entry needs it.
+    artifact: Option<crate::model::artifact::Artifact>,
 }
 
 impl<'r> Builder<'r> {
@@ -487,6 +495,24 @@ impl<'r> Builder<'r> {
                 format!("{dir}/{name}")
             };
             if name.starts_with('.') {
+                // Flux's generated kustomization takes hidden files too (source-controller's
+                // artifact leaves out only `.git/`, `.github/`, `.sops.yaml` and a few more),
+                // but fluxvet reads none: what one applies is not known.
+                let repo = self.repo;
+                let artifact = self
+                    .artifact
+                    .get_or_insert_with(|| crate::model::artifact::Artifact::of(repo, None));
+                if holds_yaml(repo, artifact, &p, 0) {
+                    let shown = if dir.is_empty() { "." } else { dir };
+                    self.gap(
+                        format!(
+                            "Flux's generated kustomization for `{shown}` also applies the hidden \
+                             `{p}`, which fluxvet does not read (to keep it out of the cluster, \
+                             move it out of the path or list the manifests in a kustomization.yaml)"
+                        ),
+                        self.flux_path,
+                    );
+                }
                 continue;
             }
             if self.repo.tree.is_dir(&p) {
@@ -885,6 +911,28 @@ impl<'r> Builder<'r> {
             }
         }
     }
+}
+
+/// Whether `p` is, or holds, a YAML file that the repository's artifact keeps.
+fn holds_yaml(
+    repo: &Repository,
+    artifact: &crate::model::artifact::Artifact,
+    p: &str,
+    depth: usize,
+) -> bool {
+    let is_dir = repo.tree.is_dir(p);
+    if artifact.excludes(repo, p, is_dir).is_some() {
+        return false;
+    }
+    if !is_dir {
+        return p.ends_with(".yaml") || p.ends_with(".yml");
+    }
+    depth < 8
+        && repo
+            .tree
+            .list_dir(p)
+            .iter()
+            .any(|n| holds_yaml(repo, artifact, &format!("{p}/{n}"), depth + 1))
 }
 
 /// kustomize's build metadata annotation: where an object came from.

@@ -290,3 +290,18 @@ fn parent_patches_without_cluster() {
     );
     assert_quiet("parent-patches-without-cluster", &["FV502"]);
 }
+
+/// A hidden directory under a path Flux generates the kustomization for: fluxcd/pkg's
+/// `scanManifests` walks hidden entries too (only what source-controller's artifact leaves out,
+/// `.git/`, `.github/`, `.sops.yaml` and the like, is not there), so Flux applies
+/// `apps/.archive/old-web.yaml`. fluxvet reads no hidden file: a render gap at the
+/// Kustomization's path, never a silent build without it. Hidden entries Flux does not apply
+/// (the artifact's exclusions, no YAML) stay quiet.
+#[test]
+fn hidden_generated() {
+    assert_eq!(
+        findings("hidden-generated/fires", &["FV406"]),
+        vec![f("FV406", "clusters/production/apps.yaml", 8, 9)]
+    );
+    assert_quiet("hidden-generated", &["FV406"]);
+}

@@ -72,8 +72,8 @@ impl Rule for RenderGap {
                 {
                     out.push(
                         Diagnostic::new(&META, g.file, g.span, g.message.clone())
-                            .primary_label("not built offline")
-                            .help("nothing this part renders is checked; vendor it into the repository to have it judged"),
+                            .primary_label("not built")
+                            .help("nothing this part renders is checked; to have it judged, put it where fluxvet reads it (a remote part vendored into the repository)"),
                     );
                 }
             }
