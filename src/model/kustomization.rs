@@ -31,6 +31,27 @@ pub struct Selector {
     pub annotation_selector: Option<String>,
 }
 
+impl Selector {
+    /// A selector mapping (a patch's `target`, a replacement's `select`), as a parsed file
+    /// writes it or as a rendered tree holds it.
+    pub fn of_node(n: &Node) -> Selector {
+        Selector::read(|f| n.str_at(&[f]))
+    }
+
+    fn read<'a>(field: impl Fn(&str) -> Option<&'a str>) -> Selector {
+        let s = |f: &str| field(f).map(str::to_string);
+        Selector {
+            group: s("group"),
+            version: s("version"),
+            kind: s("kind"),
+            name: s("name"),
+            namespace: s("namespace"),
+            label_selector: s("labelSelector"),
+            annotation_selector: s("annotationSelector"),
+        }
+    }
+}
+
 /// The body of a patch: a file of the repository, or YAML written inline.
 #[derive(Clone, Debug)]
 pub enum PatchSource {
@@ -411,16 +432,7 @@ fn pairs(n: NodeRef<'_>, file: usize) -> Vec<(String, Node)> {
 }
 
 fn selector(n: NodeRef<'_>) -> Selector {
-    let s = |f: &str| n.str_at(&[f]).map(str::to_string);
-    Selector {
-        group: s("group"),
-        version: s("version"),
-        kind: s("kind"),
-        name: s("name"),
-        namespace: s("namespace"),
-        label_selector: s("labelSelector"),
-        annotation_selector: s("annotationSelector"),
-    }
+    Selector::read(|f| n.str_at(&[f]))
 }
 
 /// A `patches` entry (a kustomization's, or a Flux Kustomization's `spec.patches`, which has
@@ -467,18 +479,7 @@ pub fn patch_of_node(p: &Node) -> Option<Patch> {
     let target = p.get("target");
     Some(Patch {
         source,
-        target: target.map(|t| {
-            let s = |f: &str| t.str_at(&[f]).map(str::to_string);
-            Selector {
-                group: s("group"),
-                version: s("version"),
-                kind: s("kind"),
-                name: s("name"),
-                namespace: s("namespace"),
-                label_selector: s("labelSelector"),
-                annotation_selector: s("annotationSelector"),
-            }
-        }),
+        target: target.map(Selector::of_node),
         target_origin: target.map_or(origin, |t| t.origin),
         allow_name_change: flag("allowNameChange"),
         allow_kind_change: flag("allowKindChange"),

@@ -8,19 +8,6 @@ use super::rendered::RenderedObject;
 use super::rendered::{Node, Value};
 use super::select;
 
-fn selector(n: &Node) -> Selector {
-    let s = |f: &str| n.str_at(&[f]).map(str::to_string);
-    Selector {
-        group: s("group"),
-        version: s("version"),
-        kind: s("kind"),
-        name: s("name"),
-        namespace: s("namespace"),
-        label_selector: s("labelSelector"),
-        annotation_selector: s("annotationSelector"),
-    }
-}
-
 /// Splits a field path on `.` outside brackets.
 pub fn split_path(path: &str) -> Vec<String> {
     let mut out = Vec::new();
@@ -125,7 +112,7 @@ fn delimited(value: &str, delimiter: &str, index: i64) -> Option<String> {
 /// Applies one replacement (`source` and `targets`) to `objects`.
 pub fn apply(objects: &mut [RenderedObject], rep: &Node) -> Result<(), String> {
     let source = rep.get("source").ok_or("no `source`")?;
-    let sel = selector(source);
+    let sel = Selector::of_node(source);
     let found: Vec<&RenderedObject> = objects
         .iter()
         .filter(|o| select::matches(&sel, o))
@@ -149,13 +136,13 @@ pub fn apply(objects: &mut [RenderedObject], rep: &Node) -> Result<(), String> {
         value = Node::string(part, value.origin);
     }
     for t in rep.get("targets").map(Node::items).unwrap_or_default() {
-        let sel = t.get("select").map(selector).unwrap_or_default();
+        let sel = t.get("select").map(Selector::of_node).unwrap_or_default();
         let rejects: Vec<Selector> = t
             .get("reject")
             .map(Node::items)
             .unwrap_or_default()
             .iter()
-            .map(selector)
+            .map(Selector::of_node)
             .collect();
         let create = t.str_at(&["options", "create"]) == Some("true");
         let delimiter = t.str_at(&["options", "delimiter"]).map(str::to_string);
