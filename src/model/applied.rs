@@ -97,29 +97,20 @@ impl Repository {
         let Some(ks) = a.kustomization.and_then(|i| self.objects.get(i)) else {
             return Vec::new();
         };
-        let Some(root) = self.document(ks).root() else {
-            return Vec::new();
-        };
-        self.judged_copies_at(ks.file, root.span().start)
+        self.judged_copies(ks)
+            .into_iter()
             .filter(|c| c.cluster == a.cluster && c.object.kind == FluxKind::Kustomization.name())
             .map(|c| &c.object.root)
             .collect()
     }
 
-    /// The rendered copies of a source object, one per build that applies it (a base two
-    /// overlays use has two): matched by the document the copy was built from.
-    pub fn rendered_copies(&self, o: &Object) -> Vec<&Applied> {
-        let Some(root) = self.document(o).root() else {
-            return Vec::new();
-        };
-        let start = root.span().start;
-        self.applied()
-            .iter()
-            .filter(|a| {
-                a.object.root.origin.file as usize == o.file
-                    && a.object.root.origin.span.start == start
-            })
-            .collect()
+    /// The judged copies of a source object ([`Repository::judged_copies_at`] its document),
+    /// one per build that holds it (a base two overlays use has two).
+    pub fn judged_copies(&self, o: &Object) -> Vec<&Applied> {
+        match self.document(o).root() {
+            Some(root) => self.judged_copies_at(o.file, root.span().start).collect(),
+            None => Vec::new(),
+        }
     }
 }
 

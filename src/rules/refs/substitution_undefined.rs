@@ -126,18 +126,18 @@ impl Rule for SubstitutionUndefined {
         {
             // The Kustomization as applied: each copy a parent's build renders (a parent's
             // patches may add `postBuild`), or as written when no build renders it.
-            let mut applied: Vec<Node> = match repo.document(ks).root() {
-                Some(r) => repo
-                    .judged_copies_at(ks.file, r.span().start)
-                    .map(|a| a.object.root.clone())
-                    .collect(),
-                None => Vec::new(),
-            };
+            let written;
+            let mut applied: Vec<&Node> = repo
+                .judged_copies(ks)
+                .into_iter()
+                .map(|a| &a.object.root)
+                .collect();
             if applied.is_empty() {
-                applied.push(Node::from_yaml(repo.node(ks), ks.file));
+                written = Node::from_yaml(repo.node(ks), ks.file);
+                applied.push(&written);
             }
             let mut files: Option<Vec<usize>> = None;
-            for node in &applied {
+            for node in applied {
                 let Some(post) = node.path(&["spec", "postBuild"]) else {
                     continue;
                 };

@@ -76,12 +76,7 @@ impl Rule for ChartVersionMissing {
             }
             // What is applied decides (every cluster's builds, or without clusters the builds
             // of the repository's roots): a version an overlay or a Flux patch sets is set.
-            let copies: Vec<_> = match repo.document(site.object).root() {
-                Some(r) => repo
-                    .judged_copies_at(site.object.file, r.span().start)
-                    .collect(),
-                None => Vec::new(),
-            };
+            let copies = repo.judged_copies(site.object);
             let unset_in: Vec<&str> = copies
                 .iter()
                 .filter(|a| rendered_version(&a.object.root, site.kind).is_none())
