@@ -229,21 +229,7 @@ mod tests {
     use crate::rules::testing::BOOTSTRAP_KUSTOMIZATION as SYNC;
 
     fn apps(post_build: &str) -> String {
-        format!(
-            "apiVersion: kustomize.toolkit.fluxcd.io/v1
-kind: Kustomization
-metadata:
-  name: apps
-  namespace: flux-system
-spec:
-  interval: 10m
-  path: ./apps
-  prune: true
-  sourceRef:
-    kind: GitRepository
-    name: flux-system
-{post_build}"
-        )
+        flux_kustomization("apps", "./apps", "GitRepository", post_build)
     }
 
     const CONFIGMAP: &str = "apiVersion: v1

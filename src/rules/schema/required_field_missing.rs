@@ -560,19 +560,7 @@ patches:
       - op: remove
         path: /spec/interval
 ";
-        let apps = "apiVersion: kustomize.toolkit.fluxcd.io/v1
-kind: Kustomization
-metadata:
-  name: apps
-  namespace: flux-system
-spec:
-  interval: 10m
-  path: ./apps
-  prune: true
-  sourceRef:
-    kind: GitRepository
-    name: flux-system
-";
+        let apps = crate::rules::testing::APPS_KUSTOMIZATION;
         let f = findings_of(
             "FV502",
             &[

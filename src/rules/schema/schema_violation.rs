@@ -1133,21 +1133,7 @@ spec:
     }
 
     fn flux_ks(name: &str, path: &str, extra: &str) -> String {
-        format!(
-            "apiVersion: kustomize.toolkit.fluxcd.io/v1
-kind: Kustomization
-metadata:
-  name: {name}
-  namespace: flux-system
-spec:
-  interval: 10m
-  path: {path}
-  prune: true
-  sourceRef:
-    kind: GitRepository
-    name: flux-system
-{extra}"
-        )
+        crate::rules::testing::flux_kustomization(name, path, "GitRepository", extra)
     }
 
     const DEPLOY: &str = "apiVersion: apps/v1
