@@ -933,12 +933,7 @@ fn process_file(
             io_problem: None,
         };
     }
-    let objects: Vec<Object> = stream
-        .documents
-        .iter()
-        .enumerate()
-        .filter_map(|(slot, doc)| Object::from_document(id, slot, doc))
-        .collect();
+    let objects = Object::all_of(id, &stream.documents);
     // Slot → object, so 60,000 documents do not mean 60,000 scans of the object list.
     let mut object_of: Vec<Option<&Object>> = vec![None; stream.documents.len()];
     for o in &objects {
@@ -1039,12 +1034,7 @@ fn parse_file(id: FileId, display: &str, bytes: Vec<u8>, limit: u64, role: Role)
     let _ = source
         .yaml_rejection
         .set(crate::model::build::yaml_rejection(&stream.problems));
-    let objects: Vec<Object> = stream
-        .documents
-        .iter()
-        .enumerate()
-        .filter_map(|(slot, doc)| Object::from_document(id, slot, doc))
-        .collect();
+    let objects = Object::all_of(id, &stream.documents);
     let docs = stream
         .documents
         .into_iter()

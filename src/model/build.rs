@@ -529,13 +529,7 @@ impl<'r> Builder<'r> {
                 };
                 self.append(&mut objects, sub, Origin::NONE);
             } else if (name.ends_with(".yaml") || name.ends_with(".yml"))
-                && !matches!(
-                    name.as_str(),
-                    "appveyor.yml"
-                        | "cloudbuild.yaml"
-                        | "codeship-services.yml"
-                        | "codeship-steps.yml"
-                )
+                && !crate::model::reconcile::FLUX_IGNORED_NAMES.contains(&name.as_str())
             {
                 let sub = self.load_file(&p, Origin::NONE);
                 self.append(&mut objects, sub, Origin::NONE);

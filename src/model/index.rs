@@ -33,6 +33,15 @@ pub struct Object {
 }
 
 impl Object {
+    /// The objects of a file's documents, in document order (a document without an identity
+    /// is no object).
+    pub fn all_of(file: FileId, docs: &[Document]) -> Vec<Object> {
+        docs.iter()
+            .enumerate()
+            .filter_map(|(slot, doc)| Object::from_document(file, slot, doc))
+            .collect()
+    }
+
     /// Reads the identity of a document: `apiVersion`, `kind` and `metadata.name`, all strings.
     pub fn from_document(file: FileId, doc_slot: usize, doc: &Document) -> Option<Object> {
         let root = doc.root()?;

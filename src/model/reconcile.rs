@@ -58,7 +58,7 @@ pub struct ReconcileTree {
 /// Default exclusions of source-controller (fluxcd/pkg `sourceignore`): files Flux never sees
 /// even when they sit in a reconciled directory. Hidden files and `.sourceignore` are already
 /// left out by discovery.
-const FLUX_IGNORED_NAMES: &[&str] = &[
+pub(crate) const FLUX_IGNORED_NAMES: &[&str] = &[
     "appveyor.yml",
     "cloudbuild.yaml",
     "codeship-services.yml",
