@@ -189,22 +189,17 @@ pub fn build_with(repo: &Repository, dir: &str, flux: &FluxAdditions) -> Build {
     let mut build_metadata = Vec::new();
     let mut objects = match kustomization_file_in(repo, dir) {
         Some(kfile) => {
-            let k = b.kustomization(&kfile);
-            fifo = k.as_ref().is_some_and(|k| k.fifo_order);
-            match k {
-                Some(k) if !flux.is_empty() => {
-                    let mut k = (*k).clone();
-                    b.add_flux(&mut k, flux);
-                    build_metadata.clone_from(&k.build_metadata);
-                    b.parsed.insert(kfile.clone(), Some(Arc::new(k)));
-                    b.build_kustomization(&kfile, Origin::NONE, true)
-                }
-                Some(k) => {
-                    build_metadata.clone_from(&k.build_metadata);
-                    b.build_kustomization(&kfile, Origin::NONE, true)
-                }
-                None => b.build_kustomization(&kfile, Origin::NONE, true),
+            let mut k = b.kustomization(&kfile);
+            if let Some(parsed) = k.as_mut().filter(|_| !flux.is_empty()) {
+                // This build's copy, with the Flux Kustomization's steps written in.
+                b.add_flux(Arc::make_mut(parsed), flux);
+                b.parsed.insert(kfile.clone(), k.clone());
             }
+            if let Some(k) = &k {
+                fifo = k.fifo_order;
+                build_metadata.clone_from(&k.build_metadata);
+            }
+            b.build_kustomization(&kfile, Origin::NONE, true)
         }
         None => {
             let mut objects = b.generated(dir);
