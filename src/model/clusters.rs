@@ -41,6 +41,11 @@ pub struct Cluster {
     pub name: String,
     /// Root-relative directory its sync Kustomization builds (`""` for the root).
     pub path: String,
+    /// The directory here that is the root of the cluster's source, which the `spec.path` of
+    /// its Kustomizations are relative to: `""`, unless the checkout holds that repository in
+    /// a sub-directory (a sample of several repositories, `repos/gitops-system/clusters/mgmt`
+    /// bootstrapped with `path: ./clusters/mgmt`).
+    pub source_root: String,
     pub entry: Entry,
     /// Where it is declared (the gotk-sync file, the FluxInstance's `sync`), for labels.
     pub declared_at: Option<(FileId, Span)>,
@@ -87,6 +92,7 @@ fn find(repo: &Repository) -> Vec<Cluster> {
             source: default_source(FLUX_NAMESPACE),
             sync_kustomization: None,
             flux_version: None,
+            source_root: String::new(),
         });
     }
     if out.is_empty() {
@@ -125,6 +131,26 @@ fn installed_version(repo: &Repository, path: &str) -> Option<String> {
             let tag = node.str_at(&["spec", "ref", "tag"])?;
             (flux && !tag.contains("${")).then(|| tag.to_string())
         })
+}
+
+/// Where the source's root is in this checkout when the sync path `written` is not here but
+/// `dir` (the directory holding `flux-system`) ends like it: `repos/gitops-system` for
+/// `./clusters/mgmt` bootstrapped in `repos/gitops-system/clusters/mgmt`, or in
+/// `repos/gitops-system/clusters/template` (a template's copy, its last directory renamed).
+fn source_root_above(dir: &str, written: &str) -> Option<String> {
+    let above = |dir: &str, written: &str| {
+        dir.strip_suffix(written)
+            .and_then(|p| p.strip_suffix('/'))
+            .map(str::to_string)
+    };
+    if written.is_empty() {
+        return None;
+    }
+    above(dir, written).or_else(|| {
+        let (dir_parent, _) = dir.rsplit_once('/')?;
+        let (written_parent, _) = written.rsplit_once('/')?;
+        above(dir_parent, written_parent)
+    })
 }
 
 /// `Entry::SyncPair`: a GitRepository or OCIRepository and a Flux Kustomization reading it,
@@ -184,6 +210,7 @@ fn sync_pairs(repo: &Repository, out: &mut Vec<Cluster>) {
             source: source.clone(),
             sync_kustomization: Some(*idx),
             flux_version: installed_version(repo, path),
+            source_root: String::new(),
         });
     }
 }
@@ -219,7 +246,7 @@ fn bootstrap_clusters(repo: &Repository, out: &mut Vec<Cluster>) {
         let ks = repo.objects.iter().enumerate().find(|(_, o)| {
             o.file == fid && o.flux == Some(FluxKind::Kustomization) && o.name == "flux-system"
         });
-        let (path, source, declared_at, sync_kustomization) = match ks {
+        let (path, source, declared_at, sync_kustomization, source_root) = match ks {
             Some((idx, o)) => {
                 let node = repo.node(o);
                 let ns = o.namespace.as_deref().unwrap_or(FLUX_NAMESPACE);
@@ -230,18 +257,31 @@ fn bootstrap_clusters(repo: &Repository, out: &mut Vec<Cluster>) {
                 // The path is relative to the source's root; a copy of another repository's
                 // bootstrap (a test tree, a template) names a path that is not here: the
                 // directory holding `flux-system` is then what it applies.
-                let declared = node
+                let written = node
                     .str_at(&["spec", "path"])
-                    .and_then(|p| crate::fs::join_normalized("", p))
+                    .and_then(|p| crate::fs::join_normalized("", p));
+                let declared = written
+                    .clone()
                     .filter(|p| repo.tree.is_dir(p) || p.is_empty());
+                let source_root = match (&declared, &written) {
+                    (None, Some(w)) => source_root_above(&dir, w),
+                    _ => None,
+                };
                 (
-                    declared.unwrap_or(dir),
+                    declared.unwrap_or_else(|| dir.clone()),
                     source,
                     Some((fid, o.name_span)),
                     Some(idx),
+                    source_root.unwrap_or_default(),
                 )
             }
-            None => (dir, default_source(FLUX_NAMESPACE), None, None),
+            None => (
+                dir,
+                default_source(FLUX_NAMESPACE),
+                None,
+                None,
+                String::new(),
+            ),
         };
         out.push(Cluster {
             name: String::new(),
@@ -251,6 +291,7 @@ fn bootstrap_clusters(repo: &Repository, out: &mut Vec<Cluster>) {
             source,
             sync_kustomization,
             flux_version,
+            source_root,
         });
     }
 }
@@ -308,6 +349,7 @@ fn flux_instance_clusters(repo: &Repository, out: &mut Vec<Cluster>) {
             },
             sync_kustomization: None,
             flux_version,
+            source_root: String::new(),
         });
     }
 }
@@ -360,7 +402,32 @@ fn disambiguate_names(clusters: &mut [Cluster]) {
 
 #[cfg(test)]
 mod tests {
+    use super::source_root_above;
     use crate::config::Config;
+
+    #[test]
+    fn the_source_root_is_above_where_the_sync_path_ends() {
+        let root = |dir, written| source_root_above(dir, written);
+        assert_eq!(
+            root("repos/gitops-system/clusters/mgmt", "clusters/mgmt").as_deref(),
+            Some("repos/gitops-system")
+        );
+        // A template's copy, its last directory renamed.
+        assert_eq!(
+            root(
+                "repos/gitops-system/clusters/template",
+                "clusters/cluster-name"
+            )
+            .as_deref(),
+            Some("repos/gitops-system")
+        );
+        // At the root already, or a path that ends otherwise: no directory above.
+        assert_eq!(root("clusters/template", "clusters/cluster-name"), None);
+        assert_eq!(root("tests/clusters/mgmt", "clusters/other/mgmt"), None);
+        assert_eq!(root("a/production", "production-eu"), None);
+        assert_eq!(root("a/production", ""), None);
+    }
+
     use crate::engine::check_memory;
 
     use crate::rules::testing::BOOTSTRAP_SYNC as SYNC;

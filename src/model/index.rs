@@ -536,8 +536,14 @@ impl Repository {
     /// The `spec.path` of a Flux Kustomization, normalised to a root-relative path without a
     /// leading `./` (`""` for the root). `None` when it has no path or climbs out of the root.
     pub fn kustomization_path(&self, ks: &Object) -> Option<String> {
+        self.kustomization_path_in(ks, "")
+    }
+
+    /// [`Repository::kustomization_path`] for a source whose root is the directory
+    /// `source_root` here ([`crate::model::clusters::Cluster::source_root`]).
+    pub fn kustomization_path_in(&self, ks: &Object, source_root: &str) -> Option<String> {
         let raw = self.node(ks).str_at(&["spec", "path"]).unwrap_or("./");
-        crate::fs::join_normalized("", raw)
+        crate::fs::join_normalized(source_root, raw)
     }
 
     /// The sources this repository syncs itself from: those that a Flux Kustomization whose

@@ -157,7 +157,7 @@ impl ReconcileTree {
                 cluster.sync_kustomization.unwrap_or(BOOTSTRAP),
                 cluster.path.clone(),
             );
-            let own = &cluster.source;
+            let own = (&cluster.source, cluster.source_root.as_str());
             tree.walk_root(repo, &by_file, ci as u16, root, own, &mut foreign);
         }
         // A Flux Kustomization nothing applies, reading a source defined here at a path that
@@ -186,7 +186,13 @@ impl ReconcileTree {
                     })
             });
             let raw = node.str_at(&["spec", "path"]).unwrap_or("");
-            let Some(path) = repo.kustomization_path(ks) else {
+            // Relative to where a cluster reading the same source has that source's root.
+            let source_root = repo
+                .clusters()
+                .iter()
+                .find(|c| c.source == source)
+                .map_or("", |c| c.source_root.as_str());
+            let Some(path) = repo.kustomization_path_in(ks, source_root) else {
                 continue;
             };
             if !defined
@@ -202,7 +208,7 @@ impl ReconcileTree {
                 &by_file,
                 ROOT_BY_HAND,
                 (idx, path),
-                &source,
+                (&source, source_root),
                 &mut foreign,
             );
         }
@@ -212,14 +218,15 @@ impl ReconcileTree {
     }
 
     /// Walks a cluster's root path, then the path of every Flux Kustomization found on the way
-    /// that reads `own`, until nothing new is reached; records the others as foreign.
+    /// that reads `own` (its source, and the directory here that is the source's root), until
+    /// nothing new is reached; records the others as foreign.
     fn walk_root(
         &mut self,
         repo: &Repository,
         flux_ks_by_file: &HashMap<FileId, Vec<usize>>,
         cluster: u16,
         root: (usize, String),
-        own: &SourceKey,
+        (own, source_root): (&SourceKey, &str),
         foreign: &mut HashSet<usize>,
     ) {
         let mut followed: HashSet<usize> = (root.0 != BOOTSTRAP)
@@ -265,7 +272,7 @@ impl ReconcileTree {
                         continue;
                     }
                     let path = if source_is_own(repo, ks, std::slice::from_ref(own)) {
-                        repo.kustomization_path(ks)
+                        repo.kustomization_path_in(ks, source_root)
                     } else if let Some(p) =
                         crate::model::sources::path_through_artifact(repo, ks, own)
                             .or_else(|| crate::model::sources::configured_path(repo, ks))
@@ -293,7 +300,7 @@ impl ReconcileTree {
                             crate::model::substitution::variables_in(repo, a, &here)
                         })
                         && let Some(p) = crate::fs::join_normalized(
-                            "",
+                            source_root,
                             &crate::model::substitution::substitute(raw, &vars),
                         )
                     {

@@ -305,3 +305,24 @@ fn hidden_generated() {
     );
     assert_quiet("hidden-generated", &["FV406"]);
 }
+
+/// A checkout holding the repository Flux syncs in a sub-directory (a sample of several
+/// repositories: aws-samples/eks-multi-cluster-gitops keeps `repos/gitops-system`, bootstrapped
+/// with `path: ./clusters/mgmt`): the sync's path is found under `repos/platform`, and so are
+/// the paths of the Kustomizations reading the same source. Resolved from the checkout's root,
+/// they named nothing: a dependency defined under one of them was "not found" (FV301) and its
+/// files "applied by no cluster" (FV105). A dependency that is really missing still fires.
+#[test]
+fn sub_repository_root() {
+    let codes = ["FV105", "FV301", "FV403"];
+    assert_eq!(
+        findings("sub-repository-root/fires", &codes),
+        vec![f(
+            "FV301",
+            "repos/platform/clusters/production/infrastructure.yaml",
+            21,
+            13
+        )]
+    );
+    assert_quiet("sub-repository-root", &codes);
+}
