@@ -46,6 +46,10 @@ pub struct Cluster {
     /// a sub-directory (a sample of several repositories, `repos/gitops-system/clusters/mgmt`
     /// bootstrapped with `path: ./clusters/mgmt`).
     pub source_root: String,
+    /// Other GitRepositories defined here that fetch the same repository at the same ref as
+    /// the sync source (a repository syncing through a FluxInstance whose apps still read the
+    /// `home-kubernetes` GitRepository of its first bootstrap): they read this repository too.
+    pub same_repository: Vec<SourceKey>,
     pub entry: Entry,
     /// Where it is declared (the gotk-sync file, the FluxInstance's `sync`), for labels.
     pub declared_at: Option<(FileId, Span)>,
@@ -93,10 +97,50 @@ fn find(repo: &Repository) -> Vec<Cluster> {
             sync_kustomization: None,
             flux_version: None,
             source_root: String::new(),
+            same_repository: Vec::new(),
         });
     }
     if out.is_empty() {
         sync_pairs(repo, &mut out);
+    }
+    for cluster in &mut out {
+        let sync = match cluster.entry {
+            Entry::FluxInstance => cluster.declared_at.and_then(|(file, span)| {
+                // The `sync` mapping the cluster was declared at.
+                let node = repo
+                    .objects
+                    .iter()
+                    .filter(|o| o.file == file)
+                    .find_map(|o| {
+                        let n = repo.node(o);
+                        [
+                            &["spec", "sync"][..],
+                            &["spec", "values", "instance", "sync"],
+                        ]
+                        .into_iter()
+                        .find_map(|p| n.path(p).filter(|s| s.span() == span))
+                    })?;
+                let url = node.str_at(&["url"])?.to_string();
+                Some((url, node.str_at(&["ref"]).map(git_ref_named)?))
+            }),
+            _ => repo
+                .of_kind(&cluster.source.kind)
+                .filter(|o| o.flux == Some(FluxKind::GitRepository))
+                .find(|o| {
+                    o.name == cluster.source.name
+                        && repo.effective_namespace(o) == cluster.source.namespace.as_deref()
+                })
+                .and_then(|o| {
+                    let node = repo.node(o);
+                    Some((
+                        node.str_at(&["spec", "url"])?.to_string(),
+                        git_ref_of(&node)?,
+                    ))
+                }),
+        };
+        if let Some((url, git_ref)) = sync {
+            cluster.same_repository = same_repository(repo, &url, &git_ref, &cluster.source);
+        }
     }
     out.sort_by(|a, b| a.path.cmp(&b.path));
     out.dedup_by(|a, b| a.path == b.path);
@@ -131,6 +175,83 @@ fn installed_version(repo: &Repository, path: &str) -> Option<String> {
             let tag = node.str_at(&["spec", "ref", "tag"])?;
             (flux && !tag.contains("${")).then(|| tag.to_string())
         })
+}
+
+/// A Git ref as `(field, value)` of a GitRepository's `spec.ref`.
+type GitRef = (&'static str, String);
+
+/// The Flux Operator's `sync.ref` (`refs/heads/main`) as a GitRepository's `spec.ref`.
+fn git_ref_named(name: &str) -> GitRef {
+    match (
+        name.strip_prefix("refs/heads/"),
+        name.strip_prefix("refs/tags/"),
+    ) {
+        (Some(branch), _) => ("branch", branch.to_string()),
+        (_, Some(tag)) => ("tag", tag.to_string()),
+        _ => ("name", name.to_string()),
+    }
+}
+
+/// The ref a GitRepository fetches, by source-controller's precedence (commit, name, semver,
+/// tag, branch); `None` when it states none.
+fn git_ref_of(source: &NodeRef<'_>) -> Option<GitRef> {
+    let r = source.path(&["spec", "ref"])?;
+    if let Some(name) = r
+        .str_at(&["name"])
+        .filter(|_| r.str_at(&["commit"]).is_none())
+    {
+        return Some(git_ref_named(name));
+    }
+    ["commit", "semver", "tag", "branch"]
+        .into_iter()
+        .find_map(|field| Some((field, r.str_at(&[field])?.to_string())))
+}
+
+/// A Git URL without its scheme, user, `.git` and trailing `/`, the scp form's `:` as `/`:
+/// `https://github.com/org/repo.git` and `git@github.com:org/repo` are both
+/// `github.com/org/repo`.
+fn repository_of_url(url: &str) -> String {
+    let mut u = url.trim().trim_end_matches('/').trim_end_matches(".git");
+    let scp = !u.contains("://");
+    if let Some((_, rest)) = u.split_once("://") {
+        u = rest;
+    }
+    if let Some((user, rest)) = u.split_once('@')
+        && !user.contains('/')
+    {
+        u = rest;
+    }
+    let u = u.to_ascii_lowercase();
+    if scp { u.replacen(':', "/", 1) } else { u }
+}
+
+/// The GitRepositories defined here, other than `sync`, that fetch `url` at `git_ref`.
+fn same_repository(
+    repo: &Repository,
+    url: &str,
+    git_ref: &GitRef,
+    sync: &SourceKey,
+) -> Vec<SourceKey> {
+    let wanted = repository_of_url(url);
+    let mut out: Vec<SourceKey> = repo
+        .of_kind(FluxKind::GitRepository)
+        .filter(|o| o.flux == Some(FluxKind::GitRepository))
+        .filter(|o| {
+            let node = repo.node(o);
+            node.str_at(&["spec", "url"])
+                .is_some_and(|u| !u.contains("${") && repository_of_url(u) == wanted)
+                && git_ref_of(&node).as_ref() == Some(git_ref)
+        })
+        .map(|o| SourceKey {
+            kind: o.kind.clone(),
+            name: o.name.clone(),
+            namespace: repo.effective_namespace(o).map(str::to_string),
+        })
+        .filter(|k| k != sync)
+        .collect();
+    out.sort();
+    out.dedup();
+    out
 }
 
 /// Where the source's root is in this checkout when the sync path `written` is not here but
@@ -211,6 +332,7 @@ fn sync_pairs(repo: &Repository, out: &mut Vec<Cluster>) {
             sync_kustomization: Some(*idx),
             flux_version: installed_version(repo, path),
             source_root: String::new(),
+            same_repository: Vec::new(),
         });
     }
 }
@@ -292,6 +414,7 @@ fn bootstrap_clusters(repo: &Repository, out: &mut Vec<Cluster>) {
             sync_kustomization,
             flux_version,
             source_root,
+            same_repository: Vec::new(),
         });
     }
 }
@@ -350,6 +473,7 @@ fn flux_instance_clusters(repo: &Repository, out: &mut Vec<Cluster>) {
             sync_kustomization: None,
             flux_version,
             source_root: String::new(),
+            same_repository: Vec::new(),
         });
     }
 }
@@ -404,6 +528,23 @@ fn disambiguate_names(clusters: &mut [Cluster]) {
 mod tests {
     use super::source_root_above;
     use crate::config::Config;
+
+    #[test]
+    fn one_repository_has_one_name_whatever_the_url_form() {
+        use super::repository_of_url as name;
+        let want = "github.com/org/home-ops";
+        for url in [
+            "https://github.com/org/home-ops",
+            "https://github.com/org/home-ops.git",
+            "https://github.com/Org/home-ops/",
+            "ssh://git@github.com/org/home-ops",
+            "git@github.com:org/home-ops.git",
+        ] {
+            assert_eq!(name(url), want, "{url}");
+        }
+        assert_ne!(name("https://github.com/org/home-ops-archive"), want);
+        assert_ne!(name("https://gitlab.com/org/home-ops"), want);
+    }
 
     #[test]
     fn the_source_root_is_above_where_the_sync_path_ends() {

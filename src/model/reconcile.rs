@@ -157,7 +157,10 @@ impl ReconcileTree {
                 cluster.sync_kustomization.unwrap_or(BOOTSTRAP),
                 cluster.path.clone(),
             );
-            let own = (&cluster.source, cluster.source_root.as_str());
+            let own: Vec<SourceKey> = std::iter::once(cluster.source.clone())
+                .chain(cluster.same_repository.iter().cloned())
+                .collect();
+            let own = (own.as_slice(), cluster.source_root.as_str());
             tree.walk_root(repo, &by_file, ci as u16, root, own, &mut foreign);
         }
         // A Flux Kustomization nothing applies, reading a source defined here at a path that
@@ -208,7 +211,7 @@ impl ReconcileTree {
                 &by_file,
                 ROOT_BY_HAND,
                 (idx, path),
-                (&source, source_root),
+                (std::slice::from_ref(&source), source_root),
                 &mut foreign,
             );
         }
@@ -226,7 +229,7 @@ impl ReconcileTree {
         flux_ks_by_file: &HashMap<FileId, Vec<usize>>,
         cluster: u16,
         root: (usize, String),
-        (own, source_root): (&SourceKey, &str),
+        (own, source_root): (&[SourceKey], &str),
         foreign: &mut HashSet<usize>,
     ) {
         let mut followed: HashSet<usize> = (root.0 != BOOTSTRAP)
@@ -271,11 +274,12 @@ impl ReconcileTree {
                     if !followed.insert(idx) {
                         continue;
                     }
-                    let path = if source_is_own(repo, ks, std::slice::from_ref(own)) {
+                    let path = if source_is_own(repo, ks, own) {
                         repo.kustomization_path_in(ks, source_root)
-                    } else if let Some(p) =
-                        crate::model::sources::path_through_artifact(repo, ks, own)
-                            .or_else(|| crate::model::sources::configured_path(repo, ks))
+                    } else if let Some(p) = own
+                        .iter()
+                        .find_map(|o| crate::model::sources::path_through_artifact(repo, ks, o))
+                        .or_else(|| crate::model::sources::configured_path(repo, ks))
                     {
                         Some(p)
                     } else {

@@ -326,3 +326,23 @@ fn sub_repository_root() {
     );
     assert_quiet("sub-repository-root", &codes);
 }
+
+/// A GitRepository other than the sync source that fetches the same repository at the same
+/// ref (damacus/home-ops: a FluxInstance syncs `https://github.com/damacus/home-ops.git` at
+/// `refs/heads/main`, and every app's Kustomization reads the `home-kubernetes` GitRepository
+/// of the first bootstrap, `https://github.com/damacus/home-ops` on branch `main`) reads this
+/// repository: its Kustomizations are built and what they apply is applied. They were a render
+/// gap (FV406, 82 infos there) and their files "applied by no cluster" (FV105, 232 more).
+/// The same repository on another branch is another content: still a gap.
+#[test]
+fn same_repository_source() {
+    let codes = ["FV105", "FV406"];
+    assert_eq!(
+        findings("same-repository-source/fires", &codes),
+        vec![
+            f("FV105", "kubernetes/apps/web/app/configmap.yaml", 4, 9),
+            f("FV406", "kubernetes/apps/web/ks.yaml", 12, 11),
+        ]
+    );
+    assert_quiet("same-repository-source", &codes);
+}
