@@ -305,3 +305,50 @@ fn hidden_generated() {
     );
     assert_quiet("hidden-generated", &["FV406"]);
 }
+
+/// JJGadgets/Biohazard: the cluster's sync Kustomization gives every child its `sourceRef`
+/// (and `interval`, `prune`) through `spec.patches` selected by a label; the children name
+/// no source. The walk reads each child as its applier's patches render it, so their paths are
+/// applied (about 370 files were "applied by no cluster"); a child the selector leaves out has
+/// no source and is not followed.
+#[test]
+fn parent_patched_source() {
+    assert_eq!(
+        findings("parent-patched-source/fires", &["FV105"]),
+        vec![f("FV105", "web/deployment.yaml", 4, 9)]
+    );
+    assert_quiet("parent-patched-source", &["FV105", "FV502"]);
+}
+
+/// A source is found as the builds apply it: JJGadgets/Biohazard names the chart's
+/// OCIRepository `${CHART_NAME:=app-template}` in a component each app's Kustomization
+/// includes with its own `CHART_NAME`; h3mmy/bloopySphere's shared OCIRepository lands in each
+/// namespace whose kustomization includes its component. A reference nothing applies still
+/// fires.
+#[test]
+fn rendered_source() {
+    assert_eq!(
+        findings("rendered-source/fires", &["FV401"]),
+        vec![
+            f("FV401", "apps/sites/docs/helmrelease.yaml", 9, 11),
+            f("FV401", "apps/web/helmrelease.yaml", 9, 11),
+        ]
+    );
+    assert_quiet("rendered-source", &["FV401"]);
+}
+
+/// JJGadgets/Biohazard: a file holding a child Kustomization has a document that is not YAML,
+/// so Flux builds none of it. The child used to be judged as written, without the variables
+/// its parent's patch gives it (FV408); only FV101 stands. The file without the error is
+/// judged as applied.
+#[test]
+fn broken_file_substitution() {
+    assert_eq!(
+        findings("broken-file-substitution/fires", &["FV101", "FV408"]),
+        vec![f("FV408", "web/configmap.yaml", 7, 16)]
+    );
+    assert_eq!(
+        findings("broken-file-substitution/quiet", &["FV101", "FV408"]),
+        vec![f("FV101", "apps/ks.yaml", 16, 13)]
+    );
+}
