@@ -67,10 +67,12 @@ pub fn variables_of(
             .filter(|o| {
                 o.group().is_empty()
                     && o.name == name
-                    && (namespace.is_none()
-                        || repo
-                            .effective_namespace(o)
-                            .is_none_or(|n| Some(n) == namespace))
+                    && namespace.is_none_or(|ns| {
+                        repo.effective_namespace(o).is_none_or(|n| n == ns)
+                            // A shared file (a component) lands in the namespace of each
+                            // kustomization that includes it.
+                            || repo.namespaces_set_on(o.file).iter().any(|n| n == ns)
+                    })
             })
             .collect();
         let kept: Vec<&Object> = defined.iter().copied().filter(|o| keep(o)).collect();

@@ -352,3 +352,16 @@ fn broken_file_substitution() {
         vec![f("FV101", "apps/ks.yaml", 16, 13)]
     );
 }
+
+/// haraldkoch/kochhaus-home: each namespace's kustomization includes a component holding the
+/// `cluster-secrets` a child's `substituteFrom` reads; kustomize puts it in that namespace
+/// whatever its file says, so its keys are the child's variables (12 false FV408 read only an
+/// unapplied copy's keys). A variable neither defines still fires.
+#[test]
+fn component_namespace() {
+    assert_eq!(
+        findings("component-namespace/fires", &["FV408"]),
+        vec![f("FV408", "apps/web/app/configmap.yaml", 6, 13)]
+    );
+    assert_quiet("component-namespace", &["FV408"]);
+}
