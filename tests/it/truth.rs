@@ -365,3 +365,18 @@ fn component_namespace() {
     );
     assert_quiet("component-namespace", &["FV408"]);
 }
+
+/// kashalls/home-cluster (onedr0p's cluster-template layout): the Flux Operator is installed
+/// with the `flux-instance` chart, its values in a file the release's kustomization turns into
+/// the `valuesFrom` ConfigMap, and the sync names its source `home-kubernetes`
+/// (`instance.sync.name`). No cluster was found and every Kustomization reading that source was
+/// FV401 (83). Without `sync.name` the operator names the source after the namespace, and a
+/// reference to `home-kubernetes` fails.
+#[test]
+fn flux_instance_values() {
+    assert_eq!(
+        findings("flux-instance-values/fires", &["FV401"]),
+        vec![f("FV401", "kubernetes/flux/cluster/ks.yaml", 15, 11)]
+    );
+    assert_quiet("flux-instance-values", &["FV401", "FV105"]);
+}

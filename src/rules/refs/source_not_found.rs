@@ -280,7 +280,17 @@ fn is_external(repo: &Repository, kind: &str, name: &str, wanted: &Option<Vec<&s
         let sync_name = sync.str_at(&["name"]).unwrap_or("flux-system");
         sync_kind == kind && sync_name == name
     });
-    declared || instance
+    // So does a `flux-instance` chart's release (clusters found from its values).
+    let cluster = repo.clusters().iter().any(|c| {
+        c.entry == crate::model::clusters::Entry::FluxInstance
+            && c.source.kind == kind
+            && c.source.name == name
+            && match (&c.source.namespace, wanted) {
+                (Some(n), Some(w)) => w.contains(&n.as_str()),
+                _ => true,
+            }
+    });
+    declared || instance || cluster
 }
 
 /// helm-controller names the HelmChart it creates for a `spec.chart` `<namespace>-<name>`.
