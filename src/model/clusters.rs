@@ -42,6 +42,12 @@ pub struct Cluster {
     pub name: String,
     /// Root-relative directory its sync Kustomization builds (`""` for the root).
     pub path: String,
+    /// The directory of this checkout that is the root of the cluster's source: `""`, or the
+    /// directory a bootstrap copied from another repository sits in
+    /// (`repos/gitops-system/clusters/mgmt/flux-system/gotk-sync.yaml` syncing
+    /// `./clusters/mgmt`: the source's root is `repos/gitops-system`). The `spec.path` of a
+    /// Flux Kustomization reading the source is relative to it.
+    pub source_root: String,
     pub entry: Entry,
     /// Where it is declared (the gotk-sync file, the FluxInstance's `sync`), for labels.
     pub declared_at: Option<(FileId, Span)>,
@@ -83,6 +89,7 @@ fn find(repo: &Repository) -> Vec<Cluster> {
         out.push(Cluster {
             name: name.clone(),
             path,
+            source_root: String::new(),
             entry: Entry::Config,
             declared_at: None,
             source: default_source(FLUX_NAMESPACE),
@@ -180,6 +187,7 @@ fn sync_pairs(repo: &Repository, out: &mut Vec<Cluster>) {
         out.push(Cluster {
             name: String::new(),
             path: path.clone(),
+            source_root: String::new(),
             entry: Entry::SyncPair,
             declared_at: Some((ks.file, ks.name_span)),
             source: source.clone(),
@@ -220,6 +228,7 @@ fn bootstrap_clusters(repo: &Repository, out: &mut Vec<Cluster>) {
         let ks = repo.objects.iter().enumerate().find(|(_, o)| {
             o.file == fid && o.flux == Some(FluxKind::Kustomization) && o.name == "flux-system"
         });
+        let mut source_root = String::new();
         let (path, source, declared_at, sync_kustomization) = match ks {
             Some((idx, o)) => {
                 let node = repo.node(o);
@@ -230,11 +239,21 @@ fn bootstrap_clusters(repo: &Repository, out: &mut Vec<Cluster>) {
                     .unwrap_or_else(|| default_source(ns));
                 // The path is relative to the source's root; a copy of another repository's
                 // bootstrap (a test tree, a template) names a path that is not here: the
-                // directory holding `flux-system` is then what it applies.
-                let declared = node
+                // directory holding `flux-system` is then what it applies. When that directory
+                // ends with the path, the directory above it is the source's root (a checkout
+                // holding several repositories side by side).
+                let written = node
                     .str_at(&["spec", "path"])
-                    .and_then(|p| crate::fs::join_normalized("", p))
+                    .and_then(|p| crate::fs::join_normalized("", p));
+                let declared = written
+                    .clone()
                     .filter(|p| repo.tree.is_dir(p) || p.is_empty());
+                if declared.is_none()
+                    && let Some(w) = written.filter(|w| !w.is_empty())
+                    && let Some(root) = dir.strip_suffix(&format!("/{w}"))
+                {
+                    source_root = root.to_string();
+                }
                 (
                     declared.unwrap_or(dir),
                     source,
@@ -247,6 +266,7 @@ fn bootstrap_clusters(repo: &Repository, out: &mut Vec<Cluster>) {
         out.push(Cluster {
             name: String::new(),
             path,
+            source_root,
             entry: Entry::Bootstrap,
             declared_at,
             source,
@@ -371,6 +391,7 @@ fn push_instance(
     out.push(Cluster {
         name: String::new(),
         path,
+        source_root: String::new(),
         entry: Entry::FluxInstance,
         declared_at: Some((file, sync.span())),
         source: SourceKey {

@@ -159,7 +159,14 @@ impl ReconcileTree {
                 cluster.path.clone(),
             );
             let own = &cluster.source;
-            tree.walk_root(repo, &by_file, ci as u16, root, own, &mut foreign);
+            tree.walk_root(
+                repo,
+                &by_file,
+                ci as u16,
+                root,
+                (own, &cluster.source_root),
+                &mut foreign,
+            );
         }
         // A Flux Kustomization nothing applies, reading a source defined here at a path that
         // exists here, is a root applied by hand (the `flux/config/cluster.yaml` of many
@@ -203,7 +210,7 @@ impl ReconcileTree {
                 &by_file,
                 ROOT_BY_HAND,
                 (idx, path),
-                &source,
+                (&source, ""),
                 &mut foreign,
             );
         }
@@ -220,7 +227,7 @@ impl ReconcileTree {
         flux_ks_by_file: &HashMap<FileId, Vec<usize>>,
         cluster: u16,
         root: (usize, String),
-        own: &SourceKey,
+        (own, source_root): (&SourceKey, &str),
         foreign: &mut HashSet<usize>,
     ) {
         let mut followed: HashSet<usize> = (root.0 != BOOTSTRAP)
@@ -282,7 +289,7 @@ impl ReconcileTree {
                     let child = patched(repo, ks, &patches);
                     let path = if node_source_is_own(repo, ks, &child, std::slice::from_ref(own)) {
                         crate::fs::join_normalized(
-                            "",
+                            source_root,
                             child.str_at(&["spec", "path"]).unwrap_or("./"),
                         )
                     } else if let Some(p) =
@@ -325,7 +332,7 @@ impl ReconcileTree {
                                 },
                             )
                         && let Some(p) = crate::fs::join_normalized(
-                            "",
+                            source_root,
                             &crate::model::substitution::substitute(&raw, &vars),
                         )
                     {

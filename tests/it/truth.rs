@@ -380,3 +380,22 @@ fn flux_instance_values() {
     );
     assert_quiet("flux-instance-values", &["FV401", "FV105"]);
 }
+
+/// aws-samples/eks-multi-cluster-gitops keeps each Git repository of its fleet in a
+/// sub-directory of one checkout: `repos/gitops-system/clusters/mgmt/flux-system` syncs
+/// `./clusters/mgmt`, so `repos/gitops-system` is the source's root and every `spec.path` of that
+/// source is relative to it (2 false FV301 on Kustomizations defined there, and the files they
+/// apply were "applied by no cluster"). The root is taken only when the bootstrap directory
+/// ends with the synced path: a path that matches nothing keeps the files unapplied.
+#[test]
+fn nested_repository() {
+    assert_eq!(
+        findings("nested-repository/fires", &["FV105"]),
+        vec![
+            f("FV105", "repos/fleet/apps/configmap.yaml", 4, 9),
+            f("FV105", "repos/fleet/infra/config.yaml", 4, 9),
+            f("FV105", "repos/fleet/infra/config/namespace.yaml", 4, 9),
+        ]
+    );
+    assert_quiet("nested-repository", &["FV105", "FV301"]);
+}
