@@ -399,3 +399,21 @@ fn nested_repository() {
     );
     assert_quiet("nested-repository", &["FV105", "FV301"]);
 }
+
+/// JJGadgets/Biohazard: a dependency's document is not YAML (an alias to an undefined anchor),
+/// so its object cannot be read; an entry naming it was "not found" (2 FV301 beside the true
+/// FV101). A name no file defines still fires.
+#[test]
+fn broken_dependency() {
+    assert_eq!(
+        findings("broken-dependency/fires", &["FV101", "FV301"]),
+        vec![
+            f("FV101", "apps/ks.yaml", 19, 13),
+            f("FV301", "apps/ks.yaml", 29, 13),
+        ]
+    );
+    assert_eq!(
+        findings("broken-dependency/quiet", &["FV101", "FV301"]),
+        vec![f("FV101", "apps/ks.yaml", 19, 13)]
+    );
+}
