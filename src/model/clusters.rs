@@ -5,8 +5,9 @@
 //! - a bootstrap directory, `<path>/flux-system/gotk-sync.yaml` (what `flux bootstrap` writes:
 //!   a GitRepository or OCIRepository and a Kustomization, both named `flux-system`);
 //! - a Flux Operator `FluxInstance`'s `spec.sync`, or the same block under a `flux-instance`
-//!   chart's `values.instance.sync` (the operator names the source and the Kustomization after
-//!   the instance's namespace, as bootstrap does);
+//!   chart's `values.instance.sync` (inline, or in the values file its `valuesFrom` ConfigMap
+//!   is generated from); the operator names the source and the Kustomization `sync.name`, else
+//!   after the instance's namespace, as bootstrap does;
 //! - `clusters:` in the config (name → path).
 //!
 //! A repository with none of these (a library of bases) has no clusters: rules then judge every
@@ -103,41 +104,22 @@ fn find(repo: &Repository) -> Vec<Cluster> {
     if out.is_empty() {
         sync_pairs(repo, &mut out);
     }
-    for cluster in &mut out {
-        let sync = match cluster.entry {
-            Entry::FluxInstance => cluster.declared_at.and_then(|(file, span)| {
-                // The `sync` mapping the cluster was declared at.
-                let node = repo
-                    .objects
-                    .iter()
-                    .filter(|o| o.file == file)
-                    .find_map(|o| {
-                        let n = repo.node(o);
-                        [
-                            &["spec", "sync"][..],
-                            &["spec", "values", "instance", "sync"],
-                        ]
-                        .into_iter()
-                        .find_map(|p| n.path(p).filter(|s| s.span() == span))
-                    })?;
-                let url = node.str_at(&["url"])?.to_string();
-                Some((url, node.str_at(&["ref"]).map(git_ref_named)?))
-            }),
-            _ => repo
-                .of_kind(&cluster.source.kind)
-                .filter(|o| o.flux == Some(FluxKind::GitRepository))
-                .find(|o| {
-                    o.name == cluster.source.name
-                        && repo.effective_namespace(o) == cluster.source.namespace.as_deref()
-                })
-                .and_then(|o| {
-                    let node = repo.node(o);
-                    Some((
-                        node.str_at(&["spec", "url"])?.to_string(),
-                        git_ref_of(&node)?,
-                    ))
-                }),
-        };
+    // A FluxInstance's cluster knows them from its `sync` already.
+    for cluster in out.iter_mut().filter(|c| c.entry != Entry::FluxInstance) {
+        let sync = repo
+            .of_kind(&cluster.source.kind)
+            .filter(|o| o.flux == Some(FluxKind::GitRepository))
+            .find(|o| {
+                o.name == cluster.source.name
+                    && repo.effective_namespace(o) == cluster.source.namespace.as_deref()
+            })
+            .and_then(|o| {
+                let node = repo.node(o);
+                Some((
+                    node.str_at(&["spec", "url"])?.to_string(),
+                    git_ref_of(&node)?,
+                ))
+            });
         if let Some((url, git_ref)) = sync {
             cluster.same_repository = same_repository(repo, &url, &git_ref, &cluster.source);
         }
@@ -419,63 +401,138 @@ fn bootstrap_clusters(repo: &Repository, out: &mut Vec<Cluster>) {
     }
 }
 
-/// A `FluxInstance`'s `spec.sync`, or a `flux-instance` HelmRelease's `values.instance.sync`.
+/// A `FluxInstance`'s `spec.sync`, or a `flux-instance` HelmRelease's `values.instance.sync`,
+/// inline or in the values file a kustomization beside it generates the `valuesFrom`
+/// ConfigMap from (`values.yaml=./helm-values.yaml`, the layout of onedr0p's cluster-template).
 fn flux_instance_clusters(repo: &Repository, out: &mut Vec<Cluster>) {
-    let instances = repo
-        .of_kind(FluxKind::FluxInstance)
-        .filter(|o| o.flux == Some(FluxKind::FluxInstance))
-        .filter_map(|o| Some((o, repo.node(o).path(&["spec", "sync"])?)));
-    let releases = repo
-        .of_kind(FluxKind::HelmRelease)
-        .filter(|o| o.flux == Some(FluxKind::HelmRelease))
-        .filter_map(|o| {
-            Some((
-                o,
-                repo.node(o).path(&["spec", "values", "instance", "sync"])?,
-            ))
-        });
-    for (o, sync) in instances.chain(releases) {
-        let Some(path) = sync
-            .str_at(&["path"])
-            .and_then(|p| crate::fs::join_normalized("", p))
-        else {
-            continue;
-        };
-        if path.contains("${") || !(path.is_empty() || repo.tree.is_dir(&path)) {
+    for o in repo.of_kind(FluxKind::FluxInstance) {
+        if o.flux == Some(FluxKind::FluxInstance)
+            && let Some(sync) = repo.node(o).path(&["spec", "sync"])
+        {
+            let version = repo.node(o).str_at(&["spec", "distribution", "version"]);
+            push_instance(repo, o, o.file, &sync, version, out);
+        }
+    }
+    for o in repo.of_kind(FluxKind::HelmRelease) {
+        if o.flux != Some(FluxKind::HelmRelease) {
             continue;
         }
         let node = repo.node(o);
-        // The operator creates the source and Kustomization in the instance's namespace,
-        // named after it.
-        let ns = node
-            .str_at(&["spec", "targetNamespace"])
-            .or_else(|| repo.effective_namespace(o))
-            .unwrap_or(FLUX_NAMESPACE)
-            .to_string();
-        let kind = sync
-            .str_at(&["kind"])
-            .unwrap_or(FluxKind::GitRepository.name())
-            .to_string();
-        let flux_version = node
-            .str_at(&["spec", "distribution", "version"])
-            .or_else(|| node.str_at(&["spec", "values", "instance", "distribution", "version"]))
-            .map(str::to_string);
-        out.push(Cluster {
-            name: String::new(),
-            path,
-            entry: Entry::FluxInstance,
-            declared_at: Some((o.file, sync.span())),
-            source: SourceKey {
-                kind,
-                name: ns.clone(),
-                namespace: Some(ns),
-            },
-            sync_kustomization: None,
-            flux_version,
-            source_root: String::new(),
-            same_repository: Vec::new(),
-        });
+        if let Some(sync) = node.path(&["spec", "values", "instance", "sync"]) {
+            let version = node.str_at(&["spec", "values", "instance", "distribution", "version"]);
+            push_instance(repo, o, o.file, &sync, version, out);
+        } else if let Some((file, values)) = generated_values(repo, o)
+            && let Some(root) = values.documents.first().and_then(|d| d.root())
+            && let Some(sync) = root.path(&["instance", "sync"])
+        {
+            let version = root.str_at(&["instance", "distribution", "version"]);
+            push_instance(repo, o, file, &sync, version, out);
+        }
     }
+}
+
+/// The values file of a HelmRelease's `valuesFrom` ConfigMap (whole values, no `targetPath`)
+/// that the kustomization of the release's directory generates from a file, parsed.
+fn generated_values(
+    repo: &Repository,
+    release: &crate::model::index::Object,
+) -> Option<(FileId, crate::yaml::ParsedStream)> {
+    let dir = parent_dir(repo.path(release.file));
+    let kfile = crate::model::index::kustomization_file_in(repo, dir)?;
+    let k = repo.kustomization(repo.file_id(&kfile)?)?;
+    for from in repo
+        .node(release)
+        .path(&["spec", "valuesFrom"])
+        .map(|v| v.items())
+        .unwrap_or_default()
+    {
+        if from.str_at(&["kind"]) != Some("ConfigMap") || from.get("targetPath").is_some() {
+            continue;
+        }
+        let Some(name) = from.str_at(&["name"]) else {
+            continue;
+        };
+        let key = from.str_at(&["valuesKey"]).unwrap_or("values.yaml");
+        for g in k.generators.iter().filter(|g| {
+            g.kind == crate::model::kustomization::GeneratedKind::ConfigMap && g.name == name
+        }) {
+            for f in &g.files {
+                // `key=path`, or `path` keyed by its file name, as kustomize reads it.
+                let (k, path) = match f.path.split_once('=') {
+                    Some((k, p)) => (k, p),
+                    None => (
+                        f.path.rsplit('/').next().unwrap_or(&f.path),
+                        f.path.as_str(),
+                    ),
+                };
+                if k != key {
+                    continue;
+                }
+                if let Some(fid) =
+                    crate::fs::join_normalized(dir, path).and_then(|p| repo.file_id(&p))
+                {
+                    return Some((fid, crate::yaml::parse_stream(&repo.files[fid].text)));
+                }
+            }
+        }
+    }
+    None
+}
+
+/// A cluster from a FluxInstance's `sync` block, read in `file`.
+fn push_instance(
+    repo: &Repository,
+    o: &crate::model::index::Object,
+    file: FileId,
+    sync: &NodeRef<'_>,
+    version: Option<&str>,
+    out: &mut Vec<Cluster>,
+) {
+    let Some(path) = sync
+        .str_at(&["path"])
+        .and_then(|p| crate::fs::join_normalized("", p))
+    else {
+        return;
+    };
+    if path.contains("${") || !(path.is_empty() || repo.tree.is_dir(&path)) {
+        return;
+    }
+    // The operator creates the source and Kustomization in the instance's namespace, named
+    // `sync.name` or after the namespace.
+    let ns = repo
+        .node(o)
+        .str_at(&["spec", "targetNamespace"])
+        .or_else(|| repo.effective_namespace(o))
+        .unwrap_or(FLUX_NAMESPACE)
+        .to_string();
+    let name = sync
+        .str_at(&["name"])
+        .filter(|n| !n.is_empty())
+        .map_or_else(|| ns.clone(), str::to_string);
+    let kind = sync
+        .str_at(&["kind"])
+        .unwrap_or(FluxKind::GitRepository.name())
+        .to_string();
+    let source = SourceKey {
+        kind,
+        name,
+        namespace: Some(ns),
+    };
+    let same = match (sync.str_at(&["url"]), sync.str_at(&["ref"])) {
+        (Some(url), Some(r)) => same_repository(repo, url, &git_ref_named(r), &source),
+        _ => Vec::new(),
+    };
+    out.push(Cluster {
+        name: String::new(),
+        path,
+        source_root: String::new(),
+        same_repository: same,
+        entry: Entry::FluxInstance,
+        declared_at: Some((file, sync.span())),
+        source,
+        sync_kustomization: None,
+        flux_version: version.map(str::to_string),
+    });
 }
 
 /// The version `flux install` wrote into the header of `gotk-components.yaml`.

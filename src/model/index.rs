@@ -201,9 +201,9 @@ pub struct Repository {
     /// What the modules above the index work out from the whole repository (the clusters,
     /// the reconcile tree, ...), each on first use and through its own accessor.
     pub(crate) derived: Store,
-    /// File → the namespace kustomize forces on its objects ([`Repository::namespace_override`]),
+    /// File → the namespaces kustomize may force on its objects ([`Repository::namespace_override`]),
     /// computed on first use.
-    namespace_overrides: std::sync::OnceLock<HashMap<FileId, Option<String>>>,
+    namespace_overrides: std::sync::OnceLock<HashMap<FileId, Vec<String>>>,
     /// `apiVersion/kind` of the applied objects FV505 found no schema for (set by FV505).
     pub unvalidated_kinds: std::sync::OnceLock<Vec<String>>,
     /// True when the run released the trees no document rule reads (`check`): the model then
@@ -395,10 +395,23 @@ impl Repository {
         self.namespace_overrides
             .get_or_init(|| self.find_namespace_overrides())
             .get(&file)
-            .map(Option::as_deref)
+            .map(|outer| match outer.as_slice() {
+                [one] => Some(one.as_str()),
+                _ => None,
+            })
     }
 
-    fn find_namespace_overrides(&self) -> HashMap<FileId, Option<String>> {
+    /// Every namespace kustomize may set on the objects of `file`: the `namespace:` of each
+    /// outermost kustomization file that includes it (a component several namespaces'
+    /// kustomizations include lands in each). Empty when none sets one.
+    pub fn namespaces_set_on(&self, file: FileId) -> &[String] {
+        self.namespace_overrides
+            .get_or_init(|| self.find_namespace_overrides())
+            .get(&file)
+            .map_or(&[], Vec::as_slice)
+    }
+
+    fn find_namespace_overrides(&self) -> HashMap<FileId, Vec<String>> {
         // Each kustomization file that sets a namespace, with every file it includes.
         let mut closures: Vec<(FileId, &str, std::collections::HashSet<FileId>)> = Vec::new();
         for &kfile in &self.kustomization_files {
@@ -415,7 +428,7 @@ impl Repository {
             seen.remove(&kfile);
             closures.push((kfile, ns, seen));
         }
-        let mut out: HashMap<FileId, Option<String>> = HashMap::new();
+        let mut out: HashMap<FileId, Vec<String>> = HashMap::new();
         if closures.is_empty() {
             return out;
         }
@@ -437,11 +450,7 @@ impl Repository {
                 .collect();
             outer.sort_unstable();
             outer.dedup();
-            let value = match outer.as_slice() {
-                [one] => Some(one.to_string()),
-                _ => None,
-            };
-            out.insert(f, value);
+            out.insert(f, outer.into_iter().map(str::to_string).collect());
         }
         out
     }

@@ -10,7 +10,8 @@ use crate::diag::FileId;
 use crate::flux_api::FluxKind;
 use crate::model::derived::Derived;
 use crate::model::index::{Object, Repository, SourceKey, kustomization_file_in, parent_dir};
-use crate::model::kustomization::{is_kustomize_config, is_remote};
+use crate::model::kustomization::{PatchSource, is_kustomize_config, is_remote};
+use crate::model::rendered::{Node, RenderedObject};
 use crate::yaml::NodeRef;
 
 /// How a file reaches the cluster.
@@ -236,8 +237,15 @@ impl ReconcileTree {
             .then_some(root.0)
             .into_iter()
             .collect();
-        let mut queue = vec![root];
-        while let Some((applier, path)) = queue.pop() {
+        // Each applier travels with itself as applied: its parent's `spec.patches` may have
+        // set the `sourceRef`, `path` or `patches` that decide what it reaches.
+        let as_written = |idx: usize| {
+            repo.objects
+                .get(idx)
+                .map(|o| Node::from_yaml(repo.node(o), o.file))
+        };
+        let mut queue = vec![(root.0, root.1, as_written(root.0))];
+        while let Some((applier, path, applied_as)) = queue.pop() {
             if applier != BOOTSTRAP {
                 self.walked.insert(applier);
             }
@@ -264,6 +272,13 @@ impl ReconcileTree {
                 }
             }
             let marked = std::mem::take(&mut w.marked);
+            // The applier's `spec.patches`, which kustomize-controller applies to every
+            // Flux Kustomization its build holds (a parent often sets each child's
+            // `sourceRef` there).
+            let patches = match (repo.objects.get(applier), &applied_as) {
+                (Some(a), Some(node)) => crate::model::applied::additions(repo, a, node).patches,
+                _ => Vec::new(),
+            };
             for fid in marked {
                 let list = self.file_clusters.entry(fid).or_default();
                 if !list.contains(&cluster) {
@@ -274,8 +289,12 @@ impl ReconcileTree {
                     if !followed.insert(idx) {
                         continue;
                     }
-                    let path = if source_is_own(repo, ks, own) {
-                        repo.kustomization_path_in(ks, source_root)
+                    let child = patched(repo, ks, &patches);
+                    let path = if node_source_is_own(repo, ks, &child, own) {
+                        crate::fs::join_normalized(
+                            source_root,
+                            child.str_at(&["spec", "path"]).unwrap_or("./"),
+                        )
                     } else if let Some(p) = own
                         .iter()
                         .find_map(|o| crate::model::sources::path_through_artifact(repo, ks, o))
@@ -289,23 +308,36 @@ impl ReconcileTree {
                     let Some(mut path) = path else {
                         continue;
                     };
-                    let raw = repo.node(ks).str_at(&["spec", "path"]).unwrap_or("");
+                    let raw = child.str_at(&["spec", "path"]).unwrap_or("").to_string();
                     // A `${VAR}` in the path is the applier's post-build substitution: Flux
                     // substitutes the child Kustomization object before applying it.
                     if raw.contains("${")
-                        && let Some(vars) = repo.objects.get(applier).and_then(|a| {
-                            // The ConfigMaps this cluster applies, when several clusters
-                            // define one of that name.
-                            let here = |o: &Object| {
-                                self.file_clusters
-                                    .get(&o.file)
-                                    .is_some_and(|c| c.contains(&cluster))
-                            };
-                            crate::model::substitution::variables_in(repo, a, &here)
-                        })
+                        && let Some(vars) =
+                            repo.objects.get(applier).zip(applied_as.as_ref()).and_then(
+                                |(a, node)| {
+                                    // The ConfigMaps this cluster applies, when several clusters
+                                    // define one of that name.
+                                    let here = |o: &Object| {
+                                        self.file_clusters
+                                            .get(&o.file)
+                                            .is_some_and(|c| c.contains(&cluster))
+                                    };
+                                    crate::model::substitution::variables_of(repo, a, node, &here)
+                                        .or_else(|| {
+                                            // Without the `substituteFrom` values, those of
+                                            // `substitute` still decide the variables they name.
+                                            let known =
+                                                crate::model::substitution::substitute_values(node);
+                                            crate::model::substitution::uses(&raw)
+                                                .iter()
+                                                .all(|u| known.contains_key(&u.name))
+                                                .then_some(known)
+                                        })
+                                },
+                            )
                         && let Some(p) = crate::fs::join_normalized(
                             source_root,
-                            &crate::model::substitution::substitute(raw, &vars),
+                            &crate::model::substitution::substitute(&raw, &vars),
                         )
                     {
                         path = p;
@@ -313,7 +345,7 @@ impl ReconcileTree {
                     if path.contains("${") || raw.contains('\\') || !repo.tree.is_dir(&path) {
                         continue;
                     }
-                    queue.push((idx, path));
+                    queue.push((idx, path, Some(child)));
                 }
             }
         }
@@ -682,12 +714,66 @@ pub fn source_is_own(repo: &Repository, ks: &Object, own: &[SourceKey]) -> bool 
     let Some(sref) = node.path(&["spec", "sourceRef"]) else {
         return false;
     };
-    let (Some(kind), Some(name)) = (sref.str_at(&["kind"]), sref.str_at(&["name"])) else {
+    ref_is_own(
+        repo,
+        ks,
+        (
+            sref.str_at(&["kind"]),
+            sref.str_at(&["name"]),
+            sref.str_at(&["namespace"]),
+        ),
+        own,
+    )
+}
+
+/// [`source_is_own`] of `node`, the Flux Kustomization `ks` as applied.
+fn node_source_is_own(repo: &Repository, ks: &Object, node: &Node, own: &[SourceKey]) -> bool {
+    let Some(sref) = node.path(&["spec", "sourceRef"]) else {
         return false;
     };
-    let ns = sref
-        .str_at(&["namespace"])
-        .or_else(|| repo.effective_namespace(ks));
+    ref_is_own(
+        repo,
+        ks,
+        (
+            sref.str_at(&["kind"]),
+            sref.str_at(&["name"]),
+            sref.str_at(&["namespace"]),
+        ),
+        own,
+    )
+}
+
+/// The Flux Kustomization `ks` with the `spec.patches` of the Flux Kustomization that applies
+/// it (as kustomize-controller applies them to every object of its build) that select it.
+fn patched(repo: &Repository, ks: &Object, patches: &[crate::model::kustomization::Patch]) -> Node {
+    let node = Node::from_yaml(repo.node(ks), ks.file);
+    if patches.is_empty() {
+        return node;
+    }
+    let mut objects = vec![RenderedObject::new(node)];
+    for p in patches {
+        if let PatchSource::Inline(docs, _) = &p.source {
+            // A patch that selects nothing here is an error of the parent's build, not of
+            // this walk.
+            let _ = crate::model::build::apply_patch(&mut objects, p, docs);
+        }
+    }
+    match objects.pop() {
+        Some(o) => o.root,
+        None => Node::from_yaml(repo.node(ks), ks.file),
+    }
+}
+
+fn ref_is_own(
+    repo: &Repository,
+    ks: &Object,
+    (kind, name, namespace): (Option<&str>, Option<&str>, Option<&str>),
+    own: &[SourceKey],
+) -> bool {
+    let (Some(kind), Some(name)) = (kind, name) else {
+        return false;
+    };
+    let ns = namespace.or_else(|| repo.effective_namespace(ks));
     own.iter().any(|s| {
         s.kind == kind
             && s.name == name

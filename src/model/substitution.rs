@@ -67,10 +67,12 @@ pub fn variables_of(
             .filter(|o| {
                 o.group().is_empty()
                     && o.name == name
-                    && (namespace.is_none()
-                        || repo
-                            .effective_namespace(o)
-                            .is_none_or(|n| Some(n) == namespace))
+                    && namespace.is_none_or(|ns| {
+                        repo.effective_namespace(o).is_none_or(|n| n == ns)
+                            // A shared file (a component) lands in the namespace of each
+                            // kustomization that includes it.
+                            || repo.namespaces_set_on(o.file).iter().any(|n| n == ns)
+                    })
             })
             .collect();
         let kept: Vec<&Object> = defined.iter().copied().filter(|o| keep(o)).collect();
@@ -97,14 +99,20 @@ pub fn variables_of(
             }
         }
     }
-    for (k, v) in post
-        .get("substitute")
+    vars.extend(substitute_values(rendered));
+    (!vars.is_empty()).then_some(vars)
+}
+
+/// The variables of `postBuild.substitute` alone. They win over `substituteFrom`, so each is
+/// exact even when a `substituteFrom` ConfigMap or Secret is not in Git.
+pub fn substitute_values(rendered: &Node) -> BTreeMap<String, String> {
+    rendered
+        .path(&["spec", "postBuild", "substitute"])
         .map(Node::entries)
         .unwrap_or_default()
-    {
-        vars.insert(k.to_string(), v.as_str().unwrap_or("").replace('\n', ""));
-    }
-    (!vars.is_empty()).then_some(vars)
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.as_str().unwrap_or("").replace('\n', "")))
+        .collect()
 }
 
 fn decode_base64(text: &str) -> Option<String> {

@@ -346,3 +346,117 @@ fn same_repository_source() {
     );
     assert_quiet("same-repository-source", &codes);
 }
+
+/// JJGadgets/Biohazard: the cluster's sync Kustomization gives every child its `sourceRef`
+/// (and `interval`, `prune`) through `spec.patches` selected by a label; the children name
+/// no source. The walk reads each child as its applier's patches render it, so their paths are
+/// applied (about 370 files were "applied by no cluster"); a child the selector leaves out has
+/// no source and is not followed.
+#[test]
+fn parent_patched_source() {
+    assert_eq!(
+        findings("parent-patched-source/fires", &["FV105"]),
+        vec![f("FV105", "web/deployment.yaml", 4, 9)]
+    );
+    assert_quiet("parent-patched-source", &["FV105", "FV502"]);
+}
+
+/// A source is found as the builds apply it: JJGadgets/Biohazard names the chart's
+/// OCIRepository `${CHART_NAME:=app-template}` in a component each app's Kustomization
+/// includes with its own `CHART_NAME`; h3mmy/bloopySphere's shared OCIRepository lands in each
+/// namespace whose kustomization includes its component. A reference nothing applies still
+/// fires.
+#[test]
+fn rendered_source() {
+    assert_eq!(
+        findings("rendered-source/fires", &["FV401"]),
+        vec![
+            f("FV401", "apps/sites/docs/helmrelease.yaml", 9, 11),
+            f("FV401", "apps/web/helmrelease.yaml", 9, 11),
+        ]
+    );
+    assert_quiet("rendered-source", &["FV401"]);
+}
+
+/// JJGadgets/Biohazard: a file holding a child Kustomization has a document that is not YAML,
+/// so Flux builds none of it. The child used to be judged as written, without the variables
+/// its parent's patch gives it (FV408); only FV101 stands. The file without the error is
+/// judged as applied.
+#[test]
+fn broken_file_substitution() {
+    assert_eq!(
+        findings("broken-file-substitution/fires", &["FV101", "FV408"]),
+        vec![f("FV408", "web/configmap.yaml", 7, 16)]
+    );
+    assert_eq!(
+        findings("broken-file-substitution/quiet", &["FV101", "FV408"]),
+        vec![f("FV101", "apps/ks.yaml", 16, 13)]
+    );
+}
+
+/// haraldkoch/kochhaus-home: each namespace's kustomization includes a component holding the
+/// `cluster-secrets` a child's `substituteFrom` reads; kustomize puts it in that namespace
+/// whatever its file says, so its keys are the child's variables (12 false FV408 read only an
+/// unapplied copy's keys). A variable neither defines still fires.
+#[test]
+fn component_namespace() {
+    assert_eq!(
+        findings("component-namespace/fires", &["FV408"]),
+        vec![f("FV408", "apps/web/app/configmap.yaml", 6, 13)]
+    );
+    assert_quiet("component-namespace", &["FV408"]);
+}
+
+/// kashalls/home-cluster (onedr0p's cluster-template layout): the Flux Operator is installed
+/// with the `flux-instance` chart, its values in a file the release's kustomization turns into
+/// the `valuesFrom` ConfigMap, and the sync names its source `home-kubernetes`
+/// (`instance.sync.name`). No cluster was found and every Kustomization reading that source was
+/// FV401 (83). Without `sync.name` the operator names the source after the namespace, and a
+/// reference to `home-kubernetes` fails.
+#[test]
+fn flux_instance_values() {
+    assert_eq!(
+        findings("flux-instance-values/fires", &["FV401"]),
+        vec![f("FV401", "kubernetes/flux/cluster/ks.yaml", 15, 11)]
+    );
+    assert_quiet("flux-instance-values", &["FV401", "FV105"]);
+}
+
+/// aws-samples/eks-multi-cluster-gitops keeps each Git repository of its fleet in a
+/// sub-directory of one checkout: `repos/gitops-system/clusters/mgmt/flux-system` syncs
+/// `./clusters/mgmt`, so `repos/gitops-system` is the source's root and every `spec.path` of that
+/// source is relative to it (2 false FV301 on Kustomizations defined there, and the files they
+/// apply were "applied by no cluster"). The root is taken only when the bootstrap directory
+/// ends with the synced path, or its parent with the path's parent (a template's copy,
+/// `clusters/template` for `./clusters/cluster-name`): a path that matches neither
+/// (`./environments/production` synced from `clusters/prod`) keeps the files unapplied.
+#[test]
+fn nested_repository() {
+    assert_eq!(
+        findings("nested-repository/fires", &["FV105"]),
+        vec![
+            f("FV105", "repos/fleet/apps/configmap.yaml", 4, 9),
+            f("FV105", "repos/fleet/infra/config.yaml", 4, 9),
+            f("FV105", "repos/fleet/infra/config/namespace.yaml", 4, 9),
+        ]
+    );
+    assert_quiet("nested-repository", &["FV105", "FV301"]);
+}
+
+/// JJGadgets/Biohazard: a dependency's document is not YAML (an alias to an undefined anchor),
+/// so its object cannot be read; an entry naming it was "not found" (2 FV301 beside the true
+/// FV101). A name no file defines still fires.
+#[test]
+fn broken_dependency() {
+    assert_eq!(
+        findings("broken-dependency/fires", &["FV101", "FV301"]),
+        vec![
+            f("FV101", "apps/ks.yaml", 19, 13),
+            f("FV301", "apps/ks.yaml", 29, 13),
+        ]
+    );
+    assert_eq!(
+        findings("broken-dependency/quiet", &["FV101", "FV301"]),
+        vec![f("FV101", "apps/ks.yaml", 19, 13)]
+    );
+}

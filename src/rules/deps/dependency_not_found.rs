@@ -26,7 +26,8 @@ In a repository with clusters, an object defined in a file no cluster's build in
 in no cluster: an entry naming it is reported, with the place it is defined.
 
 Entries whose name or namespace is filled in by post-build substitution (`${VAR}`) are not
-judged. Where a namespace cannot be known from the files (no `metadata.namespace` and no
+judged, nor an entry whose name a file Flux cannot decode (FV101) may define: its objects
+cannot be read. Where a namespace cannot be known from the files (no `metadata.namespace` and no
 kustomization `namespace:` above the file) only the name is compared.
 
 ## Why is this bad?
@@ -55,6 +56,20 @@ spec:
 "#,
 };
 
+/// Whether `text` has a line `name: <name>` (quoted or not): a document go-yaml rejects may
+/// define an object of that name, which fluxvet cannot read either.
+fn names(text: &str, name: &str) -> bool {
+    text.lines().any(|l| {
+        l.trim_start().strip_prefix("name:").map(|v| {
+            v.split(" #")
+                .next()
+                .unwrap_or("")
+                .trim()
+                .trim_matches(['"', '\''])
+        }) == Some(name)
+    })
+}
+
 impl Rule for DependencyNotFound {
     fn meta(&self) -> &'static RuleMeta {
         &META
@@ -62,7 +77,25 @@ impl Rule for DependencyNotFound {
 
     fn check_repository(&self, repo: &Repository, out: &mut Vec<Diagnostic>) {
         let g = Graph::build(repo);
+        // Files go-yaml rejects: their objects cannot be read, so one may be the dependency.
+        let unreadable: Vec<&str> = repo
+            .files
+            .iter()
+            .filter(|f| {
+                f.yaml_rejection
+                    .get_or_init(|| {
+                        crate::model::build::yaml_rejection(
+                            &crate::yaml::parse_source(&f.text).problems,
+                        )
+                    })
+                    .is_some()
+            })
+            .map(|f| &*f.text)
+            .collect();
         for r in g.refs.iter().filter(|r| r.target == Target::Missing) {
+            if unreadable.iter().any(|text| names(text, &r.name)) {
+                continue;
+            }
             let from = g.node(r.from);
             let kind = from.kind.as_str();
             let where_ = match &r.namespace {

@@ -140,6 +140,8 @@ impl<'r> Namespaces<'r> {
                 .filter(|s| !s.is_empty()),
         };
         out.extend(own);
+        // A shared file (a component) lands in the namespace of each kustomization including it.
+        out.extend(repo.namespaces_set_on(o.file).iter().map(String::as_str));
         let mut dir = parent_dir(repo.path(o.file));
         loop {
             out.extend(repo.kustomize_namespaces_in(dir).iter().map(String::as_str));

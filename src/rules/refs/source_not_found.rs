@@ -30,7 +30,10 @@ In a repository with clusters, a source defined in a file that no cluster's buil
 reported too, with the place it is defined.
 
 The bootstrap source `flux-system/flux-system`, sources a FluxInstance syncs from, and
-ExternalArtifacts (always created by a controller) count as present. Names with `${VAR}` are
+ExternalArtifacts (always created by a controller) count as present. A source counts as
+the builds apply it: with the name post-build substitution gives it and the namespace its
+kustomization or Flux Kustomization sets; a reference that such a source may meet while its
+name is still a `${VAR}` (the values are not in Git) is not judged. Names with `${VAR}` are
 skipped.
 
 HelmRelease `valuesFrom` and Kustomization `postBuild.substituteFrom` entries (ConfigMaps and
@@ -116,6 +119,28 @@ impl Rule for SourceNotFound {
                 map.entry((&o.kind, &o.name)).or_default().push(o);
             }
         }
+        // The sources the builds apply, as applied: a name or namespace that post-build
+        // substitution, a kustomization's `namespace:` or a `targetNamespace` sets is read
+        // there (`name: ${CHART_NAME:=app-template}` in a component many apps include).
+        // A name still templated there (the substitution's values are not in Git) could be
+        // the one referenced: such a reference is not judged.
+        let mut rendered: HashMap<(&str, &str), Vec<Option<&str>>> = HashMap::new();
+        let mut templated: HashMap<&str, Vec<Option<&str>>> = HashMap::new();
+        for a in repo.judged() {
+            let o = &a.object;
+            if !o.api_version.starts_with("source.toolkit.fluxcd.io/") {
+                continue;
+            }
+            let at = o.namespace.as_deref();
+            if is_templated(&o.name) {
+                templated.entry(&o.kind).or_default().push(at);
+            } else {
+                rendered.entry((&o.kind, &o.name)).or_default().push(at);
+            }
+        }
+        let met = |at: Option<&Vec<Option<&str>>>, wanted: &Option<Vec<&str>>| {
+            at.is_some_and(|at| at.iter().any(|n| may_meet(wanted, &n.map(|n| vec![n]))))
+        };
         for r in source_refs(repo) {
             let Some(kind) = r.kind() else { continue };
             let Some(name_node) = r.node.get("name") else {
@@ -155,6 +180,8 @@ impl Rule for SourceNotFound {
             if candidates
                 .iter()
                 .any(|c| may_meet(&wanted, &ns.of_source(c)))
+                || met(rendered.get(&(kind, name)), &wanted)
+                || met(templated.get(kind), &wanted)
             {
                 continue;
             }
@@ -253,7 +280,17 @@ fn is_external(repo: &Repository, kind: &str, name: &str, wanted: &Option<Vec<&s
         let sync_name = sync.str_at(&["name"]).unwrap_or("flux-system");
         sync_kind == kind && sync_name == name
     });
-    declared || instance
+    // So does a `flux-instance` chart's release (clusters found from its values).
+    let cluster = repo.clusters().iter().any(|c| {
+        c.entry == crate::model::clusters::Entry::FluxInstance
+            && c.source.kind == kind
+            && c.source.name == name
+            && match (&c.source.namespace, wanted) {
+                (Some(n), Some(w)) => w.contains(&n.as_str()),
+                _ => true,
+            }
+    });
+    declared || instance || cluster
 }
 
 /// helm-controller names the HelmChart it creates for a `spec.chart` `<namespace>-<name>`.

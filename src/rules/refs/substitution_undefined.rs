@@ -133,6 +133,12 @@ impl Rule for SubstitutionUndefined {
                 .map(|a| &a.object.root)
                 .collect();
             if applied.is_empty() {
+                // A cluster's build reaches its file but renders no copy: that build failed
+                // there (a YAML error, a broken kustomization), so Flux applies nothing of it
+                // and the finding at the cause says so.
+                if !tree.clusters_of(ks.file).is_empty() {
+                    continue;
+                }
                 written = Node::from_yaml(repo.node(ks), ks.file);
                 applied.push(&written);
             }
