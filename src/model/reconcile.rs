@@ -167,10 +167,18 @@ impl ReconcileTree {
         // A Flux Kustomization nothing applies, reading a source defined here at a path that
         // exists here, is a root applied by hand (the `flux/config/cluster.yaml` of many
         // home-ops templates), even beside clusters found otherwise (a monorepo of test
-        // clusters): what it applies is applied.
+        // clusters): what it applies is applied. Not one inside a directory a cluster builds:
+        // left out of the kustomization there (an app retired by commenting out its
+        // `ks.yaml`), it is applied by nothing.
+        let built: Vec<String> = tree.builds.iter().map(|(_, _, p)| p.clone()).collect();
+        let inside_a_build = |file: &str| {
+            built
+                .iter()
+                .any(|dir| dir.is_empty() || file.starts_with(&format!("{dir}/")))
+        };
         flux_ks.sort_by(|a, b| repo.path(a.1.file).cmp(repo.path(b.1.file)));
         for (idx, ks) in flux_ks {
-            if tree.file_clusters.contains_key(&ks.file) {
+            if tree.file_clusters.contains_key(&ks.file) || inside_a_build(repo.path(ks.file)) {
                 continue;
             }
             let node = repo.node(ks);

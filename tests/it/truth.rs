@@ -460,3 +460,24 @@ fn broken_dependency() {
         vec![f("FV101", "apps/ks.yaml", 19, 13)]
     );
 }
+
+/// A Flux Kustomization left out of the kustomization of a directory a cluster builds (an app
+/// retired by commenting out its `ks.yaml`: gavinmcfall/home-ops, carpenike/k8s-gitops,
+/// h3mmy/bloopySphere) is applied by nothing; it used to be taken for a root applied by hand,
+/// so what it names was judged as if applied, without its parent's patches: 15 false FV408
+/// on gavinmcfall's retired apps, FV501, FV401 and FV404 errors elsewhere. Its files are now
+/// "applied by no cluster" (FV105, info). Listed again, the app fires.
+#[test]
+fn retired_app() {
+    assert_eq!(
+        findings("retired-app/fires", &["FV408", "FV105"]),
+        vec![f("FV408", "apps/old/app/configmap.yaml", 7, 23)]
+    );
+    assert_eq!(
+        findings("retired-app/quiet", &["FV408", "FV105"]),
+        vec![
+            f("FV105", "apps/old/app/configmap.yaml", 4, 9),
+            f("FV105", "apps/old/ks.yaml", 4, 9),
+        ]
+    );
+}
