@@ -45,7 +45,35 @@ pub fn is_placeholder(value: &str) -> bool {
         || v.starts_with("<path:")
         || v.starts_with("ref+")
         || v.starts_with("vault:")
+        || is_secret_store_reference(v)
         || is_placeholder_word(v)
+}
+
+/// A URI naming a secret in a secret store, which a tool replaces before the manifest is
+/// applied: `azure://vault/secret`, `bw://item/field`, `infisical://project/key`. A URI
+/// with a transport scheme (`https://`, `postgres://user:password@host`) is not one.
+fn is_secret_store_reference(v: &str) -> bool {
+    const STORES: [&str; 14] = [
+        "akv",
+        "awssm",
+        "awsssm",
+        "azure",
+        "azurekeyvault",
+        "bw",
+        "bws",
+        "doppler",
+        "gcpsm",
+        "infisical",
+        "keeper",
+        "onepassword",
+        "secretsmanager",
+        "ssm",
+    ];
+    v.split_once("://").is_some_and(|(scheme, rest)| {
+        STORES.contains(&scheme.to_ascii_lowercase().as_str())
+            && !rest.is_empty()
+            && !rest.contains(char::is_whitespace)
+    })
 }
 
 /// An obvious stand-in for a value: `XXXX`, `xxxxxxxx`, `changeme`, `<your-token>`, `REDACTED`.
@@ -158,12 +186,10 @@ pub fn invalid_base64_entries<'a>(root: &NodeRef<'a>) -> Vec<(NodeRef<'a>, NodeR
         .into_iter()
         .filter(|(_, v)| {
             v.is_string()
-                && v.as_str().is_some_and(|s| {
-                    !s.contains("${")
-                        && !s.contains("{{")
-                        && !s.starts_with("ENC[")
-                        && decode_base64(s).is_none()
-                })
+                // A placeholder or a secret store's reference is replaced before the Secret
+                // is applied (vals' `ref+op://…`, `${VAR}`): what it decodes to is not known.
+                && v.as_str()
+                    .is_some_and(|s| !is_placeholder(s) && decode_base64(s).is_none())
         })
         .collect()
 }
@@ -384,6 +410,13 @@ mod tests {
         assert!(is_placeholder("${DB_PASSWORD}"));
         assert!(is_placeholder("ENC[AES256_GCM,data:xx]"));
         assert!(is_placeholder("op://vault/item/field"));
+        assert!(is_placeholder("azure://homelab/azure-creds/ClientSecret"));
+        assert!(is_placeholder(
+            "ref+op://Home-Lab/1password/OP_CONNECT_TOKEN"
+        ));
+        assert!(!is_placeholder("postgres://app:hunter2@db:5432/app"));
+        assert!(!is_placeholder("https://kubernetes.default.svc"));
+        assert!(!is_placeholder("azure:// spaced"));
         assert!(is_placeholder("  "));
         assert!(is_placeholder("{{ .Values.password | b64enc }}"));
         assert!(!is_placeholder("hunter2"));

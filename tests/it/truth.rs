@@ -481,3 +481,19 @@ fn retired_app() {
         ]
     );
 }
+
+/// A Secret whose values name secrets in a secret store, replaced by a tool before it is
+/// applied (Aviator-Coding/home-ops: vals' `ref+op://…` under `data`; shelken/home-ops:
+/// `azure://vault/secret/key` under `stringData`), leaks nothing and is not rejected for bad
+/// base64: 4 false FV601 there. A password in a URI, or `data` that is not base64, still fires.
+#[test]
+fn secret_store_reference() {
+    assert_eq!(
+        findings("secret-store-reference/fires", &["FV601"]),
+        vec![
+            f("FV601", "bootstrap/secrets.yaml", 7, 3),
+            f("FV601", "bootstrap/secrets.yaml", 15, 3),
+        ]
+    );
+    assert_quiet("secret-store-reference", &["FV601"]);
+}
