@@ -497,3 +497,16 @@ fn secret_store_reference() {
     );
     assert_quiet("secret-store-reference", &["FV601"]);
 }
+
+/// The embedded Gateway API schemas are the standard channel; a cluster running the
+/// experimental channel (sholdee/home-ops installs `tcproutes` and `listenersets` with it) accepts
+/// an HTTPRoute rule's `sessionPersistence`, so a field the standard channel lacks is not
+/// reported: which channel a cluster runs is rarely in Git. A value of the wrong type still is.
+#[test]
+fn gateway_experimental() {
+    assert_eq!(
+        findings("gateway-experimental/fires", &["FV505"]),
+        vec![f("FV505", "apps/httproute.yaml", 15, 17)]
+    );
+    assert_quiet("gateway-experimental", &["FV505"]);
+}

@@ -63,6 +63,8 @@ fields kustomize writes in the build (a `replacements` target, a selector where 
 is used); numbers in `resource.Quantity` fields (`cpu: 1`); Helm chart files; CEL rules and
 alternatives the API server would judge after filling in a default fluxvet cannot see, and CEL
 rules the evaluator cannot run (Kubernetes' CEL libraries, transition rules on `oldSelf`);
+fields the embedded Gateway API schemas (the standard channel) lack, which the experimental
+channel many clusters install may define (an HTTPRoute rule's `sessionPersistence`);
 CustomResourceDefinitions themselves. What other rules report is left to them, so one problem
 gives one finding: FV502–FV504 (required Flux fields, durations, Flux enums, URL schemes and
 lengths), FV104 (YAML 1.1 booleans and octals), FV203 (a chart version that is not a string),
@@ -148,7 +150,7 @@ pub fn candidate(file: &SourceFile, doc: &Document, object: Option<&Object>) -> 
             let top = node.get("kind").map_or(node.origin, |k| k.origin);
             schemas::validate::validate(catalog, id, &node, top, &cx)
                 .iter()
-                .any(|v| keep(v, &o.kind, o.group(), flux))
+                .any(|v| keep(v, &o.kind, o.group(), flux) && judged_in_catalog(v, o.group()))
         }
     }
 }
@@ -336,7 +338,9 @@ impl Rule for SchemaViolation {
                 skip_rule: &skip,
             };
             for v in schemas::validate::validate(set, id, &root, kind_key_at(repo, &root), &cx) {
-                if !keep(&v, &o.kind, o.group(), flux) {
+                if !keep(&v, &o.kind, o.group(), flux)
+                    || (std::ptr::eq(set, catalog) && !judged_in_catalog(&v, o.group()))
+                {
                     continue;
                 }
                 if v.kind == ViolationKind::Required && (in_gap || patches.sets(&o.kind, &v.keys()))
@@ -586,7 +590,9 @@ fn rendered(
                 };
                 let top = kind_key_at(repo, &r.root);
                 for v in schemas::validate::validate(set, id, &r.root, top, &cx) {
-                    if !keep(&v, &r.kind, group, flux) {
+                    if !keep(&v, &r.kind, group, flux)
+                        || (std::ptr::eq(set, catalog) && !judged_in_catalog(&v, group))
+                    {
                         continue;
                     }
                     let at = if v.at.is_none() { top } else { v.at };
@@ -729,6 +735,16 @@ fn in_gaps(repo: &Repository) -> HashSet<(usize, u32)> {
 
 /// Whether a violation is FV505's to report: not one FV502–FV504, FV203, FV305, FV402 or FV601
 /// report already.
+/// Whether a violation of the embedded catalog's schema holds whatever the cluster installed.
+/// The catalog's Gateway API kinds are the standard channel; the experimental channel, which
+/// many clusters install (Envoy Gateway's chart bundles it, home-ops repositories apply
+/// `experimental-install.yaml`), adds fields such as an HTTPRoute rule's `sessionPersistence`.
+/// Which channel a cluster runs is rarely in Git, so a field the standard channel lacks is
+/// not reported; types, enums and required fields of the fields it has still are.
+fn judged_in_catalog(v: &Violation<'_>, group: &str) -> bool {
+    !(v.kind == ViolationKind::Unknown && group == "gateway.networking.k8s.io")
+}
+
 fn keep(v: &Violation<'_>, kind: &str, group: &str, flux: Option<&'static KindSchema>) -> bool {
     // FV601 reports Secret data that is not base64.
     if CoreKind::Secret.is(group, kind) && v.kind == ViolationKind::Format {
