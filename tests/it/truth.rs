@@ -510,3 +510,16 @@ fn gateway_experimental() {
     );
     assert_quiet("gateway-experimental", &["FV505"]);
 }
+
+/// A child Kustomization whose `sourceRef` its parent's `spec.patches` replace (sob/home-ops:
+/// apps name `home-kubernetes`, and `cluster-apps` gives every child `sourceRef: flux-system`)
+/// reads the patched source: the name in its file is never read by Flux (7 false FV401 there).
+/// A patch that selects another child leaves the reference as written, and it fires.
+#[test]
+fn parent_replaced_source() {
+    assert_eq!(
+        findings("parent-replaced-source/fires", &["FV401"]),
+        vec![f("FV401", "apps/web/ks.yaml", 12, 11)]
+    );
+    assert_quiet("parent-replaced-source", &["FV401", "FV105"]);
+}

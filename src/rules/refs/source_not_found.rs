@@ -176,6 +176,9 @@ impl Rule for SourceNotFound {
             if kind == FluxKind::HelmChart.name() && is_generated_chart(repo, name) {
                 continue;
             }
+            if replaced_where_applied(repo, &r, kind, name) {
+                continue;
+            }
             let candidates: &[&Object] = by_name.get(&(kind, name)).map_or(&[], Vec::as_slice);
             if candidates
                 .iter()
@@ -246,6 +249,29 @@ impl Rule for SourceNotFound {
             out.push(d);
         }
     }
+}
+
+/// Whether every copy the clusters apply of the referrer names another source than the file:
+/// its parent's `spec.patches` replaced the reference (sob/home-ops' apps name
+/// `home-kubernetes`, and `cluster-apps` gives every child `sourceRef: flux-system`). What is
+/// written there is never read by Flux.
+fn replaced_where_applied(
+    repo: &Repository,
+    r: &super::SourceRef<'_>,
+    kind: &str,
+    name: &str,
+) -> bool {
+    let path: Vec<&str> = r.field.split('.').collect();
+    let copies = repo.judged_copies(r.referrer);
+    !copies.is_empty()
+        && copies.iter().all(|c| {
+            let rendered = c.object.root.path(&path);
+            let rendered_kind = rendered
+                .and_then(|n| n.str_at(&["kind"]))
+                .or(r.default_kind.map(FluxKind::name));
+            let rendered_name = rendered.and_then(|n| n.str_at(&["name"]));
+            (rendered_kind, rendered_name) != (Some(kind), Some(name))
+        })
 }
 
 /// `flux bootstrap` and the Flux Operator create the sync source `flux-system/flux-system`.
