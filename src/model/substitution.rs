@@ -61,7 +61,6 @@ pub fn variables_of(
         {
             return None;
         }
-        let optional = reference.str_at(&["optional"]) == Some("true");
         let defined: Vec<&Object> = repo
             .of_kind(kind)
             .filter(|o| {
@@ -78,9 +77,9 @@ pub fn variables_of(
         let kept: Vec<&Object> = defined.iter().copied().filter(|o| keep(o)).collect();
         let defined = if kept.is_empty() { defined } else { kept };
         if defined.is_empty() {
-            if optional {
-                continue;
-            }
+            // Not in Git, optional or not: something else may create it in the cluster (an
+            // ExternalSecret, an operator writing a client's credentials, a Secret made by
+            // hand), and what it holds is not known.
             return None;
         }
         for o in defined {

@@ -523,3 +523,17 @@ fn parent_replaced_source() {
     );
     assert_quiet("parent-replaced-source", &["FV401", "FV105"]);
 }
+
+/// A `substituteFrom` Secret that is not in Git may still exist in the cluster, `optional` or
+/// not (deedee-ops/home-ops: the OIDC provider's operator writes `paperless-ngx-oidc-credentials`
+/// with `OAUTH_CLIENT_ID`): the variables it may hold are not known, so none is called
+/// undefined (2 false FV408 there). Without that `substituteFrom`, the variable has no value and
+/// fires.
+#[test]
+fn optional_substitute_from() {
+    assert_eq!(
+        findings("optional-substitute-from/fires", &["FV408"]),
+        vec![f("FV408", "apps/web/secret.yaml", 7, 14)]
+    );
+    assert_quiet("optional-substitute-from", &["FV408"]);
+}

@@ -29,8 +29,8 @@ value and no default (`${name:=default}`, `${name:-default}`, `${name=default}`,
 The Kustomization is read as it is applied: as its parent's build renders it, so a
 `postBuild` (or a variable) that a parent's patch adds counts, in each cluster that applies it.
 It judges only what it can know: a Kustomization whose `substituteFrom` names a ConfigMap or
-Secret that is not defined in Git (an ExternalSecret, a generator, something created by hand)
-is not judged. A Kustomization that ends up with no variable at all substitutes nothing, and is
+Secret that is not defined in Git (an ExternalSecret, a generator, an operator, something
+created by hand), `optional: true` or not, is not judged. A Kustomization that ends up with no variable at all substitutes nothing, and is
 not judged either.
 
 ## Why is this bad?
