@@ -149,8 +149,14 @@ impl<'a> Walker<'a, '_> {
                 }
             }
             Kind::Sequence(items) => {
+                // A list under a label or annotation key is not such a map: kustomize's
+                // `labels:` is a list of entries (`pairs`, `includeSelectors: true`).
+                let mut item_path = path.to_vec();
+                if path.last().is_some_and(|k| STRING_MAPS.contains(k)) {
+                    item_path.push("-");
+                }
                 for &i in items {
-                    self.walk(i, path, depth + 1);
+                    self.walk(i, &item_path, depth + 1);
                 }
             }
             Kind::Scalar { value, style } => {
@@ -324,6 +330,12 @@ data:
             findings_of("FV104", &[("apps/kustomization.yaml", k)]),
             vec![("apps/kustomization.yaml".into(), 3, 13)]
         );
+        // kustomize's `labels:` entries: the values under `pairs` are labels.
+        let l = "labels:\n  - includeSelectors: true\n    pairs:\n      enabled: true\n";
+        assert_eq!(
+            findings_of("FV104", &[("web/kustomization.yaml", l)]),
+            vec![("web/kustomization.yaml".into(), 4, 16)]
+        );
     }
 
     #[test]
@@ -358,6 +370,14 @@ spec:
 ---
 on:
   push: {}
+---
+apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+labels:
+  - includeSelectors: true
+    includeTemplates: false
+    pairs:
+      app.kubernetes.io/name: web
 ";
         assert!(findings_of("FV104", &[("c.yaml", src)]).is_empty());
     }
