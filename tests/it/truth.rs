@@ -460,3 +460,15 @@ fn broken_dependency() {
         vec![f("FV101", "apps/ks.yaml", 19, 13)]
     );
 }
+
+/// truth4: a CustomResourceDefinition's schema of a `labels` or `annotations` property
+/// (`maxProperties: 8`, Gateway API's `infrastructure`) is a JSON schema, not label values;
+/// the CRD's own label `1.10` still is one.
+#[test]
+fn crd_schema_labels() {
+    assert_eq!(
+        findings("crd-schema-labels/fires", &["FV104"]),
+        vec![f("FV104", "crd.yaml", 6, 21)]
+    );
+    assert_quiet("crd-schema-labels", &["FV104"]);
+}

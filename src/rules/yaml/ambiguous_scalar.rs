@@ -29,7 +29,8 @@ go-yaml v3's types are YAML 1.2's with two Go habits: `0755` is octal and `1.` a
 `no`, `on`, `off`, `y` and `n` are strings (kustomize re-quotes them when it writes the
 object out), and there is no base 60: `1:20` is the string it looks like. None of those is a
 finding. Quoted, block and explicitly tagged (`!!str`) scalars are never reported, and neither
-is any other field (a number under `replicas:` is meant as one).
+is any other field (a number under `replicas:` is meant as one), nor anything in an
+`openAPIV3Schema` (a CRD's schema of a `labels` property is no label).
 
 ## Why is this bad?
 What a reviewer sees is not what the cluster gets: the image tag `1.10` pulls `1.1`; a label
@@ -143,6 +144,12 @@ impl<'a> Walker<'a, '_> {
                     let Kind::Scalar { value: key, .. } = doc.kind_of(k) else {
                         continue;
                     };
+                    // A JSON schema (a CustomResourceDefinition's, a Crossplane XRD's): its
+                    // `labels` or `annotations` is a property's schema, whose `maxProperties:
+                    // 8` is meant as a number, not a label value.
+                    if key == "openAPIV3Schema" {
+                        continue;
+                    }
                     child.push(key);
                     self.walk(v, &child, depth + 1);
                     child.pop();
