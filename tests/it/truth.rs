@@ -472,3 +472,15 @@ fn crd_schema_labels() {
     );
     assert_quiet("crd-schema-labels", &["FV104"]);
 }
+
+/// truth4: a `.sourceignore` in a directory that holds no manifest (`assets/`, keeping
+/// `!logo.png` for a configMapGenerator) is read like any other, so it replaces
+/// source-controller's default exclusions; without it the `.png` is still left out.
+#[test]
+fn nested_sourceignore() {
+    assert_eq!(
+        findings("nested-sourceignore/fires", &["FV404"]),
+        vec![f("FV404", "apps/kustomization.yaml", 7, 18)]
+    );
+    assert_quiet("nested-sourceignore", &["FV404"]);
+}
