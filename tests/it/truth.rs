@@ -484,3 +484,16 @@ fn nested_sourceignore() {
     );
     assert_quiet("nested-sourceignore", &["FV404"]);
 }
+
+/// truth4: the `kustomize-mutating-webhook` chart installs an admission webhook that adds the
+/// keys of its ConfigMaps and Secrets to `postBuild.substitute` of every Flux Kustomization:
+/// the variables are set at admission, not in Git, so an undefined one is not judged. The
+/// same release of another chart leaves FV408 judging.
+#[test]
+fn variable_webhook() {
+    assert_eq!(
+        findings("variable-webhook/fires", &["FV408"]),
+        vec![f("FV408", "apps/web/app/configmap.yaml", 6, 16)]
+    );
+    assert_quiet("variable-webhook", &["FV408"]);
+}
