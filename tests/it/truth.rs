@@ -497,3 +497,21 @@ fn variable_webhook() {
     );
     assert_quiet("variable-webhook", &["FV408"]);
 }
+
+/// truth4: a Flux Kustomization commented out of a kustomization file a cluster reconciles
+/// (`apps/kustomization.yaml` listing `./podinfo/ks.yaml`, not `./kiali/ks.yaml`) was left out
+/// on purpose, not applied by hand: what it would apply gets FV105, not the errors of a tree
+/// Flux never reconciles. One outside every reconciled tree (`bootstrap/`) is still a root
+/// applied by hand, its tree judged.
+#[test]
+fn commented_out_kustomization() {
+    let codes = ["FV105", "FV301"];
+    assert_eq!(
+        findings("commented-out-kustomization/fires", &codes),
+        vec![
+            f("FV301", "apps/kiali/app/helmrelease.yaml", 9, 13),
+            f("FV105", "bootstrap/kiali.yaml", 4, 9),
+        ]
+    );
+    assert_quiet("commented-out-kustomization", &["FV301"]);
+}
