@@ -515,3 +515,19 @@ fn commented_out_kustomization() {
     );
     assert_quiet("commented-out-kustomization", &["FV301"]);
 }
+
+/// truth4: an env `value` in a HelmRelease's chart values is the chart's to render: bjw-s'
+/// app-template prints `true` and `5432` as the strings written, so only a value whose text
+/// changes however the chart renders it (`1.10` becomes `1.1`) is reported; a Deployment's
+/// own `value: true` still is.
+#[test]
+fn chart_env_value() {
+    assert_eq!(
+        findings("chart-env-value/fires", &["FV104"]),
+        vec![
+            f("FV104", "deployment.yaml", 19, 22),
+            f("FV104", "release.yaml", 21, 24),
+        ]
+    );
+    assert_quiet("chart-env-value", &["FV104"]);
+}
