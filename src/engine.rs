@@ -338,7 +338,7 @@ pub fn check_with(opts: &CheckOptions, memo: Option<&FileMemo>) -> Result<Outcom
     };
     let hidden: std::collections::HashSet<String> =
         hidden_keys.iter().map(|(_, rel)| rel.clone()).collect();
-    let ignore_files = sourceignore_files(&root, &found.files);
+    let ignore_files = sourceignore_files(&root);
     let mut inputs: Vec<(String, PathBuf)> = found
         .files
         .into_iter()
@@ -426,34 +426,38 @@ pub(crate) fn sourceignored_private_keys(
 
 pub use crate::config::FILE_SIZE_LIMIT;
 
-/// The `.sourceignore` files that govern the discovered files (in their directories and
-/// above): read, never parsed, so a finding can point at the line that hides a path from Flux.
-pub(crate) fn sourceignore_files(
-    root: &Path,
-    found: &[(PathBuf, String)],
-) -> Vec<(PathBuf, String)> {
-    let mut dirs = std::collections::BTreeSet::new();
-    dirs.insert("");
-    for (_, rel) in found {
-        let mut dir = rel.as_str();
-        while let Some((parent, _)) = dir.rsplit_once('/') {
-            if !dirs.insert(parent) {
-                break;
-            }
-            dir = parent;
-        }
-    }
-    dirs.into_iter()
-        .map(|d| {
-            if d.is_empty() {
-                crate::discover::SOURCEIGNORE.to_string()
-            } else {
-                format!("{d}/{}", crate::discover::SOURCEIGNORE)
-            }
+/// Every `.sourceignore` file below the root (source-controller reads them all, in every
+/// directory but `.git`, fluxcd/pkg `sourceignore.LoadIgnorePatterns`): read, never parsed, so
+/// a finding can point at the line that hides a path from Flux, and so that one in a directory
+/// holding no manifest (`assets/.sourceignore` keeping `!logo.png`) still replaces
+/// source-controller's default exclusions. `.gitignore`d ones are not in the source either.
+pub(crate) fn sourceignore_files(root: &Path) -> Vec<(PathBuf, String)> {
+    let Ok(canonical_root) = root.canonicalize() else {
+        return Vec::new();
+    };
+    let walk = ignore::WalkBuilder::new(root)
+        .standard_filters(true)
+        .hidden(false)
+        .require_git(false)
+        .follow_links(false)
+        .filter_entry(|e| {
+            let name = e.file_name();
+            e.depth() == 0
+                || name == crate::discover::SOURCEIGNORE
+                || !name.to_string_lossy().starts_with('.')
         })
-        .filter(|rel| root.join(rel).is_file())
-        .map(|rel| (root.join(&rel), rel))
-        .collect()
+        .build();
+    let mut out: Vec<(PathBuf, String)> = walk
+        .flatten()
+        .filter(|e| e.depth() > 0 && e.file_type().is_some_and(|t| t.is_file()))
+        .filter(|e| e.file_name() == crate::discover::SOURCEIGNORE)
+        .map(|e| {
+            let rel = crate::discover::display_path(&canonical_root, root, e.path());
+            (e.path().to_path_buf(), rel)
+        })
+        .collect();
+    out.sort_by(|a, b| a.1.cmp(&b.1));
+    out
 }
 
 /// Reads at most one byte past `limit`, so an oversized file is known as such without being

@@ -33,7 +33,8 @@ pub fn text_is_sops(text: &str) -> bool {
 
 /// A value that is not itself secret material: empty, SOPS ciphertext, a post-build
 /// substitution (`${VAR}`), a Helm template (`{{ .Values.x }}`), or a reference that a tool resolves from a secret store
-/// (`op://` 1Password, `<path:...>` argocd-vault-plugin, `ref+` vals, `vault:`).
+/// (`op://` 1Password, `secret://` a bootstrap tool's own reference, `<path:...>`
+/// argocd-vault-plugin, `ref+` vals, `vault:`).
 pub fn is_placeholder(value: &str) -> bool {
     let v = value.trim();
     v.is_empty()
@@ -42,6 +43,7 @@ pub fn is_placeholder(value: &str) -> bool {
         // A Helm template in a chart kept in the repository.
         || v.contains("{{")
         || v.starts_with("op://")
+        || v.starts_with("secret://")
         || v.starts_with("<path:")
         || v.starts_with("ref+")
         || v.starts_with("vault:")
@@ -417,6 +419,7 @@ mod tests {
         assert!(!is_placeholder("postgres://app:hunter2@db:5432/app"));
         assert!(!is_placeholder("https://kubernetes.default.svc"));
         assert!(!is_placeholder("azure:// spaced"));
+        assert!(is_placeholder("secret://op_connect_token"));
         assert!(is_placeholder("  "));
         assert!(is_placeholder("{{ .Values.password | b64enc }}"));
         assert!(!is_placeholder("hunter2"));

@@ -96,8 +96,7 @@ impl Session {
             &found.files,
         );
         // Read, never parsed, as `check` does: FV403/FV404 point at the line that hides a path.
-        self.hidden
-            .extend(engine::sourceignore_files(&self.root, &found.files));
+        self.hidden.extend(engine::sourceignore_files(&self.root));
         self.files = found.files;
         self.stale
             .store(false, std::sync::atomic::Ordering::Relaxed);

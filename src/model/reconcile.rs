@@ -66,6 +66,34 @@ pub(crate) const FLUX_IGNORED_NAMES: &[&str] = &[
     "codeship-steps.yml",
 ];
 
+/// Whether a file lies below a directory whose kustomization file a cluster's build reads
+/// (`apps/kustomization.yaml` listing `./a/ks.yaml` but not `./b/ks.yaml`): a Flux
+/// Kustomization there that no cluster applies was left out of a tree the clusters reconcile
+/// (commented out, disabled), not applied by hand.
+fn left_out_by_clusters<'r>(
+    repo: &'r Repository,
+    file_clusters: &HashMap<FileId, Vec<u16>>,
+) -> impl Fn(&str) -> bool + 'r {
+    let owned: HashSet<&'r str> = file_clusters
+        .keys()
+        .map(|&f| repo.path(f))
+        .filter(|p| crate::discover::is_kustomization_file(p))
+        .map(parent_dir)
+        .collect();
+    move |path: &str| {
+        let mut dir = parent_dir(path);
+        loop {
+            if owned.contains(dir) {
+                return true;
+            }
+            if dir.is_empty() {
+                return false;
+            }
+            dir = parent_dir(dir);
+        }
+    }
+}
+
 /// Whether `path` lies in a Helm chart (a directory holding `Chart.yaml`, or below one): Helm
 /// renders it from a HelmRelease; Flux never applies its files as manifests.
 pub fn in_helm_chart(repo: &Repository, path: &str) -> bool {
@@ -167,18 +195,13 @@ impl ReconcileTree {
         // A Flux Kustomization nothing applies, reading a source defined here at a path that
         // exists here, is a root applied by hand (the `flux/config/cluster.yaml` of many
         // home-ops templates), even beside clusters found otherwise (a monorepo of test
-        // clusters): what it applies is applied. Not one inside a directory a cluster builds:
-        // left out of the kustomization there (an app retired by commenting out its
-        // `ks.yaml`), it is applied by nothing.
-        let built: Vec<String> = tree.builds.iter().map(|(_, _, p)| p.clone()).collect();
-        let inside_a_build = |file: &str| {
-            built
-                .iter()
-                .any(|dir| dir.is_empty() || file.starts_with(&format!("{dir}/")))
-        };
+        // clusters): what it applies is applied. Not one below a kustomization file a cluster
+        // reads: left out of it (an app retired by commenting out its `ks.yaml`), it is
+        // applied by nothing.
         flux_ks.sort_by(|a, b| repo.path(a.1.file).cmp(repo.path(b.1.file)));
+        let left_out = left_out_by_clusters(repo, &tree.file_clusters);
         for (idx, ks) in flux_ks {
-            if tree.file_clusters.contains_key(&ks.file) || inside_a_build(repo.path(ks.file)) {
+            if tree.file_clusters.contains_key(&ks.file) || left_out(repo.path(ks.file)) {
                 continue;
             }
             let node = repo.node(ks);

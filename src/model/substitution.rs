@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use crate::flux_api::CoreKind;
 use crate::model::index::{Object, Repository};
 use crate::model::rendered::Node;
+use crate::yaml::NodeRef;
 
 /// The variables a Flux Kustomization's post-build substitution has, with their values, or
 /// `None` when they cannot be known offline (a `substituteFrom` ConfigMap or Secret that Git
@@ -42,6 +43,9 @@ pub fn variables_of(
     keep: &dyn Fn(&Object) -> bool,
 ) -> Option<BTreeMap<String, String>> {
     let post = rendered.path(&["spec", "postBuild"])?;
+    if variables_injected(repo) {
+        return None;
+    }
     let mut vars = BTreeMap::new();
     let namespace = repo.effective_namespace(ks);
     for reference in post
@@ -100,6 +104,74 @@ pub fn variables_of(
     }
     vars.extend(substitute_values(rendered));
     (!vars.is_empty()).then_some(vars)
+}
+
+/// The chart of xunholy/fluxcd-kustomize-mutating-webhook: an admission webhook that adds
+/// the keys of the ConfigMaps and Secrets it mounts to `postBuild.substitute` of every Flux
+/// Kustomization the API server admits (`main.go`, `handleMutate`).
+const VARIABLE_WEBHOOK_CHART: &str = "kustomize-mutating-webhook";
+
+/// Whether the repository installs an admission webhook that mutates Flux Kustomizations:
+/// a MutatingWebhookConfiguration whose rules take `kustomizations` of
+/// `kustomize.toolkit.fluxcd.io`, or a HelmRelease of the chart that installs one
+/// ([`VARIABLE_WEBHOOK_CHART`], by `chart.spec.chart` or the URL of its `chartRef`). Then
+/// the variables a Kustomization substitutes are set at admission, not in Git: they cannot
+/// be known offline.
+pub fn variables_injected(repo: &Repository) -> bool {
+    repo.derived
+        .get_or_init(|| VariablesInjected(find_variable_webhook(repo)))
+        .0
+}
+
+struct VariablesInjected(bool);
+impl crate::model::derived::Derived for VariablesInjected {}
+
+fn find_variable_webhook(repo: &Repository) -> bool {
+    let names = |n: Option<NodeRef<'_>>, want: &str| {
+        n.map(|n| n.items())
+            .unwrap_or_default()
+            .iter()
+            .any(|i| i.as_str().is_some_and(|s| s == want || s == "*"))
+    };
+    let configuration = repo
+        .of_kind("MutatingWebhookConfiguration")
+        .filter(|o| o.group() == "admissionregistration.k8s.io")
+        .flat_map(|o| {
+            repo.node(o)
+                .get("webhooks")
+                .map(|w| w.items())
+                .unwrap_or_default()
+        })
+        .flat_map(|w| w.get("rules").map(|r| r.items()).unwrap_or_default())
+        .any(|r| {
+            names(r.get("apiGroups"), "kustomize.toolkit.fluxcd.io")
+                && names(r.get("resources"), "kustomizations")
+        });
+    if configuration {
+        return true;
+    }
+    let chart_url = |kind: &str, name: &str| {
+        repo.of_kind(kind).any(|s| {
+            s.name == name
+                && repo.node(s).str_at(&["spec", "url"]).is_some_and(|u| {
+                    u.trim_end_matches('/')
+                        .ends_with(&format!("/{VARIABLE_WEBHOOK_CHART}"))
+                })
+        })
+    };
+    repo.of_kind(crate::flux_api::FluxKind::HelmRelease)
+        .filter(|o| o.flux == Some(crate::flux_api::FluxKind::HelmRelease))
+        .any(|o| {
+            let node = repo.node(o);
+            node.str_at(&["spec", "chart", "spec", "chart"]) == Some(VARIABLE_WEBHOOK_CHART)
+                || match (
+                    node.str_at(&["spec", "chartRef", "kind"]),
+                    node.str_at(&["spec", "chartRef", "name"]),
+                ) {
+                    (Some(kind), Some(name)) => chart_url(kind, name),
+                    _ => false,
+                }
+        })
 }
 
 /// The variables of `postBuild.substitute` alone. They win over `substituteFrom`, so each is

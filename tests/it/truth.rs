@@ -537,3 +537,74 @@ fn optional_substitute_from() {
     );
     assert_quiet("optional-substitute-from", &["FV408"]);
 }
+
+/// truth4: a CustomResourceDefinition's schema of a `labels` or `annotations` property
+/// (`maxProperties: 8`, Gateway API's `infrastructure`) is a JSON schema, not label values;
+/// the CRD's own label `1.10` still is one.
+#[test]
+fn crd_schema_labels() {
+    assert_eq!(
+        findings("crd-schema-labels/fires", &["FV104"]),
+        vec![f("FV104", "crd.yaml", 6, 21)]
+    );
+    assert_quiet("crd-schema-labels", &["FV104"]);
+}
+
+/// truth4: a `.sourceignore` in a directory that holds no manifest (`assets/`, keeping
+/// `!logo.png` for a configMapGenerator) is read like any other, so it replaces
+/// source-controller's default exclusions; without it the `.png` is still left out.
+#[test]
+fn nested_sourceignore() {
+    assert_eq!(
+        findings("nested-sourceignore/fires", &["FV404"]),
+        vec![f("FV404", "apps/kustomization.yaml", 7, 18)]
+    );
+    assert_quiet("nested-sourceignore", &["FV404"]);
+}
+
+/// truth4: the `kustomize-mutating-webhook` chart installs an admission webhook that adds the
+/// keys of its ConfigMaps and Secrets to `postBuild.substitute` of every Flux Kustomization:
+/// the variables are set at admission, not in Git, so an undefined one is not judged. The
+/// same release of another chart leaves FV408 judging.
+#[test]
+fn variable_webhook() {
+    assert_eq!(
+        findings("variable-webhook/fires", &["FV408"]),
+        vec![f("FV408", "apps/web/app/configmap.yaml", 6, 16)]
+    );
+    assert_quiet("variable-webhook", &["FV408"]);
+}
+
+/// truth4: a Flux Kustomization commented out of a kustomization file a cluster reconciles
+/// (`apps/kustomization.yaml` listing `./podinfo/ks.yaml`, not `./kiali/ks.yaml`) was left out
+/// on purpose, not applied by hand: what it would apply gets FV105, not the errors of a tree
+/// Flux never reconciles. One outside every reconciled tree (`bootstrap/`) is still a root
+/// applied by hand, its tree judged.
+#[test]
+fn commented_out_kustomization() {
+    let codes = ["FV105", "FV301"];
+    assert_eq!(
+        findings("commented-out-kustomization/fires", &codes),
+        vec![
+            f("FV301", "apps/kiali/app/helmrelease.yaml", 9, 13),
+            f("FV105", "bootstrap/kiali.yaml", 4, 9),
+        ]
+    );
+    assert_quiet("commented-out-kustomization", &["FV301"]);
+}
+
+/// truth4: an env `value` in a HelmRelease's chart values is the chart's to render: bjw-s'
+/// app-template prints `true` and `5432` as the strings written, so only a value whose text
+/// changes however the chart renders it (`1.10` becomes `1.1`) is reported; a Deployment's
+/// own `value: true` still is.
+#[test]
+fn chart_env_value() {
+    assert_eq!(
+        findings("chart-env-value/fires", &["FV104"]),
+        vec![
+            f("FV104", "deployment.yaml", 19, 22),
+            f("FV104", "release.yaml", 21, 24),
+        ]
+    );
+    assert_quiet("chart-env-value", &["FV104"]);
+}

@@ -37,10 +37,10 @@ rejects the whole Secret, so the Kustomization that applies it fails.
 
 Not findings: empty values, obvious placeholders (`XXXX`, `changeme`, `<your-token>`,
 `REDACTED`, also base64-encoded in `data`), SOPS ciphertext (`ENC[...]`), post-build
-substitutions (`${VAR}`), references that a secret store resolves (`op://…`, `<path:…>`,
-`ref+…`, `vault:…`), and public material: `known_hosts`, SSH public keys (`*.pub`,
-`ssh-ed25519 AAAA…`), certificates and PEM public keys (`crt`, `*.crt`, `ca.crt`). `files` that
-hold only public certificates are not reported either.
+substitutions (`${VAR}`), references that a secret store or tool resolves (`op://…`,
+`secret://…`, `<path:…>`, `ref+…`, `vault:…`), and public material: `known_hosts`, SSH public
+keys (`*.pub`, `ssh-ed25519 AAAA…`), certificates and PEM public keys (`crt`, `*.crt`,
+`ca.crt`). `files` that hold only public certificates are not reported either.
 
 fluxvet never prints a secret's value: findings point at keys, and the text output masks the
 values in every snippet it shows.
@@ -141,7 +141,7 @@ impl Rule for PlaintextSecret {
                 cx.file_id,
                 first.span(),
                 format!(
-                    "Secret \"{name}\" is not SOPS-encrypted: Flux applies {} plaintext {} ({}) exactly as committed, readable by anyone with the repository",
+                    "Secret \"{name}\" is not SOPS-encrypted: {} plaintext {} ({}) committed in clear, readable by anyone with the repository whether or not Flux applies it",
                     keys.len(),
                     if keys.len() == 1 { "value" } else { "values" },
                     keys.join(", ")

@@ -21,7 +21,10 @@ the value changes on its way to the cluster:
 - a label or annotation value (`metadata.labels`, `metadata.annotations`, `matchLabels`,
   `nodeSelector`, kustomize `commonLabels`/`commonAnnotations`/`labels[].pairs`, chart values
   named `…Labels`/`…Annotations` such as `podAnnotations`): `1.31`, `true`, `null`;
-- a container environment variable's `value`;
+- a container environment variable's `value`; in a HelmRelease's chart values, only where
+  the text changes however the chart renders it (`1.10`, `0755`, `True`): charts such as
+  bjw-s' app-template print a number or boolean as a string (`5432`, `true` come out as
+  written), others pass it unchanged, so the chart decides;
 - a ConfigMap's `data` or a Secret's `stringData` value;
 - in any of these, a leading-zero number such as `0755`, which go-yaml v3 reads as octal (493).
 
@@ -29,7 +32,8 @@ go-yaml v3's types are YAML 1.2's with two Go habits: `0755` is octal and `1.` a
 `no`, `on`, `off`, `y` and `n` are strings (kustomize re-quotes them when it writes the
 object out), and there is no base 60: `1:20` is the string it looks like. None of those is a
 finding. Quoted, block and explicitly tagged (`!!str`) scalars are never reported, and neither
-is any other field (a number under `replicas:` is meant as one).
+is any other field (a number under `replicas:` is meant as one), nor anything in an
+`openAPIV3Schema` (a CRD's schema of a `labels` property is no label).
 
 ## Why is this bad?
 What a reviewer sees is not what the cluster gets: the image tag `1.10` pulls `1.1`; a label
@@ -63,8 +67,8 @@ spec:
 `fluxvet check --fix` quotes the value as written (`value: 1.10` becomes `value: "1.10"`): every
 field this rule judges is a string by its Kubernetes type (labels and annotations, ConfigMap
 `data`, Secret `stringData`, `env[].value`, kustomize `newTag`), so the number or boolean could
-only be rejected or changed. Image tags in Helm chart values are left to you: the chart decides
-what it does with them.
+only be rejected or changed. Image tags and env values in Helm chart values are left to
+you: the chart decides what it does with them.
 "#,
 };
 
@@ -143,6 +147,12 @@ impl<'a> Walker<'a, '_> {
                     let Kind::Scalar { value: key, .. } = doc.kind_of(k) else {
                         continue;
                     };
+                    // A JSON schema (a CustomResourceDefinition's, a Crossplane XRD's): its
+                    // `labels` or `annotations` is a property's schema, whose `maxProperties:
+                    // 8` is meant as a number, not a label value.
+                    if key == "openAPIV3Schema" {
+                        continue;
+                    }
                     child.push(key);
                     self.walk(v, &child, depth + 1);
                     child.pop();
@@ -194,7 +204,13 @@ impl<'a> Walker<'a, '_> {
             return Some("an image tag (a chart value)");
         }
         if key == "value" && parent == Some("env") {
-            return Some("an environment variable's value");
+            return Some(
+                if self.kind == "HelmRelease" && path.starts_with(&["spec", "values"]) {
+                    "an environment variable's value (a chart value)"
+                } else {
+                    "an environment variable's value"
+                },
+            );
         }
         if parents.len() == 1 {
             match (CoreKind::from_name(self.kind), parents[0]) {
@@ -207,8 +223,12 @@ impl<'a> Walker<'a, '_> {
     }
 
     fn scalar(&mut self, v: &str, span: crate::source::Span, field: &str) {
-        if field == "an image tag (a chart value)"
-            && scalar::number(v).is_some_and(|n| helm_renders(&n) == v)
+        let chart_value = field.ends_with(" (a chart value)");
+        // A chart renders a number or a boolean with Go's `%v`: harmless where the text comes
+        // out the same (app-template turns env values into strings that way).
+        if chart_value
+            && (scalar::number(v).is_some_and(|n| helm_renders(&n) == v)
+                || (field.starts_with("an environment") && (v == "true" || v == "false")))
         {
             return;
         }
@@ -237,7 +257,7 @@ impl<'a> Walker<'a, '_> {
             )
             .primary_label("not a string")
             .help(format!("quote it: `\"{v}\"`"))
-            .with_fix(if field == "an image tag (a chart value)" {
+            .with_fix(if chart_value {
                 None
             } else {
                 crate::fix::quote(self.source, span, v)
