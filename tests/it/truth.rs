@@ -460,3 +460,16 @@ fn broken_dependency() {
         vec![f("FV101", "apps/ks.yaml", 19, 13)]
     );
 }
+
+/// soerenschneider/k8s-gitops: a CRD marks `memorizeReleases` required and gives it
+/// `default: true`; the API server fills the default in before it checks `required`, so an
+/// object without it is accepted (7 false FV505). A required field without a default still
+/// fires.
+#[test]
+fn required_field_default() {
+    assert_eq!(
+        findings("required-field-default/fires", &["FV505"]),
+        vec![f("FV505", "apps/repository.yaml", 6, 1)]
+    );
+    assert_quiet("required-field-default", &["FV505"]);
+}
