@@ -387,6 +387,9 @@ fn bootstrap_clusters(repo: &Repository, out: &mut Vec<Cluster>) {
                 String::new(),
             ),
         };
+        // Without the `flux install` header, the Flux release its `flux-system` directory
+        // reconciles from `flux-manifests` (a `gotk-components.yaml` holding that source).
+        let flux_version = flux_version.or_else(|| installed_version(repo, flux_dir));
         out.push(Cluster {
             name: String::new(),
             path,

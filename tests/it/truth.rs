@@ -473,3 +473,45 @@ fn required_field_default() {
     );
     assert_quiet("required-field-default", &["FV505"]);
 }
+
+/// allenporter/k8s-gitops: the cluster's `gotk-components.yaml` holds no `flux install`
+/// header but an OCIRepository of `flux-manifests` at `v2.4.0` and the Kustomization applying
+/// it: the cluster runs Flux 2.4.0, which still serves `v1beta2` and `v2beta2` (38 FV501 said
+/// "the API server rejects"). The finding stays, with the consequence for the version it runs;
+/// a tag that no longer serves it still says the API server rejects it.
+#[test]
+fn flux_manifests_version() {
+    let message = |case: &str| {
+        let dir = checkout()
+            .join("fixtures/truth/flux-manifests-version")
+            .join(case);
+        let outcome = check(&CheckOptions {
+            paths: vec![dir.clone()],
+            trees: Trees::RulesNeed,
+            ..CheckOptions::default()
+        })
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+        let found: Vec<String> = outcome
+            .diagnostics
+            .iter()
+            .filter(|d| d.rule.code == "FV501")
+            .map(|d| d.message.clone())
+            .collect();
+        assert_eq!(found.len(), 1, "{case}: {found:?}");
+        found[0].clone()
+    };
+    for case in ["fires", "quiet"] {
+        assert_eq!(
+            findings(&format!("flux-manifests-version/{case}"), &["FV501"]),
+            vec![f("FV501", "clusters/prod/apps/repository.yaml", 1, 13)]
+        );
+    }
+    assert!(message("fires").contains("the API server rejects HelmRepository"));
+    assert!(
+        message("quiet").ends_with(
+            "cluster prod runs Flux v2.4.0, which still serves it, but it blocks the upgrade to Flux 2.8"
+        ),
+        "{}",
+        message("quiet")
+    );
+}
