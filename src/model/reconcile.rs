@@ -599,7 +599,8 @@ impl Walker<'_, '_> {
                 }
             }
             for key in ["resources", "bases", "components"] {
-                for item in root.get(key).map(|n| n.items()).unwrap_or_default() {
+                let entries = crate::model::kustomization::field(&root, key);
+                for item in entries.map(|n| n.items()).unwrap_or_default() {
                     let Some(r) = item.as_str() else { continue };
                     if is_remote(r) || r.contains("${") {
                         continue;

@@ -515,3 +515,20 @@ fn flux_manifests_version() {
         message("quiet")
     );
 }
+
+/// allenporter/k8s-gitops: `apiversion:` in a kustomization file. kustomize decodes the file
+/// with `encoding/json`, which matches keys to fields ignoring case, so the build reads it (2
+/// false FV406 "unknown kustomization field"); `Resources:` lists files as `resources:` does.
+/// A key that is no field in any case (`resource:`) is still reported, and its entry is not
+/// applied.
+#[test]
+fn kustomization_key_case() {
+    assert_eq!(
+        findings("kustomization-key-case/fires", &["FV105", "FV406"]),
+        vec![
+            f("FV105", "clusters/prod/configmap.yaml", 4, 9),
+            f("FV406", "clusters/prod/kustomization.yaml", 7, 3),
+        ]
+    );
+    assert_quiet("kustomization-key-case", &["FV105", "FV406"]);
+}
