@@ -532,3 +532,18 @@ fn kustomization_key_case() {
     );
     assert_quiet("kustomization-key-case", &["FV105", "FV406"]);
 }
+
+/// angelnu/k8s-gitops: clusters `prod` and `test` each apply a `cluster-settings` ConfigMap
+/// through a child Kustomization, and a shared child's path is `./apps/secret/${CLUSTER_NAME}`.
+/// The walk read the variable before it had reached the cluster's own ConfigMap (its
+/// Kustomization comes later in the walk), took the other cluster's value, and reported
+/// `secret/prod` as applied by no cluster. A `${VAR}` path is now resolved once the rest of
+/// the cluster is walked. A directory no cluster names still fires.
+#[test]
+fn substitution_order() {
+    assert_eq!(
+        findings("substitution-order/fires", &["FV105"]),
+        vec![f("FV105", "apps/secret/staging/configmap.yaml", 4, 9)]
+    );
+    assert_quiet("substitution-order", &["FV105"]);
+}
