@@ -547,3 +547,41 @@ fn substitution_order() {
     );
     assert_quiet("substitution-order", &["FV105"]);
 }
+
+/// tvories/k8s-gitops: `archive/cluster/base/flux-system` syncs `./cluster/base` of this
+/// repository, branch `main`; its directory ends with that path, so it was read as another
+/// repository rooted at `archive/`, and 69 errors were reported on archived files. Sources in
+/// `k8s/clusters/*` fetch the same repository at the same ref and read it from this root: the
+/// files moved, the old path is not here, and the old bootstrap applies nothing (its files are
+/// applied by no cluster). When the other source is another repository, the directory above is
+/// still taken as the nested repository's root.
+#[test]
+fn moved_bootstrap() {
+    assert_eq!(
+        findings("moved-bootstrap/fires", &["FV501"]),
+        vec![
+            f(
+                "FV501",
+                "archive/cluster/base/flux-system/gotk-sync.yaml",
+                1,
+                13
+            ),
+            f(
+                "FV501",
+                "archive/cluster/base/flux-system/gotk-sync.yaml",
+                12,
+                13
+            ),
+        ]
+    );
+    assert_quiet("moved-bootstrap", &["FV403", "FV501"]);
+    assert_eq!(
+        findings("moved-bootstrap/quiet", &["FV105"])[0],
+        f(
+            "FV105",
+            "archive/cluster/base/flux-system/gotk-sync.yaml",
+            4,
+            9
+        )
+    );
+}
