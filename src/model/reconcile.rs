@@ -154,6 +154,10 @@ impl ReconcileTree {
             by_file.entry(o.file).or_default().push(*idx);
         }
         for (ci, cluster) in repo.clusters().iter().enumerate() {
+            // A path that is not here (a bootstrap whose files moved) applies nothing.
+            if !(cluster.path.is_empty() || repo.tree.is_dir(&cluster.path)) {
+                continue;
+            }
             let root = (
                 cluster.sync_kustomization.unwrap_or(BOOTSTRAP),
                 cluster.path.clone(),

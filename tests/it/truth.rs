@@ -554,24 +554,17 @@ fn substitution_order() {
 /// `k8s/clusters/*` fetch the same repository at the same ref and read it from this root: the
 /// files moved, the old path is not here, and the old bootstrap applies nothing (its files are
 /// applied by no cluster). When the other source is another repository, the directory above is
-/// still taken as the nested repository's root.
+/// still taken as the nested repository's root, and FV403 resolves `spec.path` from it too (it
+/// reported the sync's own `./cluster/base` missing): a path missing there still fires.
 #[test]
 fn moved_bootstrap() {
+    let sync = "archive/cluster/base/flux-system/gotk-sync.yaml";
     assert_eq!(
-        findings("moved-bootstrap/fires", &["FV501"]),
+        findings("moved-bootstrap/fires", &["FV403", "FV501"]),
         vec![
-            f(
-                "FV501",
-                "archive/cluster/base/flux-system/gotk-sync.yaml",
-                1,
-                13
-            ),
-            f(
-                "FV501",
-                "archive/cluster/base/flux-system/gotk-sync.yaml",
-                12,
-                13
-            ),
+            f("FV403", "archive/cluster/base/apps.yaml", 8, 9),
+            f("FV501", sync, 1, 13),
+            f("FV501", sync, 12, 13),
         ]
     );
     assert_quiet("moved-bootstrap", &["FV403", "FV501"]);
