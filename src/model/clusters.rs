@@ -124,10 +124,42 @@ fn find(repo: &Repository) -> Vec<Cluster> {
             cluster.same_repository = same_repository(repo, &url, &git_ref, &cluster.source);
         }
     }
+    // A bootstrap whose directory ends with its synced path was read as a copy of another
+    // repository rooted above it; when sources here fetch the same repository at the same
+    // ref and read it from this root, it is this repository, whose files have moved (an
+    // `archive/` of the old layout): its path is not here, so it applies nothing.
+    for cluster in out.iter_mut().filter(|c| {
+        c.entry == Entry::Bootstrap
+            && !c.source_root.is_empty()
+            && read_from_root(repo, &c.same_repository)
+    }) {
+        if let Some(written) = cluster
+            .sync_kustomization
+            .and_then(|i| repo.kustomization_path(&repo.objects[i]))
+        {
+            cluster.path = written;
+            cluster.source_root = String::new();
+        }
+    }
     out.sort_by(|a, b| a.path.cmp(&b.path));
     out.dedup_by(|a, b| a.path == b.path);
     disambiguate_names(&mut out);
     out
+}
+
+/// Whether a Flux Kustomization reading one of `sources` has a path (not the root) that is a
+/// directory from this checkout's root.
+fn read_from_root(repo: &Repository, sources: &[SourceKey]) -> bool {
+    repo.flux_kustomizations().any(|ks| {
+        let ns = repo.effective_namespace(ks).unwrap_or(FLUX_NAMESPACE);
+        repo.node(ks)
+            .path(&["spec", "sourceRef"])
+            .and_then(|r| source_key(&r, ns))
+            .is_some_and(|k| sources.contains(&k))
+            && repo
+                .kustomization_path(ks)
+                .is_some_and(|p| !p.is_empty() && !p.contains("${") && repo.tree.is_dir(&p))
+    })
 }
 
 /// The Flux Kustomization's `spec.path` as a directory here (`""` for the root), unless it
@@ -387,6 +419,9 @@ fn bootstrap_clusters(repo: &Repository, out: &mut Vec<Cluster>) {
                 String::new(),
             ),
         };
+        // Without the `flux install` header, the Flux release its `flux-system` directory
+        // reconciles from `flux-manifests` (a `gotk-components.yaml` holding that source).
+        let flux_version = flux_version.or_else(|| installed_version(repo, flux_dir));
         out.push(Cluster {
             name: String::new(),
             path,

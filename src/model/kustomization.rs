@@ -202,6 +202,52 @@ const UNSUPPORTED: &[&str] = &[
 /// Fields with no effect on the objects a build produces.
 const INERT: &[&str] = &["apiVersion", "kind", "metadata", "sortOptions"];
 
+/// The fields read above, besides `INERT` and `UNSUPPORTED`.
+const READ: &[&str] = &[
+    "resources",
+    "bases",
+    "components",
+    "crds",
+    "namespace",
+    "namePrefix",
+    "nameSuffix",
+    "commonLabels",
+    "labels",
+    "commonAnnotations",
+    "images",
+    "replicas",
+    "configMapGenerator",
+    "secretGenerator",
+    "generatorOptions",
+    "patches",
+    "patchesStrategicMerge",
+    "patchesJson6902",
+    "replacements",
+    "buildMetadata",
+];
+
+/// A kustomization key as kustomize reads it: through `encoding/json`, which matches a key to a
+/// field ignoring case (`apiversion` is `apiVersion`, `Resources` is `resources`).
+fn field_name(key: &str) -> &str {
+    READ.iter()
+        .chain(INERT)
+        .chain(UNSUPPORTED)
+        .find(|k| k.eq_ignore_ascii_case(key))
+        .copied()
+        .unwrap_or(key)
+}
+
+/// The value of kustomization field `name` (as `READ` spells it) in `root`, its key matched as
+/// kustomize does, ignoring case.
+pub fn field<'a>(root: &NodeRef<'a>, name: &str) -> Option<NodeRef<'a>> {
+    root.get(name).or_else(|| {
+        root.entries()
+            .into_iter()
+            .find(|(k, _)| k.as_str().is_some_and(|k| field_name(k) == name))
+            .map(|(_, v)| v)
+    })
+}
+
 /// True when a kustomization file's document is kustomize's own config (not, say, a Flux
 /// Kustomization saved under that name).
 pub fn is_kustomize_config(root: &NodeRef<'_>) -> bool {
@@ -253,7 +299,9 @@ impl Kustomization {
                 .collect()
         };
         for (key, value) in root.entries() {
-            let Some(key) = key.as_str() else { continue };
+            let Some(key) = key.as_str().map(field_name) else {
+                continue;
+            };
             match key {
                 "resources" | "bases" => {
                     k.lists_resources |= key == "resources" && !value.items().is_empty();

@@ -182,6 +182,10 @@ impl ReconcileTree {
             by_file.entry(o.file).or_default().push(*idx);
         }
         for (ci, cluster) in repo.clusters().iter().enumerate() {
+            // A path that is not here (a bootstrap whose files moved) applies nothing.
+            if !(cluster.path.is_empty() || repo.tree.is_dir(&cluster.path)) {
+                continue;
+            }
             let root = (
                 cluster.sync_kustomization.unwrap_or(BOOTSTRAP),
                 cluster.path.clone(),
@@ -276,7 +280,25 @@ impl ReconcileTree {
                 .map(|o| Node::from_yaml(repo.node(o), o.file))
         };
         let mut queue = vec![(root.0, root.1, as_written(root.0))];
-        while let Some((applier, path, applied_as)) = queue.pop() {
+        // Children whose path holds a `${VAR}`: resolved once the rest of the cluster is
+        // walked, so the ConfigMaps it applies are known whatever the walk's order.
+        let mut deferred: Vec<(usize, Option<Node>, usize, Node, String)> = Vec::new();
+        while let Some((applier, path, applied_as)) = queue.pop().or_else(|| {
+            while let Some((applier, applied_as, idx, child, path)) = deferred.pop() {
+                let path = self.substituted_path(
+                    repo,
+                    cluster,
+                    (applier, applied_as.as_ref()),
+                    &child,
+                    path,
+                    source_root,
+                );
+                if let Some(path) = path {
+                    return Some((idx, path, Some(child)));
+                }
+            }
+            None
+        }) {
             if applier != BOOTSTRAP {
                 self.walked.insert(applier);
             }
@@ -336,42 +358,13 @@ impl ReconcileTree {
                         foreign.insert(idx);
                         continue;
                     };
-                    let Some(mut path) = path else {
+                    let Some(path) = path else {
                         continue;
                     };
-                    let raw = child.str_at(&["spec", "path"]).unwrap_or("").to_string();
-                    // A `${VAR}` in the path is the applier's post-build substitution: Flux
-                    // substitutes the child Kustomization object before applying it.
-                    if raw.contains("${")
-                        && let Some(vars) =
-                            repo.objects.get(applier).zip(applied_as.as_ref()).and_then(
-                                |(a, node)| {
-                                    // The ConfigMaps this cluster applies, when several clusters
-                                    // define one of that name.
-                                    let here = |o: &Object| {
-                                        self.file_clusters
-                                            .get(&o.file)
-                                            .is_some_and(|c| c.contains(&cluster))
-                                    };
-                                    crate::model::substitution::variables_of(repo, a, node, &here)
-                                        .or_else(|| {
-                                            // Without the `substituteFrom` values, those of
-                                            // `substitute` still decide the variables they name.
-                                            let known =
-                                                crate::model::substitution::substitute_values(node);
-                                            crate::model::substitution::uses(&raw)
-                                                .iter()
-                                                .all(|u| known.contains_key(&u.name))
-                                                .then_some(known)
-                                        })
-                                },
-                            )
-                        && let Some(p) = crate::fs::join_normalized(
-                            source_root,
-                            &crate::model::substitution::substitute(&raw, &vars),
-                        )
-                    {
-                        path = p;
+                    let raw = child.str_at(&["spec", "path"]).unwrap_or("");
+                    if raw.contains("${") {
+                        deferred.push((applier, applied_as.clone(), idx, child, path));
+                        continue;
                     }
                     if path.contains("${") || raw.contains('\\') || !repo.tree.is_dir(&path) {
                         continue;
@@ -380,6 +373,54 @@ impl ReconcileTree {
                 }
             }
         }
+    }
+
+    /// The path of `child`, applied by `applier` (as `applied_as`), once the applier's
+    /// post-build substitution fills its `${VAR}`s; `None` when one stays or the directory is
+    /// not here.
+    fn substituted_path(
+        &self,
+        repo: &Repository,
+        cluster: u16,
+        (applier, applied_as): (usize, Option<&Node>),
+        child: &Node,
+        mut path: String,
+        source_root: &str,
+    ) -> Option<String> {
+        let raw = child.str_at(&["spec", "path"]).unwrap_or("").to_string();
+        // A `${VAR}` in the path is the applier's post-build substitution: Flux
+        // substitutes the child Kustomization object before applying it.
+        if raw.contains("${")
+            && let Some(vars) = repo
+                .objects
+                .get(applier)
+                .zip(applied_as)
+                .and_then(|(a, node)| {
+                    // The ConfigMaps this cluster applies, when several clusters
+                    // define one of that name.
+                    let here = |o: &Object| {
+                        self.file_clusters
+                            .get(&o.file)
+                            .is_some_and(|c| c.contains(&cluster))
+                    };
+                    crate::model::substitution::variables_of(repo, a, node, &here).or_else(|| {
+                        // Without the `substituteFrom` values, those of
+                        // `substitute` still decide the variables they name.
+                        let known = crate::model::substitution::substitute_values(node);
+                        crate::model::substitution::uses(&raw)
+                            .iter()
+                            .all(|u| known.contains_key(&u.name))
+                            .then_some(known)
+                    })
+                })
+            && let Some(p) = crate::fs::join_normalized(
+                source_root,
+                &crate::model::substitution::substitute(&raw, &vars),
+            )
+        {
+            path = p;
+        }
+        (!path.contains("${") && !raw.contains('\\') && repo.tree.is_dir(&path)).then_some(path)
     }
 
     /// Without clusters: every Flux Kustomization whose source is one of this repository's
@@ -630,7 +671,8 @@ impl Walker<'_, '_> {
                 }
             }
             for key in ["resources", "bases", "components"] {
-                for item in root.get(key).map(|n| n.items()).unwrap_or_default() {
+                let entries = crate::model::kustomization::field(&root, key);
+                for item in entries.map(|n| n.items()).unwrap_or_default() {
                     let Some(r) = item.as_str() else { continue };
                     if is_remote(r) || r.contains("${") {
                         continue;

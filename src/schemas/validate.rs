@@ -664,7 +664,10 @@ impl<'a> Walker<'a, '_, '_> {
             self.path.pop();
         }
         for r in &s.required {
-            if entries.iter().any(|(k, _)| **k == **r) {
+            // The API server fills a property's `default` in before it checks `required`.
+            if entries.iter().any(|(k, _)| **k == **r)
+                || s.property(r).is_some_and(|p| set.node(p).has_default)
+            {
                 continue;
             }
             let r: &'a str = r;

@@ -642,10 +642,11 @@ fn generated_kustomization(
     use serde_json::{Value as J, json};
     let spec = &ks["spec"];
     let k = file.as_object_mut().expect("a kustomization is a mapping");
+    // Flux decodes the file with `sigs.k8s.io/yaml`, which matches keys ignoring case.
     if !created
-        && k.get("resources")
-            .and_then(J::as_array)
-            .is_none_or(Vec::is_empty)
+        && !k.iter().any(|(key, v)| {
+            key.eq_ignore_ascii_case("resources") && v.as_array().is_some_and(|a| !a.is_empty())
+        })
     {
         k.insert("buildMetadata".into(), json!(["originAnnotations"]));
     }

@@ -608,3 +608,121 @@ fn chart_env_value() {
     );
     assert_quiet("chart-env-value", &["FV104"]);
 }
+
+/// soerenschneider/k8s-gitops: a CRD marks `memorizeReleases` required and gives it
+/// `default: true`; the API server fills the default in before it checks `required`, so an
+/// object without it is accepted (7 false FV505). A required field without a default still
+/// fires.
+#[test]
+fn required_field_default() {
+    assert_eq!(
+        findings("required-field-default/fires", &["FV505"]),
+        vec![f("FV505", "apps/repository.yaml", 6, 1)]
+    );
+    assert_quiet("required-field-default", &["FV505"]);
+}
+
+/// allenporter/k8s-gitops: the cluster's `gotk-components.yaml` holds no `flux install`
+/// header but an OCIRepository of `flux-manifests` at `v2.4.0` and the Kustomization applying
+/// it: the cluster runs Flux 2.4.0, which still serves `v1beta2` and `v2beta2` (38 FV501 said
+/// "the API server rejects"). The finding stays, with the consequence for the version it runs;
+/// a tag that no longer serves it still says the API server rejects it.
+#[test]
+fn flux_manifests_version() {
+    let message = |case: &str| {
+        let dir = checkout()
+            .join("fixtures/truth/flux-manifests-version")
+            .join(case);
+        let outcome = check(&CheckOptions {
+            paths: vec![dir.clone()],
+            trees: Trees::RulesNeed,
+            ..CheckOptions::default()
+        })
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+        let found: Vec<String> = outcome
+            .diagnostics
+            .iter()
+            .filter(|d| d.rule.code == "FV501")
+            .map(|d| d.message.clone())
+            .collect();
+        assert_eq!(found.len(), 1, "{case}: {found:?}");
+        found[0].clone()
+    };
+    for case in ["fires", "quiet"] {
+        assert_eq!(
+            findings(&format!("flux-manifests-version/{case}"), &["FV501"]),
+            vec![f("FV501", "clusters/prod/apps/repository.yaml", 1, 13)]
+        );
+    }
+    assert!(message("fires").contains("the API server rejects HelmRepository"));
+    assert!(
+        message("quiet").ends_with(
+            "cluster prod runs Flux v2.4.0, which still serves it, but it blocks the upgrade to Flux 2.8"
+        ),
+        "{}",
+        message("quiet")
+    );
+}
+
+/// allenporter/k8s-gitops: `apiversion:` in a kustomization file. kustomize decodes the file
+/// with `encoding/json`, which matches keys to fields ignoring case, so the build reads it (2
+/// false FV406 "unknown kustomization field"); `Resources:` lists files as `resources:` does.
+/// A key that is no field in any case (`resource:`) is still reported, and its entry is not
+/// applied.
+#[test]
+fn kustomization_key_case() {
+    assert_eq!(
+        findings("kustomization-key-case/fires", &["FV105", "FV406"]),
+        vec![
+            f("FV105", "clusters/prod/configmap.yaml", 4, 9),
+            f("FV406", "clusters/prod/kustomization.yaml", 7, 3),
+        ]
+    );
+    assert_quiet("kustomization-key-case", &["FV105", "FV406"]);
+}
+
+/// angelnu/k8s-gitops: clusters `prod` and `test` each apply a `cluster-settings` ConfigMap
+/// through a child Kustomization, and a shared child's path is `./apps/secret/${CLUSTER_NAME}`.
+/// The walk read the variable before it had reached the cluster's own ConfigMap (its
+/// Kustomization comes later in the walk), took the other cluster's value, and reported
+/// `secret/prod` as applied by no cluster. A `${VAR}` path is now resolved once the rest of
+/// the cluster is walked. A directory no cluster names still fires.
+#[test]
+fn substitution_order() {
+    assert_eq!(
+        findings("substitution-order/fires", &["FV105"]),
+        vec![f("FV105", "apps/secret/staging/configmap.yaml", 4, 9)]
+    );
+    assert_quiet("substitution-order", &["FV105"]);
+}
+
+/// tvories/k8s-gitops: `archive/cluster/base/flux-system` syncs `./cluster/base` of this
+/// repository, branch `main`; its directory ends with that path, so it was read as another
+/// repository rooted at `archive/`, and 69 errors were reported on archived files. Sources in
+/// `k8s/clusters/*` fetch the same repository at the same ref and read it from this root: the
+/// files moved, the old path is not here, and the old bootstrap applies nothing (its files are
+/// applied by no cluster). When the other source is another repository, the directory above is
+/// still taken as the nested repository's root, and FV403 resolves `spec.path` from it too (it
+/// reported the sync's own `./cluster/base` missing): a path missing there still fires.
+#[test]
+fn moved_bootstrap() {
+    let sync = "archive/cluster/base/flux-system/gotk-sync.yaml";
+    assert_eq!(
+        findings("moved-bootstrap/fires", &["FV403", "FV501"]),
+        vec![
+            f("FV403", "archive/cluster/base/apps.yaml", 8, 9),
+            f("FV501", sync, 1, 13),
+            f("FV501", sync, 12, 13),
+        ]
+    );
+    assert_quiet("moved-bootstrap", &["FV403", "FV501"]);
+    assert_eq!(
+        findings("moved-bootstrap/quiet", &["FV105"])[0],
+        f(
+            "FV105",
+            "archive/cluster/base/flux-system/gotk-sync.yaml",
+            4,
+            9
+        )
+    );
+}

@@ -86,7 +86,21 @@ impl Rule for KustomizationPathMissing {
                 );
                 continue;
             }
-            let problem = match crate::fs::join_normalized("", raw) {
+            // Relative to the root of the source the applying clusters read (a repository
+            // kept in a sub-directory of this checkout), when they agree.
+            let roots: Vec<&str> = repo
+                .reconcile_tree()
+                .clusters_of(ks.file)
+                .iter()
+                .filter_map(|&c| repo.clusters().get(c as usize))
+                .map(|c| c.source_root.as_str())
+                .collect();
+            let root = roots
+                .first()
+                .copied()
+                .filter(|r| roots.iter().all(|x| x == r))
+                .unwrap_or("");
+            let problem = match crate::fs::join_normalized(root, raw) {
                 None => Some("climbs above the repository root".to_string()),
                 Some(p) if repo.tree.is_dir(&p) => {
                     checked.push(true);
