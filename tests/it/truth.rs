@@ -726,3 +726,16 @@ fn moved_bootstrap() {
         )
     );
 }
+
+/// FV101 on a flow collection closed at its key's indentation with a comment inside
+/// (Ramblurr/home-ops: `args: [` … `# "--dry-run",` … `]`). go-yaml v3 allows comments in a
+/// flow collection and checks no indentation there: the comment is blanked with the joined
+/// lines. One never closed is still FV101.
+#[test]
+fn yaml_flow_comment() {
+    assert_eq!(
+        findings("yaml-flow-comment/fires", &["FV101"]),
+        vec![f("FV101", "helmrelease.yaml", 22, 19)]
+    );
+    assert_quiet("yaml-flow-comment", &["FV101"]);
+}
