@@ -739,3 +739,15 @@ fn yaml_flow_comment() {
     );
     assert_quiet("yaml-flow-comment", &["FV101"]);
 }
+
+/// FV601 on a regular expression matching a PEM header (soulwhisper/home-ops: an
+/// OpenTelemetry redaction processor's `"-----BEGIN [A-Z ]*PRIVATE KEY-----"`): a PEM label
+/// is words of capitals, so the pattern is no key; a real key beside it still is.
+#[test]
+fn pem_pattern() {
+    assert_eq!(
+        findings("pem-pattern/fires", &["FV601"]),
+        vec![f("FV601", "configmap.yaml", 9, 5)]
+    );
+    assert_quiet("pem-pattern", &["FV601"]);
+}
