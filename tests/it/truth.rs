@@ -751,3 +751,19 @@ fn pem_pattern() {
     );
     assert_quiet("pem-pattern", &["FV601"]);
 }
+
+/// FV104 on `true` under a chart value named `…Labels` that is a map of switches
+/// (coolguy1771/home-ops: k8s-monitoring's `nodeLabels: {region: true}`). The chart decides
+/// what such a map is; numbers that are not label strings and real labels still fire.
+#[test]
+fn chart_switch_labels() {
+    assert_eq!(
+        findings("chart-switch-labels/fires", &["FV104"]),
+        vec![
+            f("FV104", "helmrelease.yaml", 9, 13),
+            f("FV104", "helmrelease.yaml", 22, 16),
+            f("FV104", "helmrelease.yaml", 25, 14),
+        ]
+    );
+    assert_quiet("chart-switch-labels", &["FV104"]);
+}
