@@ -210,7 +210,13 @@ pub fn private_key_blocks(text: &str) -> Vec<Span> {
         };
         from = header_end;
         let label = &text[start + 11..header_end - 5];
-        if !label.ends_with("PRIVATE KEY") || label.contains('\n') {
+        // A PEM label is words of capitals (`RSA PRIVATE KEY`, `OPENSSH PRIVATE KEY`): a
+        // pattern that matches one (`-----BEGIN [A-Z ]*PRIVATE KEY-----`) is no key.
+        if !label.ends_with("PRIVATE KEY")
+            || !label
+                .bytes()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == b' ')
+        {
             continue;
         }
         let body_end = text[header_end..]

@@ -558,12 +558,15 @@ fn restart_of(b: &Builder<'_>, text: &str, base: usize, docs_here: usize) -> usi
 impl Lenient {
     /// Joins the lines of the flow collection opening at `open` (its line breaks become spaces
     /// in the text saphyr reads), so that no line of it can be "under-indented". Only where
-    /// that changes no value: no comment, no blank line, no quoted or plain scalar across a
-    /// line break.
+    /// that changes no value: no blank line, no quoted or plain scalar across a line break.
+    /// A comment inside is blanked with it (it would swallow the joined lines), and a
+    /// comment's own line joins like a line break.
     fn repair_flow(&mut self, text: &str, open: usize) -> bool {
         self.flows.push(open);
         let current = self.text.as_deref().unwrap_or(text).as_bytes();
         let mut breaks = Vec::new();
+        let mut comments: Vec<(usize, usize)> = Vec::new();
+        let mut comment_start: Option<usize> = None;
         let mut depth = 0usize;
         let mut i = open;
         let last_solid = |from: usize| {
@@ -604,11 +607,25 @@ impl Lenient {
                     i = j;
                 }
                 b'#' if matches!(current.get(i.wrapping_sub(1)), Some(b' ' | b'\t' | b'\n')) => {
-                    return false;
+                    let end = current[i..]
+                        .iter()
+                        .position(|&c| c == b'\n')
+                        .map_or(current.len(), |j| i + j);
+                    comments.push((i, end));
+                    let own_line = last_solid(i).is_none_or(|p| current[p] == b'\n');
+                    if own_line && end < current.len() {
+                        // The whole line reads as white space: its break joins as is.
+                        breaks.push(end);
+                        i = end + 1;
+                    } else {
+                        comment_start = Some(i);
+                        i = end;
+                    }
+                    continue;
                 }
                 b'\r' => return false,
                 b'\n' => {
-                    let before = last_solid(i).map(|p| current[p]);
+                    let before = last_solid(comment_start.take().unwrap_or(i)).map(|p| current[p]);
                     let after = current[i + 1..]
                         .iter()
                         .find(|c| !matches!(c, b' ' | b'\t'))
@@ -634,6 +651,9 @@ impl Lenient {
         let mut bytes = current.to_vec();
         for b in breaks {
             bytes[b] = b' ';
+        }
+        for (from, to) in comments {
+            bytes[from..to].fill(b' ');
         }
         // Only ASCII line breaks became ASCII spaces: still UTF-8.
         self.text = Some(
@@ -1192,9 +1212,19 @@ mod tests {
         assert_eq!(value_at(&s, 0, &["spec", "next"]), "x");
         let config = root.path(&["spec", "args"]).unwrap().items()[2].span();
         assert_eq!(lc(text, config), (4, 3));
-        // A comment inside would swallow the joined lines: not repaired, still an error
-        // (conservative); an unclosed bracket stays one.
-        for text in ["a:\n  b: [\n  1,\n  # c\n  2\n  ]\n", "a:\n  b: [\n  1,\n"] {
+        // A comment inside, on its own line or after an item, is blanked with the lines
+        // it would otherwise swallow (Ramblurr/home-ops: `# "--dry-run",` in `args: [`).
+        let text = "a:\n  b: [\n  1, # one\n  # \"c\",\n  2\n  ]\n  c: x\n";
+        let s = parse_stream(text);
+        assert!(s.problems.is_empty(), "{:?}", s.problems);
+        let b = s.documents[0].root().unwrap().path(&["a", "b"]).unwrap();
+        let items: Vec<_> = b.items().iter().map(|n| n.as_str().unwrap()).collect();
+        assert_eq!(items, ["1", "2"]);
+        assert_eq!(lc(text, b.items()[1].span()), (5, 3));
+        assert_eq!(value_at(&s, 0, &["a", "c"]), "x");
+        // A plain scalar before a comment line is not joined (conservative), and an
+        // unclosed bracket stays an error.
+        for text in ["a:\n  b: [\n  1\n  # c\n  ]\n", "a:\n  b: [\n  1,\n"] {
             let s = parse_stream(text);
             assert!(
                 s.problems

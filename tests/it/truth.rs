@@ -726,3 +726,44 @@ fn moved_bootstrap() {
         )
     );
 }
+
+/// FV101 on a flow collection closed at its key's indentation with a comment inside
+/// (Ramblurr/home-ops: `args: [` … `# "--dry-run",` … `]`). go-yaml v3 allows comments in a
+/// flow collection and checks no indentation there: the comment is blanked with the joined
+/// lines. One never closed is still FV101.
+#[test]
+fn yaml_flow_comment() {
+    assert_eq!(
+        findings("yaml-flow-comment/fires", &["FV101"]),
+        vec![f("FV101", "helmrelease.yaml", 22, 19)]
+    );
+    assert_quiet("yaml-flow-comment", &["FV101"]);
+}
+
+/// FV601 on a regular expression matching a PEM header (soulwhisper/home-ops: an
+/// OpenTelemetry redaction processor's `"-----BEGIN [A-Z ]*PRIVATE KEY-----"`): a PEM label
+/// is words of capitals, so the pattern is no key; a real key beside it still is.
+#[test]
+fn pem_pattern() {
+    assert_eq!(
+        findings("pem-pattern/fires", &["FV601"]),
+        vec![f("FV601", "configmap.yaml", 9, 5)]
+    );
+    assert_quiet("pem-pattern", &["FV601"]);
+}
+
+/// FV104 on `true` under a chart value named `…Labels` that is a map of switches
+/// (coolguy1771/home-ops: k8s-monitoring's `nodeLabels: {region: true}`). The chart decides
+/// what such a map is; numbers that are not label strings and real labels still fire.
+#[test]
+fn chart_switch_labels() {
+    assert_eq!(
+        findings("chart-switch-labels/fires", &["FV104"]),
+        vec![
+            f("FV104", "helmrelease.yaml", 9, 13),
+            f("FV104", "helmrelease.yaml", 22, 16),
+            f("FV104", "helmrelease.yaml", 25, 14),
+        ]
+    );
+    assert_quiet("chart-switch-labels", &["FV104"]);
+}

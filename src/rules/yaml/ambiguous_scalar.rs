@@ -20,7 +20,9 @@ the value changes on its way to the cluster:
   as `1.234567e+06`; `tag: 41` prints as `41` and is not reported);
 - a label or annotation value (`metadata.labels`, `metadata.annotations`, `matchLabels`,
   `nodeSelector`, kustomize `commonLabels`/`commonAnnotations`/`labels[].pairs`, chart values
-  named `…Labels`/`…Annotations` such as `podAnnotations`): `1.31`, `true`, `null`;
+  named `…Labels`/`…Annotations` such as `podAnnotations`): `1.31`, `true`, `null` (in chart
+  values named so, not `true` or `false`: such a map may be the chart's switches, as
+  k8s-monitoring's `nodeLabels: {region: true}`);
 - a container environment variable's `value`; in a HelmRelease's chart values, only where
   the text changes however the chart renders it (`1.10`, `0755`, `True`): charts such as
   bjw-s' app-template print a number or boolean as a string (`5432`, `true` come out as
@@ -185,13 +187,20 @@ impl<'a> Walker<'a, '_> {
         let (&key, parents) = path.split_last()?;
         let parent = parents.last().copied();
         // Chart values follow the same naming (`podAnnotations`, `podLabels`).
-        if parent.is_some_and(|p| {
-            STRING_MAPS.contains(&p) || p.ends_with("Labels") || p.ends_with("Annotations")
+        if let Some(p) = parent.filter(|p| {
+            STRING_MAPS.contains(p) || p.ends_with("Labels") || p.ends_with("Annotations")
         }) {
-            return Some(if parent.is_some_and(|p| p.contains("nnotation")) {
-                "an annotation value"
-            } else {
-                "a label value"
+            // A chart value named so may be a map of switches rather than of labels
+            // (grafana/k8s-monitoring's `nodeLabels: {region: true}` picks which node labels
+            // to keep): the chart decides, as for its env values.
+            let chart_map = !STRING_MAPS.contains(&p)
+                && self.kind == "HelmRelease"
+                && path.starts_with(&["spec", "values"]);
+            return Some(match (p.contains("nnotation"), chart_map) {
+                (true, false) => "an annotation value",
+                (true, true) => "an annotation value (a chart map)",
+                (false, false) => "a label value",
+                (false, true) => "a label value (a chart map)",
             });
         }
         if key == "newTag" {
@@ -223,6 +232,12 @@ impl<'a> Walker<'a, '_> {
     }
 
     fn scalar(&mut self, v: &str, span: crate::source::Span, field: &str) {
+        if let Some(f) = field.strip_suffix(" (a chart map)") {
+            if v == "true" || v == "false" {
+                return;
+            }
+            return self.scalar(v, span, f);
+        }
         let chart_value = field.ends_with(" (a chart value)");
         // A chart renders a number or a boolean with Go's `%v`: harmless where the text comes
         // out the same (app-template turns env values into strings that way).
