@@ -478,6 +478,11 @@ fn parse_with(source: &Arc<str>, scratch: &mut Scratch) -> ParsedStream {
                 lenient.repair_flow(text, open);
                 base = restart;
             }
+            Stop::RepairAlias { alias, restart } => {
+                // Tried once: when it cannot be repaired, the next parse reports the error.
+                lenient.repair_alias(text, alias);
+                base = restart;
+            }
             Stop::Error(stopped_at) => match next_document_marker(text, base, stopped_at) {
                 Some(next) if next > base => base = next,
                 _ => break,
@@ -500,6 +505,8 @@ struct Lenient {
     /// Flow collections whose lines were joined (or that could not be), by their opening
     /// bracket.
     flows: Vec<usize>,
+    /// Aliases whose names were shortened (or that could not be), by their `*`.
+    aliases: Vec<usize>,
 }
 
 /// Repairs per file at most: each one parses the document again.
@@ -664,6 +671,77 @@ impl Lenient {
     }
 }
 
+/// A character go-yaml v3 takes into an anchor or alias name (`yaml_parser_scan_anchor`).
+fn is_go_anchor_char(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || c == b'_' || c == b'-'
+}
+
+/// Whether the `&` or `*` at `at` starts a node's anchor or alias: after a line's indentation,
+/// `- `, `: `, `? `, or a flow collection's `[`, `{`, `,` (not inside a plain scalar).
+fn starts_a_node(bytes: &[u8], at: usize) -> bool {
+    let before = bytes[..at]
+        .iter()
+        .rev()
+        .find(|&&c| c != b' ' && c != b'\t')
+        .copied();
+    matches!(
+        before,
+        None | Some(b'\n' | b'\r' | b'-' | b':' | b'?' | b'[' | b'{' | b',')
+    )
+}
+
+impl Lenient {
+    /// Repairs the alias at `alias` whose name go-yaml v3 ends before a `:` (`*app:`): the
+    /// anchor and every alias of that name get a name one character shorter, the freed
+    /// character a space (`&ap ` and `*ap :`), so the text keeps its length and every span
+    /// stays. Refused when the name is one character, or the shorter name is taken.
+    fn repair_alias(&mut self, text: &str, alias: usize) -> bool {
+        self.aliases.push(alias);
+        let bytes = text.as_bytes();
+        let name_len = bytes[alias + 1..]
+            .iter()
+            .take_while(|&&c| is_go_anchor_char(c))
+            .count();
+        if name_len < 2 || bytes.get(alias + 1 + name_len) != Some(&b':') {
+            return false;
+        }
+        let name = &bytes[alias + 1..alias + 1 + name_len];
+        let shorter = &name[..name_len - 1];
+        // Every anchor and alias token of this name (not a longer one), where a node starts.
+        let tokens = |wanted: &[u8]| -> Vec<usize> {
+            (0..bytes.len())
+                .filter(|&i| {
+                    matches!(bytes[i], b'&' | b'*')
+                        && bytes[i + 1..].starts_with(wanted)
+                        && !bytes
+                            .get(i + 1 + wanted.len())
+                            .is_some_and(|&c| is_go_anchor_char(c))
+                        && starts_a_node(bytes, i)
+                })
+                .collect()
+        };
+        let found = tokens(name);
+        let defined = found.iter().any(|&i| bytes[i] == b'&');
+        if !defined || !tokens(shorter).is_empty() {
+            return false;
+        }
+        let mut out = self
+            .text
+            .take()
+            .unwrap_or_else(|| text.to_string())
+            .into_bytes();
+        for i in found {
+            out[i + name_len] = b' ';
+        }
+        // Only an ASCII name character became an ASCII space: still UTF-8.
+        self.text = Some(
+            String::from_utf8(out)
+                .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
+        );
+        true
+    }
+}
+
 /// Why [`parse_from`] stopped.
 enum Stop {
     /// The end of the stream.
@@ -677,6 +755,10 @@ enum Stop {
     /// saphyr rejected the indentation of a line inside the flow collection opening at
     /// `open`, which go-yaml v3 never checks; parse again from `restart` once repaired.
     RepairFlow { open: usize, restart: usize },
+    /// saphyr read the alias at `alias` (`*app:`, a mapping key with no space before its `:`)
+    /// with the `:` in its name, where go-yaml v3 ends an alias name at the first character
+    /// that is not a letter, digit, `_` or `-`; parse again from `restart` once repaired.
+    RepairAlias { alias: usize, restart: usize },
 }
 
 const NEVER_CLOSED: &str = "the quoted scalar is never closed (go-yaml v3 rejects it too)";
@@ -882,6 +964,15 @@ fn parse_from(
                 {
                     return Stop::Repair {
                         scalar: at,
+                        restart: restart_of(&b, text, base, docs_here),
+                    };
+                }
+                if e.info().contains("unknown anchor")
+                    && let Some(alias) = text[..=at.min(text.len().saturating_sub(1))].rfind('*')
+                    && !lenient.aliases.contains(&alias)
+                {
+                    return Stop::RepairAlias {
+                        alias,
                         restart: restart_of(&b, text, base, docs_here),
                     };
                 }
@@ -1225,6 +1316,38 @@ mod tests {
         // A plain scalar before a comment line is not joined (conservative), and an
         // unclosed bracket stays an error.
         for text in ["a:\n  b: [\n  1\n  # c\n  ]\n", "a:\n  b: [\n  1,\n"] {
+            let s = parse_stream(text);
+            assert!(
+                s.problems
+                    .iter()
+                    .any(|p| matches!(p, YamlProblem::Syntax { .. })),
+                "{text:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_alias_key_without_a_space_before_its_colon_reads_as_go_yaml_does() {
+        // go-yaml v3 ends an alias name at `:` (rafaribe/home-ops, tyzbit/fleet-infra:
+        // bjw-s' app-template `controllers: {*app: ...}`); saphyr took `app:` for the name.
+        let text = "metadata:\n  name: &app web\nspec:\n  controllers:\n    *app:\n      replicas: 1\n  other: *app\n";
+        let s = parse_stream(text);
+        assert!(s.problems.is_empty(), "{:?}", s.problems);
+        let root = s.documents[0].root().unwrap();
+        let controllers = root.path(&["spec", "controllers"]).unwrap();
+        let (key, value) = controllers.entries()[0];
+        assert_eq!(key.as_str(), Some("web"));
+        assert_eq!(value.str_at(&["replicas"]), Some("1"));
+        // An alias is its anchor's node.
+        assert_eq!(lc(text, key.span()), (2, 9));
+        assert_eq!(value_at(&s, 0, &["spec", "other"]), "web");
+        // An alias of an undefined anchor, a one-letter name, or a shorter name already
+        // taken stay errors.
+        for text in [
+            "m:\n  *app:\n    b: 1\n",
+            "a: &x 1\nm:\n  *x:\n    b: 1\n",
+            "a: &ap 1\nc: &app 2\nm:\n  *app:\n    b: 1\n",
+        ] {
             let s = parse_stream(text);
             assert!(
                 s.problems

@@ -767,3 +767,17 @@ fn chart_switch_labels() {
     );
     assert_quiet("chart-switch-labels", &["FV104"]);
 }
+
+/// An alias used as a key with no space before its `:` (`*app:`, bjw-s' app-template
+/// controllers: rafaribe/home-ops, tyzbit/fleet-infra): go-yaml v3 ends an alias name at the
+/// `:`, saphyr read `app:` as the name and reported an unknown anchor (FV101), losing the file
+/// to every other rule. The anchor and its aliases are read with a name one character shorter
+/// (same length, every span kept). An alias of an anchor that does not exist still fires.
+#[test]
+fn yaml_alias_key() {
+    assert_eq!(
+        findings("yaml-alias-key/fires", &["FV101"]),
+        vec![f("FV101", "helmrelease.yaml", 15, 7)]
+    );
+    assert_quiet("yaml-alias-key", &["FV101"]);
+}
