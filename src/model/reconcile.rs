@@ -783,37 +783,15 @@ fn find_reconciled_sources(repo: &Repository) -> Vec<SourceKey> {
 }
 
 pub fn source_is_own(repo: &Repository, ks: &Object, own: &[SourceKey]) -> bool {
-    let node = repo.node(ks);
-    let Some(sref) = node.path(&["spec", "sourceRef"]) else {
-        return false;
-    };
-    ref_is_own(
-        repo,
-        ks,
-        (
-            sref.str_at(&["kind"]),
-            sref.str_at(&["name"]),
-            sref.str_at(&["namespace"]),
-        ),
-        own,
-    )
+    repo.node(ks)
+        .path(&["spec", "sourceRef"])
+        .is_some_and(|sref| ref_is_own(repo, ks, |k| sref.str_at(&[k]), own))
 }
 
 /// [`source_is_own`] of `node`, the Flux Kustomization `ks` as applied.
 fn node_source_is_own(repo: &Repository, ks: &Object, node: &Node, own: &[SourceKey]) -> bool {
-    let Some(sref) = node.path(&["spec", "sourceRef"]) else {
-        return false;
-    };
-    ref_is_own(
-        repo,
-        ks,
-        (
-            sref.str_at(&["kind"]),
-            sref.str_at(&["name"]),
-            sref.str_at(&["namespace"]),
-        ),
-        own,
-    )
+    node.path(&["spec", "sourceRef"])
+        .is_some_and(|sref| ref_is_own(repo, ks, |k| sref.str_at(&[k]), own))
 }
 
 /// The Flux Kustomization `ks` with the `spec.patches` of the Flux Kustomization that applies
@@ -837,16 +815,18 @@ fn patched(repo: &Repository, ks: &Object, patches: &[crate::model::kustomizatio
     }
 }
 
-fn ref_is_own(
-    repo: &Repository,
+/// Whether the `sourceRef` whose fields `field` reads names one of `own` (its namespace
+/// defaulting to the referrer `ks`'s).
+fn ref_is_own<'r>(
+    repo: &'r Repository,
     ks: &Object,
-    (kind, name, namespace): (Option<&str>, Option<&str>, Option<&str>),
+    field: impl Fn(&str) -> Option<&'r str>,
     own: &[SourceKey],
 ) -> bool {
-    let (Some(kind), Some(name)) = (kind, name) else {
+    let (Some(kind), Some(name)) = (field("kind"), field("name")) else {
         return false;
     };
-    let ns = namespace.or_else(|| repo.effective_namespace(ks));
+    let ns = field("namespace").or_else(|| repo.effective_namespace(ks));
     own.iter().any(|s| {
         s.kind == kind
             && s.name == name
