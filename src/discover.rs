@@ -511,6 +511,31 @@ pub fn discover(root: &Path, paths: &[PathBuf], exclude: &[String]) -> Result<Di
     })
 }
 
+/// The entries of `walk` that `keep` maps to something, in no particular order; the walk's
+/// errors are dropped. It runs on one thread of `ignore`'s parallel walker, which looks for
+/// ignore files in the directory listing it has already read, where the sequential walker
+/// stats four names in every directory: half the system calls of a walk.
+pub(crate) fn collect_walk<T: Send>(
+    mut walk: WalkBuilder,
+    keep: impl Fn(ignore::DirEntry) -> Option<T> + Sync,
+) -> Vec<T> {
+    let found: Mutex<Vec<T>> = Mutex::default();
+    walk.threads(1).build_parallel().run(|| {
+        let mut batch = Batch {
+            local: Vec::new(),
+            shared: &found,
+        };
+        let keep = &keep;
+        Box::new(move |entry| {
+            if let Some(kept) = entry.ok().and_then(keep) {
+                batch.local.push(kept);
+            }
+            ignore::WalkState::Continue
+        })
+    });
+    found.into_inner().unwrap_or_else(|p| p.into_inner())
+}
+
 /// What the walk found that discovery keeps.
 enum Walked {
     /// A manifest: its path and its root-relative display path.
@@ -552,12 +577,12 @@ fn judge_entry(
 }
 
 /// One walker thread's findings, handed over in one lock when the thread is done.
-struct Batch<'a> {
-    local: Vec<Walked>,
-    shared: &'a Mutex<Vec<Walked>>,
+struct Batch<'a, T> {
+    local: Vec<T>,
+    shared: &'a Mutex<Vec<T>>,
 }
 
-impl Drop for Batch<'_> {
+impl<T> Drop for Batch<'_, T> {
     fn drop(&mut self) {
         let mut shared = self.shared.lock().unwrap_or_else(|p| p.into_inner());
         shared.append(&mut self.local);

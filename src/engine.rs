@@ -293,7 +293,18 @@ pub fn check_with(opts: &CheckOptions, memo: Option<&FileMemo>) -> Result<Outcom
         .chain(of_repository.iter().cloned())
         .collect();
     timing(|| "engine: config read".into());
-    let mut found = crate::discover::discover(&root, &on_disk, &config.exclude).map_err(Fatal)?;
+    // The `.sourceignore` files, and the manifests they hide, are looked for on another
+    // thread while discovery walks: walks are mostly system calls, and the second core idles.
+    let (found, (ignore_files, key_candidates)) = std::thread::scope(|scope| {
+        let others = scope.spawn(|| {
+            let candidates = (!opts.model_only)
+                .then(|| manifests_ignoring_sourceignore(&root, &paths, &config.exclude));
+            (sourceignore_files(&root), candidates.unwrap_or_default())
+        });
+        let found = crate::discover::discover(&root, &on_disk, &config.exclude);
+        (found, others.join().unwrap_or_default())
+    });
+    let mut found = found.map_err(Fatal)?;
     // The reported files when only some files of the repository were asked for.
     let only: Option<std::collections::HashSet<String>> = of_repository.as_ref().map(|_| {
         let canonical_root = root.canonicalize().unwrap_or_else(|_| root.clone());
@@ -331,14 +342,9 @@ pub fn check_with(opts: &CheckOptions, memo: Option<&FileMemo>) -> Result<Outcom
         )),
         None => Box::new(disk),
     };
-    let hidden_keys = if opts.model_only {
-        Vec::new()
-    } else {
-        sourceignored_private_keys(&root, &paths, &config.exclude, &found.files)
-    };
+    let hidden_keys = holding_private_keys(key_candidates, &found.files);
     let hidden: std::collections::HashSet<String> =
         hidden_keys.iter().map(|(_, rel)| rel.clone()).collect();
-    let ignore_files = sourceignore_files(&root);
     let mut inputs: Vec<(String, PathBuf)> = found
         .files
         .into_iter()
@@ -383,7 +389,16 @@ pub(crate) fn sourceignored_private_keys(
     exclude: &[String],
     found: &[(PathBuf, String)],
 ) -> Vec<(PathBuf, String)> {
-    let known: std::collections::HashSet<&str> = found.iter().map(|(_, r)| r.as_str()).collect();
+    holding_private_keys(manifests_ignoring_sourceignore(root, paths, exclude), found)
+}
+
+/// Every manifest below `paths` as discovery would find it if `.sourceignore` hid nothing:
+/// the candidates of [`sourceignored_private_keys`], walked while discovery walks.
+fn manifests_ignoring_sourceignore(
+    root: &Path,
+    paths: &[PathBuf],
+    exclude: &[String],
+) -> Vec<(PathBuf, String)> {
     let mut overrides = ignore::overrides::OverrideBuilder::new(root);
     for glob in exclude {
         let _ = overrides.add(&format!("!{glob}"));
@@ -396,31 +411,41 @@ pub(crate) fn sourceignored_private_keys(
     };
     let mut out = Vec::new();
     for path in paths.iter().filter(|p| p.is_dir()) {
-        let walk = ignore::WalkBuilder::new(path)
-            .standard_filters(true)
+        let mut walk = ignore::WalkBuilder::new(path);
+        walk.standard_filters(true)
             .hidden(true)
             .require_git(false)
             .follow_links(false)
             .overrides(overrides.clone())
-            .filter_entry(|e| e.file_name() != ".git")
-            .build();
-        for entry in walk.flatten() {
-            if !entry.file_type().is_some_and(|t| t.is_file())
-                || !crate::discover::is_manifest_name(&entry.file_name().to_string_lossy())
-            {
-                continue;
-            }
-            let rel = crate::discover::display_path(&canonical_root, root, entry.path());
-            if known.contains(rel.as_str()) {
-                continue;
-            }
-            let holds_key = read_capped(entry.path(), FILE_SIZE_LIMIT)
-                .is_ok_and(|b| b.windows(11).any(|w| w == b"PRIVATE KEY"));
-            if holds_key {
-                out.push((entry.path().to_path_buf(), rel));
-            }
-        }
+            .filter_entry(|e| e.file_name() != ".git");
+        out.extend(crate::discover::collect_walk(walk, |entry| {
+            let manifest = entry.file_type().is_some_and(|t| t.is_file())
+                && crate::discover::is_manifest_name(&entry.file_name().to_string_lossy());
+            manifest.then(|| {
+                let rel = crate::discover::display_path(&canonical_root, root, entry.path());
+                (entry.into_path(), rel)
+            })
+        }));
     }
+    out
+}
+
+/// The `candidates` discovery did not find (`found`) that hold a private key.
+fn holding_private_keys(
+    candidates: Vec<(PathBuf, String)>,
+    found: &[(PathBuf, String)],
+) -> Vec<(PathBuf, String)> {
+    let known: std::collections::HashSet<&str> = found.iter().map(|(_, r)| r.as_str()).collect();
+    let mut out: Vec<(PathBuf, String)> = candidates
+        .into_iter()
+        .filter(|(path, rel)| {
+            !known.contains(rel.as_str())
+                && read_capped(path, FILE_SIZE_LIMIT)
+                    .is_ok_and(|b| b.windows(11).any(|w| w == b"PRIVATE KEY"))
+        })
+        .collect();
+    out.sort_by(|a, b| a.1.cmp(&b.1));
+    out.dedup_by(|a, b| a.1 == b.1);
     out
 }
 
@@ -435,8 +460,8 @@ pub(crate) fn sourceignore_files(root: &Path) -> Vec<(PathBuf, String)> {
     let Ok(canonical_root) = root.canonicalize() else {
         return Vec::new();
     };
-    let walk = ignore::WalkBuilder::new(root)
-        .standard_filters(true)
+    let mut walk = ignore::WalkBuilder::new(root);
+    walk.standard_filters(true)
         .hidden(false)
         .require_git(false)
         .follow_links(false)
@@ -445,17 +470,14 @@ pub(crate) fn sourceignore_files(root: &Path) -> Vec<(PathBuf, String)> {
             e.depth() == 0
                 || name == crate::discover::SOURCEIGNORE
                 || !name.to_string_lossy().starts_with('.')
-        })
-        .build();
-    let mut out: Vec<(PathBuf, String)> = walk
-        .flatten()
-        .filter(|e| e.depth() > 0 && e.file_type().is_some_and(|t| t.is_file()))
-        .filter(|e| e.file_name() == crate::discover::SOURCEIGNORE)
-        .map(|e| {
+        });
+    let mut out = crate::discover::collect_walk(walk, |e| {
+        let is_file = e.depth() > 0 && e.file_type().is_some_and(|t| t.is_file());
+        (is_file && e.file_name() == crate::discover::SOURCEIGNORE).then(|| {
             let rel = crate::discover::display_path(&canonical_root, root, e.path());
-            (e.path().to_path_buf(), rel)
+            (e.into_path(), rel)
         })
-        .collect();
+    });
     out.sort_by(|a, b| a.1.cmp(&b.1));
     out
 }
