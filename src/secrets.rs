@@ -197,8 +197,8 @@ pub fn invalid_base64_entries<'a>(root: &NodeRef<'a>) -> Vec<(NodeRef<'a>, NodeR
 }
 
 /// Where a PEM `PRIVATE KEY` block with real key material starts in `text`: the byte range
-/// of each `-----BEGIN … PRIVATE KEY-----` marker. Placeholder bodies (`XXXX`, `...`) and
-/// bodies too short to be a key are left out.
+/// of each `-----BEGIN … PRIVATE KEY-----` marker. Placeholder bodies (`XXXX`, `...`),
+/// bodies too short to be a key and headers with no `-----END` line are left out.
 pub fn private_key_blocks(text: &str) -> Vec<Span> {
     let mut out = Vec::new();
     let mut from = 0;
@@ -219,9 +219,17 @@ pub fn private_key_blocks(text: &str) -> Vec<Span> {
         {
             continue;
         }
-        let body_end = text[header_end..]
+        // The body ends at its `-----END` line. A header with no END before the next
+        // BEGIN (or the end of the file) is no key: a comment saying what a key starts
+        // with (`## key should start with -----BEGIN RSA PRIVATE KEY-----`).
+        let rest = &text[header_end..];
+        let Some(body_end) = rest
             .find("-----END ")
-            .map_or(text.len(), |j| header_end + j);
+            .filter(|&j| rest.find("-----BEGIN ").is_none_or(|b| j < b))
+            .map(|j| header_end + j)
+        else {
+            continue;
+        };
         let body: String = text[header_end..body_end]
             .chars()
             .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '='))

@@ -752,6 +752,19 @@ fn pem_pattern() {
     assert_quiet("pem-pattern", &["FV601"]);
 }
 
+/// FV601 on a comment naming a PEM header (alexrf45/home-ops: longhorn's values, "key should
+/// start with -----BEGIN RSA PRIVATE KEY-----"): with no END line the "body" ran to the end of
+/// the file. A header is a key only when its END comes before the next BEGIN; a real key
+/// after such a comment is still reported.
+#[test]
+fn pem_comment() {
+    assert_eq!(
+        findings("pem-comment/fires", &["FV601"]),
+        vec![f("FV601", "configmap.yaml", 10, 5)]
+    );
+    assert_quiet("pem-comment", &["FV601"]);
+}
+
 /// FV104 on `true` under a chart value named `…Labels` that is a map of switches
 /// (coolguy1771/home-ops: k8s-monitoring's `nodeLabels: {region: true}`). The chart decides
 /// what such a map is; numbers that are not label strings and real labels still fire.
