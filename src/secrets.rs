@@ -78,7 +78,8 @@ fn is_secret_store_reference(v: &str) -> bool {
     })
 }
 
-/// An obvious stand-in for a value: `XXXX`, `xxxxxxxx`, `changeme`, `<your-token>`, `REDACTED`.
+/// An obvious stand-in for a value: `XXXX`, `xxxxxxxx`, `changeme`, `<your-token>`, `REDACTED`,
+/// `REPLACE_WITH_…`.
 fn is_placeholder_word(v: &str) -> bool {
     if v.starts_with('<') && v.ends_with('>') && v.len() < 100 && !v.contains('\n') {
         return true;
@@ -95,6 +96,11 @@ fn is_placeholder_word(v: &str) -> bool {
         squashed.as_str(),
         "changeme" | "changeit" | "replaceme" | "placeholder" | "redacted" | "todo" | "tbd"
     )
+        // An instruction in words: `REPLACE_WITH_CLIENT_SECRET`, `replace-me-with-the-token`.
+        || (squashed.starts_with("replace")
+            && v
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | ' ')))
 }
 
 /// Public material that is committed on purpose: an SSH `known_hosts` file, a public key, a
@@ -441,6 +447,9 @@ mod tests {
         assert!(is_placeholder("changeme"));
         assert!(is_placeholder("CHANGE_ME"));
         assert!(is_placeholder("<your-token>"));
+        assert!(is_placeholder("REPLACE_WITH_AUTHENTIK_CLIENT_SECRET"));
+        assert!(is_placeholder("replace-me-with-the-token"));
+        assert!(!is_placeholder("replace/Zk9+2cQ="));
     }
 
     #[test]

@@ -794,3 +794,15 @@ fn yaml_alias_key() {
     );
     assert_quiet("yaml-alias-key", &["FV101"]);
 }
+
+/// FV601 on a Secret whose values are instructions (geoffdavis/talos-gitops: a manual setup
+/// Secret with `REPLACE_WITH_AUTHENTIK_CLIENT_SECRET`): a value in words starting with
+/// "replace" is a placeholder. A real value beside one is still reported, at its own key.
+#[test]
+fn replace_placeholder() {
+    assert_eq!(
+        findings("replace-placeholder/fires", &["FV601"]),
+        vec![f("FV601", "secret.yaml", 10, 3)]
+    );
+    assert_quiet("replace-placeholder", &["FV601"]);
+}
