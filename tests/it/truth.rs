@@ -806,3 +806,16 @@ fn replace_placeholder() {
     );
     assert_quiet("replace-placeholder", &["FV601"]);
 }
+
+/// FV405 on an untargeted patch of an object a remote resource holds (j0sh3rs/home-ops:
+/// Gateway API's release bundle with its ValidatingAdmissionPolicy deleted): fluxvet does not
+/// fetch the remote file, so the patch's target may be there. A kustomization whose own
+/// objects are all read (a base beside a remote sibling) still fails on such a patch.
+#[test]
+fn remote_resource_patch() {
+    assert_eq!(
+        findings("remote-resource-patch/fires", &["FV405"]),
+        vec![f("FV405", "apps/base/kustomization.yaml", 6, 5)]
+    );
+    assert_quiet("remote-resource-patch", &["FV405"]);
+}
