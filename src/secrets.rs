@@ -78,7 +78,8 @@ fn is_secret_store_reference(v: &str) -> bool {
     })
 }
 
-/// An obvious stand-in for a value: `XXXX`, `xxxxxxxx`, `changeme`, `<your-token>`, `REDACTED`.
+/// An obvious stand-in for a value: `XXXX`, `xxxxxxxx`, `changeme`, `<your-token>`, `REDACTED`,
+/// `REPLACE_WITH_…`.
 fn is_placeholder_word(v: &str) -> bool {
     if v.starts_with('<') && v.ends_with('>') && v.len() < 100 && !v.contains('\n') {
         return true;
@@ -95,6 +96,11 @@ fn is_placeholder_word(v: &str) -> bool {
         squashed.as_str(),
         "changeme" | "changeit" | "replaceme" | "placeholder" | "redacted" | "todo" | "tbd"
     )
+        // An instruction in words: `REPLACE_WITH_CLIENT_SECRET`, `replace-me-with-the-token`.
+        || (squashed.starts_with("replace")
+            && v
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | ' ')))
 }
 
 /// Public material that is committed on purpose: an SSH `known_hosts` file, a public key, a
@@ -197,8 +203,8 @@ pub fn invalid_base64_entries<'a>(root: &NodeRef<'a>) -> Vec<(NodeRef<'a>, NodeR
 }
 
 /// Where a PEM `PRIVATE KEY` block with real key material starts in `text`: the byte range
-/// of each `-----BEGIN … PRIVATE KEY-----` marker. Placeholder bodies (`XXXX`, `...`) and
-/// bodies too short to be a key are left out.
+/// of each `-----BEGIN … PRIVATE KEY-----` marker. Placeholder bodies (`XXXX`, `...`),
+/// bodies too short to be a key and headers with no `-----END` line are left out.
 pub fn private_key_blocks(text: &str) -> Vec<Span> {
     let mut out = Vec::new();
     let mut from = 0;
@@ -219,9 +225,17 @@ pub fn private_key_blocks(text: &str) -> Vec<Span> {
         {
             continue;
         }
-        let body_end = text[header_end..]
+        // The body ends at its `-----END` line. A header with no END before the next
+        // BEGIN (or the end of the file) is no key: a comment saying what a key starts
+        // with (`## key should start with -----BEGIN RSA PRIVATE KEY-----`).
+        let rest = &text[header_end..];
+        let Some(body_end) = rest
             .find("-----END ")
-            .map_or(text.len(), |j| header_end + j);
+            .filter(|&j| rest.find("-----BEGIN ").is_none_or(|b| j < b))
+            .map(|j| header_end + j)
+        else {
+            continue;
+        };
         let body: String = text[header_end..body_end]
             .chars()
             .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '='))
@@ -433,6 +447,9 @@ mod tests {
         assert!(is_placeholder("changeme"));
         assert!(is_placeholder("CHANGE_ME"));
         assert!(is_placeholder("<your-token>"));
+        assert!(is_placeholder("REPLACE_WITH_AUTHENTIK_CLIENT_SECRET"));
+        assert!(is_placeholder("replace-me-with-the-token"));
+        assert!(!is_placeholder("replace/Zk9+2cQ="));
     }
 
     #[test]

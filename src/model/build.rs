@@ -184,6 +184,7 @@ pub fn build_with(repo: &Repository, dir: &str, flux: &FluxAdditions) -> Build {
         flux_patches: flux.patches.iter().map(|p| p.origin).collect(),
         flux_path: flux.path_origin.unwrap_or(Origin::NONE),
         artifact: None,
+        incomplete: false,
     };
     let mut fifo = false;
     let mut build_metadata = Vec::new();
@@ -320,6 +321,9 @@ struct Builder<'r> {
     flux_path: Origin,
     /// What the repository's artifact leaves out, read when a hidden entry needs it.
     artifact: Option<crate::model::artifact::Artifact>,
+    /// The objects being accumulated may lack some fluxvet cannot read (a remote resource):
+    /// a patch or a merging generator that finds nothing may be meant for one of those.
+    incomplete: bool,
 }
 
 impl<'r> Builder<'r> {
@@ -347,6 +351,11 @@ impl<'r> Builder<'r> {
         if !self.out.gaps.contains(&g) {
             self.out.gaps.push(g);
         }
+    }
+    /// A gap where objects are built that fluxvet does not see.
+    fn hidden_objects(&mut self, message: impl Into<String>, at: Origin) {
+        self.incomplete = true;
+        self.gap(message, at);
     }
 
     /// Writes a Flux Kustomization's steps into the kustomization at its path, as
@@ -475,7 +484,11 @@ impl<'r> Builder<'r> {
         }
         self.stack.push(kfile.to_string());
         let mut objects = Vec::new();
+        // Its objects are complete unless its own build hides some; the includer's are then
+        // incomplete too.
+        let outer = std::mem::replace(&mut self.incomplete, false);
         self.accumulate(&k, &mut objects);
+        self.incomplete |= outer;
         self.stack.pop();
         objects
     }
@@ -499,7 +512,7 @@ impl<'r> Builder<'r> {
                     .get_or_insert_with(|| crate::model::artifact::Artifact::of(repo, None));
                 if holds_yaml(repo, artifact, &p, 0) {
                     let shown = if dir.is_empty() { "." } else { dir };
-                    self.gap(
+                    self.hidden_objects(
                         format!(
                             "Flux's generated kustomization for `{shown}` also applies the hidden \
                              `{p}`, which fluxvet does not read (to keep it out of the cluster, \
@@ -652,7 +665,7 @@ impl<'r> Builder<'r> {
         }
         for c in &k.components {
             if is_remote(&c.path) {
-                self.gap(
+                self.hidden_objects(
                     format!("remote component `{}` is not fetched", c.path),
                     c.origin,
                 );
@@ -706,7 +719,7 @@ impl<'r> Builder<'r> {
 
     fn resource(&mut self, dir: &str, path: &str, at: Origin) -> Vec<RenderedObject> {
         if is_remote(path) {
-            self.gap(format!("remote resource `{path}` is not fetched"), at);
+            self.hidden_objects(format!("remote resource `{path}` is not fetched"), at);
             return Vec::new();
         }
         let Some(target) = crate::fs::join_normalized(dir, path) else {
@@ -752,7 +765,7 @@ impl<'r> Builder<'r> {
                 path.starts_with("https://") || path.starts_with("http://")
             });
             if let Some(f) = remote {
-                self.gap(
+                self.hidden_objects(
                     format!("generator `{}` reads `{}` over the network", g.name, f.path),
                     f.origin,
                 );
@@ -785,6 +798,10 @@ impl<'r> Builder<'r> {
                             && (obj.namespace.is_none() || o.namespace == obj.namespace)
                     });
                     let Some(e) = existing else {
+                        if self.incomplete {
+                            // The object may be among those fluxvet does not see.
+                            continue;
+                        }
                         self.error(
                             format!(
                                 "{} `{}` has behavior {:?} but no such object exists to change",
@@ -891,7 +908,7 @@ impl<'r> Builder<'r> {
         let Some(docs) = self.patch_documents(&k.dir, &p.source) else {
             return;
         };
-        for e in apply_patch(objects, p, &docs) {
+        for e in apply_patch_to(objects, p, &docs, !self.incomplete) {
             if !e.fatal && self.flux_patches.contains(&p.origin) {
                 continue;
             }
@@ -956,6 +973,18 @@ fn push_fatal(errors: &mut Vec<BuildError>, message: impl Into<String>, at: Orig
 /// namespace; without, to the one object the patch's own id names. Also what Flux's
 /// `spec.patches` need.
 pub fn apply_patch(objects: &mut Vec<RenderedObject>, p: &Patch, docs: &[Node]) -> Vec<BuildError> {
+    apply_patch_to(objects, p, docs, true)
+}
+
+/// [`apply_patch`]; when `all_known` is false, `objects` may lack some fluxvet cannot read (a
+/// remote resource), and a patch that matches none of them is no error: its target may be
+/// one of those.
+fn apply_patch_to(
+    objects: &mut Vec<RenderedObject>,
+    p: &Patch,
+    docs: &[Node],
+    all_known: bool,
+) -> Vec<BuildError> {
     let mut errors = Vec::new();
     let is_json = docs.len() == 1 && matches!(docs[0].value, Value::Seq(_));
     if is_json {
@@ -981,7 +1010,7 @@ pub fn apply_patch(objects: &mut Vec<RenderedObject>, p: &Patch, docs: &[Node]) 
             }
             o.refresh();
         }
-        if !hit {
+        if !hit && all_known {
             push(
                 &mut errors,
                 "the patch's target matches no object",
@@ -1009,6 +1038,9 @@ pub fn apply_patch(objects: &mut Vec<RenderedObject>, p: &Patch, docs: &[Node]) 
                 .collect(),
             None => {
                 let found = by_patch_id(objects, doc);
+                if found.is_empty() && !all_known {
+                    continue;
+                }
                 if found.len() != 1 {
                     let id = format!(
                         "{} {}{}",
@@ -1035,7 +1067,7 @@ pub fn apply_patch(objects: &mut Vec<RenderedObject>, p: &Patch, docs: &[Node]) 
                 found
             }
         };
-        if chosen.is_empty() {
+        if chosen.is_empty() && all_known {
             push(
                 &mut errors,
                 "the patch's target matches no object",

@@ -215,6 +215,61 @@ fn what_is_not_offline_is_a_gap() {
     assert!(!b.failed());
 }
 
+/// A patch without a target whose object is not among those built may be meant for one a
+/// remote resource holds (a `$patch: delete` of an upstream bundle's policy): not a failure.
+/// A base without a remote resource of its own still fails on one, remote siblings or not.
+#[test]
+fn a_patch_for_a_remote_resource_is_no_failure() {
+    let delete = "patches:\n- patch: |\n    $patch: delete\n    apiVersion: v1\n    kind: ConfigMap\n    metadata:\n      name: upstream\n";
+    let out = repo(&[
+        (
+            "app/kustomization.yaml",
+            &format!("resources:\n- https://example.com/v1/install.yaml\n{delete}"),
+        ),
+        (
+            "base/kustomization.yaml",
+            &format!("resources:\n- deploy.yaml\n{delete}"),
+        ),
+        ("base/deploy.yaml", DEPLOY),
+        (
+            "both/kustomization.yaml",
+            "resources:\n- ../base\n- https://example.com/v1/install.yaml\n",
+        ),
+    ]);
+    let b = build(&out.repo, "app");
+    assert!(!b.failed(), "{:?}", b.errors);
+    assert_eq!(b.gaps.len(), 1, "{:?}", b.gaps);
+    let b = build(&out.repo, "both");
+    let failures: Vec<_> = b
+        .errors
+        .iter()
+        .filter(|e| e.fatal)
+        .map(|e| at(&out, Origin::new(e.file, e.span)))
+        .collect();
+    assert_eq!(
+        failures,
+        vec!["base/kustomization.yaml:4:3"],
+        "{:?}",
+        b.errors
+    );
+}
+
+/// A generator merging into a ConfigMap a remote resource may hold: not a failure; with every
+/// object read, a merge into nothing still is one.
+#[test]
+fn a_merge_into_a_remote_resource_is_no_failure() {
+    let merge = "configMapGenerator:\n- name: upstream\n  behavior: merge\n  literals:\n  - A=1\n";
+    let out = repo(&[
+        (
+            "app/kustomization.yaml",
+            &format!("resources:\n- https://example.com/v1/install.yaml\n{merge}"),
+        ),
+        ("local/kustomization.yaml", merge),
+    ]);
+    assert!(!build(&out.repo, "app").failed());
+    assert!(build(&out.repo, "local").failed());
+}
+
 /// kustomize fetches a generator file given as a URL (a Grafana dashboard from upstream): a
 /// gap, not a build error.
 #[test]

@@ -752,6 +752,19 @@ fn pem_pattern() {
     assert_quiet("pem-pattern", &["FV601"]);
 }
 
+/// FV601 on a comment naming a PEM header (alexrf45/home-ops: longhorn's values, "key should
+/// start with -----BEGIN RSA PRIVATE KEY-----"): with no END line the "body" ran to the end of
+/// the file. A header is a key only when its END comes before the next BEGIN; a real key
+/// after such a comment is still reported.
+#[test]
+fn pem_comment() {
+    assert_eq!(
+        findings("pem-comment/fires", &["FV601"]),
+        vec![f("FV601", "configmap.yaml", 10, 5)]
+    );
+    assert_quiet("pem-comment", &["FV601"]);
+}
+
 /// FV104 on `true` under a chart value named `…Labels` that is a map of switches
 /// (coolguy1771/home-ops: k8s-monitoring's `nodeLabels: {region: true}`). The chart decides
 /// what such a map is; numbers that are not label strings and real labels still fire.
@@ -780,4 +793,29 @@ fn yaml_alias_key() {
         vec![f("FV101", "helmrelease.yaml", 15, 7)]
     );
     assert_quiet("yaml-alias-key", &["FV101"]);
+}
+
+/// FV601 on a Secret whose values are instructions (geoffdavis/talos-gitops: a manual setup
+/// Secret with `REPLACE_WITH_AUTHENTIK_CLIENT_SECRET`): a value in words starting with
+/// "replace" is a placeholder. A real value beside one is still reported, at its own key.
+#[test]
+fn replace_placeholder() {
+    assert_eq!(
+        findings("replace-placeholder/fires", &["FV601"]),
+        vec![f("FV601", "secret.yaml", 10, 3)]
+    );
+    assert_quiet("replace-placeholder", &["FV601"]);
+}
+
+/// FV405 on an untargeted patch of an object a remote resource holds (j0sh3rs/home-ops:
+/// Gateway API's release bundle with its ValidatingAdmissionPolicy deleted): fluxvet does not
+/// fetch the remote file, so the patch's target may be there. A kustomization whose own
+/// objects are all read (a base beside a remote sibling) still fails on such a patch.
+#[test]
+fn remote_resource_patch() {
+    assert_eq!(
+        findings("remote-resource-patch/fires", &["FV405"]),
+        vec![f("FV405", "apps/base/kustomization.yaml", 6, 5)]
+    );
+    assert_quiet("remote-resource-patch", &["FV405"]);
 }
