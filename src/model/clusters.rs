@@ -456,22 +456,30 @@ fn flux_instance_clusters(repo: &Repository, out: &mut Vec<Cluster>) {
         if let Some(sync) = node.path(&["spec", "values", "instance", "sync"]) {
             let version = node.str_at(&["spec", "values", "instance", "distribution", "version"]);
             push_instance(repo, o, o.file, &sync, version, out);
-        } else if let Some((file, values)) = generated_values(repo, o)
-            && let Some(root) = values.documents.first().and_then(|d| d.root())
-            && let Some(sync) = root.path(&["instance", "sync"])
-        {
-            let version = root.str_at(&["instance", "distribution", "version"]);
-            push_instance(repo, o, file, &sync, version, out);
+        } else if let Some(file) = generated_values(repo, o) {
+            // The run's own tree of the file when it kept it; parsed again only when not.
+            let parsed;
+            let kept = repo.docs_of(file).next().filter(|_| !repo.partial_trees);
+            let root = match kept {
+                Some(d) => d.doc.root(),
+                None => {
+                    parsed = crate::yaml::parse_stream(&repo.files[file].text);
+                    parsed.documents.first().and_then(|d| d.root())
+                }
+            };
+            if let Some(root) = root
+                && let Some(sync) = root.path(&["instance", "sync"])
+            {
+                let version = root.str_at(&["instance", "distribution", "version"]);
+                push_instance(repo, o, file, &sync, version, out);
+            }
         }
     }
 }
 
 /// The values file of a HelmRelease's `valuesFrom` ConfigMap (whole values, no `targetPath`)
-/// that the kustomization of the release's directory generates from a file, parsed.
-fn generated_values(
-    repo: &Repository,
-    release: &crate::model::index::Object,
-) -> Option<(FileId, crate::yaml::ParsedStream)> {
+/// that the kustomization of the release's directory generates from a file.
+fn generated_values(repo: &Repository, release: &crate::model::index::Object) -> Option<FileId> {
     let dir = parent_dir(repo.path(release.file));
     let kfile = crate::model::index::kustomization_file_in(repo, dir)?;
     let k = repo.kustomization(repo.file_id(&kfile)?)?;
@@ -506,7 +514,7 @@ fn generated_values(
                 if let Some(fid) =
                     crate::fs::join_normalized(dir, path).and_then(|p| repo.file_id(&p))
                 {
-                    return Some((fid, crate::yaml::parse_stream(&repo.files[fid].text)));
+                    return Some(fid);
                 }
             }
         }
