@@ -781,3 +781,18 @@ fn yaml_alias_key() {
     );
     assert_quiet("yaml-alias-key", &["FV101"]);
 }
+
+/// FV405 "defined twice" on copies of one Namespace that a `transformers:` plugin renames
+/// (d4rkfella/home-ops: every app directory lists a `.invalid` Namespace and a builtin
+/// NamespaceTransformer that names it after the directory's namespace; 31 errors). fluxvet does
+/// not run such transformers, so ids a kustomization with `transformers` produces are not
+/// compared; a duplicate among its own resources, which kustomize refuses before any
+/// transformer runs, still fires.
+#[test]
+fn transformer_renamed_ids() {
+    assert_eq!(
+        findings("transformer-renamed-ids/fires", &["FV405"]),
+        vec![f("FV405", "apps/alpha/kustomization.yaml", 4, 5)]
+    );
+    assert_quiet("transformer-renamed-ids", &["FV405"]);
+}
