@@ -787,12 +787,17 @@ fn yaml_alias_key() {
 /// NamespaceTransformer that names it after the directory's namespace; 31 errors). fluxvet does
 /// not run such transformers, so ids a kustomization with `transformers` produces are not
 /// compared; a duplicate among its own resources, which kustomize refuses before any
-/// transformer runs, still fires.
+/// transformer runs, still fires. The transformer configuration, listed by the kustomization
+/// that `transformers: [../../../transformers]` names, was FV105 "applied by no cluster": it
+/// is read, as configuration; a file beside it that nothing lists still is FV105.
 #[test]
 fn transformer_renamed_ids() {
     assert_eq!(
-        findings("transformer-renamed-ids/fires", &["FV405"]),
-        vec![f("FV405", "apps/alpha/kustomization.yaml", 4, 5)]
+        findings("transformer-renamed-ids/fires", &["FV105", "FV405"]),
+        vec![
+            f("FV405", "apps/alpha/kustomization.yaml", 4, 5),
+            f("FV105", "transformers/unused.yaml", 5, 9),
+        ]
     );
-    assert_quiet("transformer-renamed-ids", &["FV405"]);
+    assert_quiet("transformer-renamed-ids", &["FV105", "FV405"]);
 }
