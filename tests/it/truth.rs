@@ -801,3 +801,29 @@ fn transformer_renamed_ids() {
     );
     assert_quiet("transformer-renamed-ids", &["FV105", "FV405"]);
 }
+
+/// A FluxInstance shared by several clusters whose `sync.path` is `${FLUX_PATH}`, which each
+/// cluster's `cluster-settings` sets (aclerici38/home-ops: clusters `home` and `cloud` were not
+/// found, and their 618 files were FV105 "applied by no cluster"). Each directory the
+/// repository gives the variable is a cluster; a file none of them applies is still FV105.
+#[test]
+fn variable_sync_path() {
+    assert_eq!(
+        findings("variable-sync-path/fires", &["FV105"]),
+        vec![f("FV105", "apps/c/configmap.yaml", 4, 9)]
+    );
+    assert_quiet("variable-sync-path", &["FV105"]);
+}
+
+/// FV408 in a cluster whose `substituteFrom` ConfigMap a kustomization generates from an env
+/// file, while another cluster writes its ConfigMap of the same name (aclerici38/home-ops:
+/// 32 FV408 in `home`, whose `cluster-settings` comes from `globals.env`): only the written
+/// one was read. The generated one's keys count too; a variable neither defines still fires.
+#[test]
+fn generated_substitution() {
+    assert_eq!(
+        findings("generated-substitution/fires", &["FV408"]),
+        vec![f("FV408", "apps/b/configmap.yaml", 9, 8)]
+    );
+    assert_quiet("generated-substitution", &["FV408"]);
+}
