@@ -32,7 +32,8 @@ pub enum Entry {
     Config,
     /// A source and the Flux Kustomization syncing it, defined in one file whose directory the
     /// Kustomization's own path holds (applied once by hand at install, e.g. `kubectl apply
-    /// -k kubernetes/flux/config`, then managing itself), found when nothing above is.
+    /// -k kubernetes/flux/config`, then managing itself), or the source in a file below that
+    /// path; found when nothing above is.
     SyncPair,
 }
 
@@ -290,8 +291,10 @@ fn source_root_above(dir: &str, written: &str) -> Option<String> {
 }
 
 /// `Entry::SyncPair`: a GitRepository or OCIRepository and a Flux Kustomization reading it,
-/// in one file, the Kustomization's path (not the root) holding that file (the sync reapplies
-/// itself, as bootstrap's `gotk-sync.yaml` does), and no deeper such path holding it.
+/// in one file or the source in a file below the Kustomization's path, that path (not the
+/// root) holding the Kustomization's file (the sync reapplies itself, as bootstrap's
+/// `gotk-sync.yaml` does, or was applied by hand beside what it applies), and no deeper such
+/// path holding it.
 fn sync_pairs(repo: &Repository, out: &mut Vec<Cluster>) {
     let mut pairs = Vec::new();
     for (idx, ks) in repo.objects.iter().enumerate() {
@@ -312,15 +315,18 @@ fn sync_pairs(repo: &Repository, out: &mut Vec<Cluster>) {
         ) {
             continue;
         }
+        let Some(path) = existing_path(repo, ks) else {
+            continue;
+        };
+        // The source beside the Kustomization, or in a file below its path: the sync applies
+        // its own source (a GitRepository kept with the cluster's config, the Kustomization
+        // applied once by hand).
         let beside = repo.of_kind(&source.kind).any(|o| {
-            o.file == ks.file
+            (o.file == ks.file || (!path.is_empty() && holds(&path, repo.path(o.file))))
                 && o.flux.is_some()
                 && o.name == source.name
                 && repo.effective_namespace(o).unwrap_or(FLUX_NAMESPACE) == ns
         });
-        let Some(path) = existing_path(repo, ks) else {
-            continue;
-        };
         // The root holds every file: a pair reading the root of another repository (the Flux
         // manifests' OCI artifact, an upstream's CRDs, a Kustomization without `path`) says
         // nothing about this one.

@@ -827,3 +827,27 @@ fn generated_substitution() {
     );
     assert_quiet("generated-substitution", &["FV408"]);
 }
+
+/// A sync Kustomization applied once by hand (`kubernetes/ks.yaml`, path `./kubernetes`) whose
+/// GitRepository is defined below its path, in another file (AlinaNova21/home-ops: no cluster
+/// was found, so every file was judged, and apps commented out of their kustomizations got an
+/// FV301 and an FV401 saying Flux never applies them). It is a cluster's entry, as a source and
+/// Kustomization in one file are; what it does not apply is FV105, and a dependency of an
+/// applied app on a Kustomization that does not exist still fires.
+#[test]
+fn sync_source_below() {
+    let codes = ["FV105", "FV301"];
+    assert_eq!(
+        findings("sync-source-below/fires", &codes),
+        vec![
+            f("FV105", "kubernetes/apps/memos/app/configmap.yaml", 4, 9),
+            f("FV105", "kubernetes/apps/memos/ks.yaml", 4, 9),
+            f("FV301", "kubernetes/apps/web/ks.yaml", 14, 13),
+            f("FV105", "kubernetes/ks.yaml", 5, 9),
+        ]
+    );
+    assert_eq!(
+        findings("sync-source-below/quiet", &["FV301"]),
+        Vec::<Finding>::new()
+    );
+}
