@@ -65,10 +65,14 @@ fn parse_kustomization(repo: &Repository, fid: usize) -> Option<Arc<Kustomizatio
 impl RenderedObject {
     /// The same kustomize id: group, kind, name and effective namespace.
     fn same_id(&self, other: &RenderedObject) -> bool {
-        let g = |a: &str| a.rsplit_once('/').map_or("", |(g, _)| g).to_string();
-        g(&self.api_version) == g(&other.api_version)
+        // The name first: it tells most pairs apart, and a build compares each new object
+        // with every one before it.
+        fn g(api_version: &str) -> &str {
+            api_version.rsplit_once('/').map_or("", |(g, _)| g)
+        }
+        self.name == other.name
             && self.kind == other.kind
-            && self.name == other.name
+            && g(&self.api_version) == g(&other.api_version)
             && select::effective_namespace(&self.api_version, &self.kind, self.namespace.as_deref())
                 == select::effective_namespace(
                     &other.api_version,
