@@ -819,3 +819,16 @@ fn remote_resource_patch() {
     );
     assert_quiet("remote-resource-patch", &["FV405"]);
 }
+
+/// FV101 on a block scalar whose header is alone on the line after its key, at the key's
+/// column (mthorley/k8s-gitops: `mosquitto.conf:` then `|`): go-yaml v3, as libyaml, reads it
+/// as the key's value (kustomize builds the ConfigMap); saphyr rejected it. A header left of
+/// its key is still an error for both.
+#[test]
+fn yaml_block_header() {
+    assert_eq!(
+        findings("yaml-block-header/fires", &["FV101"]),
+        vec![f("FV101", "configmap.yaml", 12, 1)]
+    );
+    assert_quiet("yaml-block-header", &["FV101"]);
+}
