@@ -832,3 +832,20 @@ fn yaml_block_header() {
     );
     assert_quiet("yaml-block-header", &["FV101"]);
 }
+
+
+/// FV104 on `tag: null` in a chart's values (Matcham89/home-cluster: grafana's tempo chart
+/// ships `tempoQuery.tag: null`): Helm drops a `null` key when it merges the values with the
+/// chart's own, so the chart's default tag applies; no string is meant. A tag the chart prints
+/// differently (`2.10`) and a `null` label value still fire.
+#[test]
+fn chart_tag_null() {
+    assert_eq!(
+        findings("chart-tag-null/fires", &["FV104"]),
+        vec![
+            f("FV104", "helmrelease.yaml", 9, 14),
+            f("FV104", "helmrelease.yaml", 23, 12),
+        ]
+    );
+    assert_quiet("chart-tag-null", &["FV104"]);
+}
