@@ -849,3 +849,17 @@ fn chart_tag_null() {
     );
     assert_quiet("chart-tag-null", &["FV104"]);
 }
+
+/// FV408 on variables of a `substituteFrom` Secret that an ExternalSecret writes
+/// (larivierec/home-cluster: `cluster-secrets` with `SECRET_EMAIL` from 1Password; a SOPS
+/// Secret of that name, applied by no Kustomization, held other keys): the Secret's keys come
+/// from the store, so they are not known. An ExternalSecret writing another Secret
+/// (`target.name`) leaves the Git Secret's keys as the only ones, and the variable fires.
+#[test]
+fn external_secret_substitution() {
+    assert_eq!(
+        findings("external-secret-substitution/fires", &["FV408"]),
+        vec![f("FV408", "apps/issuers/issuer.yaml", 7, 13)]
+    );
+    assert_quiet("external-secret-substitution", &["FV408"]);
+}
