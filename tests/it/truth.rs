@@ -863,3 +863,21 @@ fn external_secret_substitution() {
     );
     assert_quiet("external-secret-substitution", &["FV408"]);
 }
+
+/// FV206 on a GitRepository that fetches this repository at the branch its cluster syncs
+/// (mrwulf/home-cluster: a tofu-controller Terraform's source, beside the FluxInstance's
+/// sync of `refs/heads/main`): it follows the branch by design, as the sync source does.
+/// The same repository at another branch still fires.
+#[test]
+fn same_repository_git_ref() {
+    assert_eq!(
+        findings("same-repository-git-ref/fires", &["FV206"]),
+        vec![f(
+            "FV206",
+            "kubernetes/apps/tofu/gitrepository.yaml",
+            11,
+            13
+        )]
+    );
+    assert_quiet("same-repository-git-ref", &["FV206"]);
+}
