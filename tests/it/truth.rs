@@ -881,3 +881,15 @@ fn same_repository_git_ref() {
     );
     assert_quiet("same-repository-git-ref", &["FV206"]);
 }
+
+/// FV601 on chart defaults that are no secret (mthorley/k8s-gitops: minecraft's RCON password
+/// `CHANGEME!`, grafana-mcp's API key `-`): a placeholder word with a closing `!` and a value
+/// of only separators are placeholders. A real password beside one still fires, at its key.
+#[test]
+fn placeholder_punctuation() {
+    assert_eq!(
+        findings("placeholder-punctuation/fires", &["FV601"]),
+        vec![f("FV601", "secret.yaml", 10, 3)]
+    );
+    assert_quiet("placeholder-punctuation", &["FV601"]);
+}
