@@ -833,7 +833,6 @@ fn yaml_block_header() {
     assert_quiet("yaml-block-header", &["FV101"]);
 }
 
-
 /// FV104 on `tag: null` in a chart's values (Matcham89/home-cluster: grafana's tempo chart
 /// ships `tempoQuery.tag: null`): Helm drops a `null` key when it merges the values with the
 /// chart's own, so the chart's default tag applies; no string is meant. A tag the chart prints
