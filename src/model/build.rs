@@ -546,10 +546,14 @@ impl<'r> Builder<'r> {
         objects
     }
 
-    /// Adds `new` to `objects`; an id already there is an error at `at`.
+    /// Adds `new` to `objects`; an id already there is an error at `at` (unless a transformer
+    /// fluxvet does not run may have changed either id).
     fn append(&mut self, objects: &mut Vec<RenderedObject>, new: Vec<RenderedObject>, at: Origin) {
         for o in new {
-            if let Some(prev) = objects.iter().find(|x| x.same_id(&o)) {
+            let dup = objects
+                .iter()
+                .find(|x| x.same_id(&o) && !x.id_unsure && !o.id_unsure);
+            if let Some(prev) = dup {
                 let here = if at.is_none() { o.root.origin } else { at };
                 let msg = format!(
                     "{} is defined twice (first from {}); kustomize refuses two resources with one id",
@@ -715,6 +719,11 @@ impl<'r> Builder<'r> {
         }
         self.generators(k, objects);
         self.transformers(k, objects);
+        if k.unbuilt_transformers {
+            for o in objects.iter_mut() {
+                o.id_unsure = true;
+            }
+        }
     }
 
     fn resource(&mut self, dir: &str, path: &str, at: Origin) -> Vec<RenderedObject> {

@@ -7,7 +7,8 @@
 //! - a Flux Operator `FluxInstance`'s `spec.sync`, or the same block under a `flux-instance`
 //!   chart's `values.instance.sync` (inline, or in the values file its `valuesFrom` ConfigMap
 //!   is generated from); the operator names the source and the Kustomization `sync.name`, else
-//!   after the instance's namespace, as bootstrap does;
+//!   after the instance's namespace, as bootstrap does. A `sync.path` that is one `${VAR}`
+//!   names a cluster for each directory the repository's ConfigMaps give the variable;
 //! - `clusters:` in the config (name → path).
 //!
 //! A repository with none of these (a library of bases) has no clusters: rules then judge every
@@ -31,7 +32,8 @@ pub enum Entry {
     Config,
     /// A source and the Flux Kustomization syncing it, defined in one file whose directory the
     /// Kustomization's own path holds (applied once by hand at install, e.g. `kubectl apply
-    /// -k kubernetes/flux/config`, then managing itself), found when nothing above is.
+    /// -k kubernetes/flux/config`, then managing itself), or the source in a file below that
+    /// path; found when nothing above is.
     SyncPair,
 }
 
@@ -289,8 +291,10 @@ fn source_root_above(dir: &str, written: &str) -> Option<String> {
 }
 
 /// `Entry::SyncPair`: a GitRepository or OCIRepository and a Flux Kustomization reading it,
-/// in one file, the Kustomization's path (not the root) holding that file (the sync reapplies
-/// itself, as bootstrap's `gotk-sync.yaml` does), and no deeper such path holding it.
+/// in one file or the source in a file below the Kustomization's path, that path (not the
+/// root) holding the Kustomization's file (the sync reapplies itself, as bootstrap's
+/// `gotk-sync.yaml` does, or was applied by hand beside what it applies), and no deeper such
+/// path holding it.
 fn sync_pairs(repo: &Repository, out: &mut Vec<Cluster>) {
     let mut pairs = Vec::new();
     for (idx, ks) in repo.objects.iter().enumerate() {
@@ -311,15 +315,18 @@ fn sync_pairs(repo: &Repository, out: &mut Vec<Cluster>) {
         ) {
             continue;
         }
+        let Some(path) = existing_path(repo, ks) else {
+            continue;
+        };
+        // The source beside the Kustomization, or in a file below its path: the sync applies
+        // its own source (a GitRepository kept with the cluster's config, the Kustomization
+        // applied once by hand).
         let beside = repo.of_kind(&source.kind).any(|o| {
-            o.file == ks.file
+            (o.file == ks.file || (!path.is_empty() && holds(&path, repo.path(o.file))))
                 && o.flux.is_some()
                 && o.name == source.name
                 && repo.effective_namespace(o).unwrap_or(FLUX_NAMESPACE) == ns
         });
-        let Some(path) = existing_path(repo, ks) else {
-            continue;
-        };
         // The root holds every file: a pair reading the root of another repository (the Flux
         // manifests' OCI artifact, an upstream's CRDs, a Kustomization without `path`) says
         // nothing about this one.
@@ -456,22 +463,30 @@ fn flux_instance_clusters(repo: &Repository, out: &mut Vec<Cluster>) {
         if let Some(sync) = node.path(&["spec", "values", "instance", "sync"]) {
             let version = node.str_at(&["spec", "values", "instance", "distribution", "version"]);
             push_instance(repo, o, o.file, &sync, version, out);
-        } else if let Some((file, values)) = generated_values(repo, o)
-            && let Some(root) = values.documents.first().and_then(|d| d.root())
-            && let Some(sync) = root.path(&["instance", "sync"])
-        {
-            let version = root.str_at(&["instance", "distribution", "version"]);
-            push_instance(repo, o, file, &sync, version, out);
+        } else if let Some(file) = generated_values(repo, o) {
+            // The run's own tree of the file when it kept it; parsed again only when not.
+            let parsed;
+            let kept = repo.docs_of(file).next().filter(|_| !repo.partial_trees);
+            let root = match kept {
+                Some(d) => d.doc.root(),
+                None => {
+                    parsed = crate::yaml::parse_stream(&repo.files[file].text);
+                    parsed.documents.first().and_then(|d| d.root())
+                }
+            };
+            if let Some(root) = root
+                && let Some(sync) = root.path(&["instance", "sync"])
+            {
+                let version = root.str_at(&["instance", "distribution", "version"]);
+                push_instance(repo, o, file, &sync, version, out);
+            }
         }
     }
 }
 
 /// The values file of a HelmRelease's `valuesFrom` ConfigMap (whole values, no `targetPath`)
-/// that the kustomization of the release's directory generates from a file, parsed.
-fn generated_values(
-    repo: &Repository,
-    release: &crate::model::index::Object,
-) -> Option<(FileId, crate::yaml::ParsedStream)> {
+/// that the kustomization of the release's directory generates from a file.
+fn generated_values(repo: &Repository, release: &crate::model::index::Object) -> Option<FileId> {
     let dir = parent_dir(repo.path(release.file));
     let kfile = crate::model::index::kustomization_file_in(repo, dir)?;
     let k = repo.kustomization(repo.file_id(&kfile)?)?;
@@ -506,7 +521,7 @@ fn generated_values(
                 if let Some(fid) =
                     crate::fs::join_normalized(dir, path).and_then(|p| repo.file_id(&p))
                 {
-                    return Some((fid, crate::yaml::parse_stream(&repo.files[fid].text)));
+                    return Some(fid);
                 }
             }
         }
@@ -523,15 +538,69 @@ fn push_instance(
     version: Option<&str>,
     out: &mut Vec<Cluster>,
 ) {
-    let Some(path) = sync
-        .str_at(&["path"])
-        .and_then(|p| crate::fs::join_normalized("", p))
-    else {
+    let Some(written) = sync.str_at(&["path"]) else {
         return;
     };
-    if path.contains("${") || !(path.is_empty() || repo.tree.is_dir(&path)) {
-        return;
+    for path in sync_paths(repo, written) {
+        push_instance_at(repo, o, file, sync, version, path, out);
     }
+}
+
+/// The directories a FluxInstance's `sync.path` names: the path, or when it is one `${VAR}`
+/// that a Flux Kustomization substitutes (`path: "${FLUX_PATH}"` in an instance several
+/// clusters share), each value the repository gives that variable that is a directory here.
+fn sync_paths(repo: &Repository, written: &str) -> Vec<String> {
+    let uses = crate::model::substitution::uses(written);
+    let candidates = match uses.as_slice() {
+        [] => vec![written.to_string()],
+        [one] => variable_values(repo, &one.name)
+            .into_iter()
+            .map(|v| {
+                let vars = std::collections::BTreeMap::from([(one.name.clone(), v)]);
+                crate::model::substitution::substitute(written, &vars)
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    candidates
+        .iter()
+        .filter_map(|p| crate::fs::join_normalized("", p))
+        .filter(|p| !p.contains("${") && (p.is_empty() || repo.tree.is_dir(p)))
+        .collect()
+}
+
+/// Every value the repository gives variable `name` for post-build substitution: in a
+/// ConfigMap's `data` or a Secret's `stringData`, or in a ConfigMap that a kustomization
+/// generates (literals, env files).
+fn variable_values(repo: &Repository, name: &str) -> std::collections::BTreeSet<String> {
+    use crate::flux_api::CoreKind;
+    let mut out = std::collections::BTreeSet::new();
+    for (kind, field) in [
+        (CoreKind::ConfigMap, "data"),
+        (CoreKind::Secret, "stringData"),
+    ] {
+        for o in repo.of_kind(kind).filter(|o| o.group().is_empty()) {
+            if let Some(v) = repo.node(o).str_at(&[field, name]) {
+                out.insert(v.to_string());
+            }
+        }
+    }
+    for data in crate::model::substitution::generated_config_maps(repo, &|_| true) {
+        out.extend(data.get(name).cloned());
+    }
+    out
+}
+
+/// [`push_instance`] for one directory its `sync.path` names.
+fn push_instance_at(
+    repo: &Repository,
+    o: &crate::model::index::Object,
+    file: FileId,
+    sync: &NodeRef<'_>,
+    version: Option<&str>,
+    path: String,
+    out: &mut Vec<Cluster>,
+) {
     // The operator creates the source and Kustomization in the instance's namespace, named
     // `sync.name` or after the namespace.
     let ns = repo

@@ -175,6 +175,9 @@ pub struct Kustomization {
     pub lists_resources: bool,
     pub gaps: Vec<Note>,
     pub errors: Vec<Note>,
+    /// Whether it lists `transformers`, which fluxvet does not run: they may rename or move
+    /// any object of the build.
+    pub unbuilt_transformers: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -439,10 +442,13 @@ impl Kustomization {
                     k.fifo_order = value.str_at(&["order"]) == Some("fifo");
                 }
                 _ if INERT.contains(&key) => {}
-                _ if UNSUPPORTED.contains(&key) && !value.is_null() => k.gaps.push(Note {
-                    message: format!("`{key}` is not built offline by fluxvet"),
-                    origin: o(value),
-                }),
+                _ if UNSUPPORTED.contains(&key) && !value.is_null() => {
+                    k.unbuilt_transformers |= key == "transformers";
+                    k.gaps.push(Note {
+                        message: format!("`{key}` is not built offline by fluxvet"),
+                        origin: o(value),
+                    });
+                }
                 _ if UNSUPPORTED.contains(&key) => {}
                 _ => k.gaps.push(Note {
                     message: format!("unknown kustomization field `{key}`"),

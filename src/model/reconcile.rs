@@ -571,6 +571,40 @@ struct Walker<'a, 'r> {
     referenced: &'a mut HashSet<FileId>,
 }
 
+/// The files of kustomization `kfile` and of what it lists, recursively: a plugin entry
+/// (`transformers: [./transformers]`) reads them as configurations, not objects.
+fn plugin_configs(repo: &Repository, kfile: &str, out: &mut HashSet<FileId>, depth: usize) {
+    let Some(fid) = repo.file_id(kfile) else {
+        return;
+    };
+    if depth > 16 || !out.insert(fid) {
+        return;
+    }
+    let dir = parent_dir(kfile).to_string();
+    for root in repo
+        .docs_of(fid)
+        .filter_map(|d| d.doc.root())
+        .filter(is_kustomize_config)
+    {
+        for key in ["resources", "bases"] {
+            let entries = crate::model::kustomization::field(&root, key);
+            for item in entries.map(|n| n.items()).unwrap_or_default() {
+                let Some(target) = item
+                    .as_str()
+                    .and_then(|r| crate::fs::join_normalized(&dir, r))
+                else {
+                    continue;
+                };
+                if let Some(id) = repo.file_id(&target) {
+                    out.insert(id);
+                } else if let Some(k) = kustomization_file_in(repo, &target) {
+                    plugin_configs(repo, &k, out, depth + 1);
+                }
+            }
+        }
+    }
+}
+
 /// Entries of a kustomization that name files read as something other than objects.
 fn referenced_files<'a>(root: &NodeRef<'a>) -> Vec<NodeRef<'a>> {
     let mut out = Vec::new();
@@ -664,10 +698,15 @@ impl Walker<'_, '_> {
                 if r.contains('\n') || is_remote(r) || r.contains("${") {
                     continue;
                 }
-                if let Some(target) = crate::fs::join_normalized(&dir, r)
-                    && let Some(id) = repo.file_id(&target)
-                {
+                let Some(target) = crate::fs::join_normalized(&dir, r) else {
+                    continue;
+                };
+                if let Some(id) = repo.file_id(&target) {
                     self.referenced.insert(id);
+                } else if let Some(k) = kustomization_file_in(repo, &target) {
+                    // A `transformers`/`generators`/`validators` entry naming a kustomization:
+                    // kustomize builds it and reads its objects as plugin configurations.
+                    plugin_configs(repo, &k, self.referenced, 0);
                 }
             }
             for key in ["resources", "bases", "components"] {

@@ -377,6 +377,10 @@ pub struct RenderedObject {
     /// A generated object: the generator's entry and kind (`ConfigMapGenerator`), for its
     /// origin annotation.
     pub(crate) generator: Option<(Origin, &'static str)>,
+    /// A `transformers:` plugin fluxvet does not run may have renamed or moved it (such as a
+    /// builtin NamespaceTransformer that names each copy of a shared Namespace): its id as
+    /// read is not the one kustomize sees, so two such ids alike are no duplicate.
+    pub(crate) id_unsure: bool,
 }
 
 impl RenderedObject {
@@ -390,6 +394,7 @@ impl RenderedObject {
             history: Vec::new(),
             hash: None,
             generator: None,
+            id_unsure: false,
         };
         o.refresh();
         o

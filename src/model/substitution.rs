@@ -94,7 +94,17 @@ pub fn variables_of(
             .collect();
         let kept: Vec<&Object> = defined.iter().copied().filter(|o| keep(o)).collect();
         let defined = if kept.is_empty() { defined } else { kept };
-        if defined.is_empty() {
+        // A cluster whose `cluster-settings` a kustomization generates (from an env file)
+        // while other clusters write theirs: its keys count too, below the written values.
+        let generated = if kind == CoreKind::ConfigMap.name() {
+            generated_config_maps(repo, &|g| g.name == name)
+        } else {
+            Vec::new()
+        };
+        for data in &generated {
+            vars.extend(data.iter().map(|(k, v)| (k.clone(), v.replace('\n', ""))));
+        }
+        if defined.is_empty() && generated.is_empty() {
             // Not in Git, optional or not: something else may create it in the cluster (an
             // ExternalSecret, an operator writing a client's credentials, a Secret made by
             // hand), and what it holds is not known.
@@ -124,6 +134,46 @@ pub fn variables_of(
 /// `spec.target.name` (by default its own name) in its namespace.
 const EXTERNAL_SECRET: &str = "ExternalSecret";
 const EXTERNAL_SECRETS_GROUP: &str = "external-secrets.io";
+
+/// The `data` of each ConfigMap a kustomization of the repository generates whose
+/// `configMapGenerator` entry `wanted` accepts (literals and env files, read as kustomize
+/// reads them); one it cannot generate (a file missing) is left out.
+pub fn generated_config_maps(
+    repo: &Repository,
+    wanted: &dyn Fn(&crate::model::kustomization::Generator) -> bool,
+) -> Vec<BTreeMap<String, String>> {
+    let mut out = Vec::new();
+    for &fid in repo.kustomization_files() {
+        let Some(k) = repo.kustomization(fid) else {
+            continue;
+        };
+        let read = |p: &str| {
+            let t = crate::fs::join_normalized(&k.dir, p)?;
+            match repo.file_id(&t) {
+                Some(f) => Some(repo.files[f].text.as_bytes().to_vec()),
+                None => repo.tree.read(&t),
+            }
+        };
+        for g in k.generators.iter().filter(|g| {
+            g.kind == crate::model::kustomization::GeneratedKind::ConfigMap && wanted(g)
+        }) {
+            let Ok(made) = crate::model::generate::generate(g, k.generator_options.as_ref(), &read)
+            else {
+                continue;
+            };
+            out.push(
+                made.root
+                    .get("data")
+                    .map(Node::entries)
+                    .unwrap_or_default()
+                    .iter()
+                    .filter_map(|(key, v)| Some((key.to_string(), v.as_str()?.to_string())))
+                    .collect(),
+            );
+        }
+    }
+    out
+}
 
 /// The chart of xunholy/fluxcd-kustomize-mutating-webhook: an admission webhook that adds
 /// the keys of the ConfigMaps and Secrets it mounts to `postBuild.substitute` of every Flux

@@ -892,3 +892,73 @@ fn placeholder_punctuation() {
     );
     assert_quiet("placeholder-punctuation", &["FV601"]);
 }
+
+/// FV405 "defined twice" on copies of one Namespace that a `transformers:` plugin renames
+/// (d4rkfella/home-ops: every app directory lists a `.invalid` Namespace and a builtin
+/// NamespaceTransformer that names it after the directory's namespace; 31 errors). fluxvet does
+/// not run such transformers, so ids a kustomization with `transformers` produces are not
+/// compared; a duplicate among its own resources, which kustomize refuses before any
+/// transformer runs, still fires. The transformer configuration, listed by the kustomization
+/// that `transformers: [../../../transformers]` names, was FV105 "applied by no cluster": it
+/// is read, as configuration; a file beside it that nothing lists still is FV105.
+#[test]
+fn transformer_renamed_ids() {
+    assert_eq!(
+        findings("transformer-renamed-ids/fires", &["FV105", "FV405"]),
+        vec![
+            f("FV405", "apps/alpha/kustomization.yaml", 4, 5),
+            f("FV105", "transformers/unused.yaml", 5, 9),
+        ]
+    );
+    assert_quiet("transformer-renamed-ids", &["FV105", "FV405"]);
+}
+
+/// A FluxInstance shared by several clusters whose `sync.path` is `${FLUX_PATH}`, which each
+/// cluster's `cluster-settings` sets (aclerici38/home-ops: clusters `home` and `cloud` were not
+/// found, and their 618 files were FV105 "applied by no cluster"). Each directory the
+/// repository gives the variable is a cluster; a file none of them applies is still FV105.
+#[test]
+fn variable_sync_path() {
+    assert_eq!(
+        findings("variable-sync-path/fires", &["FV105"]),
+        vec![f("FV105", "apps/c/configmap.yaml", 4, 9)]
+    );
+    assert_quiet("variable-sync-path", &["FV105"]);
+}
+
+/// FV408 in a cluster whose `substituteFrom` ConfigMap a kustomization generates from an env
+/// file, while another cluster writes its ConfigMap of the same name (aclerici38/home-ops:
+/// 32 FV408 in `home`, whose `cluster-settings` comes from `globals.env`): only the written
+/// one was read. The generated one's keys count too; a variable neither defines still fires.
+#[test]
+fn generated_substitution() {
+    assert_eq!(
+        findings("generated-substitution/fires", &["FV408"]),
+        vec![f("FV408", "apps/b/configmap.yaml", 9, 8)]
+    );
+    assert_quiet("generated-substitution", &["FV408"]);
+}
+
+/// A sync Kustomization applied once by hand (`kubernetes/ks.yaml`, path `./kubernetes`) whose
+/// GitRepository is defined below its path, in another file (AlinaNova21/home-ops: no cluster
+/// was found, so every file was judged, and apps commented out of their kustomizations got an
+/// FV301 and an FV401 saying Flux never applies them). It is a cluster's entry, as a source and
+/// Kustomization in one file are; what it does not apply is FV105, and a dependency of an
+/// applied app on a Kustomization that does not exist still fires.
+#[test]
+fn sync_source_below() {
+    let codes = ["FV105", "FV301"];
+    assert_eq!(
+        findings("sync-source-below/fires", &codes),
+        vec![
+            f("FV105", "kubernetes/apps/memos/app/configmap.yaml", 4, 9),
+            f("FV105", "kubernetes/apps/memos/ks.yaml", 4, 9),
+            f("FV301", "kubernetes/apps/web/ks.yaml", 14, 13),
+            f("FV105", "kubernetes/ks.yaml", 5, 9),
+        ]
+    );
+    assert_eq!(
+        findings("sync-source-below/quiet", &["FV301"]),
+        Vec::<Finding>::new()
+    );
+}
