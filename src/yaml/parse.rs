@@ -583,6 +583,11 @@ struct Lenient {
 /// Repairs per file at most: each one parses the document again.
 const REPAIR_LIMIT: usize = 10_000;
 
+/// Block scalar headers joined to their key's line per file at most: each one parses the
+/// document again from its start, so a file of thousands would take seconds. Real files have
+/// a few; past the limit the error stands.
+const HEADER_REPAIR_LIMIT: usize = 64;
+
 impl Lenient {
     /// Repairs the quoted scalar at `start`: its line breaks become spaces in the text saphyr
     /// reads (so no continuation line can be "under-indented"), and its value is go-yaml's.
@@ -1076,7 +1081,8 @@ fn parse_from(
                         restart: restart_of(&b, text, base, docs_here),
                     };
                 }
-                if let Some((key, between)) = b.key_before_block_header(parse_text)
+                if lenient.headers.len() < HEADER_REPAIR_LIMIT
+                    && let Some((key, between)) = b.key_before_block_header(parse_text)
                     && !lenient.headers.contains(&key)
                 {
                     return Stop::RepairHeader {
@@ -1485,6 +1491,23 @@ mod tests {
         assert_eq!(lc(text, conf.span()), (4, 5));
         let left = parse_stream("data:\n  a.conf:\n|\n    x\n");
         assert_eq!(left.problems.len(), 1, "{:?}", left.problems);
+    }
+
+    /// Each header repair parses the document again: past [`HEADER_REPAIR_LIMIT`] the
+    /// error stands, so a file of thousands stays fast.
+    #[test]
+    fn block_header_repairs_are_bounded() {
+        let file = |n: usize| {
+            let mut t = String::from("data:\n");
+            for i in 0..n {
+                t.push_str(&format!("  k{i}:\n  |\n    v{i}\n"));
+            }
+            parse_stream(&t)
+        };
+        let within = file(HEADER_REPAIR_LIMIT);
+        assert!(within.problems.is_empty(), "{:?}", within.problems);
+        assert_eq!(value_at(&within, 0, &["data", "k0"]), "v0\n");
+        assert_eq!(file(HEADER_REPAIR_LIMIT + 1).problems.len(), 1);
     }
 
     #[test]
