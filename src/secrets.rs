@@ -78,8 +78,8 @@ fn is_secret_store_reference(v: &str) -> bool {
     })
 }
 
-/// An obvious stand-in for a value: `XXXX`, `xxxxxxxx`, `changeme`, `<your-token>`, `REDACTED`,
-/// `REPLACE_WITH_…`.
+/// An obvious stand-in for a value: `XXXX`, `xxxxxxxx`, `changeme`, `CHANGEME!`, `-`,
+/// `<your-token>`, `REDACTED`, `REPLACE_WITH_…`.
 fn is_placeholder_word(v: &str) -> bool {
     if v.starts_with('<') && v.ends_with('>') && v.len() < 100 && !v.contains('\n') {
         return true;
@@ -87,14 +87,16 @@ fn is_placeholder_word(v: &str) -> bool {
     if v.len() >= 3 && v.chars().all(|c| matches!(c, 'x' | 'X' | '*' | '.')) {
         return true;
     }
+    // Separators and a closing `!` or `.` do not make a word a secret (minecraft charts'
+    // `CHANGEME!`); nor does a value of nothing else (`-`, a chart's "no key").
     let squashed: String = v
         .chars()
-        .filter(|c| !matches!(c, '-' | '_' | ' '))
+        .filter(|c| !matches!(c, '-' | '_' | ' ' | '!' | '.'))
         .map(|c| c.to_ascii_lowercase())
         .collect();
     matches!(
         squashed.as_str(),
-        "changeme" | "changeit" | "replaceme" | "placeholder" | "redacted" | "todo" | "tbd"
+        "" | "changeme" | "changeit" | "replaceme" | "placeholder" | "redacted" | "todo" | "tbd"
     )
         // An instruction in words: `REPLACE_WITH_CLIENT_SECRET`, `replace-me-with-the-token`.
         || (squashed.starts_with("replace")
@@ -450,6 +452,10 @@ mod tests {
         assert!(is_placeholder("REPLACE_WITH_AUTHENTIK_CLIENT_SECRET"));
         assert!(is_placeholder("replace-me-with-the-token"));
         assert!(!is_placeholder("replace/Zk9+2cQ="));
+        assert!(is_placeholder("CHANGEME!"));
+        assert!(is_placeholder("-"));
+        assert!(!is_placeholder("changeme1"));
+        assert!(!is_placeholder("-!a"));
     }
 
     #[test]

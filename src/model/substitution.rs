@@ -65,18 +65,32 @@ pub fn variables_of(
         {
             return None;
         }
+        let in_namespace = |o: &Object| {
+            namespace.is_none_or(|ns| {
+                repo.effective_namespace(o).is_none_or(|n| n == ns)
+                    // A shared file (a component) lands in the namespace of each
+                    // kustomization that includes it.
+                    || repo.namespaces_set_on(o.file).iter().any(|n| n == ns)
+            })
+        };
+        // An ExternalSecret here writes the Secret from its store (replacing a Secret of
+        // that name in Git, or merging into it): what it holds is not known.
+        if kind == CoreKind::Secret.name()
+            && repo
+                .of_kind(EXTERNAL_SECRET)
+                .filter(|o| o.group() == EXTERNAL_SECRETS_GROUP && in_namespace(o))
+                .any(|o| {
+                    repo.node(o)
+                        .str_at(&["spec", "target", "name"])
+                        .unwrap_or(&o.name)
+                        == name
+                })
+        {
+            return None;
+        }
         let defined: Vec<&Object> = repo
             .of_kind(kind)
-            .filter(|o| {
-                o.group().is_empty()
-                    && o.name == name
-                    && namespace.is_none_or(|ns| {
-                        repo.effective_namespace(o).is_none_or(|n| n == ns)
-                            // A shared file (a component) lands in the namespace of each
-                            // kustomization that includes it.
-                            || repo.namespaces_set_on(o.file).iter().any(|n| n == ns)
-                    })
-            })
+            .filter(|o| o.group().is_empty() && o.name == name && in_namespace(o))
             .collect();
         let kept: Vec<&Object> = defined.iter().copied().filter(|o| keep(o)).collect();
         let defined = if kept.is_empty() { defined } else { kept };
@@ -115,6 +129,11 @@ pub fn variables_of(
     vars.extend(substitute_values(rendered));
     (!vars.is_empty()).then_some(vars)
 }
+
+/// The kind and API group of external-secrets' ExternalSecret, which writes a Secret named
+/// `spec.target.name` (by default its own name) in its namespace.
+const EXTERNAL_SECRET: &str = "ExternalSecret";
+const EXTERNAL_SECRETS_GROUP: &str = "external-secrets.io";
 
 /// The `data` of each ConfigMap a kustomization of the repository generates whose
 /// `configMapGenerator` entry `wanted` accepts (literals and env files, read as kustomize

@@ -319,6 +319,65 @@ impl<'t> Builder<'t> {
         );
     }
 
+    /// The block mapping's last key when its value is a block scalar whose header is alone on
+    /// the next line at the key's own column (`conf:` then `|` under `c`), which go-yaml v3 (as
+    /// libyaml) reads as the key's value: the key's start, and the bytes from its `:` to the
+    /// header (white space and the line break). `text` is the text saphyr reads.
+    fn key_before_block_header(&self, text: &str) -> Option<(usize, (usize, usize))> {
+        let Some(Frame::Map {
+            flow: false,
+            key: Some(k),
+            ..
+        }) = self.stack.last()
+        else {
+            return None;
+        };
+        let span = self.s.nodes.get(*k as usize)?.span;
+        let (start, end) = (span.start as usize, span.end as usize);
+        let bytes = text.as_bytes();
+        let line_start = text.get(..start)?.rfind('\n').map_or(0, |i| i + 1);
+        // The key's column: after the line's indentation and any `- ` of sequence items.
+        if !bytes[line_start..start]
+            .iter()
+            .all(|&c| c == b' ' || c == b'-')
+        {
+            return None;
+        }
+        let column = start - line_start;
+        let blank = |from: usize| {
+            from + bytes.get(from..).map_or(0, |r| {
+                r.iter().take_while(|&&c| c == b' ' || c == b'\t').count()
+            })
+        };
+        let colon = blank(end);
+        if bytes.get(colon) != Some(&b':') {
+            return None;
+        }
+        let mut at = blank(colon + 1);
+        if bytes.get(at) == Some(&b'\r') {
+            at += 1;
+        }
+        if bytes.get(at) != Some(&b'\n') {
+            return None;
+        }
+        let header = at + 1 + column;
+        if bytes.get(at + 1..header)?.iter().any(|&c| c != b' ')
+            || !matches!(bytes.get(header), Some(b'|' | b'>'))
+        {
+            return None;
+        }
+        let indicators = bytes[header + 1..]
+            .iter()
+            .take_while(|c| matches!(c, b'1'..=b'9' | b'+' | b'-'))
+            .count();
+        let after = blank(header + 1 + indicators);
+        let comment = after > header + 1 + indicators && bytes.get(after) == Some(&b'#');
+        if indicators > 2 || !(comment || matches!(bytes.get(after), None | Some(b'\r' | b'\n'))) {
+            return None;
+        }
+        Some((start, (colon + 1, header)))
+    }
+
     /// The outermost flow collection still open: the one embedded in block context.
     fn outer_flow_collection(&self) -> Option<usize> {
         self.stack.iter().find_map(|f| match f {
@@ -483,6 +542,15 @@ fn parse_with(source: &Arc<str>, scratch: &mut Scratch) -> ParsedStream {
                 lenient.repair_alias(text, alias);
                 base = restart;
             }
+            Stop::RepairHeader {
+                key,
+                between,
+                restart,
+            } => {
+                // Tried once: when the header is not the cause, the next parse reports the error.
+                lenient.repair_header(text, key, between);
+                base = restart;
+            }
             Stop::Error(stopped_at) => match next_document_marker(text, base, stopped_at) {
                 Some(next) if next > base => base = next,
                 _ => break,
@@ -507,10 +575,18 @@ struct Lenient {
     flows: Vec<usize>,
     /// Aliases whose names were shortened (or that could not be), by their `*`.
     aliases: Vec<usize>,
+    /// Keys whose block scalar header on the next line was joined to the key's line (or that
+    /// could not be), by the key's start.
+    headers: Vec<usize>,
 }
 
 /// Repairs per file at most: each one parses the document again.
 const REPAIR_LIMIT: usize = 10_000;
+
+/// Block scalar headers joined to their key's line per file at most: each one parses the
+/// document again from its start, so a file of thousands would take seconds. Real files have
+/// a few; past the limit the error stands.
+const HEADER_REPAIR_LIMIT: usize = 64;
 
 impl Lenient {
     /// Repairs the quoted scalar at `start`: its line breaks become spaces in the text saphyr
@@ -671,6 +747,27 @@ impl Lenient {
     }
 }
 
+impl Lenient {
+    /// Joins the block scalar header under the key at `key` to the key's line: the bytes
+    /// `between` (white space and one line break) become spaces in the text saphyr reads, so
+    /// the header follows the `:` and the scalar's lines, and value, stay as they are.
+    fn repair_header(&mut self, text: &str, key: usize, between: (usize, usize)) -> bool {
+        self.headers.push(key);
+        let current = self.text.as_deref().unwrap_or(text);
+        if between.0 > between.1 || between.1 > current.len() {
+            return false;
+        }
+        let mut bytes = current.as_bytes().to_vec();
+        bytes[between.0..between.1].fill(b' ');
+        // Only ASCII white space became ASCII spaces: still UTF-8.
+        self.text = Some(
+            String::from_utf8(bytes)
+                .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
+        );
+        true
+    }
+}
+
 /// A character go-yaml v3 takes into an anchor or alias name (`yaml_parser_scan_anchor`).
 fn is_go_anchor_char(c: u8) -> bool {
     c.is_ascii_alphanumeric() || c == b'_' || c == b'-'
@@ -759,6 +856,14 @@ enum Stop {
     /// with the `:` in its name, where go-yaml v3 ends an alias name at the first character
     /// that is not a letter, digit, `_` or `-`; parse again from `restart` once repaired.
     RepairAlias { alias: usize, restart: usize },
+    /// saphyr rejected a block scalar whose header (`|`, `>-`) is alone on the line after its
+    /// key, at the key's column, which go-yaml v3 (as libyaml) reads as the key's value; parse
+    /// again from `restart` once the bytes `between` the key's `:` and the header are spaces.
+    RepairHeader {
+        key: usize,
+        between: (usize, usize),
+        restart: usize,
+    },
 }
 
 const NEVER_CLOSED: &str = "the quoted scalar is never closed (go-yaml v3 rejects it too)";
@@ -973,6 +1078,16 @@ fn parse_from(
                 {
                     return Stop::RepairAlias {
                         alias,
+                        restart: restart_of(&b, text, base, docs_here),
+                    };
+                }
+                if lenient.headers.len() < HEADER_REPAIR_LIMIT
+                    && let Some((key, between)) = b.key_before_block_header(parse_text)
+                    && !lenient.headers.contains(&key)
+                {
+                    return Stop::RepairHeader {
+                        key,
+                        between,
                         restart: restart_of(&b, text, base, docs_here),
                     };
                 }
@@ -1356,6 +1471,43 @@ mod tests {
                 "{text:?}"
             );
         }
+    }
+
+    /// go-yaml v3 (as libyaml) reads a block scalar header alone on the line after its key,
+    /// at the key's column, as that key's value; saphyr rejects it. The value and the
+    /// positions are go-yaml's; a header left of the key stays an error.
+    #[test]
+    fn a_block_header_under_its_key_reads_as_go_yaml_does() {
+        let text = "data:\n  a.conf:\n  |\n    x true\n    y\n  b: >- # folded\n    z\n  list:\n  - k:\n    |2\n       indented\n  c: d\n";
+        let s = parse_stream(text);
+        assert!(s.problems.is_empty(), "{:?}", s.problems);
+        assert_eq!(value_at(&s, 0, &["data", "a.conf"]), "x true\ny\n");
+        assert_eq!(value_at(&s, 0, &["data", "b"]), "z");
+        assert_eq!(value_at(&s, 0, &["data", "c"]), "d");
+        let root = s.documents[0].root().unwrap();
+        let item = root.path(&["data", "list"]).unwrap().items()[0];
+        assert_eq!(item.str_at(&["k"]), Some(" indented\n"));
+        let conf = root.path(&["data", "a.conf"]).unwrap();
+        assert_eq!(lc(text, conf.span()), (4, 5));
+        let left = parse_stream("data:\n  a.conf:\n|\n    x\n");
+        assert_eq!(left.problems.len(), 1, "{:?}", left.problems);
+    }
+
+    /// Each header repair parses the document again: past [`HEADER_REPAIR_LIMIT`] the
+    /// error stands, so a file of thousands stays fast.
+    #[test]
+    fn block_header_repairs_are_bounded() {
+        let file = |n: usize| {
+            let mut t = String::from("data:\n");
+            for i in 0..n {
+                t.push_str(&format!("  k{i}:\n  |\n    v{i}\n"));
+            }
+            parse_stream(&t)
+        };
+        let within = file(HEADER_REPAIR_LIMIT);
+        assert!(within.problems.is_empty(), "{:?}", within.problems);
+        assert_eq!(value_at(&within, 0, &["data", "k0"]), "v0\n");
+        assert_eq!(file(HEADER_REPAIR_LIMIT + 1).problems.len(), 1);
     }
 
     #[test]

@@ -820,6 +820,79 @@ fn remote_resource_patch() {
     assert_quiet("remote-resource-patch", &["FV405"]);
 }
 
+/// FV101 on a block scalar whose header is alone on the line after its key, at the key's
+/// column (mthorley/k8s-gitops: `mosquitto.conf:` then `|`): go-yaml v3, as libyaml, reads it
+/// as the key's value (kustomize builds the ConfigMap); saphyr rejected it. A header left of
+/// its key is still an error for both.
+#[test]
+fn yaml_block_header() {
+    assert_eq!(
+        findings("yaml-block-header/fires", &["FV101"]),
+        vec![f("FV101", "configmap.yaml", 12, 1)]
+    );
+    assert_quiet("yaml-block-header", &["FV101"]);
+}
+
+/// FV104 on `tag: null` in a chart's values (Matcham89/home-cluster: grafana's tempo chart
+/// ships `tempoQuery.tag: null`): Helm drops a `null` key when it merges the values with the
+/// chart's own, so the chart's default tag applies; no string is meant. A tag the chart prints
+/// differently (`2.10`) and a `null` label value still fire.
+#[test]
+fn chart_tag_null() {
+    assert_eq!(
+        findings("chart-tag-null/fires", &["FV104"]),
+        vec![
+            f("FV104", "helmrelease.yaml", 9, 14),
+            f("FV104", "helmrelease.yaml", 23, 12),
+        ]
+    );
+    assert_quiet("chart-tag-null", &["FV104"]);
+}
+
+/// FV408 on variables of a `substituteFrom` Secret that an ExternalSecret writes
+/// (larivierec/home-cluster: `cluster-secrets` with `SECRET_EMAIL` from 1Password; a SOPS
+/// Secret of that name, applied by no Kustomization, held other keys): the Secret's keys come
+/// from the store, so they are not known. An ExternalSecret writing another Secret
+/// (`target.name`) leaves the Git Secret's keys as the only ones, and the variable fires.
+#[test]
+fn external_secret_substitution() {
+    assert_eq!(
+        findings("external-secret-substitution/fires", &["FV408"]),
+        vec![f("FV408", "apps/issuers/issuer.yaml", 7, 13)]
+    );
+    assert_quiet("external-secret-substitution", &["FV408"]);
+}
+
+/// FV206 on a GitRepository that fetches this repository at the branch its cluster syncs
+/// (mrwulf/home-cluster: a tofu-controller Terraform's source, beside the FluxInstance's
+/// sync of `refs/heads/main`): it follows the branch by design, as the sync source does.
+/// The same repository at another branch still fires.
+#[test]
+fn same_repository_git_ref() {
+    assert_eq!(
+        findings("same-repository-git-ref/fires", &["FV206"]),
+        vec![f(
+            "FV206",
+            "kubernetes/apps/tofu/gitrepository.yaml",
+            11,
+            13
+        )]
+    );
+    assert_quiet("same-repository-git-ref", &["FV206"]);
+}
+
+/// FV601 on chart defaults that are no secret (mthorley/k8s-gitops: minecraft's RCON password
+/// `CHANGEME!`, grafana-mcp's API key `-`): a placeholder word with a closing `!` and a value
+/// of only separators are placeholders. A real password beside one still fires, at its key.
+#[test]
+fn placeholder_punctuation() {
+    assert_eq!(
+        findings("placeholder-punctuation/fires", &["FV601"]),
+        vec![f("FV601", "secret.yaml", 10, 3)]
+    );
+    assert_quiet("placeholder-punctuation", &["FV601"]);
+}
+
 /// FV405 "defined twice" on copies of one Namespace that a `transformers:` plugin renames
 /// (d4rkfella/home-ops: every app directory lists a `.invalid` Namespace and a builtin
 /// NamespaceTransformer that names it after the directory's namespace; 31 errors). fluxvet does

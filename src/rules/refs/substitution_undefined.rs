@@ -30,7 +30,9 @@ The Kustomization is read as it is applied: as its parent's build renders it, so
 `postBuild` (or a variable) that a parent's patch adds counts, in each cluster that applies it.
 It judges only what it can know: a Kustomization whose `substituteFrom` names a ConfigMap or
 Secret that is not defined in Git (an ExternalSecret, a generator, an operator, something
-created by hand), `optional: true` or not, is not judged, and neither is any Kustomization
+created by hand), or a Secret that an ExternalSecret in Git writes (its keys come from the
+store, whatever a Secret of that name in Git holds), `optional: true` or not, is not judged,
+and neither is any Kustomization
 where an admission webhook adds variables (a MutatingWebhookConfiguration on Flux
 Kustomizations, or the `kustomize-mutating-webhook` chart that installs one). A Kustomization
 that ends up with no variable at all substitutes nothing, and is not judged either.

@@ -19,8 +19,9 @@ Reads a `GitRepository`'s `spec.ref` the way source-controller does (`commit` wi
 which wins over `semver`, then `tag`, then `branch`; no ref means the `master` branch) and
 reports one that moves: a branch, a `refs/heads/…` or other non-tag `name`, a `semver:` range,
 or no ref. Pinned is a `commit`, a `tag`, a `refs/tags/…` name or an exact `semver`. The
-repository's own sync source (`flux-system`, and any source that a Flux Kustomization with a
-path in this repository uses) follows a branch by design and is not reported.
+repository's own sync source (`flux-system`, any source that a Flux Kustomization with a
+path in this repository uses, and any other GitRepository that fetches this repository at the
+ref a cluster syncs) follows a branch by design and is not reported.
 
 ## Why is this bad?
 Every commit pushed to a followed branch, or every new tag in a range, reaches the cluster at
@@ -172,7 +173,15 @@ impl Rule for GitRefFloating {
     }
 
     fn check_repository(&self, repo: &Repository, out: &mut Vec<Diagnostic>) {
-        let own = repo.own_sources();
+        // A GitRepository that fetches this repository at its cluster's sync ref (one a
+        // Terraform or another controller reads) follows the branch the cluster syncs.
+        let own: Vec<SourceKey> = repo
+            .own_sources()
+            .iter()
+            .chain(repo.clusters().iter().flat_map(|c| &c.same_repository))
+            .cloned()
+            .collect();
+        let own = own.as_slice();
         for git in repo.of_kind(FluxKind::GitRepository) {
             if git.flux != Some(FluxKind::GitRepository) || is_own(repo, own, git) {
                 continue;

@@ -17,7 +17,8 @@ as a number, a boolean or null in a place where Kubernetes or the chart expects 
 the value changes on its way to the cluster:
 - an image tag: kustomize's `newTag:` (any number), or a chart value `tag:`/`imageTag:` whose
   number the chart prints differently (`1.10` is the float 1.1, `0755` is 493, `1234567` prints
-  as `1.234567e+06`; `tag: 41` prints as `41` and is not reported);
+  as `1.234567e+06`; `tag: 41` prints as `41` and is not reported; `tag: null` unsets the key,
+  so the chart's default tag applies, and is not reported either);
 - a label or annotation value (`metadata.labels`, `metadata.annotations`, `matchLabels`,
   `nodeSelector`, kustomize `commonLabels`/`commonAnnotations`/`labels[].pairs`, chart values
   named `…Labels`/`…Annotations` such as `podAnnotations`): `1.31`, `true`, `null` (in chart
@@ -239,6 +240,12 @@ impl<'a> Walker<'a, '_> {
             return self.scalar(v, span, f);
         }
         let chart_value = field.ends_with(" (a chart value)");
+        // `tag: null` in a chart's values unsets the key: Helm drops it when it merges the
+        // values with the chart's own, so the chart's default tag (often its appVersion)
+        // applies. Charts ship it so (grafana's tempo: `tempoQuery.tag: null`).
+        if field == "an image tag (a chart value)" && scalar::is_null(v) && !v.is_empty() {
+            return;
+        }
         // A chart renders a number or a boolean with Go's `%v`: harmless where the text comes
         // out the same (app-template turns env values into strings that way).
         if chart_value
