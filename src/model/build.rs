@@ -887,7 +887,10 @@ impl<'r> Builder<'r> {
             self.patch(k, p, objects);
         }
         for r in &k.replicas {
-            if let Err(e) = transform::replicas(objects, r) {
+            // With objects fluxvet does not read (a remote base), the workload may be there.
+            if let Err(e) = transform::replicas(objects, r)
+                && !self.incomplete
+            {
                 self.error(e, r.count.origin);
             }
         }
@@ -909,8 +912,11 @@ impl<'r> Builder<'r> {
                 }
             };
             for rep in &list {
-                if let Err(e) = replacements::apply(objects, rep) {
-                    self.error(format!("replacement: {e}"), rep.origin);
+                match replacements::apply(objects, rep) {
+                    // The source may be among the objects fluxvet does not read.
+                    Err(e) if self.incomplete && e == replacements::NO_SOURCE => {}
+                    Err(e) => self.error(format!("replacement: {e}"), rep.origin),
+                    Ok(()) => {}
                 }
             }
         }

@@ -109,6 +109,9 @@ fn delimited(value: &str, delimiter: &str, index: i64) -> Option<String> {
         .map(|s| s.to_string())
 }
 
+/// The error of a replacement whose source selects no object.
+pub const NO_SOURCE: &str = "the source selects no object";
+
 /// Applies one replacement (`source` and `targets`) to `objects`.
 pub fn apply(objects: &mut [RenderedObject], rep: &Node) -> Result<(), String> {
     let source = rep.get("source").ok_or("no `source`")?;
@@ -119,7 +122,7 @@ pub fn apply(objects: &mut [RenderedObject], rep: &Node) -> Result<(), String> {
         .collect();
     let src = match found.as_slice() {
         [one] => *one,
-        [] => return Err("the source selects no object".into()),
+        [] => return Err(NO_SOURCE.into()),
         _ => return Err("the source selects more than one object".into()),
     };
     let field = source.str_at(&["fieldPath"]).unwrap_or("metadata.name");

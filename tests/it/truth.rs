@@ -820,6 +820,22 @@ fn remote_resource_patch() {
     assert_quiet("remote-resource-patch", &["FV405"]);
 }
 
+/// FV405 on `replicas:` and a replacement source naming Deployments a remote base holds
+/// (huangyingting/flux2-gitops: emojivoto's Deployments read from its repository, scaled to
+/// zero in staging; 4 errors): fluxvet does not fetch the remote base, so the workloads may be
+/// there. With every object read, both still fail, as `kubectl kustomize` does.
+#[test]
+fn remote_resource_replicas() {
+    assert_eq!(
+        findings("remote-resource-replicas/fires", &["FV405"]),
+        vec![
+            f("FV405", "apps/kustomization.yaml", 9, 12),
+            f("FV405", "apps/kustomization.yaml", 11, 5),
+        ]
+    );
+    assert_quiet("remote-resource-replicas", &["FV405"]);
+}
+
 /// FV101 on a block scalar whose header is alone on the line after its key, at the key's
 /// column (mthorley/k8s-gitops: `mosquitto.conf:` then `|`): go-yaml v3, as libyaml, reads it
 /// as the key's value (kustomize builds the ConfigMap); saphyr rejected it. A header left of
