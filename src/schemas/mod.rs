@@ -107,9 +107,12 @@ pub fn kind_key(api_version: &str, kind: &str) -> String {
     format!("{api_version}/{}", kind.to_ascii_lowercase())
 }
 
-/// A value Flux fills in later, or that SOPS encrypted: not judged.
+/// A value Flux fills in later, or that SOPS encrypted: not judged. Ciphertext may also sit
+/// inside a value, where post-build substitution put a SOPS-encrypted Secret's value beside
+/// written text (`app.${DOMAIN}` read as `app.ENC[AES256_GCM,…]`): the cluster sees the
+/// decrypted value, known only there.
 pub fn is_opaque(s: &str) -> bool {
-    s.contains("${") || s.starts_with("ENC[")
+    s.contains("${") || s.contains("ENC[")
 }
 
 impl SchemaSet {

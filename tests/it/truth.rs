@@ -978,3 +978,19 @@ fn sync_source_below() {
         Vec::<Finding>::new()
     );
 }
+
+/// FV505 on a hostname built by substitution from a SOPS-encrypted Secret's value
+/// (bykaj/home-ops: `${APP_DOMAIN:=${APP_SUBDOMAIN:=${APP}}.${DOMAIN_APP}}`, read as
+/// `goldilocks.ENC[AES256_GCM,…]`, "does not match the pattern"): kustomize-controller decrypts
+/// the Secret, so the cluster sees the real domain. A variable alone was skipped; one inside
+/// another's default, beside written text, was judged as ciphertext. A value with ciphertext
+/// anywhere in it is now unknown; a substituted hostname that is wrong in its written part still
+/// fires.
+#[test]
+fn sops_substituted_value() {
+    assert_eq!(
+        findings("sops-substituted-value/fires", &["FV505"]),
+        vec![f("FV505", "apps/web/httproute.yaml", 8, 7)]
+    );
+    assert_quiet("sops-substituted-value", &["FV505"]);
+}
