@@ -962,3 +962,17 @@ fn sync_source_below() {
         Vec::<Finding>::new()
     );
 }
+
+/// FV401 "defined as a ConfigMap: set `kind: ConfigMap`" on a HelmRelease that takes values
+/// from both the ConfigMap and the Secret of one name (rtrox/home-cluster: loki's
+/// `bucket-loki`, which a Rook ObjectBucketClaim's provisioner writes as both kinds). An
+/// ObjectBucketClaim defines both, and a name asked for as both kinds is meant as both; a
+/// Secret asked for where only a ConfigMap of that name exists still fires.
+#[test]
+fn object_bucket_values() {
+    assert_eq!(
+        findings("object-bucket-values/fires", &["FV401"]),
+        vec![f("FV401", "thanos.yaml", 28, 13)]
+    );
+    assert_quiet("object-bucket-values", &["FV401"]);
+}
