@@ -573,7 +573,7 @@ pub(crate) fn run_with_hidden<H: Sync>(
             .fold(0, |mask, (i, _)| mask | (1 << i))
     };
     let charts = HelmCharts::of(inputs.iter().map(|(p, _)| p.as_str()));
-    // A chart's templates are Go templates, not YAML: not read at all.
+    // A chart's templates (and the files they read) are Go templates, not YAML: not read.
     let mut inputs = inputs;
     inputs.retain(|(p, _)| !charts.is_template(p));
     let outcomes: Vec<FileOutcome> = inputs
@@ -819,8 +819,9 @@ fn decode(bytes: Vec<u8>) -> Result<String, NotText> {
 }
 
 /// The Helm charts among the files: directories holding a `Chart.yaml`. Below one,
-/// `templates/` holds Go templates (never YAML until Helm renders them), and `Chart.yaml` and
-/// `values*.yaml` are Helm's own files, not Kubernetes objects.
+/// `templates/` holds Go templates (never YAML until Helm renders them), `files/` the files
+/// those templates read through `.Files` (often Go templates themselves, rendered by `tpl`),
+/// and `Chart.yaml` and `values*.yaml` are Helm's own files, not Kubernetes objects.
 pub struct HelmCharts {
     dirs: std::collections::HashSet<String>,
 }
@@ -837,15 +838,17 @@ impl HelmCharts {
         HelmCharts { dirs }
     }
 
-    /// Whether `path` lies under the `templates/` directory of a chart.
+    /// Whether `path` lies under the `templates/` or `files/` directory of a chart.
     pub fn is_template(&self, path: &str) -> bool {
         if self.dirs.is_empty() {
             return false;
         }
         let with_slash = format!("/{path}");
-        with_slash
-            .match_indices("/templates/")
-            .any(|(i, _)| self.dirs.contains(with_slash[..i].trim_start_matches('/')))
+        ["/templates/", "/files/"].iter().any(|dir| {
+            with_slash
+                .match_indices(dir)
+                .any(|(i, _)| self.dirs.contains(with_slash[..i].trim_start_matches('/')))
+        })
     }
 
     /// Whether `path` is a chart's `Chart.yaml` or one of its `values*.yaml` files.
