@@ -989,3 +989,17 @@ fn chart_files_template() {
     );
     assert_quiet("chart-files-template", &["FV101", "FV103", "FV105"]);
 }
+
+/// FV206 on a GitRepository of this repository over HTTPS at the branch its cluster syncs over
+/// SSH (samcday/home-cluster: `https://github.com/…/home-cluster.git` beside the sync's
+/// `ssh://git@github.com:22/…/home-cluster.git`, both at `main`): the port in the ssh URL
+/// made them two repositories. A port now picks a server, not a repository; the same
+/// repository at another branch still fires.
+#[test]
+fn same_repository_port() {
+    assert_eq!(
+        findings("same-repository-port/fires", &["FV206"]),
+        vec![f("FV206", "cluster/flux-system/root.yaml", 36, 13)]
+    );
+    assert_quiet("same-repository-port", &["FV206"]);
+}
