@@ -573,14 +573,17 @@ pub(crate) fn run_with_hidden<H: Sync>(
             .fold(0, |mask, (i, _)| mask | (1 << i))
     };
     let charts = HelmCharts::of(inputs.iter().map(|(p, _)| p.as_str()));
-    // A chart's templates (and the files they read) are Go templates, not YAML: not read.
+    // A chart's templates are Go templates, not YAML: not read at all.
     let mut inputs = inputs;
     inputs.retain(|(p, _)| !charts.is_template(p));
     let outcomes: Vec<FileOutcome> = inputs
         .par_iter()
         .enumerate()
         .map(|(id, (display, handle))| {
-            let role = if hidden.contains(display) || crate::discover::is_sourceignore(display) {
+            let role = if hidden.contains(display)
+                || crate::discover::is_sourceignore(display)
+                || charts.is_chart_file(display)
+            {
                 Role::HiddenFromFlux
             } else if charts.is_helm_file(display) {
                 Role::HelmFile
@@ -838,17 +841,25 @@ impl HelmCharts {
         HelmCharts { dirs }
     }
 
-    /// Whether `path` lies under the `templates/` or `files/` directory of a chart.
+    /// Whether `path` lies under the `templates/` directory of a chart.
     pub fn is_template(&self, path: &str) -> bool {
+        self.is_below(path, "/templates/")
+    }
+
+    /// Whether `path` lies under the `files/` directory of a chart.
+    pub fn is_chart_file(&self, path: &str) -> bool {
+        self.is_below(path, "/files/")
+    }
+
+    /// Whether `path` lies under the directory `sub` (`/name/`) of a chart.
+    fn is_below(&self, path: &str, sub: &str) -> bool {
         if self.dirs.is_empty() {
             return false;
         }
         let with_slash = format!("/{path}");
-        ["/templates/", "/files/"].iter().any(|dir| {
-            with_slash
-                .match_indices(dir)
-                .any(|(i, _)| self.dirs.contains(with_slash[..i].trim_start_matches('/')))
-        })
+        with_slash
+            .match_indices(sub)
+            .any(|(i, _)| self.dirs.contains(with_slash[..i].trim_start_matches('/')))
     }
 
     /// Whether `path` is a chart's `Chart.yaml` or one of its `values*.yaml` files.
@@ -867,7 +878,8 @@ enum Role {
     Manifest,
     /// A chart's `Chart.yaml` or `values*.yaml`: parsed, but no Kubernetes object.
     HelmFile,
-    /// Hidden from Flux by `.sourceignore`, or a `.sourceignore` file: only searched for
+    /// Hidden from Flux by `.sourceignore`, a `.sourceignore` file, or a file under a chart's
+    /// `files/` (read by its templates, often a Go template itself): only searched for
     /// private keys.
     HiddenFromFlux,
 }

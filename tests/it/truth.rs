@@ -979,13 +979,18 @@ fn object_bucket_values() {
 
 /// FV101 on a chart's `files/` (samcday/home-cluster: `cluster-bootstrap.yaml`, which the
 /// chart's template renders with `tpl ($.Files.Get "files/cluster-bootstrap.yaml") $`): it is
-/// a Go template the chart reads, not YAML, as its `templates/` are. The same file outside a
-/// chart still fires.
+/// a Go template the chart reads, not YAML, as its `templates/` are; it is still searched for
+/// private keys. The same file outside a chart still fires.
 #[test]
 fn chart_files_template() {
     assert_eq!(
         findings("chart-files-template/fires", &["FV101"]),
         vec![f("FV101", "bootstrap/files/bootstrap.yaml", 7, 3)]
+    );
+    // Not read as YAML, but still searched for private keys.
+    assert_eq!(
+        findings("chart-files-template/fires", &["FV601"]),
+        vec![f("FV601", "charts/gateway/files/tls.yaml", 3, 3)]
     );
     assert_quiet("chart-files-template", &["FV101", "FV103", "FV105"]);
 }
