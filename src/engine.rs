@@ -580,7 +580,10 @@ pub(crate) fn run_with_hidden<H: Sync>(
         .par_iter()
         .enumerate()
         .map(|(id, (display, handle))| {
-            let role = if hidden.contains(display) || crate::discover::is_sourceignore(display) {
+            let role = if hidden.contains(display)
+                || crate::discover::is_sourceignore(display)
+                || charts.is_chart_file(display)
+            {
                 Role::HiddenFromFlux
             } else if charts.is_helm_file(display) {
                 Role::HelmFile
@@ -819,8 +822,9 @@ fn decode(bytes: Vec<u8>) -> Result<String, NotText> {
 }
 
 /// The Helm charts among the files: directories holding a `Chart.yaml`. Below one,
-/// `templates/` holds Go templates (never YAML until Helm renders them), and `Chart.yaml` and
-/// `values*.yaml` are Helm's own files, not Kubernetes objects.
+/// `templates/` holds Go templates (never YAML until Helm renders them), `files/` the files
+/// those templates read through `.Files` (often Go templates themselves, rendered by `tpl`),
+/// and `Chart.yaml` and `values*.yaml` are Helm's own files, not Kubernetes objects.
 pub struct HelmCharts {
     dirs: std::collections::HashSet<String>,
 }
@@ -839,12 +843,22 @@ impl HelmCharts {
 
     /// Whether `path` lies under the `templates/` directory of a chart.
     pub fn is_template(&self, path: &str) -> bool {
+        self.is_below(path, "/templates/")
+    }
+
+    /// Whether `path` lies under the `files/` directory of a chart.
+    pub fn is_chart_file(&self, path: &str) -> bool {
+        self.is_below(path, "/files/")
+    }
+
+    /// Whether `path` lies under the directory `sub` (`/name/`) of a chart.
+    fn is_below(&self, path: &str, sub: &str) -> bool {
         if self.dirs.is_empty() {
             return false;
         }
         let with_slash = format!("/{path}");
         with_slash
-            .match_indices("/templates/")
+            .match_indices(sub)
             .any(|(i, _)| self.dirs.contains(with_slash[..i].trim_start_matches('/')))
     }
 
@@ -864,7 +878,8 @@ enum Role {
     Manifest,
     /// A chart's `Chart.yaml` or `values*.yaml`: parsed, but no Kubernetes object.
     HelmFile,
-    /// Hidden from Flux by `.sourceignore`, or a `.sourceignore` file: only searched for
+    /// Hidden from Flux by `.sourceignore`, a `.sourceignore` file, or a file under a chart's
+    /// `files/` (read by its templates, often a Go template itself): only searched for
     /// private keys.
     HiddenFromFlux,
 }

@@ -223,9 +223,10 @@ fn git_ref_of(source: &NodeRef<'_>) -> Option<GitRef> {
         .find_map(|field| Some((field, r.str_at(&[field])?.to_string())))
 }
 
-/// A Git URL without its scheme, user, `.git` and trailing `/`, the scp form's `:` as `/`:
-/// `https://github.com/org/repo.git` and `git@github.com:org/repo` are both
-/// `github.com/org/repo`.
+/// A Git URL without its scheme, user, port, `.git` and trailing `/`, the scp form's `:` as
+/// `/`: `https://github.com/org/repo.git`, `ssh://git@github.com:22/org/repo` and
+/// `git@github.com:org/repo` are all `github.com/org/repo` (the port picks the protocol's
+/// server, not the repository).
 fn repository_of_url(url: &str) -> String {
     let mut u = url.trim().trim_end_matches('/').trim_end_matches(".git");
     let scp = !u.contains("://");
@@ -238,7 +239,16 @@ fn repository_of_url(url: &str) -> String {
         u = rest;
     }
     let u = u.to_ascii_lowercase();
-    if scp { u.replacen(':', "/", 1) } else { u }
+    if scp {
+        return u.replacen(':', "/", 1);
+    }
+    let (host, path) = u.split_once('/').unwrap_or((u.as_str(), ""));
+    match host.rsplit_once(':') {
+        Some((name, port)) if !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) => {
+            format!("{name}/{path}")
+        }
+        _ => u,
+    }
 }
 
 /// The GitRepositories defined here, other than `sync`, that fetch `url` at `git_ref`.
@@ -699,6 +709,8 @@ mod tests {
             "https://github.com/org/home-ops.git",
             "https://github.com/Org/home-ops/",
             "ssh://git@github.com/org/home-ops",
+            "ssh://git@github.com:22/org/home-ops.git",
+            "https://github.com:443/org/home-ops",
             "git@github.com:org/home-ops.git",
         ] {
             assert_eq!(name(url), want, "{url}");

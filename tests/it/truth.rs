@@ -994,3 +994,49 @@ fn sops_substituted_value() {
     );
     assert_quiet("sops-substituted-value", &["FV505"]);
 }
+
+/// FV401 "defined as a ConfigMap: set `kind: ConfigMap`" on a HelmRelease that takes values
+/// from both the ConfigMap and the Secret of one name (rtrox/home-cluster: loki's
+/// `bucket-loki`, which a Rook ObjectBucketClaim's provisioner writes as both kinds). An
+/// ObjectBucketClaim defines both, and a name asked for as both kinds is meant as both; a
+/// Secret asked for where only a ConfigMap of that name exists still fires.
+#[test]
+fn object_bucket_values() {
+    assert_eq!(
+        findings("object-bucket-values/fires", &["FV401"]),
+        vec![f("FV401", "thanos.yaml", 28, 13)]
+    );
+    assert_quiet("object-bucket-values", &["FV401"]);
+}
+
+/// FV101 on a chart's `files/` (samcday/home-cluster: `cluster-bootstrap.yaml`, which the
+/// chart's template renders with `tpl ($.Files.Get "files/cluster-bootstrap.yaml") $`): it is
+/// a Go template the chart reads, not YAML, as its `templates/` are; it is still searched for
+/// private keys. The same file outside a chart still fires.
+#[test]
+fn chart_files_template() {
+    assert_eq!(
+        findings("chart-files-template/fires", &["FV101"]),
+        vec![f("FV101", "bootstrap/files/bootstrap.yaml", 7, 3)]
+    );
+    // Not read as YAML, but still searched for private keys.
+    assert_eq!(
+        findings("chart-files-template/fires", &["FV601"]),
+        vec![f("FV601", "charts/gateway/files/tls.yaml", 3, 3)]
+    );
+    assert_quiet("chart-files-template", &["FV101", "FV103", "FV105"]);
+}
+
+/// FV206 on a GitRepository of this repository over HTTPS at the branch its cluster syncs over
+/// SSH (samcday/home-cluster: `https://github.com/…/home-cluster.git` beside the sync's
+/// `ssh://git@github.com:22/…/home-cluster.git`, both at `main`): the port in the ssh URL
+/// made them two repositories. A port now picks a server, not a repository; the same
+/// repository at another branch still fires.
+#[test]
+fn same_repository_port() {
+    assert_eq!(
+        findings("same-repository-port/fires", &["FV206"]),
+        vec![f("FV206", "cluster/flux-system/root.yaml", 36, 13)]
+    );
+    assert_quiet("same-repository-port", &["FV206"]);
+}

@@ -1,7 +1,9 @@
 //! `valuesFrom` (HelmRelease) and `postBuild.substituteFrom` (Kustomization) name ConfigMaps and
 //! Secrets. Many of those are created outside Git (external-secrets, other controllers, `flux
 //! create secret`), so a missing one is reported only when the repository clearly holds the
-//! intended target: the same name as the other kind, or a close name (a typo).
+//! intended target: the same name as the other kind, or a close name (a typo). An
+//! ObjectBucketClaim (Rook, NooBaa) makes a ConfigMap and a Secret of its own name, and a name
+//! referenced as both kinds is meant as both: neither is a wrong kind.
 
 use std::collections::BTreeSet;
 
@@ -23,12 +25,20 @@ struct Target<'a> {
     name: NodeRef<'a>,
 }
 
-/// ConfigMaps and Secrets the repository defines: objects, and kustomize generators (which
-/// create `name` plus a hash suffix that kustomize rewrites in references it knows).
+/// The API group of an ObjectBucketClaim, whose provisioner writes a ConfigMap (the bucket's
+/// name and host) and a Secret (its access keys), both named as the claim.
+const OBJECT_BUCKET_GROUP: &str = "objectbucket.io";
+
+/// ConfigMaps and Secrets the repository defines: objects, kustomize generators (which
+/// create `name` plus a hash suffix that kustomize rewrites in references it knows), and the
+/// pair an ObjectBucketClaim's provisioner writes.
 fn defined(repo: &Repository) -> BTreeSet<(&str, &str)> {
     let mut out = BTreeSet::new();
     for o in &repo.objects {
-        if o.group().is_empty()
+        if o.kind == "ObjectBucketClaim" && o.group() == OBJECT_BUCKET_GROUP {
+            out.insert((CoreKind::ConfigMap.name(), o.name.as_str()));
+            out.insert((CoreKind::Secret.name(), o.name.as_str()));
+        } else if o.group().is_empty()
             && matches!(
                 CoreKind::from_name(&o.kind),
                 Some(CoreKind::ConfigMap | CoreKind::Secret)
@@ -104,7 +114,13 @@ pub fn check(repo: &Repository, meta: &'static RuleMeta, out: &mut Vec<Diagnosti
         return;
     }
     let defined = defined(repo);
-    for t in targets {
+    // Every (kind, name) some reference asks for: a name asked for as both kinds is meant as
+    // both (an ObjectBucketClaim's pair, a Secret made by hand beside a ConfigMap in Git).
+    let referenced: BTreeSet<(&str, &str)> = targets
+        .iter()
+        .filter_map(|t| Some((t.kind, t.name.as_str()?)))
+        .collect();
+    for t in &targets {
         let name = t.name.as_str().unwrap_or_default();
         if name.is_empty() || is_templated(name) || defined.contains(&(t.kind, name)) {
             continue;
@@ -115,6 +131,9 @@ pub fn check(repo: &Repository, meta: &'static RuleMeta, out: &mut Vec<Diagnosti
             CoreKind::Secret.name()
         };
         let help = if defined.contains(&(other_kind, name)) {
+            if referenced.contains(&(other_kind, name)) {
+                continue;
+            }
             format!("`{name}` is defined as a {other_kind}: set `kind: {other_kind}`")
         } else {
             let mut close: Vec<&str> = defined

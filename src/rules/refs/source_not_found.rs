@@ -38,9 +38,10 @@ skipped.
 
 HelmRelease `valuesFrom` and Kustomization `postBuild.substituteFrom` entries (ConfigMaps and
 Secrets that are not `optional`) are checked too, where the target is clearly meant to be in Git:
-the name exists as the other kind, or is a typo (at most two edits) of exactly one ConfigMap or
-Secret the repository defines or generates. A name with nothing close in Git may be created
-outside Git (external-secrets, another controller) and is not reported.
+the name exists as the other kind (and no reference asks for it as that kind too), or is a typo
+(at most two edits) of exactly one ConfigMap or Secret the repository defines or generates (an
+ObjectBucketClaim defines a ConfigMap and a Secret of its name). A name with nothing close in Git
+may be created outside Git (external-secrets, another controller) and is not reported.
 
 ## Why is this bad?
 The referring object never becomes ready: Flux reports `source '…' not found` and nothing it

@@ -256,8 +256,8 @@ mod tests {
 
     #[test]
     fn quiet_on_a_chart_inside_a_reconciled_directory() {
-        // Templates are Go templates (never read as YAML), Chart.yaml and values.yaml are
-        // Helm's files: none of them is a Kubernetes object.
+        // Templates and the files they read are Go templates (never read as YAML), Chart.yaml
+        // and values.yaml are Helm's files: none of them is a Kubernetes object.
         let template =
             "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ .Release.Name }}\n";
         let files = [
@@ -272,6 +272,7 @@ mod tests {
                 "apiVersion: v2\nname: y\nversion: 1.0.0\n",
             ),
             ("charts/y/templates/deploy.yaml", template),
+            ("charts/y/files/job.yaml", template),
             ("apps/x/values.yaml", "replicaCount: 2\n"),
         ];
         assert_eq!(findings_of("FV103", &files), vec![]);
