@@ -1040,3 +1040,30 @@ fn same_repository_port() {
     );
     assert_quiet("same-repository-port", &["FV206"]);
 }
+
+/// FV401 on a child Kustomization whose `sourceRef` leaves out the namespace that its parent's
+/// `spec.patches` sets on every child (imerkle/home-ops: `cluster-apps` patches
+/// `sourceRef.namespace: flux-system` onto all Kustomizations; the four in `dev-system` were
+/// read as looking there). The reference is read as applied; a patch that sets a namespace
+/// holding no such source still fires.
+#[test]
+fn patched_source_namespace() {
+    assert_eq!(
+        findings("patched-source-namespace/fires", &["FV401"]),
+        vec![f("FV401", "apps/ks.yaml", 11, 11)]
+    );
+    assert_quiet("patched-source-namespace", &["FV401"]);
+}
+
+/// FV301 on a dependency whose name post-build substitution completes (imerkle/home-ops: each
+/// app's Kustomization includes a `volsync` component whose HelmRelease is `${APP}-volsync`,
+/// and `zot` depends on `zot-volsync`). The clusters' builds render it under that name; a
+/// dependency no build renders still fires.
+#[test]
+fn substituted_dependency() {
+    assert_eq!(
+        findings("substituted-dependency/fires", &["FV301"]),
+        vec![f("FV301", "apps/web/app/helmrelease.yaml", 8, 13)]
+    );
+    assert_quiet("substituted-dependency", &["FV301"]);
+}

@@ -26,9 +26,11 @@ In a repository with clusters, an object defined in a file no cluster's build in
 in no cluster: an entry naming it is reported, with the place it is defined.
 
 Entries whose name or namespace is filled in by post-build substitution (`${VAR}`) are not
-judged, nor an entry whose name a file Flux cannot decode (FV101) may define: its objects
-cannot be read. Where a namespace cannot be known from the files (no `metadata.namespace` and no
-kustomization `namespace:` above the file) only the name is compared.
+judged, nor an entry naming an object the clusters' builds render under that name (a
+`${APP}-volsync` HelmRelease of a component, as substituted), nor an entry whose name a file
+Flux cannot decode (FV101) may define: its objects cannot be read. Where a namespace cannot be
+known from the files (no `metadata.namespace` and no kustomization `namespace:` above the file)
+only the name is compared.
 
 ## Why is this bad?
 Flux holds the object back until its dependency is Ready. A dependency that does not exist never
@@ -98,6 +100,16 @@ impl Rule for DependencyNotFound {
             }
             let from = g.node(r.from);
             let kind = from.kind.as_str();
+            // Defined where applied: a name post-build substitution completes
+            // (`name: ${APP}-volsync` in a component each app's Kustomization includes).
+            let rendered = repo.judged().iter().any(|a| {
+                a.object.kind == kind
+                    && a.object.name == r.name
+                    && (r.namespace.is_none() || a.object.namespace == r.namespace)
+            });
+            if rendered {
+                continue;
+            }
             let where_ = match &r.namespace {
                 Some(ns) => format!(" in namespace `{ns}`"),
                 None => String::new(),

@@ -167,9 +167,14 @@ impl Rule for SourceNotFound {
             if explicit_ns.is_some_and(is_templated) {
                 continue;
             }
-            let wanted: Option<Vec<&str>> = match explicit_ns {
+            // A namespace a parent's patch sets on the reference where it is applied (every
+            // child Kustomization's `sourceRef.namespace: flux-system`) is the one Flux reads.
+            let wanted: Option<Vec<&str>> = match patched_namespace(repo, &r, explicit_ns) {
                 Some(n) => Some(vec![n]),
-                None => ns.of(r.referrer),
+                None => match explicit_ns {
+                    Some(n) => Some(vec![n]),
+                    None => ns.of(r.referrer),
+                },
             };
             if is_bootstrap(kind, name, &wanted) || is_external(repo, kind, name, &wanted) {
                 continue;
@@ -273,6 +278,29 @@ fn replaced_where_applied(
             let rendered_name = rendered.and_then(|n| n.str_at(&["name"]));
             (rendered_kind, rendered_name) != (Some(kind), Some(name))
         })
+}
+
+/// The namespace every copy the clusters apply of the referrer gives the reference, when its
+/// parent's `spec.patches` set one the file does not write (imerkle/home-ops' `cluster-apps`
+/// gives every child `sourceRef.namespace: flux-system`).
+fn patched_namespace<'r>(
+    repo: &'r Repository,
+    r: &super::SourceRef<'_>,
+    written: Option<&str>,
+) -> Option<&'r str> {
+    if !r.cross_namespace {
+        return None;
+    }
+    let path: Vec<&str> = r.field.split('.').collect();
+    let mut found: Option<&'r str> = None;
+    for c in repo.judged_copies(r.referrer) {
+        let n = c.object.root.path(&path)?.str_at(&["namespace"])?;
+        if Some(n) == written || found.is_some_and(|f| f != n) || is_templated(n) {
+            return None;
+        }
+        found = Some(n);
+    }
+    found
 }
 
 /// `flux bootstrap` and the Flux Operator create the sync source `flux-system/flux-system`.
