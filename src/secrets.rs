@@ -52,13 +52,15 @@ pub fn is_placeholder(value: &str) -> bool {
 }
 
 /// A URI naming a secret in a secret store, which a tool replaces before the manifest is
-/// applied: `azure://vault/secret`, `bw://item/field`, `infisical://project/key`. A URI
-/// with a transport scheme (`https://`, `postgres://user:password@host`) is not one.
+/// applied: `azure://vault/secret`, `azkv://vault/secret`, `bw://item/field`,
+/// `infisical://project/key`. A URI with a transport scheme (`https://`,
+/// `postgres://user:password@host`) is not one.
 fn is_secret_store_reference(v: &str) -> bool {
-    const STORES: [&str; 14] = [
+    const STORES: [&str; 15] = [
         "akv",
         "awssm",
         "awsssm",
+        "azkv",
         "azure",
         "azurekeyvault",
         "bw",
