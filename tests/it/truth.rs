@@ -1067,3 +1067,16 @@ fn substituted_dependency() {
     );
     assert_quiet("substituted-dependency", &["FV301"]);
 }
+
+/// FV206 on an app's own repository that an ImageUpdateAutomation bumps (fobiat/home-ops:
+/// `cairn` on `main`, where the automation pushes its image tag commits): the cluster follows
+/// that branch to take them, by design. An automation pushing to another branch leaves the
+/// finding.
+#[test]
+fn image_automation_branch() {
+    assert_eq!(
+        findings("image-automation-branch/fires", &["FV206"]),
+        vec![f("FV206", "apps/repository.yaml", 12, 13)]
+    );
+    assert_quiet("image-automation-branch", &["FV206"]);
+}

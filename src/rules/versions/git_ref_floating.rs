@@ -21,7 +21,8 @@ reports one that moves: a branch, a `refs/heads/…` or other non-tag `name`, a 
 or no ref. Pinned is a `commit`, a `tag`, a `refs/tags/…` name or an exact `semver`. The
 repository's own sync source (`flux-system`, any source that a Flux Kustomization with a
 path in this repository uses, and any other GitRepository that fetches this repository at the
-ref a cluster syncs) follows a branch by design and is not reported.
+ref a cluster syncs) follows a branch by design and is not reported, and so does a GitRepository
+whose followed branch an ImageUpdateAutomation pushes its commits to.
 
 ## Why is this bad?
 Every commit pushed to a followed branch, or every new tag in a range, reaches the cluster at
@@ -160,6 +161,35 @@ fn is_own(repo: &Repository, own: &[SourceKey], o: &Object) -> bool {
     })
 }
 
+/// Whether an ImageUpdateAutomation pushes its commits to the branch `git` follows: the
+/// cluster takes the new tags from that branch, so following it is the design (an app's own
+/// repository whose deploy manifests the automation bumps).
+fn is_automation_target(repo: &Repository, git: &Object) -> bool {
+    let Some(followed) = repo.node(git).str_at(&["spec", "ref", "branch"]) else {
+        return false;
+    };
+    let git_ns = repo.effective_namespace(git);
+    repo.of_kind(FluxKind::ImageUpdateAutomation)
+        .filter(|a| a.flux == Some(FluxKind::ImageUpdateAutomation))
+        .any(|a| {
+            let root = repo.node(a);
+            let Some(source) = root.path(&["spec", "sourceRef"]) else {
+                return false;
+            };
+            let ns = source
+                .str_at(&["namespace"])
+                .or_else(|| repo.effective_namespace(a));
+            let pushed = root
+                .str_at(&["spec", "git", "push", "branch"])
+                .or_else(|| root.str_at(&["spec", "git", "checkout", "ref", "branch"]))
+                .unwrap_or(followed);
+            source.str_at(&["kind"]).unwrap_or("GitRepository") == "GitRepository"
+                && source.str_at(&["name"]) == Some(git.name.as_str())
+                && (ns.is_none() || git_ns.is_none() || ns == git_ns)
+                && pushed == followed
+        })
+}
+
 impl Rule for GitRefFloating {
     fn meta(&self) -> &'static RuleMeta {
         &META
@@ -183,7 +213,10 @@ impl Rule for GitRefFloating {
             .collect();
         let own = own.as_slice();
         for git in repo.of_kind(FluxKind::GitRepository) {
-            if git.flux != Some(FluxKind::GitRepository) || is_own(repo, own, git) {
+            if git.flux != Some(FluxKind::GitRepository)
+                || is_own(repo, own, git)
+                || is_automation_target(repo, git)
+            {
                 continue;
             }
             let who = format!("GitRepository `{}`", qualified(repo, git));
