@@ -81,11 +81,17 @@ fn is_secret_store_reference(v: &str) -> bool {
 }
 
 /// An obvious stand-in for a value: `XXXX`, `xxxxxxxx`, `changeme`, `CHANGEME!`, `-`,
-/// `<your-token>`, `REDACTED`, `REPLACE_WITH_…`.
+/// `<your-token>`, `REDACTED`, `REPLACE_WITH_…`, `[PLACEHOLDER-GENERATE-NEW-KEY]`,
+/// `Your encryption passphrase`.
 fn is_placeholder_word(v: &str) -> bool {
     if v.starts_with('<') && v.ends_with('>') && v.len() < 100 && !v.contains('\n') {
         return true;
     }
+    // A stand-in in square brackets is judged by the words inside them.
+    let v = v
+        .strip_prefix('[')
+        .and_then(|r| r.strip_suffix(']'))
+        .unwrap_or(v);
     if v.len() >= 3 && v.chars().all(|c| matches!(c, 'x' | 'X' | '*' | '.')) {
         return true;
     }
@@ -100,11 +106,22 @@ fn is_placeholder_word(v: &str) -> bool {
         squashed.as_str(),
         "" | "changeme" | "changeit" | "replaceme" | "placeholder" | "redacted" | "todo" | "tbd"
     )
-        // An instruction in words: `REPLACE_WITH_CLIENT_SECRET`, `replace-me-with-the-token`.
-        || (squashed.starts_with("replace")
+        // An instruction in words: `REPLACE_WITH_CLIENT_SECRET`, `replace-me-with-the-token`,
+        // `PLACEHOLDER-GENERATE-NEW-KEY`, `your_api_key`, `Your encryption passphrase`.
+        || ((squashed.starts_with("replace")
+            || squashed.starts_with("placeholder")
+            || is_addressed_to_reader(v))
             && v
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | ' ')))
+}
+
+/// `your` as a word of its own at the start (`your-token`, `YOUR_API_KEY`, `Your passphrase`):
+/// text telling the reader what to put there. `yourself123` is not.
+fn is_addressed_to_reader(v: &str) -> bool {
+    v.get(..5).is_some_and(|head| {
+        head[..4].eq_ignore_ascii_case("your") && matches!(head.as_bytes()[4], b'-' | b'_' | b' ')
+    })
 }
 
 /// Public material that is committed on purpose: an SSH `known_hosts` file, a public key, a
@@ -458,6 +475,16 @@ mod tests {
         assert!(is_placeholder("-"));
         assert!(!is_placeholder("changeme1"));
         assert!(!is_placeholder("-!a"));
+        assert!(is_placeholder("[PLACEHOLDER-GENERATE-NEW-KEY]"));
+        assert!(is_placeholder("PLACEHOLDER_TOKEN"));
+        assert!(is_placeholder("Your encryption passphrase"));
+        assert!(is_placeholder("YOUR_API_KEY"));
+        assert!(is_placeholder("[your-token]"));
+        assert!(!is_placeholder("yourself123"));
+        assert!(!is_placeholder("your"));
+        assert!(!is_placeholder("[tskey-auth-k1Abc]"));
+        assert!(!is_placeholder("your-pa$$word"));
+        assert!(!is_placeholder("[abc"));
     }
 
     #[test]

@@ -909,6 +909,18 @@ fn placeholder_punctuation() {
     assert_quiet("placeholder-punctuation", &["FV601"]);
 }
 
+/// FV601 on stand-ins that tell the reader what to put there (sbaker5/k3s-flux's Tailscale
+/// `TS_AUTHKEY: "[PLACEHOLDER-GENERATE-NEW-KEY]"`; openCenter-gitops-base's Longhorn
+/// `CRYPTO_KEY_VALUE: "Your encryption passphrase"`). A real key beside one still fires.
+#[test]
+fn bracketed_placeholder() {
+    assert_eq!(
+        findings("bracketed-placeholder/fires", &["FV601"]),
+        vec![f("FV601", "secret.yaml", 10, 3)]
+    );
+    assert_quiet("bracketed-placeholder", &["FV601"]);
+}
+
 /// FV405 "defined twice" on copies of one Namespace that a `transformers:` plugin renames
 /// (d4rkfella/home-ops: every app directory lists a `.invalid` Namespace and a builtin
 /// NamespaceTransformer that names it after the directory's namespace; 31 errors). fluxvet does
