@@ -788,14 +788,8 @@ struct NotText {
 }
 
 fn decode(bytes: Vec<u8>) -> Result<String, NotText> {
-    if bytes.starts_with(&[0xff, 0xfe]) || bytes.starts_with(&[0xfe, 0xff]) {
-        return Err(NotText {
-            reason:
-                "UTF-16 text (it starts with a UTF-16 byte order mark); fluxvet reads UTF-8 only"
-                    .into(),
-            at: 0,
-            shown: String::new(),
-        });
+    if let Some(text) = utf16_text(&bytes) {
+        return text;
     }
     let head = &bytes[..bytes.len().min(8192)];
     // `contains` is a vectorised search; the position is looked for only in a binary file.
@@ -819,6 +813,50 @@ fn decode(bytes: Vec<u8>) -> Result<String, NotText> {
             shown,
         }
     })
+}
+
+/// Text that starts with a UTF-16 byte order mark, as UTF-8 (without the mark); `None` for any
+/// other bytes. kustomize reads such a file (go-yaml decodes UTF-16 after a byte order mark),
+/// so Flux applies what it holds. Lines and columns count characters, the same in both.
+fn utf16_text(bytes: &[u8]) -> Option<Result<String, NotText>> {
+    let little_endian = match bytes {
+        [0xff, 0xfe, ..] => true,
+        [0xfe, 0xff, ..] => false,
+        _ => return None,
+    };
+    let body = &bytes[2..];
+    let not_utf16 = |why: String| NotText {
+        reason: format!("UTF-16 text (it starts with a UTF-16 byte order mark) that {why}"),
+        at: 0,
+        shown: String::new(),
+    };
+    if body.len() % 2 == 1 {
+        return Some(Err(not_utf16(
+            "ends in half a character (an odd number of bytes)".into(),
+        )));
+    }
+    let units = body.chunks_exact(2).map(|pair| {
+        let pair = [pair[0], pair[1]];
+        if little_endian {
+            u16::from_le_bytes(pair)
+        } else {
+            u16::from_be_bytes(pair)
+        }
+    });
+    let mut text = String::with_capacity(body.len() / 2);
+    for (i, c) in char::decode_utf16(units).enumerate() {
+        match c {
+            Ok(c) => text.push(c),
+            Err(e) => {
+                return Some(Err(not_utf16(format!(
+                    "holds the unpaired surrogate 0x{:04x} at byte offset {}",
+                    e.unpaired_surrogate(),
+                    2 + 2 * i
+                ))));
+            }
+        }
+    }
+    Some(Ok(text))
 }
 
 /// The Helm charts among the files: directories holding a `Chart.yaml`. Below one,

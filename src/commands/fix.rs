@@ -38,9 +38,20 @@ pub fn plan(outcome: &Outcome) -> (Vec<FileFix>, Vec<String>) {
         let source = &outcome.repo.files[file];
         let shown = crate::emit::invocation_path(outcome, file);
         let disk_path = outcome.repo.root.join(&*source.path);
-        let Ok(disk) = std::fs::read_to_string(&disk_path) else {
-            problems.push(format!("{shown}: cannot read it again to fix it"));
-            continue;
+        let disk = match std::fs::read(&disk_path).map(String::from_utf8) {
+            Ok(Ok(text)) => text,
+            // Checked as UTF-16 (kustomize reads it); written back as UTF-8 it would change
+            // every byte of the file.
+            Ok(Err(_)) => {
+                problems.push(format!(
+                    "{shown}: not UTF-8 text; fluxvet fixes only UTF-8 files, so it is not fixed"
+                ));
+                continue;
+            }
+            Err(_) => {
+                problems.push(format!("{shown}: cannot read it again to fix it"));
+                continue;
+            }
         };
         // The checked text has no byte order mark; the file keeps its own.
         let (bom, body) = match disk.strip_prefix('\u{feff}') {

@@ -175,6 +175,29 @@ fn fix_keeps_crlf_and_byte_order_mark() {
     );
 }
 
+/// A UTF-16 file is checked (kustomize reads it) but never rewritten: as UTF-8 every byte of it
+/// would change.
+#[test]
+fn fix_leaves_a_utf16_file_alone() {
+    let d = TempDir::new("fix-utf16");
+    let utf16: Vec<u8> = [0xff, 0xfe]
+        .into_iter()
+        .chain(BEFORE.encode_utf16().flat_map(u16::to_le_bytes))
+        .collect();
+    let path = d.join("apps/release.yaml");
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(&path, &utf16).unwrap();
+    let out = fluxvet(d.path(), &["check", "--fix", "--format", "short"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("apps/release.yaml: not UTF-8 text; fluxvet fixes only UTF-8 files"),
+        "{}",
+        text(&out)
+    );
+    assert!(text(&out).contains("FV203"), "{}", text(&out));
+    assert_eq!(std::fs::read(&path).unwrap(), utf16);
+}
+
 #[test]
 fn fix_respects_selection_and_suppressions_and_refuses_other_trees() {
     let d = TempDir::new("fix-select");

@@ -1092,3 +1092,18 @@ fn image_automation_branch() {
     );
     assert_quiet("image-automation-branch", &["FV206"]);
 }
+
+/// FV101 "UTF-16 ... fluxvet reads UTF-8 only" and FV401 on every Kustomization of a GitRepository
+/// defined in a UTF-16 file (p-lago/lag0-fleet-infra: an editor saved `git-repository.yaml` as
+/// UTF-16 with a byte order mark; 2 FV101 and 14 FV401). kustomize reads such a file (go-yaml
+/// decodes UTF-16 after the mark; `kubectl kustomize` builds it), so fluxvet does too. A source
+/// defined nowhere is still reported.
+#[test]
+fn utf16_source() {
+    let codes = ["FV101", "FV401"];
+    assert_eq!(
+        findings("utf16-source/fires", &codes),
+        vec![f("FV401", "clusters/pi/metrics-server.yaml", 13, 11)]
+    );
+    assert_quiet("utf16-source", &codes);
+}
