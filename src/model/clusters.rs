@@ -649,6 +649,29 @@ fn push_instance_at(
     });
 }
 
+/// The Flux version cluster `cluster` installs through its own build, for a cluster whose
+/// bootstrap directory names none: the `# Flux Version:` header of the `flux install --export`
+/// output it applies from elsewhere (`manifests/system/flux/manifests.yaml`). `None` when no
+/// applied file has one, or two disagree.
+pub fn applied_flux_version(repo: &Repository, cluster: u16) -> Option<String> {
+    let tree = repo.reconcile_tree();
+    let mut found: Option<String> = None;
+    for (fid, file) in repo.files.iter().enumerate() {
+        let head = file.text.get(..file.text.len().min(2048)).unwrap_or("");
+        if !head.contains("# Flux Version:") || !tree.clusters_of(fid).contains(&cluster) {
+            continue;
+        }
+        let Some(version) = components_version(&file.text) else {
+            continue;
+        };
+        match &found {
+            Some(v) if *v != version => return None,
+            _ => found = Some(version),
+        }
+    }
+    found
+}
+
 /// The version `flux install` wrote into the header of `gotk-components.yaml`.
 fn components_version(text: &str) -> Option<String> {
     text.lines()
