@@ -1107,3 +1107,17 @@ fn utf16_source() {
     );
     assert_quiet("utf16-source", &codes);
 }
+
+/// FV103 on a Score workload specification (JamesAtIntegratnIO/gitops_homelab_2_0's
+/// `score.yaml`: `apiVersion: score.dev/v1b1` and `metadata`, and no kind by design), which
+/// nothing applies: outside what kustomize loads, only an apiVersion of Kubernetes' form
+/// (`v1`, `apps/v1`, `x.io/v1beta2`) says a document means to be a Kubernetes object. A
+/// Deployment that lost its kind still fires.
+#[test]
+fn tool_spec_api_version() {
+    assert_eq!(
+        findings("tool-spec-api-version/fires", &["FV103"]),
+        vec![f("FV103", "deployment.yaml", 2, 13)]
+    );
+    assert_quiet("tool-spec-api-version", &["FV103"]);
+}

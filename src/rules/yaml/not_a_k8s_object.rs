@@ -18,7 +18,8 @@ never reported). In files kustomize loads as objects, because a kustomization fi
 or because they sit in a directory a Flux Kustomization applies without a kustomization file
 (Flux then includes every `.yaml`/`.yml` file below it), any non-empty document that is not a
 Kubernetes object is reported too. YAML that nothing applies (Helm values, CI configs, Talos
-machine configs) is left alone unless it clearly tries to be a Kubernetes object. In a
+machine configs, Score workloads) is left alone unless it clearly tries to be a Kubernetes
+object: `metadata` and an apiVersion of Kubernetes' form (`v1`, `apps/v1`, `x.io/v1beta2`). In a
 directory holding a `Chart.yaml` (a Helm chart), `Chart.yaml` and `values*.yaml` are Helm's
 files and `templates/` holds Go templates: none of them is read as a Kubernetes object.
 
@@ -147,9 +148,10 @@ impl Rule for NotAK8sObject {
                 }
             }
             // Outside what kustomize loads, only documents that clearly mean to be Kubernetes
-            // objects: an `apiVersion` says so; a `kind:` alone is as likely a tool's own file
-            // (a Zarf package config).
-            if !loaded && (metadata.is_none() || api_s.is_none()) {
+            // objects: an `apiVersion` of Kubernetes' form says so; a `kind:` alone is as likely
+            // a tool's own file (a Zarf package config), and so is an apiVersion of another
+            // form (a Score workload's `score.dev/v1b1`, which has `metadata` and no kind).
+            if !loaded && (metadata.is_none() || !api_s.is_some_and(is_kube_api_version)) {
                 continue;
             }
             let (missing, at, kustomize_says) = match (api_s, kind_s, name_ok) {
@@ -202,6 +204,26 @@ impl Rule for NotAK8sObject {
 }
 
 const FIX_NON_OBJECT: &str = "move this file out of the reconciled directory, list the manifests in a kustomization.yaml, or exclude it in .sourceignore";
+
+/// Whether an apiVersion has Kubernetes' form: an optional group, then a version `v1`,
+/// `v2beta1` or `v1alpha3` (apimachinery's "kube-like" versions, which every built-in API
+/// and CRD generator uses).
+fn is_kube_api_version(api_version: &str) -> bool {
+    let version = api_version.rsplit_once('/').map_or(api_version, |(_, v)| v);
+    let Some(rest) = version.strip_prefix('v') else {
+        return false;
+    };
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    let major_end = rest
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(rest.len());
+    let (major, tail) = rest.split_at(major_end);
+    digits(major)
+        && (tail.is_empty()
+            || ["alpha", "beta"]
+                .iter()
+                .any(|p| tail.strip_prefix(p).is_some_and(digits)))
+}
 
 fn is_empty(root: &NodeRef<'_>) -> bool {
     root.is_null() || matches!(root.kind(), Kind::Mapping(e) if e.is_empty())
@@ -276,6 +298,24 @@ mod tests {
             ("apps/x/values.yaml", "replicaCount: 2\n"),
         ];
         assert_eq!(findings_of("FV103", &files), vec![]);
+    }
+
+    #[test]
+    fn kube_api_versions() {
+        for v in ["v1", "apps/v1", "example.com/v1beta2", "x.io/v10alpha3"] {
+            assert!(super::is_kube_api_version(v), "{v}");
+        }
+        for v in [
+            "score.dev/v1b1",
+            "v1.0",
+            "x.io/1",
+            "x.io/v",
+            "x.io/v1beta",
+            "x.io/v1gamma1",
+            "",
+        ] {
+            assert!(!super::is_kube_api_version(v), "{v}");
+        }
     }
 
     #[test]
