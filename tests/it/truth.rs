@@ -1121,3 +1121,35 @@ fn tool_spec_api_version() {
     );
     assert_quiet("tool-spec-api-version", &["FV103"]);
 }
+
+/// FV202 "cannot tell statically" on a chart version every cluster substitutes with an exact
+/// version (jesse-gonzalez/nai-llm-fleet-infra: `version: ${cert_manager_version}` from each
+/// cluster's `cluster-configs` ConfigMap; 12 infos). What each cluster substitutes decides: pinned
+/// everywhere is quiet, and a cluster that substitutes a range is an error naming that cluster
+/// (not the one substituting an exact version: each build reads its own cluster's ConfigMap of
+/// that name, where the builds used to read whichever cluster's came last).
+#[test]
+fn substituted_chart_version() {
+    assert_eq!(
+        findings("substituted-chart-version/fires", &["FV202"]),
+        vec![f("FV202", "platform/cert-manager/release.yaml", 11, 16)]
+    );
+    assert_quiet("substituted-chart-version", &["FV202"]);
+    let fires = crate::support::checkout().join("fixtures/truth/substituted-chart-version/fires");
+    for (cluster, version) in [("dev", "v1.3.0"), ("prod", "1.13.x")] {
+        let out = crate::support::fluxvet(&fires, &["build", "--cluster", cluster]);
+        let yaml = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            yaml.contains(&format!("version: {version}\n")),
+            "{cluster}: {yaml}"
+        );
+    }
+    let out = crate::support::fluxvet(&fires, &["check", ".", "--format", "short"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains(
+            "is `1.13.x` after post-build substitution in cluster prod: Flux reads it as a range"
+        ),
+        "{text}"
+    );
+}
