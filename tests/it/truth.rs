@@ -1080,3 +1080,21 @@ fn image_automation_branch() {
     );
     assert_quiet("image-automation-branch", &["FV206"]);
 }
+
+/// FV601 on stand-ins that tell the reader what to put there (brunovlucena/homelab's
+/// `change-me-in-production` and `https://hooks.slack.com/services/CHANGE_ME`,
+/// TheBranchDriftCatalyst/talos-homelab's `your-api-key-here`, jmuchovej/homelab's `@agekey@`
+/// that a Nix step substitutes). A stand-in word followed by more words, an address to the
+/// reader, a URL ending in a stand-in and `@name@` are placeholders; a word run together with
+/// digits and a webhook URL with its token still fire, at their keys.
+#[test]
+fn instruction_placeholder() {
+    assert_eq!(
+        findings("instruction-placeholder/fires", &["FV601"]),
+        vec![
+            f("FV601", "secret.yaml", 11, 3),
+            f("FV601", "secret.yaml", 21, 3),
+        ]
+    );
+    assert_quiet("instruction-placeholder", &["FV601"]);
+}
