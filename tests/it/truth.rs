@@ -1098,3 +1098,19 @@ fn instruction_placeholder() {
     );
     assert_quiet("instruction-placeholder", &["FV601"]);
 }
+
+/// FV104 on `null` in a HelmRelease's values (petebeegle/homelab: the intel GPU plugin's
+/// `nodeSelector: {intel.feature.node.kubernetes.io/gpu: null}`): Helm deletes a key whose
+/// user value is null from the chart's defaults, so null is meant. A boolean label value in
+/// the values and a null label in a manifest still fire.
+#[test]
+fn chart_null_value() {
+    assert_eq!(
+        findings("chart-null-value/fires", &["FV104"]),
+        vec![
+            f("FV104", "release.yaml", 21, 25),
+            f("FV104", "release.yaml", 30, 43),
+        ]
+    );
+    assert_quiet("chart-null-value", &["FV104"]);
+}
