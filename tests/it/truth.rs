@@ -1114,3 +1114,30 @@ fn chart_null_value() {
     );
     assert_quiet("chart-null-value", &["FV104"]);
 }
+
+/// A FluxInstance syncing an OCI artifact from `path: ./` (duynhlab/homelab: the artifact is
+/// pushed from `kubernetes/clusters/local`, whose kustomization lists the instance's
+/// `flux-system`): the cluster is that directory, not the repository's root, which made 20
+/// false FV103 on docker-compose and Grafana provisioning files. An OCIRepository the
+/// cluster's Kustomizations read at two paths that one directory here holds
+/// (`./controllers`, `./configs` below `kubernetes/infra`) is read from there; one read only
+/// at its root stays unread (FV406). A file the cluster does not list is still FV105, and a
+/// range in the pushed directory still FV202.
+#[test]
+fn oci_instance_root() {
+    let codes = ["FV103", "FV105", "FV202", "FV406"];
+    assert_eq!(
+        findings("oci-instance-root/fires", &codes),
+        vec![
+            f("FV406", "kubernetes/clusters/local/apps.yaml", 24, 11),
+            f("FV105", "kubernetes/clusters/local/extra.yaml", 5, 9),
+            f(
+                "FV202",
+                "kubernetes/infra/controllers/metrics-server.yaml",
+                12,
+                16
+            ),
+        ]
+    );
+    assert_quiet("oci-instance-root", &codes);
+}
