@@ -1153,3 +1153,64 @@ fn substituted_chart_version() {
         "{text}"
     );
 }
+
+/// FV601 on stand-ins that tell the reader what to put there (brunovlucena/homelab's
+/// `change-me-in-production` and `https://hooks.slack.com/services/CHANGE_ME`,
+/// TheBranchDriftCatalyst/talos-homelab's `your-api-key-here`, jmuchovej/homelab's `@agekey@`
+/// that a Nix step substitutes). A stand-in word followed by more words, an address to the
+/// reader, a URL ending in a stand-in and `@name@` are placeholders; a word run together with
+/// digits and a webhook URL with its token still fire, at their keys.
+#[test]
+fn instruction_placeholder() {
+    assert_eq!(
+        findings("instruction-placeholder/fires", &["FV601"]),
+        vec![
+            f("FV601", "secret.yaml", 11, 3),
+            f("FV601", "secret.yaml", 21, 3),
+        ]
+    );
+    assert_quiet("instruction-placeholder", &["FV601"]);
+}
+
+/// FV104 on `null` in a HelmRelease's values (petebeegle/homelab: the intel GPU plugin's
+/// `nodeSelector: {intel.feature.node.kubernetes.io/gpu: null}`): Helm deletes a key whose
+/// user value is null from the chart's defaults, so null is meant. A boolean label value in
+/// the values and a null label in a manifest still fire.
+#[test]
+fn chart_null_value() {
+    assert_eq!(
+        findings("chart-null-value/fires", &["FV104"]),
+        vec![
+            f("FV104", "release.yaml", 21, 25),
+            f("FV104", "release.yaml", 30, 43),
+        ]
+    );
+    assert_quiet("chart-null-value", &["FV104"]);
+}
+
+/// A FluxInstance syncing an OCI artifact from `path: ./` (duynhlab/homelab: the artifact is
+/// pushed from `kubernetes/clusters/local`, whose kustomization lists the instance's
+/// `flux-system`): the cluster is that directory, not the repository's root, which made 20
+/// false FV103 on docker-compose and Grafana provisioning files. An OCIRepository the
+/// cluster's Kustomizations read at two paths that one directory here holds
+/// (`./controllers`, `./configs` below `kubernetes/infra`) is read from there; one read only
+/// at its root stays unread (FV406). A file the cluster does not list is still FV105, and a
+/// range in the pushed directory still FV202.
+#[test]
+fn oci_instance_root() {
+    let codes = ["FV103", "FV105", "FV202", "FV406"];
+    assert_eq!(
+        findings("oci-instance-root/fires", &codes),
+        vec![
+            f("FV406", "kubernetes/clusters/local/apps.yaml", 24, 11),
+            f("FV105", "kubernetes/clusters/local/extra.yaml", 5, 9),
+            f(
+                "FV202",
+                "kubernetes/infra/controllers/metrics-server.yaml",
+                12,
+                16
+            ),
+        ]
+    );
+    assert_quiet("oci-instance-root", &codes);
+}
