@@ -53,6 +53,9 @@ pub struct AppliedSet {
     pub objects: Vec<Applied>,
     pub errors: Vec<BuildError>,
     pub gaps: Vec<Gap>,
+    /// (file, offset) of the document root of every object a `$patch: delete` took out of
+    /// some build ([`Build::deleted`]).
+    pub deleted: std::collections::HashSet<(u32, u32)>,
     /// Without clusters, [`library`], built on first use.
     library: std::sync::OnceLock<Vec<Applied>>,
 }
@@ -125,6 +128,7 @@ fn applied_set(repo: &Repository) -> AppliedSet {
     let mut out = Vec::new();
     let mut errors = Vec::new();
     let mut gaps = Vec::new();
+    let mut deleted = std::collections::HashSet::new();
     for ClusterBuild {
         cluster,
         applier,
@@ -132,6 +136,7 @@ fn applied_set(repo: &Repository) -> AppliedSet {
         ..
     } in cluster_builds(repo, &|_| true)
     {
+        deleted.extend(b.deleted.iter().map(|o| (o.file, o.span.start)));
         let name = match cluster {
             ROOT_BY_HAND => String::new(),
             i => clusters
@@ -151,6 +156,7 @@ fn applied_set(repo: &Repository) -> AppliedSet {
         objects: out,
         errors,
         gaps,
+        deleted,
         library: std::sync::OnceLock::new(),
     }
 }

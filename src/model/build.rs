@@ -107,6 +107,8 @@ pub struct Build {
     pub objects: Vec<RenderedObject>,
     pub errors: Vec<BuildError>,
     pub gaps: Vec<Gap>,
+    /// Where the objects a `$patch: delete` took out of the build start (their root's origin).
+    pub deleted: Vec<Origin>,
 }
 
 impl Build {
@@ -927,7 +929,10 @@ impl<'r> Builder<'r> {
         let Some(docs) = self.patch_documents(&k.dir, &p.source) else {
             return;
         };
-        for e in apply_patch_to(objects, p, &docs, !self.incomplete) {
+        let mut deleted = Vec::new();
+        let errors = apply_patch_to(objects, p, &docs, !self.incomplete, &mut deleted);
+        self.out.deleted.extend(deleted);
+        for e in errors {
             if !e.fatal && self.flux_patches.contains(&p.origin) {
                 continue;
             }
@@ -992,7 +997,7 @@ fn push_fatal(errors: &mut Vec<BuildError>, message: impl Into<String>, at: Orig
 /// namespace; without, to the one object the patch's own id names. Also what Flux's
 /// `spec.patches` need.
 pub fn apply_patch(objects: &mut Vec<RenderedObject>, p: &Patch, docs: &[Node]) -> Vec<BuildError> {
-    apply_patch_to(objects, p, docs, true)
+    apply_patch_to(objects, p, docs, true, &mut Vec::new())
 }
 
 /// [`apply_patch`]; when `all_known` is false, `objects` may lack some fluxvet cannot read (a
@@ -1003,6 +1008,7 @@ fn apply_patch_to(
     p: &Patch,
     docs: &[Node],
     all_known: bool,
+    deleted_at: &mut Vec<Origin>,
 ) -> Vec<BuildError> {
     let mut errors = Vec::new();
     let is_json = docs.len() == 1 && matches!(docs[0].value, Value::Seq(_));
@@ -1121,7 +1127,7 @@ fn apply_patch_to(
             o.refresh();
         }
         for i in deleted.into_iter().rev() {
-            objects.remove(i);
+            deleted_at.push(objects.remove(i).root.origin);
         }
     }
     errors

@@ -1214,3 +1214,20 @@ fn oci_instance_root() {
     );
     assert_quiet("oci-instance-root", &codes);
 }
+
+/// FV202 and FV401 on a HelmRelease that every cluster holding it deletes with `$patch: delete`
+/// (vikbaranov/flux-gitops: the homelab cluster takes a shared bundle and deletes mattermost
+/// and istiod; `kubectl kustomize` leaves them out too). Flux never applies such an object, so
+/// the findings that judge it as applied are left out; without the deletion they fire.
+#[test]
+fn deleted_by_patch() {
+    let codes = ["FV202", "FV401"];
+    assert_eq!(
+        findings("deleted-by-patch/fires", &codes),
+        vec![
+            f("FV202", "apps/base/mattermost/helm-release.yaml", 11, 16),
+            f("FV401", "apps/base/mattermost/helm-release.yaml", 14, 15),
+        ]
+    );
+    assert_quiet("deleted-by-patch", &codes);
+}

@@ -136,6 +136,7 @@ pub fn unapplied_manifests(repo: &Repository, diagnostics: &[Diagnostic]) -> Has
 /// ([`Rule::reported_unapplied`]: this one, and FV601 since a committed plaintext secret leaks
 /// whether or not Flux reads it); nothing else there reaches a cluster.
 pub fn keep_only_what_matters_unapplied(repo: &Repository, diagnostics: &mut Vec<Diagnostic>) {
+    leave_out_deleted_objects(repo, diagnostics);
     let unapplied = unapplied_manifests(repo, diagnostics);
     if unapplied.is_empty() {
         return;
@@ -146,6 +147,47 @@ pub fn keep_only_what_matters_unapplied(repo: &Repository, diagnostics: &mut Vec
         .map(|r| r.meta().code)
         .collect();
     diagnostics.retain(|d| !unapplied.contains(&d.file) || reported.contains(&d.rule.code));
+}
+
+/// Leaves out the findings on an object that every build holding it deletes with a
+/// `$patch: delete` (an overlay that drops one app of a shared bundle): Flux never applies it,
+/// though its file is applied. Only the findings that judge the object as applied go: its file's
+/// YAML, the builds' own errors, a committed secret and change previews stand.
+fn leave_out_deleted_objects(repo: &Repository, diagnostics: &mut Vec<Diagnostic>) {
+    if repo.clusters().is_empty() {
+        return;
+    }
+    let deleted = &repo.applied_set().deleted;
+    if deleted.is_empty() {
+        return;
+    }
+    let gone: Vec<(FileId, std::ops::Range<u32>)> = repo
+        .objects
+        .iter()
+        .filter_map(|o| {
+            let root = repo.document(o).root()?;
+            let span = root.span();
+            (deleted.contains(&(o.file as u32, span.start)) && repo.judged_copies(o).is_empty())
+                .then_some((o.file, span.start..span.end.max(span.start + 1)))
+        })
+        .collect();
+    if gone.is_empty() {
+        return;
+    }
+    diagnostics.retain(|d| {
+        !judges_an_applied_object(d.rule.code)
+            || !gone
+                .iter()
+                .any(|(f, r)| *f == d.file && r.contains(&d.span.start))
+    });
+}
+
+/// Rules whose findings are about an object as Flux applies it (versions, dependencies,
+/// sources, schema, decryption, promotion), as opposed to its file's YAML (FV1xx), the builds'
+/// own errors (FV404–FV408), a committed secret (FV601) or a change preview (FV8xx).
+fn judges_an_applied_object(code: &str) -> bool {
+    matches!(code.get(..3), Some("FV2" | "FV3" | "FV5" | "FV7"))
+        || matches!(code, "FV401" | "FV402" | "FV403" | "FV602")
 }
 
 #[cfg(test)]
