@@ -1121,3 +1121,16 @@ fn tool_spec_api_version() {
     );
     assert_quiet("tool-spec-api-version", &["FV103"]);
 }
+
+/// FV601 on a Secret whose values are `$AWS_ACCESS_KEY_ID` and `$AWS_SECRET_ACCESS_KEY`
+/// (govinda777/fleet-infra: the names of the environment variables `envsubst` or a shell puts
+/// the keys in): no secret is committed. A value that is not one variable's name in capitals
+/// (`$ecretKey2fYq`) may be the secret itself and still fires.
+#[test]
+fn shell_variable_secret() {
+    assert_eq!(
+        findings("shell-variable-secret/fires", &["FV601"]),
+        vec![f("FV601", "secrets/aws-credentials.yaml", 9, 3)]
+    );
+    assert_quiet("shell-variable-secret", &["FV601"]);
+}
