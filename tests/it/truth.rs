@@ -1134,3 +1134,44 @@ fn shell_variable_secret() {
     );
     assert_quiet("shell-variable-secret", &["FV601"]);
 }
+
+/// jukatu/fleet-infra: a `gotk-components.yaml` from an early `flux install`, without the
+/// `# Flux Version:` header, whose CRDs serve `v1beta1` (8 FV501 said "the API server rejects").
+/// The finding stays, with the consequence for what the cluster's own CRD serves; a CRD that
+/// no longer serves the version (`served: false`) still says the API server rejects it.
+#[test]
+fn unversioned_components() {
+    let message = |case: &str| {
+        let dir = checkout()
+            .join("fixtures/truth/unversioned-components")
+            .join(case);
+        let outcome = check(&CheckOptions {
+            paths: vec![dir.clone()],
+            trees: Trees::RulesNeed,
+            ..CheckOptions::default()
+        })
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+        let found: Vec<String> = outcome
+            .diagnostics
+            .iter()
+            .filter(|d| d.rule.code == "FV501")
+            .map(|d| d.message.clone())
+            .collect();
+        assert_eq!(found.len(), 1, "{case}: {found:?}");
+        found[0].clone()
+    };
+    for case in ["fires", "quiet"] {
+        assert_eq!(
+            findings(&format!("unversioned-components/{case}"), &["FV501"]),
+            vec![f("FV501", "clusters/staging/podinfo-source.yaml", 1, 13)]
+        );
+    }
+    assert!(message("fires").contains("the API server rejects GitRepository"));
+    assert!(
+        message("quiet").ends_with(
+            "cluster staging applies the CRD of `clusters/staging/flux-system/gotk-components.yaml`, which still serves it, but it blocks the upgrade to Flux 2.7"
+        ),
+        "{}",
+        message("quiet")
+    );
+}
