@@ -1175,3 +1175,16 @@ fn unversioned_components() {
         message("quiet")
     );
 }
+
+/// FV105 "Flux never applies its Simple `${K3D_CLUSTER_NAME}`" on kameshsampath/fleet-infra's
+/// `cluster.yaml`, the configuration `k3d cluster create -c cluster.yaml` reads: a command-line
+/// tool's own file (k3d, kind, eksctl, …) is no manifest for a cluster, so no cluster's build
+/// missing it says nothing. A ConfigMap beside it that no build includes still fires.
+#[test]
+fn tool_config_unapplied() {
+    assert_eq!(
+        findings("tool-config-unapplied/fires", &["FV105"]),
+        vec![f("FV105", "settings.yaml", 5, 9)]
+    );
+    assert_quiet("tool-config-unapplied", &["FV105", "FV103"]);
+}
