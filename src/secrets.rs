@@ -95,8 +95,9 @@ fn is_secret_store_reference(v: &str) -> bool {
 }
 
 /// An obvious stand-in for a value: `XXXX`, `xxxxxxxx`, `changeme`, `CHANGEME!`, `-`,
-/// `<your-token>`, `REDACTED`, `REPLACE_WITH_…`, `[PLACEHOLDER-GENERATE-NEW-KEY]`,
-/// `Your encryption passphrase`.
+/// `<your-token>`, `REDACTED`, `REPLACE_WITH_…`, `CHANGE_ME_IN_PRODUCTION`,
+/// `your-api-key-here`, `[PLACEHOLDER-GENERATE-NEW-KEY]`, a build tool's `@name@`, a URL ending
+/// in one (`https://hooks.slack.com/services/CHANGE_ME`).
 fn is_placeholder_word(v: &str) -> bool {
     if v.starts_with('<') && v.ends_with('>') && v.len() < 100 && !v.contains('\n') {
         return true;
@@ -106,6 +107,26 @@ fn is_placeholder_word(v: &str) -> bool {
         .strip_prefix('[')
         .and_then(|r| r.strip_suffix(']'))
         .unwrap_or(v);
+    // A name a build step replaces (Nix's `substituteAll`, autoconf): `@agekey@`.
+    if let Some(name) = v.strip_prefix('@').and_then(|r| r.strip_suffix('@'))
+        && !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+    {
+        return true;
+    }
+    // A URL whose last segment is the stand-in: the part that would be secret is not there.
+    if let Some((_, rest)) = v.split_once("://")
+        && let Some((_, last)) = rest.rsplit_once('/')
+        && last.chars().any(|c| c.is_ascii_alphanumeric())
+        && is_placeholder_word(last)
+    {
+        return true;
+    }
+    if is_instruction(v) {
+        return true;
+    }
     if v.len() >= 3 && v.chars().all(|c| matches!(c, 'x' | 'X' | '*' | '.')) {
         return true;
     }
@@ -121,21 +142,40 @@ fn is_placeholder_word(v: &str) -> bool {
         "" | "changeme" | "changeit" | "replaceme" | "placeholder" | "redacted" | "todo" | "tbd"
     )
         // An instruction in words: `REPLACE_WITH_CLIENT_SECRET`, `replace-me-with-the-token`,
-        // `PLACEHOLDER-GENERATE-NEW-KEY`, `your_api_key`, `Your encryption passphrase`.
-        || ((squashed.starts_with("replace")
-            || squashed.starts_with("placeholder")
-            || is_addressed_to_reader(v))
+        // `PLACEHOLDER-GENERATE-NEW-KEY` (an address to the reader is [`is_instruction`]'s).
+        || ((squashed.starts_with("replace") || squashed.starts_with("placeholder"))
             && v
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | ' ')))
 }
 
-/// `your` as a word of its own at the start (`your-token`, `YOUR_API_KEY`, `Your passphrase`):
-/// text telling the reader what to put there. `yourself123` is not.
-fn is_addressed_to_reader(v: &str) -> bool {
-    v.get(..5).is_some_and(|head| {
-        head[..4].eq_ignore_ascii_case("your") && matches!(head.as_bytes()[4], b'-' | b'_' | b' ')
-    })
+/// Words that tell the reader what to put there: a stand-in word followed by more words
+/// (`CHANGE_ME_IN_PRODUCTION`, `change-me-in-production`, `CHANGE_ME_postgres_password`), or
+/// an address to the reader (`your-api-key-here`, `YOUR_API_KEY`). A word run together with
+/// more characters (`changeme1`, `yourpassword`) is not one: it may be a (weak) password.
+fn is_instruction(v: &str) -> bool {
+    let separator = |c: char| matches!(c, '-' | '_' | ' ');
+    if !v
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || separator(c) || matches!(c, '!' | '.'))
+    {
+        return false;
+    }
+    let words: Vec<String> = v
+        .split(separator)
+        .filter(|w| !w.is_empty())
+        .map(str::to_ascii_lowercase)
+        .collect();
+    if words.len() < 2 {
+        return false;
+    }
+    let first_two = format!("{}{}", words[0], words[1]);
+    let change_me = ["changeme", "replaceme"]
+        .iter()
+        .any(|w| words[0] == *w || first_two == *w);
+    let to_reader = words[0] == "your"
+        || (words.iter().any(|w| w == "your") && words.last().is_some_and(|w| w == "here"));
+    change_me || to_reader
 }
 
 /// Public material that is committed on purpose: an SSH `known_hosts` file, a public key, a
@@ -504,6 +544,23 @@ mod tests {
         assert!(!is_placeholder("$ecretPa55"));
         assert!(!is_placeholder("$X"));
         assert!(!is_placeholder("$PASS WORD"));
+        assert!(is_placeholder("CHANGE_ME_IN_PRODUCTION"));
+        assert!(is_placeholder("change-me-in-production"));
+        assert!(is_placeholder("CHANGE_ME_32_byte_encryption_key!"));
+        assert!(is_placeholder("your-api-key-here"));
+        assert!(is_placeholder("YOUR_API_KEY"));
+        assert!(is_placeholder("put-your-token-here"));
+        assert!(is_placeholder("@agekey@"));
+        assert!(is_placeholder("https://hooks.slack.com/services/CHANGE_ME"));
+        assert!(!is_placeholder(
+            "https://hooks.slack.com/services/T0/B0/abc123"
+        ));
+        assert!(!is_placeholder("https://example.com/"));
+        assert!(!is_placeholder("yourpassword"));
+        assert!(!is_placeholder("love-your-dog"));
+        assert!(!is_placeholder("changeme2024"));
+        assert!(!is_placeholder("@agekey"));
+        assert!(!is_placeholder("user@example.com@"));
     }
 
     #[test]

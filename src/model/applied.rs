@@ -198,7 +198,10 @@ pub fn cluster_builds(repo: &Repository, wanted: &dyn Fn(u16) -> bool) -> Vec<Cl
                 .then(|| repo.objects.get(*applier))
                 .flatten();
             let applied_as = ks.map(|ks| as_applied(repo, ks, rendered.get(&(*cluster, *applier))));
-            let b = build_applied(repo, path, ks.zip(applied_as.as_ref()));
+            // Several clusters may each define the `substituteFrom` ConfigMap of a name: this
+            // build reads the one its cluster applies.
+            let defined_here = |o: &Object| tree.clusters_of(o.file).contains(cluster);
+            let b = build_applied(repo, path, ks.zip(applied_as.as_ref()), &defined_here);
             (i, (applied_as, b))
         };
         // In parallel only from outside the pool (the engine builds the set before the rules
@@ -382,7 +385,7 @@ fn library(repo: &Repository) -> Vec<Applied> {
                 continue;
             };
             let node = as_applied(repo, ks, rendered.get(&(0, idx)));
-            let b = build_applied(repo, &path, Some((ks, &node)));
+            let b = build_applied(repo, &path, Some((ks, &node)), &|_| true);
             remember_rendered(&flux_ks, 0, &b, &mut rendered);
             push(b, Some(idx));
         }
@@ -424,12 +427,19 @@ fn library(repo: &Repository) -> Vec<Applied> {
 /// kustomization ([`additions`]), then post-build substitution and `commonMetadata`
 /// ([`flux_steps`]). `ks` comes with the Kustomization as applied ([`as_applied`]). Without
 /// `ks` (a bootstrap directory whose Kustomization is not in the files), the plain build.
-pub fn build_applied(repo: &Repository, path: &str, ks: Option<(&Object, &Node)>) -> Build {
+/// `defined_here` tells which definitions of a `substituteFrom` ConfigMap or Secret are the
+/// applying cluster's, when several clusters each define one of that name.
+pub fn build_applied(
+    repo: &Repository,
+    path: &str,
+    ks: Option<(&Object, &Node)>,
+    defined_here: &dyn Fn(&Object) -> bool,
+) -> Build {
     let Some((ks, node)) = ks else {
         return build(repo, path);
     };
     let mut b = build_with(repo, path, &additions(repo, ks, node));
-    flux_steps(repo, ks, node, &mut b.objects);
+    flux_steps(repo, ks, node, &mut b.objects, defined_here);
     b
 }
 
@@ -517,10 +527,17 @@ fn flux_patches(repo: &Repository, ks: &Object, spec: &Node) -> Vec<kustomizatio
 /// What kustomize-controller does to the objects of the build, after kustomize: post-build
 /// substitution (`build`), then `commonMetadata` (`apply`, `ssautil.SetCommonMetadata`: the
 /// objects' own labels and annotations, after substitution, so a `${VAR}` there stays as
-/// written). `node` is the Kustomization `ks` as applied ([`build_applied`]).
-pub fn flux_steps(repo: &Repository, ks: &Object, node: &Node, objects: &mut [RenderedObject]) {
+/// written). `node` is the Kustomization `ks` as applied ([`build_applied`]); `defined_here`
+/// picks the applying cluster's `substituteFrom` definitions ([`substitution::variables_in`]).
+pub fn flux_steps(
+    repo: &Repository,
+    ks: &Object,
+    node: &Node,
+    objects: &mut [RenderedObject],
+    defined_here: &dyn Fn(&Object) -> bool,
+) {
     let Some(spec) = node.get("spec") else { return };
-    if let Some(vars) = substitution::variables_of(repo, ks, node, &|_| true) {
+    if let Some(vars) = substitution::variables_of(repo, ks, node, defined_here) {
         for o in objects.iter_mut() {
             let disabled = ["labels", "annotations"].iter().any(|f| {
                 o.root

@@ -8,7 +8,9 @@
 //!   chart's `values.instance.sync` (inline, or in the values file its `valuesFrom` ConfigMap
 //!   is generated from); the operator names the source and the Kustomization `sync.name`, else
 //!   after the instance's namespace, as bootstrap does. A `sync.path` that is one `${VAR}`
-//!   names a cluster for each directory the repository's ConfigMaps give the variable;
+//!   names a cluster for each directory the repository's ConfigMaps give the variable. An OCI
+//!   artifact's root (`kind: OCIRepository`, `path: ./`) is the directory it was pushed from:
+//!   the one holding the instance's `flux-system` when its kustomization lists it, else unknown;
 //! - `clusters:` in the config (name → path).
 //!
 //! A repository with none of these (a library of bases) has no clusters: rules then judge every
@@ -551,9 +553,43 @@ fn push_instance(
     let Some(written) = sync.str_at(&["path"]) else {
         return;
     };
+    let artifact = sync
+        .str_at(&["kind"])
+        .is_some_and(|k| k != FluxKind::GitRepository.name());
     for path in sync_paths(repo, written) {
+        // The root of an OCI artifact (or a bucket) is whatever directory was pushed, not
+        // this repository's root: the cluster's own directory when it applies the instance's
+        // `flux-system` (as bootstrap's does); else unknown, and no cluster is guessed.
+        let path = match (artifact && path.is_empty(), pushed_directory(repo, file)) {
+            (false, _) => path,
+            (true, Some(dir)) => dir,
+            (true, None) => continue,
+        };
         push_instance_at(repo, o, file, sync, version, path, out);
     }
+}
+
+/// For an instance declared in `<dir>/flux-system/…`, `<dir>` when its kustomization file lists
+/// that `flux-system` directory or a file in it: the directory an artifact synced from its
+/// root was pushed from. `""` for a `flux-system` at the repository's root.
+fn pushed_directory(repo: &Repository, file: FileId) -> Option<String> {
+    let path = repo.path(file);
+    let flux_dir = match path.rfind("/flux-system/") {
+        Some(at) => &path[..at + "/flux-system".len()],
+        None if path.starts_with("flux-system/") => "flux-system",
+        None => return None,
+    };
+    let dir = parent_dir(flux_dir);
+    if dir.is_empty() {
+        return Some(String::new());
+    }
+    let kfile = crate::model::index::kustomization_file_in(repo, dir)?;
+    let k = repo.kustomization(repo.file_id(&kfile)?)?;
+    k.resources
+        .iter()
+        .filter_map(|r| crate::fs::join_normalized(dir, &r.path))
+        .any(|r| holds(flux_dir, &r) || r == flux_dir)
+        .then(|| dir.to_string())
 }
 
 /// The directories a FluxInstance's `sync.path` names: the path, or when it is one `${VAR}`

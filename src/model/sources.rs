@@ -22,9 +22,83 @@ pub fn configured_path(repo: &Repository, ks: &Object) -> Option<String> {
         s.kind == kind
             && s.name == name
             && (s.namespace.is_none() || ns.is_none() || s.namespace.as_deref() == ns)
-    })?;
-    let dir = crate::fs::join_normalized("", &source.path)?;
+    });
+    let dir = match source {
+        Some(source) => crate::fs::join_normalized("", &source.path)?,
+        None if kind == FluxKind::OCIRepository.name() => pushed_from(repo, name, ns)?,
+        None => return None,
+    };
     crate::fs::join_normalized(&dir, node.str_at(&["spec", "path"]).unwrap_or("./"))
+}
+
+/// The directory here an OCIRepository defined in the repository (and mapped by no config) is
+/// pushed from, when the Flux Kustomizations reading it name at least two different
+/// directories below the artifact's root and exactly one directory here holds them all
+/// (`./configs/cert-manager` and `./controllers/caching`, both below `kubernetes/infra`, of an
+/// artifact pushed with `flux push artifact --path=kubernetes/infra`). One path, or several
+/// that more than one directory (or none) holds, say nothing: the source stays unread.
+fn pushed_from(repo: &Repository, name: &str, ns: Option<&str>) -> Option<String> {
+    let kind = FluxKind::OCIRepository.name();
+    let defined = repo.of_kind(FluxKind::OCIRepository).any(|o| {
+        o.flux == Some(FluxKind::OCIRepository)
+            && o.name == name
+            && (ns.is_none() || repo.effective_namespace(o) == ns)
+    });
+    if !defined {
+        return None;
+    }
+    let mut paths: Vec<String> = Vec::new();
+    for ks in repo.flux_kustomizations() {
+        let node = repo.node(ks);
+        let Some(sref) = node.path(&["spec", "sourceRef"]) else {
+            continue;
+        };
+        let ref_ns = sref
+            .str_at(&["namespace"])
+            .or_else(|| repo.effective_namespace(ks));
+        if sref.str_at(&["kind"]) != Some(kind)
+            || sref.str_at(&["name"]) != Some(name)
+            || (ns.is_some() && ref_ns.is_some() && ref_ns != ns)
+        {
+            continue;
+        }
+        let raw = node.str_at(&["spec", "path"]).unwrap_or("./");
+        if raw.contains("${") {
+            return None;
+        }
+        let path = crate::fs::join_normalized("", raw)?;
+        if !path.is_empty() && !paths.contains(&path) {
+            paths.push(path);
+        }
+    }
+    let first = paths.first().filter(|_| paths.len() >= 2)?;
+    let suffix = format!("/{first}");
+    let mut candidates: Vec<String> = Vec::new();
+    for file in &repo.files {
+        let mut dir = crate::model::index::parent_dir(&file.path);
+        while !dir.is_empty() {
+            let base = if dir == first.as_str() {
+                Some("")
+            } else {
+                dir.strip_suffix(suffix.as_str())
+            };
+            if let Some(base) = base
+                && !candidates.iter().any(|c| c == base)
+            {
+                candidates.push(base.to_string());
+            }
+            dir = crate::model::index::parent_dir(dir);
+        }
+    }
+    candidates.retain(|base| {
+        paths
+            .iter()
+            .all(|p| crate::fs::join_normalized(base, p).is_some_and(|d| repo.tree.is_dir(&d)))
+    });
+    match candidates.as_slice() {
+        [one] => Some(one.clone()),
+        _ => None,
+    }
 }
 
 /// Where a Flux Kustomization's `spec.path` is in this checkout, when it reads `own` through

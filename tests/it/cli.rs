@@ -229,7 +229,8 @@ fn yaml_errors_are_exact_and_earlier_documents_still_checked() {
     let crlf = "x: 1\r\ny: [1,\r\n---\r\nz: é\r\nz: 2\r\n";
     let bom = "\u{feff}k: 1\nk: 2\n";
     let dir = repo(&[("a.yaml", text), ("b.yaml", crlf), ("c.yaml", bom)]);
-    std::fs::write(dir.path().join("d.yaml"), b"\xff\xfe bad").unwrap();
+    // A UTF-16 byte order mark, then half a character: not text in any encoding.
+    std::fs::write(dir.path().join("d.yaml"), b"\xff\xfe bad!").unwrap();
     std::fs::write(dir.path().join("e.yml"), b"ok: 1\0\0").unwrap();
     let out = fluxvet(&["check", "--format", "json"], dir.path());
     let f = findings(&json(&out));

@@ -1122,6 +1122,99 @@ fn tool_spec_api_version() {
     assert_quiet("tool-spec-api-version", &["FV103"]);
 }
 
+/// FV202 "cannot tell statically" on a chart version every cluster substitutes with an exact
+/// version (jesse-gonzalez/nai-llm-fleet-infra: `version: ${cert_manager_version}` from each
+/// cluster's `cluster-configs` ConfigMap; 12 infos). What each cluster substitutes decides: pinned
+/// everywhere is quiet, and a cluster that substitutes a range is an error naming that cluster
+/// (not the one substituting an exact version: each build reads its own cluster's ConfigMap of
+/// that name, where the builds used to read whichever cluster's came last).
+#[test]
+fn substituted_chart_version() {
+    assert_eq!(
+        findings("substituted-chart-version/fires", &["FV202"]),
+        vec![f("FV202", "platform/cert-manager/release.yaml", 11, 16)]
+    );
+    assert_quiet("substituted-chart-version", &["FV202"]);
+    let fires = crate::support::checkout().join("fixtures/truth/substituted-chart-version/fires");
+    for (cluster, version) in [("dev", "v1.3.0"), ("prod", "1.13.x")] {
+        let out = crate::support::fluxvet(&fires, &["build", "--cluster", cluster]);
+        let yaml = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            yaml.contains(&format!("version: {version}\n")),
+            "{cluster}: {yaml}"
+        );
+    }
+    let out = crate::support::fluxvet(&fires, &["check", ".", "--format", "short"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains(
+            "is `1.13.x` after post-build substitution in cluster prod: Flux reads it as a range"
+        ),
+        "{text}"
+    );
+}
+
+/// FV601 on stand-ins that tell the reader what to put there (brunovlucena/homelab's
+/// `change-me-in-production` and `https://hooks.slack.com/services/CHANGE_ME`,
+/// TheBranchDriftCatalyst/talos-homelab's `your-api-key-here`, jmuchovej/homelab's `@agekey@`
+/// that a Nix step substitutes). A stand-in word followed by more words, an address to the
+/// reader, a URL ending in a stand-in and `@name@` are placeholders; a word run together with
+/// digits and a webhook URL with its token still fire, at their keys.
+#[test]
+fn instruction_placeholder() {
+    assert_eq!(
+        findings("instruction-placeholder/fires", &["FV601"]),
+        vec![
+            f("FV601", "secret.yaml", 11, 3),
+            f("FV601", "secret.yaml", 21, 3),
+        ]
+    );
+    assert_quiet("instruction-placeholder", &["FV601"]);
+}
+
+/// FV104 on `null` in a HelmRelease's values (petebeegle/homelab: the intel GPU plugin's
+/// `nodeSelector: {intel.feature.node.kubernetes.io/gpu: null}`): Helm deletes a key whose
+/// user value is null from the chart's defaults, so null is meant. A boolean label value in
+/// the values and a null label in a manifest still fire.
+#[test]
+fn chart_null_value() {
+    assert_eq!(
+        findings("chart-null-value/fires", &["FV104"]),
+        vec![
+            f("FV104", "release.yaml", 21, 25),
+            f("FV104", "release.yaml", 30, 43),
+        ]
+    );
+    assert_quiet("chart-null-value", &["FV104"]);
+}
+
+/// A FluxInstance syncing an OCI artifact from `path: ./` (duynhlab/homelab: the artifact is
+/// pushed from `kubernetes/clusters/local`, whose kustomization lists the instance's
+/// `flux-system`): the cluster is that directory, not the repository's root, which made 20
+/// false FV103 on docker-compose and Grafana provisioning files. An OCIRepository the
+/// cluster's Kustomizations read at two paths that one directory here holds
+/// (`./controllers`, `./configs` below `kubernetes/infra`) is read from there; one read only
+/// at its root stays unread (FV406). A file the cluster does not list is still FV105, and a
+/// range in the pushed directory still FV202.
+#[test]
+fn oci_instance_root() {
+    let codes = ["FV103", "FV105", "FV202", "FV406"];
+    assert_eq!(
+        findings("oci-instance-root/fires", &codes),
+        vec![
+            f("FV406", "kubernetes/clusters/local/apps.yaml", 24, 11),
+            f("FV105", "kubernetes/clusters/local/extra.yaml", 5, 9),
+            f(
+                "FV202",
+                "kubernetes/infra/controllers/metrics-server.yaml",
+                12,
+                16
+            ),
+        ]
+    );
+    assert_quiet("oci-instance-root", &codes);
+}
+
 /// FV601 on a Secret whose values are `$AWS_ACCESS_KEY_ID` and `$AWS_SECRET_ACCESS_KEY`
 /// (govinda777/fleet-infra: the names of the environment variables `envsubst` or a shell puts
 /// the keys in): no secret is committed. A value that is not one variable's name in capitals

@@ -46,7 +46,10 @@ Lint the other repository with fluxvet in its own CI; declare the source in
 `external_sources` to acknowledge the gap. When the artifact is pushed from a directory of
 this repository (`flux push artifact --path=./deploy`), map the source to it in `sources:`
 (`[{kind: OCIRepository, name: apps, path: ./deploy}]`): fluxvet then follows the
-Kustomizations reading it into that directory.
+Kustomizations reading it into that directory. Without that, an OCIRepository defined here
+whose Kustomizations read two or more different paths that exactly one directory here holds
+(`./controllers` and `./configs`, both below `kubernetes/infra`) is taken as pushed from that
+directory; one read only at its root (`path: ./`) stays a gap.
 "#,
 };
 

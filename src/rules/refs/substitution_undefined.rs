@@ -131,10 +131,10 @@ impl Rule for SubstitutionUndefined {
             // The Kustomization as applied: each copy a parent's build renders (a parent's
             // patches may add `postBuild`), or as written when no build renders it.
             let written;
-            let mut applied: Vec<&Node> = repo
+            let mut applied: Vec<(&Node, Option<u16>)> = repo
                 .judged_copies(ks)
                 .into_iter()
-                .map(|a| &a.object.root)
+                .map(|a| (&a.object.root, cluster_index(repo, &a.cluster)))
                 .collect();
             if applied.is_empty() {
                 // A cluster's build reaches its file but renders no copy: that build failed
@@ -144,14 +144,18 @@ impl Rule for SubstitutionUndefined {
                     continue;
                 }
                 written = Node::from_yaml(repo.node(ks), ks.file);
-                applied.push(&written);
+                applied.push((&written, None));
             }
             let mut files: Option<Vec<usize>> = None;
-            for node in applied {
+            for (node, cluster) in applied {
                 let Some(post) = node.path(&["spec", "postBuild"]) else {
                     continue;
                 };
-                let Some(vars) = substitution::variables_of(repo, ks, node, &|_| true) else {
+                // The `substituteFrom` definitions of the cluster applying this copy, when
+                // several clusters each define one of that name.
+                let defined_here =
+                    |o: &Object| cluster.is_none_or(|c| tree.clusters_of(o.file).contains(&c));
+                let Some(vars) = substitution::variables_of(repo, ks, node, &defined_here) else {
                     continue;
                 };
                 let files = files.get_or_insert_with(|| {
@@ -159,18 +163,40 @@ impl Rule for SubstitutionUndefined {
                         .filter(|&f| tree.appliers(f).iter().any(|(k, _)| *k == idx))
                         .collect()
                 });
+                // Which cluster's variables these are, when clusters differ in them.
+                let cluster_name = cluster
+                    .filter(|_| repo.clusters().len() > 1)
+                    .and_then(|c| repo.clusters().get(c as usize))
+                    .map(|c| c.name.as_str());
                 for &file in files.iter() {
-                    judge_file(repo, ks, file, &vars, post.origin, &mut reported, out);
+                    judge_file(
+                        repo,
+                        (ks, cluster_name),
+                        file,
+                        &vars,
+                        post.origin,
+                        &mut reported,
+                        out,
+                    );
                 }
             }
         }
     }
 }
 
+/// The index of the cluster named `name`; `None` for a root applied by hand (no name).
+fn cluster_index(repo: &Repository, name: &str) -> Option<u16> {
+    if name.is_empty() {
+        return None;
+    }
+    let i = repo.clusters().iter().position(|c| c.name == name)?;
+    u16::try_from(i).ok()
+}
+
 /// The `${name}` uses of `file` that the variables `vars` of `ks` leave without a value.
 fn judge_file(
     repo: &Repository,
-    ks: &Object,
+    (ks, cluster): (&Object, Option<&str>),
     file: usize,
     vars: &BTreeMap<String, String>,
     post: Origin,
@@ -210,9 +236,13 @@ fn judge_file(
                         file,
                         span,
                         format!(
-                            "`${{{}}}` has no value in Kustomization `{}` (it defines {}{more}): Flux substitutes the empty string",
+                            "`${{{}}}` has no value in Kustomization `{}`{} (it defines {}{more}): Flux substitutes the empty string",
                             u.name,
                             crate::model::reconcile::display_name(repo, ks),
+                            crate::rules::clusters_phrase(
+                                cluster.as_slice(),
+                                crate::rules::Phrase::AppliesIt
+                            ),
                             defined.join(", ")
                         ),
                     )

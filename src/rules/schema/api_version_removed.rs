@@ -156,8 +156,12 @@ impl Rule for ApiVersionRemoved {
             return true;
         }
         if !running.is_empty() && serving.len() == running.len() {
-            let (names, versions): (Vec<&str>, Vec<&str>) =
+            let (names, mut versions): (Vec<&str>, Vec<&str>) =
                 serving.iter().map(|(n, v, _)| (*n, *v)).unzip();
+            // Clusters on one release name it once: "run Flux v2.2.3", not "v2.2.3, v2.2.3".
+            if versions.iter().all(|v| *v == versions[0]) {
+                versions.truncate(1);
+            }
             let head = [
                 ": the API server rejects",
                 ": an API version the cluster no longer",
@@ -653,6 +657,11 @@ mod tests {
                 "removed in Flux 2.7: cluster dev runs Flux v2.5.1, which still serves it, but it blocks the upgrade to Flux 2.7"
             ),
             "{reference}"
+        );
+        let (by_hand, _) = messages("v2.5.1");
+        assert!(
+            by_hand.ends_with("clusters dev, prod run Flux v2.5.1, which still serves it, but it blocks the upgrade to Flux 2.8"),
+            "{by_hand}"
         );
         let (by_hand, _) = messages("v2.8.0");
         assert!(

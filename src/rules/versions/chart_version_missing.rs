@@ -141,7 +141,7 @@ impl Rule for ChartVersionMissing {
 }
 
 /// The chart version a rendered HelmRelease or HelmChart ends up with, if any.
-fn rendered_version(root: &crate::model::Node, kind: FluxKind) -> Option<&str> {
+pub(super) fn rendered_version(root: &crate::model::Node, kind: FluxKind) -> Option<&str> {
     let path: &[&str] = if kind == FluxKind::HelmRelease {
         &["spec", "chart", "spec", "version"]
     } else {

@@ -67,6 +67,51 @@ impl Rule for ChartVersionUnpinned {
             let file = site.object.file;
             let span = node.span();
             if is_substituted(text) {
+                // What each cluster substitutes decides: a version every build that applies
+                // the release completes to one exact version is pinned; one a build completes
+                // to a range is that range there. A value fluxvet cannot see (a variable no
+                // build defines, an encrypted Secret) leaves it unknowable.
+                let copies = repo.judged_copies(site.object);
+                let mut unknown = copies.is_empty();
+                let mut ranges: Vec<(&str, &str, helm_semver::Range)> = Vec::new();
+                for a in &copies {
+                    match super::chart_version_missing::rendered_version(&a.object.root, site.kind)
+                    {
+                        Some(v) if !is_substituted(v) => match helm_semver::read(v) {
+                            Reading::Exact(_) => {}
+                            Reading::Range(r) => ranges.push((a.cluster.as_str(), v, r)),
+                            Reading::Invalid => unknown = true,
+                        },
+                        _ => unknown = true,
+                    }
+                }
+                if let Some((_, value, range)) = ranges.first() {
+                    let clusters: Vec<&str> = ranges
+                        .iter()
+                        .filter(|(_, v, _)| v == value)
+                        .map(|(c, _, _)| *c)
+                        .collect();
+                    out.push(
+                        Diagnostic::new(
+                            &META,
+                            file,
+                            span,
+                            format!(
+                                "version `{text}` of {} is `{}` after post-build substitution{}: Flux reads it as a range and installs {}, the newest it finds at every reconcile",
+                                site.what(),
+                                value.trim(),
+                                crate::rules::clusters_phrase(&clusters, crate::rules::Phrase::In),
+                                range.describes
+                            ),
+                        )
+                        .primary_label("substituted with a range")
+                        .help("set the substituted value (the `postBuild.substitute` entry or substituteFrom ConfigMap) to the exact version you tested, e.g. `1.2.3`"),
+                    );
+                    continue;
+                }
+                if !unknown {
+                    continue;
+                }
                 out.push(
                     Diagnostic::new(
                         &META,

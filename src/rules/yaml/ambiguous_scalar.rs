@@ -23,7 +23,9 @@ the value changes on its way to the cluster:
   `nodeSelector`, kustomize `commonLabels`/`commonAnnotations`/`labels[].pairs`, chart values
   named `…Labels`/`…Annotations` such as `podAnnotations`): `1.31`, `true`, `null` (in chart
   values named so, not `true` or `false`: such a map may be the chart's switches, as
-  k8s-monitoring's `nodeLabels: {region: true}`);
+  k8s-monitoring's `nodeLabels: {region: true}`; nor `null` in a HelmRelease's values, where
+  it deletes the chart's default, as `nodeSelector: {intel.feature.node.kubernetes.io/gpu:
+  null}` does);
 - a container environment variable's `value`; in a HelmRelease's chart values, only where
   the text changes however the chart renders it (`1.10`, `0755`, `True`): charts such as
   bjw-s' app-template print a number or boolean as a string (`5432`, `true` come out as
@@ -174,6 +176,17 @@ impl<'a> Walker<'a, '_> {
             }
             Kind::Scalar { value, style } => {
                 if style != Style::Plain || doc.tag_of(id).is_some() {
+                    return;
+                }
+                // `key: null` in a HelmRelease's values deletes the key from the chart's
+                // defaults when Helm merges them (a default `nodeSelector` label dropped):
+                // meant as null. A list item (`env[].value`) is not merged, so not deleted.
+                if self.kind == "HelmRelease"
+                    && path.starts_with(&["spec", "values"])
+                    && scalar::is_null(value)
+                    && !value.is_empty()
+                    && !matches!(path.last(), Some(&"value" | &"-"))
+                {
                     return;
                 }
                 if let Some(field) = self.string_field(path) {
