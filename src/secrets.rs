@@ -32,7 +32,7 @@ pub fn text_is_sops(text: &str) -> bool {
 }
 
 /// A value that is not itself secret material: empty, SOPS ciphertext, a post-build
-/// substitution (`${VAR}`), a Helm template (`{{ .Values.x }}`), or a reference that a tool resolves from a secret store
+/// substitution (`${VAR}`), an envsubst or shell variable (`$AWS_SECRET_ACCESS_KEY`), a Helm template (`{{ .Values.x }}`), or a reference that a tool resolves from a secret store
 /// (`op://` 1Password, `secret://` a bootstrap tool's own reference, `<path:...>`
 /// argocd-vault-plugin, `ref+` vals, `vault:`).
 pub fn is_placeholder(value: &str) -> bool {
@@ -40,6 +40,7 @@ pub fn is_placeholder(value: &str) -> bool {
     v.is_empty()
         || v.starts_with("ENC[")
         || v.contains("${")
+        || is_shell_variable(v)
         // A Helm template in a chart kept in the repository.
         || v.contains("{{")
         || v.starts_with("op://")
@@ -49,6 +50,19 @@ pub fn is_placeholder(value: &str) -> bool {
         || v.starts_with("vault:")
         || is_secret_store_reference(v)
         || is_placeholder_word(v)
+}
+
+/// The whole value is one `$NAME` of an environment variable (capitals, digits, `_`), as
+/// `envsubst` and a shell replace it before the manifest is applied. A lowercase or mixed
+/// name (`$ecret`) may be the secret itself.
+fn is_shell_variable(v: &str) -> bool {
+    v.strip_prefix('$').is_some_and(|name| {
+        name.len() >= 2
+            && name.starts_with(|c: char| c.is_ascii_uppercase())
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+    })
 }
 
 /// A URI naming a secret in a secret store, which a tool replaces before the manifest is
@@ -525,6 +539,11 @@ mod tests {
         assert!(!is_placeholder("[tskey-auth-k1Abc]"));
         assert!(!is_placeholder("your-pa$$word"));
         assert!(!is_placeholder("[abc"));
+        assert!(is_placeholder("$AWS_SECRET_ACCESS_KEY"));
+        assert!(is_placeholder("$DB_PASSWORD2"));
+        assert!(!is_placeholder("$ecretPa55"));
+        assert!(!is_placeholder("$X"));
+        assert!(!is_placeholder("$PASS WORD"));
         assert!(is_placeholder("CHANGE_ME_IN_PRODUCTION"));
         assert!(is_placeholder("change-me-in-production"));
         assert!(is_placeholder("CHANGE_ME_32_byte_encryption_key!"));

@@ -467,14 +467,27 @@ impl<'r> Builder<'r> {
         k
     }
 
+    /// A file of nothing but comments, blank lines and `---`.
+    fn is_blank(&self, kfile: &str) -> bool {
+        self.repo.file_id(kfile).is_some_and(|fid| {
+            self.repo.files[fid].text.lines().all(|l| {
+                let t = l.trim();
+                t.is_empty() || t.starts_with('#') || t == "---"
+            })
+        })
+    }
+
     /// `top`: the directory asked for, which may be a Component (kustomize builds one on its
     /// own, but refuses it under `resources`).
     fn build_kustomization(&mut self, kfile: &str, at: Origin, top: bool) -> Vec<RenderedObject> {
         let Some(k) = self.kustomization(kfile) else {
-            self.error(
-                format!("`{kfile}` is not a kustomization fluxvet can read"),
-                at,
-            );
+            let message = if self.is_blank(kfile) {
+                // Every line commented out: kustomize refuses the file as it is.
+                format!("`{kfile}` is empty (kustomize: \"kustomization.yaml is empty\")")
+            } else {
+                format!("`{kfile}` is not a kustomization fluxvet can read")
+            };
+            self.error(message, at);
             return Vec::new();
         };
         if self.stack.iter().any(|s| s == kfile) {

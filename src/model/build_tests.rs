@@ -204,6 +204,32 @@ fn a_resource_cycle_is_an_error_not_a_hang() {
     );
 }
 
+/// A kustomization file whose every line is commented out: kustomize says "kustomization.yaml
+/// is empty", and so does the error; a file that does not parse as one keeps the general words.
+#[test]
+fn an_empty_kustomization_under_resources_says_so() {
+    let out = repo(&[
+        ("a/kustomization.yaml", "resources:\n- ../b\n- ../c\n"),
+        (
+            "b/kustomization.yaml",
+            "# apiVersion: kustomize.config.k8s.io/v1beta1\n# resources:\n#   - cm.yaml\n",
+        ),
+        ("c/kustomization.yaml", "- not\n- a mapping\n"),
+    ]);
+    let b = build(&out.repo, "a");
+    let messages: Vec<&str> = b.errors.iter().map(|e| e.message.as_str()).collect();
+    assert!(
+        messages.contains(
+            &"`b/kustomization.yaml` is empty (kustomize: \"kustomization.yaml is empty\")"
+        ),
+        "{messages:?}"
+    );
+    assert!(
+        messages.contains(&"`c/kustomization.yaml` is not a kustomization fluxvet can read"),
+        "{messages:?}"
+    );
+}
+
 #[test]
 fn what_is_not_offline_is_a_gap() {
     let out = repo(&[(

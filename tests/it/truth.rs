@@ -1231,3 +1231,70 @@ fn deleted_by_patch() {
     );
     assert_quiet("deleted-by-patch", &codes);
 }
+
+/// FV601 on a Secret whose values are `$AWS_ACCESS_KEY_ID` and `$AWS_SECRET_ACCESS_KEY`
+/// (govinda777/fleet-infra: the names of the environment variables `envsubst` or a shell puts
+/// the keys in): no secret is committed. A value that is not one variable's name in capitals
+/// (`$ecretKey2fYq`) may be the secret itself and still fires.
+#[test]
+fn shell_variable_secret() {
+    assert_eq!(
+        findings("shell-variable-secret/fires", &["FV601"]),
+        vec![f("FV601", "secrets/aws-credentials.yaml", 9, 3)]
+    );
+    assert_quiet("shell-variable-secret", &["FV601"]);
+}
+
+/// jukatu/fleet-infra: a `gotk-components.yaml` from an early `flux install`, without the
+/// `# Flux Version:` header, whose CRDs serve `v1beta1` (8 FV501 said "the API server rejects").
+/// The finding stays, with the consequence for what the cluster's own CRD serves; a CRD that
+/// no longer serves the version (`served: false`) still says the API server rejects it.
+#[test]
+fn unversioned_components() {
+    let message = |case: &str| {
+        let dir = checkout()
+            .join("fixtures/truth/unversioned-components")
+            .join(case);
+        let outcome = check(&CheckOptions {
+            paths: vec![dir.clone()],
+            trees: Trees::RulesNeed,
+            ..CheckOptions::default()
+        })
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+        let found: Vec<String> = outcome
+            .diagnostics
+            .iter()
+            .filter(|d| d.rule.code == "FV501")
+            .map(|d| d.message.clone())
+            .collect();
+        assert_eq!(found.len(), 1, "{case}: {found:?}");
+        found[0].clone()
+    };
+    for case in ["fires", "quiet"] {
+        assert_eq!(
+            findings(&format!("unversioned-components/{case}"), &["FV501"]),
+            vec![f("FV501", "clusters/staging/podinfo-source.yaml", 1, 13)]
+        );
+    }
+    assert!(message("fires").contains("the API server rejects GitRepository"));
+    assert!(
+        message("quiet").ends_with(
+            "cluster staging applies the CRD of `clusters/staging/flux-system/gotk-components.yaml`, which still serves it, but it blocks the upgrade to Flux 2.7"
+        ),
+        "{}",
+        message("quiet")
+    );
+}
+
+/// FV105 "Flux never applies its Simple `${K3D_CLUSTER_NAME}`" on kameshsampath/fleet-infra's
+/// `cluster.yaml`, the configuration `k3d cluster create -c cluster.yaml` reads: a command-line
+/// tool's own file (k3d, kind, eksctl, …) is no manifest for a cluster, so no cluster's build
+/// missing it says nothing. A ConfigMap beside it that no build includes still fires.
+#[test]
+fn tool_config_unapplied() {
+    assert_eq!(
+        findings("tool-config-unapplied/fires", &["FV105"]),
+        vec![f("FV105", "settings.yaml", 5, 9)]
+    );
+    assert_quiet("tool-config-unapplied", &["FV105", "FV103"]);
+}

@@ -26,8 +26,9 @@ A kustomize `patches` entry with a `target` takes its target's apiVersion and ki
 document's own apiVersion never reaches the cluster and is not reported. The message states the
 consequence for the clusters that apply the file: where each runs a Flux version that still
 serves the apiVersion (the `# Flux Version:` header of its `gotk-components.yaml`, or of the
-`flux install --export` output its own build applies), it blocks the upgrade instead of failing
-today.
+`flux install --export` output its own build applies; without any header, the kind's CRD its
+own build applies, when that lists the version as served), it blocks the upgrade instead of
+failing today.
 
 ## Why is this bad?
 Once the CRD stops serving the version, the API server rejects the object ("no matches for kind …
@@ -110,23 +111,50 @@ impl Rule for ApiVersionRemoved {
                 _ => None,
             })
             .collect();
-        let running: Vec<Running<'_>> = judged
-            .iter()
-            .zip(&applied_versions)
-            .filter_map(|(&i, applied)| {
-                let c = clusters.get(i as usize)?;
-                let v = c.flux_version.as_deref().or(applied.as_deref())?;
-                Some((c.name.as_str(), v, minor_of(v)))
-            })
-            .collect();
-        if running.len() < judged.len() {
-            // A cluster whose Flux version is unknown may be the one that rejects it.
-            return true;
+        // The object's own apiVersion and kind, for a cluster whose Flux version is written
+        // nowhere: the CRD its build applies says whether the version is still served.
+        let own = own_api_version_and_kind(repo, finding);
+        let mut running: Vec<Running<'_>> = Vec::new();
+        let mut by_crd: Vec<(&str, crate::diag::FileId)> = Vec::new();
+        for (&i, applied) in judged.iter().zip(&applied_versions) {
+            let Some(c) = clusters.get(i as usize) else {
+                return true;
+            };
+            match c.flux_version.as_deref().or(applied.as_deref()) {
+                Some(v) => running.push((c.name.as_str(), v, minor_of(v))),
+                None => match own
+                    .as_ref()
+                    .and_then(|(a, k)| applied_crd_serving(repo, i, a, k))
+                {
+                    Some(file) => by_crd.push((c.name.as_str(), file)),
+                    // A cluster whose Flux version is unknown may be the one that rejects it.
+                    None => return true,
+                },
+            }
         }
         let serving: Vec<&Running<'_>> = running
             .iter()
             .filter(|(_, _, v)| v.is_some_and(|v| v < release))
             .collect();
+        if !by_crd.is_empty() && serving.len() == running.len() {
+            let parts: Vec<String> = serving
+                .iter()
+                .map(|(n, v, _)| format!("cluster {n} runs Flux {v}"))
+                .chain(by_crd.iter().map(|(n, file)| {
+                    format!("cluster {n} applies the CRD of `{}`", repo.path(*file))
+                }))
+                .collect();
+            if let Some((head, _)) = finding.message.split_once(": the API server rejects") {
+                finding.message = format!(
+                    "{head}: {}, which still {} it, but it blocks the upgrade to Flux {}.{}",
+                    parts.join(" and "),
+                    if parts.len() == 1 { "serves" } else { "serve" },
+                    release.0,
+                    release.1
+                );
+            }
+            return true;
+        }
         if !running.is_empty() && serving.len() == running.len() {
             let (names, mut versions): (Vec<&str>, Vec<&str>) =
                 serving.iter().map(|(n, v, _)| (*n, *v)).unzip();
@@ -157,6 +185,10 @@ impl Rule for ApiVersionRemoved {
             }
         }
         true
+    }
+
+    fn marks(&self, cx: &DocContext<'_>) -> bool {
+        is_toolkit_crd(cx)
     }
 
     fn check_document(&self, cx: &DocContext<'_>, out: &mut Vec<Diagnostic>) {
@@ -287,6 +319,69 @@ fn is_top_level_api_version(repo: &crate::model::index::Repository, finding: &Di
             .root()
             .and_then(|r| r.get("apiVersion"))
             .is_some_and(|a| a.span() == finding.span)
+    })
+}
+
+/// The apiVersion and kind of the object whose own `apiVersion` the finding points at (not an
+/// object reference inside it).
+fn own_api_version_and_kind(
+    repo: &crate::model::index::Repository,
+    finding: &Diagnostic,
+) -> Option<(String, String)> {
+    repo.docs_of(finding.file).find_map(|d| {
+        let root = d.doc.root()?;
+        let api = root
+            .get("apiVersion")
+            .filter(|a| a.span() == finding.span)?;
+        Some((
+            api.as_str()?.trim().to_string(),
+            root.str_at(&["kind"])?.to_string(),
+        ))
+    })
+}
+
+/// A CRD of a Flux toolkit group: kept after the document rules for
+/// [`applied_crd_serving`].
+fn is_toolkit_crd(cx: &DocContext<'_>) -> bool {
+    cx.object
+        .is_some_and(|o| crate::flux_api::CoreKind::CustomResourceDefinition.is(o.group(), &o.kind))
+        && cx
+            .doc
+            .root()
+            .and_then(|r| r.str_at(&["spec", "group"]))
+            .is_some_and(|g| g.ends_with(".toolkit.fluxcd.io"))
+}
+
+/// The file of a CRD that cluster `cluster`'s own build applies and that serves `kind` at
+/// `api_version` (`spec.versions[]` with `served` not false, or the single `spec.version` of
+/// `apiextensions.k8s.io/v1beta1`): a `gotk-components.yaml` that `flux install` wrote
+/// without its `# Flux Version:` header still tells what the cluster serves.
+fn applied_crd_serving(
+    repo: &crate::model::index::Repository,
+    cluster: u16,
+    api_version: &str,
+    kind: &str,
+) -> Option<crate::diag::FileId> {
+    let (group, version) = api_version.rsplit_once('/')?;
+    let tree = repo.reconcile_tree();
+    repo.docs.iter().find_map(|entry| {
+        if !crate::rules::marked(entry, &META) || !tree.clusters_of(entry.file).contains(&cluster) {
+            return None;
+        }
+        let root = entry.doc.root()?;
+        if root.str_at(&["spec", "group"]) != Some(group)
+            || root.str_at(&["spec", "names", "kind"]) != Some(kind)
+        {
+            return None;
+        }
+        let listed = root.path(&["spec", "versions"]).map(|n| n.items());
+        let serves = match listed {
+            Some(versions) if !versions.is_empty() => versions.iter().any(|v| {
+                v.str_at(&["name"]) == Some(version) && v.str_at(&["served"]) != Some("false")
+            }),
+            _ => root.str_at(&["spec", "version"]) == Some(version),
+        };
+        serves.then_some(entry.file)
     })
 }
 
@@ -440,6 +535,38 @@ mod tests {
         assert!(m.contains("the API server rejects HelmRelease"), "{m}");
         // A header in a file the cluster does not apply says nothing of it.
         let m = message(&[("archive/flux/manifests.yaml", &v2)]);
+        assert!(m.contains("the API server rejects HelmRelease"), "{m}");
+    }
+
+    /// Without any version header, the CRD the cluster's own build applies says whether it still
+    /// serves the version; a CRD in a file no cluster applies says nothing of it.
+    #[test]
+    fn a_cluster_without_version_follows_the_crds_it_applies() {
+        let sync = "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: flux-system\n  namespace: flux-system\nspec:\n  interval: 10m\n  path: ./clusters/dev\n  prune: true\n  sourceRef:\n    kind: GitRepository\n    name: flux-system\n";
+        let crd = "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: helmreleases.helm.toolkit.fluxcd.io\nspec:\n  group: helm.toolkit.fluxcd.io\n  names:\n    kind: HelmRelease\n    plural: helmreleases\n  scope: Namespaced\n  versions:\n  - name: v2beta1\n    served: true\n    storage: true\n";
+        let release =
+            "apiVersion: helm.toolkit.fluxcd.io/v2beta1\nkind: HelmRelease\nmetadata:\n  name: x\n";
+        let message = |crd_at: &str| {
+            let out = crate::engine::check_memory(
+                &[
+                    ("clusters/dev/flux-system/gotk-sync.yaml", sync),
+                    (crd_at, crd),
+                    ("clusters/dev/release.yaml", release),
+                ],
+                Default::default(),
+            );
+            out.diagnostics
+                .iter()
+                .find(|d| d.rule.code == "FV501")
+                .map(|d| d.message.clone())
+                .unwrap_or_default()
+        };
+        let m = message("clusters/dev/flux-system/gotk-components.yaml");
+        assert!(
+            m.ends_with("cluster dev applies the CRD of `clusters/dev/flux-system/gotk-components.yaml`, which still serves it, but it blocks the upgrade to Flux 2.7"),
+            "{m}"
+        );
+        let m = message("archive/gotk-components.yaml");
         assert!(m.contains("the API server rejects HelmRelease"), "{m}");
     }
 

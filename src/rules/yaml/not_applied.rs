@@ -29,6 +29,11 @@ FV601 (a plaintext secret committed to Git leaks whether or not Flux reads it). 
 kustomization file no cluster's build reaches is built by nothing: its findings (a missing
 entry, a failing patch) are left out too.
 
+Not reported: a command-line tool's own configuration, which is no manifest for a cluster
+(k3d's `k3d.io` and kind's `kind.x-k8s.io` cluster configs, eksctl's `eksctl.io` `ClusterConfig`,
+`ctlptl.dev`, `k0sctl.k0sproject.io`, `kubeadm.k8s.io`, Skaffold's `skaffold/…`, and the test
+definitions of `kuttl.dev` and `chainsaw.kyverno.io`).
+
 ## Why is this bad?
 A file nothing applies is either dead (and misleads whoever reads the repository) or was meant
 to be applied and is not (the change it carries never reaches the cluster).
@@ -78,11 +83,12 @@ impl Rule for NotApplied {
         };
         let tree = repo.reconcile_tree();
         let mut reported = HashSet::new();
-        for o in &repo.objects {
+        let manifests = || repo.objects.iter().filter(|o| !is_tool_config(o.group()));
+        for o in manifests() {
             if tree.reaches(repo, o.file) || !reported.insert(o.file) {
                 continue;
             }
-            let count = repo.objects.iter().filter(|x| x.file == o.file).count();
+            let count = manifests().filter(|x| x.file == o.file).count();
             let what = if count == 1 {
                 format!("its {} `{}`", o.kind, o.name)
             } else {
@@ -107,6 +113,24 @@ impl Rule for NotApplied {
             );
         }
     }
+}
+
+/// The configuration of a command-line tool, read on a workstation and never applied to a
+/// cluster: k3d's and kind's cluster configs, eksctl's `ClusterConfig`, ctlptl, k0sctl,
+/// kubeadm, Skaffold (`skaffold/v4beta6`), and kuttl's and Chainsaw's test definitions.
+fn is_tool_config(group: &str) -> bool {
+    matches!(
+        group,
+        "k3d.io"
+            | "kind.x-k8s.io"
+            | "eksctl.io"
+            | "ctlptl.dev"
+            | "k0sctl.k0sproject.io"
+            | "kubeadm.k8s.io"
+            | "skaffold"
+            | "kuttl.dev"
+            | "chainsaw.kyverno.io"
+    )
 }
 
 /// The files whose findings say nothing about a cluster: Kubernetes manifests (files holding
