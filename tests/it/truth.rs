@@ -727,6 +727,31 @@ fn moved_bootstrap() {
     );
 }
 
+/// ryan-mcd/gitops-home-cluster: `archive/cluster/base/flux-system` syncs `./cluster/base` of
+/// this repository, branch `main`, and the live cluster is a FluxInstance whose `sync` fetches
+/// the same repository at `refs/heads/main` from this root (no GitRepository of it in the
+/// files): the old bootstrap was read as another repository rooted at `archive/`, with 71
+/// FV501 on archived files "that cluster base runs". It applies nothing now, as
+/// `moved_bootstrap`'s does; when the instance syncs another repository, the archive is still
+/// a nested repository and its missing path and removed versions still fire.
+#[test]
+fn moved_bootstrap_instance() {
+    let sync = "archive/cluster/base/flux-system/gotk-sync.yaml";
+    assert_eq!(
+        findings("moved-bootstrap-instance/fires", &["FV403", "FV501"]),
+        vec![
+            f("FV403", "archive/cluster/base/apps.yaml", 8, 9),
+            f("FV501", sync, 1, 13),
+            f("FV501", sync, 12, 13),
+        ]
+    );
+    assert_quiet("moved-bootstrap-instance", &["FV403", "FV501"]);
+    assert_eq!(
+        findings("moved-bootstrap-instance/quiet", &["FV105"])[0],
+        f("FV105", "archive/cluster/base/apps.yaml", 4, 9)
+    );
+}
+
 /// FV101 on a flow collection closed at its key's indentation with a comment inside
 /// (Ramblurr/home-ops: `args: [` … `# "--dry-run",` … `]`). go-yaml v3 allows comments in a
 /// flow collection and checks no indentation there: the comment is blanked with the joined
