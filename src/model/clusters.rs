@@ -731,13 +731,32 @@ pub fn applied_flux_version(repo: &Repository, cluster: u16) -> Option<String> {
     found
 }
 
-/// The version `flux install` wrote into the header of `gotk-components.yaml`.
+/// The version `flux install` wrote into the header of `gotk-components.yaml`, else into the
+/// labels of its first object.
 fn components_version(text: &str) -> Option<String> {
-    text.lines()
-        .take(20)
+    let head = || text.lines().take(20);
+    let header = head()
         .find_map(|l| l.strip_prefix("# Flux Version:"))
         .map(|v| v.trim().to_string())
-        .filter(|v| !v.is_empty())
+        .filter(|v| !v.is_empty());
+    // `flux install` before it wrote the header (v0.12) labels its objects, the
+    // `flux-system` Namespace first, with the release.
+    let label = |name: &str| {
+        head()
+            .skip_while(|l| l.trim() == "---")
+            .take_while(|l| l.trim() != "---")
+            .find_map(|l| l.trim().strip_prefix(name)?.strip_prefix(':'))
+            .map(|v| v.trim().trim_matches(['"', '\'']).to_string())
+    };
+    header.or_else(|| {
+        (label("app.kubernetes.io/part-of").as_deref() == Some("flux"))
+            .then(|| label("app.kubernetes.io/version"))
+            .flatten()
+            .filter(|v| {
+                v.trim_start_matches('v')
+                    .starts_with(|c: char| c.is_ascii_digit())
+            })
+    })
 }
 
 /// A `sourceRef`'s key, its namespace defaulting to the referrer's.
@@ -1016,6 +1035,26 @@ spec:
             .map(|c| c.flux_version.clone())
             .collect();
         assert_eq!(versions, vec![Some("v2.6.4".to_string())]);
+        // Before the header (v0.12), the labels of the first object; another object's or
+        // another project's version label is no Flux version.
+        let labelled = |labels: &str| {
+            super::components_version(&format!(
+                "apiVersion: v1\nkind: Namespace\nmetadata:\n  labels:\n{labels}  name: flux-system\n---\nmetadata:\n  labels:\n    app.kubernetes.io/version: v9.9.9\n"
+            ))
+        };
+        assert_eq!(
+            labelled(
+                "    app.kubernetes.io/part-of: flux\n    app.kubernetes.io/version: v0.12.3\n"
+            ),
+            Some("v0.12.3".to_string())
+        );
+        assert_eq!(labelled("    app.kubernetes.io/part-of: flux\n"), None);
+        assert_eq!(
+            labelled(
+                "    app.kubernetes.io/part-of: istio\n    app.kubernetes.io/version: v1.2.0\n"
+            ),
+            None
+        );
 
         let instance = "apiVersion: fluxcd.controlplane.io/v1
 kind: FluxInstance
