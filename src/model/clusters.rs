@@ -63,6 +63,9 @@ pub struct Cluster {
     pub source: SourceKey,
     /// Index into `Repository::objects` of the sync Kustomization, when it is in the files.
     pub sync_kustomization: Option<usize>,
+    /// The repository (as [`repository_of_url`] writes it) and ref the sync source fetches,
+    /// when the files say: a FluxInstance's `sync`, a bootstrap's GitRepository.
+    fetches: Option<(String, GitRef)>,
     /// The Flux version the cluster runs, as written: the `# Flux Version:` header of its
     /// `gotk-components.yaml` (`v2.6.4`), or a FluxInstance's `distribution.version` (`2.x`).
     pub flux_version: Option<String>,
@@ -103,6 +106,7 @@ fn find(repo: &Repository) -> Vec<Cluster> {
             flux_version: None,
             source_root: String::new(),
             same_repository: Vec::new(),
+            fetches: None,
         });
     }
     if out.is_empty() {
@@ -126,16 +130,25 @@ fn find(repo: &Repository) -> Vec<Cluster> {
             });
         if let Some((url, git_ref)) = sync {
             cluster.same_repository = same_repository(repo, &url, &git_ref, &cluster.source);
+            cluster.fetches = Some((repository_of_url(&url), git_ref));
         }
     }
+    // What FluxInstances here sync from this checkout's root.
+    let instances: Vec<(String, GitRef)> = out
+        .iter()
+        .filter(|c| c.entry == Entry::FluxInstance)
+        .filter_map(|c| c.fetches.clone())
+        .collect();
     // A bootstrap whose directory ends with its synced path was read as a copy of another
-    // repository rooted above it; when sources here fetch the same repository at the same
-    // ref and read it from this root, it is this repository, whose files have moved (an
-    // `archive/` of the old layout): its path is not here, so it applies nothing.
+    // repository rooted above it; when sources here (or a FluxInstance's `sync`) fetch the
+    // same repository at the same ref and read it from this root, it is this repository,
+    // whose files have moved (an `archive/` of the old layout): its path is not here, so it
+    // applies nothing.
     for cluster in out.iter_mut().filter(|c| {
         c.entry == Entry::Bootstrap
             && !c.source_root.is_empty()
-            && read_from_root(repo, &c.same_repository)
+            && (read_from_root(repo, &c.same_repository)
+                || c.fetches.as_ref().is_some_and(|f| instances.contains(f)))
     }) {
         if let Some(written) = cluster
             .sync_kustomization
@@ -366,6 +379,7 @@ fn sync_pairs(repo: &Repository, out: &mut Vec<Cluster>) {
             flux_version: installed_version(repo, path),
             source_root: String::new(),
             same_repository: Vec::new(),
+            fetches: None,
         });
     }
 }
@@ -451,6 +465,7 @@ fn bootstrap_clusters(repo: &Repository, out: &mut Vec<Cluster>) {
             flux_version,
             source_root,
             same_repository: Vec::new(),
+            fetches: None,
         });
     }
 }
@@ -668,15 +683,23 @@ fn push_instance_at(
         name,
         namespace: Some(ns),
     };
-    let same = match (sync.str_at(&["url"]), sync.str_at(&["ref"])) {
-        (Some(url), Some(r)) => same_repository(repo, url, &git_ref_named(r), &source),
-        _ => Vec::new(),
+    let fetched = match (sync.str_at(&["url"]), sync.str_at(&["ref"])) {
+        (Some(url), Some(r)) if !url.contains("${") => Some((url, git_ref_named(r))),
+        _ => None,
     };
+    let same = fetched
+        .as_ref()
+        .map(|(url, r)| same_repository(repo, url, r, &source))
+        .unwrap_or_default();
+    let fetches = fetched
+        .filter(|_| source.kind == FluxKind::GitRepository.name())
+        .map(|(url, r)| (repository_of_url(url), r));
     out.push(Cluster {
         name: String::new(),
         path,
         source_root: String::new(),
         same_repository: same,
+        fetches,
         entry: Entry::FluxInstance,
         declared_at: Some((file, sync.span())),
         source,
@@ -708,13 +731,32 @@ pub fn applied_flux_version(repo: &Repository, cluster: u16) -> Option<String> {
     found
 }
 
-/// The version `flux install` wrote into the header of `gotk-components.yaml`.
+/// The version `flux install` wrote into the header of `gotk-components.yaml`, else into the
+/// labels of its first object.
 fn components_version(text: &str) -> Option<String> {
-    text.lines()
-        .take(20)
+    let head = || text.lines().take(20);
+    let header = head()
         .find_map(|l| l.strip_prefix("# Flux Version:"))
         .map(|v| v.trim().to_string())
-        .filter(|v| !v.is_empty())
+        .filter(|v| !v.is_empty());
+    // `flux install` before it wrote the header (v0.12) labels its objects, the
+    // `flux-system` Namespace first, with the release.
+    let label = |name: &str| {
+        head()
+            .skip_while(|l| l.trim() == "---")
+            .take_while(|l| l.trim() != "---")
+            .find_map(|l| l.trim().strip_prefix(name)?.strip_prefix(':'))
+            .map(|v| v.trim().trim_matches(['"', '\'']).to_string())
+    };
+    header.or_else(|| {
+        (label("app.kubernetes.io/part-of").as_deref() == Some("flux"))
+            .then(|| label("app.kubernetes.io/version"))
+            .flatten()
+            .filter(|v| {
+                v.trim_start_matches('v')
+                    .starts_with(|c: char| c.is_ascii_digit())
+            })
+    })
 }
 
 /// A `sourceRef`'s key, its namespace defaulting to the referrer's.
@@ -993,6 +1035,26 @@ spec:
             .map(|c| c.flux_version.clone())
             .collect();
         assert_eq!(versions, vec![Some("v2.6.4".to_string())]);
+        // Before the header (v0.12), the labels of the first object; another object's or
+        // another project's version label is no Flux version.
+        let labelled = |labels: &str| {
+            super::components_version(&format!(
+                "apiVersion: v1\nkind: Namespace\nmetadata:\n  labels:\n{labels}  name: flux-system\n---\nmetadata:\n  labels:\n    app.kubernetes.io/version: v9.9.9\n"
+            ))
+        };
+        assert_eq!(
+            labelled(
+                "    app.kubernetes.io/part-of: flux\n    app.kubernetes.io/version: v0.12.3\n"
+            ),
+            Some("v0.12.3".to_string())
+        );
+        assert_eq!(labelled("    app.kubernetes.io/part-of: flux\n"), None);
+        assert_eq!(
+            labelled(
+                "    app.kubernetes.io/part-of: istio\n    app.kubernetes.io/version: v1.2.0\n"
+            ),
+            None
+        );
 
         let instance = "apiVersion: fluxcd.controlplane.io/v1
 kind: FluxInstance

@@ -39,6 +39,23 @@ fn findings(case: &str, codes: &[&str]) -> Vec<Finding> {
         .collect()
 }
 
+/// The messages of every `code` finding on `fixtures/truth/<case>`.
+fn messages(case: &str, code: &str) -> Vec<String> {
+    let dir = checkout().join("fixtures/truth").join(case);
+    let outcome = check(&CheckOptions {
+        paths: vec![dir.clone()],
+        trees: Trees::RulesNeed,
+        ..CheckOptions::default()
+    })
+    .unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+    outcome
+        .diagnostics
+        .iter()
+        .filter(|d| d.rule.code == code)
+        .map(|d| d.message.clone())
+        .collect()
+}
+
 fn f(code: &str, file: &str, line: usize, column: usize) -> Finding {
     (code.to_string(), file.to_string(), line, column)
 }
@@ -630,21 +647,7 @@ fn required_field_default() {
 #[test]
 fn flux_manifests_version() {
     let message = |case: &str| {
-        let dir = checkout()
-            .join("fixtures/truth/flux-manifests-version")
-            .join(case);
-        let outcome = check(&CheckOptions {
-            paths: vec![dir.clone()],
-            trees: Trees::RulesNeed,
-            ..CheckOptions::default()
-        })
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
-        let found: Vec<String> = outcome
-            .diagnostics
-            .iter()
-            .filter(|d| d.rule.code == "FV501")
-            .map(|d| d.message.clone())
-            .collect();
+        let found = messages(&format!("flux-manifests-version/{case}"), "FV501");
         assert_eq!(found.len(), 1, "{case}: {found:?}");
         found[0].clone()
     };
@@ -724,6 +727,31 @@ fn moved_bootstrap() {
             4,
             9
         )
+    );
+}
+
+/// ryan-mcd/gitops-home-cluster: `archive/cluster/base/flux-system` syncs `./cluster/base` of
+/// this repository, branch `main`, and the live cluster is a FluxInstance whose `sync` fetches
+/// the same repository at `refs/heads/main` from this root (no GitRepository of it in the
+/// files): the old bootstrap was read as another repository rooted at `archive/`, with 71
+/// FV501 on archived files "that cluster base runs". It applies nothing now, as
+/// `moved_bootstrap`'s does; when the instance syncs another repository, the archive is still
+/// a nested repository and its missing path and removed versions still fire.
+#[test]
+fn moved_bootstrap_instance() {
+    let sync = "archive/cluster/base/flux-system/gotk-sync.yaml";
+    assert_eq!(
+        findings("moved-bootstrap-instance/fires", &["FV403", "FV501"]),
+        vec![
+            f("FV403", "archive/cluster/base/apps.yaml", 8, 9),
+            f("FV501", sync, 1, 13),
+            f("FV501", sync, 12, 13),
+        ]
+    );
+    assert_quiet("moved-bootstrap-instance", &["FV403", "FV501"]);
+    assert_eq!(
+        findings("moved-bootstrap-instance/quiet", &["FV105"])[0],
+        f("FV105", "archive/cluster/base/apps.yaml", 4, 9)
     );
 }
 
@@ -1297,4 +1325,31 @@ fn tool_config_unapplied() {
         vec![f("FV105", "settings.yaml", 5, 9)]
     );
     assert_quiet("tool-config-unapplied", &["FV105", "FV103"]);
+}
+
+/// nicholaswilde/home-cluster: `gotk-components.yaml` of Flux v0.12.3, written before `flux
+/// install` added its `# Flux Version:` header, labels its objects `app.kubernetes.io/version:
+/// v0.12.3`; the version was unknown, so 27 FV501 said "the API server rejects" objects that
+/// release still serves. The label now names the version; a components file without it still
+/// says the API server rejects them.
+#[test]
+fn flux_components_labels() {
+    for case in ["fires", "quiet"] {
+        assert_eq!(
+            findings(&format!("flux-components-labels/{case}"), &["FV501"]),
+            vec![f("FV501", "clusters/prod/apps/release.yaml", 1, 13)]
+        );
+    }
+    assert_eq!(
+        messages("flux-components-labels/fires", "FV501"),
+        vec![
+            "`helm.toolkit.fluxcd.io/v2beta1` was removed in Flux 2.7: the API server rejects HelmRelease and the Kustomization applying it fails"
+        ]
+    );
+    assert_eq!(
+        messages("flux-components-labels/quiet", "FV501"),
+        vec![
+            "`helm.toolkit.fluxcd.io/v2beta1` was removed in Flux 2.7: cluster prod runs Flux v0.12.3, which still serves it, but it blocks the upgrade to Flux 2.7"
+        ]
+    );
 }
