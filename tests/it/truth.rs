@@ -1246,7 +1246,8 @@ fn oci_instance_root() {
 /// FV202 and FV401 on a HelmRelease that every cluster holding it deletes with `$patch: delete`
 /// (vikbaranov/flux-gitops: the homelab cluster takes a shared bundle and deletes mattermost
 /// and istiod; `kubectl kustomize` leaves them out too). Flux never applies such an object, so
-/// the findings that judge it as applied are left out; without the deletion they fire.
+/// the findings that judge it as applied are left out, on it and on the bundle's patch aimed at
+/// it; without the deletion they fire.
 #[test]
 fn deleted_by_patch() {
     let codes = ["FV202", "FV401"];
@@ -1254,7 +1255,8 @@ fn deleted_by_patch() {
         findings("deleted-by-patch/fires", &codes),
         vec![
             f("FV202", "apps/base/mattermost/helm-release.yaml", 11, 16),
-            f("FV401", "apps/base/mattermost/helm-release.yaml", 14, 15),
+            f("FV202", "apps/bundles/stable/stable.yaml", 10, 16),
+            f("FV401", "apps/bundles/stable/stable.yaml", 13, 15),
         ]
     );
     assert_quiet("deleted-by-patch", &codes);

@@ -185,16 +185,37 @@ fn leave_out_deleted_objects(repo: &Repository, diagnostics: &mut Vec<Diagnostic
     if deleted.is_empty() {
         return;
     }
-    let gone: Vec<(FileId, std::ops::Range<u32>)> = repo
-        .objects
-        .iter()
-        .filter_map(|o| {
-            let root = repo.document(o).root()?;
-            let span = root.span();
-            (deleted.contains(&(o.file as u32, span.start)) && repo.judged_copies(o).is_empty())
-                .then_some((o.file, span.start..span.end.max(span.start + 1)))
-        })
-        .collect();
+    let span_of = |o: &crate::model::index::Object| {
+        let span = repo.document(o).root()?.span();
+        Some((o.file, span.start..span.end.max(span.start + 1)))
+    };
+    let mut gone: Vec<(FileId, std::ops::Range<u32>)> = Vec::new();
+    let mut gone_ids: HashSet<(&str, &str)> = HashSet::new();
+    for o in &repo.objects {
+        let Some((file, range)) = span_of(o) else {
+            continue;
+        };
+        if deleted.contains(&(file as u32, range.start)) && repo.judged_copies(o).is_empty() {
+            gone.push((file, range));
+            gone_ids.insert((&o.kind, &o.name));
+        }
+    }
+    // A patch aimed at such an object (a bundle's patch file setting its version or source)
+    // patches nothing Flux applies, when no build renders an object of that kind and name.
+    if !gone_ids.is_empty() {
+        let tree = repo.reconcile_tree();
+        let rendered: HashSet<(&str, &str)> = repo
+            .judged()
+            .iter()
+            .map(|a| (a.object.kind.as_str(), a.object.name.as_str()))
+            .collect();
+        for o in &repo.objects {
+            let id = (o.kind.as_str(), o.name.as_str());
+            if tree.is_patch_file(o.file) && gone_ids.contains(&id) && !rendered.contains(&id) {
+                gone.extend(span_of(o));
+            }
+        }
+    }
     if gone.is_empty() {
         return;
     }
