@@ -84,5 +84,5 @@ pub fn not_text(file: FileId, span: Span, reason: &str) -> Diagnostic {
         format!("not a YAML text file: {reason}"),
     )
     .primary_label("here")
-    .help("YAML must be UTF-8 text: re-save it as UTF-8, or if it is not a manifest, rename it or exclude it in .fluxvet.yaml")
+    .help("YAML must be UTF-8 text (or UTF-16 with a byte order mark): re-save it as UTF-8, or if it is not a manifest, rename it or exclude it in .fluxvet.yaml")
 }

@@ -13,7 +13,8 @@ pub static META: RuleMeta = RuleMeta {
 Reports every file that does not parse as a YAML stream, at the position of the cause (the
 unclosed `[`, the bad indentation) with a second label where the parser gave up. Documents before
 the error are still checked, and parsing resumes at the next `---`. Binary files, text that is not
-UTF-8 and documents whose aliases expand explosively ("billion laughs") are reported too.
+UTF-8 (nor UTF-16 after a byte order mark, which go-yaml reads too) and documents whose aliases
+expand explosively ("billion laughs") are reported too.
 
 The question is whether Flux can read the file, and kustomize-controller reads YAML with
 go-yaml v3 (through kyaml), which is more lenient than the YAML 1.2 specification in places.
