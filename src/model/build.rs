@@ -600,6 +600,18 @@ impl<'r> Builder<'r> {
     fn load_file(&mut self, path: &str, at: Origin) -> Vec<RenderedObject> {
         let repo = self.repo;
         let Some(fid) = repo.file_id(path) else {
+            let name = path.rsplit('/').next().unwrap_or(path);
+            if !crate::discover::is_manifest_name(name) && repo.tree.is_file(path) {
+                // kustomize reads a resource whatever its name (JSON is YAML); fluxvet reads
+                // files by manifest names only, so what this one holds is not known.
+                self.hidden_objects(
+                    format!(
+                        "`{path}` is a resource kustomize reads (JSON is YAML) and fluxvet does not (it reads `.yaml` and `.yml` files): what it holds is not checked"
+                    ),
+                    at,
+                );
+                return Vec::new();
+            }
             self.error(format!("`{path}` cannot be read as YAML"), at);
             return Vec::new();
         };

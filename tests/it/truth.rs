@@ -1355,3 +1355,17 @@ fn flux_components_labels() {
         ]
     );
 }
+
+/// FV405 "cannot be read as YAML" on `.json` resources (samsonnguyen/homelab-flux: `kubeseal`
+/// writes SealedSecrets as JSON and `secrets/kustomization.yaml` lists seven; `kubectl
+/// kustomize` builds them, JSON being YAML). fluxvet reads only `.yaml` and `.yml` files, so
+/// such a resource is a render gap (FV406), not a build error; one that is not there still is.
+#[test]
+fn json_resource() {
+    let codes = ["FV404", "FV405"];
+    assert_eq!(
+        findings("json-resource/fires", &codes),
+        vec![f("FV404", "secrets/kustomization.yaml", 6, 5)]
+    );
+    assert_quiet("json-resource", &codes);
+}
