@@ -1353,3 +1353,16 @@ fn flux_components_labels() {
         ]
     );
 }
+
+/// FV101 "comments must be separated from other tokens by whitespace" on vehkiya/homelab-k8s's
+/// `protocol: "TCP"# Rule: …`: go-yaml v3 (as libyaml) skips a comment right after a quoted
+/// scalar, a flow collection or a block scalar header without asking for a space before it.
+/// Text after a quoted scalar that is no comment is still FV101.
+#[test]
+fn yaml_comment_unseparated() {
+    assert_eq!(
+        findings("yaml-comment-unseparated/fires", &["FV101"]),
+        vec![f("FV101", "networkpolicy.yaml", 13, 26)]
+    );
+    assert_quiet("yaml-comment-unseparated", &["FV101", "FV103", "FV104"]);
+}
