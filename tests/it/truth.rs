@@ -1366,3 +1366,15 @@ fn yaml_comment_unseparated() {
     );
     assert_quiet("yaml-comment-unseparated", &["FV101", "FV103", "FV104"]);
 }
+
+/// FV601 on aoshimash/homelab-k8s's template Secret: its `github_app_private_key` is a PEM
+/// block cut short (`MIIEpAIBAAKCAQEA...`, `...`), the shape of a key and not one. A value in
+/// clear beside it still fires, at its own key.
+#[test]
+fn pem_elided() {
+    assert_eq!(
+        findings("pem-elided/fires", &["FV601"]),
+        vec![f("FV601", "secret-github-app.yaml", 14, 3)]
+    );
+    assert_quiet("pem-elided", &["FV601"]);
+}
