@@ -50,6 +50,19 @@ pub fn is_placeholder(value: &str) -> bool {
         || v.starts_with("vault:")
         || is_secret_store_reference(v)
         || is_placeholder_word(v)
+        || is_elided_private_key(v)
+}
+
+/// A PEM private key block whose body is cut short (`MIIEpAIBAAKCAQEA...` then `...`), as a
+/// template shows the shape of a key: the whole value is BEGIN and END lines around too
+/// little material for [`private_key_blocks`] to call it a key.
+fn is_elided_private_key(v: &str) -> bool {
+    v.starts_with("-----BEGIN ")
+        && v.contains("PRIVATE KEY-----")
+        && v.trim_end().ends_with("-----")
+        && v.lines().filter(|l| l.starts_with("-----BEGIN ")).count()
+            == v.lines().filter(|l| l.starts_with("-----END ")).count()
+        && private_key_blocks(v).is_empty()
 }
 
 /// The whole value is one `$NAME` of an environment variable (capitals, digits, `_`), as
@@ -443,9 +456,14 @@ pub fn redacted_text<'a>(text: &str, docs: impl Iterator<Item = &'a Document>) -
 /// comment, the next flow entry) would otherwise show where the value ends.
 fn to_line_end(text: &str, s: Span) -> Span {
     let end = (s.end as usize).min(text.len());
-    // A block scalar's span ends after its last line break: its line is already whole.
-    if text[..end].ends_with('\n') {
-        return s;
+    // A block scalar's span ends after its last line break: its line is already whole. It
+    // may reach into the next line's indentation, which is the next key's line: not masked.
+    if let Some(nl) = text[s.start as usize..end]
+        .rfind('\n')
+        .map(|i| s.start as usize + i)
+        && text[nl + 1..end].bytes().all(|b| b == b' ' || b == b'\t')
+    {
+        return Span::new(s.start as usize, nl + 1);
     }
     let line_end = text[end..].find('\n').map_or(text.len(), |i| end + i);
     let line_end = if text[..line_end].ends_with('\r') {
@@ -502,6 +520,19 @@ mod tests {
         assert!(m.contains("password: ***"), "{m}");
     }
 
+    /// A block scalar's span reaches into the next key's indentation: the key after it stays
+    /// readable, its value masked.
+    #[test]
+    fn a_key_after_a_block_scalar_stays_readable() {
+        let text = "apiVersion: v1\nkind: Secret\nmetadata: {name: s}\nstringData:\n  key: |\n    line-one-secret\n  password: hunter2hunter2\n";
+        let s = parse_stream(text);
+        let r = redacted_text(text, s.documents.iter()).unwrap();
+        assert_eq!(r.text.len(), text.len());
+        assert!(!r.text.contains("line-one-secret"), "{}", r.text);
+        assert!(!r.text.contains("hunter2"), "{}", r.text);
+        assert!(r.text.contains("\n  password: ***"), "{}", r.text);
+    }
+
     #[test]
     fn placeholders() {
         assert!(is_placeholder("${DB_PASSWORD}"));
@@ -545,6 +576,18 @@ mod tests {
         assert!(!is_placeholder("$X"));
         assert!(!is_placeholder("$PASS WORD"));
         assert!(is_placeholder("CHANGE_ME_IN_PRODUCTION"));
+        // A key cut short in a template is its shape, not a key; a whole key is one.
+        assert!(is_placeholder(
+            "-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA...\n...\n-----END RSA PRIVATE KEY-----\n"
+        ));
+        let whole = format!(
+            "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
+            "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7VJTUt9Us8cKj"
+        );
+        assert!(!is_placeholder(&whole));
+        assert!(!is_placeholder(
+            "-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA...\n-----END RSA PRIVATE KEY-----\nhunter2"
+        ));
         assert!(is_placeholder("change-me-in-production"));
         assert!(is_placeholder("CHANGE_ME_32_byte_encryption_key!"));
         assert!(is_placeholder("your-api-key-here"));

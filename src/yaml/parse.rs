@@ -551,6 +551,11 @@ fn parse_with(source: &Arc<str>, scratch: &mut Scratch) -> ParsedStream {
                 lenient.repair_header(text, key, between);
                 base = restart;
             }
+            Stop::RepairComment { hash, restart } => {
+                // Tried once: when it cannot be repaired, the next parse reports the error.
+                lenient.repair_comment(text, hash);
+                base = restart;
+            }
             Stop::Error(stopped_at) => match next_document_marker(text, base, stopped_at) {
                 Some(next) if next > base => base = next,
                 _ => break,
@@ -578,6 +583,9 @@ struct Lenient {
     /// Keys whose block scalar header on the next line was joined to the key's line (or that
     /// could not be), by the key's start.
     headers: Vec<usize>,
+    /// Comments that follow a token with no white space between (`"TCP"# why`), by their
+    /// `#`, moved one byte right (or that could not be).
+    comments: Vec<usize>,
 }
 
 /// Quoted scalars repaired per file at most: each repair parses the document again from its
@@ -588,6 +596,10 @@ const REPAIR_LIMIT: usize = 1_000;
 /// Flow collections joined, and aliases shortened, per file at most: each one parses the
 /// document again (3,000 flow collections took 4 s). Past the limit the error stands.
 const FLOW_AND_ALIAS_REPAIR_LIMIT: usize = 256;
+
+/// Comments separated from the token before them per file at most: each one parses the
+/// document again from its start. Real files have a few; past the limit the error stands.
+const COMMENT_REPAIR_LIMIT: usize = 64;
 
 /// Block scalar headers joined to their key's line per file at most: each one parses the
 /// document again from its start, so a file of thousands would take seconds. Real files have
@@ -774,6 +786,68 @@ impl Lenient {
     }
 }
 
+impl Lenient {
+    /// Separates the comment whose `#` at `hash` follows a token directly: the `#` becomes a
+    /// space and the byte after it a `#` (`"TCP"# why` reads as `"TCP" #why`), so every other
+    /// byte, and every value, stays. A comment of nothing (`"TCP"#` at the line's end) loses
+    /// its `#`. Refused when the byte after the `#` starts a character of several bytes.
+    fn repair_comment(&mut self, text: &str, hash: usize) -> bool {
+        self.comments.push(hash);
+        let mut bytes = self
+            .text
+            .take()
+            .unwrap_or_else(|| text.to_string())
+            .into_bytes();
+        match bytes.get(hash + 1).copied() {
+            None | Some(b'\n' | b'\r') => bytes[hash] = b' ',
+            Some(c) if c.is_ascii() => {
+                bytes[hash] = b' ';
+                bytes[hash + 1] = b'#';
+            }
+            Some(_) => {}
+        }
+        // Only ASCII bytes changed into ASCII bytes: still UTF-8.
+        self.text = Some(
+            String::from_utf8(bytes)
+                .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
+        );
+        true
+    }
+}
+
+/// Whether go-yaml v3 reads the `#` at `hash`, right after the previous token, as a comment:
+/// libyaml's scanner skips a comment between tokens without asking for white space before it,
+/// after a quoted scalar (`"TCP"# why`), a flow collection (`[a, b]# why`) or a block scalar
+/// header (`|# why`, `>-# why`). After an anchor, alias or tag it is an error there too.
+fn go_reads_comment(text: &str, hash: usize) -> bool {
+    let bytes = text.as_bytes();
+    if bytes.get(hash) != Some(&b'#') {
+        return false;
+    }
+    let before = &bytes[..hash];
+    match before.last() {
+        Some(b'"' | b'\'' | b']' | b'}' | b'|' | b'>') => true,
+        // A block scalar header's indicators: `|-`, `>+2`, `|2-`.
+        Some(b'-' | b'+' | b'0'..=b'9') => {
+            let header = before
+                .iter()
+                .rev()
+                .take_while(|c| matches!(c, b'-' | b'+' | b'0'..=b'9'))
+                .count();
+            header <= 2
+                && matches!(
+                    before.len().checked_sub(header + 1).map(|i| before[i]),
+                    Some(b'|' | b'>')
+                )
+                && before
+                    .len()
+                    .checked_sub(header + 2)
+                    .is_none_or(|i| matches!(before[i], b' ' | b'\t' | b'\n' | b':' | b'-'))
+        }
+        _ => false,
+    }
+}
+
 /// A character go-yaml v3 takes into an anchor or alias name (`yaml_parser_scan_anchor`).
 fn is_go_anchor_char(c: u8) -> bool {
     c.is_ascii_alphanumeric() || c == b'_' || c == b'-'
@@ -870,7 +944,14 @@ enum Stop {
         between: (usize, usize),
         restart: usize,
     },
+    /// saphyr rejected a comment that follows a token with no white space between
+    /// (`"TCP"# why`), which go-yaml v3 (as libyaml) skips as a comment; parse again from
+    /// `restart` once the comment is separated.
+    RepairComment { hash: usize, restart: usize },
 }
+
+/// saphyr-parser's reason for a comment with no white space before it.
+const COMMENT_NOT_SEPARATED: &str = "comments must be separated from other tokens by whitespace";
 
 const NEVER_CLOSED: &str = "the quoted scalar is never closed (go-yaml v3 rejects it too)";
 const UNKNOWN_ESCAPE: &str =
@@ -1095,6 +1176,16 @@ fn parse_from(
                     return Stop::RepairHeader {
                         key,
                         between,
+                        restart: restart_of(&b, text, base, docs_here),
+                    };
+                }
+                if e.info() == COMMENT_NOT_SEPARATED
+                    && lenient.comments.len() < COMMENT_REPAIR_LIMIT
+                    && !lenient.comments.contains(&at)
+                    && go_reads_comment(parse_text, at)
+                {
+                    return Stop::RepairComment {
+                        hash: at,
                         restart: restart_of(&b, text, base, docs_here),
                     };
                 }
@@ -1497,6 +1588,33 @@ mod tests {
         assert_eq!(lc(text, conf.span()), (4, 5));
         let left = parse_stream("data:\n  a.conf:\n|\n    x\n");
         assert_eq!(left.problems.len(), 1, "{:?}", left.problems);
+    }
+
+    /// go-yaml v3 (as libyaml) skips a comment right after a quoted scalar, a flow
+    /// collection or a block scalar header with no white space before it (`"TCP"# why`);
+    /// saphyr rejects it. Values and positions are go-yaml's; after an anchor, an alias or a
+    /// tag go-yaml rejects it too.
+    #[test]
+    fn a_comment_right_after_a_token_reads_as_go_yaml_does() {
+        let text = "ports:\n- port: \"9443\"\n  protocol: \"TCP\"# Rule: é\n  q: 'x'#\n  l: [a, b]#c\n  m: {k: v}# c\n  f: >-# folded\n    z\n  k: |2-# kept\n     y\n  after: \"a#b\"\n";
+        let s = parse_stream(text);
+        assert!(s.problems.is_empty(), "{:?}", s.problems);
+        let root = s.documents[0].root().unwrap();
+        let port = root.get("ports").unwrap().items()[0];
+        assert_eq!(port.str_at(&["protocol"]), Some("TCP"));
+        assert_eq!(port.str_at(&["q"]), Some("x"));
+        assert_eq!(port.path(&["l"]).unwrap().items().len(), 2);
+        assert_eq!(port.str_at(&["m", "k"]), Some("v"));
+        assert_eq!(port.str_at(&["f"]), Some("z"));
+        assert_eq!(port.str_at(&["k"]), Some(" y"));
+        assert_eq!(port.str_at(&["after"]), Some("a#b"));
+        assert_eq!(lc(text, port.path(&["after"]).unwrap().span()), (11, 10));
+        // A plain scalar keeps its `#` (no repair needed), and an anchor, an alias or a tag
+        // followed by `#` stay errors as in go-yaml.
+        let plain = parse_stream("a: b#c\n");
+        assert!(plain.problems.is_empty(), "{:?}", plain.problems);
+        assert_eq!(value_at(&plain, 0, &["a"]), "b#c");
+        assert_syntax_errors(&["a: &x# c\n  b: 1\n", "a: \"x\"#\u{e9}\n"]);
     }
 
     /// Each header repair parses the document again: past [`HEADER_REPAIR_LIMIT`] the

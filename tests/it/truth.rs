@@ -1369,3 +1369,28 @@ fn json_resource() {
     );
     assert_quiet("json-resource", &codes);
 }
+
+/// FV101 "comments must be separated from other tokens by whitespace" on vehkiya/homelab-k8s's
+/// `protocol: "TCP"# Rule: …`: go-yaml v3 (as libyaml) skips a comment right after a quoted
+/// scalar, a flow collection or a block scalar header without asking for a space before it.
+/// Text after a quoted scalar that is no comment is still FV101.
+#[test]
+fn yaml_comment_unseparated() {
+    assert_eq!(
+        findings("yaml-comment-unseparated/fires", &["FV101"]),
+        vec![f("FV101", "networkpolicy.yaml", 13, 26)]
+    );
+    assert_quiet("yaml-comment-unseparated", &["FV101", "FV103", "FV104"]);
+}
+
+/// FV601 on aoshimash/homelab-k8s's template Secret: its `github_app_private_key` is a PEM
+/// block cut short (`MIIEpAIBAAKCAQEA...`, `...`), the shape of a key and not one. A value in
+/// clear beside it still fires, at its own key.
+#[test]
+fn pem_elided() {
+    assert_eq!(
+        findings("pem-elided/fires", &["FV601"]),
+        vec![f("FV601", "secret-github-app.yaml", 14, 3)]
+    );
+    assert_quiet("pem-elided", &["FV601"]);
+}
