@@ -456,6 +456,16 @@ mod tests {
         assert!(f.is_empty(), "{f:?}");
     }
 
+    /// The message of the first FV501 finding a run over `files` makes ("" when none).
+    fn first_message(files: &[(&str, &str)]) -> String {
+        let out = crate::engine::check_memory(files, Default::default());
+        out.diagnostics
+            .iter()
+            .find(|d| d.rule.code == "FV501")
+            .map(|d| d.message.clone())
+            .unwrap_or_default()
+    }
+
     #[test]
     fn the_message_follows_the_flux_version_the_cluster_runs() {
         let sync = "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: flux-system\n  namespace: flux-system\nspec:\n  interval: 10m\n  path: ./clusters/dev\n  prune: true\n  sourceRef:\n    kind: GitRepository\n    name: flux-system\n";
@@ -465,19 +475,11 @@ mod tests {
             let components = format!(
                 "# Flux Version: {version}\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: flux-system\n"
             );
-            let out = crate::engine::check_memory(
-                &[
-                    ("clusters/dev/flux-system/gotk-sync.yaml", sync),
-                    ("clusters/dev/flux-system/gotk-components.yaml", &components),
-                    ("clusters/dev/release.yaml", release),
-                ],
-                Default::default(),
-            );
-            out.diagnostics
-                .iter()
-                .find(|d| d.rule.code == "FV501")
-                .map(|d| d.message.clone())
-                .unwrap_or_default()
+            first_message(&[
+                ("clusters/dev/flux-system/gotk-sync.yaml", sync),
+                ("clusters/dev/flux-system/gotk-components.yaml", &components),
+                ("clusters/dev/release.yaml", release),
+            ])
         };
         assert!(
             message("v2.6.4").ends_with(
@@ -514,12 +516,7 @@ mod tests {
                 ("clusters/dev/release.yaml", release),
             ];
             files.extend_from_slice(extra);
-            let out = crate::engine::check_memory(&files, Default::default());
-            out.diagnostics
-                .iter()
-                .find(|d| d.rule.code == "FV501")
-                .map(|d| d.message.clone())
-                .unwrap_or_default()
+            first_message(&files)
         };
         let v2 = install("v2.0.0-rc.5");
         let m = message(&[("system/flux/manifests.yaml", &v2)]);
@@ -547,19 +544,11 @@ mod tests {
         let release =
             "apiVersion: helm.toolkit.fluxcd.io/v2beta1\nkind: HelmRelease\nmetadata:\n  name: x\n";
         let message = |crd_at: &str| {
-            let out = crate::engine::check_memory(
-                &[
-                    ("clusters/dev/flux-system/gotk-sync.yaml", sync),
-                    (crd_at, crd),
-                    ("clusters/dev/release.yaml", release),
-                ],
-                Default::default(),
-            );
-            out.diagnostics
-                .iter()
-                .find(|d| d.rule.code == "FV501")
-                .map(|d| d.message.clone())
-                .unwrap_or_default()
+            first_message(&[
+                ("clusters/dev/flux-system/gotk-sync.yaml", sync),
+                (crd_at, crd),
+                ("clusters/dev/release.yaml", release),
+            ])
         };
         let m = message("clusters/dev/flux-system/gotk-components.yaml");
         assert!(
