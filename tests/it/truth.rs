@@ -1394,3 +1394,18 @@ fn pem_elided() {
     );
     assert_quiet("pem-elided", &["FV601"]);
 }
+
+/// FV505 "`status` lacks the required field `assignedIPv4`" on SparksD2145/flux-infra's MetalLB
+/// IPAddressPools, written with `status: {}`: the CRD turns the status subresource on, and the
+/// API server then drops the status an object is created or updated with before it validates
+/// it. Server-side apply still types the applied configuration first, so a field the status
+/// schema does not declare is still rejected (`.status.loadBalancer: field not declared in
+/// schema`, fluxcd/kustomize-controller#453).
+#[test]
+fn status_subresource() {
+    assert_eq!(
+        findings("status-subresource/fires", &["FV505"]),
+        vec![f("FV505", "pool.yaml", 11, 3)]
+    );
+    assert_quiet("status-subresource", &["FV505"]);
+}
