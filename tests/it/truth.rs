@@ -1409,3 +1409,17 @@ fn status_subresource() {
     );
     assert_quiet("status-subresource", &["FV505"]);
 }
+
+/// FV408 ×150 on elifesciences/elife-flux-cluster: the bootstrap `flux-system` Kustomization's
+/// kustomization.yaml patches it with `spec.patches` that give every child Kustomization its
+/// `postBuild.substitute` (merged with the child's own). The sync Kustomization applies itself,
+/// so Flux runs it as its own build writes it; fluxvet read it as written, without those
+/// patches. A variable neither defines still fires.
+#[test]
+fn self_patched_sync() {
+    assert_eq!(
+        findings("self-patched-sync/fires", &["FV408"]),
+        vec![f("FV408", "apps/configmap.yaml", 10, 12)]
+    );
+    assert_quiet("self-patched-sync", &["FV408"]);
+}
