@@ -18,7 +18,7 @@ use crate::model::kustomization::{
 use std::collections::HashMap;
 
 use crate::model::reconcile::{BOOTSTRAP, ROOT_BY_HAND};
-use crate::model::rendered::{Node, RenderedObject, Value};
+use crate::model::rendered::{Node, RenderedObject, Value, to_json};
 use crate::model::substitution;
 use crate::model::transform;
 use crate::yaml::NodeRef;
@@ -203,11 +203,27 @@ pub fn cluster_builds(repo: &Repository, wanted: &dyn Fn(u16) -> bool) -> Vec<Cl
             let ks = (*applier != BOOTSTRAP)
                 .then(|| repo.objects.get(*applier))
                 .flatten();
-            let applied_as = ks.map(|ks| as_applied(repo, ks, rendered.get(&(*cluster, *applier))));
+            let mut applied_as =
+                ks.map(|ks| as_applied(repo, ks, rendered.get(&(*cluster, *applier))));
             // Several clusters may each define the `substituteFrom` ConfigMap of a name: this
             // build reads the one its cluster applies.
             let defined_here = |o: &Object| tree.clusters_of(o.file).contains(cluster);
-            let b = build_applied(repo, path, ks.zip(applied_as.as_ref()), &defined_here);
+            let mut b = build_applied(repo, path, ks.zip(applied_as.as_ref()), &defined_here);
+            // A Kustomization no parent renders that applies itself (the bootstrap
+            // `flux-system`) runs as its own build writes it: a patch in its kustomization.yaml
+            // may give it the `spec.patches` or `postBuild` its children are applied with.
+            let own = match (ks, applied_as.as_ref()) {
+                (Some(_), Some(written)) if !rendered.contains_key(&(*cluster, *applier)) => {
+                    rendered_self(&flux_ks, *applier, &b).filter(|own| {
+                        own.get("spec").map(to_json) != written.get("spec").map(to_json)
+                    })
+                }
+                _ => None,
+            };
+            if let (Some(ks), Some(own)) = (ks, own) {
+                b = build_applied(repo, path, Some((ks, &own)), &defined_here);
+                applied_as = Some(own);
+            }
             (i, (applied_as, b))
         };
         // In parallel only from outside the pool (the engine builds the set before the rules
@@ -242,6 +258,17 @@ fn flux_kustomizations_by_origin(repo: &Repository) -> HashMap<(usize, u32), usi
 }
 
 /// Records the Flux Kustomizations `b` renders, the first rendering of each winning.
+/// The Flux Kustomization `idx` as the build `b` renders it, when `b` holds it.
+fn rendered_self(flux_ks: &HashMap<(usize, u32), usize>, idx: usize, b: &Build) -> Option<Node> {
+    b.objects
+        .iter()
+        .filter(|o| o.kind == FluxKind::Kustomization.name())
+        .find(|o| {
+            flux_ks.get(&(o.root.origin.file as usize, o.root.origin.span.start)) == Some(&idx)
+        })
+        .map(|o| o.root.clone())
+}
+
 fn remember_rendered(
     flux_ks: &HashMap<(usize, u32), usize>,
     cluster: u16,

@@ -1394,3 +1394,32 @@ fn pem_elided() {
     );
     assert_quiet("pem-elided", &["FV601"]);
 }
+
+/// FV505 "`status` lacks the required field `assignedIPv4`" on SparksD2145/flux-infra's MetalLB
+/// IPAddressPools, written with `status: {}`: the CRD turns the status subresource on, and the
+/// API server then drops the status an object is created or updated with before it validates
+/// it. Server-side apply still types the applied configuration first, so a field the status
+/// schema does not declare is still rejected (`.status.loadBalancer: field not declared in
+/// schema`, fluxcd/kustomize-controller#453).
+#[test]
+fn status_subresource() {
+    assert_eq!(
+        findings("status-subresource/fires", &["FV505"]),
+        vec![f("FV505", "pool.yaml", 11, 3)]
+    );
+    assert_quiet("status-subresource", &["FV505"]);
+}
+
+/// FV408 ×150 on elifesciences/elife-flux-cluster: the bootstrap `flux-system` Kustomization's
+/// kustomization.yaml patches it with `spec.patches` that give every child Kustomization its
+/// `postBuild.substitute` (merged with the child's own). The sync Kustomization applies itself,
+/// so Flux runs it as its own build writes it; fluxvet read it as written, without those
+/// patches. A variable neither defines still fires.
+#[test]
+fn self_patched_sync() {
+    assert_eq!(
+        findings("self-patched-sync/fires", &["FV408"]),
+        vec![f("FV408", "apps/configmap.yaml", 10, 12)]
+    );
+    assert_quiet("self-patched-sync", &["FV408"]);
+}
