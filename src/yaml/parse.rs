@@ -607,6 +607,21 @@ const COMMENT_REPAIR_LIMIT: usize = 64;
 const HEADER_REPAIR_LIMIT: usize = 64;
 
 impl Lenient {
+    /// Edits the text saphyr reads (the file's until a first repair) in place: `edit` turns
+    /// ASCII bytes into other ASCII bytes only, so every offset stays and the text stays UTF-8.
+    fn edit_text(&mut self, text: &str, edit: impl FnOnce(&mut [u8])) {
+        let mut bytes = self
+            .text
+            .take()
+            .unwrap_or_else(|| text.to_string())
+            .into_bytes();
+        edit(&mut bytes);
+        self.text = Some(
+            String::from_utf8(bytes)
+                .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
+        );
+    }
+
     /// Repairs the quoted scalar at `start`: its line breaks become spaces in the text saphyr
     /// reads (so no continuation line can be "under-indented"), and its value is go-yaml's.
     fn repair(&mut self, text: &str, start: usize) -> bool {
@@ -625,19 +640,11 @@ impl Lenient {
                 return false;
             }
         };
-        let mut bytes = self
-            .text
-            .take()
-            .unwrap_or_else(|| text.to_string())
-            .into_bytes();
-        for b in breaks {
-            bytes[b] = b' ';
-        }
-        // Only ASCII line breaks became ASCII spaces: still UTF-8.
-        self.text = Some(
-            String::from_utf8(bytes)
-                .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
-        );
+        self.edit_text(text, |bytes| {
+            for b in breaks {
+                bytes[b] = b' ';
+            }
+        });
         self.values.insert(start, value);
         true
     }
@@ -749,18 +756,14 @@ impl Lenient {
         if breaks.is_empty() {
             return false;
         }
-        let mut bytes = current.to_vec();
-        for b in breaks {
-            bytes[b] = b' ';
-        }
-        for (from, to) in comments {
-            bytes[from..to].fill(b' ');
-        }
-        // Only ASCII line breaks became ASCII spaces: still UTF-8.
-        self.text = Some(
-            String::from_utf8(bytes)
-                .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
-        );
+        self.edit_text(text, |bytes| {
+            for b in breaks {
+                bytes[b] = b' ';
+            }
+            for (from, to) in comments {
+                bytes[from..to].fill(b' ');
+            }
+        });
         true
     }
 }
@@ -771,17 +774,10 @@ impl Lenient {
     /// the header follows the `:` and the scalar's lines, and value, stay as they are.
     fn repair_header(&mut self, text: &str, key: usize, between: (usize, usize)) -> bool {
         self.headers.push(key);
-        let current = self.text.as_deref().unwrap_or(text);
-        if between.0 > between.1 || between.1 > current.len() {
+        if between.0 > between.1 || between.1 > text.len() {
             return false;
         }
-        let mut bytes = current.as_bytes().to_vec();
-        bytes[between.0..between.1].fill(b' ');
-        // Only ASCII white space became ASCII spaces: still UTF-8.
-        self.text = Some(
-            String::from_utf8(bytes)
-                .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
-        );
+        self.edit_text(text, |bytes| bytes[between.0..between.1].fill(b' '));
         true
     }
 }
@@ -793,24 +789,14 @@ impl Lenient {
     /// its `#`. Refused when the byte after the `#` starts a character of several bytes.
     fn repair_comment(&mut self, text: &str, hash: usize) -> bool {
         self.comments.push(hash);
-        let mut bytes = self
-            .text
-            .take()
-            .unwrap_or_else(|| text.to_string())
-            .into_bytes();
-        match bytes.get(hash + 1).copied() {
+        self.edit_text(text, |bytes| match bytes.get(hash + 1).copied() {
             None | Some(b'\n' | b'\r') => bytes[hash] = b' ',
             Some(c) if c.is_ascii() => {
                 bytes[hash] = b' ';
                 bytes[hash + 1] = b'#';
             }
             Some(_) => {}
-        }
-        // Only ASCII bytes changed into ASCII bytes: still UTF-8.
-        self.text = Some(
-            String::from_utf8(bytes)
-                .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
-        );
+        });
         true
     }
 }
