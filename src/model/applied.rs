@@ -207,7 +207,7 @@ pub fn cluster_builds(repo: &Repository, wanted: &dyn Fn(u16) -> bool) -> Vec<Cl
                 ks.map(|ks| as_applied(repo, ks, rendered.get(&(*cluster, *applier))));
             // Several clusters may each define the `substituteFrom` ConfigMap of a name: this
             // build reads the one its cluster applies.
-            let defined_here = |o: &Object| tree.clusters_of(o.file).contains(cluster);
+            let defined_here = |o: &Object| tree.applies(*cluster, o.file);
             let mut b = build_applied(repo, path, ks.zip(applied_as.as_ref()), &defined_here);
             // A Kustomization no parent renders that applies itself (the bootstrap
             // `flux-system`) runs as its own build writes it: a patch in its kustomization.yaml
@@ -257,7 +257,6 @@ fn flux_kustomizations_by_origin(repo: &Repository) -> HashMap<(usize, u32), usi
         .collect()
 }
 
-/// Records the Flux Kustomizations `b` renders, the first rendering of each winning.
 /// The Flux Kustomization `idx` as the build `b` renders it, when `b` holds it.
 fn rendered_self(flux_ks: &HashMap<(usize, u32), usize>, idx: usize, b: &Build) -> Option<Node> {
     b.objects
@@ -269,6 +268,7 @@ fn rendered_self(flux_ks: &HashMap<(usize, u32), usize>, idx: usize, b: &Build) 
         .map(|o| o.root.clone())
 }
 
+/// Records the Flux Kustomizations `b` renders, the first rendering of each winning.
 fn remember_rendered(
     flux_ks: &HashMap<(usize, u32), usize>,
     cluster: u16,

@@ -954,9 +954,7 @@ impl<'r> Builder<'r> {
         let Some(docs) = self.patch_documents(&k.dir, &p.source) else {
             return;
         };
-        let mut deleted = Vec::new();
-        let errors = apply_patch_to(objects, p, &docs, !self.incomplete, &mut deleted);
-        self.out.deleted.extend(deleted);
+        let errors = apply_patch_to(objects, p, &docs, !self.incomplete, &mut self.out.deleted);
         for e in errors {
             if !e.fatal && self.flux_patches.contains(&p.origin) {
                 continue;

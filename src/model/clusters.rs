@@ -79,6 +79,16 @@ impl Repository {
     pub fn clusters(&self) -> &[Cluster] {
         self.derived.get_or_init(|| find(self))
     }
+
+    /// The index of the cluster named `name` (an [`Applied`](crate::model::applied::Applied)'s
+    /// `cluster`); `None` for the empty name of a root applied by hand, or no such cluster.
+    pub fn cluster_index(&self, name: &str) -> Option<u16> {
+        if name.is_empty() {
+            return None;
+        }
+        let i = self.clusters().iter().position(|c| c.name == name)?;
+        u16::try_from(i).ok()
+    }
 }
 
 impl Derived for Vec<Cluster> {}
@@ -713,22 +723,41 @@ fn push_instance_at(
 /// output it applies from elsewhere (`manifests/system/flux/manifests.yaml`). `None` when no
 /// applied file has one, or two disagree.
 pub fn applied_flux_version(repo: &Repository, cluster: u16) -> Option<String> {
+    let versions: &AppliedFluxVersions = repo.derived.get_or_init(|| applied_flux_versions(repo));
+    versions.0.get(cluster as usize).cloned().flatten()
+}
+
+/// [`applied_flux_version`] of every cluster, by index: one pass over the files, once per run
+/// (FV501 asks for each of its findings).
+struct AppliedFluxVersions(Vec<Option<String>>);
+
+impl Derived for AppliedFluxVersions {}
+
+fn applied_flux_versions(repo: &Repository) -> AppliedFluxVersions {
     let tree = repo.reconcile_tree();
-    let mut found: Option<String> = None;
+    // Per cluster: nothing seen, one version (`Some(Some(v))`), or two that disagree
+    // (`Some(None)`).
+    let mut found: Vec<Option<Option<String>>> = vec![None; repo.clusters().len()];
     for (fid, file) in repo.files.iter().enumerate() {
         let head = file.text.get(..file.text.len().min(2048)).unwrap_or("");
-        if !head.contains("# Flux Version:") || !tree.clusters_of(fid).contains(&cluster) {
+        if !head.contains("# Flux Version:") {
             continue;
         }
         let Some(version) = components_version(&file.text) else {
             continue;
         };
-        match &found {
-            Some(v) if *v != version => return None,
-            _ => found = Some(version),
+        for &c in tree.clusters_of(fid) {
+            let Some(slot) = found.get_mut(c as usize) else {
+                continue;
+            };
+            match slot {
+                None => *slot = Some(Some(version.clone())),
+                Some(Some(v)) if *v != version => *slot = Some(None),
+                _ => {}
+            }
         }
     }
-    found
+    AppliedFluxVersions(found.into_iter().map(Option::flatten).collect())
 }
 
 /// The version `flux install` wrote into the header of `gotk-components.yaml`, else into the

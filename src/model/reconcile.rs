@@ -398,11 +398,7 @@ impl ReconcileTree {
                 .and_then(|(a, node)| {
                     // The ConfigMaps this cluster applies, when several clusters
                     // define one of that name.
-                    let here = |o: &Object| {
-                        self.file_clusters
-                            .get(&o.file)
-                            .is_some_and(|c| c.contains(&cluster))
-                    };
+                    let here = |o: &Object| self.applies(cluster, o.file);
                     crate::model::substitution::variables_of(repo, a, node, &here).or_else(|| {
                         // Without the `substituteFrom` values, those of
                         // `substitute` still decide the variables they name.
@@ -530,6 +526,12 @@ impl ReconcileTree {
             .get(&file)
             .map(Vec::as_slice)
             .unwrap_or(&[])
+    }
+
+    /// Whether cluster `cluster` (or [`ROOT_BY_HAND`]) applies `file`: which of several
+    /// clusters' definitions of one `substituteFrom` ConfigMap a build of it reads.
+    pub fn applies(&self, cluster: u16, file: FileId) -> bool {
+        self.clusters_of(file).contains(&cluster)
     }
 
     /// What each cluster builds, as (cluster index or [`ROOT_BY_HAND`], the Flux Kustomization

@@ -134,7 +134,7 @@ impl Rule for SubstitutionUndefined {
             let mut applied: Vec<(&Node, Option<u16>)> = repo
                 .judged_copies(ks)
                 .into_iter()
-                .map(|a| (&a.object.root, cluster_index(repo, &a.cluster)))
+                .map(|a| (&a.object.root, repo.cluster_index(&a.cluster)))
                 .collect();
             if applied.is_empty() {
                 // A cluster's build reaches its file but renders no copy: that build failed
@@ -153,8 +153,7 @@ impl Rule for SubstitutionUndefined {
                 };
                 // The `substituteFrom` definitions of the cluster applying this copy, when
                 // several clusters each define one of that name.
-                let defined_here =
-                    |o: &Object| cluster.is_none_or(|c| tree.clusters_of(o.file).contains(&c));
+                let defined_here = |o: &Object| cluster.is_none_or(|c| tree.applies(c, o.file));
                 let Some(vars) = substitution::variables_of(repo, ks, node, &defined_here) else {
                     continue;
                 };
@@ -182,15 +181,6 @@ impl Rule for SubstitutionUndefined {
             }
         }
     }
-}
-
-/// The index of the cluster named `name`; `None` for a root applied by hand (no name).
-fn cluster_index(repo: &Repository, name: &str) -> Option<u16> {
-    if name.is_empty() {
-        return None;
-    }
-    let i = repo.clusters().iter().position(|c| c.name == name)?;
-    u16::try_from(i).ok()
 }
 
 /// The `${name}` uses of `file` that the variables `vars` of `ks` leave without a value.

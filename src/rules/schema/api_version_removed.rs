@@ -365,7 +365,7 @@ fn applied_crd_serving(
     let (group, version) = api_version.rsplit_once('/')?;
     let tree = repo.reconcile_tree();
     repo.docs.iter().find_map(|entry| {
-        if !crate::rules::marked(entry, &META) || !tree.clusters_of(entry.file).contains(&cluster) {
+        if !crate::rules::marked(entry, &META) || !tree.applies(cluster, entry.file) {
             return None;
         }
         let root = entry.doc.root()?;

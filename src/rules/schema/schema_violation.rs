@@ -508,10 +508,8 @@ fn rendered(
         }
     }
     let cluster_index = |name: &str| -> u16 {
-        repo.clusters()
-            .iter()
-            .position(|c| c.name == name)
-            .map_or(crate::model::reconcile::ROOT_BY_HAND, |i| i as u16)
+        repo.cluster_index(name)
+            .unwrap_or(crate::model::reconcile::ROOT_BY_HAND)
     };
     // Per copy: the document it came from, or none (not judged here).
     let slot_of = |a: &crate::model::applied::Applied| -> Option<usize> {
