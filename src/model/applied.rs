@@ -42,8 +42,12 @@ pub struct ClusterBuild {
     pub applier: usize,
     /// The directory built, relative to the repository root.
     pub path: String,
-    /// The Flux Kustomization as applied: as its parent's build renders it, else as written.
+    /// The Flux Kustomization as applied: as its parent's build renders it, else as its own
+    /// build or its bootstrap directory's renders it, else as written.
     pub applied_as: Option<Node>,
+    /// `applied_as` is a root (no parent renders it) as its own build, or the build of the
+    /// directory bootstrap applied it from, renders it: not as written.
+    pub self_rendered: bool,
     pub build: Build,
 }
 
@@ -56,6 +60,9 @@ pub struct AppliedSet {
     /// (file, offset) of the document root of every object a `$patch: delete` took out of
     /// some build ([`Build::deleted`]).
     pub deleted: std::collections::HashSet<(u32, u32)>,
+    /// (cluster name, Flux Kustomization) → a root as its own or its bootstrap directory's
+    /// build renders it ([`ClusterBuild::self_rendered`]).
+    applied_as: HashMap<(String, usize), Node>,
     /// Without clusters, [`library`], built on first use.
     library: std::sync::OnceLock<Vec<Applied>>,
 }
@@ -94,17 +101,41 @@ impl Repository {
     }
 
     /// The Flux Kustomization that applies `a` as its parent's build renders it (with the
-    /// parent's patches, substitution and the rest), in the same cluster: every rendered copy,
-    /// empty for a cluster's root (nothing here renders it).
+    /// parent's patches, substitution and the rest), in the same cluster: every rendered copy;
+    /// for a cluster's root, which no build here holds, the one its bootstrap directory's
+    /// build renders ([`cluster_builds`]); empty when none does.
     pub fn rendered_applier(&self, a: &Applied) -> Vec<&Node> {
-        let Some(ks) = a.kustomization.and_then(|i| self.objects.get(i)) else {
+        let Some(idx) = a.kustomization else {
             return Vec::new();
         };
-        self.judged_copies(ks)
+        let Some(ks) = self.objects.get(idx) else {
+            return Vec::new();
+        };
+        let copies: Vec<&Node> = self
+            .judged_copies(ks)
             .into_iter()
             .filter(|c| c.cluster == a.cluster && c.object.kind == FluxKind::Kustomization.name())
             .map(|c| &c.object.root)
+            .collect();
+        if !copies.is_empty() {
+            return copies;
+        }
+        self.applied_as_root(idx)
+            .filter(|(c, _)| *c == a.cluster)
+            .map(|(_, n)| n)
             .collect()
+    }
+
+    /// The Flux Kustomization `idx`, a root no parent renders, as the clusters starting at it
+    /// apply it when that is not as written ([`ClusterBuild::self_rendered`]: the patches of
+    /// its own or its bootstrap directory's kustomization), with the cluster's name. For a
+    /// Kustomization a build renders, ask its judged copies.
+    pub fn applied_as_root(&self, idx: usize) -> impl Iterator<Item = (&str, &Node)> {
+        self.applied_set()
+            .applied_as
+            .iter()
+            .filter(move |((_, i), _)| *i == idx)
+            .map(|((c, _), n)| (c.as_str(), n))
     }
 
     /// The judged copies of a source object ([`Repository::judged_copies_at`] its document),
@@ -129,9 +160,12 @@ fn applied_set(repo: &Repository) -> AppliedSet {
     let mut errors = Vec::new();
     let mut gaps = Vec::new();
     let mut deleted = std::collections::HashSet::new();
+    let mut applied_as_by = HashMap::new();
     for ClusterBuild {
         cluster,
         applier,
+        applied_as,
+        self_rendered,
         build: mut b,
         ..
     } in cluster_builds(repo, &|_| true)
@@ -144,6 +178,9 @@ fn applied_set(repo: &Repository) -> AppliedSet {
                 .map(|c| c.name.clone())
                 .unwrap_or_default(),
         };
+        if let Some(node) = applied_as.filter(|_| self_rendered) {
+            applied_as_by.entry((name.clone(), applier)).or_insert(node);
+        }
         errors.append(&mut b.errors);
         gaps.append(&mut b.gaps);
         out.extend(b.objects.into_iter().map(|object| Applied {
@@ -157,6 +194,7 @@ fn applied_set(repo: &Repository) -> AppliedSet {
         errors,
         gaps,
         deleted,
+        applied_as: applied_as_by,
         library: std::sync::OnceLock::new(),
     }
 }
@@ -211,37 +249,42 @@ pub fn cluster_builds(repo: &Repository, wanted: &dyn Fn(u16) -> bool) -> Vec<Cl
             let mut b = build_applied(repo, path, ks.zip(applied_as.as_ref()), &defined_here);
             // A Kustomization no parent renders that applies itself (the bootstrap
             // `flux-system`) runs as its own build writes it: a patch in its kustomization.yaml
-            // may give it the `spec.patches` or `postBuild` its children are applied with.
+            // may give it the `spec.patches`, `postBuild` or `decryption` its children are
+            // applied with. One its own build does not hold runs as bootstrap applied it.
             let own = match (ks, applied_as.as_ref()) {
-                (Some(_), Some(written)) if !rendered.contains_key(&(*cluster, *applier)) => {
-                    rendered_self(&flux_ks, *applier, &b).filter(|own| {
-                        own.get("spec").map(to_json) != written.get("spec").map(to_json)
-                    })
+                (Some(k), Some(written)) if !rendered.contains_key(&(*cluster, *applier)) => {
+                    rendered_self(&flux_ks, *applier, &b)
+                        .or_else(|| bootstrapped(repo, k, path, &flux_ks, *applier))
+                        .filter(|own| {
+                            own.get("spec").map(to_json) != written.get("spec").map(to_json)
+                        })
                 }
                 _ => None,
             };
+            let self_rendered = own.is_some();
             if let (Some(ks), Some(own)) = (ks, own) {
                 b = build_applied(repo, path, Some((ks, &own)), &defined_here);
                 applied_as = Some(own);
             }
-            (i, (applied_as, b))
+            (i, (applied_as, self_rendered, b))
         };
         // In parallel only from outside the pool (the engine builds the set before the rules
         // run): a worker that asks, inside the set's `OnceLock`, would run other queued tasks
         // while it waits for its builds, and a rule among them asking for the set again would
         // wait on that lock forever.
-        let done: Vec<(usize, (Option<Node>, Build))> = if rayon::current_thread_index().is_none() {
+        let done: Vec<_> = if rayon::current_thread_index().is_none() {
             now.par_iter().with_max_len(1).map(one).collect()
         } else {
             now.iter().map(one).collect()
         };
-        for (i, (applied_as, b)) in done {
+        for (i, (applied_as, self_rendered, b)) in done {
             remember_rendered(&flux_ks, builds[i].0, &b, &mut rendered);
             out[i] = Some(ClusterBuild {
                 cluster: builds[i].0,
                 applier: builds[i].1,
                 path: builds[i].2.clone(),
                 applied_as,
+                self_rendered,
                 build: b,
             });
         }
@@ -266,6 +309,25 @@ fn rendered_self(flux_ks: &HashMap<(usize, u32), usize>, idx: usize, b: &Build) 
             flux_ks.get(&(o.root.origin.file as usize, o.root.origin.span.start)) == Some(&idx)
         })
         .map(|o| o.root.clone())
+}
+
+/// A Kustomization no build of its cluster holds (the sync `gotk-sync.yaml` beside a
+/// `kustomization.yaml` that the cluster's path does not list) as it was applied by hand:
+/// `flux bootstrap` and `kubectl apply -k` apply the build of the directory holding its file,
+/// whose patches may give it `decryption` or `postBuild`, and Flux never applies it again.
+/// `None` when that directory has no kustomization file listing it, or is the path itself.
+fn bootstrapped(
+    repo: &Repository,
+    ks: &Object,
+    path: &str,
+    flux_ks: &HashMap<(usize, u32), usize>,
+    idx: usize,
+) -> Option<Node> {
+    let dir = crate::model::index::parent_dir(repo.path(ks.file));
+    if dir == path || crate::model::index::kustomization_file_in(repo, dir).is_none() {
+        return None;
+    }
+    rendered_self(flux_ks, idx, &build(repo, dir))
 }
 
 /// Records the Flux Kustomizations `b` renders, the first rendering of each winning.

@@ -1423,3 +1423,21 @@ fn self_patched_sync() {
     );
     assert_quiet("self-patched-sync", &["FV408"]);
 }
+
+/// FV602 on FruitieX/homelab: `clusters/<name>/flux-system/kustomization.yaml` patches the sync
+/// Kustomization with `decryption` (and `postBuild`), and the cluster's path does not list
+/// `flux-system`: `flux bootstrap` applies the directory's build, patches included, and Flux
+/// never applies the Kustomization again. fluxvet read it as written. A patch that gives it
+/// `postBuild` without decryption and without a variable the files use still fires both rules.
+#[test]
+fn bootstrap_dir_patch() {
+    let codes = ["FV408", "FV602"];
+    assert_eq!(
+        findings("bootstrap-dir-patch/fires", &codes),
+        vec![
+            f("FV602", "clusters/prod/cluster-secrets.sops.yaml", 8, 1),
+            f("FV408", "clusters/prod/settings.yaml", 7, 12),
+        ]
+    );
+    assert_quiet("bootstrap-dir-patch", &codes);
+}

@@ -137,6 +137,11 @@ impl Rule for SubstitutionUndefined {
                 .map(|a| (&a.object.root, repo.cluster_index(&a.cluster)))
                 .collect();
             if applied.is_empty() {
+                // A cluster's root no build holds, as its bootstrap directory's build applied
+                // it; its `substituteFrom` may be defined anywhere, as for one read as written.
+                applied.extend(repo.applied_as_root(idx).map(|(_, n)| (n, None)));
+            }
+            if applied.is_empty() {
                 // A cluster's build reaches its file but renders no copy: that build failed
                 // there (a YAML error, a broken kustomization), so Flux applies nothing of it
                 // and the finding at the cause says so.
