@@ -1449,20 +1449,22 @@ fn self_patched_sync() {
 /// Roles and ClusterRoles excepted) to its Go type and back before it applies it
 /// (fluxcd/pkg ssa/normalize, Flux 2.2 on): the conversion drops a field the type does not
 /// declare, so the object applies without it. Such a field is now a warning that says so. A
-/// wrong type (the conversion fails, the API server gets the object as written) and an unknown
-/// field of a Role (never converted) are still errors.
+/// wrong type (the conversion fails, the API server gets the object as written), an unknown
+/// field of a Role (never converted) and one of a claim in a cluster on Flux 2.1 (which
+/// converted only Services, Pods, Secrets, workloads and HPAs) are still errors.
 #[test]
 fn builtin_unknown_field() {
     assert_eq!(
         findings("builtin-unknown-field/fires", &["FV505"]),
         vec![
+            f("FV505", "apps-legacy/pvc.yaml", 11, 3),
             f("FV505", "apps/pvc.yaml", 9, 16),
             f("FV505", "apps/role.yaml", 12, 5)
         ]
     );
     assert_eq!(
         severities("builtin-unknown-field/fires", "FV505"),
-        vec![Severity::Error, Severity::Error]
+        vec![Severity::Error, Severity::Error, Severity::Error]
     );
     assert!(
         messages("builtin-unknown-field/fires", "FV505")

@@ -37,8 +37,9 @@ names the alternatives) and the CRDs' CEL `x-kubernetes-validations` rules.
 Before it applies an object, kustomize-controller removes its `status` (every kind but a
 CustomResourceDefinition), so nothing under `status` is judged; and it converts an object of a
 built-in kind (client-go's scheme: RBAC Roles and ClusterRoles, CustomResourceDefinitions and
-APIServices excepted) to its Go type and back, which drops a field the type does not declare.
-Such an unknown field is a warning, not an error: the object applies, without the field.
+APIServices excepted; before Flux 2.2 only Services, Pods, Secrets, workloads and HPAs) to its
+Go type and back, which drops a field the type does not declare. Such an unknown field is a
+warning, not an error: the object applies, without the field.
 
 Where the finding is: at the line that set the value, which may be a patch in a kustomization
 file or in a Flux Kustomization's `spec.patches`, or the use of a post-build variable (with a
@@ -168,7 +169,21 @@ pub fn candidate(file: &SourceFile, doc: &Document, object: Option<&Object>) -> 
 /// scheme (the built-in API groups but `apiextensions.k8s.io` and `apiregistration.k8s.io`),
 /// RBAC Roles and ClusterRoles excepted. The conversion ignores a field the Go type does not
 /// declare, so such a field never reaches the API server: the object applies without it.
-fn typed_by_flux(group: &str, kind: &str) -> bool {
+/// Before Flux 2.2 (`modern` false: a cluster whose Flux version is known and older) only
+/// Services, Pods, Secrets, Deployments, StatefulSets, DaemonSets, ReplicaSets and
+/// HorizontalPodAutoscalers were converted (`SetNativeKindsDefaults`).
+fn typed_by_flux(group: &str, kind: &str, modern: bool) -> bool {
+    if !modern {
+        return match group {
+            "" => matches!(kind, "Service" | "Pod" | "Secret"),
+            "apps" => matches!(
+                kind,
+                "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet"
+            ),
+            "autoscaling" => kind == "HorizontalPodAutoscaler",
+            _ => false,
+        };
+    }
     match group {
         "rbac.authorization.k8s.io" => !matches!(kind, "Role" | "ClusterRole"),
         ""
@@ -194,6 +209,20 @@ fn typed_by_flux(group: &str, kind: &str) -> bool {
         | "storagemigration.k8s.io" => true,
         _ => false,
     }
+}
+
+/// Whether a cluster runs Flux 2.2 or later, or a version written nowhere (then the Flux of
+/// today is assumed): see [`typed_by_flux`].
+fn modern_flux(repo: &Repository, cluster: u16) -> bool {
+    let version = repo
+        .clusters()
+        .get(cluster as usize)
+        .and_then(|c| c.flux_version.clone())
+        .or_else(|| crate::model::clusters::applied_flux_version(repo, cluster));
+    version
+        .as_deref()
+        .and_then(crate::helm_semver::parse_version)
+        .is_none_or(|v| (v.major, v.minor) >= (2, 2))
 }
 
 fn is_crd(o: &Object) -> bool {
@@ -414,7 +443,8 @@ impl Rule for SchemaViolation {
                     objects: Vec::new(),
                     subject: format!("{} `{}`", o.kind, o.name),
                     definitions: Vec::new(),
-                    dropped: v.kind == ViolationKind::Unknown && typed_by_flux(o.group(), &o.kind),
+                    dropped: v.kind == ViolationKind::Unknown
+                        && typed_by_flux(o.group(), &o.kind, true),
                 });
             }
         }
@@ -609,6 +639,7 @@ fn rendered(
                     continue;
                 }
                 let cluster = cluster_index(&a.cluster);
+                let modern = modern_flux(repo, cluster);
                 let key = schemas::kind_key(&r.api_version, &r.kind);
                 let own_id = own.kind(&r.api_version, &r.kind).filter(|_| {
                     repo.clusters().is_empty()
@@ -660,8 +691,9 @@ fn rendered(
                             at,
                             kind: v.kind,
                             merge_key: format!(
-                                "{:?} {} {}",
+                                "{:?}{} {} {}",
                                 v.kind,
+                                if modern { "" } else { " (Flux < 2.2)" },
                                 v.keys(),
                                 if v.kind == ViolationKind::Cel {
                                     v.message.as_str()
@@ -676,7 +708,7 @@ fn rendered(
                             subject: format!("{} `{}`", r.kind, r.name),
                             definitions,
                             dropped: v.kind == ViolationKind::Unknown
-                                && typed_by_flux(group, &r.kind),
+                                && typed_by_flux(group, &r.kind, modern),
                         },
                         landing.clone(),
                     ));
