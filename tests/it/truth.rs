@@ -5,6 +5,7 @@
 
 use std::path::PathBuf;
 
+use fluxvet::diag::Severity;
 use fluxvet::engine::{CheckOptions, Trees, check};
 
 use crate::support::checkout;
@@ -53,6 +54,23 @@ fn messages(case: &str, code: &str) -> Vec<String> {
         .iter()
         .filter(|d| d.rule.code == code)
         .map(|d| d.message.clone())
+        .collect()
+}
+
+/// The severities of every `code` finding on `fixtures/truth/<case>`, in report order.
+fn severities(case: &str, code: &str) -> Vec<Severity> {
+    let dir = checkout().join("fixtures/truth").join(case);
+    let outcome = check(&CheckOptions {
+        paths: vec![dir.clone()],
+        trees: Trees::RulesNeed,
+        ..CheckOptions::default()
+    })
+    .unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+    outcome
+        .diagnostics
+        .iter()
+        .filter(|d| d.rule.code == code)
+        .map(|d| d.severity)
         .collect()
 }
 
@@ -1398,9 +1416,9 @@ fn pem_elided() {
 /// FV505 "`status` lacks the required field `assignedIPv4`" on SparksD2145/flux-infra's MetalLB
 /// IPAddressPools, written with `status: {}`: the CRD turns the status subresource on, and the
 /// API server then drops the status an object is created or updated with before it validates
-/// it. Server-side apply still types the applied configuration first, so a field the status
-/// schema does not declare is still rejected (`.status.loadBalancer: field not declared in
-/// schema`, fluxcd/kustomize-controller#453).
+/// it. Since Flux 2.2, kustomize-controller removes `status` from every object but a CRD before
+/// it applies it (fluxcd/pkg ssa/normalize), so a field the status does not declare is not
+/// rejected either (truth18); one the spec does not declare still is.
 #[test]
 fn status_subresource() {
     assert_eq!(
@@ -1440,4 +1458,49 @@ fn bootstrap_dir_patch() {
         ]
     );
     assert_quiet("bootstrap-dir-patch", &codes);
+}
+
+/// FV505 "the API server rejects the object" ×8 on dazzathewiz/fluxcd's PersistentVolumeClaims
+/// written with `spec.persistentVolumeReclaimPolicy` (a PersistentVolume field) and ×1 on
+/// EislM0203/fluxcd's StatefulSet with a stray `metadata:` key in its pod template metadata.
+/// kustomize-controller converts every object of a built-in kind (client-go's scheme, RBAC
+/// Roles and ClusterRoles excepted) to its Go type and back before it applies it
+/// (fluxcd/pkg ssa/normalize, Flux 2.2 on): the conversion drops a field the type does not
+/// declare, so the object applies without it. Such a field is now a warning that says so. A
+/// wrong type (the conversion fails, the API server gets the object as written), an unknown
+/// field of a Role (never converted) and one of a claim in a cluster on Flux 2.1 (which
+/// converted only Services, Pods, Secrets, workloads and HPAs) are still errors.
+#[test]
+fn builtin_unknown_field() {
+    assert_eq!(
+        findings("builtin-unknown-field/fires", &["FV505"]),
+        vec![
+            f("FV505", "apps-legacy/pvc.yaml", 11, 3),
+            f("FV505", "apps/pvc.yaml", 9, 16),
+            f("FV505", "apps/role.yaml", 12, 5)
+        ]
+    );
+    assert_eq!(
+        severities("builtin-unknown-field/fires", "FV505"),
+        vec![Severity::Error, Severity::Error, Severity::Error]
+    );
+    assert!(
+        messages("builtin-unknown-field/fires", "FV505")
+            .iter()
+            .all(|m| m.ends_with("the API server rejects the object"))
+    );
+    assert_eq!(
+        findings("builtin-unknown-field/quiet", &["FV505"]),
+        vec![f("FV505", "apps/pvc.yaml", 12, 3)]
+    );
+    assert_eq!(
+        severities("builtin-unknown-field/quiet", "FV505"),
+        vec![Severity::Warning]
+    );
+    let m = messages("builtin-unknown-field/quiet", "FV505");
+    assert!(
+        m[0].contains("`spec.persistentVolumeReclaimPolicy` is not a field of `spec`")
+            && m[0].contains("kustomize-controller drops it before applying"),
+        "{m:?}"
+    );
 }

@@ -34,6 +34,13 @@ must hold, at least one `anyOf`, every `allOf`, and `not` must fail; where none 
 alternative clearly fits the object's keys, its own violation is reported, otherwise one finding
 names the alternatives) and the CRDs' CEL `x-kubernetes-validations` rules.
 
+Before it applies an object, kustomize-controller removes its `status` (every kind but a
+CustomResourceDefinition), so nothing under `status` is judged; and it converts an object of a
+built-in kind (client-go's scheme: RBAC Roles and ClusterRoles, CustomResourceDefinitions and
+APIServices excepted; before Flux 2.2 only Services, Pods, Secrets, workloads and HPAs) to its
+Go type and back, which drops a field the type does not declare. Such an unknown field is a
+warning, not an error: the object applies, without the field.
+
 Where the finding is: at the line that set the value, which may be a patch in a kustomization
 file or in a Flux Kustomization's `spec.patches`, or the use of a post-build variable (with a
 label at its definition in `postBuild.substitute`); at the key
@@ -74,7 +81,9 @@ FV305 (the shape of `dependsOn`), FV402 (the kinds a source reference may name) 
 ## Why is this bad?
 The API server rejects the object ("spec.replicas: Invalid value: "string": spec.replicas in body
 must be of type integer", "unknown field spec.foo"), so the Flux Kustomization applying it fails
-and nothing else in its path is reconciled.
+and nothing else in its path is reconciled. A field a built-in kind does not declare is dropped
+instead: what it was meant to set (a volume claim's reclaim policy, a pod spec's `strategy`)
+silently never takes effect.
 
 ## Example
 ```yaml
@@ -155,6 +164,67 @@ pub fn candidate(file: &SourceFile, doc: &Document, object: Option<&Object>) -> 
     }
 }
 
+/// Whether kustomize-controller converts an object of this kind to its client-go Go type and
+/// back before it applies it (fluxcd/pkg ssa/normalize, Flux 2.2 on): every kind of client-go's
+/// scheme (the built-in API groups but `apiextensions.k8s.io` and `apiregistration.k8s.io`),
+/// RBAC Roles and ClusterRoles excepted. The conversion ignores a field the Go type does not
+/// declare, so such a field never reaches the API server: the object applies without it.
+/// Before Flux 2.2 (`modern` false: a cluster whose Flux version is known and older) only
+/// Services, Pods, Secrets, Deployments, StatefulSets, DaemonSets, ReplicaSets and
+/// HorizontalPodAutoscalers were converted (`SetNativeKindsDefaults`).
+fn typed_by_flux(group: &str, kind: &str, modern: bool) -> bool {
+    if !modern {
+        return match group {
+            "" => matches!(kind, "Service" | "Pod" | "Secret"),
+            "apps" => matches!(
+                kind,
+                "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet"
+            ),
+            "autoscaling" => kind == "HorizontalPodAutoscaler",
+            _ => false,
+        };
+    }
+    match group {
+        "rbac.authorization.k8s.io" => !matches!(kind, "Role" | "ClusterRole"),
+        ""
+        | "apps"
+        | "batch"
+        | "autoscaling"
+        | "policy"
+        | "extensions"
+        | "networking.k8s.io"
+        | "storage.k8s.io"
+        | "admissionregistration.k8s.io"
+        | "authentication.k8s.io"
+        | "authorization.k8s.io"
+        | "certificates.k8s.io"
+        | "coordination.k8s.io"
+        | "discovery.k8s.io"
+        | "events.k8s.io"
+        | "flowcontrol.apiserver.k8s.io"
+        | "internal.apiserver.k8s.io"
+        | "node.k8s.io"
+        | "resource.k8s.io"
+        | "scheduling.k8s.io"
+        | "storagemigration.k8s.io" => true,
+        _ => false,
+    }
+}
+
+/// Whether a cluster runs Flux 2.2 or later, or a version written nowhere (then the Flux of
+/// today is assumed): see [`typed_by_flux`].
+fn modern_flux(repo: &Repository, cluster: u16) -> bool {
+    let version = repo
+        .clusters()
+        .get(cluster as usize)
+        .and_then(|c| c.flux_version.clone())
+        .or_else(|| crate::model::clusters::applied_flux_version(repo, cluster));
+    version
+        .as_deref()
+        .and_then(crate::helm_semver::parse_version)
+        .is_none_or(|v| (v.major, v.minor) >= (2, 2))
+}
+
 fn is_crd(o: &Object) -> bool {
     CoreKind::CustomResourceDefinition.is(o.group(), &o.kind)
 }
@@ -189,6 +259,9 @@ struct Found {
     subject: String,
     /// Where the post-build variables the value used are defined.
     definitions: Vec<(Origin, String)>,
+    /// An unknown field kustomize-controller drops before it applies the object (see
+    /// [`typed_by_flux`]): the object applies, without it.
+    dropped: bool,
 }
 
 #[derive(Clone, PartialEq)]
@@ -370,6 +443,8 @@ impl Rule for SchemaViolation {
                     objects: Vec::new(),
                     subject: format!("{} `{}`", o.kind, o.name),
                     definitions: Vec::new(),
+                    dropped: v.kind == ViolationKind::Unknown
+                        && typed_by_flux(o.group(), &o.kind, true),
                 });
             }
         }
@@ -399,10 +474,18 @@ fn diagnostic(repo: &Repository, f: Found) -> Diagnostic {
             if more == 1 { "" } else { "s" }
         ));
     }
-    let mut message = format!(
-        "{subject}: {}: the API server rejects the object",
-        f.message
-    );
+    let mut message = if f.dropped {
+        format!(
+            "{subject}: {}: kustomize-controller drops it before applying (it converts the object \
+             to its Kubernetes type, which has no such field), so it has no effect",
+            f.message
+        )
+    } else {
+        format!(
+            "{subject}: {}: the API server rejects the object",
+            f.message
+        )
+    };
     if let Some(d) = &f.description {
         message.push_str(&format!(" (schema: \"{d}\")"));
     }
@@ -427,6 +510,9 @@ fn diagnostic(repo: &Repository, f: Found) -> Diagnostic {
     let mut d = Diagnostic::new(&META, f.at.file as usize, f.at.span, message)
         .primary_label(label)
         .help(help);
+    if f.dropped {
+        d = d.severity(Severity::Warning);
+    }
     // The objects it lands in, with the Kustomizations and clusters that apply each.
     let mut merged: Vec<(String, Origin, Vec<String>)> = Vec::new();
     for l in &f.objects {
@@ -553,6 +639,7 @@ fn rendered(
                     continue;
                 }
                 let cluster = cluster_index(&a.cluster);
+                let modern = modern_flux(repo, cluster);
                 let key = schemas::kind_key(&r.api_version, &r.kind);
                 let own_id = own.kind(&r.api_version, &r.kind).filter(|_| {
                     repo.clusters().is_empty()
@@ -604,8 +691,9 @@ fn rendered(
                             at,
                             kind: v.kind,
                             merge_key: format!(
-                                "{:?} {} {}",
+                                "{:?}{} {} {}",
                                 v.kind,
+                                if modern { "" } else { " (Flux < 2.2)" },
                                 v.keys(),
                                 if v.kind == ViolationKind::Cel {
                                     v.message.as_str()
@@ -619,6 +707,8 @@ fn rendered(
                             objects: Vec::new(),
                             subject: format!("{} `{}`", r.kind, r.name),
                             definitions,
+                            dropped: v.kind == ViolationKind::Unknown
+                                && typed_by_flux(group, &r.kind, modern),
                         },
                         landing.clone(),
                     ));
@@ -744,6 +834,12 @@ fn judged_in_catalog(v: &Violation<'_>, group: &str) -> bool {
 }
 
 fn keep(v: &Violation<'_>, kind: &str, group: &str, flux: Option<&'static KindSchema>) -> bool {
+    // kustomize-controller removes `status` from every object but a CustomResourceDefinition
+    // before it applies it (fluxcd/pkg ssa/normalize, Flux 2.2 on): none of it reaches the API
+    // server.
+    if v.path.first() == Some(&Seg::Key("status")) {
+        return false;
+    }
     // FV601 reports Secret data that is not base64.
     if CoreKind::Secret.is(group, kind) && v.kind == ViolationKind::Format {
         return false;
