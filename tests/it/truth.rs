@@ -737,12 +737,13 @@ fn moved_bootstrap() {
         ]
     );
     assert_quiet("moved-bootstrap", &["FV403", "FV501"]);
+    // Reported at the sync Kustomization the file holds, not at its GitRepository.
     assert_eq!(
         findings("moved-bootstrap/quiet", &["FV105"])[0],
         f(
             "FV105",
             "archive/cluster/base/flux-system/gotk-sync.yaml",
-            4,
+            15,
             9
         )
     );
@@ -1458,6 +1459,23 @@ fn bootstrap_dir_patch() {
         ]
     );
     assert_quiet("bootstrap-dir-patch", &codes);
+    // The sync file the cluster's path does not list is applied only by `flux bootstrap`, and
+    // FV105 says so at its Kustomization.
+    assert_eq!(
+        findings("bootstrap-dir-patch/quiet", &["FV105"]),
+        vec![f(
+            "FV105",
+            "clusters/prod/flux-system/gotk-sync.yaml",
+            15,
+            9
+        )]
+    );
+    let message = &messages("bootstrap-dir-patch/quiet", "FV105")[0];
+    assert!(
+        message.contains("holds the sync Kustomization of cluster prod")
+            && message.contains("only the bootstrap does, once"),
+        "{message}"
+    );
 }
 
 /// FV505 "the API server rejects the object" ×8 on dazzathewiz/fluxcd's PersistentVolumeClaims

@@ -29,6 +29,11 @@ FV601 (a plaintext secret committed to Git leaks whether or not Flux reads it). 
 kustomization file no cluster's build reaches is built by nothing: its findings (a missing
 entry, a failing patch) are left out too.
 
+A file holding a cluster's own sync Kustomization (a bootstrap's `gotk-sync.yaml`) that the
+cluster's build does not include is reported at that Kustomization, and says so: only the
+bootstrap (`flux bootstrap`, or `kubectl apply` by hand) applies it, so a change to it (an
+interval, a `decryption`) never reaches the cluster.
+
 Not reported: a command-line tool's own configuration, which is no manifest for a cluster
 (k3d's `k3d.io` and kind's `kind.x-k8s.io` cluster configs, eksctl's `eksctl.io` `ClusterConfig`,
 `ctlptl.dev`, `k0sctl.k0sproject.io`, `kubeadm.k8s.io`, Skaffold's `skaffold/…`, and the test
@@ -88,6 +93,10 @@ impl Rule for NotApplied {
             if tree.reaches(repo, o.file) || !reported.insert(o.file) {
                 continue;
             }
+            if let Some(d) = bootstrapped_only(repo, o.file) {
+                out.push(d);
+                continue;
+            }
             let count = manifests().filter(|x| x.file == o.file).count();
             let what = if count == 1 {
                 format!("its {} `{}`", o.kind, o.name)
@@ -113,6 +122,42 @@ impl Rule for NotApplied {
             );
         }
     }
+}
+
+/// The finding for a file holding a cluster's own sync Kustomization (a bootstrap's
+/// `gotk-sync.yaml`, or a sync file applied by hand) that the cluster's build does not
+/// include: only the bootstrap applies it, so a change to it never reaches the cluster. `None` for any other file.
+fn bootstrapped_only(repo: &Repository, file: FileId) -> Option<Diagnostic> {
+    let (cluster, ks) = repo.clusters().iter().find_map(|c| {
+        let ks = repo.objects.get(c.sync_kustomization?)?;
+        (ks.file == file).then_some((c, ks))
+    })?;
+    Some(
+        Diagnostic::new(
+            &META,
+            file,
+            ks.name_span,
+            format!(
+                "`{}` holds the sync Kustomization of cluster {}: no cluster's build includes \
+                 this file, so Flux never applies it (only the bootstrap does, once) and a change \
+                 to it never reaches the cluster",
+                repo.path(file),
+                cluster.name,
+            ),
+        )
+        .primary_label("no cluster's build includes this file")
+        .help(format!(
+            "if the cluster is live, list it (or its directory) in the kustomization of the \
+             cluster's path (`{}`), as `flux bootstrap` writes it, so that Flux keeps it \
+             reconciled; otherwise delete it, or exclude it in .fluxvet.yaml. Its other findings \
+             are left out until it is applied",
+            if cluster.path.is_empty() {
+                "."
+            } else {
+                &cluster.path
+            }
+        )),
+    )
 }
 
 /// The configuration of a command-line tool, read on a workstation and never applied to a
