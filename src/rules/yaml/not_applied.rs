@@ -126,7 +126,8 @@ impl Rule for NotApplied {
 
 /// The finding for a file holding a cluster's own sync Kustomization (a bootstrap's
 /// `gotk-sync.yaml`, or a sync file applied by hand) that the cluster's build does not
-/// include: only the bootstrap applies it, so a change to it never reaches the cluster. `None` for any other file.
+/// include: only the bootstrap applies it, so a change to it never reaches the cluster.
+/// `None` for any other file.
 fn bootstrapped_only(repo: &Repository, file: FileId) -> Option<Diagnostic> {
     let (cluster, ks) = repo.clusters().iter().find_map(|c| {
         let ks = repo.objects.get(c.sync_kustomization?)?;
