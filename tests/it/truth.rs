@@ -1522,3 +1522,22 @@ fn builtin_unknown_field() {
         "{m:?}"
     );
 }
+
+/// FV505 "lacks the required field `provisioner`: the API server rejects the object" on
+/// devopscoop/fluxcd-template's `gp2` StorageClass: a shell manifest annotated
+/// `kustomize.toolkit.fluxcd.io/ssa: merge` that only flips the default-class annotation of the
+/// StorageClass EKS installs. Flux's FAQ documents this way of patching pre-installed addons:
+/// server-side apply merges it into the live object, which has the required fields. The key
+/// counts in labels too, in any case (fluxcd/pkg `ssa/utils.AnyInMetadata`). Without the merge
+/// value the manifest is the whole object, and a wrong type is rejected either way.
+#[test]
+fn ssa_merge_shell() {
+    assert_eq!(
+        findings("ssa-merge-shell/fires", &["FV505"]),
+        vec![
+            f("FV505", "apps/coredns.yaml", 10, 13),
+            f("FV505", "apps/gp2.yaml", 3, 1),
+        ]
+    );
+    assert_quiet("ssa-merge-shell", &["FV505"]);
+}

@@ -39,7 +39,10 @@ CustomResourceDefinition), so nothing under `status` is judged; and it converts 
 built-in kind (client-go's scheme: RBAC Roles and ClusterRoles, CustomResourceDefinitions and
 APIServices excepted; before Flux 2.2 only Services, Pods, Secrets, workloads and HPAs) to its
 Go type and back, which drops a field the type does not declare. Such an unknown field is a
-warning, not an error: the object applies, without the field.
+warning, not an error: the object applies, without the field. A shell manifest annotated (or
+labelled) `kustomize.toolkit.fluxcd.io/ssa: merge`, Flux's way to patch a pre-installed addon
+with only the fields it changes, is merged into the live object by server-side apply: the
+required fields it leaves out are not reported.
 
 Where the finding is: at the line that set the value, which may be a patch in a kustomization
 file or in a Flux Kustomization's `spec.patches`, or the use of a post-build variable (with a
@@ -416,7 +419,8 @@ impl Rule for SchemaViolation {
                 {
                     continue;
                 }
-                if v.kind == ViolationKind::Required && (in_gap || patches.sets(&o.kind, &v.keys()))
+                if v.kind == ViolationKind::Required
+                    && (in_gap || patches.sets(&o.kind, &v.keys()) || merged_into_live(&root))
                 {
                     continue;
                 }
@@ -677,6 +681,7 @@ fn rendered(
                 for v in schemas::validate::validate(set, id, &r.root, top, &cx) {
                     if !keep(&v, &r.kind, group, flux)
                         || (std::ptr::eq(set, catalog) && !judged_in_catalog(&v, group))
+                        || (v.kind == ViolationKind::Required && merged_into_live(&r.root))
                     {
                         continue;
                     }
@@ -831,6 +836,19 @@ fn in_gaps(repo: &Repository) -> HashSet<(usize, u32)> {
 /// not reported; types, enums and required fields of the fields it has still are.
 fn judged_in_catalog(v: &Violation<'_>, group: &str) -> bool {
     !(v.kind == ViolationKind::Unknown && group == "gateway.networking.k8s.io")
+}
+
+/// Whether the object is a shell manifest merged into one already in the cluster: annotated
+/// `kustomize.toolkit.fluxcd.io/ssa: merge`, Flux's documented way to patch a pre-installed
+/// addon (CoreDNS, a cloud's default StorageClass) with only the fields it changes. Server-side
+/// apply merges it with the live object's fields, so a required field it leaves out is not
+/// missing. kustomize-controller reads the key from the labels too, and compares the value
+/// without regard to case (fluxcd/pkg `ssa/utils.AnyInMetadata`).
+fn merged_into_live(root: &Node) -> bool {
+    ["annotations", "labels"].iter().any(|m| {
+        root.str_at(&["metadata", m, "kustomize.toolkit.fluxcd.io/ssa"])
+            .is_some_and(|v| v.eq_ignore_ascii_case("merge"))
+    })
 }
 
 fn keep(v: &Violation<'_>, kind: &str, group: &str, flux: Option<&'static KindSchema>) -> bool {
