@@ -1441,3 +1441,45 @@ fn bootstrap_dir_patch() {
     );
     assert_quiet("bootstrap-dir-patch", &codes);
 }
+
+/// FV105 ×114 on Joker9944/k8s-config: the child Flux Kustomizations of a directory set only
+/// `name` and `path`; its kustomization.yaml includes a component whose patch gives every
+/// Kustomization its `sourceRef`, `interval` and `prune`. Flux applies them as that build
+/// renders them; fluxvet followed them as written, found no source and applied nothing below
+/// them. A child the component's patch does not select has no source (FV502) and applies
+/// nothing.
+#[test]
+fn kustomize_patched_source_ref() {
+    let codes = ["FV105", "FV502"];
+    assert_eq!(
+        findings("kustomize-patched-source-ref/fires", &codes),
+        vec![
+            f("FV105", "apps/base/podinfo/configmap.yaml", 4, 9),
+            f("FV502", "apps/prod/sync.yaml", 6, 1),
+            f("FV502", "apps/prod/sync.yaml", 6, 1),
+            f("FV502", "apps/prod/sync.yaml", 6, 1),
+        ]
+    );
+    assert_quiet("kustomize-patched-source-ref", &codes);
+}
+
+/// FV105 ×668 on shamubernetes/home-k8s: every Flux Kustomization names its source
+/// `${KS_GIT_REPO_NAME}` and its namespace `${KS_NAMESPACE}`, which the applier's post-build
+/// substitution fills from the cluster's `cluster-settings` ConfigMap. fluxvet compared the
+/// names as written, found the source foreign and applied nothing below them; and read the
+/// children's `substituteFrom` ConfigMap in namespace `${KS_NAMESPACE}`, so a HelmRelease named
+/// `${APP}` kept that name (FV301 on a dependsOn naming it). A setting the cluster does not
+/// define still leaves its Kustomization without a source.
+#[test]
+fn substituted_source_ref() {
+    let codes = ["FV105", "FV301", "FV408"];
+    assert_eq!(
+        findings("substituted-source-ref/fires", &codes),
+        vec![
+            f("FV105", "apps/media/library/app/helmrelease.yaml", 4, 9),
+            f("FV408", "apps/media/library/ks.yaml", 13, 12),
+            f("FV301", "apps/media/player/app/helmrelease.yaml", 8, 13),
+        ]
+    );
+    assert_quiet("substituted-source-ref", &codes);
+}
