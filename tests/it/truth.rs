@@ -1483,3 +1483,55 @@ fn substituted_source_ref() {
     );
     assert_quiet("substituted-source-ref", &codes);
 }
+
+/// `(line, column, severity)` of every `code` finding on `fixtures/truth/<case>`.
+fn severities(case: &str, code: &str) -> Vec<(usize, usize, fluxvet::diag::Severity)> {
+    let dir = checkout().join("fixtures/truth").join(case);
+    let outcome = check(&CheckOptions {
+        paths: vec![dir.clone()],
+        trees: Trees::RulesNeed,
+        ..CheckOptions::default()
+    })
+    .unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+    outcome
+        .diagnostics
+        .iter()
+        .filter(|d| d.rule.code == code)
+        .map(|d| {
+            let lc = outcome.repo.files[d.file].line_col(d.span.start as usize);
+            (lc.line, lc.column, d.severity)
+        })
+        .collect()
+}
+
+/// FV205 (error) on shamubernetes/home-k8s: an OCIRepository, the chart of a HelmRelease,
+/// follows `tag: "104"`. kuberhealthy's chart is versioned with bare numbers (`version: 105`
+/// in its Chart.yaml); Helm reads that as 105.0.0 and `helm push` tags the chart `105`, so the
+/// tag is the exact version, not a moving major tag. Nothing in the files tells the two apart:
+/// a chart's bare-number tag is now an info saying so (`quiet` holds no error or warning, only
+/// that info). A bare-number tag of manifests (no chart) and a chart's two-part tag still fire
+/// as before.
+#[test]
+fn chart_number_tag() {
+    use fluxvet::diag::Severity;
+    assert_eq!(
+        findings("chart-number-tag/fires", &["FV205"]),
+        vec![
+            f("FV205", "kuberhealthy.yaml", 11, 10),
+            f("FV205", "kuberhealthy.yaml", 33, 10),
+            f("FV205", "kuberhealthy.yaml", 44, 10),
+        ]
+    );
+    assert_eq!(
+        severities("chart-number-tag/fires", "FV205"),
+        vec![
+            (11, 10, Severity::Info),
+            (33, 10, Severity::Warning),
+            (44, 10, Severity::Error),
+        ]
+    );
+    assert_eq!(
+        severities("chart-number-tag/quiet", "FV205"),
+        vec![(11, 10, Severity::Info)]
+    );
+}
