@@ -283,7 +283,28 @@ impl ReconcileTree {
         // Children whose path holds a `${VAR}`: resolved once the rest of the cluster is
         // walked, so the ConfigMaps it applies are known whatever the walk's order.
         let mut deferred: Vec<(usize, Option<Node>, usize, Node, String)> = Vec::new();
+        // Children whose `sourceRef` holds a `${VAR}` (`name: ${GIT_REPOSITORY}`): routed once
+        // the applier's substitution fills it, the same way.
+        let mut deferred_refs: Vec<(usize, Option<Node>, usize, Node)> = Vec::new();
         while let Some((applier, path, applied_as)) = queue.pop().or_else(|| {
+            while let Some((applier, applied_as, idx, mut child)) = deferred_refs.pop() {
+                if !self.substitute_source_ref(
+                    repo,
+                    cluster,
+                    (applier, applied_as.as_ref()),
+                    &mut child,
+                ) {
+                    continue;
+                }
+                match route(repo, &repo.objects[idx], &child, own, source_root) {
+                    Route::Walk(path) => return Some((idx, path, Some(child))),
+                    Route::Defer(path) => deferred.push((applier, applied_as, idx, child, path)),
+                    Route::Foreign => {
+                        foreign.insert(idx);
+                    }
+                    Route::Skip => {}
+                }
+            }
             while let Some((applier, applied_as, idx, child, path)) = deferred.pop() {
                 let path = self.substituted_path(
                     repo,
@@ -325,6 +346,8 @@ impl ReconcileTree {
                 }
             }
             let marked = std::mem::take(&mut w.marked);
+            // The kustomize build of this path, made when a child needs it (below).
+            let mut kustomized: Option<crate::model::build::Build> = None;
             // The applier's `spec.patches`, which kustomize-controller applies to every
             // Flux Kustomization its build holds (a parent often sets each child's
             // `sourceRef` there).
@@ -342,34 +365,35 @@ impl ReconcileTree {
                     if !followed.insert(idx) {
                         continue;
                     }
-                    let child = patched(repo, ks, &patches);
-                    let path = if node_source_is_own(repo, ks, &child, own) {
-                        crate::fs::join_normalized(
-                            source_root,
-                            child.str_at(&["spec", "path"]).unwrap_or("./"),
-                        )
-                    } else if let Some(p) = own
-                        .iter()
-                        .find_map(|o| crate::model::sources::path_through_artifact(repo, ks, o))
-                        .or_else(|| crate::model::sources::configured_path(repo, ks))
-                    {
-                        Some(p)
+                    // A child without a `sourceRef` (required by Flux) gets it from the
+                    // kustomize build of this path: a patch of its kustomization file, or of a
+                    // component (`sourceRef` set once for every child).
+                    let written = repo.node(ks);
+                    let base = if written.path(&["spec", "sourceRef"]).is_none() {
+                        let b = kustomized
+                            .get_or_insert_with(|| crate::model::build::build(repo, &path));
+                        rendered_in(repo, ks, b)
                     } else {
-                        foreign.insert(idx);
-                        continue;
+                        None
                     };
-                    let Some(path) = path else {
-                        continue;
-                    };
-                    let raw = child.str_at(&["spec", "path"]).unwrap_or("");
-                    if raw.contains("${") {
-                        deferred.push((applier, applied_as.clone(), idx, child, path));
+                    let child = patched(
+                        base.unwrap_or_else(|| Node::from_yaml(written, ks.file)),
+                        &patches,
+                    );
+                    if source_ref_has_var(&child) {
+                        deferred_refs.push((applier, applied_as.clone(), idx, child));
                         continue;
                     }
-                    if path.contains("${") || raw.contains('\\') || !repo.tree.is_dir(&path) {
-                        continue;
+                    match route(repo, ks, &child, own, source_root) {
+                        Route::Walk(path) => queue.push((idx, path, Some(child))),
+                        Route::Defer(path) => {
+                            deferred.push((applier, applied_as.clone(), idx, child, path));
+                        }
+                        Route::Foreign => {
+                            foreign.insert(idx);
+                        }
+                        Route::Skip => {}
                     }
-                    queue.push((idx, path, Some(child)));
                 }
             }
         }
@@ -391,24 +415,8 @@ impl ReconcileTree {
         // A `${VAR}` in the path is the applier's post-build substitution: Flux
         // substitutes the child Kustomization object before applying it.
         if raw.contains("${")
-            && let Some(vars) = repo
-                .objects
-                .get(applier)
-                .zip(applied_as)
-                .and_then(|(a, node)| {
-                    // The ConfigMaps this cluster applies, when several clusters
-                    // define one of that name.
-                    let here = |o: &Object| self.applies(cluster, o.file);
-                    crate::model::substitution::variables_of(repo, a, node, &here).or_else(|| {
-                        // Without the `substituteFrom` values, those of
-                        // `substitute` still decide the variables they name.
-                        let known = crate::model::substitution::substitute_values(node);
-                        crate::model::substitution::uses(&raw)
-                            .iter()
-                            .all(|u| known.contains_key(&u.name))
-                            .then_some(known)
-                    })
-                })
+            && let Some(vars) =
+                self.applier_variables(repo, cluster, (applier, applied_as), &[raw.as_str()])
             && let Some(p) = crate::fs::join_normalized(
                 source_root,
                 &crate::model::substitution::substitute(&raw, &vars),
@@ -417,6 +425,75 @@ impl ReconcileTree {
             path = p;
         }
         (!path.contains("${") && !raw.contains('\\') && repo.tree.is_dir(&path)).then_some(path)
+    }
+
+    /// The variables post-build substitution of `applier` (as `applied_as`) gives the objects
+    /// of its build, reading the ConfigMaps and Secrets this cluster applies; without the
+    /// `substituteFrom` values, those of `substitute` when they decide every variable `texts`
+    /// use.
+    fn applier_variables(
+        &self,
+        repo: &Repository,
+        cluster: u16,
+        (applier, applied_as): (usize, Option<&Node>),
+        texts: &[&str],
+    ) -> Option<std::collections::BTreeMap<String, String>> {
+        let (a, node) = repo.objects.get(applier).zip(applied_as)?;
+        // The ConfigMaps this cluster applies, when several clusters define one of that name.
+        let here = |o: &Object| self.applies(cluster, o.file);
+        crate::model::substitution::variables_of(repo, a, node, &here).or_else(|| {
+            let known = crate::model::substitution::substitute_values(node);
+            texts
+                .iter()
+                .flat_map(|t| crate::model::substitution::uses(t))
+                .all(|u| known.contains_key(&u.name))
+                .then_some(known)
+        })
+    }
+
+    /// Fills the `${VAR}`s of `child`'s `sourceRef` and namespace from its applier's post-build
+    /// substitution (Flux substitutes the child Kustomization object before applying it);
+    /// whether none is left in what decides its source. A child that disables substitution
+    /// keeps them.
+    fn substitute_source_ref(
+        &self,
+        repo: &Repository,
+        cluster: u16,
+        applier: (usize, Option<&Node>),
+        child: &mut Node,
+    ) -> bool {
+        let disabled = ["labels", "annotations"].iter().any(|f| {
+            child
+                .path(&["metadata", f, crate::model::substitution::DISABLE_KEY])
+                .and_then(Node::as_str)
+                == Some("disabled")
+        });
+        if disabled {
+            return false;
+        }
+        let fields = SOURCE_REF_FIELDS
+            .map(|f| vec!["spec", "sourceRef", f])
+            .into_iter()
+            .chain(std::iter::once(vec!["metadata", "namespace"]));
+        let fields: Vec<Vec<&str>> = fields.collect();
+        let texts: Vec<String> = fields
+            .iter()
+            .filter_map(|f| child.str_at(f).map(str::to_string))
+            .collect();
+        let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
+        let Some(vars) = self.applier_variables(repo, cluster, applier, &texts) else {
+            return false;
+        };
+        for f in &fields {
+            if let Some(v) = child.path_mut(f)
+                && let Some(text) = v.as_str()
+                && text.contains("${")
+            {
+                let new = crate::model::substitution::substitute(text, &vars);
+                *v = Node::string(new, v.origin);
+            }
+        }
+        !source_ref_has_var(child)
     }
 
     /// Without clusters: every Flux Kustomization whose source is one of this repository's
@@ -823,6 +900,66 @@ fn find_reconciled_sources(repo: &Repository) -> Vec<SourceKey> {
         .collect()
 }
 
+/// The fields of a `sourceRef` post-build substitution may fill.
+const SOURCE_REF_FIELDS: [&str; 3] = ["kind", "name", "namespace"];
+
+/// Whether a `${VAR}` stands in the `sourceRef` of the Flux Kustomization `node`, or in the
+/// namespace a `sourceRef` without one defaults to.
+fn source_ref_has_var(node: &Node) -> bool {
+    SOURCE_REF_FIELDS.iter().any(|f| {
+        node.str_at(&["spec", "sourceRef", f])
+            .is_some_and(|v| v.contains("${"))
+    }) || (node.str_at(&["spec", "sourceRef", "namespace"]).is_none()
+        && node
+            .str_at(&["metadata", "namespace"])
+            .is_some_and(|v| v.contains("${")))
+}
+
+/// Where a child Flux Kustomization found in a cluster's walk goes.
+enum Route {
+    /// Its path, to walk now.
+    Walk(String),
+    /// Its path holds a `${VAR}`: resolved once the rest of the cluster is walked.
+    Defer(String),
+    /// It reads another source.
+    Foreign,
+    /// Its path is not here (or cannot be known).
+    Skip,
+}
+
+/// [`Route`] of `child`, the Flux Kustomization `ks` as applied, in a walk of sources `own`
+/// whose root here is `source_root`.
+fn route(
+    repo: &Repository,
+    ks: &Object,
+    child: &Node,
+    own: &[SourceKey],
+    source_root: &str,
+) -> Route {
+    let path = if node_source_is_own(repo, ks, child, own) {
+        crate::fs::join_normalized(source_root, child.str_at(&["spec", "path"]).unwrap_or("./"))
+    } else if let Some(p) = own
+        .iter()
+        .find_map(|o| crate::model::sources::path_through_artifact(repo, ks, o))
+        .or_else(|| crate::model::sources::configured_path(repo, ks))
+    {
+        Some(p)
+    } else {
+        return Route::Foreign;
+    };
+    let Some(path) = path else {
+        return Route::Skip;
+    };
+    let raw = child.str_at(&["spec", "path"]).unwrap_or("");
+    if raw.contains("${") {
+        return Route::Defer(path);
+    }
+    if path.contains("${") || raw.contains('\\') || !repo.tree.is_dir(&path) {
+        return Route::Skip;
+    }
+    Route::Walk(path)
+}
+
 pub fn source_is_own(repo: &Repository, ks: &Object, own: &[SourceKey]) -> bool {
     repo.node(ks)
         .path(&["spec", "sourceRef"])
@@ -830,18 +967,35 @@ pub fn source_is_own(repo: &Repository, ks: &Object, own: &[SourceKey]) -> bool 
 }
 
 /// [`source_is_own`] of `node`, the Flux Kustomization `ks` as applied.
+/// A `${VAR}` namespace of `ks` (`namespace: ${FLUX_NAMESPACE}`) is read as `node` has it
+/// substituted.
 fn node_source_is_own(repo: &Repository, ks: &Object, node: &Node, own: &[SourceKey]) -> bool {
-    node.path(&["spec", "sourceRef"])
-        .is_some_and(|sref| ref_is_own(repo, ks, |k| sref.str_at(&[k]), own))
+    let substituted_ns = repo
+        .effective_namespace(ks)
+        .is_some_and(|n| n.contains("${"))
+        .then(|| node.str_at(&["metadata", "namespace"]))
+        .flatten();
+    node.path(&["spec", "sourceRef"]).is_some_and(|sref| {
+        ref_is_own(
+            repo,
+            ks,
+            |k| match k {
+                "namespace" => sref.str_at(&[k]).or(substituted_ns),
+                _ => sref.str_at(&[k]),
+            },
+            own,
+        )
+    })
 }
 
-/// The Flux Kustomization `ks` with the `spec.patches` of the Flux Kustomization that applies
-/// it (as kustomize-controller applies them to every object of its build) that select it.
-fn patched(repo: &Repository, ks: &Object, patches: &[crate::model::kustomization::Patch]) -> Node {
-    let node = Node::from_yaml(repo.node(ks), ks.file);
+/// `node`, a Flux Kustomization as written (or as its directory's kustomize build renders it),
+/// with the `spec.patches` of the Flux Kustomization that applies it (as kustomize-controller
+/// applies them to every object of its build) that select it.
+fn patched(node: Node, patches: &[crate::model::kustomization::Patch]) -> Node {
     if patches.is_empty() {
         return node;
     }
+    let fallback = node.clone();
     let mut objects = vec![RenderedObject::new(node)];
     for p in patches {
         if let PatchSource::Inline(docs, _) = &p.source {
@@ -852,8 +1006,21 @@ fn patched(repo: &Repository, ks: &Object, patches: &[crate::model::kustomizatio
     }
     match objects.pop() {
         Some(o) => o.root,
-        None => Node::from_yaml(repo.node(ks), ks.file),
+        None => fallback,
     }
+}
+
+/// The Flux Kustomization `ks` as the kustomize build `b` renders it, when `b` holds it.
+fn rendered_in(repo: &Repository, ks: &Object, b: &crate::model::build::Build) -> Option<Node> {
+    let start = repo.document(ks).root()?.span().start;
+    b.objects
+        .iter()
+        .find(|o| {
+            o.kind == FluxKind::Kustomization.name()
+                && o.root.origin.file as usize == ks.file
+                && o.root.origin.span.start == start
+        })
+        .map(|o| o.root.clone())
 }
 
 /// Whether the `sourceRef` whose fields `field` reads names one of `own` (its namespace

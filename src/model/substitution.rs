@@ -47,7 +47,12 @@ pub fn variables_of(
         return None;
     }
     let mut vars = BTreeMap::new();
-    let namespace = repo.effective_namespace(ks);
+    // A `${VAR}` namespace (`namespace: ${FLUX_NAMESPACE}`) is read as the parent's
+    // substitution rendered it.
+    let namespace = repo
+        .effective_namespace(ks)
+        .filter(|n| !n.contains("${"))
+        .or_else(|| rendered.str_at(&["metadata", "namespace"]));
     for reference in post
         .get("substituteFrom")
         .map(Node::items)

@@ -1541,3 +1541,97 @@ fn ssa_merge_shell() {
     );
     assert_quiet("ssa-merge-shell", &["FV505"]);
 }
+
+/// FV105 ×114 on Joker9944/k8s-config: the child Flux Kustomizations of a directory set only
+/// `name` and `path`; its kustomization.yaml includes a component whose patch gives every
+/// Kustomization its `sourceRef`, `interval` and `prune`. Flux applies them as that build
+/// renders them; fluxvet followed them as written, found no source and applied nothing below
+/// them. A child the component's patch does not select has no source (FV502) and applies
+/// nothing.
+#[test]
+fn kustomize_patched_source_ref() {
+    let codes = ["FV105", "FV502"];
+    assert_eq!(
+        findings("kustomize-patched-source-ref/fires", &codes),
+        vec![
+            f("FV105", "apps/base/podinfo/configmap.yaml", 4, 9),
+            f("FV502", "apps/prod/sync.yaml", 6, 1),
+            f("FV502", "apps/prod/sync.yaml", 6, 1),
+            f("FV502", "apps/prod/sync.yaml", 6, 1),
+        ]
+    );
+    assert_quiet("kustomize-patched-source-ref", &codes);
+}
+
+/// FV105 ×668 on shamubernetes/home-k8s: every Flux Kustomization names its source
+/// `${KS_GIT_REPO_NAME}` and its namespace `${KS_NAMESPACE}`, which the applier's post-build
+/// substitution fills from the cluster's `cluster-settings` ConfigMap. fluxvet compared the
+/// names as written, found the source foreign and applied nothing below them; and read the
+/// children's `substituteFrom` ConfigMap in namespace `${KS_NAMESPACE}`, so a HelmRelease named
+/// `${APP}` kept that name (FV301 on a dependsOn naming it). A setting the cluster does not
+/// define still leaves its Kustomization without a source.
+#[test]
+fn substituted_source_ref() {
+    let codes = ["FV105", "FV301", "FV408"];
+    assert_eq!(
+        findings("substituted-source-ref/fires", &codes),
+        vec![
+            f("FV105", "apps/media/library/app/helmrelease.yaml", 4, 9),
+            f("FV408", "apps/media/library/ks.yaml", 13, 12),
+            f("FV301", "apps/media/player/app/helmrelease.yaml", 8, 13),
+        ]
+    );
+    assert_quiet("substituted-source-ref", &codes);
+}
+
+/// `(line, column, severity)` of every `code` finding on `fixtures/truth/<case>`.
+fn severities(case: &str, code: &str) -> Vec<(usize, usize, fluxvet::diag::Severity)> {
+    let dir = checkout().join("fixtures/truth").join(case);
+    let outcome = check(&CheckOptions {
+        paths: vec![dir.clone()],
+        trees: Trees::RulesNeed,
+        ..CheckOptions::default()
+    })
+    .unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+    outcome
+        .diagnostics
+        .iter()
+        .filter(|d| d.rule.code == code)
+        .map(|d| {
+            let lc = outcome.repo.files[d.file].line_col(d.span.start as usize);
+            (lc.line, lc.column, d.severity)
+        })
+        .collect()
+}
+
+/// FV205 (error) on shamubernetes/home-k8s: an OCIRepository, the chart of a HelmRelease,
+/// follows `tag: "104"`. kuberhealthy's chart is versioned with bare numbers (`version: 105`
+/// in its Chart.yaml); Helm reads that as 105.0.0 and `helm push` tags the chart `105`, so the
+/// tag is the exact version, not a moving major tag. Nothing in the files tells the two apart:
+/// a chart's bare-number tag is now an info saying so (`quiet` holds no error or warning, only
+/// that info). A bare-number tag of manifests (no chart) and a chart's two-part tag still fire
+/// as before.
+#[test]
+fn chart_number_tag() {
+    use fluxvet::diag::Severity;
+    assert_eq!(
+        findings("chart-number-tag/fires", &["FV205"]),
+        vec![
+            f("FV205", "kuberhealthy.yaml", 11, 10),
+            f("FV205", "kuberhealthy.yaml", 33, 10),
+            f("FV205", "kuberhealthy.yaml", 44, 10),
+        ]
+    );
+    assert_eq!(
+        severities("chart-number-tag/fires", "FV205"),
+        vec![
+            (11, 10, Severity::Info),
+            (33, 10, Severity::Warning),
+            (44, 10, Severity::Error),
+        ]
+    );
+    assert_eq!(
+        severities("chart-number-tag/quiet", "FV205"),
+        vec![(11, 10, Severity::Info)]
+    );
+}

@@ -20,6 +20,9 @@ Reads an `OCIRepository`'s `spec.ref` the way source-controller does (`digest` w
 no ref, `tag: latest`, a tag that is not a full version (`main`, `stable`, `3.24`), or a
 `semver:` range. Pinned is a `digest:` or an exact version tag (`1.8.0`, `v1.8.0`). An
 OCIRepository that a HelmRelease `chartRef` installs is an error; any other is a warning.
+A chart's tag that is a bare number (`tag: "104"`) is an info: Helm accepts `version: 104`
+(read as 104.0.0) and `helm push` tags the chart with it, so it may be the exact version of a
+chart versioned with bare numbers, or a major tag that moves.
 
 Not reported: the repository's own sync source as an OCI artifact ("gitless GitOps": CI pushes
 this repository's manifests, and a cluster's Kustomization syncs from the OCIRepository with a
@@ -70,7 +73,8 @@ fn non_empty<'a>(node: Option<NodeRef<'a>>) -> Option<(NodeRef<'a>, &'a str)> {
 
 const PIN_HELP: &str = "pin a `digest: sha256:…` (keep `tag:` beside it for readers) or an exact version tag such as `tag: 1.2.3`";
 
-fn judge(root: NodeRef<'_>, who: &str) -> Option<Floating> {
+/// `chart`: a HelmRelease's `chartRef` installs it.
+fn judge(root: NodeRef<'_>, who: &str, chart: bool) -> Option<Floating> {
     let (spec_key, spec) = root.entry("spec")?;
     let reference = spec.entry("ref").filter(|(_, v)| !v.is_null());
     let Some((ref_key, r)) = reference else {
@@ -148,6 +152,21 @@ fn judge(root: NodeRef<'_>, who: &str) -> Option<Floating> {
     }
     if helm_semver::parse_version(tag).is_some() {
         return None;
+    }
+    // Helm reads a chart `version: 104` as 104.0.0 and `helm push` tags the chart with the
+    // version as written: a chart versioned with bare numbers has such tags, and nothing in
+    // the files tells it from a moving major tag.
+    if chart && tag.bytes().all(|b| b.is_ascii_digit()) {
+        return Some(Floating {
+            span: n.span(),
+            message: format!(
+                "{who} follows `tag: {tag}`, a bare number: the chart's exact version if it is versioned so (Helm reads `version: {tag}` as {tag}.0.0 and `helm push` tags it `{tag}`), a major tag that moves to each new release if not"
+            ),
+            help: format!(
+                "if `{tag}` is the chart's version, add its `digest:` to make the pin explicit; otherwise {PIN_HELP}"
+            ),
+            severity: Some(Severity::Info),
+        });
     }
     Some(Floating {
         span: n.span(),
@@ -234,10 +253,10 @@ impl Rule for OciRefUnpinned {
                 continue;
             }
             let who = format!("OCIRepository `{}`", qualified(repo, oci));
-            let Some(f) = judge(repo.node(oci), &who) else {
+            let users = chart_ref_users(repo, oci);
+            let Some(f) = judge(repo.node(oci), &who, !users.is_empty()) else {
                 continue;
             };
-            let users = chart_ref_users(repo, oci);
             let severity = f.severity.unwrap_or(if users.is_empty() {
                 Severity::Warning
             } else {
@@ -349,6 +368,16 @@ spec:
         assert_eq!(
             severities(&[("oci.yaml", &o), ("hr.yaml", &explicit_ns)]),
             vec![Severity::Error]
+        );
+        // A bare number is an exact version of a chart versioned so, or a moving major tag.
+        let number = oci("podinfo", "  ref:\n    tag: \"104\"\n");
+        assert_eq!(
+            severities(&[("oci.yaml", &number), ("hr.yaml", HR)]),
+            vec![Severity::Info]
+        );
+        assert_eq!(
+            severities(&[("oci.yaml", &number)]),
+            vec![Severity::Warning]
         );
         let sub = oci("podinfo", "  ref:\n    tag: ${VERSION}\n");
         assert_eq!(
