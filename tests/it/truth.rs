@@ -57,8 +57,9 @@ fn messages(case: &str, code: &str) -> Vec<String> {
         .collect()
 }
 
-/// The severities of every `code` finding on `fixtures/truth/<case>`, in report order.
-fn severities(case: &str, code: &str) -> Vec<Severity> {
+/// The line, column and severity of every `code` finding on `fixtures/truth/<case>`, in
+/// report order.
+fn severities(case: &str, code: &str) -> Vec<(usize, usize, Severity)> {
     let dir = checkout().join("fixtures/truth").join(case);
     let outcome = check(&CheckOptions {
         paths: vec![dir.clone()],
@@ -70,7 +71,10 @@ fn severities(case: &str, code: &str) -> Vec<Severity> {
         .diagnostics
         .iter()
         .filter(|d| d.rule.code == code)
-        .map(|d| d.severity)
+        .map(|d| {
+            let lc = outcome.repo.files[d.file].line_col(d.span.start as usize);
+            (lc.line, lc.column, d.severity)
+        })
         .collect()
 }
 
@@ -1500,7 +1504,11 @@ fn builtin_unknown_field() {
     );
     assert_eq!(
         severities("builtin-unknown-field/fires", "FV505"),
-        vec![Severity::Error, Severity::Error, Severity::Error]
+        vec![
+            (11, 3, Severity::Error),
+            (9, 16, Severity::Error),
+            (12, 5, Severity::Error)
+        ]
     );
     assert!(
         messages("builtin-unknown-field/fires", "FV505")
@@ -1513,7 +1521,7 @@ fn builtin_unknown_field() {
     );
     assert_eq!(
         severities("builtin-unknown-field/quiet", "FV505"),
-        vec![Severity::Warning]
+        vec![(12, 3, Severity::Warning)]
     );
     let m = messages("builtin-unknown-field/quiet", "FV505");
     assert!(
@@ -1582,26 +1590,6 @@ fn substituted_source_ref() {
         ]
     );
     assert_quiet("substituted-source-ref", &codes);
-}
-
-/// `(line, column, severity)` of every `code` finding on `fixtures/truth/<case>`.
-fn severities(case: &str, code: &str) -> Vec<(usize, usize, fluxvet::diag::Severity)> {
-    let dir = checkout().join("fixtures/truth").join(case);
-    let outcome = check(&CheckOptions {
-        paths: vec![dir.clone()],
-        trees: Trees::RulesNeed,
-        ..CheckOptions::default()
-    })
-    .unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
-    outcome
-        .diagnostics
-        .iter()
-        .filter(|d| d.rule.code == code)
-        .map(|d| {
-            let lc = outcome.repo.files[d.file].line_col(d.span.start as usize);
-            (lc.line, lc.column, d.severity)
-        })
-        .collect()
 }
 
 /// FV205 (error) on shamubernetes/home-k8s: an OCIRepository, the chart of a HelmRelease,
