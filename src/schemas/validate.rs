@@ -927,17 +927,10 @@ fn levenshtein(a: &str, b: &str) -> usize {
     prev[b.len()]
 }
 
-/// Standard base64 with padding, whitespace-free (what Go's `encoding/base64` StdEncoding reads).
+/// What the API server decodes as `format: byte`: Go's `encoding/base64` StdEncoding, which
+/// skips line breaks (a block scalar wrapped at 76 columns is valid) and requires padding.
 fn is_base64(s: &str) -> bool {
-    let b = s.as_bytes();
-    if !b.len().is_multiple_of(4) {
-        return false;
-    }
-    let pad = b.iter().rev().take_while(|&&c| c == b'=').count();
-    pad <= 2
-        && b[..b.len() - pad]
-            .iter()
-            .all(|c| c.is_ascii_alphanumeric() || *c == b'+' || *c == b'/')
+    crate::secrets::decode_base64(s).is_some()
 }
 
 /// RFC 3339 `date-time`: `YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM)`.
@@ -1003,6 +996,9 @@ mod tests {
     fn formats() {
         assert!(is_base64("aGVsbG8="));
         assert!(!is_base64("hello!"));
+        // Wrapped, as `base64` writes it and a `|` block scalar keeps it.
+        assert!(is_base64("aGVs\nbG8=\n"));
+        assert!(!is_base64("aGVsbG8"));
         assert!(is_rfc3339("2024-01-02T03:04:05Z"));
         assert!(is_rfc3339("2024-01-02T03:04:05.123+02:00"));
         assert!(!is_rfc3339("2024-01-02"));

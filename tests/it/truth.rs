@@ -1623,3 +1623,17 @@ fn chart_number_tag() {
         vec![(11, 10, Severity::Info)]
     );
 }
+
+/// FV505 "`binaryData.logo.jpg` is not valid base64" on ahachmann/datentraum-platform-fluxcd's
+/// Keycloak theme ConfigMap: the image is base64 wrapped at 76 columns in a `|` block scalar.
+/// The API server decodes `format: byte` with Go's `encoding/base64`, which skips line breaks
+/// (as FV601 already read a Secret's `data`); the validator wanted one unbroken line. A
+/// character outside the alphabet is still rejected.
+#[test]
+fn wrapped_base64() {
+    assert_eq!(
+        findings("wrapped-base64/fires", &["FV505"]),
+        vec![f("FV505", "apps/images.yaml", 8, 5)]
+    );
+    assert_quiet("wrapped-base64", &["FV505"]);
+}
