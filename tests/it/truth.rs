@@ -1637,3 +1637,18 @@ fn wrapped_base64() {
     );
     assert_quiet("wrapped-base64", &["FV505"]);
 }
+
+/// ianache/fluxcd: `qapiVersion:` (a typo) leaves a HelmRepository without apiVersion. FV103
+/// said so at its kind, and FV405 again at the document ("has no apiVersion or kind"): two
+/// findings for one cause, and the second one false, since kustomize builds an object without
+/// apiVersion (`kubectl kustomize` prints it; the apply fails, which FV103 reports). Only a
+/// missing kind fails the build now, as in kustomize.
+#[test]
+fn missing_apiversion_once() {
+    let codes = ["FV103", "FV405"];
+    assert_eq!(
+        findings("missing-apiversion-once/fires", &codes),
+        vec![f("FV103", "apps/repository.yaml", 4, 7)]
+    );
+    assert_quiet("missing-apiversion-once", &codes);
+}
