@@ -627,6 +627,12 @@ impl ReconcileTree {
         self.patch_files.contains(&file)
     }
 
+    /// Whether `file` is only ever read as a patch (never decoded as objects): what its
+    /// documents leave out is their targets' own.
+    pub fn is_patch_body(&self, file: FileId) -> bool {
+        self.is_patch_file(file) && !self.loaded_as_objects(file)
+    }
+
     /// Flux Kustomizations a cluster reaches whose source is not the cluster's own.
     pub fn foreign(&self) -> &[usize] {
         &self.foreign

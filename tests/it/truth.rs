@@ -1652,3 +1652,19 @@ fn missing_apiversion_once() {
     );
     assert_quiet("missing-apiversion-once", &codes);
 }
+
+/// FV205 "OCIRepository `unimportant` has no `ref`: Flux pulls the `latest` tag" on
+/// sun-asterisk-research/fluxcd-template's `patch-ocirepository.yaml`, a patch body a component
+/// applies to every OCIRepository (it sets `layerSelector`; its name is a placeholder). A patch
+/// body sets the fields it holds on its targets, so the ref it leaves out is theirs; the same
+/// holds for FV206 on a GitRepository patch body. A moving tag a patch body sets is still
+/// reported, at the patch.
+#[test]
+fn patch_body_ref() {
+    let codes = ["FV205", "FV206"];
+    assert_eq!(
+        findings("patch-body-ref/fires", &codes),
+        vec![f("FV205", "apps/pull-secret.yaml", 10, 10)]
+    );
+    assert_quiet("patch-body-ref", &codes);
+}

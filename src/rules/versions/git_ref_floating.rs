@@ -212,11 +212,17 @@ impl Rule for GitRefFloating {
             .cloned()
             .collect();
         let own = own.as_slice();
+        let tree = repo.reconcile_tree();
         for git in repo.of_kind(FluxKind::GitRepository) {
             if git.flux != Some(FluxKind::GitRepository)
                 || is_own(repo, own, git)
                 || is_automation_target(repo, git)
             {
+                continue;
+            }
+            // A patch body sets the fields it holds on its targets: a ref it leaves out is
+            // theirs, not "no ref".
+            if tree.is_patch_body(git.file) && repo.node(git).path(&["spec", "ref"]).is_none() {
                 continue;
             }
             let who = format!("GitRepository `{}`", qualified(repo, git));

@@ -245,8 +245,14 @@ impl Rule for OciRefUnpinned {
     }
 
     fn check_repository(&self, repo: &Repository, out: &mut Vec<Diagnostic>) {
+        let tree = repo.reconcile_tree();
         for oci in repo.of_kind(FluxKind::OCIRepository) {
             if oci.flux != Some(FluxKind::OCIRepository) {
+                continue;
+            }
+            // A patch body sets the fields it holds on its targets: a ref it leaves out is
+            // theirs, not "no ref".
+            if tree.is_patch_body(oci.file) && repo.node(oci).path(&["spec", "ref"]).is_none() {
                 continue;
             }
             if is_own_sync_source(repo, oci) {
