@@ -1623,3 +1623,21 @@ fn chart_number_tag() {
         vec![(11, 10, Severity::Info)]
     );
 }
+
+/// FV104 on elastic's elasticsearch chart value `persistence.labels.enabled: false`
+/// (enesanbar/gitops-flux): `enabled` is Helm's name for a switch, so a chart value's
+/// `enabled` boolean is the chart's to judge in any label map, as in a map named `…Labels`.
+/// Other booleans and numbers in that `labels` map, and an `enabled` label in the
+/// HelmRelease's own metadata, still fire.
+#[test]
+fn chart_labels_enabled() {
+    assert_eq!(
+        findings("chart-labels-enabled/fires", &["FV104"]),
+        vec![
+            f("FV104", "helmrelease.yaml", 9, 14),
+            f("FV104", "helmrelease.yaml", 25, 17),
+            f("FV104", "helmrelease.yaml", 26, 15),
+        ]
+    );
+    assert_quiet("chart-labels-enabled", &["FV104"]);
+}
