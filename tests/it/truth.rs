@@ -1641,3 +1641,22 @@ fn chart_labels_enabled() {
     );
     assert_quiet("chart-labels-enabled", &["FV104"]);
 }
+
+/// FV408 ×261 in a repository without clusters (hmcts/sds-flux-config): each cluster's
+/// kustomization gives its Flux Kustomizations common defaults from a file it uses as a
+/// `patches` entry, a Kustomization without `spec.path`. Read as a Kustomization Flux
+/// reconciles, it applied the repository's root, where every `${NAMESPACE}` was undefined. A
+/// file some kustomization uses as a patch is a fragment: no walk starts from it. The same
+/// file listed as a resource still applies the root, and still fires.
+#[test]
+fn patch_file_kustomization() {
+    let codes = ["FV401", "FV408", "FV502"];
+    assert_eq!(
+        findings("patch-file-kustomization/fires", &codes),
+        vec![
+            f("FV408", "apps/admin/serviceaccount/dev.yaml", 4, 9),
+            f("FV408", "apps/admin/serviceaccount/dev.yaml", 5, 14),
+        ]
+    );
+    assert_quiet("patch-file-kustomization", &codes);
+}
