@@ -116,12 +116,24 @@ pub fn in_helm_chart(repo: &Repository, path: &str) -> bool {
 
 impl ReconcileTree {
     fn build(repo: &Repository) -> ReconcileTree {
+        // Every kustomize config, reconciled or not, loads its listed files as objects and
+        // its patch files as fragments: read first, so the walks know a patch from an object.
+        let refs = ReconcileTree::kustomize_refs(repo);
         let mut tree = if repo.clusters().is_empty() {
-            ReconcileTree::from_own_sources(repo)
+            ReconcileTree::from_own_sources(repo, &refs)
         } else {
-            ReconcileTree::from_clusters(repo)
+            ReconcileTree::from_clusters(repo, &refs)
         };
-        // Every kustomize config, reconciled or not, loads its listed files as objects.
+        tree.kustomize_resources = refs.kustomize_resources;
+        tree.targeted_patches = refs.targeted_patches;
+        tree.patch_files = refs.patch_files;
+        tree
+    }
+
+    /// The files every kustomize config loads as objects (`resources`, `bases`) and uses as
+    /// patches, reconciled or not.
+    fn kustomize_refs(repo: &Repository) -> ReconcileTree {
+        let mut tree = ReconcileTree::default();
         for &fid in repo.kustomization_files() {
             let dir = parent_dir(repo.path(fid));
             for root in repo.docs_of(fid).filter_map(|d| d.doc.root()) {
@@ -169,7 +181,7 @@ impl ReconcileTree {
     /// the way that reads the cluster's own source, until nothing new is reached. A
     /// Kustomization reading another source is recorded as foreign and not followed: its path
     /// is in another repository or artifact.
-    fn from_clusters(repo: &Repository) -> ReconcileTree {
+    fn from_clusters(repo: &Repository, refs: &ReconcileTree) -> ReconcileTree {
         let mut tree = ReconcileTree::default();
         let mut foreign = HashSet::new();
         // File → its Flux Kustomizations, once: every file a walk reaches is asked.
@@ -205,7 +217,10 @@ impl ReconcileTree {
         flux_ks.sort_by(|a, b| repo.path(a.1.file).cmp(repo.path(b.1.file)));
         let left_out = left_out_by_clusters(repo, &tree.file_clusters);
         for (idx, ks) in flux_ks {
-            if tree.file_clusters.contains_key(&ks.file) || left_out(repo.path(ks.file)) {
+            if tree.file_clusters.contains_key(&ks.file)
+                || left_out(repo.path(ks.file))
+                || refs.is_patch_body(ks.file)
+            {
                 continue;
             }
             let node = repo.node(ks);
@@ -498,11 +513,14 @@ impl ReconcileTree {
 
     /// Without clusters: every Flux Kustomization whose source is one of this repository's
     /// own sources, as a kustomize build of the root would include them.
-    fn from_own_sources(repo: &Repository) -> ReconcileTree {
+    fn from_own_sources(repo: &Repository, refs: &ReconcileTree) -> ReconcileTree {
         let mut tree = ReconcileTree::default();
         let own = reconciled_sources(repo);
         for (idx, ks) in repo.of_kinds(&[FluxKind::Kustomization]) {
-            if ks.flux != Some(FluxKind::Kustomization) {
+            // A Kustomization in a file some kustomization uses as a patch is a fragment
+            // merged into others (defaults for every Kustomization of a cluster), not one
+            // Flux reconciles: its missing `spec.path` is no path to the repository's root.
+            if ks.flux != Some(FluxKind::Kustomization) || refs.is_patch_body(ks.file) {
                 continue;
             }
             let path = if source_is_own(repo, ks, own) {

@@ -1668,3 +1668,40 @@ fn patch_body_ref() {
     );
     assert_quiet("patch-body-ref", &codes);
 }
+
+/// FV104 on elastic's elasticsearch chart value `persistence.labels.enabled: false`
+/// (enesanbar/gitops-flux): `enabled` is Helm's name for a switch, so a chart value's
+/// `enabled` boolean is the chart's to judge in any label map, as in a map named `…Labels`.
+/// Other booleans and numbers in that `labels` map, and an `enabled` label in the
+/// HelmRelease's own metadata, still fire.
+#[test]
+fn chart_labels_enabled() {
+    assert_eq!(
+        findings("chart-labels-enabled/fires", &["FV104"]),
+        vec![
+            f("FV104", "helmrelease.yaml", 9, 14),
+            f("FV104", "helmrelease.yaml", 25, 17),
+            f("FV104", "helmrelease.yaml", 26, 15),
+        ]
+    );
+    assert_quiet("chart-labels-enabled", &["FV104"]);
+}
+
+/// FV408 ×261 in a repository without clusters (hmcts/sds-flux-config): each cluster's
+/// kustomization gives its Flux Kustomizations common defaults from a file it uses as a
+/// `patches` entry, a Kustomization without `spec.path`. Read as a Kustomization Flux
+/// reconciles, it applied the repository's root, where every `${NAMESPACE}` was undefined. A
+/// file some kustomization uses as a patch is a fragment: no walk starts from it. The same
+/// file listed as a resource still applies the root, and still fires.
+#[test]
+fn patch_file_kustomization() {
+    let codes = ["FV401", "FV408", "FV502"];
+    assert_eq!(
+        findings("patch-file-kustomization/fires", &codes),
+        vec![
+            f("FV408", "apps/admin/serviceaccount/dev.yaml", 4, 9),
+            f("FV408", "apps/admin/serviceaccount/dev.yaml", 5, 14),
+        ]
+    );
+    assert_quiet("patch-file-kustomization", &codes);
+}

@@ -23,7 +23,8 @@ the value changes on its way to the cluster:
   `nodeSelector`, kustomize `commonLabels`/`commonAnnotations`/`labels[].pairs`, chart values
   named `…Labels`/`…Annotations` such as `podAnnotations`): `1.31`, `true`, `null` (in chart
   values named so, not `true` or `false`: such a map may be the chart's switches, as
-  k8s-monitoring's `nodeLabels: {region: true}`; nor `null` in a HelmRelease's values, where
+  k8s-monitoring's `nodeLabels: {region: true}`; nor a chart value's `enabled: false` in any
+  such map, as elasticsearch's `persistence.labels.enabled`; nor `null` in a HelmRelease's values, where
   it deletes the chart's default, as `nodeSelector: {intel.feature.node.kubernetes.io/gpu:
   null}` does);
 - a container environment variable's `value`; in a HelmRelease's chart values, only where
@@ -207,7 +208,10 @@ impl<'a> Walker<'a, '_> {
             // A chart value named so may be a map of switches rather than of labels
             // (grafana/k8s-monitoring's `nodeLabels: {region: true}` picks which node labels
             // to keep): the chart decides, as for its env values.
-            let chart_map = !STRING_MAPS.contains(&p)
+            // So is a chart's `labels.enabled` (elastic's elasticsearch chart:
+            // `persistence.labels.enabled: false` switches the volume claim's labels on):
+            // `enabled` is Helm's name for a switch, whatever map holds it.
+            let chart_map = (!STRING_MAPS.contains(&p) || key == "enabled")
                 && self.kind == "HelmRelease"
                 && path.starts_with(&["spec", "values"]);
             return Some(match (p.contains("nnotation"), chart_map) {
