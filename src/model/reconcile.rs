@@ -395,11 +395,16 @@ impl ReconcileTree {
                         base.unwrap_or_else(|| Node::from_yaml(written, ks.file)),
                         &patches,
                     );
-                    if source_ref_has_var(&child) {
+                    let routed = route(repo, ks, &child, own, source_root);
+                    // A `${VAR}` source name that matches no source as written is routed once
+                    // substituted. One that does (the source is written with the same
+                    // `${VAR}`s, in the same substituted build) is that source.
+                    if source_ref_has_var(&child) && matches!(routed, Route::Foreign | Route::Skip)
+                    {
                         deferred_refs.push((applier, applied_as.clone(), idx, child));
                         continue;
                     }
-                    match route(repo, ks, &child, own, source_root) {
+                    match routed {
                         Route::Walk(path) => queue.push((idx, path, Some(child))),
                         Route::Defer(path) => {
                             deferred.push((applier, applied_as.clone(), idx, child, path));

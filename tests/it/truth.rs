@@ -1705,3 +1705,20 @@ fn patch_file_kustomization() {
     );
     assert_quiet("patch-file-kustomization", &codes);
 }
+
+/// ahachmann/datentraum-platform-fluxcd: a shared template (`base/application-space`) holds a
+/// GitRepository `${APPLICATION_NAMESPACE}-platform-fluxcd` of this repository and a
+/// Kustomization reading it by that same `${VAR}` name, with a `${KUSTOMIZATION_PATH}` path;
+/// each environment's Flux Kustomization builds the template with its own substitution. Routing
+/// a child by its substituted source name (truth20's `substituted_source_ref`) found no source
+/// of that name, since the source is written with the variables too, and 2 environment files
+/// became "applied by no cluster". A `${VAR}` source name that matches a source as written is
+/// that source; an environment directory nothing names still fires.
+#[test]
+fn templated_source_ref() {
+    assert_eq!(
+        findings("templated-source-ref/fires", &["FV105"]),
+        vec![f("FV105", "envs/team-b/settings.yaml", 4, 9)]
+    );
+    assert_quiet("templated-source-ref", &["FV105"]);
+}
