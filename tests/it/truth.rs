@@ -1623,3 +1623,19 @@ fn chart_number_tag() {
         vec![(11, 10, Severity::Info)]
     );
 }
+
+/// FV602 ×7 on operinko/homeops: `archive/` keeps old copies of the apps' `ks.yaml`, each
+/// naming the same path as the live one but without `decryption`. Nothing applies them (FV105),
+/// yet each was taken for a root applied by hand and its build judged: its SOPS Secrets "applied
+/// without decryption". A Flux Kustomization nothing applies whose path a cluster already
+/// builds is now a stale copy, not a root. The live Kustomization without decryption still
+/// fires.
+#[test]
+fn stale_archived_kustomization() {
+    let codes = ["FV602"];
+    assert_eq!(
+        findings("stale-archived-kustomization/fires", &codes),
+        vec![f("FV602", "apps/security/vault/app/secret.sops.yaml", 7, 1)]
+    );
+    assert_quiet("stale-archived-kustomization", &codes);
+}
