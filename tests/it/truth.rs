@@ -1639,3 +1639,22 @@ fn stale_archived_kustomization() {
     );
     assert_quiet("stale-archived-kustomization", &codes);
 }
+
+/// FV408 ×2 on david-driscoll/home-operations: a shared component's LimitRange and
+/// ServiceAccount say `namespace: ${NAMESPACE}`, and every kustomization using the component
+/// sets `namespace:`, which kustomize writes over it before Flux substitutes anything: no
+/// `${NAMESPACE}` reaches post-build substitution. fluxvet judged the text as written. A use
+/// the builds of the Kustomization keep still fires: in a kustomization without `namespace:`,
+/// and a label (`${TEAM}`) the namespace does not touch.
+#[test]
+fn namespace_replaces_variable() {
+    let codes = ["FV408"];
+    assert_eq!(
+        findings("namespace-replaces-variable/fires", &codes),
+        vec![
+            f("FV408", "components/common/limit-range.yaml", 5, 14),
+            f("FV408", "components/common/limit-range.yaml", 8, 11),
+        ]
+    );
+    assert_quiet("namespace-replaces-variable", &codes);
+}

@@ -72,23 +72,23 @@ fn disabled(root: &NodeRef<'_>) -> bool {
     })
 }
 
-/// Every scalar of a tree (keys included), depth first.
-fn scalars<'a>(node: NodeRef<'a>, out: &mut Vec<NodeRef<'a>>) {
+/// Every scalar of a tree (keys included, marked `true`), depth first.
+fn scalars<'a>(node: NodeRef<'a>, key: bool, out: &mut Vec<(NodeRef<'a>, bool)>) {
     match node.kind() {
         Kind::Mapping(_) => {
             for (k, v) in node.entries() {
-                scalars(k, out);
-                scalars(v, out);
+                scalars(k, true, out);
+                scalars(v, false, out);
             }
         }
         Kind::Sequence(_) => {
             for item in node.items() {
-                scalars(item, out);
+                scalars(item, false, out);
             }
         }
         _ => {
             if node.as_str().is_some() {
-                out.push(node);
+                out.push((node, key));
             }
         }
     }
@@ -175,7 +175,7 @@ impl Rule for SubstitutionUndefined {
                 for &file in files.iter() {
                     judge_file(
                         repo,
-                        (ks, cluster_name),
+                        (idx, ks, cluster_name),
                         file,
                         &vars,
                         post.origin,
@@ -191,7 +191,7 @@ impl Rule for SubstitutionUndefined {
 /// The `${name}` uses of `file` that the variables `vars` of `ks` leave without a value.
 fn judge_file(
     repo: &Repository,
-    (ks, cluster): (&Object, Option<&str>),
+    (idx, ks, cluster): (usize, &Object, Option<&str>),
     file: usize,
     vars: &BTreeMap<String, String>,
     post: Origin,
@@ -209,10 +209,37 @@ fn judge_file(
         if disabled(&root) {
             continue;
         }
+        // Where the builds of `ks` that hold this document keep its text: a value a kustomize
+        // transformer replaced (the kustomization's `namespace:` over `namespace: ${NAMESPACE}`)
+        // is not there, and post-build substitution never sees it.
+        let mut kept: Option<Vec<Span>> = None;
+        for copy in repo
+            .judged_copies_at(file, root.span().start)
+            .filter(|a| a.kustomization == Some(idx))
+        {
+            let kept = kept.get_or_insert_with(Vec::new);
+            copy.object
+                .root
+                .walk_origins(&mut String::new(), &mut |_, o| {
+                    if o.file as usize == file {
+                        kept.push(o.span);
+                    }
+                });
+        }
         let mut nodes = Vec::new();
-        scalars(root, &mut nodes);
-        for node in nodes {
+        scalars(root, false, &mut nodes);
+        for (node, is_key) in nodes {
             let Some(text) = node.as_str() else { continue };
+            let span = node.span();
+            let replaced = kept.as_ref().is_some_and(|kept| {
+                !is_key
+                    && !kept
+                        .iter()
+                        .any(|k| k.start >= span.start && k.start < span.end.max(span.start + 1))
+            });
+            if replaced {
+                continue;
+            }
             for u in substitution::uses(text) {
                 if u.has_default || vars.contains_key(&u.name) {
                     continue;
