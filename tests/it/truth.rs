@@ -1658,3 +1658,18 @@ fn namespace_replaces_variable() {
     );
     assert_quiet("namespace-replaces-variable", &codes);
 }
+
+/// FV408 ×11 on ekenheim/home-ops-upgrade: Grafana dashboards hold `${datasource}` (Grafana's
+/// own template variable); their kustomization's patch gives every ConfigMap the annotation
+/// `kustomize.toolkit.fluxcd.io/substitute: disabled`, which Flux reads on the built object.
+/// The rule looked for it only in the file as written. A dashboard the patch does not select
+/// still fires.
+#[test]
+fn patched_substitute_disabled() {
+    let codes = ["FV408"];
+    assert_eq!(
+        findings("patched-substitute-disabled/fires", &codes),
+        vec![f("FV408", "apps/dashboards/disk.yaml", 8, 33)]
+    );
+    assert_quiet("patched-substitute-disabled", &codes);
+}

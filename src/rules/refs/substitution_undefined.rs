@@ -212,11 +212,20 @@ fn judge_file(
         // Where the builds of `ks` that hold this document keep its text: a value a kustomize
         // transformer replaced (the kustomization's `namespace:` over `namespace: ${NAMESPACE}`)
         // is not there, and post-build substitution never sees it.
-        let mut kept: Option<Vec<Span>> = None;
-        for copy in repo
+        let copies: Vec<_> = repo
             .judged_copies_at(file, root.span().start)
             .filter(|a| a.kustomization == Some(idx))
+            .collect();
+        // Turned off in every copy (a kustomize patch may add the annotation).
+        if !copies.is_empty()
+            && copies
+                .iter()
+                .all(|a| substitution::disabled_in(&a.object.root))
         {
+            continue;
+        }
+        let mut kept: Option<Vec<Span>> = None;
+        for copy in copies {
             let kept = kept.get_or_insert_with(Vec::new);
             copy.object
                 .root
