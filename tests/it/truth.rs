@@ -1645,7 +1645,8 @@ fn stale_archived_kustomization() {
 /// sets `namespace:`, which kustomize writes over it before Flux substitutes anything: no
 /// `${NAMESPACE}` reaches post-build substitution. fluxvet judged the text as written. A use
 /// the builds of the Kustomization keep still fires: in a kustomization without `namespace:`,
-/// and a label (`${TEAM}`) the namespace does not touch.
+/// a label (`${TEAM}`) the namespace does not touch, and a block scalar (whose rendered origin
+/// starts at its header, not its text: compared by overlap).
 #[test]
 fn namespace_replaces_variable() {
     let codes = ["FV408"];
@@ -1654,6 +1655,7 @@ fn namespace_replaces_variable() {
         vec![
             f("FV408", "components/common/limit-range.yaml", 5, 14),
             f("FV408", "components/common/limit-range.yaml", 8, 11),
+            f("FV408", "components/common/script.yaml", 7, 5),
         ]
     );
     assert_quiet("namespace-replaces-variable", &codes);

@@ -3,7 +3,7 @@ use std::collections::{BTreeMap, HashSet};
 use crate::diag::{Diagnostic, Severity};
 use crate::flux_api::FluxKind;
 use crate::model::index::{Object, Repository};
-use crate::model::rendered::{Node, Origin};
+use crate::model::rendered::{Node, Origin, Value};
 use crate::model::substitution::{self, DISABLE_KEY};
 use crate::rules::{Rule, RuleMeta};
 use crate::source::Span;
@@ -89,6 +89,22 @@ fn scalars<'a>(node: NodeRef<'a>, key: bool, out: &mut Vec<(NodeRef<'a>, bool)>)
         _ => {
             if node.as_str().is_some() {
                 out.push((node, key));
+            }
+        }
+    }
+}
+
+/// The spans in `file` of the scalars of a rendered tree (a block scalar's starts at its
+/// header, the source tree's at its text: compare by overlap).
+fn scalar_origins(node: &Node, file: usize, out: &mut Vec<Span>) {
+    match &node.value {
+        Value::Map(entries) => entries
+            .iter()
+            .for_each(|(_, v)| scalar_origins(v, file, out)),
+        Value::Seq(items) => items.iter().for_each(|v| scalar_origins(v, file, out)),
+        Value::Scalar(..) => {
+            if node.origin.file as usize == file {
+                out.push(node.origin.span);
             }
         }
     }
@@ -226,14 +242,7 @@ fn judge_file(
         }
         let mut kept: Option<Vec<Span>> = None;
         for copy in copies {
-            let kept = kept.get_or_insert_with(Vec::new);
-            copy.object
-                .root
-                .walk_origins(&mut String::new(), &mut |_, o| {
-                    if o.file as usize == file {
-                        kept.push(o.span);
-                    }
-                });
+            scalar_origins(&copy.object.root, file, kept.get_or_insert_with(Vec::new));
         }
         let mut nodes = Vec::new();
         scalars(root, false, &mut nodes);
@@ -242,9 +251,10 @@ fn judge_file(
             let span = node.span();
             let replaced = kept.as_ref().is_some_and(|kept| {
                 !is_key
-                    && !kept
-                        .iter()
-                        .any(|k| k.start >= span.start && k.start < span.end.max(span.start + 1))
+                    && !kept.iter().any(|k| {
+                        k.start < span.end.max(span.start + 1)
+                            && span.start < k.end.max(k.start + 1)
+                    })
             });
             if replaced {
                 continue;
