@@ -1643,19 +1643,19 @@ fn stale_archived_kustomization() {
 /// FV408 ×2 on david-driscoll/home-operations: a shared component's LimitRange and
 /// ServiceAccount say `namespace: ${NAMESPACE}`, and every kustomization using the component
 /// sets `namespace:`, which kustomize writes over it before Flux substitutes anything: no
-/// `${NAMESPACE}` reaches post-build substitution. fluxvet judged the text as written. A use
-/// the builds of the Kustomization keep still fires: in a kustomization without `namespace:`,
-/// a label (`${TEAM}`) the namespace does not touch, and a block scalar (whose rendered origin
-/// starts at its header, not its text: compared by overlap).
+/// `${NAMESPACE}` reaches post-build substitution. fluxvet judged the text as written; a
+/// `metadata.namespace` every build of the Kustomization takes from elsewhere is now skipped.
+/// Still firing: the namespace in a kustomization without `namespace:`, a label (`${TEAM}`)
+/// and a block scalar the builds keep.
 #[test]
 fn namespace_replaces_variable() {
     let codes = ["FV408"];
     assert_eq!(
         findings("namespace-replaces-variable/fires", &codes),
         vec![
+            f("FV408", "apps/tools/script.yaml", 7, 5),
             f("FV408", "components/common/limit-range.yaml", 5, 14),
             f("FV408", "components/common/limit-range.yaml", 8, 11),
-            f("FV408", "components/common/script.yaml", 7, 5),
         ]
     );
     assert_quiet("namespace-replaces-variable", &codes);

@@ -3,7 +3,7 @@ use std::collections::{BTreeMap, HashSet};
 use crate::diag::{Diagnostic, Severity};
 use crate::flux_api::FluxKind;
 use crate::model::index::{Object, Repository};
-use crate::model::rendered::{Node, Origin, Value};
+use crate::model::rendered::{Node, Origin};
 use crate::model::substitution::{self, DISABLE_KEY};
 use crate::rules::{Rule, RuleMeta};
 use crate::source::Span;
@@ -94,20 +94,10 @@ fn scalars<'a>(node: NodeRef<'a>, key: bool, out: &mut Vec<(NodeRef<'a>, bool)>)
     }
 }
 
-/// The spans in `file` of the scalars of a rendered tree (a block scalar's starts at its
-/// header, the source tree's at its text: compare by overlap).
-fn scalar_origins(node: &Node, file: usize, out: &mut Vec<Span>) {
-    match &node.value {
-        Value::Map(entries) => entries
-            .iter()
-            .for_each(|(_, v)| scalar_origins(v, file, out)),
-        Value::Seq(items) => items.iter().for_each(|v| scalar_origins(v, file, out)),
-        Value::Scalar(..) => {
-            if node.origin.file as usize == file {
-                out.push(node.origin.span);
-            }
-        }
-    }
+/// Whether two spans share a byte (an empty span counts as its first byte): a block scalar's
+/// rendered origin may start at its header, the source tree's at its text.
+fn overlaps(a: Span, b: Span) -> bool {
+    a.start < b.end.max(b.start + 1) && b.start < a.end.max(a.start + 1)
 }
 
 /// The span of a use inside a scalar: exact where the scalar's text is its source bytes (a
@@ -240,23 +230,25 @@ fn judge_file(
         {
             continue;
         }
-        let mut kept: Option<Vec<Span>> = None;
-        for copy in copies {
-            scalar_origins(&copy.object.root, file, kept.get_or_insert_with(Vec::new));
-        }
+        // `namespace: ${NAMESPACE}` that every copy takes from elsewhere (the kustomization's
+        // `namespace:`, a Flux `targetNamespace`): the variable never reaches substitution.
+        let namespace = root.path(&["metadata", "namespace"]).map(|n| n.span());
+        let namespace_replaced = namespace.is_some_and(|ns| {
+            !copies.is_empty()
+                && copies.iter().all(|a| {
+                    a.object
+                        .root
+                        .path(&["metadata", "namespace"])
+                        .is_none_or(|n| {
+                            n.origin.file as usize != file || !overlaps(n.origin.span, ns)
+                        })
+                })
+        });
         let mut nodes = Vec::new();
         scalars(root, false, &mut nodes);
         for (node, is_key) in nodes {
             let Some(text) = node.as_str() else { continue };
-            let span = node.span();
-            let replaced = kept.as_ref().is_some_and(|kept| {
-                !is_key
-                    && !kept.iter().any(|k| {
-                        k.start < span.end.max(span.start + 1)
-                            && span.start < k.end.max(k.start + 1)
-                    })
-            });
-            if replaced {
+            if namespace_replaced && !is_key && namespace == Some(node.span()) {
                 continue;
             }
             for u in substitution::uses(text) {
