@@ -634,13 +634,7 @@ pub fn flux_steps(
     let Some(spec) = node.get("spec") else { return };
     if let Some(vars) = substitution::variables_of(repo, ks, node, defined_here) {
         for o in objects.iter_mut() {
-            let disabled = ["labels", "annotations"].iter().any(|f| {
-                o.root
-                    .path(&["metadata", f, substitution::DISABLE_KEY])
-                    .and_then(Node::as_str)
-                    == Some("disabled")
-            });
-            if !disabled {
+            if !substitution::disabled_in(&o.root) {
                 substitute_in(&mut o.root, &vars);
                 o.refresh();
             }

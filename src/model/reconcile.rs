@@ -257,6 +257,16 @@ impl ReconcileTree {
             {
                 continue;
             }
+            // A path a cluster's Flux Kustomization already builds is that one's: the other,
+            // applied by nothing, is a stale copy (an `archive/` of old `ks.yaml`s), and
+            // judging the path again with its settings would find what the cluster never does.
+            if tree
+                .builds
+                .iter()
+                .any(|(c, _, p)| *c != ROOT_BY_HAND && *p == path)
+            {
+                continue;
+            }
             tree.walk_root(
                 repo,
                 &by_file,

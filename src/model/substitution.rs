@@ -344,6 +344,16 @@ pub struct VarUse {
 /// The label or annotation that turns substitution off for one object.
 pub const DISABLE_KEY: &str = "kustomize.toolkit.fluxcd.io/substitute";
 
+/// Whether the rendered object `root` turns post-build substitution off (`DISABLE_KEY:
+/// disabled` as a label or annotation, however the build set it).
+pub fn disabled_in(root: &crate::model::Node) -> bool {
+    ["labels", "annotations"].iter().any(|f| {
+        root.path(&["metadata", f, DISABLE_KEY])
+            .and_then(crate::model::Node::as_str)
+            == Some("disabled")
+    })
+}
+
 /// Variable names Flux accepts (`^[_[:alpha:]][_[:alpha:][:digit:]]*$`).
 pub fn is_var_name(name: &str) -> bool {
     let mut chars = name.chars();

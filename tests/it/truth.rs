@@ -1722,3 +1722,55 @@ fn templated_source_ref() {
     );
     assert_quiet("templated-source-ref", &["FV105"]);
 }
+
+/// FV602 ×7 on operinko/homeops: `archive/` keeps old copies of the apps' `ks.yaml`, each
+/// naming the same path as the live one but without `decryption`. Nothing applies them (FV105),
+/// yet each was taken for a root applied by hand and its build judged: its SOPS Secrets "applied
+/// without decryption". A Flux Kustomization nothing applies whose path a cluster already
+/// builds is now a stale copy, not a root. The live Kustomization without decryption still
+/// fires.
+#[test]
+fn stale_archived_kustomization() {
+    let codes = ["FV602"];
+    assert_eq!(
+        findings("stale-archived-kustomization/fires", &codes),
+        vec![f("FV602", "apps/security/vault/app/secret.sops.yaml", 7, 1)]
+    );
+    assert_quiet("stale-archived-kustomization", &codes);
+}
+
+/// FV408 ×2 on david-driscoll/home-operations: a shared component's LimitRange and
+/// ServiceAccount say `namespace: ${NAMESPACE}`, and every kustomization using the component
+/// sets `namespace:`, which kustomize writes over it before Flux substitutes anything: no
+/// `${NAMESPACE}` reaches post-build substitution. fluxvet judged the text as written; a
+/// `metadata.namespace` every build of the Kustomization takes from elsewhere is now skipped.
+/// Still firing: the namespace in a kustomization without `namespace:`, a label (`${TEAM}`)
+/// and a block scalar the builds keep.
+#[test]
+fn namespace_replaces_variable() {
+    let codes = ["FV408"];
+    assert_eq!(
+        findings("namespace-replaces-variable/fires", &codes),
+        vec![
+            f("FV408", "apps/tools/script.yaml", 7, 5),
+            f("FV408", "components/common/limit-range.yaml", 5, 14),
+            f("FV408", "components/common/limit-range.yaml", 8, 11),
+        ]
+    );
+    assert_quiet("namespace-replaces-variable", &codes);
+}
+
+/// FV408 ×11 on ekenheim/home-ops-upgrade: Grafana dashboards hold `${datasource}` (Grafana's
+/// own template variable); their kustomization's patch gives every ConfigMap the annotation
+/// `kustomize.toolkit.fluxcd.io/substitute: disabled`, which Flux reads on the built object.
+/// The rule looked for it only in the file as written. A dashboard the patch does not select
+/// still fires.
+#[test]
+fn patched_substitute_disabled() {
+    let codes = ["FV408"];
+    assert_eq!(
+        findings("patched-substitute-disabled/fires", &codes),
+        vec![f("FV408", "apps/dashboards/disk.yaml", 8, 33)]
+    );
+    assert_quiet("patched-substitute-disabled", &codes);
+}

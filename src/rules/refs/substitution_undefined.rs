@@ -72,26 +72,32 @@ fn disabled(root: &NodeRef<'_>) -> bool {
     })
 }
 
-/// Every scalar of a tree (keys included), depth first.
-fn scalars<'a>(node: NodeRef<'a>, out: &mut Vec<NodeRef<'a>>) {
+/// Every scalar of a tree (keys included, marked `true`), depth first.
+fn scalars<'a>(node: NodeRef<'a>, key: bool, out: &mut Vec<(NodeRef<'a>, bool)>) {
     match node.kind() {
         Kind::Mapping(_) => {
             for (k, v) in node.entries() {
-                scalars(k, out);
-                scalars(v, out);
+                scalars(k, true, out);
+                scalars(v, false, out);
             }
         }
         Kind::Sequence(_) => {
             for item in node.items() {
-                scalars(item, out);
+                scalars(item, false, out);
             }
         }
         _ => {
             if node.as_str().is_some() {
-                out.push(node);
+                out.push((node, key));
             }
         }
     }
+}
+
+/// Whether two spans share a byte (an empty span counts as its first byte): a block scalar's
+/// rendered origin may start at its header, the source tree's at its text.
+fn overlaps(a: Span, b: Span) -> bool {
+    a.start < b.end.max(b.start + 1) && b.start < a.end.max(a.start + 1)
 }
 
 /// The span of a use inside a scalar: exact where the scalar's text is its source bytes (a
@@ -175,7 +181,7 @@ impl Rule for SubstitutionUndefined {
                 for &file in files.iter() {
                     judge_file(
                         repo,
-                        (ks, cluster_name),
+                        (idx, ks, cluster_name),
                         file,
                         &vars,
                         post.origin,
@@ -191,7 +197,7 @@ impl Rule for SubstitutionUndefined {
 /// The `${name}` uses of `file` that the variables `vars` of `ks` leave without a value.
 fn judge_file(
     repo: &Repository,
-    (ks, cluster): (&Object, Option<&str>),
+    (idx, ks, cluster): (usize, &Object, Option<&str>),
     file: usize,
     vars: &BTreeMap<String, String>,
     post: Origin,
@@ -209,10 +215,42 @@ fn judge_file(
         if disabled(&root) {
             continue;
         }
+        // Where the builds of `ks` that hold this document keep its text: a value a kustomize
+        // transformer replaced (the kustomization's `namespace:` over `namespace: ${NAMESPACE}`)
+        // is not there, and post-build substitution never sees it.
+        let copies: Vec<_> = repo
+            .judged_copies_at(file, root.span().start)
+            .filter(|a| a.kustomization == Some(idx))
+            .collect();
+        // Turned off in every copy (a kustomize patch may add the annotation).
+        if !copies.is_empty()
+            && copies
+                .iter()
+                .all(|a| substitution::disabled_in(&a.object.root))
+        {
+            continue;
+        }
+        // `namespace: ${NAMESPACE}` that every copy takes from elsewhere (the kustomization's
+        // `namespace:`, a Flux `targetNamespace`): the variable never reaches substitution.
+        let namespace = root.path(&["metadata", "namespace"]).map(|n| n.span());
+        let namespace_replaced = namespace.is_some_and(|ns| {
+            !copies.is_empty()
+                && copies.iter().all(|a| {
+                    a.object
+                        .root
+                        .path(&["metadata", "namespace"])
+                        .is_none_or(|n| {
+                            n.origin.file as usize != file || !overlaps(n.origin.span, ns)
+                        })
+                })
+        });
         let mut nodes = Vec::new();
-        scalars(root, &mut nodes);
-        for node in nodes {
+        scalars(root, false, &mut nodes);
+        for (node, is_key) in nodes {
             let Some(text) = node.as_str() else { continue };
+            if namespace_replaced && !is_key && namespace == Some(node.span()) {
+                continue;
+            }
             for u in substitution::uses(text) {
                 if u.has_default || vars.contains_key(&u.name) {
                     continue;
