@@ -307,8 +307,13 @@ pub fn legacy_order(a: &RenderedObject, b: &RenderedObject) -> std::cmp::Orderin
     rank(&a.kind)
         .cmp(&rank(&b.kind))
         .then_with(|| gvk(a).cmp(&gvk(b)))
-        .then_with(|| a.namespace.cmp(&b.namespace))
+        // kustomize's ResId.LegacySortString: no namespace is `~X`, after every namespace.
+        .then_with(|| legacy_namespace(a).cmp(legacy_namespace(b)))
         .then_with(|| a.name.cmp(&b.name))
+}
+
+fn legacy_namespace(o: &RenderedObject) -> &str {
+    o.namespace.as_deref().unwrap_or("~X")
 }
 
 struct Builder<'r> {
