@@ -196,12 +196,22 @@ impl Repository {
     }
 }
 
+/// Whether `o` is the sync Kustomization of `cluster`: the bootstrap applies it, so it is in
+/// the cluster (and a dependsOn on it resolves) even when the cluster's build leaves its file out.
+fn is_sync(repo: &Repository, cluster: &crate::model::clusters::Cluster, o: &Object) -> bool {
+    cluster
+        .sync_kustomization
+        .is_some_and(|i| std::ptr::eq(&repo.objects[i], o))
+}
+
 impl GraphData {
     /// What some cluster applies: an object in a file no cluster's build includes is in no
     /// cluster, and a dependsOn naming it waits forever.
     fn build(repo: &Repository) -> GraphData {
         let tree = repo.reconcile_tree();
-        GraphData::build_where(repo, &|o| tree.reaches(repo, o.file))
+        GraphData::build_where(repo, &|o| {
+            tree.reaches(repo, o.file) || repo.clusters().iter().any(|c| is_sync(repo, c, o))
+        })
     }
 
     /// What the cluster at `index` of `Repository::clusters` applies.
@@ -209,6 +219,7 @@ impl GraphData {
         let tree = repo.reconcile_tree();
         GraphData::build_where(repo, &|o| {
             tree.clusters_of(o.file).contains(&(index as u16))
+                || is_sync(repo, &repo.clusters()[index], o)
         })
     }
 

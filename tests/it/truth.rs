@@ -1774,3 +1774,18 @@ fn patched_substitute_disabled() {
     );
     assert_quiet("patched-substitute-disabled", &codes);
 }
+
+/// FV301 on blazepower/rishik-homelab-rke2: `apps` depends on `flux-system`, the cluster's sync
+/// Kustomization, and the cluster's kustomization.yaml leaves `flux-system/` out. The bootstrap
+/// applies the sync Kustomization all the same, so it exists and the dependency resolves; the
+/// dependsOn graph held only objects some build includes. A `flux-system` asked for in another
+/// namespace (`apps`, the depending Kustomization's own) still fires.
+#[test]
+fn sync_kustomization_outside_build() {
+    let codes = ["FV301"];
+    assert_eq!(
+        findings("sync-kustomization-outside-build/fires", &codes),
+        vec![f("FV301", "clusters/production/apps.yaml", 15, 13)]
+    );
+    assert_quiet("sync-kustomization-outside-build", &codes);
+}
