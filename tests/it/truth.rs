@@ -1789,3 +1789,36 @@ fn sync_kustomization_outside_build() {
     );
     assert_quiet("sync-kustomization-outside-build", &codes);
 }
+
+/// FV401 ×25 on ruzickap/k8s-tf-eks-gitops: the cluster's `cluster-apps` Kustomization reads
+/// `${CLUSTER_PATH}/flux/cluster-apps` (a Secret Terraform creates), whose kustomization lists
+/// both the HelmRepositories of `flux/sources/` and the apps' Flux Kustomizations. The path is
+/// not resolvable offline, so each app's Kustomization was walked as a root applied by hand,
+/// and its HelmRelease's HelmRepository reported "applied by no cluster". A referrer that only
+/// a root applied by hand reaches is in no cluster either: the source may be applied the same
+/// way. A HelmRelease a named cluster applies still fires.
+#[test]
+fn hand_applied_referrer() {
+    let codes = ["FV401"];
+    assert_eq!(
+        findings("hand-applied-referrer/fires", &codes),
+        vec![f("FV401", "infra/helmrelease.yaml", 14, 15)]
+    );
+    assert_quiet("hand-applied-referrer", &codes);
+}
+
+/// FV301 on dex4er/terraform-eks-flux-demo: Terraform installs the Flux Operator and a
+/// FluxInstance (from a Helm values file) whose sync creates the Kustomization `flux-system`;
+/// the repository holds no bootstrap, so no cluster is found, and `dependsOn: flux-system` was
+/// reported as missing. Without a cluster, that name is the sync Kustomization of a Flux
+/// installed from outside the files, as FV401 already takes the GitRepository `flux-system`.
+/// A dependency on a Kustomization that is really missing still fires.
+#[test]
+fn external_bootstrap_dependency() {
+    let codes = ["FV301"];
+    assert_eq!(
+        findings("external-bootstrap-dependency/fires", &codes),
+        vec![f("FV301", "flux/apps.yaml", 9, 13)]
+    );
+    assert_quiet("external-bootstrap-dependency", &codes);
+}

@@ -99,6 +99,16 @@ impl Rule for DependencyNotFound {
                 continue;
             }
             let from = g.node(r.from);
+            // Without a cluster in the files, Flux was installed from outside them (Terraform,
+            // a Flux Operator values file): its sync Kustomization `flux-system` is made there,
+            // as the bootstrap's GitRepository of that name is.
+            if repo.clusters().is_empty()
+                && from.kind == crate::model::graph::DepKind::Kustomization
+                && r.name == "flux-system"
+                && r.namespace.as_deref().is_none_or(|n| n == "flux-system")
+            {
+                continue;
+            }
             let kind = from.kind.as_str();
             // Defined where applied: a name post-build substitution completes
             // (`name: ${APP}-volsync` in a component each app's Kustomization includes).

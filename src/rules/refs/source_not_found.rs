@@ -212,6 +212,17 @@ impl Rule for SourceNotFound {
                 .get(&(kind, name))
                 .and_then(|v| v.iter().find(|c| may_meet(&wanted, &ns.of_source(c))));
             if let Some(c) = not_applied {
+                // A referrer that only a root applied by hand reaches is in no cluster
+                // either: whatever applies that root by hand may apply the source too (a
+                // cluster's own Kustomization reaching both through a `${VAR}` path).
+                let clusters = tree.clusters_of(r.referrer.file);
+                if !clusters.is_empty()
+                    && clusters
+                        .iter()
+                        .all(|&k| k == crate::model::reconcile::ROOT_BY_HAND)
+                {
+                    continue;
+                }
                 d = Diagnostic::new(
                     &META,
                     r.referrer.file,
