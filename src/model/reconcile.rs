@@ -394,17 +394,18 @@ impl ReconcileTree {
                     // kustomize build of this path: a patch of its kustomization file, or of a
                     // component (`sourceRef` set once for every child).
                     let written = repo.node(ks);
-                    let base = if written.path(&["spec", "sourceRef"]).is_none() {
-                        let b = kustomized
-                            .get_or_insert_with(|| crate::model::build::build(repo, &path));
-                        rendered_in(repo, ks, b)
-                    } else {
-                        None
+                    let mut base = || {
+                        if written.path(&["spec", "sourceRef"]).is_none() {
+                            let b = kustomized
+                                .get_or_insert_with(|| crate::model::build::build(repo, &path));
+                            if let Some(rendered) = rendered_in(repo, ks, b) {
+                                return rendered;
+                            }
+                        }
+                        Node::from_yaml(written, ks.file)
                     };
-                    let child = patched(
-                        base.unwrap_or_else(|| Node::from_yaml(written, ks.file)),
-                        &patches,
-                    );
+                    // A child the patches delete is walked as it was before them.
+                    let child = patched(base(), &patches).unwrap_or_else(&mut base);
                     let routed = route(repo, ks, &child, own, source_root);
                     // A `${VAR}` source name that matches no source as written is routed once
                     // substituted. One that does (the source is written with the same
@@ -492,13 +493,7 @@ impl ReconcileTree {
         applier: (usize, Option<&Node>),
         child: &mut Node,
     ) -> bool {
-        let disabled = ["labels", "annotations"].iter().any(|f| {
-            child
-                .path(&["metadata", f, crate::model::substitution::DISABLE_KEY])
-                .and_then(Node::as_str)
-                == Some("disabled")
-        });
-        if disabled {
+        if crate::model::substitution::disabled_in(child) {
             return false;
         }
         let fields = SOURCE_REF_FIELDS
@@ -1029,12 +1024,11 @@ fn node_source_is_own(repo: &Repository, ks: &Object, node: &Node, own: &[Source
 
 /// `node`, a Flux Kustomization as written (or as its directory's kustomize build renders it),
 /// with the `spec.patches` of the Flux Kustomization that applies it (as kustomize-controller
-/// applies them to every object of its build) that select it.
-fn patched(node: Node, patches: &[crate::model::kustomization::Patch]) -> Node {
+/// applies them to every object of its build) that select it; `None` when a patch deletes it.
+fn patched(node: Node, patches: &[crate::model::kustomization::Patch]) -> Option<Node> {
     if patches.is_empty() {
-        return node;
+        return Some(node);
     }
-    let fallback = node.clone();
     let mut objects = vec![RenderedObject::new(node)];
     for p in patches {
         if let PatchSource::Inline(docs, _) = &p.source {
@@ -1043,10 +1037,7 @@ fn patched(node: Node, patches: &[crate::model::kustomization::Patch]) -> Node {
             let _ = crate::model::build::apply_patch(&mut objects, p, docs);
         }
     }
-    match objects.pop() {
-        Some(o) => o.root,
-        None => fallback,
-    }
+    objects.pop().map(|o| o.root)
 }
 
 /// The Flux Kustomization `ks` as the kustomize build `b` renders it, when `b` holds it.
