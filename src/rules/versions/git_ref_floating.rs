@@ -2,7 +2,7 @@ use crate::diag::{Diagnostic, Severity};
 use crate::flux_api::FluxKind;
 use crate::helm_semver::{self, Reading};
 use crate::model::index::{Object, Repository, SourceKey};
-use crate::rules::versions::{is_substituted, qualified};
+use crate::rules::versions::{is_substituted, qualified, ref_left_to_patch_targets};
 use crate::rules::{Rule, RuleMeta};
 use crate::source::Span;
 use crate::yaml::NodeRef;
@@ -212,7 +212,6 @@ impl Rule for GitRefFloating {
             .cloned()
             .collect();
         let own = own.as_slice();
-        let tree = repo.reconcile_tree();
         for git in repo.of_kind(FluxKind::GitRepository) {
             if git.flux != Some(FluxKind::GitRepository)
                 || is_own(repo, own, git)
@@ -220,9 +219,7 @@ impl Rule for GitRefFloating {
             {
                 continue;
             }
-            // A patch body sets the fields it holds on its targets: a ref it leaves out is
-            // theirs, not "no ref".
-            if tree.is_patch_body(git.file) && repo.node(git).path(&["spec", "ref"]).is_none() {
+            if ref_left_to_patch_targets(repo, git) {
                 continue;
             }
             let who = format!("GitRepository `{}`", qualified(repo, git));

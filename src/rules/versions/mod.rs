@@ -155,6 +155,13 @@ pub fn range_words(s: &str) -> Option<(String, Option<String>, bool)> {
     }
 }
 
+/// Whether the source `o` (a GitRepository, an OCIRepository) is a document of a patch body
+/// that leaves `spec.ref` out: a patch sets the fields it holds on its targets, so the ref is
+/// theirs, not "no ref".
+pub fn ref_left_to_patch_targets(repo: &Repository, o: &Object) -> bool {
+    repo.reconcile_tree().is_patch_body(o.file) && repo.node(o).path(&["spec", "ref"]).is_none()
+}
+
 /// `namespace/name`, or the name alone when the namespace is unknown.
 pub fn qualified(repo: &Repository, o: &Object) -> String {
     match repo.effective_namespace(o) {

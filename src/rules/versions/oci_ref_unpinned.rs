@@ -2,7 +2,7 @@ use crate::diag::{Diagnostic, Severity};
 use crate::flux_api::FluxKind;
 use crate::helm_semver::{self, Reading};
 use crate::model::index::{Object, Repository};
-use crate::rules::versions::{is_substituted, qualified};
+use crate::rules::versions::{is_substituted, qualified, ref_left_to_patch_targets};
 use crate::rules::{Rule, RuleMeta};
 use crate::source::Span;
 use crate::yaml::NodeRef;
@@ -73,8 +73,8 @@ fn non_empty<'a>(node: Option<NodeRef<'a>>) -> Option<(NodeRef<'a>, &'a str)> {
 
 const PIN_HELP: &str = "pin a `digest: sha256:…` (keep `tag:` beside it for readers) or an exact version tag such as `tag: 1.2.3`";
 
-/// `chart`: a HelmRelease's `chartRef` installs it.
-fn judge(root: NodeRef<'_>, who: &str, chart: bool) -> Option<Floating> {
+/// `is_chart`: whether a HelmRelease's `chartRef` installs it, asked only of a bare-number tag.
+fn judge(root: NodeRef<'_>, who: &str, is_chart: impl FnOnce() -> bool) -> Option<Floating> {
     let (spec_key, spec) = root.entry("spec")?;
     let reference = spec.entry("ref").filter(|(_, v)| !v.is_null());
     let Some((ref_key, r)) = reference else {
@@ -156,7 +156,7 @@ fn judge(root: NodeRef<'_>, who: &str, chart: bool) -> Option<Floating> {
     // Helm reads a chart `version: 104` as 104.0.0 and `helm push` tags the chart with the
     // version as written: a chart versioned with bare numbers has such tags, and nothing in
     // the files tells it from a moving major tag.
-    if chart && tag.bytes().all(|b| b.is_ascii_digit()) {
+    if tag.bytes().all(|b| b.is_ascii_digit()) && is_chart() {
         return Some(Floating {
             span: n.span(),
             message: format!(
@@ -245,24 +245,23 @@ impl Rule for OciRefUnpinned {
     }
 
     fn check_repository(&self, repo: &Repository, out: &mut Vec<Diagnostic>) {
-        let tree = repo.reconcile_tree();
         for oci in repo.of_kind(FluxKind::OCIRepository) {
             if oci.flux != Some(FluxKind::OCIRepository) {
                 continue;
             }
-            // A patch body sets the fields it holds on its targets: a ref it leaves out is
-            // theirs, not "no ref".
-            if tree.is_patch_body(oci.file) && repo.node(oci).path(&["spec", "ref"]).is_none() {
+            if ref_left_to_patch_targets(repo, oci) {
                 continue;
             }
             if is_own_sync_source(repo, oci) {
                 continue;
             }
             let who = format!("OCIRepository `{}`", qualified(repo, oci));
-            let users = chart_ref_users(repo, oci);
-            let Some(f) = judge(repo.node(oci), &who, !users.is_empty()) else {
+            let Some(f) = judge(repo.node(oci), &who, || {
+                !chart_ref_users(repo, oci).is_empty()
+            }) else {
                 continue;
             };
+            let users = chart_ref_users(repo, oci);
             let severity = f.severity.unwrap_or(if users.is_empty() {
                 Severity::Warning
             } else {
