@@ -1015,10 +1015,7 @@ fn own_crds(repo: &Repository) -> (SchemaSet, HashMap<String, Vec<u16>>) {
                 twice.push(key);
                 continue;
             }
-            let mut json = schemas::yaml_to_json(schema, 0);
-            if v.path(&["subresources", "status"]).is_some() {
-                status_as_applied(&mut json);
-            }
+            let json = schemas::yaml_to_json(schema, 0);
             // Every custom resource's `metadata` is an ObjectMeta, whatever the CRD says.
             let meta = *object_meta.get_or_insert_with(|| {
                 schemas::object_meta()
@@ -1031,53 +1028,6 @@ fn own_crds(repo: &Repository) -> (SchemaSet, HashMap<String, Vec<u16>>) {
         set.kinds.remove(&key);
     }
     (set, seen)
-}
-
-/// With the status subresource on, the API server drops the `status` an object is created or
-/// updated with before it validates the object, so the status schema's required fields, enums,
-/// patterns, bounds and rules are never checked. Server-side apply still types the applied
-/// configuration first, so an undeclared field or a wrong type under `status` is rejected
-/// (`.status.loadBalancer: field not declared in schema`): those checks stay.
-fn status_as_applied(schema: &mut serde_json::Value) {
-    fn loosen(s: &mut serde_json::Value) {
-        let Some(m) = s.as_object_mut() else { return };
-        for k in [
-            "required",
-            "enum",
-            "pattern",
-            "format",
-            "minimum",
-            "maximum",
-            "exclusiveMinimum",
-            "exclusiveMaximum",
-            "minLength",
-            "maxLength",
-            "minItems",
-            "maxItems",
-            "minProperties",
-            "maxProperties",
-            "multipleOf",
-            "uniqueItems",
-            "oneOf",
-            "anyOf",
-            "allOf",
-            "not",
-            "x-kubernetes-validations",
-        ] {
-            m.remove(k);
-        }
-        if let Some(props) = m.get_mut("properties").and_then(|p| p.as_object_mut()) {
-            props.values_mut().for_each(loosen);
-        }
-        for k in ["items", "additionalProperties"] {
-            if let Some(sub) = m.get_mut(k) {
-                loosen(sub);
-            }
-        }
-    }
-    if let Some(status) = schema.pointer_mut("/properties/status") {
-        loosen(status);
-    }
 }
 
 #[cfg(test)]
