@@ -1603,17 +1603,20 @@ mod tests {
         assert_syntax_errors(&["a: &x# c\n  b: 1\n", "a: \"x\"#\u{e9}\n"]);
     }
 
+    /// A `data:` map of `n` entries, entry `i` written by `entry(i)`, parsed.
+    fn data_of(n: usize, entry: impl Fn(usize) -> String) -> ParsedStream {
+        let mut t = String::from("data:\n");
+        for i in 0..n {
+            t.push_str(&entry(i));
+        }
+        parse_stream(&t)
+    }
+
     /// Each header repair parses the document again: past [`HEADER_REPAIR_LIMIT`] the
     /// error stands, so a file of thousands stays fast.
     #[test]
     fn block_header_repairs_are_bounded() {
-        let file = |n: usize| {
-            let mut t = String::from("data:\n");
-            for i in 0..n {
-                t.push_str(&format!("  k{i}:\n  |\n    v{i}\n"));
-            }
-            parse_stream(&t)
-        };
+        let file = |n| data_of(n, |i| format!("  k{i}:\n  |\n    v{i}\n"));
         let within = file(HEADER_REPAIR_LIMIT);
         assert!(within.problems.is_empty(), "{:?}", within.problems);
         assert_eq!(value_at(&within, 0, &["data", "k0"]), "v0\n");
@@ -1624,13 +1627,7 @@ mod tests {
     /// so a file of thousands stays fast.
     #[test]
     fn flow_repairs_are_bounded() {
-        let flows = |n: usize| {
-            let mut t = String::from("data:\n");
-            for i in 0..n {
-                t.push_str(&format!("  k{i}: [a,\n  b]\n"));
-            }
-            parse_stream(&t)
-        };
+        let flows = |n| data_of(n, |i| format!("  k{i}: [a,\n  b]\n"));
         let within = flows(FLOW_AND_ALIAS_REPAIR_LIMIT);
         assert!(within.problems.is_empty(), "{:?}", within.problems);
         assert_eq!(flows(FLOW_AND_ALIAS_REPAIR_LIMIT + 1).problems.len(), 1);

@@ -5,51 +5,48 @@
 
 use std::path::PathBuf;
 
-use fluxvet::diag::Severity;
-use fluxvet::engine::{CheckOptions, Trees, check};
+use fluxvet::diag::{Diagnostic, Severity};
+use fluxvet::engine::{CheckOptions, Outcome, Trees, check};
 
 use crate::support::checkout;
 
 type Finding = (String, String, usize, usize);
 
-/// `(code, file, line, column)` of every finding of `codes` on `fixtures/truth/<case>`.
-fn findings(case: &str, codes: &[&str]) -> Vec<Finding> {
+/// A check of `fixtures/truth/<case>`, as `fluxvet check` runs it.
+fn outcome(case: &str) -> Outcome {
     let dir: PathBuf = checkout().join("fixtures/truth").join(case);
-    let outcome = check(&CheckOptions {
+    check(&CheckOptions {
         paths: vec![dir.clone()],
-        config: None,
-        exclude: Vec::new(),
         trees: Trees::RulesNeed,
         ..CheckOptions::default()
     })
-    .unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+    .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+}
+
+/// The (line, column) where finding `d` of `outcome` starts.
+fn line_col(outcome: &Outcome, d: &Diagnostic) -> (usize, usize) {
+    let lc = outcome.repo.files[d.file].line_col(d.span.start as usize);
+    (lc.line, lc.column)
+}
+
+/// `(code, file, line, column)` of every finding of `codes` on `fixtures/truth/<case>`.
+fn findings(case: &str, codes: &[&str]) -> Vec<Finding> {
+    let outcome = outcome(case);
     outcome
         .diagnostics
         .iter()
         .filter(|d| codes.contains(&d.rule.code))
         .map(|d| {
-            let f = &outcome.repo.files[d.file];
-            let lc = f.line_col(d.span.start as usize);
-            (
-                d.rule.code.to_string(),
-                f.path.to_string(),
-                lc.line,
-                lc.column,
-            )
+            let (line, column) = line_col(&outcome, d);
+            let file = outcome.repo.files[d.file].path.to_string();
+            (d.rule.code.to_string(), file, line, column)
         })
         .collect()
 }
 
 /// The messages of every `code` finding on `fixtures/truth/<case>`.
 fn messages(case: &str, code: &str) -> Vec<String> {
-    let dir = checkout().join("fixtures/truth").join(case);
-    let outcome = check(&CheckOptions {
-        paths: vec![dir.clone()],
-        trees: Trees::RulesNeed,
-        ..CheckOptions::default()
-    })
-    .unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
-    outcome
+    outcome(case)
         .diagnostics
         .iter()
         .filter(|d| d.rule.code == code)
@@ -60,20 +57,14 @@ fn messages(case: &str, code: &str) -> Vec<String> {
 /// The line, column and severity of every `code` finding on `fixtures/truth/<case>`, in
 /// report order.
 fn severities(case: &str, code: &str) -> Vec<(usize, usize, Severity)> {
-    let dir = checkout().join("fixtures/truth").join(case);
-    let outcome = check(&CheckOptions {
-        paths: vec![dir.clone()],
-        trees: Trees::RulesNeed,
-        ..CheckOptions::default()
-    })
-    .unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+    let outcome = outcome(case);
     outcome
         .diagnostics
         .iter()
         .filter(|d| d.rule.code == code)
         .map(|d| {
-            let lc = outcome.repo.files[d.file].line_col(d.span.start as usize);
-            (lc.line, lc.column, d.severity)
+            let (line, column) = line_col(&outcome, d);
+            (line, column, d.severity)
         })
         .collect()
 }
@@ -1315,21 +1306,7 @@ fn shell_variable_secret() {
 #[test]
 fn unversioned_components() {
     let message = |case: &str| {
-        let dir = checkout()
-            .join("fixtures/truth/unversioned-components")
-            .join(case);
-        let outcome = check(&CheckOptions {
-            paths: vec![dir.clone()],
-            trees: Trees::RulesNeed,
-            ..CheckOptions::default()
-        })
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
-        let found: Vec<String> = outcome
-            .diagnostics
-            .iter()
-            .filter(|d| d.rule.code == "FV501")
-            .map(|d| d.message.clone())
-            .collect();
+        let found = messages(&format!("unversioned-components/{case}"), "FV501");
         assert_eq!(found.len(), 1, "{case}: {found:?}");
         found[0].clone()
     };
