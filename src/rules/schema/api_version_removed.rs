@@ -5,6 +5,12 @@ use crate::yaml::NodeRef;
 
 pub struct ApiVersionRemoved;
 
+/// The consequence while the Flux version of the clusters that apply the file is not known
+/// (installed from outside the repository): true of every cluster that upgrades.
+const UNTIL_KNOWN: &str = ": from that release on, the API server rejects ";
+/// The consequence once every cluster that applies it is known to run such a release.
+const REJECTS: &str = ": the API server rejects ";
+
 pub static META: RuleMeta = RuleMeta {
     code: "FV501",
     name: "api-version-removed",
@@ -28,7 +34,9 @@ consequence for the clusters that apply the file: where each runs a Flux version
 serves the apiVersion (the `# Flux Version:` header of its `gotk-components.yaml`, or of the
 `flux install --export` output its own build applies; without any header, the kind's CRD its
 own build applies, when that lists the version as served), it blocks the upgrade instead of
-failing today.
+failing today. Where every such cluster runs a release that no longer serves it, the message says
+the API server rejects the object; where a cluster's Flux version is written nowhere fluxvet reads
+(Flux installed by Terraform or a remote manifest), it says what happens from that release on.
 
 ## Why is this bad?
 Once the CRD stops serving the version, the API server rejects the object ("no matches for kind …
@@ -136,6 +144,15 @@ impl Rule for ApiVersionRemoved {
             .iter()
             .filter(|(_, _, v)| v.is_some_and(|v| v < release))
             .collect();
+        // Every cluster that applies it runs a Flux that no longer serves the version.
+        if by_crd.is_empty()
+            && serving.is_empty()
+            && !running.is_empty()
+            && running.iter().all(|(_, _, v)| v.is_some())
+        {
+            finding.message = finding.message.replace(UNTIL_KNOWN, REJECTS);
+            return true;
+        }
         if !by_crd.is_empty() && serving.len() == running.len() {
             let parts: Vec<String> = serving
                 .iter()
@@ -144,7 +161,7 @@ impl Rule for ApiVersionRemoved {
                     format!("cluster {n} applies the CRD of `{}`", repo.path(*file))
                 }))
                 .collect();
-            if let Some((head, _)) = finding.message.split_once(": the API server rejects") {
+            if let Some((head, _)) = finding.message.split_once(UNTIL_KNOWN) {
                 finding.message = format!(
                     "{head}: {}, which still {} it, but it blocks the upgrade to Flux {}.{}",
                     parts.join(" and "),
@@ -162,13 +179,10 @@ impl Rule for ApiVersionRemoved {
             if versions.iter().all(|v| *v == versions[0]) {
                 versions.truncate(1);
             }
-            let head = [
-                ": the API server rejects",
-                ": an API version the cluster no longer",
-            ]
-            .iter()
-            .find_map(|tail| finding.message.split_once(tail))
-            .map(|(head, _)| head.to_string());
+            let head = [UNTIL_KNOWN, ": an API version the cluster no longer"]
+                .iter()
+                .find_map(|tail| finding.message.split_once(tail))
+                .map(|(head, _)| head.to_string());
             if let Some(head) = head {
                 finding.message = format!(
                     "{head}: {} {} Flux {}, which still serves it, but it blocks the upgrade to Flux {}.{}",
@@ -218,7 +232,7 @@ impl Rule for ApiVersionRemoved {
                 cx.file_id,
                 node.span(),
                 format!(
-                    "`{}` was removed in Flux {}: the API server rejects {what} and the Kustomization applying it fails",
+                    "`{}` was removed in Flux {}{UNTIL_KNOWN}{what} and the Kustomization applying it fails",
                     api_version.trim(),
                     removed.release
                 ),
