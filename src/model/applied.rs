@@ -138,6 +138,32 @@ impl Repository {
             .map(|((c, _), n)| (c.as_str(), n))
     }
 
+    /// `namespace/name` of the Flux Kustomization `ks` as its clusters apply it, for messages:
+    /// a parent's substitution fills a `${VAR}` written in its name or namespace. As written
+    /// ([`crate::model::reconcile::display_name`]) when nothing is substituted there, or when
+    /// the copies disagree or keep a `${`. Only once the model is built (rules, not builds).
+    pub fn applied_display_name(&self, ks: &Object) -> String {
+        let written = crate::model::reconcile::display_name(self, ks);
+        if !written.contains("${") {
+            return written;
+        }
+        let mut named = self.judged_copies(ks).into_iter().map(|a| {
+            let name = a
+                .object
+                .root
+                .str_at(&["metadata", "name"])
+                .unwrap_or(&ks.name);
+            match a.object.root.str_at(&["metadata", "namespace"]) {
+                Some(ns) => format!("{ns}/{name}"),
+                None => name.to_string(),
+            }
+        });
+        match named.next() {
+            Some(first) if !first.contains("${") && named.all(|n| n == first) => first,
+            _ => written,
+        }
+    }
+
     /// The judged copies of a source object ([`Repository::judged_copies_at`] its document),
     /// one per build that holds it (a base two overlays use has two).
     pub fn judged_copies(&self, o: &Object) -> Vec<&Applied> {

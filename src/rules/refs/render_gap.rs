@@ -131,7 +131,7 @@ impl Rule for RenderGap {
                     name_node.span(),
                     format!(
                         "Kustomization `{}` applies {kind} `{name}`{from}, not this repository: what it applies cannot be built offline and is not checked",
-                        crate::model::reconcile::display_name(repo, ks)
+                        repo.applied_display_name(ks)
                     ),
                 )
                 .primary_label("another source")

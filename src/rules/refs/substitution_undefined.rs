@@ -271,7 +271,7 @@ fn judge_file(
                         format!(
                             "`${{{}}}` has no value in Kustomization `{}`{} (it defines {}{more}): Flux substitutes the empty string",
                             u.name,
-                            crate::model::reconcile::display_name(repo, ks),
+                            repo.applied_display_name(ks),
                             crate::rules::clusters_phrase(
                                 cluster.as_slice(),
                                 crate::rules::Phrase::AppliesIt
@@ -411,5 +411,39 @@ data:
         );
         // `${APP}` has the parent's value; `${DOMIAN}` has none.
         assert_eq!(found, vec![("apps/web.yaml".to_string(), 7, 17)]);
+    }
+    /// shamubernetes/home-k8s: a child's `namespace: ${KS_NAMESPACE}` that its parent's
+    /// substitution fills; the message names the Kustomization as applied.
+    #[test]
+    fn the_message_names_the_kustomization_as_its_parent_substitutes_it() {
+        let parent = flux_kustomization(
+            "apps-parent",
+            "./kubernetes/flux",
+            "GitRepository",
+            "  postBuild:\n    substitute:\n      KS_NAMESPACE: flux-system\n",
+        );
+        let child = apps("  postBuild:\n    substitute:\n      APP: podinfo\n").replace(
+            "  namespace: flux-system\n",
+            "  namespace: ${KS_NAMESPACE}\n",
+        );
+        let files = [
+            ("clusters/production/flux-system/gotk-sync.yaml", SYNC),
+            ("clusters/production/parent.yaml", parent.as_str()),
+            ("kubernetes/flux/apps.yaml", child.as_str()),
+            ("apps/web.yaml", CONFIGMAP),
+        ];
+        let out = crate::engine::check_memory(&files, crate::config::Config::default());
+        let messages: Vec<&str> = out
+            .diagnostics
+            .iter()
+            .filter(|d| d.rule.code == "FV408")
+            .map(|d| d.message.as_str())
+            .collect();
+        assert_eq!(messages.len(), 1, "{messages:?}");
+        assert!(
+            messages[0].contains("in Kustomization `flux-system/apps`"),
+            "{}",
+            messages[0]
+        );
     }
 }

@@ -771,7 +771,7 @@ fn definitions(repo: &Repository, ks: &Object, at: Origin) -> Vec<(Origin, Strin
                 "`{}` is `{}` here (Kustomization {})",
                 u.name,
                 v.as_str().unwrap_or(""),
-                crate::model::reconcile::display_name(repo, ks)
+                repo.applied_display_name(ks)
             );
             let place = (Origin::new(ks.file, v.span()), label);
             if !out.contains(&place) {
@@ -784,12 +784,10 @@ fn definitions(repo: &Repository, ks: &Object, at: Origin) -> Vec<(Origin, Strin
 
 /// `Kustomization flux-system/apps in cluster production`.
 fn applier(repo: &Repository, a: &crate::model::applied::Applied) -> String {
-    let ks = a.kustomization.and_then(|k| repo.objects.get(k)).map(|ks| {
-        format!(
-            "Kustomization {}",
-            crate::model::reconcile::display_name(repo, ks)
-        )
-    });
+    let ks = a
+        .kustomization
+        .and_then(|k| repo.objects.get(k))
+        .map(|ks| format!("Kustomization {}", repo.applied_display_name(ks)));
     match (ks, a.cluster.is_empty()) {
         (Some(k), false) => format!("{k} in cluster {}", a.cluster),
         (Some(k), true) => k,
