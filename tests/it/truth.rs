@@ -1816,3 +1816,17 @@ fn external_bootstrap_dependency() {
         vec![f("FV301", "flux/apps.yaml", 9, 13)],
     );
 }
+
+/// ricsanfre/pi-cluster: a values file only a configMapGenerator reads holds
+/// `targets: [vault.${CLUSTER_DOMAIN}:8200]`, which is no YAML as written (`{` in a flow
+/// sequence) but valid once Flux's post-build substitution has replaced the variable, and Helm
+/// reads it only then (1 false FV101). Without `postBuild` the text reaches Helm as written,
+/// and the finding stays.
+#[test]
+fn generator_input_substituted() {
+    assert_class(
+        "generator-input-substituted",
+        &["FV101"],
+        vec![f("FV101", "apps/monitoring/values.yaml", 4, 18)],
+    );
+}

@@ -1,5 +1,8 @@
-use crate::diag::Severity;
+use crate::diag::{Diagnostic, FileId, Severity};
+use crate::model::index::Repository;
+use crate::model::substitution;
 use crate::rules::{Rule, RuleMeta};
+use crate::yaml::{NodeRef, YamlProblem};
 
 /// Reported by the parser itself; see `rules::yaml::problems_to_diagnostics`.
 pub struct YamlSyntax;
@@ -32,6 +35,10 @@ Where fluxvet's parser and go-yaml v3 disagree, go-yaml's answer wins:
 - Still reported, as go-yaml v3 rejects them as well: an unclosed quoted scalar, an unknown
   escape (`"\q"`), a document marker (`---`) at the start of a line inside a quoted scalar, a
   flow collection never closed.
+- A file read only as a `configMapGenerator` or `secretGenerator` input, in a build of a Flux
+  Kustomization with `postBuild`: kustomize copies its text as is, Flux substitutes the
+  variables, and its reader (Helm's `valuesFrom`, the application) parses the result. It is
+  judged with every `${VAR}` replaced by a word: `[vault.${DOMAIN}:8200]` is no finding there.
 - Known remaining difference: a tab that indents a quoted scalar's continuation line left of
   the key's indentation is still reported; go-yaml v3 accepts it.
 
@@ -65,4 +72,71 @@ impl Rule for YamlSyntax {
     fn meta(&self) -> &'static RuleMeta {
         &META
     }
+
+    /// A file only a generator reads, for a Flux Kustomization that substitutes variables,
+    /// reaches its reader (Helm's `valuesFrom`, an application) substituted: judged as such.
+    fn refine(&self, repo: &Repository, finding: &mut Diagnostic) -> bool {
+        let file = finding.file;
+        let text = &repo.files[file].text;
+        if !text.contains("${") || !read_substituted(repo, file) {
+            return true;
+        }
+        let vars = substitution::uses(text)
+            .into_iter()
+            .map(|u| (u.name, "fluxvet".to_string()))
+            .collect();
+        let substituted = substitution::substitute(text, &vars);
+        // Kept when the substituted text is still no YAML.
+        crate::yaml::parse::parse_stream(&substituted)
+            .problems
+            .iter()
+            .any(|p| matches!(p, YamlProblem::Syntax { .. }))
+    }
+}
+
+/// Whether `file` is read only as a configMapGenerator or secretGenerator input (never as
+/// objects, never as a patch) of a kustomization that a Flux Kustomization with
+/// `postBuild` applies: kustomize copies its text as is, then Flux substitutes the result.
+fn read_substituted(repo: &Repository, file: FileId) -> bool {
+    let tree = repo.reconcile_tree();
+    if tree.loaded_as_objects(file) || tree.is_patch_file(file) {
+        return false;
+    }
+    let path = repo.path(file);
+    (0..repo.files.len())
+        .filter(|&k| crate::discover::is_kustomization_file(repo.path(k)))
+        .filter(|&k| {
+            let dir = repo.path(k).rsplit_once('/').map_or("", |(d, _)| d);
+            repo.docs_of(k).filter_map(|d| d.doc.root()).any(|root| {
+                generator_inputs(&root).any(|r| {
+                    let r = r.rsplit_once('=').map_or(r, |(_, p)| p);
+                    crate::fs::join_normalized(dir, r).as_deref() == Some(path)
+                })
+            })
+        })
+        .any(|k| {
+            tree.appliers(k).iter().any(|&(ks, _)| {
+                repo.objects.get(ks).is_some_and(|ks| {
+                    repo.node(ks).path(&["spec", "postBuild"]).is_some()
+                        || repo
+                            .judged_copies(ks)
+                            .iter()
+                            .any(|a| a.object.root.path(&["spec", "postBuild"]).is_some())
+                })
+            })
+        })
+}
+
+/// The files a kustomization's generators read (`files:`, `envs:`, `env:`), as written.
+fn generator_inputs<'a>(root: &NodeRef<'a>) -> impl Iterator<Item = &'a str> {
+    ["configMapGenerator", "secretGenerator"]
+        .into_iter()
+        .flat_map(|key| root.get(key).map(|n| n.items()).unwrap_or_default())
+        .flat_map(|item| {
+            ["files", "envs"]
+                .into_iter()
+                .flat_map(move |list| item.get(list).map(|n| n.items()).unwrap_or_default())
+                .chain(item.get("env"))
+        })
+        .filter_map(|n| n.as_str())
 }
