@@ -119,9 +119,24 @@ fn find(repo: &Repository) -> Vec<Cluster> {
             fetches: None,
         });
     }
-    if out.is_empty() {
-        sync_pairs(repo, &mut out);
-    }
+    // A sync applied by hand beside the clusters found (a development cluster a Makefile
+    // bootstraps, where production runs a FluxInstance): an entry of its own when it lies
+    // outside every such cluster's tree.
+    let mut pairs = Vec::new();
+    sync_pairs(repo, &mut pairs);
+    let outside: Vec<Cluster> = pairs
+        .into_iter()
+        .filter(|p| {
+            let file = p.declared_at.map(|(f, _)| repo.path(f)).unwrap_or_default();
+            !out.iter().any(|c| {
+                c.path == p.path
+                    || holds(&c.path, file)
+                    || holds(&c.path, &p.path)
+                    || holds(&p.path, &c.path)
+            })
+        })
+        .collect();
+    out.extend(outside);
     // A FluxInstance's cluster knows them from its `sync` already.
     for cluster in out.iter_mut().filter(|c| c.entry != Entry::FluxInstance) {
         let sync = repo
@@ -500,22 +515,27 @@ fn flux_instance_clusters(repo: &Repository, out: &mut Vec<Cluster>) {
         if let Some(sync) = node.path(&["spec", "values", "instance", "sync"]) {
             let version = node.str_at(&["spec", "values", "instance", "distribution", "version"]);
             push_instance(repo, o, o.file, &sync, version, out);
-        } else if let Some(file) = generated_values(repo, o) {
-            // The run's own tree of the file when it kept it; parsed again only when not.
-            let parsed;
-            let kept = repo.docs_of(file).next().filter(|_| !repo.partial_trees);
-            let root = match kept {
-                Some(d) => d.doc.root(),
-                None => {
-                    parsed = crate::yaml::parse_stream(&repo.files[file].text);
-                    parsed.documents.first().and_then(|d| d.root())
-                }
-            };
-            if let Some(root) = root
-                && let Some(sync) = root.path(&["instance", "sync"])
+        } else {
+            for file in generated_values(repo, o)
+                .into_iter()
+                .chain(overlay_values(repo, o))
             {
-                let version = root.str_at(&["instance", "distribution", "version"]);
-                push_instance(repo, o, file, &sync, version, out);
+                // The run's own tree of the file when it kept it; parsed again only when not.
+                let parsed;
+                let kept = repo.docs_of(file).next().filter(|_| !repo.partial_trees);
+                let root = match kept {
+                    Some(d) => d.doc.root(),
+                    None => {
+                        parsed = crate::yaml::parse_stream(&repo.files[file].text);
+                        parsed.documents.first().and_then(|d| d.root())
+                    }
+                };
+                if let Some(root) = root
+                    && let Some(sync) = root.path(&["instance", "sync"])
+                {
+                    let version = root.str_at(&["instance", "distribution", "version"]);
+                    push_instance(repo, o, file, &sync, version, out);
+                }
             }
         }
     }
@@ -564,6 +584,86 @@ fn generated_values(repo: &Repository, release: &crate::model::index::Object) ->
         }
     }
     None
+}
+
+/// The values files that overlays of a HelmRelease's directory add to its `valuesFrom`
+/// ConfigMap: a kustomization listing the release's directory as a resource that generates
+/// (or merges into) a ConfigMap of that name, under a key the release's `valuesFrom` or one of
+/// the overlay's own patches names (ricsanfre/pi-cluster: `behavior: merge` of
+/// `overlay-values.yaml`, and a patch adding it to `valuesFrom`). One per overlay: each is a
+/// cluster's instance.
+fn overlay_values(repo: &Repository, release: &crate::model::index::Object) -> Vec<FileId> {
+    let dir = parent_dir(repo.path(release.file));
+    let value_froms = repo
+        .node(release)
+        .path(&["spec", "valuesFrom"])
+        .map(|v| v.items())
+        .unwrap_or_default();
+    let names: Vec<&str> = value_froms
+        .iter()
+        .filter(|f| f.str_at(&["kind"]) == Some("ConfigMap") && f.get("targetPath").is_none())
+        .filter_map(|f| f.str_at(&["name"]))
+        .collect();
+    if names.is_empty() {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for &kf in repo.kustomization_files() {
+        let Some(k) = repo.kustomization(kf) else {
+            continue;
+        };
+        let lists_release = k
+            .resources
+            .iter()
+            .any(|r| crate::fs::join_normalized(&k.dir, &r.path).as_deref() == Some(dir));
+        if k.dir == dir || !lists_release {
+            continue;
+        }
+        // What the overlay's patches say, to find the key one of them adds to `valuesFrom`.
+        let patched: String = k
+            .patches
+            .iter()
+            .map(|p| match &p.source {
+                crate::model::kustomization::PatchSource::Path(r) => {
+                    crate::fs::join_normalized(&k.dir, &r.path)
+                        .and_then(|p| repo.file_id(&p))
+                        .map(|f| repo.files[f].text.to_string())
+                        .unwrap_or_default()
+                }
+                crate::model::kustomization::PatchSource::Inline(nodes, _) => nodes
+                    .iter()
+                    .map(|n| crate::model::rendered::to_json(n).to_string())
+                    .collect(),
+            })
+            .collect();
+        let named = |key: &str| {
+            value_froms
+                .iter()
+                .any(|f| f.str_at(&["valuesKey"]).unwrap_or("values.yaml") == key)
+                || patched.contains(key)
+        };
+        for g in k.generators.iter().filter(|g| {
+            g.kind == crate::model::kustomization::GeneratedKind::ConfigMap
+                && names.contains(&g.name.as_str())
+        }) {
+            for f in &g.files {
+                let (key, path) = match f.path.split_once('=') {
+                    Some((key, p)) => (key, p),
+                    None => (
+                        f.path.rsplit('/').next().unwrap_or(&f.path),
+                        f.path.as_str(),
+                    ),
+                };
+                if named(key)
+                    && let Some(fid) =
+                        crate::fs::join_normalized(&k.dir, path).and_then(|p| repo.file_id(&p))
+                {
+                    out.push(fid);
+                }
+            }
+        }
+    }
+    out
 }
 
 /// A cluster from a FluxInstance's `sync` block, read in `file`.

@@ -292,6 +292,7 @@ impl GraphData {
                         .flatten()
                         .copied()
                         .filter(|&t| namespaces_match(namespace.as_deref(), nodes[t].namespace))
+                        .filter(|&t| share_a_cluster(repo, n.object.file, nodes[t].file()))
                         .collect();
                     if found.is_empty() {
                         Target::Missing
@@ -723,6 +724,23 @@ fn namespaces_match(wanted: Option<&str>, actual: Option<&str>) -> bool {
 /// Among several definitions of the same object, those nearest the referrer in the directory
 /// tree: a repository with one directory per cluster defines `flux-system/apps` once per
 /// cluster, and each cluster's objects refer to their own.
+/// Whether some cluster applies both files: dependsOn names an object of the referrer's own
+/// cluster (its API server), never one only another cluster applies. A file whose clusters are
+/// unknown (no cluster reaches it, a sync file its build leaves out, a tree applied by hand)
+/// matches every cluster.
+fn share_a_cluster(repo: &Repository, a: FileId, b: FileId) -> bool {
+    let tree = repo.reconcile_tree();
+    let known = |f: FileId| {
+        tree.clusters_of(f)
+            .iter()
+            .copied()
+            .filter(|&c| c != crate::model::reconcile::ROOT_BY_HAND)
+            .collect::<Vec<u16>>()
+    };
+    let (of_a, of_b) = (known(a), known(b));
+    of_a.is_empty() || of_b.is_empty() || of_a.iter().any(|c| of_b.contains(c))
+}
+
 fn closest(repo: &Repository, from: FileId, nodes: &[Node<'_>], found: Vec<usize>) -> Vec<usize> {
     if found.len() < 2 {
         return found;

@@ -1830,3 +1830,35 @@ fn generator_input_substituted() {
         vec![f("FV101", "apps/monitoring/values.yaml", 4, 18)],
     );
 }
+
+/// ricsanfre/pi-cluster: production's FluxInstance `sync` is in the values file its overlay
+/// merges into the `flux-instance` chart's values ConfigMap (`behavior: merge`, a key a patch
+/// adds to `valuesFrom`), and development is a sync pair applied by hand. Only the sync pair
+/// was found, so production's files were "applied by no cluster" (about 30 FV105); once the
+/// instance was found the sync pair was dropped. Both are clusters now. An overlay key no
+/// `valuesFrom` names is never read: its instance is no cluster, and its files still fire.
+#[test]
+fn instance_overlay_values() {
+    assert_class(
+        "instance-overlay-values",
+        &["FV105"],
+        vec![
+            f("FV105", "clusters/prod/infra/flux-instance.yaml", 4, 9),
+            f("FV105", "clusters/prod/infra/settings.yaml", 4, 9),
+        ],
+    );
+}
+
+/// kingdon-ci/fleet-infra and ricsanfre/pi-cluster: a dependsOn resolved to a Kustomization
+/// only another cluster applies (`podinfo` copied from a cluster that has `nginx` to one that
+/// has not). Flux looks in the referrer's own cluster, so it waits forever there; the graph
+/// resolved names across clusters (a missed finding, not a false one). Quiet where both
+/// clusters apply it.
+#[test]
+fn dependency_other_cluster() {
+    assert_class(
+        "dependency-other-cluster",
+        &["FV301"],
+        vec![f("FV301", "clusters/a/podinfo.yaml", 11, 13)],
+    );
+}

@@ -112,31 +112,65 @@ impl Rule for DependencyNotFound {
             let kind = from.kind.as_str();
             // Defined where applied: a name post-build substitution completes
             // (`name: ${APP}-volsync` in a component each app's Kustomization includes).
-            let rendered = repo.judged().iter().any(|a| {
+            let tree = repo.reconcile_tree();
+            let clusters: Vec<&str> = tree
+                .clusters_of(from.file())
+                .iter()
+                .filter_map(|&c| repo.clusters().get(c as usize))
+                .map(|c| c.name.as_str())
+                .collect();
+            let named = |a: &&crate::model::applied::Applied| {
                 a.object.kind == kind
                     && a.object.name == r.name
                     && (r.namespace.is_none() || a.object.namespace == r.namespace)
-            });
-            if rendered {
+            };
+            let mine = |a: &&crate::model::applied::Applied| {
+                clusters.is_empty() || clusters.contains(&a.cluster.as_str())
+            };
+            if repo.judged().iter().filter(mine).any(|a| named(&a)) {
                 continue;
             }
+            // dependsOn looks only in the referrer's own cluster (its API server).
+            let elsewhere = repo
+                .judged()
+                .iter()
+                .filter(|a| !a.cluster.is_empty() && !mine(a))
+                .find(named);
             let where_ = match &r.namespace {
                 Some(ns) => format!(" in namespace `{ns}`"),
                 None => String::new(),
             };
-            let mut d = Diagnostic::new(
-                &META,
-                from.file(),
-                r.name_span,
-                format!(
+            let message = match elsewhere {
+                Some(a) => format!(
+                    "no {kind} `{}`{where_} in cluster {}: Flux keeps {kind} `{}` waiting (DependencyNotReady) and never applies it; only cluster {} applies one",
+                    r.name,
+                    clusters.join(", "),
+                    from.name(),
+                    a.cluster
+                ),
+                None => format!(
                     "no {kind} `{}`{where_}: Flux keeps {kind} `{}` waiting (DependencyNotReady) and never applies it",
                     r.name,
                     from.name()
                 ),
-            )
-            .primary_label(format!("no {kind} of this name{where_}"));
+            };
+            let mut d = Diagnostic::new(&META, from.file(), r.name_span, message)
+                .primary_label(format!("no {kind} of this name{where_}"));
+            if let Some(origin) = elsewhere
+                .and_then(|a| a.object.root.path(&["metadata", "name"]))
+                .map(|n| n.origin)
+                .filter(|o| !o.is_none())
+            {
+                d = d.label(
+                    origin.file as usize,
+                    origin.span,
+                    format!(
+                        "defined here, for cluster {} only",
+                        elsewhere.map_or("", |a| a.cluster.as_str())
+                    ),
+                );
+            }
             // Defined in Git, but in a file no cluster applies: say so, and where.
-            let tree = repo.reconcile_tree();
             let unapplied = repo.objects.iter().find(|o| {
                 o.kind == kind
                     && o.name == r.name
