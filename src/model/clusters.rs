@@ -133,7 +133,7 @@ fn find(repo: &Repository) -> Vec<Cluster> {
                     || holds(&c.path, file)
                     || holds(&c.path, &p.path)
                     || holds(&p.path, &c.path)
-            })
+            }) && (out.is_empty() || !pointed_at(repo, p.sync_kustomization, file))
         })
         .collect();
     out.extend(outside);
@@ -407,6 +407,28 @@ fn sync_pairs(repo: &Repository, out: &mut Vec<Cluster>) {
             fetches: None,
         });
     }
+}
+
+/// Whether something other than the sync Kustomization `own` leads to `file`: a Flux
+/// Kustomization whose path holds it, or a kustomization listing it or a directory above it.
+/// A sync pair found that way is part of the cluster that applies it, not a cluster of its own.
+fn pointed_at(repo: &Repository, own: Option<usize>, file: &str) -> bool {
+    // A path at the root reads another repository's root (the Flux manifests' artifact).
+    let leads = |dir: &str| !dir.is_empty() && (dir == file || holds(dir, file));
+    let by_kustomization = repo.objects.iter().enumerate().any(|(i, o)| {
+        Some(i) != own
+            && o.flux == Some(FluxKind::Kustomization)
+            && repo.kustomization_path(o).is_some_and(|p| leads(&p))
+    });
+    by_kustomization
+        || repo.kustomization_files().iter().any(|&k| {
+            repo.kustomization(k).is_some_and(|k| {
+                k.resources
+                    .iter()
+                    .filter_map(|r| crate::fs::join_normalized(&k.dir, &r.path))
+                    .any(|p| leads(&p))
+            })
+        })
 }
 
 fn default_source(namespace: &str) -> SourceKey {
@@ -1047,16 +1069,29 @@ spec:
             out.repo.clusters()[0].flux_version.as_deref(),
             Some("v2.5.1")
         );
-        // A bootstrap directory wins: the pair is then what it applies.
+        // A pair a bootstrap cluster's Kustomization leads to is part of that cluster.
+        let apps = ks("pair", "./kubernetes/flux", "GitRepository", "flux-system");
         let with_bootstrap = clusters(&[
             ("kubernetes/flux/config/cluster.yaml", &cluster),
             ("clusters/prod/flux-system/gotk-sync.yaml", SYNC),
+            ("clusters/prod/pair.yaml", &apps),
         ]);
         assert!(
             with_bootstrap
                 .iter()
                 .all(|c| c.2 == super::Entry::Bootstrap),
             "{with_bootstrap:?}"
+        );
+        // One nothing leads to, beside a bootstrap cluster (a development cluster a Makefile
+        // applies), is a cluster of its own.
+        let beside = clusters(&[
+            ("kubernetes/flux/config/cluster.yaml", &cluster),
+            ("clusters/prod/flux-system/gotk-sync.yaml", SYNC),
+        ]);
+        assert_eq!(
+            beside.iter().map(|c| c.2.clone()).collect::<Vec<_>>(),
+            vec![super::Entry::Bootstrap, super::Entry::SyncPair],
+            "{beside:?}"
         );
     }
 
