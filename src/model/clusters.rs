@@ -849,17 +849,30 @@ pub fn applied_flux_version(repo: &Repository, cluster: u16) -> Option<String> {
     versions.0.get(cluster as usize).cloned().flatten()
 }
 
-/// [`applied_flux_version`] of every cluster, by index: one pass over the files, once per run
-/// (FV501 asks for each of its findings).
-struct AppliedFluxVersions(Vec<Option<String>>);
+/// The Flux version of a repository where no cluster is found that holds `flux install
+/// --export` output (`bootstrap/flux.yaml`, applied by hand before the first sync), and that
+/// file: the version every such file names. `None` when the repository has a cluster, holds no
+/// such file, or two disagree.
+pub fn unclustered_flux_version(repo: &Repository) -> Option<(String, FileId)> {
+    if !repo.clusters().is_empty() {
+        return None;
+    }
+    let versions: &AppliedFluxVersions = repo.derived.get_or_init(|| applied_flux_versions(repo));
+    versions.1.clone().flatten()
+}
+
+/// [`applied_flux_version`] of every cluster, by index, and [`unclustered_flux_version`]: one
+/// pass over the files, once per run (FV501 asks for each of its findings).
+struct AppliedFluxVersions(Vec<Option<String>>, Option<Option<(String, FileId)>>);
 
 impl Derived for AppliedFluxVersions {}
 
 fn applied_flux_versions(repo: &Repository) -> AppliedFluxVersions {
     let tree = repo.reconcile_tree();
-    // Per cluster: nothing seen, one version (`Some(Some(v))`), or two that disagree
-    // (`Some(None)`).
+    // Per cluster, and over the whole repository: nothing seen, one version (`Some(Some(v))`),
+    // or two that disagree (`Some(None)`).
     let mut found: Vec<Option<Option<String>>> = vec![None; repo.clusters().len()];
+    let mut anywhere: Option<Option<(String, FileId)>> = None;
     for (fid, file) in repo.files.iter().enumerate() {
         let head = file.text.get(..file.text.len().min(2048)).unwrap_or("");
         if !head.contains("# Flux Version:") {
@@ -868,6 +881,11 @@ fn applied_flux_versions(repo: &Repository) -> AppliedFluxVersions {
         let Some(version) = components_version(&file.text) else {
             continue;
         };
+        match &anywhere {
+            None => anywhere = Some(Some((version.clone(), fid))),
+            Some(Some((v, _))) if *v != version => anywhere = Some(None),
+            _ => {}
+        }
         for &c in tree.clusters_of(fid) {
             let Some(slot) = found.get_mut(c as usize) else {
                 continue;
@@ -879,7 +897,7 @@ fn applied_flux_versions(repo: &Repository) -> AppliedFluxVersions {
             }
         }
     }
-    AppliedFluxVersions(found.into_iter().map(Option::flatten).collect())
+    AppliedFluxVersions(found.into_iter().map(Option::flatten).collect(), anywhere)
 }
 
 /// The version `flux install` wrote into the header of `gotk-components.yaml`, else into the

@@ -1862,3 +1862,30 @@ fn dependency_other_cluster() {
         vec![f("FV301", "clusters/a/podinfo.yaml", 11, 13)],
     );
 }
+
+/// FV501 ×7 "the API server rejects" on jhollowayjc/fleet-infra: no cluster is found (Flux is
+/// installed by hand from `bootstrap/flux-v251.yaml`, the `flux install --export` output of
+/// v2.5.1, which still serves `v1beta2` and `v2beta2`). With no cluster, the install manifest
+/// the repository holds now names the version; one whose Flux no longer serves the apiVersion
+/// still says the API server rejects it. The findings stay where they were.
+#[test]
+fn unclustered_install_version() {
+    for case in ["fires", "quiet"] {
+        assert_eq!(
+            findings(&format!("unclustered-install-version/{case}"), &["FV501"]),
+            vec![f("FV501", "apps/podinfo.yaml", 2, 13)]
+        );
+    }
+    assert_eq!(
+        messages("unclustered-install-version/fires", "FV501"),
+        vec![
+            "`source.toolkit.fluxcd.io/v1beta2` was removed in Flux 2.8: the API server rejects HelmRepository and the Kustomization applying it fails"
+        ]
+    );
+    assert_eq!(
+        messages("unclustered-install-version/quiet", "FV501"),
+        vec![
+            "`source.toolkit.fluxcd.io/v1beta2` was removed in Flux 2.8: the Flux install manifest `bootstrap/flux.yaml` installs Flux v2.5.1, which still serves it, but it blocks the upgrade to Flux 2.8"
+        ]
+    );
+}

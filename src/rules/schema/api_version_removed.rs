@@ -34,7 +34,9 @@ consequence for the clusters that apply the file: where each runs a Flux version
 serves the apiVersion (the `# Flux Version:` header of its `gotk-components.yaml`, or of the
 `flux install --export` output its own build applies; without any header, the kind's CRD its
 own build applies, when that lists the version as served), it blocks the upgrade instead of
-failing today. Where every such cluster runs a release that no longer serves it, the message says
+failing today. In a repository with no cluster, the `flux install --export` output it holds
+(applied by hand, e.g. `bootstrap/flux.yaml`) tells the version, when every such file agrees.
+Where every such cluster runs a release that no longer serves it, the message says
 the API server rejects the object; where a cluster's Flux version is written nowhere fluxvet reads
 (Flux installed by Terraform or a remote manifest), it says what happens from that release on.
 
@@ -94,6 +96,33 @@ impl Rule for ApiVersionRemoved {
             return true;
         };
         let clusters = repo.clusters();
+        // No cluster: the `flux install --export` output the repository holds (applied by
+        // hand) tells what its Flux serves.
+        if clusters.is_empty() {
+            let Some((version, file)) = crate::model::clusters::unclustered_flux_version(repo)
+            else {
+                return true;
+            };
+            match minor_of(&version) {
+                Some(v) if v < release => {
+                    if let Some((head, _)) = [UNTIL_KNOWN, ": an API version the cluster no longer"]
+                        .iter()
+                        .find_map(|tail| finding.message.split_once(tail))
+                    {
+                        finding.message = format!(
+                            "{head}: the Flux install manifest `{}` installs Flux {version}, which still serves it, but it blocks the upgrade to Flux {}.{}",
+                            repo.path(file),
+                            release.0,
+                            release.1
+                        );
+                    }
+                }
+                // It installs a release that no longer serves the version.
+                Some(_) => finding.message = finding.message.replace(UNTIL_KNOWN, REJECTS),
+                None => {}
+            }
+            return true;
+        }
         // A file no cluster applies as objects (a patch, a values file, a tree applied by hand)
         // is judged against every cluster of the repository: the message changes only when
         // each of them is known to run a Flux that still serves the version.
