@@ -1809,3 +1809,18 @@ fn external_bootstrap_dependency() {
         vec![f("FV301", "flux/apps.yaml", 9, 13)],
     );
 }
+
+/// FV405 ×2 on mfamador/gitops-demo-multitenant: an overlay adds a Gateway
+/// `istio-system/istio-ingressgw` as `networking.istio.io/v1alpha3` next to the base's
+/// `v1beta1` one of the same name. kustomize's resource id holds the version (`Gvk.Equals`
+/// compares group, version and kind), so the build holds both and `kubectl kustomize`
+/// succeeds; fluxvet compared the group only and reported "defined twice". The same
+/// apiVersion twice still fires.
+#[test]
+fn gateway_version_id() {
+    assert_class(
+        "gateway-version-id",
+        &["FV405"],
+        vec![f("FV405", "istio-system/kustomization.yaml", 6, 3)],
+    );
+}
