@@ -1824,3 +1824,17 @@ fn gateway_version_id() {
         vec![f("FV405", "istio-system/kustomization.yaml", 6, 3)],
     );
 }
+
+/// FV601 ×4 on petrmac/flux-demo: Docker registry Secrets with no credential in them, a
+/// `.dockerconfigjson: e30=` (`{}`, which a setup script fills later) and `auths` whose
+/// password is `YOUR_GITHUB_PAT` beside an `auth` of `BASE64_ENCODED_USERNAME:PAT` (not
+/// base64: the kubelet cannot read it). A Docker configuration is judged by its entries'
+/// `password`, tokens and decoded `auth`; a real password there still fires.
+#[test]
+fn docker_config_placeholder() {
+    assert_class(
+        "docker-config-placeholder",
+        &["FV601"],
+        vec![f("FV601", "secret.yaml", 18, 3)],
+    );
+}
