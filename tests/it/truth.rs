@@ -1825,7 +1825,7 @@ fn gateway_version_id() {
     );
 }
 
-/// FV601 ×4 on petrmac/flux-demo: Docker registry Secrets with no credential in them, a
+/// FV601 ×5 on petrmac/flux-demo: Docker registry Secrets with no credential in them, a
 /// `.dockerconfigjson: e30=` (`{}`, which a setup script fills later) and `auths` whose
 /// password is `YOUR_GITHUB_PAT` beside an `auth` of `BASE64_ENCODED_USERNAME:PAT` (not
 /// base64: the kubelet cannot read it). A Docker configuration is judged by its entries'
