@@ -231,7 +231,7 @@ pub fn is_public_material(key: &str, value: &str) -> bool {
 
 /// Whether the value (plain text, not a placeholder) of a Secret's `key` is secret material:
 /// not public material, and not a Docker registry configuration without a credential.
-fn holds_secret(key: &str, value: &str) -> bool {
+fn value_is_secret(key: &str, value: &str) -> bool {
     !is_public_material(key, value) && docker_config_credential(key, value).unwrap_or(true)
 }
 
@@ -399,11 +399,11 @@ pub fn plaintext_entries<'a>(root: &NodeRef<'a>) -> Vec<(NodeRef<'a>, NodeRef<'a
                 Some(s) if field == "data" => match decode_base64(s) {
                     Some(bytes) => {
                         let decoded = String::from_utf8_lossy(&bytes);
-                        !is_placeholder(&decoded) && holds_secret(key, &decoded)
+                        !is_placeholder(&decoded) && value_is_secret(key, &decoded)
                     }
                     None => false,
                 },
-                Some(s) => holds_secret(key, s),
+                Some(s) => value_is_secret(key, s),
                 // A mapping or list is not a valid value; it is still committed data.
                 None => true,
             };
