@@ -229,6 +229,64 @@ pub fn is_public_material(key: &str, value: &str) -> bool {
     pem_public || ssh_public
 }
 
+/// Whether the value (plain text, not a placeholder) of a Secret's `key` is secret material:
+/// not public material, and not a Docker registry configuration without a credential.
+fn value_is_secret(key: &str, value: &str) -> bool {
+    !is_public_material(key, value) && docker_config_credential(key, value).unwrap_or(true)
+}
+
+/// Whether a Docker registry configuration (a `.dockerconfigjson` with `auths`, a legacy
+/// `.dockercfg`, any JSON value with an `auths` object) carries a credential: an entry's
+/// `password`, `identitytoken` or `registrytoken` that is no placeholder, or an `auth` that is
+/// base64 of `user:password` with a password that is none. `{}` (`e30=`, a Secret a script
+/// fills later) and `"password": "YOUR_GITHUB_PAT"` beside `"auth": "BASE64_ENCODED_USER:PAT"`
+/// (no base64: the kubelet cannot read it) carry none; a raw `user:password` in `auth` beside
+/// no placeholder password still counts. `None` when the value is no such
+/// configuration (not JSON, or not an object), to be judged as any other value.
+fn docker_config_credential(key: &str, value: &str) -> Option<bool> {
+    let docker_key = matches!(key, ".dockerconfigjson" | ".dockercfg");
+    if !docker_key && !value.contains("\"auths\"") {
+        return None;
+    }
+    let json: serde_json::Value = serde_json::from_str(value).ok()?;
+    let top = json.as_object()?;
+    let entries = match top.get("auths") {
+        Some(auths) => auths.as_object()?,
+        None if key == ".dockercfg" => top,
+        None if docker_key => return Some(false),
+        None => return None,
+    };
+    let secret = |v: Option<&serde_json::Value>| {
+        v.and_then(serde_json::Value::as_str)
+            .is_some_and(|s| !is_placeholder(s))
+    };
+    Some(entries.values().any(|entry| {
+        // Not base64, the kubelet cannot read it, but a `user:password` written raw is still
+        // a password in clear: judged as written then.
+        let auth = entry
+            .get("auth")
+            .and_then(serde_json::Value::as_str)
+            .and_then(|raw| match decode_base64(raw) {
+                Some(b) => Some(String::from_utf8_lossy(&b).into_owned()),
+                // A template's `BASE64_ENCODED_USERNAME:PAT` beside a placeholder password.
+                None => {
+                    let placeholder_password = entry
+                        .get("password")
+                        .and_then(serde_json::Value::as_str)
+                        .is_some_and(is_placeholder);
+                    (raw.contains(':') && !placeholder_password).then(|| raw.to_string())
+                }
+            });
+        ["password", "identitytoken", "registrytoken"]
+            .iter()
+            .any(|f| secret(entry.get(*f)))
+            || auth.is_some_and(|a| {
+                let password = a.split_once(':').map_or(a.as_str(), |(_, p)| p);
+                !is_placeholder(password)
+            })
+    }))
+}
+
 /// Go's `base64.StdEncoding` as the API server decodes a Secret's `data` values (line breaks
 /// are skipped, padding is required); `None` when the value is not valid base64.
 pub fn decode_base64(s: &str) -> Option<Vec<u8>> {
@@ -353,11 +411,11 @@ pub fn plaintext_entries<'a>(root: &NodeRef<'a>) -> Vec<(NodeRef<'a>, NodeRef<'a
                 Some(s) if field == "data" => match decode_base64(s) {
                     Some(bytes) => {
                         let decoded = String::from_utf8_lossy(&bytes);
-                        !is_placeholder(&decoded) && !is_public_material(key, &decoded)
+                        !is_placeholder(&decoded) && value_is_secret(key, &decoded)
                     }
                     None => false,
                 },
-                Some(s) => !is_public_material(key, s),
+                Some(s) => value_is_secret(key, s),
                 // A mapping or list is not a valid value; it is still committed data.
                 None => true,
             };
@@ -531,6 +589,46 @@ mod tests {
         assert!(!r.text.contains("line-one-secret"), "{}", r.text);
         assert!(!r.text.contains("hunter2"), "{}", r.text);
         assert!(r.text.contains("\n  password: ***"), "{}", r.text);
+    }
+
+    #[test]
+    fn docker_configs() {
+        let cfg = |auths: &str| format!("{{\"auths\": {{\"ghcr.io\": {auths}}}}}");
+        let key = ".dockerconfigjson";
+        assert_eq!(docker_config_credential(key, "{}"), Some(false));
+        assert_eq!(
+            docker_config_credential(
+                key,
+                &cfg(
+                    r#"{"username": "YOUR_GITHUB_USERNAME", "password": "YOUR_GITHUB_PAT", "auth": "BASE64_ENCODED_USERNAME:PAT"}"#
+                )
+            ),
+            Some(false)
+        );
+        assert_eq!(
+            docker_config_credential(key, &cfg(r#"{"password": "ghp_Abc123xyz"}"#)),
+            Some(true)
+        );
+        // `me:hunter2` raw, not base64: a password in clear all the same.
+        assert_eq!(
+            docker_config_credential(key, &cfg(r#"{"auth": "me:hunter2"}"#)),
+            Some(true)
+        );
+        // `me:hunter2`, and `me:changeme`.
+        assert_eq!(
+            docker_config_credential(key, &cfg(r#"{"auth": "bWU6aHVudGVyMg=="}"#)),
+            Some(true)
+        );
+        assert_eq!(
+            docker_config_credential(key, &cfg(r#"{"auth": "bWU6Y2hhbmdlbWU="}"#)),
+            Some(false)
+        );
+        assert_eq!(
+            docker_config_credential(".dockercfg", r#"{"ghcr.io": {"auth": "bWU6aHVudGVyMg=="}}"#),
+            Some(true)
+        );
+        assert_eq!(docker_config_credential(key, "not json"), None);
+        assert_eq!(docker_config_credential("token", "{}"), None);
     }
 
     #[test]

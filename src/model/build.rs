@@ -63,16 +63,15 @@ fn parse_kustomization(repo: &Repository, fid: usize) -> Option<Arc<Kustomizatio
 }
 
 impl RenderedObject {
-    /// The same kustomize id: group, kind, name and effective namespace.
+    /// The same kustomize id: group, version, kind, name and effective namespace. kustomize's
+    /// `Gvk.Equals` compares the version too: one Gateway as `networking.istio.io/v1beta1`
+    /// and another of the same name as `v1alpha3` are two resources to it.
     fn same_id(&self, other: &RenderedObject) -> bool {
         // The name first: it tells most pairs apart, and a build compares each new object
         // with every one before it.
-        fn g(api_version: &str) -> &str {
-            api_version.rsplit_once('/').map_or("", |(g, _)| g)
-        }
         self.name == other.name
             && self.kind == other.kind
-            && g(&self.api_version) == g(&other.api_version)
+            && self.api_version == other.api_version
             && select::effective_namespace(&self.api_version, &self.kind, self.namespace.as_deref())
                 == select::effective_namespace(
                     &other.api_version,

@@ -1889,3 +1889,32 @@ fn unclustered_install_version() {
         ]
     );
 }
+
+/// FV405 ×2 on mfamador/gitops-demo-multitenant: an overlay adds a Gateway
+/// `istio-system/istio-ingressgw` as `networking.istio.io/v1alpha3` next to the base's
+/// `v1beta1` one of the same name. kustomize's resource id holds the version (`Gvk.Equals`
+/// compares group, version and kind), so the build holds both and `kubectl kustomize`
+/// succeeds; fluxvet compared the group only and reported "defined twice". The same
+/// apiVersion twice still fires.
+#[test]
+fn gateway_version_id() {
+    assert_class(
+        "gateway-version-id",
+        &["FV405"],
+        vec![f("FV405", "istio-system/kustomization.yaml", 6, 3)],
+    );
+}
+
+/// FV601 ×5 on petrmac/flux-demo: Docker registry Secrets with no credential in them, a
+/// `.dockerconfigjson: e30=` (`{}`, which a setup script fills later) and `auths` whose
+/// password is `YOUR_GITHUB_PAT` beside an `auth` of `BASE64_ENCODED_USERNAME:PAT` (not
+/// base64: the kubelet cannot read it). A Docker configuration is judged by its entries'
+/// `password`, tokens and decoded `auth`; a real password there still fires.
+#[test]
+fn docker_config_placeholder() {
+    assert_class(
+        "docker-config-placeholder",
+        &["FV601"],
+        vec![f("FV601", "secret.yaml", 18, 3)],
+    );
+}
