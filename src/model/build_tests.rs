@@ -140,6 +140,35 @@ fn generated_names_hash_like_kustomize_and_references_follow() {
     assert_eq!(r, Some("x-4h2mbtbbt6"));
 }
 
+/// kustomize's name reference filter rewrites a `{name, namespace}` map from the object it
+/// names: a ServiceAccount that `namespace:` moved takes its RoleBinding subjects along (a
+/// subject written without a namespace gets one); a subject naming a ServiceAccount of
+/// another namespace stays as written.
+#[test]
+fn subjects_follow_a_service_account_the_namespace_moved() {
+    let out = repo(&[
+        (
+            "r.yaml",
+            "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: sa\n  namespace: old\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata:\n  name: crb\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: view}\nsubjects:\n- {kind: ServiceAccount, name: sa, namespace: old}\n- {kind: ServiceAccount, name: sa}\n- {kind: ServiceAccount, name: sa, namespace: other}\n",
+        ),
+        (
+            "kustomization.yaml",
+            "namespace: new\nresources:\n- r.yaml\n",
+        ),
+    ]);
+    let b = build(&out.repo, "");
+    let crb = object(&b, "ClusterRoleBinding", "crb");
+    let subjects = crb.root.get("subjects").unwrap().items();
+    let ns: Vec<Option<&str>> = subjects.iter().map(|s| s.str_at(&["namespace"])).collect();
+    assert_eq!(ns, [Some("new"), Some("new"), Some("other")]);
+    let moved = subjects[0].get("namespace").unwrap();
+    assert_eq!(
+        at(&out, moved.origin),
+        "r.yaml:13:47",
+        "the subject's own line"
+    );
+}
+
 #[test]
 fn errors_point_at_their_cause() {
     let out = repo(&[

@@ -548,6 +548,38 @@ const FEATURES: &[(&str, &[(&str, &str)])] = &[
         ],
     ),
     (
+        // A ServiceAccount or Service moved by `namespace:` (and renamed by a prefix): the
+        // `{name, namespace}` maps naming it (RoleBinding subjects, of any kind, and webhook
+        // services) follow; a subject in another namespace or naming nothing stays.
+        "moved-references",
+        &[
+            (
+                "moved/kustomization.yaml",
+                "namespace: new\nresources:\n- r.yaml\n",
+            ),
+            (
+                "moved/r.yaml",
+                "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: sa\n  namespace: old\n---\napiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: bare\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata:\n  name: crb\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: view}\nsubjects:\n- {kind: ServiceAccount, name: sa, namespace: old}\n- {kind: ServiceAccount, name: sa, namespace: other}\n- {kind: ServiceAccount, name: sa}\n- {kind: ServiceAccount, name: bare, namespace: default}\n- {kind: ServiceAccount, name: bare, namespace: zzz}\n- {kind: ServiceAccount, name: bare}\n- {kind: ServiceAccount, name: missing, namespace: old}\n- {kind: User, name: sa, namespace: old}\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata:\n  name: rb\n  namespace: old\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: view}\nsubjects:\n- {kind: ServiceAccount, name: sa, namespace: old}\n- {kind: ServiceAccount, name: sa}\n- {kind: ServiceAccount, name: bare}\n",
+            ),
+            (
+                "base/kustomization.yaml",
+                "namespace: base-ns\nresources:\n- r.yaml\n",
+            ),
+            (
+                "base/r.yaml",
+                "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: sa\n---\napiVersion: v1\nkind: Service\nmetadata:\n  name: hook\n---\napiVersion: admissionregistration.k8s.io/v1\nkind: MutatingWebhookConfiguration\nmetadata: {name: mw}\nwebhooks:\n- name: a.b.c\n  clientConfig:\n    service: {name: hook, namespace: default, path: /x}\n- name: d.e.f\n  clientConfig:\n    url: https://x\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata:\n  name: rb\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: r}\nsubjects:\n- {kind: ServiceAccount, name: sa}\n- {kind: ServiceAccount, name: sa, namespace: default}\n- {kind: Group, name: system:masters}\n",
+            ),
+            (
+                "overlay/kustomization.yaml",
+                "namePrefix: p-\nnamespace: top\nresources:\n- ../base\n- extra.yaml\n",
+            ),
+            (
+                "overlay/extra.yaml",
+                "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata:\n  name: crb\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: view}\nsubjects:\n- {kind: ServiceAccount, name: sa, namespace: base-ns}\n- {kind: ServiceAccount, name: sa, namespace: default}\n- {kind: ServiceAccount, name: sa}\n",
+            ),
+        ],
+    ),
+    (
         "folded",
         &[
             ("kustomization.yaml", "resources: [c.yaml]\n"),
