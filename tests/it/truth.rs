@@ -1809,3 +1809,22 @@ fn external_bootstrap_dependency() {
         vec![f("FV301", "flux/apps.yaml", 9, 13)],
     );
 }
+
+/// FV104 on davidelettieri/flux-sops-workload-identity: a patch gives the kustomize-controller
+/// ServiceAccount `azure.workload.identity/service-account-token-expiration: 3600`. kustomize
+/// rewrites an object's own `metadata.annotations` as strings with the text as written
+/// (`kubectl kustomize` prints `"3600"`), and Flux applies every object through kustomize, so
+/// the number never reaches the API server. A pod template's annotations are left as written
+/// (`prometheus.io/port: 9100` is rejected) and still fire; so does a SOPS-encrypted Secret's
+/// own annotation `true`, whose MAC covers the boolean that kustomize turns into a string.
+#[test]
+fn kustomize_stringified_annotations() {
+    assert_class(
+        "kustomize-stringified-annotations",
+        &["FV104"],
+        vec![
+            f("FV104", "deployment.yaml", 16, 29),
+            f("FV104", "secret.sops.yaml", 6, 57),
+        ],
+    );
+}
