@@ -1828,3 +1828,17 @@ fn kustomize_stringified_annotations() {
         ],
     );
 }
+
+/// FV601 on abhaysahu403/enterprise-observability-gitops: a Dynatrace Secret whose token is a
+/// stand-in (`your-dynatrace-api-token`) and whose tenant address names one as its host
+/// (`https://your-tenant.dynatrace.com`). A bare address (no user, path or query) whose host is
+/// a stand-in holds nothing secret, as a URL ending in one. A real token, and a stand-in host
+/// with a password in the address, still fire.
+#[test]
+fn placeholder_host_url() {
+    assert_class(
+        "placeholder-host-url",
+        &["FV601"],
+        vec![f("FV601", "secret.yaml", 9, 3)],
+    );
+}
