@@ -1842,3 +1842,19 @@ fn placeholder_host_url() {
         vec![f("FV601", "secret.yaml", 9, 3)],
     );
 }
+
+/// FV401 on Azure-Samples/azure-edge-extensions-aio-observability-gitops: the sync is set up by
+/// `az k8s-configuration flux create --name gitops-repo` (AKS's Flux extension), which creates
+/// the GitRepository `gitops-repo` that the repository's Kustomizations read their paths from;
+/// no file defines it and no cluster is in the files. Without a cluster, a source that Flux
+/// Kustomizations read this repository's own paths from is made where the sync is set up, as
+/// `flux bootstrap` makes `flux-system`. A source no file defines for a path that is not here
+/// still fires.
+#[test]
+fn sync_source_made_outside() {
+    assert_class(
+        "sync-source-made-outside",
+        &["FV401"],
+        vec![f("FV401", "clusters/dev/flux/tenants.yaml", 12, 11)],
+    );
+}
