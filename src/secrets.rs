@@ -110,7 +110,8 @@ fn is_secret_store_reference(v: &str) -> bool {
 /// An obvious stand-in for a value: `XXXX`, `xxxxxxxx`, `changeme`, `CHANGEME!`, `-`,
 /// `<your-token>`, `REDACTED`, `REPLACE_WITH_…`, `CHANGE_ME_IN_PRODUCTION`,
 /// `your-api-key-here`, `[PLACEHOLDER-GENERATE-NEW-KEY]`, a build tool's `@name@`, a URL ending
-/// in one (`https://hooks.slack.com/services/CHANGE_ME`).
+/// in one (`https://hooks.slack.com/services/CHANGE_ME`) or naming one as its host
+/// (`https://your-tenant.dynatrace.com`).
 fn is_placeholder_word(v: &str) -> bool {
     if v.starts_with('<') && v.ends_with('>') && v.len() < 100 && !v.contains('\n') {
         return true;
@@ -134,6 +135,16 @@ fn is_placeholder_word(v: &str) -> bool {
         && let Some((_, last)) = rest.rsplit_once('/')
         && last.chars().any(|c| c.is_ascii_alphanumeric())
         && is_placeholder_word(last)
+    {
+        return true;
+    }
+    // A bare address whose host is the stand-in (`https://your-tenant.dynatrace.com`): no
+    // user, path or query that could hold a secret.
+    if let Some((_, rest)) = v.split_once("://")
+        && let host = rest.strip_suffix('/').unwrap_or(rest)
+        && !host.contains(['@', '/', '?', '#'])
+        && let Some((first, _)) = host.split_once('.')
+        && is_placeholder_word(first)
     {
         return true;
     }
@@ -693,6 +704,15 @@ mod tests {
         assert!(is_placeholder("put-your-token-here"));
         assert!(is_placeholder("@agekey@"));
         assert!(is_placeholder("https://hooks.slack.com/services/CHANGE_ME"));
+        assert!(is_placeholder("https://your-tenant.dynatrace.com"));
+        assert!(is_placeholder("https://placeholder.live.dynatrace.com/"));
+        assert!(!is_placeholder("https://abc12345.live.dynatrace.com"));
+        assert!(!is_placeholder(
+            "https://user:s3cret@your-tenant.example.com"
+        ));
+        assert!(!is_placeholder(
+            "https://your-tenant.example.com/hook?token=s3cret"
+        ));
         assert!(!is_placeholder(
             "https://hooks.slack.com/services/T0/B0/abc123"
         ));

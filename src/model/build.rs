@@ -19,7 +19,7 @@ use super::json6902::apply_json6902;
 use super::kustomization::{
     Behavior, Kustomization, Patch, PatchSource, ReplacementEntry, is_kustomize_config, is_remote,
 };
-use super::rendered::{Node, Origin, RenderedObject, Value};
+use super::rendered::{Node, Origin, RenderedObject, ScalarType, Value};
 use super::smp::{SmpOutcome, apply_strategic_merge};
 use super::{nameref, replacements, select, transform};
 
@@ -224,6 +224,7 @@ pub fn build_with(repo: &Repository, dir: &str, flux: &FluxAdditions) -> Build {
         }
     };
     finish(&mut objects);
+    annotations_as_strings(&mut objects);
     b.build_metadata(dir, &build_metadata, &mut objects);
     if !fifo {
         objects.sort_by(legacy_order);
@@ -246,6 +247,31 @@ fn finish(objects: &mut [RenderedObject]) {
         }
     }
     nameref::fix(objects);
+}
+
+/// kustomize ends every build by writing each object's own annotations back as a map of
+/// strings (removing its build annotations): a plain `3600`, `1.10` or `true` there comes out
+/// as the string written. A pod template's annotations, and labels, keep their types.
+fn annotations_as_strings(objects: &mut [RenderedObject]) {
+    for o in objects.iter_mut() {
+        annotation_strings(&mut o.root);
+    }
+}
+
+/// [`annotations_as_strings`] on one object's tree (one judged as its file is written is
+/// built by kustomize all the same when Flux applies it).
+pub fn annotation_strings(root: &mut Node) {
+    let Some(entries) = root
+        .path_mut(&["metadata", "annotations"])
+        .and_then(Node::entries_mut)
+    else {
+        return;
+    };
+    for (_, v) in entries.iter_mut() {
+        if let Value::Scalar(_, ty) = &mut v.value {
+            *ty = ScalarType::Str;
+        }
+    }
 }
 
 /// kustomize's legacy output order: kinds in its install order, then group/version/kind, then

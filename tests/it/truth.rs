@@ -1918,3 +1918,52 @@ fn docker_config_placeholder() {
         vec![f("FV601", "secret.yaml", 18, 3)],
     );
 }
+
+/// FV104 on davidelettieri/flux-sops-workload-identity: a patch gives the kustomize-controller
+/// ServiceAccount `azure.workload.identity/service-account-token-expiration: 3600`. kustomize
+/// rewrites an object's own `metadata.annotations` as strings with the text as written
+/// (`kubectl kustomize` prints `"3600"`), and Flux applies every object through kustomize, so
+/// the number never reaches the API server. A pod template's annotations are left as written
+/// (`prometheus.io/port: 9100` is rejected) and still fire; so does a SOPS-encrypted Secret's
+/// own annotation `true`, whose MAC covers the boolean that kustomize turns into a string.
+#[test]
+fn kustomize_stringified_annotations() {
+    assert_class(
+        "kustomize-stringified-annotations",
+        &["FV104"],
+        vec![
+            f("FV104", "deployment.yaml", 16, 29),
+            f("FV104", "secret.sops.yaml", 6, 57),
+        ],
+    );
+}
+
+/// FV601 on abhaysahu403/enterprise-observability-gitops: a Dynatrace Secret whose token is a
+/// stand-in (`your-dynatrace-api-token`) and whose tenant address names one as its host
+/// (`https://your-tenant.dynatrace.com`). A bare address (no user, path or query) whose host is
+/// a stand-in holds nothing secret, as a URL ending in one. A real token, and a stand-in host
+/// with a password in the address, still fire.
+#[test]
+fn placeholder_host_url() {
+    assert_class(
+        "placeholder-host-url",
+        &["FV601"],
+        vec![f("FV601", "secret.yaml", 9, 3)],
+    );
+}
+
+/// FV401 on Azure-Samples/azure-edge-extensions-aio-observability-gitops: the sync is set up by
+/// `az k8s-configuration flux create --name gitops-repo` (AKS's Flux extension), which creates
+/// the GitRepository `gitops-repo` that the repository's Kustomizations read their paths from;
+/// no file defines it and no cluster is in the files. Without a cluster, a source that Flux
+/// Kustomizations read this repository's own paths from is made where the sync is set up, as
+/// `flux bootstrap` makes `flux-system`. A source no file defines for a path that is not here
+/// still fires.
+#[test]
+fn sync_source_made_outside() {
+    assert_class(
+        "sync-source-made-outside",
+        &["FV401"],
+        vec![f("FV401", "clusters/dev/flux/tenants.yaml", 12, 11)],
+    );
+}

@@ -30,7 +30,10 @@ In a repository with clusters, a source defined in a file that no cluster's buil
 reported too, with the place it is defined.
 
 The bootstrap source `flux-system/flux-system`, sources a FluxInstance syncs from, and
-ExternalArtifacts (always created by a controller) count as present. A source counts as
+ExternalArtifacts (always created by a controller) count as present. So does, in a repository
+with no cluster in its files, a source that Flux Kustomizations read paths of this repository
+from: whatever sets up the sync outside the files creates it, under any name (`az
+k8s-configuration flux create --name gitops-repo` makes the GitRepository `gitops-repo`). A source counts as
 the builds apply it: with the name post-build substitution gives it and the namespace its
 kustomization or Flux Kustomization sets; a reference that such a source may meet while its
 name is still a `${VAR}` (the values are not in Git) is not judged. Names with `${VAR}` are
@@ -176,7 +179,10 @@ impl Rule for SourceNotFound {
                     None => ns.of(r.referrer),
                 },
             };
-            if is_bootstrap(kind, name, &wanted) || is_external(repo, kind, name, &wanted) {
+            if is_bootstrap(kind, name, &wanted)
+                || is_external(repo, kind, name, &wanted)
+                || is_sync_made_outside(repo, kind, name, &wanted)
+            {
                 continue;
             }
             if kind == FluxKind::HelmChart.name() && is_generated_chart(repo, name) {
@@ -322,6 +328,27 @@ fn is_bootstrap(kind: &str, name: &str, wanted: &Option<Vec<&str>>) -> bool {
             Some(FluxKind::GitRepository | FluxKind::OCIRepository | FluxKind::Bucket)
         )
         && wanted.as_ref().is_none_or(|w| w.contains(&"flux-system"))
+}
+
+/// Without a cluster in the files, the source Flux Kustomizations read this repository's own
+/// paths from ([`Repository::own_sources`]) is created where the sync is set up, outside them,
+/// under any name: `az k8s-configuration flux create --name gitops-repo` (AKS's Flux
+/// extension) makes the GitRepository `gitops-repo`, as `flux bootstrap` makes `flux-system`.
+fn is_sync_made_outside(
+    repo: &Repository,
+    kind: &str,
+    name: &str,
+    wanted: &Option<Vec<&str>>,
+) -> bool {
+    repo.clusters().is_empty()
+        && repo.own_sources().iter().any(|k| {
+            k.kind == kind
+                && k.name == name
+                && match (&k.namespace, wanted) {
+                    (Some(n), Some(w)) => w.contains(&n.as_str()),
+                    _ => true,
+                }
+        })
 }
 
 fn is_external(repo: &Repository, kind: &str, name: &str, wanted: &Option<Vec<&str>>) -> bool {

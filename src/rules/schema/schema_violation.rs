@@ -388,7 +388,7 @@ impl Rule for SchemaViolation {
                 },
             };
             // The run released the trees no document rule needed: read the file again.
-            let root = match entry.doc.root() {
+            let mut root = match entry.doc.root() {
                 Some(r) => Node::from_yaml(r, entry.file),
                 None => {
                     let stream = streams
@@ -405,6 +405,7 @@ impl Rule for SchemaViolation {
                     Node::from_yaml(r, entry.file)
                 }
             };
+            crate::model::build::annotation_strings(&mut root);
             let in_gap = gaps.contains(&(entry.file, root.origin.span.start));
             let flux = flux_api::schema(&o.api_version, &o.kind);
             let skip = |p: &[Seg<'_>], r: &str| cel_left_to_fv502(flux, p, r);

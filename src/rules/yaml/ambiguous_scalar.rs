@@ -19,9 +19,12 @@ the value changes on its way to the cluster:
   number the chart prints differently (`1.10` is the float 1.1, `0755` is 493, `1234567` prints
   as `1.234567e+06`; `tag: 41` prints as `41` and is not reported; `tag: null` unsets the key,
   so the chart's default tag applies, and is not reported either);
-- a label or annotation value (`metadata.labels`, `metadata.annotations`, `matchLabels`,
-  `nodeSelector`, kustomize `commonLabels`/`commonAnnotations`/`labels[].pairs`, chart values
-  named `…Labels`/`…Annotations` such as `podAnnotations`): `1.31`, `true`, `null` (in chart
+- a label or annotation value (`metadata.labels`, a pod template's `annotations`,
+  `matchLabels`, `nodeSelector`, kustomize `commonLabels`/`commonAnnotations`/`labels[].pairs`,
+  chart values named `…Labels`/`…Annotations` such as `podAnnotations`): `1.31`, `true`, `null`
+  (not an object's own `metadata.annotations`, SOPS-encrypted documents aside: kustomize,
+  through which Flux applies every object, rewrites those as strings with the text as
+  written; in chart
   values named so, not `true` or `false`: such a map may be the chart's switches, as
   k8s-monitoring's `nodeLabels: {region: true}`; nor a chart value's `enabled: false` in any
   such map, as elasticsearch's `persistence.labels.enabled`; nor `null` in a HelmRelease's values, where
@@ -104,6 +107,7 @@ impl Rule for AmbiguousScalar {
             file: cx.file_id,
             out,
             kind,
+            sops: crate::secrets::is_sops_document(&root),
         };
         walker.walk(root_id, &[], 0);
     }
@@ -115,6 +119,9 @@ struct Walker<'a, 'o> {
     file: crate::diag::FileId,
     out: &'o mut Vec<Diagnostic>,
     kind: &'a str,
+    /// The document is SOPS-encrypted: its MAC covers the values as written, so a value
+    /// kustomize rewrites (a boolean annotation becomes a string) no longer verifies.
+    sops: bool,
 }
 
 /// Nesting beyond this is not walked; the parser's own limits make it unreachable in practice.
@@ -201,6 +208,14 @@ impl<'a> Walker<'a, '_> {
     fn string_field(&self, path: &[&str]) -> Option<&'static str> {
         let (&key, parents) = path.split_last()?;
         let parent = parents.last().copied();
+        // An object's own annotations: kustomize rewrites them as strings with the text as
+        // written (`3600` → "3600", `1.10` → "1.10", `true` → "true") on every object it
+        // builds, and Flux applies nothing it has not built (`kubectl kustomize` shows it).
+        // Labels, and annotations deeper in (a pod template's), it leaves as they are. In a
+        // SOPS-encrypted document the rewrite itself changes what the MAC covers.
+        if parents == ["metadata", "annotations"] && !self.sops {
+            return None;
+        }
         // Chart values follow the same naming (`podAnnotations`, `podLabels`).
         if let Some(p) = parent.filter(|p| {
             STRING_MAPS.contains(p) || p.ends_with("Labels") || p.ends_with("Annotations")
