@@ -1958,12 +1958,16 @@ fn placeholder_host_url() {
 /// no file defines it and no cluster is in the files. Without a cluster, a source that Flux
 /// Kustomizations read this repository's own paths from is made where the sync is set up, as
 /// `flux bootstrap` makes `flux-system`. A source no file defines for a path that is not here
-/// still fires.
+/// still fires, and so does one defined in another namespace than the one Flux looks in
+/// (MGTheTrain/gitops-poc: 6 true FV401 the first version of this fix lost).
 #[test]
 fn sync_source_made_outside() {
     assert_class(
         "sync-source-made-outside",
         &["FV401"],
-        vec![f("FV401", "clusters/dev/flux/tenants.yaml", 12, 11)],
+        vec![
+            f("FV401", "clusters/dev/flux/app.yaml", 23, 11),
+            f("FV401", "clusters/dev/flux/tenants.yaml", 12, 11),
+        ],
     );
 }

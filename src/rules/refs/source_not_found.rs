@@ -33,7 +33,8 @@ The bootstrap source `flux-system/flux-system`, sources a FluxInstance syncs fro
 ExternalArtifacts (always created by a controller) count as present. So does, in a repository
 with no cluster in its files, a source that Flux Kustomizations read paths of this repository
 from: whatever sets up the sync outside the files creates it, under any name (`az
-k8s-configuration flux create --name gitops-repo` makes the GitRepository `gitops-repo`). A source counts as
+k8s-configuration flux create --name gitops-repo` makes the GitRepository `gitops-repo`), unless
+a source of that kind and name is defined in another namespace. A source counts as
 the builds apply it: with the name post-build substitution gives it and the namespace its
 kustomization or Flux Kustomization sets; a reference that such a source may meet while its
 name is still a `${VAR}` (the values are not in Git) is not judged. Names with `${VAR}` are
@@ -340,7 +341,13 @@ fn is_sync_made_outside(
     name: &str,
     wanted: &Option<Vec<&str>>,
 ) -> bool {
+    // A source of that kind and name defined in another namespace: the reference's namespace
+    // is the mistake (MGTheTrain/gitops-poc), not a source made outside.
+    let defined_elsewhere = repo
+        .of_kind(kind)
+        .any(|o| o.flux.is_some() && o.name == name);
     repo.clusters().is_empty()
+        && !defined_elsewhere
         && repo.own_sources().iter().any(|k| {
             k.kind == kind
                 && k.name == name
