@@ -586,14 +586,7 @@ fn generated_values(repo: &Repository, release: &crate::model::index::Object) ->
             g.kind == crate::model::kustomization::GeneratedKind::ConfigMap && g.name == name
         }) {
             for f in &g.files {
-                // `key=path`, or `path` keyed by its file name, as kustomize reads it.
-                let (k, path) = match f.path.split_once('=') {
-                    Some((k, p)) => (k, p),
-                    None => (
-                        f.path.rsplit('/').next().unwrap_or(&f.path),
-                        f.path.as_str(),
-                    ),
-                };
+                let (k, path) = keyed_file(&f.path);
                 if k != key {
                     continue;
                 }
@@ -606,6 +599,15 @@ fn generated_values(repo: &Repository, release: &crate::model::index::Object) ->
         }
     }
     None
+}
+
+/// A generator's `files:` entry as (key, path): `key=path`, or `path` keyed by its file name,
+/// as kustomize reads it.
+fn keyed_file(entry: &str) -> (&str, &str) {
+    match entry.split_once('=') {
+        Some((key, path)) => (key, path),
+        None => (entry.rsplit('/').next().unwrap_or(entry), entry),
+    }
 }
 
 /// The values files that overlays of a HelmRelease's directory add to its `valuesFrom`
@@ -669,13 +671,7 @@ fn overlay_values(repo: &Repository, release: &crate::model::index::Object) -> V
                 && names.contains(&g.name.as_str())
         }) {
             for f in &g.files {
-                let (key, path) = match f.path.split_once('=') {
-                    Some((key, p)) => (key, p),
-                    None => (
-                        f.path.rsplit('/').next().unwrap_or(&f.path),
-                        f.path.as_str(),
-                    ),
-                };
+                let (key, path) = keyed_file(&f.path);
                 if named(key)
                     && let Some(fid) =
                         crate::fs::join_normalized(&k.dir, path).and_then(|p| repo.file_id(&p))
