@@ -636,11 +636,20 @@ fn overlay_values(repo: &Repository, release: &crate::model::index::Object) -> V
         let Some(k) = repo.kustomization(kf) else {
             continue;
         };
+        // Asked for every HelmRelease with `valuesFrom`: the generator's name first, the
+        // resources (each a path to normalize) only then.
+        let generates = k.generators.iter().any(|g| {
+            g.kind == crate::model::kustomization::GeneratedKind::ConfigMap
+                && names.contains(&g.name.as_str())
+        });
+        if !generates || k.dir == dir {
+            continue;
+        }
         let lists_release = k
             .resources
             .iter()
             .any(|r| crate::fs::join_normalized(&k.dir, &r.path).as_deref() == Some(dir));
-        if k.dir == dir || !lists_release {
+        if !lists_release {
             continue;
         }
         // What the overlay's patches say, to find the key one of them adds to `valuesFrom`.
