@@ -586,7 +586,7 @@ fn generated_values(repo: &Repository, release: &crate::model::index::Object) ->
             g.kind == crate::model::kustomization::GeneratedKind::ConfigMap && g.name == name
         }) {
             for f in &g.files {
-                let (k, path) = keyed_file(&f.path);
+                let (k, path) = crate::model::kustomization::keyed_file(&f.path);
                 if k != key {
                     continue;
                 }
@@ -599,15 +599,6 @@ fn generated_values(repo: &Repository, release: &crate::model::index::Object) ->
         }
     }
     None
-}
-
-/// A generator's `files:` entry as (key, path): `key=path`, or `path` keyed by its file name,
-/// as kustomize reads it.
-fn keyed_file(entry: &str) -> (&str, &str) {
-    match entry.split_once('=') {
-        Some((key, path)) => (key, path),
-        None => (entry.rsplit('/').next().unwrap_or(entry), entry),
-    }
 }
 
 /// The values files that overlays of a HelmRelease's directory add to its `valuesFrom`
@@ -680,7 +671,7 @@ fn overlay_values(repo: &Repository, release: &crate::model::index::Object) -> V
                 && names.contains(&g.name.as_str())
         }) {
             for f in &g.files {
-                let (key, path) = keyed_file(&f.path);
+                let (key, path) = crate::model::kustomization::keyed_file(&f.path);
                 if named(key)
                     && let Some(fid) =
                         crate::fs::join_normalized(&k.dir, path).and_then(|p| repo.file_id(&p))

@@ -654,6 +654,15 @@ impl LineMap {
     }
 }
 
+/// A generator's `files:` entry as (key, path): `key=path`, or `path` keyed by its file name,
+/// as kustomize reads it.
+pub fn keyed_file(entry: &str) -> (&str, &str) {
+    match entry.split_once('=') {
+        Some((key, path)) => (key, path),
+        None => (entry.rsplit('/').next().unwrap_or(entry), entry),
+    }
+}
+
 fn generator_options(n: NodeRef<'_>, file: usize) -> GeneratorOptions {
     let flag = |f: &str| n.str_at(&[f]).map(|v| v == "true");
     GeneratorOptions {

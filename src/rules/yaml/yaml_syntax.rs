@@ -2,7 +2,8 @@ use crate::diag::{Diagnostic, FileId, Severity};
 use crate::model::index::Repository;
 use crate::model::substitution;
 use crate::rules::{Rule, RuleMeta};
-use crate::yaml::{NodeRef, YamlProblem};
+use crate::model::kustomization::keyed_file;
+use crate::yaml::YamlProblem;
 
 /// Reported by the parser itself; see `rules::yaml::problems_to_diagnostics`.
 pub struct YamlSyntax;
@@ -73,12 +74,22 @@ impl Rule for YamlSyntax {
         &META
     }
 
-    /// A file only a generator reads, for a Flux Kustomization that substitutes variables,
-    /// reaches its reader (Helm's `valuesFrom`, an application) substituted: judged as such.
+    /// A file only a generator reads reaches its reader through a ConfigMap or Secret, and,
+    /// for a Flux Kustomization that substitutes variables, substituted: judged as such.
     fn refine(&self, repo: &Repository, finding: &mut Diagnostic) -> bool {
         let file = finding.file;
+        let readers = generator_readers(repo, file);
+        if readers.is_empty() {
+            return true;
+        }
+        finding.help = Some(
+            "fix the syntax: kustomize copies this file as is into the ConfigMap or Secret it \
+             generates, and what reads it there (Helm's `valuesFrom`, the application) cannot \
+             parse it"
+                .into(),
+        );
         let text = &repo.files[file].text;
-        if !text.contains("${") || !read_substituted(repo, file) {
+        if !text.contains("${") || !substituted(repo, &readers) {
             return true;
         }
         let vars = substitution::uses(text)
@@ -94,49 +105,44 @@ impl Rule for YamlSyntax {
     }
 }
 
-/// Whether `file` is read only as a configMapGenerator or secretGenerator input (never as
-/// objects, never as a patch) of a kustomization that a Flux Kustomization with
-/// `postBuild` applies: kustomize copies its text as is, then Flux substitutes the result.
-fn read_substituted(repo: &Repository, file: FileId) -> bool {
+/// The kustomization files whose `configMapGenerator` or `secretGenerator` reads `file`, when
+/// nothing else does (no build loads it as objects or as a patch).
+fn generator_readers(repo: &Repository, file: FileId) -> Vec<FileId> {
     let tree = repo.reconcile_tree();
     if tree.loaded_as_objects(file) || tree.is_patch_file(file) {
-        return false;
+        return Vec::new();
     }
     let path = repo.path(file);
-    (0..repo.files.len())
-        .filter(|&k| crate::discover::is_kustomization_file(repo.path(k)))
+    repo.kustomization_files()
+        .iter()
+        .copied()
         .filter(|&k| {
-            let dir = repo.path(k).rsplit_once('/').map_or("", |(d, _)| d);
-            repo.docs_of(k).filter_map(|d| d.doc.root()).any(|root| {
-                generator_inputs(&root).any(|r| {
-                    let r = r.rsplit_once('=').map_or(r, |(_, p)| p);
-                    crate::fs::join_normalized(dir, r).as_deref() == Some(path)
-                })
+            repo.kustomization(k).is_some_and(|k| {
+                k.generators
+                    .iter()
+                    .flat_map(|g| g.files.iter().chain(&g.envs))
+                    .any(|f| {
+                        let (_, p) = keyed_file(&f.path);
+                        crate::fs::join_normalized(&k.dir, p).as_deref() == Some(path)
+                    })
             })
         })
-        .any(|k| {
-            tree.appliers(k).iter().any(|&(ks, _)| {
-                repo.objects.get(ks).is_some_and(|ks| {
-                    repo.node(ks).path(&["spec", "postBuild"]).is_some()
-                        || repo
-                            .judged_copies(ks)
-                            .iter()
-                            .any(|a| a.object.root.path(&["spec", "postBuild"]).is_some())
-                })
-            })
-        })
+        .collect()
 }
 
-/// The files a kustomization's generators read (`files:`, `envs:`, `env:`), as written.
-fn generator_inputs<'a>(root: &NodeRef<'a>) -> impl Iterator<Item = &'a str> {
-    ["configMapGenerator", "secretGenerator"]
-        .into_iter()
-        .flat_map(|key| root.get(key).map(|n| n.items()).unwrap_or_default())
-        .flat_map(|item| {
-            ["files", "envs"]
-                .into_iter()
-                .flat_map(move |list| item.get(list).map(|n| n.items()).unwrap_or_default())
-                .chain(item.get("env"))
+/// Whether a Flux Kustomization with `postBuild` applies one of the kustomization files
+/// `readers`: kustomize copies the text as is, then Flux substitutes the result.
+fn substituted(repo: &Repository, readers: &[FileId]) -> bool {
+    let tree = repo.reconcile_tree();
+    readers.iter().any(|&k| {
+        tree.appliers(k).iter().any(|&(ks, _)| {
+            repo.objects.get(ks).is_some_and(|ks| {
+                repo.node(ks).path(&["spec", "postBuild"]).is_some()
+                    || repo
+                        .judged_copies(ks)
+                        .iter()
+                        .any(|a| a.object.root.path(&["spec", "postBuild"]).is_some())
+            })
         })
-        .filter_map(|n| n.as_str())
+    })
 }
