@@ -356,6 +356,48 @@ impl<'r> Graph<'r> {
         &self.nodes[i]
     }
 
+    /// The clusters applying `r`'s referrer in which nothing it names is applied: a file two
+    /// clusters apply whose dependency only one of them has. Empty when each has one, or when
+    /// fewer than two clusters are known to apply the referrer.
+    pub fn clusters_lacking(&self, r: &DepRef) -> Vec<u16> {
+        let repo = self.repo;
+        let tree = repo.reconcile_tree();
+        let known = |f: FileId| -> Vec<u16> {
+            tree.clusters_of(f)
+                .iter()
+                .copied()
+                .filter(|&c| c != crate::model::reconcile::ROOT_BY_HAND)
+                .collect()
+        };
+        let from = self.node(r.from);
+        let mine = known(from.file());
+        if mine.len() < 2 {
+            return Vec::new();
+        }
+        let targets: Vec<&Node<'_>> = self
+            .nodes
+            .iter()
+            .filter(|n| {
+                n.kind == from.kind
+                    && n.name() == r.name
+                    && namespaces_match(r.namespace.as_deref(), n.namespace)
+            })
+            .collect();
+        mine.into_iter()
+            .filter(|&c| {
+                !targets.iter().any(|n| {
+                    let theirs = known(n.file());
+                    theirs.is_empty()
+                        || theirs.contains(&c)
+                        || repo
+                            .clusters()
+                            .get(c as usize)
+                            .is_some_and(|cluster| is_sync(repo, cluster, n.object))
+                })
+            })
+            .collect()
+    }
+
     /// Nodes reachable from `start` through one or more edges.
     pub fn reachable(&self, start: usize) -> Vec<bool> {
         let mut seen = vec![false; self.nodes.len()];
@@ -721,9 +763,6 @@ fn namespaces_match(wanted: Option<&str>, actual: Option<&str>) -> bool {
     }
 }
 
-/// Among several definitions of the same object, those nearest the referrer in the directory
-/// tree: a repository with one directory per cluster defines `flux-system/apps` once per
-/// cluster, and each cluster's objects refer to their own.
 /// Whether some cluster applies both files: dependsOn names an object of the referrer's own
 /// cluster (its API server), never one only another cluster applies. A file whose clusters are
 /// unknown (no cluster reaches it, a sync file its build leaves out, a tree applied by hand)
@@ -741,6 +780,9 @@ fn share_a_cluster(repo: &Repository, a: FileId, b: FileId) -> bool {
     of_a.is_empty() || of_b.is_empty() || of_a.iter().any(|c| of_b.contains(c))
 }
 
+/// Among several definitions of the same object, those nearest the referrer in the directory
+/// tree: a repository with one directory per cluster defines `flux-system/apps` once per
+/// cluster, and each cluster's objects refer to their own.
 fn closest(repo: &Repository, from: FileId, nodes: &[Node<'_>], found: Vec<usize>) -> Vec<usize> {
     if found.len() < 2 {
         return found;

@@ -23,7 +23,10 @@ that names the namespace from before the override is reported, and the help name
 namespace the target lands in.
 
 In a repository with clusters, an object defined in a file no cluster's build includes is
-in no cluster: an entry naming it is reported, with the place it is defined.
+in no cluster: an entry naming it is reported, with the place it is defined. Each cluster is
+its own API server: an entry resolves only to an object a cluster that applies the referrer
+applies too. One that only another cluster has is reported with that cluster's name, and a file
+several clusters apply is reported for each of them that lacks the dependency.
 
 Entries whose name or namespace is filled in by post-build substitution (`${VAR}`) are not
 judged, nor an entry naming an object the clusters' builds render under that name (a
@@ -191,6 +194,51 @@ impl Rule for DependencyNotFound {
                 d = d.help(help);
             }
             out.push(d);
+        }
+        // A referrer two clusters apply whose dependency only some of them have: Flux waits
+        // in the others.
+        for r in g.refs.iter() {
+            if !matches!(r.target, Target::Resolved(_)) {
+                continue;
+            }
+            let from = g.node(r.from);
+            let kind = from.kind.as_str();
+            let lacking: Vec<&str> = g
+                .clusters_lacking(r)
+                .into_iter()
+                .filter_map(|c| repo.clusters().get(c as usize))
+                .map(|c| c.name.as_str())
+                // Defined where applied: a name post-build substitution completes.
+                .filter(|c| {
+                    !repo.judged().iter().any(|a| {
+                        a.cluster == *c
+                            && a.object.kind == kind
+                            && a.object.name == r.name
+                            && (r.namespace.is_none() || a.object.namespace == r.namespace)
+                    })
+                })
+                .collect();
+            if lacking.is_empty() {
+                continue;
+            }
+            let where_ = match &r.namespace {
+                Some(ns) => format!(" in namespace `{ns}`"),
+                None => String::new(),
+            };
+            out.push(
+                Diagnostic::new(
+                    &META,
+                    from.file(),
+                    r.name_span,
+                    format!(
+                        "no {kind} `{}`{where_} in cluster {}: Flux keeps {kind} `{}` waiting there (DependencyNotReady) and never applies it; the other clusters that apply this file have one",
+                        r.name,
+                        lacking.join(", "),
+                        from.name()
+                    ),
+                )
+                .primary_label(format!("no {kind} of this name in cluster {}", lacking.join(", "))),
+            );
         }
     }
 }

@@ -1,8 +1,8 @@
 use crate::diag::{Diagnostic, FileId, Severity};
 use crate::model::index::Repository;
+use crate::model::kustomization::keyed_file;
 use crate::model::substitution;
 use crate::rules::{Rule, RuleMeta};
-use crate::model::kustomization::keyed_file;
 use crate::yaml::YamlProblem;
 
 /// Reported by the parser itself; see `rules::yaml::problems_to_diagnostics`.
