@@ -55,7 +55,8 @@ pub fn is_placeholder(value: &str) -> bool {
 
 /// A PEM private key block whose body is cut short (`MIIEpAIBAAKCAQEA...` then `...`), as a
 /// template shows the shape of a key: the whole value is BEGIN and END lines around too
-/// little material for [`private_key_blocks`] to call it a key.
+/// little material for [`private_key_blocks`] to call it a key. A whole value that is a key
+/// encrypted with a passphrase is left out the same way (it is not in clear).
 fn is_elided_private_key(v: &str) -> bool {
     v.starts_with("-----BEGIN ")
         && v.contains("PRIVATE KEY-----")
@@ -197,7 +198,10 @@ fn is_instruction(v: &str) -> bool {
     let change_me = ["changeme", "replaceme"]
         .iter()
         .any(|w| words[0] == *w || first_two == *w);
+    // `PASTE_YOUR_BASE64_ENCODED_KEYS`: a verb telling the reader to put theirs there.
+    let verb = ["paste", "insert", "enter", "put", "add", "provide"];
     let to_reader = words[0] == "your"
+        || (verb.contains(&words[0].as_str()) && words[1] == "your")
         || (words.iter().any(|w| w == "your") && words.last().is_some_and(|w| w == "here"));
     change_me || to_reader
 }
@@ -401,9 +405,38 @@ pub fn private_key_blocks(text: &str) -> Vec<Span> {
         if body.len() < 64 || distinct.len() < 8 {
             continue;
         }
+        if is_encrypted_key(label, &text[header_end..body_end], &body) {
+            continue;
+        }
         out.push(Span::new(start, header_end));
     }
     out
+}
+
+/// A private key encrypted with a passphrase: not in clear, whoever reads it needs the
+/// passphrase too. PKCS#8 `ENCRYPTED PRIVATE KEY`, a traditional PEM key with a
+/// `Proc-Type: 4,ENCRYPTED` header (`openssl … -aes256`), an OpenSSH key whose cipher is not
+/// `none` (`ssh-keygen` with a passphrase). `body` is the block's base64 characters.
+fn is_encrypted_key(label: &str, block: &str, body: &str) -> bool {
+    if label.starts_with("ENCRYPTED ") {
+        return true;
+    }
+    if block
+        .lines()
+        .any(|l| l.trim().replace(' ', "") == "Proc-Type:4,ENCRYPTED")
+    {
+        return true;
+    }
+    // openssh-key-v1\0, then the cipher name as a 4-byte length and its bytes.
+    if label == "OPENSSH PRIVATE KEY"
+        && let Some(bytes) = decode_base64(body)
+        && let Some(rest) = bytes.strip_prefix(b"openssh-key-v1\0")
+        && rest.len() >= 4
+    {
+        let len = u32::from_be_bytes([rest[0], rest[1], rest[2], rest[3]]) as usize;
+        return rest.get(4..4 + len).is_some_and(|cipher| cipher != b"none");
+    }
+    false
 }
 
 /// The `(key, value)` entries of a Secret's `data` and `stringData` whose values are plaintext

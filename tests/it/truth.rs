@@ -1985,3 +1985,29 @@ fn dependency_some_clusters() {
         vec![f("FV301", "infrastructure/monitoring/ks.yaml", 11, 13)],
     );
 }
+
+/// FV601 on a private key encrypted with a passphrase (goldentooth/gitops: step-ca's
+/// intermediate key inline in the chart's values, `Proc-Type: 4,ENCRYPTED`): it is not in
+/// clear, whoever reads it needs the passphrase too. A PKCS#8 `ENCRYPTED PRIVATE KEY` and an
+/// OpenSSH key with a cipher are not either. The same key in clear still fires.
+#[test]
+fn encrypted_private_key() {
+    assert_class(
+        "encrypted-private-key",
+        &["FV601"],
+        vec![f("FV601", "helmrelease.yaml", 23, 13)],
+    );
+}
+
+/// FV601 (invalid base64) on a `data` value that tells the reader what to paste there
+/// (ranjith-ka/Devops: `PASTE_YOUR_BASE64_ENCODED_KEYS` in a Crossplane example): a
+/// placeholder, as `YOUR_API_KEY` is. A password written in `data` without base64 beside it
+/// still fires.
+#[test]
+fn paste_your_placeholder() {
+    assert_class(
+        "paste-your-placeholder",
+        &["FV601"],
+        vec![f("FV601", "secret.yaml", 11, 3)],
+    );
+}

@@ -38,7 +38,9 @@ rejects the whole Secret, so the Kustomization that applies it fails.
 Not findings: empty values, obvious placeholders (`XXXX`, `changeme`, `<your-token>`,
 `REDACTED`, `CHANGE_ME_IN_PRODUCTION`, `your-api-key-here`, a build step's `@name@`, a URL
 ending in one or whose host is one (`https://your-tenant.dynatrace.com`), a PEM private key
-cut short in a template (`MIIEpAIBAAKCAQEA...`), also base64-encoded in `data`), SOPS
+cut short in a template (`MIIEpAIBAAKCAQEA...`), also base64-encoded in `data`,
+`PASTE_YOUR_API_KEY`), a private key encrypted with a passphrase (`ENCRYPTED PRIVATE KEY`,
+a `Proc-Type: 4,ENCRYPTED` header, an OpenSSH key with a cipher), SOPS
 ciphertext (`ENC[...]`), post-build
 substitutions (`${VAR}`), a whole value that names an environment variable for `envsubst` or a
 shell (`$AWS_SECRET_ACCESS_KEY`), references that a secret store or tool resolves (`op://…`,
