@@ -1971,3 +1971,16 @@ fn sync_source_made_outside() {
         ],
     );
 }
+
+/// gandazgul/k8s-infrastructure: a dependsOn names a Kustomization defined only in a
+/// `*.yaml.templ` file a setup script renders and applies (`sed … | kubectl apply -f -`); it
+/// exists in the cluster. A template that defines another kind of that name does not satisfy
+/// a Kustomization's dependency.
+#[test]
+fn dependency_in_template() {
+    assert_class(
+        "dependency-in-template",
+        &["FV301"],
+        vec![f("FV301", "setup/apps.yaml", 8, 13)],
+    );
+}
