@@ -1984,3 +1984,17 @@ fn dependency_in_template() {
         vec![f("FV301", "setup/apps.yaml", 8, 13)],
     );
 }
+
+/// neBM/cluster-state: a bootstrap directory whose sync pair is renamed (`cluster-state`, not
+/// `flux-system`). The Kustomization in `gotk-sync.yaml` whose path is the cluster's directory
+/// is its sync: its source is this repository, so what reads that source is walked (no FV406
+/// "not this repository", no FV105 on everything it applies). A Kustomization reading another
+/// repository still gets FV406.
+#[test]
+fn renamed_bootstrap_pair() {
+    assert_class(
+        "renamed-bootstrap-pair",
+        &["FV105", "FV406"],
+        vec![f("FV406", "clusters/home/flux-system/apps.yaml", 36, 11)],
+    );
+}
