@@ -459,9 +459,24 @@ fn bootstrap_clusters(repo: &Repository, out: &mut Vec<Cluster>) {
             .and_then(|c| components_version(&repo.files[c].text));
         // Bootstrap names its Kustomization `flux-system`; others defined beside it are what
         // the cluster's path applies, not the cluster itself.
-        let ks = repo.objects.iter().enumerate().find(|(_, o)| {
-            o.file == fid && o.flux == Some(FluxKind::Kustomization) && o.name == "flux-system"
-        });
+        // Renamed (`name: cluster-state` for the pair): the Kustomization whose path is the
+        // directory holding `flux-system`, which applies its own file.
+        let in_file = || {
+            repo.objects
+                .iter()
+                .enumerate()
+                .filter(|(_, o)| o.file == fid && o.flux == Some(FluxKind::Kustomization))
+        };
+        let ks = in_file()
+            .find(|(_, o)| o.name == "flux-system")
+            .or_else(|| {
+                in_file().find(|(_, o)| {
+                    repo.node(o)
+                        .str_at(&["spec", "path"])
+                        .and_then(|p| crate::fs::join_normalized("", p))
+                        .is_some_and(|p| p == dir)
+                })
+            });
         let (path, source, declared_at, sync_kustomization, source_root) = match ks {
             Some((idx, o)) => {
                 let node = repo.node(o);

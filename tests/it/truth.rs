@@ -2011,3 +2011,30 @@ fn paste_your_placeholder() {
         vec![f("FV601", "secret.yaml", 11, 3)],
     );
 }
+
+/// gandazgul/k8s-infrastructure: a dependsOn names a Kustomization defined only in a
+/// `*.yaml.templ` file a setup script renders and applies (`sed … | kubectl apply -f -`); it
+/// exists in the cluster. A template that defines another kind of that name does not satisfy
+/// a Kustomization's dependency.
+#[test]
+fn dependency_in_template() {
+    assert_class(
+        "dependency-in-template",
+        &["FV301"],
+        vec![f("FV301", "setup/apps.yaml", 8, 13)],
+    );
+}
+
+/// neBM/cluster-state: a bootstrap directory whose sync pair is renamed (`cluster-state`, not
+/// `flux-system`). The Kustomization in `gotk-sync.yaml` whose path is the cluster's directory
+/// is its sync: its source is this repository, so what reads that source is walked (no FV406
+/// "not this repository", no FV105 on everything it applies). A Kustomization reading another
+/// repository still gets FV406.
+#[test]
+fn renamed_bootstrap_pair() {
+    assert_class(
+        "renamed-bootstrap-pair",
+        &["FV105", "FV406"],
+        vec![f("FV406", "clusters/home/flux-system/apps.yaml", 36, 11)],
+    );
+}

@@ -31,7 +31,9 @@ several clusters apply is reported for each of them that lacks the dependency.
 Entries whose name or namespace is filled in by post-build substitution (`${VAR}`) are not
 judged, nor an entry naming an object the clusters' builds render under that name (a
 `${APP}-volsync` HelmRelease of a component, as substituted), nor an entry whose name a file
-Flux cannot decode (FV101) may define: its objects cannot be read. Where a namespace cannot be
+Flux cannot decode (FV101) may define: its objects cannot be read, nor one an object of its
+kind defines in a YAML template beside the checked files (`sync.yaml.templ`, `*.yaml.tmpl`,
+`*.yaml.j2`, ...), which a script renders and applies. Where a namespace cannot be
 known from the files (no `metadata.namespace` and no kustomization `namespace:` above the file)
 only the name is compared.
 
@@ -75,6 +77,49 @@ fn names(text: &str, name: &str) -> bool {
     })
 }
 
+/// Extensions of a YAML template a script renders before applying it (`sync.yaml.templ`,
+/// `sed … | kubectl apply -f -`): fluxvet does not check such files, but the objects they
+/// define exist in the cluster.
+const TEMPLATE_EXTENSIONS: &[&str] = &["templ", "tmpl", "tpl", "template", "j2", "gotmpl"];
+
+/// The texts of the YAML templates (`*.yaml.templ` and the like) in the directories that hold
+/// a checked file.
+fn yaml_templates(repo: &Repository) -> Vec<String> {
+    let mut dirs: Vec<&str> = (0..repo.files.len())
+        .map(|f| repo.path(f).rsplit_once('/').map_or("", |(d, _)| d))
+        .collect();
+    dirs.sort_unstable();
+    dirs.dedup();
+    let mut out = Vec::new();
+    for dir in dirs {
+        for name in repo.tree.list_dir(dir) {
+            let Some((stem, ext)) = name.rsplit_once('.') else {
+                continue;
+            };
+            if !TEMPLATE_EXTENSIONS.contains(&ext)
+                || !(stem.ends_with(".yaml") || stem.ends_with(".yml"))
+            {
+                continue;
+            }
+            let rel = if dir.is_empty() {
+                name.clone()
+            } else {
+                format!("{dir}/{name}")
+            };
+            if let Some(bytes) = repo.tree.read(&rel) {
+                out.push(String::from_utf8_lossy(&bytes).into_owned());
+            }
+        }
+    }
+    out
+}
+
+/// Whether `text` has a line `kind: <kind>`.
+fn declares_kind(text: &str, kind: &str) -> bool {
+    text.lines()
+        .any(|l| l.trim_start().strip_prefix("kind:").map(str::trim) == Some(kind))
+}
+
 impl Rule for DependencyNotFound {
     fn meta(&self) -> &'static RuleMeta {
         &META
@@ -97,11 +142,20 @@ impl Rule for DependencyNotFound {
             })
             .map(|f| &*f.text)
             .collect();
+        let templates = std::sync::OnceLock::new();
         for r in g.refs.iter().filter(|r| r.target == Target::Missing) {
             if unreadable.iter().any(|text| names(text, &r.name)) {
                 continue;
             }
             let from = g.node(r.from);
+            // Defined in a YAML template a script applies (`sed … | kubectl apply -f -`).
+            if templates
+                .get_or_init(|| yaml_templates(repo))
+                .iter()
+                .any(|text| declares_kind(text, from.kind.as_str()) && names(text, &r.name))
+            {
+                continue;
+            }
             // Without a cluster in the files, Flux was installed from outside them (Terraform,
             // a Flux Operator values file): its sync Kustomization `flux-system` is made there,
             // as the bootstrap's GitRepository of that name is.
