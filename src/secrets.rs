@@ -41,6 +41,7 @@ pub fn is_placeholder(value: &str) -> bool {
         || v.starts_with("ENC[")
         || v.contains("${")
         || is_shell_variable(v)
+        || is_address_name(v)
         // A Helm template in a chart kept in the repository.
         || v.contains("{{")
         || v.starts_with("op://")
@@ -77,6 +78,21 @@ fn is_shell_variable(v: &str) -> bool {
                 .bytes()
                 .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
     })
+}
+
+/// The value is the name of an address that goes there, written as an environment variable
+/// is (`DISCORD_WEBHOOK_URL`, `SENTRY_DSN`): two or more words of capitals joined by `_`, the
+/// last naming an address. No address is one (no scheme, `_` in no host), so a template tells
+/// the reader to replace it. The name of a key, token or password (`MINIO_SECRET_KEY`) is not
+/// one: any string is a working credential, and a rendered chart may run with that one.
+fn is_address_name(v: &str) -> bool {
+    const ADDRESSES: [&str; 5] = ["DSN", "ENDPOINT", "URI", "URL", "WEBHOOK"];
+    let words: Vec<&str> = v.split('_').collect();
+    words.len() >= 2
+        && words
+            .iter()
+            .all(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_uppercase()))
+        && words.last().is_some_and(|w| ADDRESSES.contains(w))
 }
 
 /// A URI naming a secret in a secret store, which a tool replaces before the manifest is
@@ -718,6 +734,13 @@ mod tests {
         assert!(!is_placeholder("$X"));
         assert!(!is_placeholder("$PASS WORD"));
         assert!(is_placeholder("CHANGE_ME_IN_PRODUCTION"));
+        assert!(is_placeholder("DISCORD_WEBHOOK_URL"));
+        assert!(is_placeholder("SENTRY_DSN"));
+        assert!(!is_placeholder("MINIO_SECRET_KEY"));
+        assert!(!is_placeholder("URL"));
+        assert!(!is_placeholder("HOOK2_URL"));
+        assert!(!is_placeholder("Discord_Webhook_Url"));
+        assert!(!is_placeholder("_URL"));
         // A key cut short in a template is its shape, not a key; a whole key is one.
         assert!(is_placeholder(
             "-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA...\n...\n-----END RSA PRIVATE KEY-----\n"

@@ -2038,3 +2038,21 @@ fn renamed_bootstrap_pair() {
         vec![f("FV406", "clusters/home/flux-system/apps.yaml", 36, 11)],
     );
 }
+
+/// FV601 on a Secret template whose value is the name of the address to put there
+/// (yesid-lopez/homelab: `apiURL: "DISCORD_WEBHOOK_URL"`, to be sealed once replaced): capital
+/// words joined by `_`, the last naming an address (URL, URI, DSN, endpoint, webhook), are no
+/// address, so a placeholder. A real webhook address beside it still fires, and so does the
+/// name of a key (FelixZ92/kubernetes-config's rendered MinIO `MINIO_SECRET_KEY`, a true
+/// finding a first version of this fix lost): any string is a working credential.
+#[test]
+fn address_name_placeholder() {
+    assert_class(
+        "address-name-placeholder",
+        &["FV601"],
+        vec![
+            f("FV601", "secret.yaml", 10, 3),
+            f("FV601", "secret.yaml", 20, 3),
+        ],
+    );
+}
