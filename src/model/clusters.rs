@@ -597,23 +597,36 @@ fn generated_values(repo: &Repository, release: &crate::model::index::Object) ->
             continue;
         };
         let key = from.str_at(&["valuesKey"]).unwrap_or("values.yaml");
-        for g in k.generators.iter().filter(|g| {
-            g.kind == crate::model::kustomization::GeneratedKind::ConfigMap && g.name == name
-        }) {
-            for f in &g.files {
-                let (k, path) = crate::model::kustomization::keyed_file(&f.path);
-                if k != key {
-                    continue;
-                }
-                if let Some(fid) =
-                    crate::fs::join_normalized(dir, path).and_then(|p| repo.file_id(&p))
-                {
-                    return Some(fid);
-                }
-            }
+        if let Some((_, fid)) = config_map_files(repo, &k, &[name])
+            .into_iter()
+            .find(|(k, _)| *k == key)
+        {
+            return Some(fid);
         }
     }
     None
+}
+
+/// The files kustomization `k` generates into a ConfigMap named in `names`, each with the key
+/// it lands under, in order.
+fn config_map_files<'k>(
+    repo: &Repository,
+    k: &'k crate::model::kustomization::Kustomization,
+    names: &[&str],
+) -> Vec<(&'k str, FileId)> {
+    k.generators
+        .iter()
+        .filter(|g| {
+            g.kind == crate::model::kustomization::GeneratedKind::ConfigMap
+                && names.contains(&g.name.as_str())
+        })
+        .flat_map(|g| &g.files)
+        .filter_map(|f| {
+            let (key, path) = crate::model::kustomization::keyed_file(&f.path);
+            let fid = crate::fs::join_normalized(&k.dir, path).and_then(|p| repo.file_id(&p))?;
+            Some((key, fid))
+        })
+        .collect()
 }
 
 /// The values files that overlays of a HelmRelease's directory add to its `valuesFrom`
@@ -642,13 +655,10 @@ fn overlay_values(repo: &Repository, release: &crate::model::index::Object) -> V
         let Some(k) = repo.kustomization(kf) else {
             continue;
         };
-        // Asked for every HelmRelease with `valuesFrom`: the generator's name first, the
+        // Asked for every HelmRelease with `valuesFrom`: the generated files first, the
         // resources (each a path to normalize) only then.
-        let generates = k.generators.iter().any(|g| {
-            g.kind == crate::model::kustomization::GeneratedKind::ConfigMap
-                && names.contains(&g.name.as_str())
-        });
-        if !generates || k.dir == dir {
+        let files = config_map_files(repo, &k, &names);
+        if files.is_empty() || k.dir == dir {
             continue;
         }
         let lists_release = k
@@ -681,20 +691,12 @@ fn overlay_values(repo: &Repository, release: &crate::model::index::Object) -> V
                 .any(|f| f.str_at(&["valuesKey"]).unwrap_or("values.yaml") == key)
                 || patched.contains(key)
         };
-        for g in k.generators.iter().filter(|g| {
-            g.kind == crate::model::kustomization::GeneratedKind::ConfigMap
-                && names.contains(&g.name.as_str())
-        }) {
-            for f in &g.files {
-                let (key, path) = crate::model::kustomization::keyed_file(&f.path);
-                if named(key)
-                    && let Some(fid) =
-                        crate::fs::join_normalized(&k.dir, path).and_then(|p| repo.file_id(&p))
-                {
-                    out.push(fid);
-                }
-            }
-        }
+        out.extend(
+            files
+                .into_iter()
+                .filter(|(key, _)| named(key))
+                .map(|(_, fid)| fid),
+        );
     }
     out
 }
