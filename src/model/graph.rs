@@ -362,15 +362,8 @@ impl<'r> Graph<'r> {
     pub fn clusters_lacking(&self, r: &DepRef) -> Vec<u16> {
         let repo = self.repo;
         let tree = repo.reconcile_tree();
-        let known = |f: FileId| -> Vec<u16> {
-            tree.clusters_of(f)
-                .iter()
-                .copied()
-                .filter(|&c| c != crate::model::reconcile::ROOT_BY_HAND)
-                .collect()
-        };
         let from = self.node(r.from);
-        let mine = known(from.file());
+        let mine = tree.clusters_known(from.file());
         if mine.len() < 2 {
             return Vec::new();
         }
@@ -386,7 +379,7 @@ impl<'r> Graph<'r> {
         mine.into_iter()
             .filter(|&c| {
                 !targets.iter().any(|n| {
-                    let theirs = known(n.file());
+                    let theirs = tree.clusters_known(n.file());
                     theirs.is_empty()
                         || theirs.contains(&c)
                         || repo
@@ -769,14 +762,7 @@ fn namespaces_match(wanted: Option<&str>, actual: Option<&str>) -> bool {
 /// matches every cluster.
 fn share_a_cluster(repo: &Repository, a: FileId, b: FileId) -> bool {
     let tree = repo.reconcile_tree();
-    let known = |f: FileId| {
-        tree.clusters_of(f)
-            .iter()
-            .copied()
-            .filter(|&c| c != crate::model::reconcile::ROOT_BY_HAND)
-            .collect::<Vec<u16>>()
-    };
-    let (of_a, of_b) = (known(a), known(b));
+    let (of_a, of_b) = (tree.clusters_known(a), tree.clusters_known(b));
     of_a.is_empty() || of_b.is_empty() || of_a.iter().any(|c| of_b.contains(c))
 }
 

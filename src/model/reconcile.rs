@@ -633,6 +633,16 @@ impl ReconcileTree {
             .unwrap_or(&[])
     }
 
+    /// [`ReconcileTree::clusters_of`] without [`ROOT_BY_HAND`]: the clusters known to apply
+    /// `file`.
+    pub fn clusters_known(&self, file: FileId) -> Vec<u16> {
+        self.clusters_of(file)
+            .iter()
+            .copied()
+            .filter(|&c| c != ROOT_BY_HAND)
+            .collect()
+    }
+
     /// Whether cluster `cluster` (or [`ROOT_BY_HAND`]) applies `file`: which of several
     /// clusters' definitions of one `substituteFrom` ConfigMap a build of it reads.
     pub fn applies(&self, cluster: u16, file: FileId) -> bool {

@@ -126,12 +126,7 @@ impl Rule for ApiVersionRemoved {
         // A file no cluster applies as objects (a patch, a values file, a tree applied by hand)
         // is judged against every cluster of the repository: the message changes only when
         // each of them is known to run a Flux that still serves the version.
-        let applying: Vec<u16> = tree
-            .clusters_of(finding.file)
-            .iter()
-            .copied()
-            .filter(|&c| c != crate::model::reconcile::ROOT_BY_HAND)
-            .collect();
+        let applying = tree.clusters_known(finding.file);
         let judged: Vec<u16> = if applying.is_empty() {
             (0..clusters.len())
                 .filter_map(|i| u16::try_from(i).ok())
