@@ -11,6 +11,15 @@ const UNTIL_KNOWN: &str = ": from that release on, the API server rejects ";
 /// The consequence once every cluster that applies it is known to run such a release.
 const REJECTS: &str = ": the API server rejects ";
 
+/// The message before its consequence (of an object's own apiVersion or of a reference), to
+/// state the consequence for the Flux version the clusters run instead.
+fn head_before_consequence(message: &str) -> Option<String> {
+    [UNTIL_KNOWN, ": an API version the cluster no longer"]
+        .iter()
+        .find_map(|tail| message.split_once(tail))
+        .map(|(head, _)| head.to_string())
+}
+
 pub static META: RuleMeta = RuleMeta {
     code: "FV501",
     name: "api-version-removed",
@@ -105,10 +114,7 @@ impl Rule for ApiVersionRemoved {
             };
             match minor_of(&version) {
                 Some(v) if v < release => {
-                    if let Some((head, _)) = [UNTIL_KNOWN, ": an API version the cluster no longer"]
-                        .iter()
-                        .find_map(|tail| finding.message.split_once(tail))
-                    {
+                    if let Some(head) = head_before_consequence(&finding.message) {
                         finding.message = format!(
                             "{head}: the Flux install manifest `{}` installs Flux {version}, which still serves it, but it blocks the upgrade to Flux {}.{}",
                             repo.path(file),
@@ -203,11 +209,7 @@ impl Rule for ApiVersionRemoved {
             if versions.iter().all(|v| *v == versions[0]) {
                 versions.truncate(1);
             }
-            let head = [UNTIL_KNOWN, ": an API version the cluster no longer"]
-                .iter()
-                .find_map(|tail| finding.message.split_once(tail))
-                .map(|(head, _)| head.to_string());
-            if let Some(head) = head {
+            if let Some(head) = head_before_consequence(&finding.message) {
                 finding.message = format!(
                     "{head}: {} {} Flux {}, which still serves it, but it blocks the upgrade to Flux {}.{}",
                     if names.len() == 1 {
