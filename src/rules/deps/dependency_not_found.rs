@@ -1,5 +1,6 @@
 use crate::diag::{Diagnostic, Severity};
-use crate::model::graph::{Graph, Target};
+use crate::model::applied::Applied;
+use crate::model::graph::{DepRef, Graph, Target};
 use crate::model::index::Repository;
 use crate::rules::{Rule, RuleMeta};
 
@@ -114,6 +115,21 @@ fn yaml_templates(repo: &Repository) -> Vec<String> {
     out
 }
 
+/// Whether the applied object `a` is what the dependsOn entry `r` of a `kind` names.
+fn is_named(a: &Applied, kind: &str, r: &DepRef) -> bool {
+    a.object.kind == kind
+        && a.object.name == r.name
+        && (r.namespace.is_none() || a.object.namespace == r.namespace)
+}
+
+/// ` in namespace `ns`` for an entry whose namespace is known.
+fn in_namespace(r: &DepRef) -> String {
+    match &r.namespace {
+        Some(ns) => format!(" in namespace `{ns}`"),
+        None => String::new(),
+    }
+}
+
 /// Whether `text` has a line `kind: <kind>`.
 fn declares_kind(text: &str, kind: &str) -> bool {
     text.lines()
@@ -176,14 +192,8 @@ impl Rule for DependencyNotFound {
                 .filter_map(|&c| repo.clusters().get(c as usize))
                 .map(|c| c.name.as_str())
                 .collect();
-            let named = |a: &&crate::model::applied::Applied| {
-                a.object.kind == kind
-                    && a.object.name == r.name
-                    && (r.namespace.is_none() || a.object.namespace == r.namespace)
-            };
-            let mine = |a: &&crate::model::applied::Applied| {
-                clusters.is_empty() || clusters.contains(&a.cluster.as_str())
-            };
+            let named = |a: &&Applied| is_named(a, kind, r);
+            let mine = |a: &&Applied| clusters.is_empty() || clusters.contains(&a.cluster.as_str());
             if repo.judged().iter().filter(mine).any(|a| named(&a)) {
                 continue;
             }
@@ -193,10 +203,7 @@ impl Rule for DependencyNotFound {
                 .iter()
                 .filter(|a| !a.cluster.is_empty() && !mine(a))
                 .find(named);
-            let where_ = match &r.namespace {
-                Some(ns) => format!(" in namespace `{ns}`"),
-                None => String::new(),
-            };
+            let where_ = in_namespace(r);
             let message = match elsewhere {
                 Some(a) => format!(
                     "no {kind} `{}`{where_} in cluster {}: Flux keeps {kind} `{}` waiting (DependencyNotReady) and never applies it; only cluster {} applies one",
@@ -264,21 +271,16 @@ impl Rule for DependencyNotFound {
                 .map(|c| c.name.as_str())
                 // Defined where applied: a name post-build substitution completes.
                 .filter(|c| {
-                    !repo.judged().iter().any(|a| {
-                        a.cluster == *c
-                            && a.object.kind == kind
-                            && a.object.name == r.name
-                            && (r.namespace.is_none() || a.object.namespace == r.namespace)
-                    })
+                    !repo
+                        .judged()
+                        .iter()
+                        .any(|a| a.cluster == *c && is_named(a, kind, r))
                 })
                 .collect();
             if lacking.is_empty() {
                 continue;
             }
-            let where_ = match &r.namespace {
-                Some(ns) => format!(" in namespace `{ns}`"),
-                None => String::new(),
-            };
+            let where_ = in_namespace(r);
             out.push(
                 Diagnostic::new(
                     &META,
