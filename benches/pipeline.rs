@@ -36,6 +36,17 @@ fn saphyr_events_only(bencher: divan::Bencher) {
 }
 
 #[divan::bench(sample_count = 20)]
+fn fast_path_events(bencher: divan::Bencher) {
+    let files = corpus_files();
+    bencher.bench(|| {
+        files
+            .iter()
+            .map(|(_, t)| fluxvet::yaml::fast::events(t).map_or(0, |e| e.len()))
+            .sum::<usize>()
+    });
+}
+
+#[divan::bench(sample_count = 20)]
 fn spanned_tree(bencher: divan::Bencher) {
     // Shared texts, as the engine hands them over: the trees read scalars from them in place.
     let files: Vec<std::sync::Arc<str>> = corpus_files()

@@ -1,5 +1,6 @@
 //! YAML streams into spanned trees: saphyr-parser events, our own arena, every problem kept.
 
+pub mod fast;
 pub mod parse;
 pub mod scalar;
 pub mod tree;

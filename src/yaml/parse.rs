@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use saphyr_parser::{Event, Parser, ScalarStyle, ScanError};
 
+use super::fast;
 use super::tree::{Document, Node, NodeId, RawKind, Style};
 use crate::source::{CharIndex, Span};
 
@@ -173,10 +174,6 @@ thread_local! {
 
 struct Builder<'t> {
     text: &'t str,
-    chars: &'t CharIndex,
-    /// Byte and character offset of the slice being parsed within the whole text.
-    base_byte: usize,
-    base_char: usize,
     s: &'t mut Scratch,
     stack: Vec<Frame>,
     anchors: HashMap<usize, NodeId>,
@@ -187,8 +184,16 @@ struct Builder<'t> {
 }
 
 impl<'t> Builder<'t> {
-    fn byte(&self, char_index: usize) -> usize {
-        self.chars.byte(self.base_char + char_index)
+    fn new(text: &'t str, s: &'t mut Scratch, doc_start: usize) -> Builder<'t> {
+        Builder {
+            text,
+            s,
+            stack: Vec::new(),
+            anchors: HashMap::new(),
+            root: None,
+            doc_start,
+            too_large: false,
+        }
     }
 
     fn push_node(
@@ -249,11 +254,10 @@ impl<'t> Builder<'t> {
         }
     }
 
-    fn close(&mut self, end_char: usize, problems: &mut Vec<YamlProblem>) {
+    fn close(&mut self, end_byte: usize, problems: &mut Vec<YamlProblem>) {
         let Some(frame) = self.stack.pop() else {
             return;
         };
-        let end_byte = self.byte(end_char);
         let (kind, (at, len, last), start, flow, anchor, tag, size) = match frame {
             Frame::Map {
                 start,
@@ -505,6 +509,9 @@ const SCRATCH_KEPT_NODES: usize = 1 << 16;
 
 fn parse_with(source: &Arc<str>, scratch: &mut Scratch) -> ParsedStream {
     let text: &str = source;
+    if let Some(out) = build_fast(source, scratch) {
+        return out;
+    }
     let chars = CharIndex::new(text);
     let mut out = ParsedStream::default();
     let mut base = 0usize;
@@ -563,6 +570,27 @@ fn parse_with(source: &Arc<str>, scratch: &mut Scratch) -> ParsedStream {
         }
     }
     out
+}
+
+/// The documents of `source` built from the fast path's events, which are saphyr-parser's for
+/// the texts it reads (they hold no syntax error); `None` when it declines the text.
+fn build_fast(source: &Arc<str>, scratch: &mut Scratch) -> Option<ParsedStream> {
+    scratch.clear();
+    let mut out = ParsedStream::default();
+    let (mut doc_index, mut docs_here) = (0, 0);
+    let repaired = HashMap::new();
+    let mut b = Builder::new(source, scratch, 0);
+    let mut sink = Sink {
+        source,
+        repaired: &repaired,
+        doc_index: &mut doc_index,
+        docs_here: &mut docs_here,
+        out: &mut out,
+    };
+    let read = fast::read(source, |event, start, end| {
+        b.apply(event, start, end, &mut sink);
+    });
+    read.then_some(out)
 }
 
 /// Where saphyr-parser is stricter than go-yaml v3, the YAML library kustomize-controller
@@ -1116,25 +1144,15 @@ fn parse_from(
     let text: &str = source;
     let mut parser = Parser::new_from_str(&parse_text[base..]).keep_tags(true);
     let mut docs_here = 0usize;
-    let mut b = Builder {
-        text,
-        chars,
-        base_byte: base,
-        base_char: chars.char_of_byte(base),
-        s: scratch,
-        stack: Vec::new(),
-        anchors: HashMap::new(),
-        root: None,
-        doc_start: base,
-        too_large: false,
-    };
-    let _ = b.text;
+    let mut b = Builder::new(text, scratch, base);
+    let base_char = chars.char_of_byte(base);
+    let byte = |char_index: usize| chars.byte(base_char + char_index);
     loop {
         let (event, span) = match parser.next_event() {
             None => return Stop::End,
             Some(Ok(e)) => e,
             Some(Err(e)) => {
-                let at = b.byte(e.marker().index());
+                let at = byte(e.marker().index());
                 if e.info() == "invalid indentation in quoted scalar"
                     && !repaired.contains_key(&at)
                     && !lenient.refused.iter().any(|r| r.0 == at)
@@ -1189,7 +1207,7 @@ fn parse_from(
                 }
                 // The broken document keeps its number, so later ones keep theirs.
                 *doc_index += 1;
-                let stopped = syntax_error(&b, &e, out);
+                let stopped = syntax_error(&b, at, &e, out);
                 // saphyr names the indentation first; go-yaml's own reason is the true one.
                 if let Some((_, why)) = lenient.refused.iter().find(|r| r.0 == at)
                     && let Some(YamlProblem::Syntax { message, .. }) = out.problems.last_mut()
@@ -1199,14 +1217,48 @@ fn parse_from(
                 return Stop::Error(stopped);
             }
         };
-        let start = b.byte(span.start.index());
-        let end = b.byte(span.end.index());
+        let (start, end) = (byte(span.start.index()), byte(span.end.index()));
+        let mut sink = Sink {
+            source,
+            repaired,
+            doc_index: &mut *doc_index,
+            docs_here: &mut docs_here,
+            out: &mut *out,
+        };
+        if let Some(stop) = b.apply(event, start, end, &mut sink) {
+            return stop;
+        }
+    }
+}
+
+/// Where [`Builder::apply`] puts what it builds, and what it reads besides the events.
+struct Sink<'a> {
+    source: &'a Arc<str>,
+    /// Repaired quoted scalars' values (see [`Lenient`]), by the opening quote's offset.
+    repaired: &'a HashMap<usize, String>,
+    doc_index: &'a mut usize,
+    /// Documents finished since this parse started.
+    docs_here: &'a mut usize,
+    out: &'a mut ParsedStream,
+}
+
+impl Builder<'_> {
+    /// Builds from one event spanning `start..end` (bytes): `Some` when the stream stops.
+    fn apply(
+        &mut self,
+        event: Event<'_>,
+        start: usize,
+        end: usize,
+        k: &mut Sink<'_>,
+    ) -> Option<Stop> {
+        let b = self;
+        let text = b.text;
         if b.too_large && !matches!(event, Event::DocumentEnd | Event::StreamEnd) {
-            continue;
+            return None;
         }
         match event {
             Event::StreamStart | Event::Nothing => {}
-            Event::StreamEnd => return Stop::End,
+            Event::StreamEnd => return Some(Stop::End),
             Event::DocumentStart(_) => {
                 b.s.clear();
                 b.anchors.clear();
@@ -1219,22 +1271,25 @@ fn parse_from(
                 let expanded = b.root.map(|r| b.s.sizes[r as usize]).unwrap_or(0);
                 let doc_span = Span::new(b.doc_start, end.max(b.doc_start));
                 if b.too_large {
-                    out.problems.push(YamlProblem::TooLarge { span: doc_span });
+                    k.out
+                        .problems
+                        .push(YamlProblem::TooLarge { span: doc_span });
                     b.too_large = false;
                     b.root = None;
                     b.stack.clear();
                 } else if expanded > ALIAS_EXPANSION_LIMIT {
-                    out.problems.push(YamlProblem::AliasBomb {
+                    k.out.problems.push(YamlProblem::AliasBomb {
                         span: doc_span,
                         expanded,
                     });
                 } else {
                     let root = b.root.take();
-                    out.documents
-                        .push(b.s.take_document(source, *doc_index, doc_span, root));
+                    k.out
+                        .documents
+                        .push(b.s.take_document(k.source, *k.doc_index, doc_span, root));
                 }
-                *doc_index += 1;
-                docs_here += 1;
+                *k.doc_index += 1;
+                *k.docs_here += 1;
                 b.s.clear();
             }
             Event::Alias(id) => {
@@ -1247,24 +1302,24 @@ fn parse_from(
                     Some(t) => Node::new(span, RawKind::Alias, Style::Plain, t, 0, false),
                     None => b.s.scalar_node(text, "", Style::Plain, span),
                 };
-                b.push_node(node, size, 0, None, &mut out.problems);
+                b.push_node(node, size, 0, None, &mut k.out.problems);
             }
             Event::Scalar(value, st, anchor, tag) => {
                 let end = quoted_end(text, start, end, st);
                 // A repaired quoted scalar holds the value go-yaml reads.
-                let value = match repaired.get(&start) {
+                let value = match k.repaired.get(&start) {
                     Some(v) if st != ScalarStyle::Plain => std::borrow::Cow::Borrowed(v.as_str()),
                     _ => value,
                 };
                 let node =
                     b.s.scalar_node(text, &value, style(st), Span::new(start, end));
-                b.push_node(node, 1, anchor, tag_text(tag), &mut out.problems);
+                b.push_node(node, 1, anchor, tag_text(tag), &mut k.out.problems);
             }
             Event::SequenceStart(..) | Event::MappingStart(..)
                 if b.stack.len() >= NESTING_LIMIT =>
             {
-                *doc_index += 1;
-                out.problems.push(YamlProblem::Syntax {
+                *k.doc_index += 1;
+                k.out.problems.push(YamlProblem::Syntax {
                     span: Span::new(start, next_char_end(text, start)),
                     message: format!(
                         "collections nest more than {NESTING_LIMIT} levels deep; fluxvet stops \
@@ -1274,7 +1329,7 @@ fn parse_from(
                     stopped: None,
                     cause_label: Some(format!("level {} opens here", NESTING_LIMIT + 1)),
                 });
-                return Stop::Error(start);
+                return Some(Stop::Error(start));
             }
             Event::SequenceStart(anchor, tag) => {
                 let flow = text.as_bytes().get(start) == Some(&b'[');
@@ -1300,13 +1355,13 @@ fn parse_from(
                     seen: None,
                 });
             }
-            Event::SequenceEnd | Event::MappingEnd => b.close(span.end.index(), &mut out.problems),
+            Event::SequenceEnd | Event::MappingEnd => b.close(end, &mut k.out.problems),
         }
+        None
     }
 }
 
-fn syntax_error(b: &Builder<'_>, e: &ScanError, out: &mut ParsedStream) -> usize {
-    let at = b.byte(e.marker().index());
+fn syntax_error(b: &Builder<'_>, at: usize, e: &ScanError, out: &mut ParsedStream) -> usize {
     let info = e.info().to_string();
     let stopped = Span::new(at, next_char_end(b.text, at));
     let at_end = b.text[at.min(b.text.len())..].trim().is_empty();
@@ -1355,7 +1410,6 @@ fn syntax_error(b: &Builder<'_>, e: &ScanError, out: &mut ParsedStream) -> usize
         }
     };
     out.problems.push(problem);
-    let _ = b.base_byte;
     at
 }
 

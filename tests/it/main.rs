@@ -28,3 +28,4 @@ mod suppress;
 mod trees;
 mod truth;
 mod versions;
+mod yaml_fast;

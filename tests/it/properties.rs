@@ -225,3 +225,11 @@ fn fuzz_regressions_do_not_panic() {
         .collect();
     assert_eq!(got, [("FV101", 1, 25)]);
 }
+
+proptest! {
+    /// The YAML fast path gives saphyr-parser's events at the same spans, or declines.
+    #[test]
+    fn yaml_fast_path_agrees_or_declines(text in text()) {
+        prop_assert!(fluxvet::yaml::fast::agrees_with_saphyr(&text).is_ok(), "{text:?}");
+    }
+}
