@@ -2,7 +2,7 @@ use crate::diag::{Diagnostic, FileId, Severity};
 use crate::model::artifact::Artifact;
 use crate::model::index::{Repository, kustomization_file_in, parent_dir};
 use crate::model::kustomization::{is_kustomize_config, is_remote};
-use crate::rules::{Rule, RuleMeta};
+use crate::rules::{Rule, RuleMeta, templates};
 use crate::yaml::NodeRef;
 
 pub struct KustomizeResourceMissing;
@@ -20,6 +20,12 @@ Checks every path a `kustomization.yaml` (`kustomization.yml`, `Kustomization`) 
 `openapi.path`. A directory named in `resources`, `bases` or `components` must hold a
 kustomization file. Remote URLs are skipped. Two kustomization files in one directory are
 reported too.
+
+In a template repository (copier, makejinja), rendering writes what an entry names: an entry
+whose template sits beside it (`release.yaml.jinja`, `ks.yaml.j2`), or named by a file or
+directory whose name is a Jinja condition (`{% if runner %}runner-common{% endif %}`), or a
+directory whose kustomization file is a template is not missing; nor are the `gotk-*.yaml`
+files `flux bootstrap` writes into a templated `clusters/{{ cluster_name }}/flux-system`.
 
 An entry that exists in Git is still missing for Flux when source-controller leaves it out
 of the artifact while keeping the kustomization file: a `.sourceignore` file (in any
@@ -256,11 +262,22 @@ impl Checker<'_, '_> {
                 } else if repo.tree.is_dir(&target) {
                     match expect {
                         Expect::File => Some(format!("`{target}` is a directory, not a file")),
-                        _ if kustomization_file_in(repo, &target).is_none() => Some(format!(
-                            "the directory `{target}` has no kustomization.yaml, so kustomize cannot use it"
-                        )),
+                        _ if kustomization_file_in(repo, &target).is_none()
+                            && !templates::has_kustomization_template(repo, &target) =>
+                        {
+                            Some(format!(
+                                "the directory `{target}` has no kustomization.yaml, so kustomize cannot use it"
+                            ))
+                        }
                         _ => None,
                     }
+                } else if templates::renders(repo, &target)
+                    || written_by_bootstrap(self.dir, &target)
+                {
+                    // A template repository: rendering writes the entry (`release.yaml.jinja`,
+                    // `{% if x %}common{% endif %}`), or `flux bootstrap` of the rendered
+                    // repository does.
+                    None
                 } else {
                     Some(format!("`{target}` does not exist"))
                 }
@@ -324,6 +341,21 @@ impl Checker<'_, '_> {
         }
         self.out.push(d);
     }
+}
+
+/// `gotk-components.yaml` and `gotk-sync.yaml` of a `flux-system` directory whose path is a
+/// template's (`clusters/{{ cluster_name }}/flux-system`): `flux bootstrap` writes them into
+/// the rendered repository.
+fn written_by_bootstrap(dir: &str, target: &str) -> bool {
+    let Some((parent, name)) = target.rsplit_once('/') else {
+        return false;
+    };
+    parent == dir
+        && matches!(name, "gotk-components.yaml" | "gotk-sync.yaml")
+        && dir.rsplit('/').next() == Some("flux-system")
+        && dir
+            .split('/')
+            .any(|seg| seg.contains("{{") && seg.contains("}}"))
 }
 
 /// The span of the path inside the scalar: after `key=` when the scalar is plain or quoted on
