@@ -2,7 +2,9 @@
 //! (`sed … | kubectl apply -f -`), or a whole template repository (copier's `NAME.jinja` files
 //! and `{% if flag %}NAME{% endif %}` names, makejinja's `NAME.j2`) whose rendering is the
 //! repository Flux reads. fluxvet does not render templates, but what they render exists:
-//! a reference to it is not a reference to nothing.
+//! a reference to it is not a reference to nothing. A file a script renders is applied by the
+//! script, not read by Flux from Git: for what Flux's build reads (a kustomization entry),
+//! only a template repository's rendering counts.
 
 use crate::model::index::Repository;
 
@@ -10,6 +12,25 @@ use crate::model::index::Repository;
 /// `ks.yaml`).
 pub const TEMPLATE_EXTENSIONS: &[&str] =
     &["templ", "tmpl", "tpl", "template", "j2", "jinja", "gotmpl"];
+
+/// What a template tool reads at the root of a template repository: its rendering, not the
+/// repository itself, is what Flux reads.
+const TEMPLATE_TOOL_CONFIGS: &[&str] = &[
+    "copier.yml",
+    "copier.yaml",
+    "makejinja.toml",
+    "cookiecutter.json",
+];
+
+/// Whether what sits in `dir` is rendered before Flux reads it: the repository is a template
+/// (a template tool's configuration at its root), or a directory on the way is named by a
+/// template expression (`clusters/{{ cluster_name }}`, `{% if x %}runner{% endif %}`).
+pub fn is_rendered(repo: &Repository, dir: &str) -> bool {
+    TEMPLATE_TOOL_CONFIGS.iter().any(|c| repo.tree.is_file(c))
+        || dir.split('/').any(|seg| {
+            (seg.contains("{{") && seg.contains("}}")) || (seg.contains("{%") && seg.contains("%}"))
+        })
+}
 
 /// A file or directory name with its Jinja blocks (`{% if gpu %}`, `{% endif %}`) removed:
 /// copier names a file `{% if gpu %}nvidia.yaml{% endif %}` to render `nvidia.yaml` only when

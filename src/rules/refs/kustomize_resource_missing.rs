@@ -21,11 +21,14 @@ Checks every path a `kustomization.yaml` (`kustomization.yml`, `Kustomization`) 
 kustomization file. Remote URLs are skipped. Two kustomization files in one directory are
 reported too.
 
-In a template repository (copier, makejinja), rendering writes what an entry names: an entry
-whose template sits beside it (`release.yaml.jinja`, `ks.yaml.j2`), or named by a file or
-directory whose name is a Jinja condition (`{% if runner %}runner-common{% endif %}`), or a
-directory whose kustomization file is a template is not missing; nor are the `gotk-*.yaml`
-files `flux bootstrap` writes into a templated `clusters/{{ cluster_name }}/flux-system`.
+In a template repository (a `copier.yml`, `makejinja.toml` or `cookiecutter.json` at the
+root, or a directory named by a template expression such as `clusters/{{ cluster_name }}`),
+Flux reads the rendering, which writes what an entry names: an entry whose template sits
+beside it (`release.yaml.jinja`, `ks.yaml.j2`), or named by a file or directory whose name is
+a Jinja condition (`{% if runner %}runner-common{% endif %}`), or a directory whose
+kustomization file is a template is not missing; nor are the `gotk-*.yaml` files
+`flux bootstrap` writes into its `flux-system` directory. In a repository Flux reads as it is,
+a `service.yaml.tmpl` does not make `service.yaml`: still reported.
 
 An entry that exists in Git is still missing for Flux when source-controller leaves it out
 of the artifact while keeping the kustomization file: a `.sourceignore` file (in any
@@ -263,7 +266,8 @@ impl Checker<'_, '_> {
                     match expect {
                         Expect::File => Some(format!("`{target}` is a directory, not a file")),
                         _ if kustomization_file_in(repo, &target).is_none()
-                            && !templates::has_kustomization_template(repo, &target) =>
+                            && !(templates::is_rendered(repo, self.dir)
+                                && templates::has_kustomization_template(repo, &target)) =>
                         {
                             Some(format!(
                                 "the directory `{target}` has no kustomization.yaml, so kustomize cannot use it"
@@ -271,8 +275,9 @@ impl Checker<'_, '_> {
                         }
                         _ => None,
                     }
-                } else if templates::renders(repo, &target)
-                    || written_by_bootstrap(self.dir, &target)
+                } else if templates::is_rendered(repo, self.dir)
+                    && (templates::renders(repo, &target)
+                        || written_by_bootstrap(self.dir, &target))
                 {
                     // A template repository: rendering writes the entry (`release.yaml.jinja`,
                     // `{% if x %}common{% endif %}`), or `flux bootstrap` of the rendered
@@ -343,9 +348,9 @@ impl Checker<'_, '_> {
     }
 }
 
-/// `gotk-components.yaml` and `gotk-sync.yaml` of a `flux-system` directory whose path is a
-/// template's (`clusters/{{ cluster_name }}/flux-system`): `flux bootstrap` writes them into
-/// the rendered repository.
+/// `gotk-components.yaml` and `gotk-sync.yaml` of a template's `flux-system` directory
+/// (`clusters/{{ cluster_name }}/flux-system`): `flux bootstrap` writes them into the rendered
+/// repository.
 fn written_by_bootstrap(dir: &str, target: &str) -> bool {
     let Some((parent, name)) = target.rsplit_once('/') else {
         return false;
@@ -353,9 +358,6 @@ fn written_by_bootstrap(dir: &str, target: &str) -> bool {
     parent == dir
         && matches!(name, "gotk-components.yaml" | "gotk-sync.yaml")
         && dir.rsplit('/').next() == Some("flux-system")
-        && dir
-            .split('/')
-            .any(|seg| seg.contains("{{") && seg.contains("}}"))
 }
 
 /// The span of the path inside the scalar: after `key=` when the scalar is plain or quoted on
@@ -414,6 +416,24 @@ patches:
                 ("app/kustomization.yaml".to_string(), 15, 11),
             ]
         );
+    }
+
+    /// Rendering writes an entry only in a template repository: a `service.yaml.tmpl` beside
+    /// a kustomization of a repository Flux reads directly does not make `service.yaml`.
+    #[test]
+    fn a_template_beside_the_entry_counts_only_in_a_template_repository() {
+        let k = "resources:\n  - service.yaml\n";
+        let plain = [("app/kustomization.yaml", k), ("app/service.yaml.tmpl", NS)];
+        assert_eq!(
+            findings_of("FV404", &plain),
+            vec![("app/kustomization.yaml".to_string(), 2, 5)]
+        );
+        let template = [
+            plain[0],
+            plain[1],
+            ("copier.yml", "_templates_suffix: .tmpl\n"),
+        ];
+        assert!(findings_of("FV404", &template).is_empty());
     }
 
     /// source-controller drops `*.png` (and its other defaults) only while no `.sourceignore`
