@@ -14,6 +14,7 @@ pub mod promotion;
 pub mod refs;
 pub mod schema;
 pub mod security;
+pub mod templates;
 pub mod versions;
 pub mod yaml;
 

@@ -2056,3 +2056,32 @@ fn address_name_placeholder() {
         ],
     );
 }
+
+/// A template repository (ericsweiss/weisssrv-cluster-template, copier; ferry133's makejinja
+/// `templates/`): what rendering writes is not missing. A kustomization entry whose template
+/// sits beside it (`release.yaml.jinja`, `configmap.yaml.j2`), a component directory named
+/// `{% if runner %}runner-common{% endif %}`, a directory whose kustomization file is a
+/// template, a HelmRepository defined in `{% if gpu %}nvidia.yaml{% endif %}` (not a `.yaml`
+/// file until rendered), and the `gotk-*.yaml` files `flux bootstrap` writes into a templated
+/// `clusters/{{ cluster_name }}/flux-system` give no FV404/FV401. An entry with no template,
+/// another file of that bootstrap directory, a directory with neither a kustomization file nor
+/// its template, and a source defined nowhere still fire.
+#[test]
+fn template_repository() {
+    assert_class(
+        "template-repository",
+        &["FV401", "FV404"],
+        vec![
+            f("FV404", "template/apps/kustomization.yaml", 8, 5),
+            f("FV404", "template/apps/kustomization.yaml", 11, 5),
+            f("FV401", "template/apps/tailscale.yaml", 14, 15),
+            f(
+                "FV404",
+                "template/clusters/{{ cluster_name }}/flux-system/kustomization.yaml",
+                6,
+                5,
+            ),
+            f("FV404", "template/infra/kustomization.yaml", 5, 5),
+        ],
+    );
+}

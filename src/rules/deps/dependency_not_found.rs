@@ -2,6 +2,7 @@ use crate::diag::{Diagnostic, Severity};
 use crate::model::applied::Applied;
 use crate::model::graph::{DepRef, Graph, Target};
 use crate::model::index::Repository;
+use crate::rules::templates::{declares_kind, names, yaml_templates};
 use crate::rules::{Rule, RuleMeta};
 
 pub struct DependencyNotFound;
@@ -64,57 +65,6 @@ spec:
 "#,
 };
 
-/// Whether `text` has a line `name: <name>` (quoted or not): a document go-yaml rejects may
-/// define an object of that name, which fluxvet cannot read either.
-fn names(text: &str, name: &str) -> bool {
-    text.lines().any(|l| {
-        l.trim_start().strip_prefix("name:").map(|v| {
-            v.split(" #")
-                .next()
-                .unwrap_or("")
-                .trim()
-                .trim_matches(['"', '\''])
-        }) == Some(name)
-    })
-}
-
-/// Extensions of a YAML template a script renders before applying it (`sync.yaml.templ`,
-/// `sed … | kubectl apply -f -`): fluxvet does not check such files, but the objects they
-/// define exist in the cluster.
-const TEMPLATE_EXTENSIONS: &[&str] = &["templ", "tmpl", "tpl", "template", "j2", "gotmpl"];
-
-/// The texts of the YAML templates (`*.yaml.templ` and the like) in the directories that hold
-/// a checked file.
-fn yaml_templates(repo: &Repository) -> Vec<String> {
-    let mut dirs: Vec<&str> = (0..repo.files.len())
-        .map(|f| repo.path(f).rsplit_once('/').map_or("", |(d, _)| d))
-        .collect();
-    dirs.sort_unstable();
-    dirs.dedup();
-    let mut out = Vec::new();
-    for dir in dirs {
-        for name in repo.tree.list_dir(dir) {
-            let Some((stem, ext)) = name.rsplit_once('.') else {
-                continue;
-            };
-            if !TEMPLATE_EXTENSIONS.contains(&ext)
-                || !(stem.ends_with(".yaml") || stem.ends_with(".yml"))
-            {
-                continue;
-            }
-            let rel = if dir.is_empty() {
-                name.clone()
-            } else {
-                format!("{dir}/{name}")
-            };
-            if let Some(bytes) = repo.tree.read(&rel) {
-                out.push(String::from_utf8_lossy(&bytes).into_owned());
-            }
-        }
-    }
-    out
-}
-
 /// Whether the applied object `a` is what the dependsOn entry `r` of a `kind` names.
 fn is_named(a: &Applied, kind: &str, r: &DepRef) -> bool {
     a.object.kind == kind
@@ -128,12 +78,6 @@ fn in_namespace(r: &DepRef) -> String {
         Some(ns) => format!(" in namespace `{ns}`"),
         None => String::new(),
     }
-}
-
-/// Whether `text` has a line `kind: <kind>`.
-fn declares_kind(text: &str, kind: &str) -> bool {
-    text.lines()
-        .any(|l| l.trim_start().strip_prefix("kind:").map(str::trim) == Some(kind))
 }
 
 impl Rule for DependencyNotFound {

@@ -2,7 +2,7 @@ use crate::diag::{Diagnostic, FileId, Severity};
 use crate::model::artifact::Artifact;
 use crate::model::index::{Repository, kustomization_file_in, parent_dir};
 use crate::model::kustomization::{is_kustomize_config, is_remote};
-use crate::rules::{Rule, RuleMeta};
+use crate::rules::{Rule, RuleMeta, templates};
 use crate::yaml::NodeRef;
 
 pub struct KustomizeResourceMissing;
@@ -20,6 +20,15 @@ Checks every path a `kustomization.yaml` (`kustomization.yml`, `Kustomization`) 
 `openapi.path`. A directory named in `resources`, `bases` or `components` must hold a
 kustomization file. Remote URLs are skipped. Two kustomization files in one directory are
 reported too.
+
+In a template repository (a `copier.yml`, `makejinja.toml` or `cookiecutter.json` at the
+root, or a directory named by a template expression such as `clusters/{{ cluster_name }}`),
+Flux reads the rendering, which writes what an entry names: an entry whose template sits
+beside it (`release.yaml.jinja`, `ks.yaml.j2`), or named by a file or directory whose name is
+a Jinja condition (`{% if runner %}runner-common{% endif %}`), or a directory whose
+kustomization file is a template is not missing; nor are the `gotk-*.yaml` files
+`flux bootstrap` writes into its `flux-system` directory. In a repository Flux reads as it is,
+a `service.yaml.tmpl` does not make `service.yaml`: still reported.
 
 An entry that exists in Git is still missing for Flux when source-controller leaves it out
 of the artifact while keeping the kustomization file: a `.sourceignore` file (in any
@@ -256,11 +265,24 @@ impl Checker<'_, '_> {
                 } else if repo.tree.is_dir(&target) {
                     match expect {
                         Expect::File => Some(format!("`{target}` is a directory, not a file")),
-                        _ if kustomization_file_in(repo, &target).is_none() => Some(format!(
-                            "the directory `{target}` has no kustomization.yaml, so kustomize cannot use it"
-                        )),
+                        _ if kustomization_file_in(repo, &target).is_none()
+                            && !(templates::is_rendered(repo, self.dir)
+                                && templates::has_kustomization_template(repo, &target)) =>
+                        {
+                            Some(format!(
+                                "the directory `{target}` has no kustomization.yaml, so kustomize cannot use it"
+                            ))
+                        }
                         _ => None,
                     }
+                } else if templates::is_rendered(repo, self.dir)
+                    && (templates::renders(repo, &target)
+                        || written_by_bootstrap(self.dir, &target))
+                {
+                    // A template repository: rendering writes the entry (`release.yaml.jinja`,
+                    // `{% if x %}common{% endif %}`), or `flux bootstrap` of the rendered
+                    // repository does.
+                    None
                 } else {
                     Some(format!("`{target}` does not exist"))
                 }
@@ -326,6 +348,18 @@ impl Checker<'_, '_> {
     }
 }
 
+/// `gotk-components.yaml` and `gotk-sync.yaml` of a template's `flux-system` directory
+/// (`clusters/{{ cluster_name }}/flux-system`): `flux bootstrap` writes them into the rendered
+/// repository.
+fn written_by_bootstrap(dir: &str, target: &str) -> bool {
+    let Some((parent, name)) = target.rsplit_once('/') else {
+        return false;
+    };
+    parent == dir
+        && matches!(name, "gotk-components.yaml" | "gotk-sync.yaml")
+        && dir.rsplit('/').next() == Some("flux-system")
+}
+
 /// The span of the path inside the scalar: after `key=` when the scalar is plain or quoted on
 /// one line, else the whole scalar.
 fn value_span(node: &NodeRef<'_>, offset: usize, reference: &str) -> crate::source::Span {
@@ -382,6 +416,24 @@ patches:
                 ("app/kustomization.yaml".to_string(), 15, 11),
             ]
         );
+    }
+
+    /// Rendering writes an entry only in a template repository: a `service.yaml.tmpl` beside
+    /// a kustomization of a repository Flux reads directly does not make `service.yaml`.
+    #[test]
+    fn a_template_beside_the_entry_counts_only_in_a_template_repository() {
+        let k = "resources:\n  - service.yaml\n";
+        let plain = [("app/kustomization.yaml", k), ("app/service.yaml.tmpl", NS)];
+        assert_eq!(
+            findings_of("FV404", &plain),
+            vec![("app/kustomization.yaml".to_string(), 2, 5)]
+        );
+        let template = [
+            plain[0],
+            plain[1],
+            ("copier.yml", "_templates_suffix: .tmpl\n"),
+        ];
+        assert!(findings_of("FV404", &template).is_empty());
     }
 
     /// source-controller drops `*.png` (and its other defaults) only while no `.sourceignore`

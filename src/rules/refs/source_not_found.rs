@@ -27,7 +27,9 @@ external_sources:
 
 In a repository with clusters, a source defined in a file that no cluster's build includes
 (its kustomization entry commented out, say) is not in any cluster: a reference to it is
-reported too, with the place it is defined.
+reported too, with the place it is defined. A source defined in a YAML template beside the
+checked files (a template repository's `{% if gpu %}nvidia.yaml{% endif %}`, a
+`sources.yaml.j2`) exists once the template is rendered: not reported.
 
 The bootstrap source `flux-system/flux-system`, sources a FluxInstance syncs from, and
 ExternalArtifacts (always created by a controller) count as present. So does, in a repository
@@ -107,6 +109,7 @@ impl Rule for SourceNotFound {
         super::config_refs::check(repo, &META, out);
         let ns = Namespaces::new(repo);
         let templated_kinds = templated_source_kinds(repo);
+        let templates = std::sync::OnceLock::new();
         // (kind, name) → Flux objects in definition order, built once: a scan of every object
         // of the kind for each reference is quadratic on a large tree.
         let mut by_name: HashMap<(&str, &str), Vec<&Object>> = HashMap::new();
@@ -190,6 +193,18 @@ impl Rule for SourceNotFound {
                 continue;
             }
             if replaced_where_applied(repo, &r, kind, name) {
+                continue;
+            }
+            // Defined in a YAML template beside the checked files (a template repository's
+            // `{% if gpu %}nvidia.yaml{% endif %}`, a script's `sources.yaml.tmpl`).
+            if templates
+                .get_or_init(|| crate::rules::templates::yaml_templates(repo))
+                .iter()
+                .any(|t| {
+                    crate::rules::templates::declares_kind(t, kind)
+                        && crate::rules::templates::names(t, name)
+                })
+            {
                 continue;
             }
             let candidates: &[&Object] = by_name.get(&(kind, name)).map_or(&[], Vec::as_slice);
