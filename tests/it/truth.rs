@@ -2056,3 +2056,22 @@ fn address_name_placeholder() {
         ],
     );
 }
+
+/// jupitermoons/flux-gitops: the bootstrap pair is kept apart from the directory it syncs
+/// (`flux/bootstrap/gotk-sync.yaml`, `path: ./clusters/poc`, applied once by hand), so no
+/// cluster was found and every file was judged: image patches for an overlay not written yet
+/// got FV505 as Deployments, and a root kustomization of missing patches that nothing applies
+/// got FV404. That file's `flux-system` Kustomization, reading the source it defines, is the
+/// cluster's sync. A template of it (a `${VAR}` URL a script fills in) is no cluster: the
+/// repository is then still judged as a library.
+#[test]
+fn detached_bootstrap() {
+    assert_class(
+        "detached-bootstrap",
+        &["FV404", "FV505"],
+        vec![
+            f("FV505", "apps/overlays/poc/web-image-patch.yaml", 5, 1),
+            f("FV404", "kustomization.yaml", 4, 5),
+        ],
+    );
+}
