@@ -2075,3 +2075,16 @@ fn detached_bootstrap() {
         ],
     );
 }
+
+/// samuel-form3/flux-tenant-poc: a tenant's HelmRelease reads GitRepository `main`, which the
+/// repository's own tenant chart (`charts/flux-tenant/templates/git-repository.yaml`) creates
+/// for each tenant that an admin HelmRelease installs from `./charts/flux-tenant`; it exists
+/// in the cluster. Without a HelmRelease installing the chart, nothing creates it: still FV401.
+#[test]
+fn source_in_local_chart() {
+    assert_class(
+        "source-in-local-chart",
+        &["FV401"],
+        vec![f("FV401", "team-a/release.yaml", 13, 15)],
+    );
+}

@@ -66,7 +66,7 @@ spec:
 
 /// Whether `text` has a line `name: <name>` (quoted or not): a document go-yaml rejects may
 /// define an object of that name, which fluxvet cannot read either.
-fn names(text: &str, name: &str) -> bool {
+pub(crate) fn names(text: &str, name: &str) -> bool {
     text.lines().any(|l| {
         l.trim_start().strip_prefix("name:").map(|v| {
             v.split(" #")
@@ -131,7 +131,7 @@ fn in_namespace(r: &DepRef) -> String {
 }
 
 /// Whether `text` has a line `kind: <kind>`.
-fn declares_kind(text: &str, kind: &str) -> bool {
+pub(crate) fn declares_kind(text: &str, kind: &str) -> bool {
     text.lines()
         .any(|l| l.trim_start().strip_prefix("kind:").map(str::trim) == Some(kind))
 }
