@@ -2088,3 +2088,18 @@ fn source_in_local_chart() {
         vec![f("FV401", "team-a/release.yaml", 13, 15)],
     );
 }
+
+/// scout-ch/tractor-k8s-tenants: Terraform modules commit Flux manifests into the cluster
+/// configuration repository (`resource "github_repository_file"` with `content =
+/// file("${path.module}/resources/gateway-api-crds.yaml")`), so the Kustomization's
+/// `path: ./infrastructure/gateway-api-crds` is a directory of that repository: FV403 said it
+/// does not exist here. The same file applied to the cluster by Terraform (`kubectl_manifest`)
+/// reads the sync source, taken as this repository: still FV403.
+#[test]
+fn terraform_repository_file() {
+    assert_class(
+        "terraform-repository-file",
+        &["FV403"],
+        vec![f("FV403", "modules/crds/resources/crds.yaml", 12, 9)],
+    );
+}
