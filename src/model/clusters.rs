@@ -3,7 +3,8 @@
 //! is reached from its path, through the Flux Kustomizations found on the way that read the
 //! same source. Found from:
 //! - a bootstrap directory, `<path>/flux-system/gotk-sync.yaml` (what `flux bootstrap` writes:
-//!   a GitRepository or OCIRepository and a Kustomization, both named `flux-system`);
+//!   a GitRepository or OCIRepository and a Kustomization, both named `flux-system`), or such
+//!   a `gotk-sync.yaml` kept apart from the directory its Kustomization syncs;
 //! - a Flux Operator `FluxInstance`'s `spec.sync`, or the same block under a `flux-instance`
 //!   chart's `values.instance.sync` (inline, or in the values file its `valuesFrom` ConfigMap
 //!   is generated from); the operator names the source and the Kustomization `sync.name`, else
@@ -118,6 +119,18 @@ fn find(repo: &Repository) -> Vec<Cluster> {
             same_repository: Vec::new(),
             fetches: None,
         });
+    }
+    // A bootstrap kept apart from its path, for a path no other entry gives (an `archive/`
+    // copy of the sync a FluxInstance now makes is not the cluster's entry).
+    for (fid, file) in repo.files.iter().enumerate() {
+        if let Some(dir) = file.path.strip_suffix("/gotk-sync.yaml")
+            && dir != "flux-system"
+            && !dir.ends_with("/flux-system")
+            && let Some(c) = detached_bootstrap(repo, fid, dir)
+            && !out.iter().any(|o| o.path == c.path)
+        {
+            out.push(c);
+        }
     }
     // A sync applied by hand beside the clusters found (a development cluster a Makefile
     // bootstraps, where production runs a FluxInstance): an entry of its own when it lies
@@ -530,6 +543,58 @@ fn bootstrap_clusters(repo: &Repository, out: &mut Vec<Cluster>) {
             fetches: None,
         });
     }
+}
+
+/// A `gotk-sync.yaml` kept apart from the directory it syncs (`flux/bootstrap/gotk-sync.yaml`
+/// with `path: ./clusters/poc`, applied once by hand): the bootstrap of that directory's
+/// cluster, when its `flux-system` Kustomization reads a directory here from the source the
+/// same file defines, the source's URL is written out (not a `${VAR}` template a script fills
+/// in) and nothing here applies the file (then it is part of what applies it).
+fn detached_bootstrap(repo: &Repository, fid: usize, dir: &str) -> Option<Cluster> {
+    let (idx, ks) = repo.objects.iter().enumerate().find(|(_, o)| {
+        o.file == fid && o.flux == Some(FluxKind::Kustomization) && o.name == "flux-system"
+    })?;
+    let ns = ks.namespace.as_deref().unwrap_or(FLUX_NAMESPACE);
+    let node = repo.node(ks);
+    let source = node
+        .path(&["spec", "sourceRef"])
+        .and_then(|r| source_key(&r, ns))?;
+    let path = node
+        .str_at(&["spec", "path"])
+        .and_then(|p| crate::fs::join_normalized("", p))
+        .filter(|p| !p.is_empty() && repo.tree.is_dir(p))?;
+    let file = repo.path(ks.file);
+    let defined_beside = repo.of_kind(&source.kind).any(|o| {
+        o.file == fid
+            && matches!(
+                o.flux,
+                Some(FluxKind::GitRepository | FluxKind::OCIRepository)
+            )
+            && o.name == source.name
+            && repo.effective_namespace(o).unwrap_or(FLUX_NAMESPACE) == ns
+            && repo
+                .node(o)
+                .str_at(&["spec", "url"])
+                .is_some_and(|u| !u.contains("${"))
+    });
+    if !defined_beside || holds(&path, file) || pointed_at(repo, Some(idx), file) {
+        return None;
+    }
+    let flux_version = repo
+        .file_id(&format!("{dir}/gotk-components.yaml"))
+        .and_then(|c| components_version(&repo.files[c].text));
+    Some(Cluster {
+        name: String::new(),
+        path,
+        entry: Entry::Bootstrap,
+        declared_at: Some((fid, ks.name_span)),
+        source,
+        sync_kustomization: Some(idx),
+        flux_version,
+        source_root: String::new(),
+        same_repository: Vec::new(),
+        fetches: None,
+    })
 }
 
 /// A `FluxInstance`'s `spec.sync`, or a `flux-instance` HelmRelease's `values.instance.sync`,

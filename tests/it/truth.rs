@@ -2085,3 +2085,50 @@ fn template_repository() {
         ],
     );
 }
+
+/// jupitermoons/flux-gitops: the bootstrap pair is kept apart from the directory it syncs
+/// (`flux/bootstrap/gotk-sync.yaml`, `path: ./clusters/poc`, applied once by hand), so no
+/// cluster was found and every file was judged: image patches for an overlay not written yet
+/// got FV505 as Deployments, and a root kustomization of missing patches that nothing applies
+/// got FV404. That file's `flux-system` Kustomization, reading the source it defines, is the
+/// cluster's sync. A template of it (a `${VAR}` URL a script fills in) is no cluster: the
+/// repository is then still judged as a library.
+#[test]
+fn detached_bootstrap() {
+    assert_class(
+        "detached-bootstrap",
+        &["FV404", "FV505"],
+        vec![
+            f("FV505", "apps/overlays/poc/web-image-patch.yaml", 5, 1),
+            f("FV404", "kustomization.yaml", 4, 5),
+        ],
+    );
+}
+
+/// samuel-form3/flux-tenant-poc: a tenant's HelmRelease reads GitRepository `main`, which the
+/// repository's own tenant chart (`charts/flux-tenant/templates/git-repository.yaml`) creates
+/// for each tenant that an admin HelmRelease installs from `./charts/flux-tenant`; it exists
+/// in the cluster. Without a HelmRelease installing the chart, nothing creates it: still FV401.
+#[test]
+fn source_in_local_chart() {
+    assert_class(
+        "source-in-local-chart",
+        &["FV401"],
+        vec![f("FV401", "team-a/release.yaml", 13, 15)],
+    );
+}
+
+/// scout-ch/tractor-k8s-tenants: Terraform modules commit Flux manifests into the cluster
+/// configuration repository (`resource "github_repository_file"` with `content =
+/// file("${path.module}/resources/gateway-api-crds.yaml")`), so the Kustomization's
+/// `path: ./infrastructure/gateway-api-crds` is a directory of that repository: FV403 said it
+/// does not exist here. The same file applied to the cluster by Terraform (`kubectl_manifest`)
+/// reads the sync source, taken as this repository: still FV403.
+#[test]
+fn terraform_repository_file() {
+    assert_class(
+        "terraform-repository-file",
+        &["FV403"],
+        vec![f("FV403", "modules/crds/resources/crds.yaml", 12, 9)],
+    );
+}

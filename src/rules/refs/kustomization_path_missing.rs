@@ -47,6 +47,10 @@ spec:
   path: ./apps/production
 ```
 and a `.sourceignore` that leaves the reconciled directories in.
+
+A Kustomization in a file that Terraform commits into another repository (the `content` of a
+`github_repository_file`/`gitlab_repository_file` in a `.tf` file above it) is not judged: its
+path is in that repository.
 "#,
 };
 
@@ -60,7 +64,9 @@ impl Rule for KustomizationPathMissing {
         let mut checked = Vec::new();
         let mut missing = Vec::new();
         for ks in repo.flux_kustomizations() {
-            if !crate::model::reconcile::source_is_own(repo, ks, own) {
+            if !crate::model::reconcile::source_is_own(repo, ks, own)
+                || committed_elsewhere(repo, repo.path(ks.file))
+            {
                 continue;
             }
             let Some(node) = repo.node(ks).path(&["spec", "path"]) else {
@@ -202,6 +208,52 @@ fn suggestion(dirs: &[&str], raw: &str) -> Option<String> {
     let mut found = dirs.iter().filter(|d| **d == last || d.ends_with(&suffix));
     let first = found.next()?;
     found.next().is_none().then(|| first.to_string())
+}
+
+/// Whether `file` is the content Terraform commits into a repository
+/// (`resource "github_repository_file"` with `content = file("${path.module}/resources/x.yaml")`
+/// in a `.tf` file of a directory above it): its `spec.path` is a directory of that
+/// repository, not of this one.
+fn committed_elsewhere(repo: &Repository, file: &str) -> bool {
+    let mut dir = crate::model::index::parent_dir(file);
+    loop {
+        let rel = if dir.is_empty() {
+            file
+        } else {
+            &file[dir.len() + 1..]
+        };
+        let used = format!("${{path.module}}/{rel}\"");
+        let found = repo.tree.list_dir(dir).iter().any(|name| {
+            name.ends_with(".tf")
+                && repo
+                    .tree
+                    .read(&if dir.is_empty() {
+                        name.clone()
+                    } else {
+                        format!("{dir}/{name}")
+                    })
+                    .is_some_and(|bytes| {
+                        // The block of a `resource "<provider>_repository_file" "<name>"`.
+                        String::from_utf8_lossy(&bytes)
+                            .split("resource \"")
+                            .skip(1)
+                            .any(|block| {
+                                block
+                                    .split('"')
+                                    .next()
+                                    .is_some_and(|t| t.ends_with("_repository_file"))
+                                    && block.contains(&used)
+                            })
+                    })
+        });
+        if found {
+            return true;
+        }
+        if dir.is_empty() {
+            return false;
+        }
+        dir = crate::model::index::parent_dir(dir);
+    }
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@ use crate::model::index::{Object, Repository};
 use crate::rules::{Rule, RuleMeta};
 
 use super::{Namespaces, is_templated, may_meet, source_refs};
+use crate::rules::templates::{declares_kind, names};
 
 pub struct SourceNotFound;
 
@@ -36,7 +37,9 @@ ExternalArtifacts (always created by a controller) count as present. So does, in
 with no cluster in its files, a source that Flux Kustomizations read paths of this repository
 from: whatever sets up the sync outside the files creates it, under any name (`az
 k8s-configuration flux create --name gitops-repo` makes the GitRepository `gitops-repo`), unless
-a source of that kind and name is defined in another namespace. A source counts as
+a source of that kind and name is defined in another namespace. So does a source that a Helm
+chart here declares in its `templates/` under that name, when a HelmRelease installs the chart
+by path (`chart: ./charts/tenant`): the release creates it. A source counts as
 the builds apply it: with the name post-build substitution gives it and the namespace its
 kustomization or Flux Kustomization sets; a reference that such a source may meet while its
 name is still a `${VAR}` (the values are not in Git) is not judged. Names with `${VAR}` are
@@ -149,6 +152,7 @@ impl Rule for SourceNotFound {
         let met = |at: Option<&Vec<Option<&str>>>, wanted: &Option<Vec<&str>>| {
             at.is_some_and(|at| at.iter().any(|n| may_meet(wanted, &n.map(|n| vec![n]))))
         };
+        let chart_templates = std::sync::OnceLock::new();
         for r in source_refs(repo) {
             let Some(kind) = r.kind() else { continue };
             let Some(name_node) = r.node.get("name") else {
@@ -213,6 +217,15 @@ impl Rule for SourceNotFound {
                 .any(|c| may_meet(&wanted, &ns.of_source(c)))
                 || met(rendered.get(&(kind, name)), &wanted)
                 || met(templated.get(kind), &wanted)
+            {
+                continue;
+            }
+            // Created by a chart here that a HelmRelease installs, in a namespace its values
+            // choose.
+            if chart_templates
+                .get_or_init(|| local_chart_templates(repo))
+                .iter()
+                .any(|doc| declares_kind(doc, kind) && names(doc, name))
             {
                 continue;
             }
@@ -406,6 +419,40 @@ fn is_external(repo: &Repository, kind: &str, name: &str, wanted: &Option<Vec<&s
             }
     });
     declared || instance || cluster
+}
+
+/// The documents of the `templates/` of every Helm chart here that a HelmRelease installs by
+/// path (`chart: ./charts/flux-tenant`, from a GitRepository or Bucket): the objects the
+/// release creates (samuel-form3/flux-tenant-poc's tenant chart makes each tenant's
+/// GitRepository `main`). Go templates, so read as text, one document at a time.
+fn local_chart_templates(repo: &Repository) -> Vec<String> {
+    let mut charts: Vec<String> = repo
+        .of_kind(FluxKind::HelmRelease)
+        .filter(|o| o.flux == Some(FluxKind::HelmRelease))
+        .filter_map(|o| {
+            let chart = repo.node(o).str_at(&["spec", "chart", "spec", "chart"])?;
+            let dir = crate::fs::join_normalized("", chart)?;
+            (chart.contains('/') && repo.tree.is_file(&format!("{dir}/Chart.yaml"))).then_some(dir)
+        })
+        .collect();
+    charts.sort_unstable();
+    charts.dedup();
+    let mut out = Vec::new();
+    let mut dirs: Vec<String> = charts.iter().map(|c| format!("{c}/templates")).collect();
+    while let Some(dir) = dirs.pop() {
+        for entry in repo.tree.list_dir(&dir) {
+            let rel = format!("{dir}/{entry}");
+            if repo.tree.is_dir(&rel) {
+                dirs.push(rel);
+            } else if [".yaml", ".yml"].iter().any(|e| entry.ends_with(e))
+                && let Some(bytes) = repo.tree.read(&rel)
+            {
+                let text = String::from_utf8_lossy(&bytes);
+                out.extend(text.split("\n---").map(str::to_string));
+            }
+        }
+    }
+    out
 }
 
 /// helm-controller names the HelmChart it creates for a `spec.chart` `<namespace>-<name>`.
