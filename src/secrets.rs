@@ -263,7 +263,57 @@ pub fn is_public_material(key: &str, value: &str) -> bool {
 /// Whether the value (plain text, not a placeholder) of a Secret's `key` is secret material:
 /// not public material, and not a Docker registry configuration without a credential.
 fn value_is_secret(key: &str, value: &str) -> bool {
-    !is_public_material(key, value) && docker_config_credential(key, value).unwrap_or(true)
+    !is_public_material(key, value)
+        && !is_identity_only(key, value)
+        && docker_config_credential(key, value).unwrap_or(true)
+}
+
+/// Names of the identifiers of an Azure identity (a workload or managed identity, an app
+/// registration): GUIDs shown in the portal and written in annotations
+/// (`azure.workload.identity/client-id`), which grant nothing without a secret or a federated
+/// token. Compared lowercase, without `_`, `-` and `.`.
+const IDENTITY_IDS: [&str; 3] = ["clientid", "tenantid", "subscriptionid"];
+
+/// Whether the value holds only identifiers, no credential: a key named as one of
+/// [`IDENTITY_IDS`] (`AZURE_CLIENT_ID`, `clientId`) with a GUID, or a value that is lines of
+/// such `name: GUID` entries, as the `sops.azure-kv` value of Flux's SOPS decryption Secret is
+/// for a managed identity (`clientId` alone; with a service principal it adds `clientSecret`,
+/// which still fires).
+fn is_identity_only(key: &str, value: &str) -> bool {
+    let identifier = |name: &str, v: &str| {
+        let name: String = name
+            .chars()
+            .filter(|c| !matches!(c, '_' | '-' | '.'))
+            .collect::<String>()
+            .to_ascii_lowercase();
+        IDENTITY_IDS.iter().any(|id| name.ends_with(id))
+            && is_guid(v.trim().trim_matches(|c| c == '"' || c == '\''))
+    };
+    if identifier(key, value) {
+        return true;
+    }
+    let body = value.trim().trim_start_matches('{').trim_end_matches('}');
+    let entries: Vec<&str> = body
+        .split(['\n', ','])
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .collect();
+    !entries.is_empty()
+        && entries.iter().all(|l| {
+            l.split_once(':').is_some_and(|(k, v)| {
+                identifier(k.trim().trim_matches(|c| c == '"' || c == '\''), v)
+            })
+        })
+}
+
+/// A GUID written `8-4-4-4-12` hexadecimal digits.
+fn is_guid(v: &str) -> bool {
+    let groups: Vec<&str> = v.split('-').collect();
+    groups.len() == 5
+        && groups
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(g, n)| g.len() == n && g.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 /// Whether a Docker registry configuration (a `.dockerconfigjson` with `auths`, a legacy

@@ -2056,3 +2056,21 @@ fn address_name_placeholder() {
         ],
     );
 }
+
+/// FV601 on Flux's SOPS decryption Secret for Azure Key Vault with a managed identity
+/// (mysteq/demo-terraform-aks-fluxcd-opencti: `sops.azure-kv` holding `clientId: <GUID>`
+/// alone): a client, tenant or subscription ID is an identifier written in the clear on
+/// purpose (the ServiceAccount annotation beside it holds the same GUID), no credential. A
+/// service principal's `clientSecret` beside the IDs still fires, and so does
+/// `AZURE_CLIENT_SECRET`.
+#[test]
+fn azure_identity_ids() {
+    assert_class(
+        "azure-identity-ids",
+        &["FV601"],
+        vec![
+            f("FV601", "secret.yaml", 8, 3),
+            f("FV601", "secret.yaml", 20, 3),
+        ],
+    );
+}
