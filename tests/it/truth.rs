@@ -2074,3 +2074,21 @@ fn azure_identity_ids() {
         ],
     );
 }
+
+/// FV404 on a kustomization file that Terraform's Flux provider reads as the
+/// `kustomization_override` of `flux_bootstrap_git` (pawelpesz/simple-eks-flux-cluster:
+/// `terraform/kustomization.yaml` listing `gotk-components.yaml` and `gotk-sync.yaml`): the
+/// provider writes its text as the bootstrap path's `flux-system/kustomization.yaml`, beside the
+/// files it generates, so its entries are not paths of the directory it is kept in. The same
+/// file read by another Terraform argument (committed as it stands) is still judged.
+#[test]
+fn terraform_bootstrap_override() {
+    assert_class(
+        "terraform-bootstrap-override",
+        &["FV404", "FV405"],
+        vec![
+            f("FV404", "terraform/kustomization.yaml", 4, 5),
+            f("FV404", "terraform/kustomization.yaml", 5, 5),
+        ],
+    );
+}
