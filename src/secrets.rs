@@ -263,9 +263,7 @@ pub fn is_public_material(key: &str, value: &str) -> bool {
 /// Whether the value (plain text, not a placeholder) of a Secret's `key` is secret material:
 /// not public material, and not a Docker registry configuration without a credential.
 fn value_is_secret(key: &str, value: &str) -> bool {
-    !is_public_material(key, value)
-        && !is_identity_only(key, value)
-        && docker_config_credential(key, value).unwrap_or(true)
+    !is_public_material(key, value) && docker_config_credential(key, value).unwrap_or(true)
 }
 
 /// Names of the identifiers of an Azure identity (a workload or managed identity, an app
@@ -274,11 +272,11 @@ fn value_is_secret(key: &str, value: &str) -> bool {
 /// token. Compared lowercase, without `_`, `-` and `.`.
 const IDENTITY_IDS: [&str; 3] = ["clientid", "tenantid", "subscriptionid"];
 
-/// Whether the value holds only identifiers, no credential: a key named as one of
-/// [`IDENTITY_IDS`] (`AZURE_CLIENT_ID`, `clientId`) with a GUID, or a value that is lines of
-/// such `name: GUID` entries, as the `sops.azure-kv` value of Flux's SOPS decryption Secret is
-/// for a managed identity (`clientId` alone; with a service principal it adds `clientSecret`,
-/// which still fires).
+/// Whether the value holds only identifiers: a key named as one of [`IDENTITY_IDS`]
+/// (`AZURE_CLIENT_ID`, `clientId`) with a GUID, or a value that is lines of such `name: GUID`
+/// entries, as the `sops.azure-kv` value of Flux's SOPS decryption Secret is for a managed
+/// identity (`clientId` alone; a service principal adds `clientSecret`). A Secret of nothing
+/// else holds no credential; beside a secret, they are named with it (one credential).
 fn is_identity_only(key: &str, value: &str) -> bool {
     let identifier = |name: &str, v: &str| {
         let name: String = name
@@ -509,6 +507,8 @@ fn is_encrypted_key(label: &str, block: &str, body: &str) -> bool {
 /// secret material.
 pub fn plaintext_entries<'a>(root: &NodeRef<'a>) -> Vec<(NodeRef<'a>, NodeRef<'a>)> {
     let mut out = Vec::new();
+    // Every plaintext value is only identifiers (see [`is_identity_only`]): no credential.
+    let mut identifiers = true;
     for field in ["data", "stringData"] {
         let Some(map) = root.get(field) else { continue };
         for (k, v) in map.entries() {
@@ -521,18 +521,30 @@ pub fn plaintext_entries<'a>(root: &NodeRef<'a>) -> Vec<(NodeRef<'a>, NodeRef<'a
                 Some(s) if field == "data" => match decode_base64(s) {
                     Some(bytes) => {
                         let decoded = String::from_utf8_lossy(&bytes);
-                        !is_placeholder(&decoded) && value_is_secret(key, &decoded)
+                        let plain = !is_placeholder(&decoded) && value_is_secret(key, &decoded);
+                        identifiers &= !plain || is_identity_only(key, &decoded);
+                        plain
                     }
                     None => false,
                 },
-                Some(s) => value_is_secret(key, s),
+                Some(s) => {
+                    let plain = value_is_secret(key, s);
+                    identifiers &= !plain || is_identity_only(key, s);
+                    plain
+                }
                 // A mapping or list is not a valid value; it is still committed data.
-                None => true,
+                None => {
+                    identifiers = false;
+                    true
+                }
             };
             if plaintext {
                 out.push((k, v));
             }
         }
+    }
+    if identifiers {
+        return Vec::new();
     }
     out.sort_by_key(|(k, _)| k.span().start);
     out

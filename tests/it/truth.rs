@@ -2062,7 +2062,7 @@ fn address_name_placeholder() {
 /// alone): a client, tenant or subscription ID is an identifier written in the clear on
 /// purpose (the ServiceAccount annotation beside it holds the same GUID), no credential. A
 /// service principal's `clientSecret` beside the IDs still fires, and so does
-/// `AZURE_CLIENT_SECRET`.
+/// `AZURE_CLIENT_SECRET` (named with its client ID, as before: one credential).
 #[test]
 fn azure_identity_ids() {
     assert_class(
@@ -2070,7 +2070,7 @@ fn azure_identity_ids() {
         &["FV601"],
         vec![
             f("FV601", "secret.yaml", 8, 3),
-            f("FV601", "secret.yaml", 20, 3),
+            f("FV601", "secret.yaml", 19, 3),
         ],
     );
 }
