@@ -266,6 +266,54 @@ fn value_is_secret(key: &str, value: &str) -> bool {
     !is_public_material(key, value) && docker_config_credential(key, value).unwrap_or(true)
 }
 
+/// Names of the identifiers of an Azure identity (a workload or managed identity, an app
+/// registration): GUIDs shown in the portal and written in annotations
+/// (`azure.workload.identity/client-id`), which grant nothing without a secret or a federated
+/// token. Compared lowercase, without `_`, `-` and `.`.
+const IDENTITY_IDS: [&str; 3] = ["clientid", "tenantid", "subscriptionid"];
+
+/// Whether the value holds only identifiers: a key named as one of [`IDENTITY_IDS`]
+/// (`AZURE_CLIENT_ID`, `clientId`) with a GUID, or a value that is lines of such `name: GUID`
+/// entries, as the `sops.azure-kv` value of Flux's SOPS decryption Secret is for a managed
+/// identity (`clientId` alone; a service principal adds `clientSecret`). A Secret of nothing
+/// else holds no credential; beside a secret, they are named with it (one credential).
+fn is_identity_only(key: &str, value: &str) -> bool {
+    let identifier = |name: &str, v: &str| {
+        let name: String = name
+            .chars()
+            .filter(|c| !matches!(c, '_' | '-' | '.'))
+            .collect::<String>()
+            .to_ascii_lowercase();
+        IDENTITY_IDS.iter().any(|id| name.ends_with(id))
+            && is_guid(v.trim().trim_matches(|c| c == '"' || c == '\''))
+    };
+    if identifier(key, value) {
+        return true;
+    }
+    let body = value.trim().trim_start_matches('{').trim_end_matches('}');
+    let entries: Vec<&str> = body
+        .split(['\n', ','])
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .collect();
+    !entries.is_empty()
+        && entries.iter().all(|l| {
+            l.split_once(':').is_some_and(|(k, v)| {
+                identifier(k.trim().trim_matches(|c| c == '"' || c == '\''), v)
+            })
+        })
+}
+
+/// A GUID written `8-4-4-4-12` hexadecimal digits.
+fn is_guid(v: &str) -> bool {
+    let groups: Vec<&str> = v.split('-').collect();
+    groups.len() == 5
+        && groups
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(g, n)| g.len() == n && g.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
 /// Whether a Docker registry configuration (a `.dockerconfigjson` with `auths`, a legacy
 /// `.dockercfg`, any JSON value with an `auths` object) carries a credential: an entry's
 /// `password`, `identitytoken` or `registrytoken` that is no placeholder, or an `auth` that is
@@ -459,6 +507,8 @@ fn is_encrypted_key(label: &str, block: &str, body: &str) -> bool {
 /// secret material.
 pub fn plaintext_entries<'a>(root: &NodeRef<'a>) -> Vec<(NodeRef<'a>, NodeRef<'a>)> {
     let mut out = Vec::new();
+    // Every plaintext value is only identifiers (see [`is_identity_only`]): no credential.
+    let mut identifiers = true;
     for field in ["data", "stringData"] {
         let Some(map) = root.get(field) else { continue };
         for (k, v) in map.entries() {
@@ -471,18 +521,30 @@ pub fn plaintext_entries<'a>(root: &NodeRef<'a>) -> Vec<(NodeRef<'a>, NodeRef<'a
                 Some(s) if field == "data" => match decode_base64(s) {
                     Some(bytes) => {
                         let decoded = String::from_utf8_lossy(&bytes);
-                        !is_placeholder(&decoded) && value_is_secret(key, &decoded)
+                        let plain = !is_placeholder(&decoded) && value_is_secret(key, &decoded);
+                        identifiers &= !plain || is_identity_only(key, &decoded);
+                        plain
                     }
                     None => false,
                 },
-                Some(s) => value_is_secret(key, s),
+                Some(s) => {
+                    let plain = value_is_secret(key, s);
+                    identifiers &= !plain || is_identity_only(key, s);
+                    plain
+                }
                 // A mapping or list is not a valid value; it is still committed data.
-                None => true,
+                None => {
+                    identifiers = false;
+                    true
+                }
             };
             if plaintext {
                 out.push((k, v));
             }
         }
+    }
+    if identifiers {
+        return Vec::new();
     }
     out.sort_by_key(|(k, _)| k.span().start);
     out

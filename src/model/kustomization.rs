@@ -266,6 +266,59 @@ pub fn is_kustomize_config(root: &NodeRef<'_>) -> bool {
     root.is_mapping() && api_ok && kind_ok
 }
 
+/// The kustomization files Terraform's Flux provider reads as the `kustomization_override` of
+/// `flux_bootstrap_git` (`kustomization_override = file("${path.module}/kustomization.yaml")`
+/// in a `.tf` file of their directory or above): the provider writes that text as the
+/// `flux-system/kustomization.yaml` of the bootstrap path, beside the `gotk-components.yaml`
+/// and `gotk-sync.yaml` it generates. Their entries name files there, not here, and nothing
+/// builds them where they are kept.
+pub fn terraform_bootstrap_overrides(repo: &super::index::Repository) -> Vec<String> {
+    let mut dirs: Vec<&str> = Vec::new();
+    for &f in repo.kustomization_files() {
+        let mut dir = super::index::parent_dir(repo.path(f));
+        loop {
+            dirs.push(dir);
+            if dir.is_empty() {
+                break;
+            }
+            dir = super::index::parent_dir(dir);
+        }
+    }
+    dirs.sort_unstable();
+    dirs.dedup();
+    let mut out = Vec::new();
+    for dir in dirs {
+        for name in repo.tree.list_dir(dir) {
+            if !name.ends_with(".tf") {
+                continue;
+            }
+            let rel = if dir.is_empty() {
+                name.clone()
+            } else {
+                format!("{dir}/{name}")
+            };
+            let Some(bytes) = repo.tree.read(&rel) else {
+                continue;
+            };
+            let text = String::from_utf8_lossy(&bytes);
+            // `file(…)` or `templatefile(…)` with a literal path, relative to the module.
+            out.extend(
+                text.lines()
+                    .filter_map(|l| l.split_once("kustomization_override"))
+                    .filter_map(|(_, rest)| {
+                        let call = rest.find("file(")?;
+                        let quoted = rest[call..].split('"').nth(1)?;
+                        let relative = ["${path.module}/", "${path.root}/", "${path.cwd}/"]
+                            .iter()
+                            .fold(quoted.to_string(), |p, v| p.replace(v, ""));
+                        crate::fs::join_normalized(dir, &relative)
+                    }),
+            );
+        }
+    }
+    out
+}
+
 /// A kustomize reference that is fetched rather than read from this tree.
 pub fn is_remote(reference: &str) -> bool {
     reference.contains("://")

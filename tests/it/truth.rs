@@ -2132,3 +2132,39 @@ fn terraform_repository_file() {
         vec![f("FV403", "modules/crds/resources/crds.yaml", 12, 9)],
     );
 }
+
+/// FV601 on Flux's SOPS decryption Secret for Azure Key Vault with a managed identity
+/// (mysteq/demo-terraform-aks-fluxcd-opencti: `sops.azure-kv` holding `clientId: <GUID>`
+/// alone): a client, tenant or subscription ID is an identifier written in the clear on
+/// purpose (the ServiceAccount annotation beside it holds the same GUID), no credential. A
+/// service principal's `clientSecret` beside the IDs still fires, and so does
+/// `AZURE_CLIENT_SECRET` (named with its client ID, as before: one credential).
+#[test]
+fn azure_identity_ids() {
+    assert_class(
+        "azure-identity-ids",
+        &["FV601"],
+        vec![
+            f("FV601", "secret.yaml", 8, 3),
+            f("FV601", "secret.yaml", 19, 3),
+        ],
+    );
+}
+
+/// FV404 on a kustomization file that Terraform's Flux provider reads as the
+/// `kustomization_override` of `flux_bootstrap_git` (pawelpesz/simple-eks-flux-cluster:
+/// `terraform/kustomization.yaml` listing `gotk-components.yaml` and `gotk-sync.yaml`): the
+/// provider writes its text as the bootstrap path's `flux-system/kustomization.yaml`, beside the
+/// files it generates, so its entries are not paths of the directory it is kept in. The same
+/// file read by another Terraform argument (committed as it stands) is still judged.
+#[test]
+fn terraform_bootstrap_override() {
+    assert_class(
+        "terraform-bootstrap-override",
+        &["FV404", "FV405"],
+        vec![
+            f("FV404", "terraform/kustomization.yaml", 4, 5),
+            f("FV404", "terraform/kustomization.yaml", 5, 5),
+        ],
+    );
+}

@@ -1,7 +1,7 @@
 use crate::diag::{Diagnostic, FileId, Severity};
 use crate::model::artifact::Artifact;
 use crate::model::index::{Repository, kustomization_file_in, parent_dir};
-use crate::model::kustomization::{is_kustomize_config, is_remote};
+use crate::model::kustomization::{is_kustomize_config, is_remote, terraform_bootstrap_overrides};
 use crate::rules::{Rule, RuleMeta, templates};
 use crate::yaml::NodeRef;
 
@@ -19,7 +19,9 @@ Checks every path a `kustomization.yaml` (`kustomization.yml`, `Kustomization`) 
 `key=path`) and `envs`/`env`, `configurations`, `transformers`, `generators` and
 `openapi.path`. A directory named in `resources`, `bases` or `components` must hold a
 kustomization file. Remote URLs are skipped. Two kustomization files in one directory are
-reported too.
+reported too. A kustomization file that Terraform's Flux provider reads as the
+`kustomization_override` of `flux_bootstrap_git` is not checked where it is kept: the provider
+writes it into the bootstrap path's `flux-system/`, beside the files it generates.
 
 In a template repository (a `copier.yml`, `makejinja.toml` or `cookiecutter.json` at the
 root, or a directory named by a template expression such as `clusters/{{ cluster_name }}`),
@@ -81,7 +83,11 @@ impl Rule for KustomizeResourceMissing {
 
     fn check_repository(&self, repo: &Repository, out: &mut Vec<Diagnostic>) {
         let artifacts = artifacts(repo);
+        let overrides = terraform_bootstrap_overrides(repo);
         for &fid in repo.kustomization_files() {
+            if overrides.iter().any(|p| p == repo.path(fid)) {
+                continue;
+            }
             let dir = parent_dir(repo.path(fid));
             duplicate_file(repo, fid, dir, out);
             for d in repo.docs_of(fid) {

@@ -204,10 +204,7 @@ impl Rule for SourceNotFound {
             if templates
                 .get_or_init(|| crate::rules::templates::yaml_templates(repo))
                 .iter()
-                .any(|t| {
-                    crate::rules::templates::declares_kind(t, kind)
-                        && crate::rules::templates::names(t, name)
-                })
+                .any(|t| declares_kind(t, kind) && names(t, name))
             {
                 continue;
             }

@@ -46,7 +46,9 @@ substitutions (`${VAR}`), a whole value that names an environment variable for `
 shell (`$AWS_SECRET_ACCESS_KEY`), references that a secret store or tool resolves (`op://…`,
 `secret://…`, `<path:…>`, `ref+…`, `vault:…`), and public material: `known_hosts`, SSH public
 keys (`*.pub`, `ssh-ed25519 AAAA…`), certificates and PEM public keys (`crt`, `*.crt`,
-`ca.crt`). `files` that hold only public certificates are not reported either.
+`ca.crt`), and a Secret whose only values are identifiers: Azure client, tenant or
+subscription IDs (a GUID under such a name, or a value of only such lines, as the
+`sops.azure-kv` value of Flux's decryption Secret for a managed identity). `files` that hold only public certificates are not reported either.
 
 fluxvet never prints a secret's value: findings point at keys, and the text output masks the
 values in every snippet it shows.
