@@ -1,4 +1,5 @@
-//! YAML streams into spanned trees: saphyr-parser events, our own arena, every problem kept.
+//! YAML streams into spanned trees: events from the fast path (`fast`) or saphyr-parser, our own
+//! arena, every problem kept.
 
 pub mod fast;
 pub mod parse;

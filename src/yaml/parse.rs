@@ -1,4 +1,5 @@
-//! Builds [`Document`]s from saphyr-parser events.
+//! Builds [`Document`]s from saphyr-parser events, or the fast path's (`super::fast`), which are
+//! the same for the texts it reads.
 //!
 //! Problems are collected rather than returned: a syntax error in the third document still
 //! leaves the first two, and parsing resumes at the next `---` so later documents are checked.
