@@ -150,6 +150,19 @@ impl<'a, S: FnMut(Event<'a>, usize, usize)> Reader<'a, S> {
         self.is_end(i + 1) || matches!(self.b[i + 1], b' ' | b'\n')
     }
 
+    /// Past the spaces from `i`.
+    fn spaces(&self, mut i: usize) -> usize {
+        while self.at(i) == b' ' && !self.is_end(i) {
+            i += 1;
+        }
+        i
+    }
+
+    /// Nothing but a comment follows on the line at `i`.
+    fn line_done(&self, i: usize) -> bool {
+        self.is_end(i) || matches!(self.b[i], b'\n' | b'#')
+    }
+
     fn line_end(&self, from: usize) -> usize {
         self.b[from.min(self.b.len())..]
             .iter()
@@ -172,10 +185,7 @@ impl<'a, S: FnMut(Event<'a>, usize, usize)> Reader<'a, S> {
     /// Where saphyr-parser ends a quoted scalar's or a flow collection's token that ends at
     /// `i`: past the spaces and the comment that follow on its line.
     fn token_end(&self, i: usize) -> usize {
-        let mut j = i;
-        while self.at(j) == b' ' && !self.is_end(j) {
-            j += 1;
-        }
+        let j = self.spaces(i);
         if j > i && self.at(j) == b'#' && !self.is_end(j) {
             return self.line_end(j);
         }
@@ -184,10 +194,7 @@ impl<'a, S: FnMut(Event<'a>, usize, usize)> Reader<'a, S> {
 
     /// The rest of the line from `from` is blank or a comment: where the next line starts.
     fn rest_blank(&self, from: usize) -> Option<usize> {
-        let mut i = from;
-        while self.at(i) == b' ' && !self.is_end(i) {
-            i += 1;
-        }
+        let i = self.spaces(from);
         if self.is_end(i) {
             return Some(self.b.len());
         }
@@ -209,10 +216,7 @@ impl<'a, S: FnMut(Event<'a>, usize, usize)> Reader<'a, S> {
                     col: -1,
                 });
             }
-            let mut i = line;
-            while self.at(i) == b' ' && !self.is_end(i) {
-                i += 1;
-            }
+            let i = self.spaces(line);
             if self.is_end(i) {
                 line = i;
                 continue;
@@ -303,11 +307,7 @@ impl<'a, S: FnMut(Event<'a>, usize, usize)> Reader<'a, S> {
                     }
                     return self.mapping(at);
                 }
-                let style = if self.b[p] == b'"' {
-                    ScalarStyle::DoubleQuoted
-                } else {
-                    ScalarStyle::SingleQuoted
-                };
+                let style = quote_style(self.b[p]);
                 self.scalar(value, style, p, self.token_end(end));
                 self.next(self.rest_blank(end)?)
             }
@@ -366,11 +366,8 @@ impl<'a, S: FnMut(Event<'a>, usize, usize)> Reader<'a, S> {
     fn anchored(&mut self, at: Next, parent: isize, place: Place) -> Option<Next> {
         let p = at.pos;
         let (id, after) = self.anchor(p)?;
-        let mut q = after;
-        while self.at(q) == b' ' && !self.is_end(q) {
-            q += 1;
-        }
-        let nx = if self.is_end(q) || matches!(self.b[q], b'\n' | b'#') {
+        let q = self.spaces(after);
+        let nx = if self.line_done(q) {
             let v = self.next(self.rest_blank(after)?)?;
             if v.col <= parent {
                 if place != Place::AfterKey || self.dash_item(v.pos) {
@@ -456,11 +453,8 @@ impl<'a, S: FnMut(Event<'a>, usize, usize)> Reader<'a, S> {
         loop {
             let colon = self.key(nx.pos)?;
             let after = colon + 1;
-            let mut q = after;
-            while self.at(q) == b' ' && !self.is_end(q) {
-                q += 1;
-            }
-            nx = if self.is_end(q) || self.b[q] == b'\n' || self.b[q] == b'#' {
+            let q = self.spaces(after);
+            nx = if self.line_done(q) {
                 let v = self.next(self.rest_blank(after)?)?;
                 if v.col > c {
                     self.node(v, c, Place::LineStart)?
@@ -494,11 +488,7 @@ impl<'a, S: FnMut(Event<'a>, usize, usize)> Reader<'a, S> {
                 if self.at(end) != b':' || !self.blank_after(end) || end - p > MAX_KEY_LEN {
                     return None;
                 }
-                let style = if self.b[p] == b'"' {
-                    ScalarStyle::DoubleQuoted
-                } else {
-                    ScalarStyle::SingleQuoted
-                };
+                let style = quote_style(self.b[p]);
                 self.scalar(value, style, p, end);
                 Some(end)
             }
@@ -529,11 +519,8 @@ impl<'a, S: FnMut(Event<'a>, usize, usize)> Reader<'a, S> {
         loop {
             let dash = nx.pos;
             let after = dash + 1;
-            let mut q = after;
-            while self.at(q) == b' ' && !self.is_end(q) {
-                q += 1;
-            }
-            nx = if self.is_end(q) || self.b[q] == b'\n' || self.b[q] == b'#' {
+            let q = self.spaces(after);
+            nx = if self.line_done(q) {
                 let v = self.next(self.rest_blank(after)?)?;
                 // saphyr-parser places what follows a `-` alone on its line (an indentless
                 // sequence's start, an empty item) at that line's break.
@@ -583,10 +570,7 @@ impl<'a, S: FnMut(Event<'a>, usize, usize)> Reader<'a, S> {
         // Empty lines before the first content line, and the most spaces one of them has.
         let (mut leading, mut widest) = (0usize, 0usize);
         let indent = loop {
-            let mut q = line;
-            while self.at(q) == b' ' && !self.is_end(q) {
-                q += 1;
-            }
+            let q = self.spaces(line);
             if self.is_end(q) || self.b[q] == b'\t' {
                 return None;
             }
@@ -805,10 +789,8 @@ impl<'a, S: FnMut(Event<'a>, usize, usize)> Reader<'a, S> {
     }
 
     /// Past spaces inside a flow collection, which must go on on the same line.
-    fn flow_space(&self, mut i: usize) -> Option<usize> {
-        while self.at(i) == b' ' && !self.is_end(i) {
-            i += 1;
-        }
+    fn flow_space(&self, i: usize) -> Option<usize> {
+        let i = self.spaces(i);
         (!self.is_end(i) && !matches!(self.b[i], b'\n' | b'\t' | b'#')).then_some(i)
     }
 
@@ -832,11 +814,7 @@ impl<'a, S: FnMut(Event<'a>, usize, usize)> Reader<'a, S> {
             }
             b'"' | b'\'' => {
                 let (value, end) = self.quoted(p)?;
-                let style = if self.b[p] == b'"' {
-                    ScalarStyle::DoubleQuoted
-                } else {
-                    ScalarStyle::SingleQuoted
-                };
+                let style = quote_style(self.b[p]);
                 self.scalar(value, style, p, self.token_end(end));
                 Some(end)
             }
@@ -871,6 +849,14 @@ impl<'a, S: FnMut(Event<'a>, usize, usize)> Reader<'a, S> {
                 Some(i)
             }
         }
+    }
+}
+
+fn quote_style(quote: u8) -> ScalarStyle {
+    if quote == b'"' {
+        ScalarStyle::DoubleQuoted
+    } else {
+        ScalarStyle::SingleQuoted
     }
 }
 
