@@ -361,6 +361,10 @@ pub struct Discovered {
     pub problems: Vec<String>,
     /// Things skipped on purpose that a user may not expect (a symlink out of the root).
     pub notices: Vec<String>,
+    /// No `.sourceignore` file is in a directory the walk went through nor above the walked
+    /// directories, and no nested repository was left out: the walk then went through every
+    /// directory a walk for `.sourceignore` files would, so there is none to look for.
+    pub sourceignore_free: bool,
 }
 
 /// Walks `paths` (files or directories) below `root`.
@@ -387,6 +391,8 @@ pub fn discover(root: &Path, paths: &[PathBuf], exclude: &[String]) -> Result<Di
     // clone): not this repository's files, as `--rev` does not see them either.
     let in_work_tree = work_tree_of(&canonical_root).is_some();
     let mut named = std::collections::HashSet::new();
+    let nested_skipped = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut sourceignore_seen = false;
     for path in paths {
         let meta =
             std::fs::metadata(path).map_err(|e| format!("{}: {}", path.display(), io_cause(&e)))?;
@@ -397,8 +403,13 @@ pub fn discover(root: &Path, paths: &[PathBuf], exclude: &[String]) -> Result<Di
             files.push((path.clone(), rel));
             continue;
         }
+        // `ignore` reads the `.sourceignore` files of the directories above the walk too.
+        sourceignore_seen |= path
+            .canonicalize()
+            .map_or(true, |p| p.ancestors().skip(1).any(holds_sourceignore));
         let (filter_root, filter_root_given) = (canonical_root.clone(), root.to_path_buf());
         let filter_skipped = Arc::clone(&skipped);
+        let filter_nested = Arc::clone(&nested_skipped);
         let walk = WalkBuilder::new(path)
             .standard_filters(true)
             .hidden(true)
@@ -415,6 +426,7 @@ pub fn discover(root: &Path, paths: &[PathBuf], exclude: &[String]) -> Result<Di
                     && e.file_type().is_some_and(|t| t.is_dir())
                     && is_nested_repository(e.path())
                 {
+                    filter_nested.store(true, std::sync::atomic::Ordering::Relaxed);
                     if let Ok(mut s) = filter_skipped.lock() {
                         s.push(Skip::Notice(format!(
                             "{}: not checked: a git submodule or nested repository is not part of \
@@ -470,6 +482,10 @@ pub fn discover(root: &Path, paths: &[PathBuf], exclude: &[String]) -> Result<Di
                     problems.push(p);
                     continue;
                 }
+                Walked::SourceIgnoreHere => {
+                    sourceignore_seen = true;
+                    continue;
+                }
                 Walked::Error(err) => err,
             };
             if is_loop(&err) {
@@ -504,10 +520,12 @@ pub fn discover(root: &Path, paths: &[PathBuf], exclude: &[String]) -> Result<Di
     notices.dedup();
     problems.sort();
     problems.dedup();
+    let nested_skipped = nested_skipped.load(std::sync::atomic::Ordering::Relaxed);
     Ok(Discovered {
         files,
         problems,
         notices,
+        sourceignore_free: !sourceignore_seen && !nested_skipped,
     })
 }
 
@@ -542,6 +560,8 @@ enum Walked {
     File(PathBuf, String),
     /// A manifest's name on something that is not a regular file.
     Problem(String),
+    /// A directory holding a `.sourceignore` file, which the walk hides from the visitor.
+    SourceIgnoreHere,
     /// An error of the walk, judged after it (symlink loops, links out of the root).
     Error(ignore::Error),
 }
@@ -559,6 +579,9 @@ fn judge_entry(
     };
     let name = entry.file_name().to_string_lossy();
     let kind = entry.file_type()?;
+    if kind.is_dir() && holds_sourceignore(entry.path()) {
+        return Some(Walked::SourceIgnoreHere);
+    }
     if !kind.is_file() {
         if !kind.is_dir() && is_manifest_name(&name) {
             // Opening a FIFO would block forever, and a device is not a manifest.
@@ -574,6 +597,10 @@ fn judge_entry(
     }
     let rel = display_path(canonical_root, root, entry.path());
     Some(Walked::File(entry.into_path(), rel))
+}
+
+fn holds_sourceignore(dir: &Path) -> bool {
+    std::fs::symlink_metadata(dir.join(SOURCEIGNORE)).is_ok()
 }
 
 /// One walker thread's findings, handed over in one lock when the thread is done.
@@ -762,6 +789,32 @@ mod tests {
         assert_eq!(at("apps/app.yaml", false), None);
         assert!(!ignores.is_empty());
         assert!(SourceIgnores::new([(".sourceignore", "# only a comment\n")]).is_empty());
+    }
+
+    #[test]
+    fn a_walk_knows_when_no_sourceignore_is_on_its_way() {
+        let root = std::env::temp_dir().join(format!("fluxvet-si-{}", std::process::id()));
+        let write = |rel: &str| {
+            let path = root.join(rel);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, "a: 1\n").unwrap();
+        };
+        let free = || {
+            discover(&root, std::slice::from_ref(&root), &[])
+                .unwrap()
+                .sourceignore_free
+        };
+        write("apps/a/app.yaml");
+        // Hidden directories are walked by neither walk.
+        write(".github/.sourceignore");
+        assert!(free());
+        // Below a directory that a `.sourceignore` above it leaves out of the walk.
+        write("apps/.sourceignore");
+        write("apps/a/.sourceignore");
+        assert!(!free());
+        std::fs::remove_file(root.join("apps/.sourceignore")).unwrap();
+        assert!(!free());
+        std::fs::remove_dir_all(&root).unwrap();
     }
 
     #[test]
