@@ -2168,3 +2168,22 @@ fn terraform_bootstrap_override() {
         ],
     );
 }
+
+/// FV102 on a file only a `configMapGenerator` reads, written for a reader that takes repeated
+/// keys as repeated settings (vaskozl/home-infra: Fluent Bit's YAML configuration, with ten
+/// `rename:` lines in one `modify` filter and two `rule:` lines in a `rewrite_tag` filter).
+/// Kubernetes never parses the file; a key repeated three times or more in one mapping is on
+/// purpose, and the file's duplicates are not reported. A generator input repeating a key
+/// once still fires, and so does an applied object repeating a key three times.
+#[test]
+fn generator_input_repeated_keys() {
+    assert_class(
+        "generator-input-repeated-keys",
+        &["FV102"],
+        vec![
+            f("FV102", "daemonset.yaml", 18, 11),
+            f("FV102", "daemonset.yaml", 19, 11),
+            f("FV102", "logging/config/fluent-bit.yaml", 10, 7),
+        ],
+    );
+}

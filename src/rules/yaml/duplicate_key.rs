@@ -1,5 +1,7 @@
-use crate::diag::Severity;
+use crate::diag::{Diagnostic, Severity};
+use crate::model::index::Repository;
 use crate::rules::{Rule, RuleMeta};
+use crate::yaml::YamlProblem;
 
 /// Reported by the parser while it builds each mapping.
 pub struct DuplicateKey;
@@ -11,6 +13,13 @@ pub static META: RuleMeta = RuleMeta {
     summary: "A mapping repeats a key; both places are labelled.",
     docs: r#"## What it does
 Reports every key that appears twice in the same mapping, labelling both places.
+
+A file only a `configMapGenerator` or `secretGenerator` reads is no Kubernetes object:
+kustomize copies its text as is, and the application reading it parses it. Its duplicate keys
+are reported (Helm's `valuesFrom`, like most YAML readers, keeps only one value or fails),
+except in a file that repeats a key three times or more in one mapping: such a file is written
+for a reader that takes repeated keys as repeated settings (Fluent Bit's YAML configuration,
+with one `rename:` line per field of its `modify` filter), and fluxvet does not know it.
 
 ## Why is this bad?
 Kubernetes either rejects the object or silently keeps one of the values
@@ -37,4 +46,39 @@ impl Rule for DuplicateKey {
     fn meta(&self) -> &'static RuleMeta {
         &META
     }
+
+    /// A file only a generator reads is parsed by its application, not by Kubernetes: judged
+    /// as such, and left alone when it repeats keys on purpose.
+    fn refine(&self, repo: &Repository, finding: &mut Diagnostic) -> bool {
+        let file = finding.file;
+        if super::yaml_syntax::generator_readers(repo, file).is_empty() {
+            return true;
+        }
+        if repeats_keys_on_purpose(&repo.files[file].text) {
+            return false;
+        }
+        finding.help = Some(
+            "keep one of the two: kustomize copies this file as is into the ConfigMap or Secret \
+             it generates, and what reads it there (Helm's `valuesFrom`, the application) \
+             rejects it or keeps only one value"
+                .into(),
+        );
+        true
+    }
+}
+
+/// Whether some mapping of `text` holds one key three times or more: an accident repeats a
+/// key once; a format whose reader takes repeated keys as repeated settings repeats it often.
+fn repeats_keys_on_purpose(text: &str) -> bool {
+    let mut firsts: Vec<(usize, usize)> = Vec::new();
+    for p in crate::yaml::parse::parse_stream(text).problems {
+        if let YamlProblem::DuplicateKey { first, .. } = p {
+            let start = first.start as usize;
+            match firsts.iter_mut().find(|(s, _)| *s == start) {
+                Some((_, n)) => *n += 1,
+                None => firsts.push((start, 1)),
+            }
+        }
+    }
+    firsts.iter().any(|&(_, n)| n >= 2)
 }

@@ -107,7 +107,7 @@ impl Rule for YamlSyntax {
 
 /// The kustomization files whose `configMapGenerator` or `secretGenerator` reads `file`, when
 /// nothing else does (no build loads it as objects or as a patch).
-fn generator_readers(repo: &Repository, file: FileId) -> Vec<FileId> {
+pub(super) fn generator_readers(repo: &Repository, file: FileId) -> Vec<FileId> {
     let tree = repo.reconcile_tree();
     if tree.loaded_as_objects(file) || tree.is_patch_file(file) {
         return Vec::new();
