@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Benchmarks fluxvet against its anchors with hyperfine and prints a table of medians and ratios.
 #   bench/compare.sh            (needs ../shared/corpus; installs hyperfine, time and yamllint if missing)
-# Builds the scale corpus (ten copies of the two large corpus repositories) under bench/scale-corpus,
-# which is git-ignored and never committed.
+# Builds the scale corpus (ten copies of the two large corpus repositories) outside the checkout
+# (SCALE, default $TMPDIR/fluxvet-scale-corpus): fluxvet honours .gitignore, and inside this git
+# working tree a git-ignored copy would hold no file it reads.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CORPUS=${CORPUS:-../shared/corpus}
 BIG=("$CORPUS/onedr0p__home-ops" "$CORPUS/bjw-s-labs__home-ops")
-SCALE=bench/scale-corpus
+SCALE=${SCALE:-${TMPDIR:-/tmp}/fluxvet-scale-corpus}
 RUNS=${RUNS:-10}
 
 command -v hyperfine >/dev/null || apt-get install -y hyperfine >/dev/null

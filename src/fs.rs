@@ -26,6 +26,9 @@ pub struct WorkTree {
     /// (every copy of a layout, three kustomization file names per directory), and each
     /// answer is otherwise a `stat`.
     kinds: Mutex<HashMap<Box<str>, DiskKind, foldhash::fast::RandomState>>,
+    /// Directory listings, by relative path: rules that look for files beside or above the
+    /// ones they judge (`.tf` files, templates) list the same directories once per file.
+    listings: Mutex<HashMap<Box<str>, Vec<String>, foldhash::fast::RandomState>>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -41,6 +44,7 @@ impl WorkTree {
         WorkTree {
             root,
             kinds: Mutex::default(),
+            listings: Mutex::default(),
         }
     }
 
@@ -104,6 +108,9 @@ impl TreeView for WorkTree {
         self.kind(rel) == DiskKind::Dir
     }
     fn list_dir(&self, rel: &str) -> Vec<String> {
+        if let Some(names) = self.listings.lock().ok().and_then(|m| m.get(rel).cloned()) {
+            return names;
+        }
         let mut names: Vec<String> = std::fs::read_dir(self.abs(rel))
             .into_iter()
             .flatten()
@@ -111,6 +118,9 @@ impl TreeView for WorkTree {
             .map(|e| e.file_name().to_string_lossy().into_owned())
             .collect();
         names.sort();
+        if let Ok(mut m) = self.listings.lock() {
+            m.insert(rel.into(), names.clone());
+        }
         names
     }
     fn read(&self, rel: &str) -> Option<Vec<u8>> {
