@@ -199,21 +199,22 @@ impl Rule for SourceNotFound {
             if replaced_where_applied(repo, &r, kind, name) {
                 continue;
             }
-            // Defined in a YAML template beside the checked files (a template repository's
-            // `{% if gpu %}nvidia.yaml{% endif %}`, a script's `sources.yaml.tmpl`).
-            if templates
-                .get_or_init(|| crate::rules::templates::yaml_templates(repo))
-                .iter()
-                .any(|t| declares_kind(t, kind) && names(t, name))
-            {
-                continue;
-            }
             let candidates: &[&Object] = by_name.get(&(kind, name)).map_or(&[], Vec::as_slice);
             if candidates
                 .iter()
                 .any(|c| may_meet(&wanted, &ns.of_source(c)))
                 || met(rendered.get(&(kind, name)), &wanted)
                 || met(templated.get(kind), &wanted)
+            {
+                continue;
+            }
+            // Defined in a YAML template beside the checked files (a template repository's
+            // `{% if gpu %}nvidia.yaml{% endif %}`, a script's `sources.yaml.tmpl`). Asked only
+            // for a source not defined here: finding the templates lists every directory.
+            if templates
+                .get_or_init(|| crate::rules::templates::yaml_templates(repo))
+                .iter()
+                .any(|t| declares_kind(t, kind) && names(t, name))
             {
                 continue;
             }
@@ -368,11 +369,12 @@ fn is_sync_made_outside(
 ) -> bool {
     // A source of that kind and name defined in another namespace: the reference's namespace
     // is the mistake (MGTheTrain/gitops-poc), not a source made outside.
-    let defined_elsewhere = repo
-        .of_kind(kind)
-        .any(|o| o.flux.is_some() && o.name == name);
+    let defined_elsewhere = || {
+        repo.of_kind(kind)
+            .any(|o| o.flux.is_some() && o.name == name)
+    };
     repo.clusters().is_empty()
-        && !defined_elsewhere
+        && !defined_elsewhere()
         && repo.own_sources().iter().any(|k| {
             k.kind == kind
                 && k.name == name
