@@ -546,11 +546,7 @@ impl<'r> Builder<'r> {
     fn generated(&mut self, dir: &str) -> Vec<RenderedObject> {
         let mut objects = Vec::new();
         for name in self.repo.tree.list_dir(dir) {
-            let p = if dir.is_empty() {
-                name.clone()
-            } else {
-                format!("{dir}/{name}")
-            };
+            let p = super::index::child_path(dir, &name);
             if name.starts_with('.') {
                 // Flux's generated kustomization takes hidden files too (source-controller's
                 // artifact leaves out only `.git/`, `.github/`, `.sops.yaml` and a few more),

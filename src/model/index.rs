@@ -515,14 +515,19 @@ pub fn parent_dir(path: &str) -> &str {
     path.rsplit_once('/').map(|(d, _)| d).unwrap_or("")
 }
 
+/// The relative path of `name` in the directory `dir` (`""` is the root).
+pub fn child_path(dir: &str, name: &str) -> String {
+    if dir.is_empty() {
+        name.to_string()
+    } else {
+        format!("{dir}/{name}")
+    }
+}
+
 /// The kustomization file of a directory, as kustomize looks it up (first recognised name).
 pub fn kustomization_file_in(repo: &Repository, dir: &str) -> Option<String> {
     KUSTOMIZATION_FILES.iter().find_map(|name| {
-        let p = if dir.is_empty() {
-            name.to_string()
-        } else {
-            format!("{dir}/{name}")
-        };
+        let p = child_path(dir, name);
         repo.tree.is_file(&p).then_some(p)
     })
 }

@@ -272,6 +272,17 @@ pub fn is_kustomize_config(root: &NodeRef<'_>) -> bool {
 /// `flux-system/kustomization.yaml` of the bootstrap path, beside the `gotk-components.yaml`
 /// and `gotk-sync.yaml` it generates. Their entries name files there, not here, and nothing
 /// builds them where they are kept.
+/// The texts of the Terraform files (`*.tf`) in the directory `dir`.
+pub fn terraform_files(repo: &super::index::Repository, dir: &str) -> Vec<String> {
+    repo.tree
+        .list_dir(dir)
+        .iter()
+        .filter(|name| name.ends_with(".tf"))
+        .filter_map(|name| repo.tree.read(&super::index::child_path(dir, name)))
+        .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+        .collect()
+}
+
 pub fn terraform_bootstrap_overrides(repo: &super::index::Repository) -> Vec<String> {
     let mut dirs: Vec<&str> = Vec::new();
     for &f in repo.kustomization_files() {
@@ -288,19 +299,7 @@ pub fn terraform_bootstrap_overrides(repo: &super::index::Repository) -> Vec<Str
     dirs.dedup();
     let mut out = Vec::new();
     for dir in dirs {
-        for name in repo.tree.list_dir(dir) {
-            if !name.ends_with(".tf") {
-                continue;
-            }
-            let rel = if dir.is_empty() {
-                name.clone()
-            } else {
-                format!("{dir}/{name}")
-            };
-            let Some(bytes) = repo.tree.read(&rel) else {
-                continue;
-            };
-            let text = String::from_utf8_lossy(&bytes);
+        for text in terraform_files(repo, dir) {
             // `file(…)` or `templatefile(…)` with a literal path, relative to the module.
             out.extend(
                 text.lines()

@@ -777,11 +777,7 @@ impl Walker<'_, '_> {
             return;
         }
         for name in self.repo.tree.list_dir(dir) {
-            let p = if dir.is_empty() {
-                name.clone()
-            } else {
-                format!("{dir}/{name}")
-            };
+            let p = super::index::child_path(dir, &name);
             if name == ".git" {
                 continue;
             }

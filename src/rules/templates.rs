@@ -6,7 +6,7 @@
 //! script, not read by Flux from Git: for what Flux's build reads (a kustomization entry),
 //! only a template repository's rendering counts.
 
-use crate::model::index::Repository;
+use crate::model::index::{Repository, child_path};
 
 /// Extensions of a template file that renders the file named without it (`ks.yaml.j2` renders
 /// `ks.yaml`).
@@ -74,7 +74,7 @@ pub fn renders(repo: &Repository, target: &str) -> bool {
     let mut templated = false;
     let parts: Vec<&str> = target.split('/').collect();
     for (i, part) in parts.iter().enumerate() {
-        let here = join(&dir, part);
+        let here = child_path(&dir, part);
         let last = i + 1 == parts.len();
         if (last && repo.tree.exists(&here)) || repo.tree.is_dir(&here) {
             dir = here;
@@ -89,7 +89,7 @@ pub fn renders(repo: &Repository, target: &str) -> bool {
             return false;
         };
         templated = true;
-        dir = join(&dir, &found);
+        dir = child_path(&dir, &found);
     }
     templated
 }
@@ -105,14 +105,6 @@ pub fn has_kustomization_template(repo: &Repository, dir: &str) -> bool {
             )
         })
     })
-}
-
-fn join(dir: &str, name: &str) -> String {
-    if dir.is_empty() {
-        name.to_string()
-    } else {
-        format!("{dir}/{name}")
-    }
 }
 
 /// The texts of the YAML templates (`*.yaml.templ`, `*.yaml.j2`, `{% if x %}a.yaml{% endif %}`
@@ -132,7 +124,7 @@ pub fn yaml_templates(repo: &Repository) -> Vec<String> {
             if !(rendered.ends_with(".yaml") || rendered.ends_with(".yml")) {
                 continue;
             }
-            if let Some(bytes) = repo.tree.read(&join(dir, &name)) {
+            if let Some(bytes) = repo.tree.read(&child_path(dir, &name)) {
                 out.push(String::from_utf8_lossy(&bytes).into_owned());
             }
         }

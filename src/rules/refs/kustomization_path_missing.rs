@@ -223,29 +223,18 @@ fn committed_elsewhere(repo: &Repository, file: &str) -> bool {
             &file[dir.len() + 1..]
         };
         let used = format!("${{path.module}}/{rel}\"");
-        let found = repo.tree.list_dir(dir).iter().any(|name| {
-            name.ends_with(".tf")
-                && repo
-                    .tree
-                    .read(&if dir.is_empty() {
-                        name.clone()
-                    } else {
-                        format!("{dir}/{name}")
-                    })
-                    .is_some_and(|bytes| {
-                        // The block of a `resource "<provider>_repository_file" "<name>"`.
-                        String::from_utf8_lossy(&bytes)
-                            .split("resource \"")
-                            .skip(1)
-                            .any(|block| {
-                                block
-                                    .split('"')
-                                    .next()
-                                    .is_some_and(|t| t.ends_with("_repository_file"))
-                                    && block.contains(&used)
-                            })
-                    })
-        });
+        let found = crate::model::kustomization::terraform_files(repo, dir)
+            .iter()
+            .any(|text| {
+                // The block of a `resource "<provider>_repository_file" "<name>"`.
+                text.split("resource \"").skip(1).any(|block| {
+                    block
+                        .split('"')
+                        .next()
+                        .is_some_and(|t| t.ends_with("_repository_file"))
+                        && block.contains(&used)
+                })
+            });
         if found {
             return true;
         }
