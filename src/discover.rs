@@ -369,6 +369,19 @@ pub struct Discovered {
 
 /// Walks `paths` (files or directories) below `root`.
 pub fn discover(root: &Path, paths: &[PathBuf], exclude: &[String]) -> Result<Discovered, String> {
+    discover_with(root, paths, exclude, &|_, _| {})
+}
+
+/// [`discover`], calling `found` with each manifest (its path and root-relative display path)
+/// as the walk finds it, from the walk's thread, so that reading it can start before the walk
+/// ends. A file `found` is told of may still be left out of [`Discovered::files`] (a git
+/// rule drops it); a file named on the command line is not told of.
+pub fn discover_with(
+    root: &Path,
+    paths: &[PathBuf],
+    exclude: &[String],
+    found_file: &(dyn Fn(&Path, &str) + Sync),
+) -> Result<Discovered, String> {
     let canonical_root = root
         .canonicalize()
         .map_err(|e| format!("{}: {}", root.display(), io_cause(&e)))?;
@@ -466,6 +479,9 @@ pub fn discover(root: &Path, paths: &[PathBuf], exclude: &[String]) -> Result<Di
             };
             Box::new(move |entry| {
                 if let Some(w) = judge_entry(judge_root, judge_root_given, entry) {
+                    if let Walked::File(path, rel) = &w {
+                        found_file(path, rel);
+                    }
                     batch.local.push(w);
                 }
                 ignore::WalkState::Continue

@@ -197,6 +197,7 @@ impl Session {
         engine::run_with_hidden(
             self.root.clone(),
             inputs,
+            engine::Prepared::new(),
             read,
             tree,
             self.config.clone(),

@@ -280,3 +280,74 @@ fn copy(root: &std::path::Path, dir: &std::path::Path, to: &TempDir) {
         }
     }
 }
+
+/// A model-only run (`fluxvet build`) parses the manifests the walk hands over while it walks,
+/// and places them afterwards: each file it reads must be read as a full check reads it,
+/// document for document and object for object, whichever files the early parse took. (A
+/// check reads more: the files `.sourceignore` hides, searched for private keys.)
+#[test]
+fn a_model_only_run_reads_files_as_a_check_reads_them() {
+    type Read = (
+        String,
+        Vec<Option<(u32, u32)>>,
+        Vec<(usize, String, String, String)>,
+    );
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/truth");
+    let read = |model_only: bool| {
+        let outcome = fluxvet::engine::check(&fluxvet::engine::CheckOptions {
+            paths: vec![root.clone()],
+            trees: fluxvet::engine::Trees::All,
+            model_only,
+            ..Default::default()
+        })
+        .expect("the truth fixtures are read");
+        let repo = outcome.repo;
+        let mut by_path: std::collections::BTreeMap<String, Read> = repo
+            .files
+            .iter()
+            .map(|f| {
+                (
+                    f.path.to_string(),
+                    (f.text.to_string(), Vec::new(), Vec::new()),
+                )
+            })
+            .collect();
+        for d in &repo.docs {
+            let root = d.doc.root().map(|r| (r.span().start, r.span().end));
+            let path = repo.files[d.file].path.to_string();
+            by_path
+                .get_mut(&path)
+                .expect("a document's file")
+                .1
+                .push(root);
+        }
+        for o in &repo.objects {
+            let path = repo.files[o.file].path.to_string();
+            let doc = &repo.docs[o.doc];
+            assert_eq!(
+                doc.file, o.file,
+                "{path}: an object's document is in its file"
+            );
+            let at = doc.doc.root().map(|r| r.span().start);
+            let entry = by_path.get_mut(&path).expect("an object's file");
+            let slot = entry
+                .1
+                .iter()
+                .position(|r| r.map(|r| r.0) == at)
+                .expect("its document");
+            entry
+                .2
+                .push((slot, o.kind.clone(), o.name.clone(), o.api_version.clone()));
+        }
+        by_path
+    };
+    let checked = read(false);
+    assert!(checked.len() > 1000, "{} files", checked.len());
+    for _ in 0..3 {
+        let built = read(true);
+        assert!(built.len() + 5 > checked.len(), "{} files", built.len());
+        for (path, file) in &built {
+            assert!(checked.get(path) == Some(file), "{path} is read otherwise");
+        }
+    }
+}
