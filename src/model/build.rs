@@ -314,27 +314,30 @@ pub fn legacy_order(a: &RenderedObject, b: &RenderedObject) -> std::cmp::Orderin
         }
         0
     };
-    let gvk = |o: &RenderedObject| {
-        let (g, v) = o
-            .api_version
-            .rsplit_once('/')
-            .unwrap_or(("", &o.api_version));
-        // kustomize's Gvk.String(): an empty part is `~G`, `~V`, `~K` (after every letter).
-        let or = |s: &str, empty: &str| {
-            if s.is_empty() {
-                empty.to_string()
-            } else {
-                s.to_string()
-            }
-        };
-        format!("{}_{}_{}", or(g, "~G"), or(v, "~V"), or(&o.kind, "~K"))
-    };
     rank(&a.kind)
         .cmp(&rank(&b.kind))
-        .then_with(|| gvk(a).cmp(&gvk(b)))
+        .then_with(|| legacy_gvk(a).cmp(legacy_gvk(b)))
         // kustomize's ResId.LegacySortString: no namespace is `~X`, after every namespace.
         .then_with(|| legacy_namespace(a).cmp(legacy_namespace(b)))
         .then_with(|| a.name.cmp(&b.name))
+}
+
+/// kustomize's Gvk.String(), `group_version_kind` with an empty part as `~G`, `~V`, `~K`, as
+/// the bytes of that string without building it (a sort compares often).
+fn legacy_gvk(o: &RenderedObject) -> impl Iterator<Item = u8> + '_ {
+    let (g, v) = o
+        .api_version
+        .rsplit_once('/')
+        .unwrap_or(("", &o.api_version));
+    fn or<'a>(s: &'a str, empty: &'static str) -> &'a str {
+        if s.is_empty() { empty } else { s }
+    }
+    or(g, "~G")
+        .bytes()
+        .chain(*b"_")
+        .chain(or(v, "~V").bytes())
+        .chain(*b"_")
+        .chain(or(&o.kind, "~K").bytes())
 }
 
 fn legacy_namespace(o: &RenderedObject) -> &str {

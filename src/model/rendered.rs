@@ -309,7 +309,14 @@ pub fn resolve_plain(text: &str) -> ScalarType {
     if !(first.is_ascii_digit() || matches!(first, b'+' | b'-' | b'.')) {
         return ScalarType::Str;
     }
-    let plain: String = text.chars().filter(|&c| c != '_').collect();
+    let plain: std::borrow::Cow<'_, str> = if text.contains('_') {
+        text.chars()
+            .filter(|&c| c != '_')
+            .collect::<String>()
+            .into()
+    } else {
+        text.into()
+    };
     if go_parse_int(&plain) {
         return ScalarType::Int;
     }
