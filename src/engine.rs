@@ -510,15 +510,25 @@ pub(crate) fn sourceignore_files(root: &Path) -> Vec<(PathBuf, String)> {
 /// loaded.
 pub(crate) fn read_capped(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
     use std::io::Read;
+    thread_local! {
+        /// Where this thread reads a file before copying it out at its size: the file's size
+        /// is not asked for first (a `statx` per file), and the copies waste no capacity.
+        static READ_BUFFER: std::cell::RefCell<Vec<u8>> =
+            std::cell::RefCell::new(Vec::with_capacity(64 << 10));
+    }
     let file = std::fs::File::open(path)?;
-    // Sized from the metadata, the read is one call and one at the end, not a doubling series.
-    let size = file
-        .metadata()
-        .map_or(0, |m| m.len())
-        .min(limit.saturating_add(1));
-    let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0).saturating_add(1));
-    file.take(limit.saturating_add(1)).read_to_end(&mut bytes)?;
-    Ok(bytes)
+    READ_BUFFER.with(|buffer| {
+        let mut buffer = buffer.borrow_mut();
+        buffer.clear();
+        file.take(limit.saturating_add(1))
+            .read_to_end(&mut buffer)?;
+        let bytes = buffer.to_vec();
+        // A file far larger than most does not stay with the thread.
+        if buffer.capacity() > 1 << 20 {
+            *buffer = Vec::with_capacity(64 << 10);
+        }
+        Ok(bytes)
+    })
 }
 
 pub(crate) struct FileOutcome {

@@ -64,7 +64,20 @@ fn fluxvet_as(dir: &Path, args: &[&str], uid: Option<u32>) -> Run {
     if let Some(uid) = uid {
         cmd.uid(uid).gid(uid);
     }
-    let mut child = cmd.spawn().expect("spawn fluxvet");
+    // The copy may still be open for writing in a child another test forked before it closed
+    // (ETXTBSY, "Text file busy", until that child execs): spawning again soon succeeds.
+    let mut child = {
+        let mut tries = 0;
+        loop {
+            match cmd.spawn() {
+                Err(e) if e.raw_os_error() == Some(libc::ETXTBSY) && tries < 50 => {
+                    tries += 1;
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                spawned => break spawned.expect("spawn fluxvet"),
+            }
+        }
+    };
     let pid = child.id() as libc::pid_t;
     let mut out = child.stdout.take().unwrap();
     let mut err = child.stderr.take().unwrap();
