@@ -432,16 +432,18 @@ impl Repository {
         if closures.is_empty() {
             return out;
         }
-        let mut files: Vec<FileId> = closures
-            .iter()
-            .flat_map(|(_, _, c)| c.iter().copied())
-            .filter(|f| !self.is_kustomization_file(*f))
-            .collect();
-        files.sort_unstable();
-        files.dedup();
-        for f in files {
+        // Each file with the kustomizations that include it, from one pass over the closures.
+        let mut including_of: HashMap<FileId, Vec<usize>> = HashMap::new();
+        for (i, (_, _, c)) in closures.iter().enumerate() {
+            for &f in c {
+                if !self.is_kustomization_file(f) {
+                    including_of.entry(f).or_default().push(i);
+                }
+            }
+        }
+        for (f, including) in including_of {
             let including: Vec<&(FileId, &str, std::collections::HashSet<FileId>)> =
-                closures.iter().filter(|(_, _, c)| c.contains(&f)).collect();
+                including.iter().map(|&i| &closures[i]).collect();
             // The outermost: those no other including kustomization includes in turn.
             let mut outer: Vec<&str> = including
                 .iter()
