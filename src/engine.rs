@@ -628,8 +628,17 @@ impl EarlyParse {
         }
     }
 
-    /// A manifest the walk found.
+    /// A manifest the walk found. One in a directory named like a chart's `templates/` or
+    /// `files/` is left to the run, which knows the charts and reads no template.
     fn found(&self, path: &Path, rel: &str) {
+        if rel
+            .split('/')
+            .rev()
+            .skip(1)
+            .any(|dir| dir == "templates" || dir == "files")
+        {
+            return;
+        }
         let mut batch = self.batch.lock().unwrap_or_else(|p| p.into_inner());
         batch.push((path.to_path_buf(), rel.to_string()));
         if batch.len() == Self::BATCH {
