@@ -628,15 +628,10 @@ impl EarlyParse {
         }
     }
 
-    /// A manifest the walk found. One in a directory named like a chart's `templates/` or
-    /// `files/` is left to the run, which knows the charts and reads no template.
+    /// A manifest the walk found. One that may be a chart's template or file is left to the
+    /// run, which knows the charts and reads no template.
     fn found(&self, path: &Path, rel: &str) {
-        if rel
-            .split('/')
-            .rev()
-            .skip(1)
-            .any(|dir| dir == "templates" || dir == "files")
-        {
+        if HelmCharts::may_be_chart_content(rel) {
             return;
         }
         let mut batch = self.batch.lock().unwrap_or_else(|p| p.into_inner());
@@ -1020,6 +1015,16 @@ impl HelmCharts {
     /// Whether `path` lies under the `files/` directory of a chart.
     pub fn is_chart_file(&self, path: &str) -> bool {
         self.is_below(path, "/files/")
+    }
+
+    /// Whether `path` may lie under a chart's `templates/` or `files/` ([`Self::is_template`],
+    /// [`Self::is_chart_file`]), before the charts are known: a directory of either name is on
+    /// its way.
+    pub fn may_be_chart_content(path: &str) -> bool {
+        path.split('/')
+            .rev()
+            .skip(1)
+            .any(|dir| dir == "templates" || dir == "files")
     }
 
     /// Whether `path` lies under the directory `sub` (`/name/`) of a chart.
