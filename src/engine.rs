@@ -311,6 +311,7 @@ pub fn check_with(opts: &CheckOptions, memo: Option<&FileMemo>) -> Result<Outcom
     };
     let found = crate::discover::discover_with(&root, &on_disk, &config.exclude, &found_file);
     let parsed_early = early.map(EarlyParse::finish).unwrap_or_default();
+    timing(|| format!("walk done, {} files parsed during it", parsed_early.len()));
     let mut found = found.map_err(Fatal)?;
     // The `.sourceignore` files, and the manifests they hide, take walks of their own, which
     // find nothing when the whole root was walked with nothing excluded and no `.sourceignore`

@@ -15,13 +15,33 @@ fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
-    match run(cli) {
-        Ok(code) => ExitCode::from(code),
+    let code = match run(cli) {
+        Ok(code) => code,
         Err(message) => {
             eprintln!("fluxvet: error: {message}");
-            ExitCode::from(2)
+            2
         }
+    };
+    exit_now(code)
+}
+
+/// Ends the process once what it wrote is flushed, without the allocator's exit-time sweep:
+/// mimalloc's `atexit` handler walks every heap page to return memory the exit returns anyway
+/// (1.5% of a `fluxvet build`'s CPU time, on the run's last, single-threaded stretch).
+fn exit_now(code: u8) -> ExitCode {
+    use std::io::Write;
+    let flushed = std::io::stdout().flush().is_ok() && std::io::stderr().flush().is_ok();
+    #[cfg(unix)]
+    if flushed {
+        unsafe extern "C" {
+            fn _exit(status: i32) -> !;
+        }
+        // SAFETY: `_exit` only ends the process; output is flushed above, and nothing the
+        // process leaves (files, children) waits on a destructor or an `atexit` handler.
+        unsafe { _exit(i32::from(code)) }
     }
+    let _ = flushed;
+    ExitCode::from(code)
 }
 
 fn run(cli: Cli) -> Result<u8, String> {

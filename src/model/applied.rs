@@ -230,7 +230,9 @@ fn applied_set(repo: &Repository) -> AppliedSet {
 /// Flux Kustomization a parent's build rendered is applied as rendered there.
 pub fn cluster_builds(repo: &Repository, wanted: &dyn Fn(u16) -> bool) -> Vec<ClusterBuild> {
     use rayon::prelude::*;
+    crate::timing::timing(|| "builds: start".into());
     let tree = repo.reconcile_tree();
+    crate::timing::timing(|| "builds: reconcile tree".into());
     let builds: Vec<&(u16, usize, String)> = tree
         .builds()
         .iter()
@@ -314,6 +316,7 @@ pub fn cluster_builds(repo: &Repository, wanted: &dyn Fn(u16) -> bool) -> Vec<Cl
                 build: b,
             });
         }
+        crate::timing::timing(|| format!("builds: level {level}, {} builds", now.len()));
     }
     out.into_iter().flatten().collect()
 }

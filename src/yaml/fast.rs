@@ -54,8 +54,26 @@ pub fn events(text: &str) -> Option<Vec<Spanned<'_>>> {
 /// other than tab and line feed (`\r` included), DEL, C1 controls, the byte order mark,
 /// U+2028/U+2029 and the non-characters U+FFFE/U+FFFF.
 fn only_plain_bytes(b: &[u8]) -> bool {
-    let mut i = 0;
-    while i < b.len() {
+    // Whole blocks of printable ASCII, tabs and line feeds (nearly every manifest) are passed
+    // by a test the compiler vectorizes; a block holding anything else is judged byte by byte.
+    const BLOCK: usize = 32;
+    let mut from = 0;
+    for block in b.chunks_exact(BLOCK) {
+        let ascii = block.iter().fold(true, |ok, &c| {
+            ok & ((0x20..0x7f).contains(&c) | (c == b'\n') | (c == b'\t'))
+        });
+        if !ascii && !plain_bytes_in(b, from, from + BLOCK) {
+            return false;
+        }
+        from += BLOCK;
+    }
+    plain_bytes_in(b, from, b.len())
+}
+
+/// [`only_plain_bytes`] of the bytes `from..to` of `b`; a multi-byte character starting there
+/// is read whole.
+fn plain_bytes_in(b: &[u8], from: usize, to: usize) -> bool {
+    for i in from..to {
         let c = b[i];
         if c < 0x20 {
             if c != b'\n' && c != b'\t' {
@@ -73,10 +91,20 @@ fn only_plain_bytes(b: &[u8]) -> bool {
                 return false;
             }
         }
-        i += 1;
     }
     true
 }
+
+/// The bytes [`Reader::key_colon_or_end`] stops at: a line feed, a colon, a comment's `#` and
+/// a tab.
+static LINE_SCAN_STOPS: [bool; 256] = {
+    let mut stops = [false; 256];
+    stops[b'\n' as usize] = true;
+    stops[b':' as usize] = true;
+    stops[b'#' as usize] = true;
+    stops[b'\t' as usize] = true;
+    stops
+};
 
 /// Where the next node or entry starts: its byte offset and column; column -1 for the end of
 /// the text or a document marker at column 0, which end every open collection.
@@ -313,13 +341,14 @@ impl<'a, S: FnMut(Event<'a>, usize, usize)> Reader<'a, S> {
             }
             c if starts_no_plain(c, self.at(p + 1)) => None,
             _ => {
-                if self.key_colon(p)?.is_some() {
+                let (colon, stop) = self.key_colon_or_end(p)?;
+                if colon.is_some() {
                     if place == Place::AfterKey {
                         return None;
                     }
                     return self.mapping(at);
                 }
-                let end = self.plain_end(p)?;
+                let end = self.plain_end(p, stop);
                 self.scalar(
                     Cow::Borrowed(&self.text[p..end]),
                     ScalarStyle::Plain,
@@ -406,43 +435,47 @@ impl<'a, S: FnMut(Event<'a>, usize, usize)> Reader<'a, S> {
     /// A plain scalar's key colon on its line: `Some(colon)` when `p` starts `key: `, `None`
     /// when the line is a scalar; the reader gives up on what it cannot tell.
     fn key_colon(&self, p: usize) -> Option<Option<usize>> {
-        // One pass to the line's end (asked of every line of a mapping: a tenth of parsing).
-        let line = self.b.get(p..).unwrap_or_default();
-        for (at, &c) in line.iter().enumerate() {
-            let i = p + at;
-            match c {
-                b'\n' => break,
+        self.key_colon_or_end(p).map(|(colon, _)| colon)
+    }
+
+    /// [`Reader::key_colon`], and where the scan stopped when there is no colon: the line's
+    /// end or its comment, which is where the plain scalar at `p` ends (before its trailing
+    /// spaces), so a scalar's line is scanned once.
+    fn key_colon_or_end(&self, p: usize) -> Option<(Option<usize>, usize)> {
+        // One pass to the line's end (asked of every line of a mapping: a tenth of parsing),
+        // stepping over the bytes that decide nothing a table lookup at a time.
+        let b = self.b;
+        let mut i = p;
+        while i < b.len() {
+            if !LINE_SCAN_STOPS[usize::from(b[i])] {
+                i += 1;
+                continue;
+            }
+            match b[i] {
+                b'\n' => return Some((None, i)),
                 b':' if self.blank_after(i) => {
                     if self.b[i - 1] == b' ' || i - p > MAX_KEY_LEN {
                         return None;
                     }
-                    return Some(Some(i));
+                    return Some((Some(i), i));
                 }
-                b'#' if self.b[i - 1] == b' ' => return Some(None),
-                b'\t' => return None,
-                _ => {}
-            }
-        }
-        Some(None)
-    }
-
-    /// Where a plain scalar in block context that starts at `p` and holds no key ends.
-    fn plain_end(&self, p: usize) -> Option<usize> {
-        let mut i = p;
-        while let Some(&c) = self.b.get(i) {
-            match c {
-                b'\n' => break,
-                b'#' if self.b[i - 1] == b' ' => break,
-                b':' if self.blank_after(i) => return None,
+                b'#' if self.b[i - 1] == b' ' => return Some((None, i)),
                 b'\t' => return None,
                 _ => {}
             }
             i += 1;
         }
+        Some((None, self.b.len()))
+    }
+
+    /// Where a plain scalar in block context that starts at `p` and holds no key ends, given
+    /// where [`Reader::key_colon_or_end`] stopped: before the spaces ahead of that.
+    fn plain_end(&self, p: usize, stop: usize) -> usize {
+        let mut i = stop;
         while i > p && self.b[i - 1] == b' ' {
             i -= 1;
         }
-        Some(i)
+        i
     }
 
     /// A block mapping whose first key starts at `at`.
