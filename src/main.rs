@@ -31,16 +31,17 @@ fn main() -> ExitCode {
 fn exit_now(code: u8) -> ExitCode {
     use std::io::Write;
     let flushed = std::io::stdout().flush().is_ok() && std::io::stderr().flush().is_ok();
-    #[cfg(unix)]
     if flushed {
-        unsafe extern "C" {
-            fn _exit(status: i32) -> !;
+        #[cfg(unix)]
+        {
+            unsafe extern "C" {
+                fn _exit(status: i32) -> !;
+            }
+            // SAFETY: `_exit` only ends the process; output is flushed above, and nothing the
+            // process leaves (files, children) waits on a destructor or an `atexit` handler.
+            unsafe { _exit(i32::from(code)) }
         }
-        // SAFETY: `_exit` only ends the process; output is flushed above, and nothing the
-        // process leaves (files, children) waits on a destructor or an `atexit` handler.
-        unsafe { _exit(i32::from(code)) }
     }
-    let _ = flushed;
     ExitCode::from(code)
 }
 

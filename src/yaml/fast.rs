@@ -442,8 +442,8 @@ impl<'a, S: FnMut(Event<'a>, usize, usize)> Reader<'a, S> {
     /// end or its comment, which is where the plain scalar at `p` ends (before its trailing
     /// spaces), so a scalar's line is scanned once.
     fn key_colon_or_end(&self, p: usize) -> Option<(Option<usize>, usize)> {
-        // One pass to the line's end (asked of every line of a mapping: a tenth of parsing),
-        // stepping over the bytes that decide nothing a table lookup at a time.
+        // One pass to the line's end (asked of every line of a mapping and every plain
+        // scalar), stepping over the bytes that decide nothing a table lookup at a time.
         let b = self.b;
         let mut i = p;
         while i < b.len() {
@@ -454,18 +454,18 @@ impl<'a, S: FnMut(Event<'a>, usize, usize)> Reader<'a, S> {
             match b[i] {
                 b'\n' => return Some((None, i)),
                 b':' if self.blank_after(i) => {
-                    if self.b[i - 1] == b' ' || i - p > MAX_KEY_LEN {
+                    if b[i - 1] == b' ' || i - p > MAX_KEY_LEN {
                         return None;
                     }
                     return Some((Some(i), i));
                 }
-                b'#' if self.b[i - 1] == b' ' => return Some((None, i)),
+                b'#' if b[i - 1] == b' ' => return Some((None, i)),
                 b'\t' => return None,
                 _ => {}
             }
             i += 1;
         }
-        Some((None, self.b.len()))
+        Some((None, b.len()))
     }
 
     /// Where a plain scalar in block context that starts at `p` and holds no key ends, given
