@@ -368,6 +368,20 @@ pub struct Discovered {
 }
 
 /// Walks `paths` (files or directories) below `root`.
+/// Starts, on a thread of its own, the one slow step of setting up a walk that does not depend
+/// on what is walked: `ignore` finds the user's global gitignore by compiling a regular
+/// expression to read `core.excludesFile` from git's config files (0.3 to 0.7 ms, on the
+/// critical path of every run, where the process has nothing else to do). Done while the
+/// command line and the config are read, the walk finds it ready; the answer is the one the
+/// walk would compute. Not on the thread pool: `-j` sizes the pool after this starts.
+pub fn warm_up() {
+    let _ = std::thread::Builder::new()
+        .name("gitconfig".into())
+        .spawn(|| {
+            let _ = ignore::gitignore::gitconfig_excludes_path();
+        });
+}
+
 pub fn discover(root: &Path, paths: &[PathBuf], exclude: &[String]) -> Result<Discovered, String> {
     discover_with(root, paths, exclude, &|_, _| {})
 }
@@ -722,6 +736,13 @@ pub fn io_cause(e: &std::io::Error) -> String {
 
 /// The path relative to the root with `/` separators; the path as given when it lies elsewhere.
 pub fn display_path(canonical_root: &Path, root: &Path, path: &Path) -> String {
+    // Every file the walk finds comes here; its path below the root is almost always already
+    // in its final form, and taking it apart into components was an eighth of the walk's time.
+    if let Some(rel) = path.strip_prefix(root).ok().and_then(Path::to_str)
+        && is_normal_relative(rel)
+    {
+        return rel.to_owned();
+    }
     let rel = path
         .strip_prefix(root)
         .ok()
@@ -759,6 +780,12 @@ pub fn display_path(canonical_root: &Path, root: &Path, path: &Path) -> String {
         })
         .collect();
     s.join("/")
+}
+
+/// Whether `rel` is a relative path that taking apart into components and joining them with
+/// `/` again gives back unchanged: no root, no `.` component, no empty one.
+fn is_normal_relative(rel: &str) -> bool {
+    rel.is_empty() || (!rel.contains('\\') && rel.split('/').all(|c| !c.is_empty() && c != "."))
 }
 
 #[cfg(test)]
@@ -841,5 +868,40 @@ mod tests {
         assert!(!rules.admits("apps/.x.yaml"));
         assert!(!rules.admits("vendor/a/b.yaml"));
         assert!(!rules.admits("README.md"));
+    }
+
+    #[test]
+    fn display_path_is_the_same_with_or_without_its_shortcut() {
+        let root = Path::new("/repo");
+        // The components of the path below the root, joined by `/`: what the long way does.
+        let reference = |p: &Path| -> String {
+            let rel = p.strip_prefix(root).unwrap();
+            let parts: Vec<String> = rel
+                .components()
+                .filter(|c| !matches!(c, std::path::Component::CurDir))
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .collect();
+            parts.join("/")
+        };
+        for rel in [
+            "",
+            "a.yaml",
+            "apps/base/kustomization.yaml",
+            "./apps/x.yaml",
+            "apps/./x.yaml",
+            "apps//x.yaml",
+            "apps/x/",
+            "apps/../x.yaml",
+            ".hidden/x.yaml",
+            "a.b/c..d/e",
+        ] {
+            let p = root.join(rel);
+            assert_eq!(display_path(root, root, &p), reference(&p), "{rel:?}");
+        }
+        assert!(is_normal_relative("apps/x.yaml"));
+        assert!(!is_normal_relative("apps//x.yaml"));
+        assert!(!is_normal_relative("./x.yaml"));
+        assert!(!is_normal_relative("/x.yaml"));
+        assert!(!is_normal_relative("x/"));
     }
 }

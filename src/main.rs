@@ -7,6 +7,16 @@ use fluxvet::commands;
 
 fn main() -> ExitCode {
     fluxvet::timing::mark_start();
+    // Only for the commands that walk a repository: `--version` or `explain` would pay for a
+    // thread that does nothing for them.
+    let walks = std::env::args_os().nth(1).is_some_and(|a| {
+        ["check", "build", "diff", "graph", "versions", "baseline"]
+            .iter()
+            .any(|c| a == *c)
+    });
+    if walks {
+        fluxvet::discover::warm_up();
+    }
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {

@@ -6,7 +6,7 @@ use serde_json::{Map, Value as Json, json};
 
 use super::build::Build;
 use super::rendered::RenderedObject;
-use super::rendered::{Node, Origin, ScalarType, Value, resolve_plain, to_json};
+use super::rendered::{Node, Origin, ScalarType, Text, Value, resolve_plain, to_json};
 
 /// Says where an origin is (`path:line:col`), `None` for a made-up value.
 pub type Locate<'a> = &'a (dyn Fn(Origin) -> Option<String> + Sync);
@@ -85,7 +85,7 @@ fn comment(out: &mut Vec<u8>, n: &Node, locate: Option<Locate<'_>>) {
 
 fn map(
     out: &mut Vec<u8>,
-    m: &[(Box<str>, Node)],
+    m: &[(Text, Node)],
     indent: usize,
     inline_first: bool,
     locate: Option<Locate<'_>>,

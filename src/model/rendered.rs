@@ -42,12 +42,17 @@ pub enum ScalarType {
     Null,
 }
 
+/// The text of a key or scalar: up to 23 bytes inline, longer ones shared. Most keys and values
+/// of Kubernetes objects are short, and a build clones and converts hundreds of thousands of
+/// them: inline, neither costs an allocation.
+pub type Text = smol_str::SmolStr;
+
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
     /// Keys in order; a key appears once.
-    Map(Vec<(Box<str>, Node)>),
+    Map(Vec<(Text, Node)>),
     Seq(Vec<Node>),
-    Scalar(Box<str>, ScalarType),
+    Scalar(Text, ScalarType),
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -63,7 +68,7 @@ impl Node {
             origin,
         }
     }
-    pub fn string(text: impl Into<Box<str>>, origin: Origin) -> Node {
+    pub fn string(text: impl Into<Text>, origin: Origin) -> Node {
         Node {
             value: Value::Scalar(text.into(), ScalarType::Str),
             origin,
@@ -115,9 +120,9 @@ impl Node {
             }
             Kind::Mapping(_) => {
                 let entries = n.entries();
-                let mut out: Vec<(Box<str>, Node)> = Vec::with_capacity(entries.len());
+                let mut out: Vec<(Text, Node)> = Vec::with_capacity(entries.len());
                 for (k, v) in entries {
-                    let key: Box<str> = k.as_str().unwrap_or("").into();
+                    let key = Text::new(k.as_str().unwrap_or(""));
                     let v = Node::convert(v, origin, depth + 1);
                     // `entries` keeps one entry per string key: only the keys that are no
                     // string (read as "") can meet a key already converted.
@@ -179,7 +184,7 @@ impl Node {
     pub fn is_null(&self) -> bool {
         matches!(self.value, Value::Scalar(_, ScalarType::Null))
     }
-    pub fn entries(&self) -> &[(Box<str>, Node)] {
+    pub fn entries(&self) -> &[(Text, Node)] {
         match &self.value {
             Value::Map(m) => m,
             _ => &[],
@@ -197,7 +202,7 @@ impl Node {
             _ => None,
         }
     }
-    pub fn entries_mut(&mut self) -> Option<&mut Vec<(Box<str>, Node)>> {
+    pub fn entries_mut(&mut self) -> Option<&mut Vec<(Text, Node)>> {
         match &mut self.value {
             Value::Map(m) => Some(m),
             _ => None,
