@@ -300,9 +300,7 @@ pub fn cluster_builds(repo: &Repository, wanted: &dyn Fn(u16) -> bool) -> Vec<Cl
         // run): a worker that asks, inside the set's `OnceLock`, would run other queued tasks
         // while it waits for its builds, and a rule among them asking for the set again would
         // wait on that lock forever.
-        // A level of one build (a cluster's sync Kustomization, and the one that lists every
-        // app's) runs here, outside the pool, so that it can share out its own parts.
-        let done: Vec<_> = if rayon::current_thread_index().is_none() && now.len() > 1 {
+        let done: Vec<_> = if rayon::current_thread_index().is_none() {
             now.par_iter().with_max_len(1).map(one).collect()
         } else {
             now.iter().map(one).collect()

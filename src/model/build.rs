@@ -360,7 +360,7 @@ struct Builder<'r> {
     parsed: HashMap<String, Option<Arc<Kustomization>>>,
     /// Per file, its documents parsed again from the text, when the run released the trees no
     /// document rule needs (a Deployment's) and a build needs every object.
-    streams: HashMap<usize, Arc<crate::yaml::ParsedStream>>,
+    streams: HashMap<usize, std::rc::Rc<crate::yaml::ParsedStream>>,
     /// Where the Flux Kustomization's own patches are written: one that matches nothing in
     /// this build is no mistake (a parent often gives every child the same patches).
     flux_patches: Vec<Origin>,
@@ -556,125 +556,50 @@ impl<'r> Builder<'r> {
     /// Flux's generated kustomization for a directory without one.
     fn generated(&mut self, dir: &str) -> Vec<RenderedObject> {
         let mut objects = Vec::new();
-        let names = self.repo.tree.list_dir(dir);
-        for (part, sub) in self.sub_builds(&names, |b, name| b.generated_entry(dir, name)) {
-            self.absorb(part);
-            self.append(&mut objects, sub, Origin::NONE);
+        for name in self.repo.tree.list_dir(dir) {
+            let p = super::index::child_path(dir, &name);
+            if name.starts_with('.') {
+                // Flux's generated kustomization takes hidden files too (source-controller's
+                // artifact leaves out only `.git/`, `.github/`, `.sops.yaml` and a few more),
+                // but fluxvet reads none: what one applies is not known.
+                let repo = self.repo;
+                let artifact = self
+                    .artifact
+                    .get_or_insert_with(|| crate::model::artifact::Artifact::of(repo, None));
+                if holds_yaml(repo, artifact, &p, 0) {
+                    let shown = if dir.is_empty() { "." } else { dir };
+                    self.hidden_objects(
+                        format!(
+                            "Flux's generated kustomization for `{shown}` also applies the hidden \
+                             `{p}`, which fluxvet does not read (to keep it out of the cluster, \
+                             move it out of the path or list the manifests in a kustomization.yaml)"
+                        ),
+                        self.flux_path,
+                    );
+                }
+                continue;
+            }
+            if self.repo.tree.is_dir(&p) {
+                let sub = match kustomization_file_in(self.repo, &p) {
+                    Some(k) => {
+                        // Errors about the directory as a whole point at its kustomization file.
+                        let at = self
+                            .repo
+                            .file_id(&k)
+                            .map_or(Origin::NONE, |f| Origin::new(f, Span::empty(0)));
+                        self.build_kustomization(&k, at, false)
+                    }
+                    None => self.generated(&p),
+                };
+                self.append(&mut objects, sub, Origin::NONE);
+            } else if (name.ends_with(".yaml") || name.ends_with(".yml"))
+                && !crate::model::reconcile::FLUX_IGNORED_NAMES.contains(&name.as_str())
+            {
+                let sub = self.load_file(&p, Origin::NONE);
+                self.append(&mut objects, sub, Origin::NONE);
+            }
         }
         objects
-    }
-
-    /// What the entry `name` of `dir` gives Flux's generated kustomization: a sub-directory's
-    /// build, a manifest's objects, or nothing.
-    fn generated_entry(&mut self, dir: &str, name: &str) -> Vec<RenderedObject> {
-        let p = super::index::child_path(dir, name);
-        if name.starts_with('.') {
-            // Flux's generated kustomization takes hidden files too (source-controller's
-            // artifact leaves out only `.git/`, `.github/`, `.sops.yaml` and a few more),
-            // but fluxvet reads none: what one applies is not known.
-            let repo = self.repo;
-            let artifact = self
-                .artifact
-                .get_or_insert_with(|| crate::model::artifact::Artifact::of(repo, None));
-            if holds_yaml(repo, artifact, &p, 0) {
-                let shown = if dir.is_empty() { "." } else { dir };
-                self.hidden_objects(
-                    format!(
-                        "Flux's generated kustomization for `{shown}` also applies the hidden \
-                         `{p}`, which fluxvet does not read (to keep it out of the cluster, \
-                         move it out of the path or list the manifests in a kustomization.yaml)"
-                    ),
-                    self.flux_path,
-                );
-            }
-            return Vec::new();
-        }
-        if self.repo.tree.is_dir(&p) {
-            match kustomization_file_in(self.repo, &p) {
-                Some(k) => {
-                    // Errors about the directory as a whole point at its kustomization file.
-                    let at = self
-                        .repo
-                        .file_id(&k)
-                        .map_or(Origin::NONE, |f| Origin::new(f, Span::empty(0)));
-                    self.build_kustomization(&k, at, false)
-                }
-                None => self.generated(&p),
-            }
-        } else if (name.ends_with(".yaml") || name.ends_with(".yml"))
-            && !crate::model::reconcile::FLUX_IGNORED_NAMES.contains(&name)
-        {
-            self.load_file(&p, Origin::NONE)
-        } else {
-            Vec::new()
-        }
-    }
-
-    /// `part` of each item, in order, each with the [`Builder::fork`] that built it (to
-    /// [`Builder::absorb`] just before its objects are appended, so that what it reports comes
-    /// in the order a build one after the other reports it). In parallel when this build is
-    /// the only one running (the Flux Kustomization everything else waits for, of which a
-    /// cluster has one or two); one after the other on a worker of the pool (builds are
-    /// already shared out there, and a worker waiting on its own tasks may take another
-    /// build's, which could be waiting on a lock this one holds) and when the build parses
-    /// texts again (see [`Builder::streams`]), with no fork.
-    fn sub_builds<T: Sync>(
-        &mut self,
-        items: &[T],
-        part: impl Fn(&mut Builder<'r>, &T) -> Vec<RenderedObject> + Sync,
-    ) -> Vec<(Option<Builder<'r>>, Vec<RenderedObject>)> {
-        use rayon::prelude::*;
-        if items.len() < 2 || self.repo.partial_trees || rayon::current_thread_index().is_some() {
-            return items.iter().map(|it| (None, part(self, it))).collect();
-        }
-        let forks: Vec<Builder<'r>> = items.iter().map(|_| self.fork()).collect();
-        forks
-            .into_par_iter()
-            .zip(items.par_iter())
-            .with_max_len(1)
-            .map(|(mut b, it)| {
-                let objects = part(&mut b, it);
-                (Some(b), objects)
-            })
-            .collect()
-    }
-
-    /// A builder for one part of this build: what this one knows, none of what it found.
-    fn fork(&self) -> Builder<'r> {
-        Builder {
-            repo: self.repo,
-            out: Build::default(),
-            stack: self.stack.clone(),
-            parsed: self.parsed.clone(),
-            streams: HashMap::new(),
-            flux_patches: self.flux_patches.clone(),
-            flux_path: self.flux_path,
-            artifact: None,
-            incomplete: false,
-        }
-    }
-
-    /// Takes in what a [`Builder::fork`] found, as if this builder had built its part.
-    fn absorb(&mut self, part: Option<Builder<'r>>) {
-        let Some(part) = part else { return };
-        for e in part.out.errors {
-            if !self.out.errors.contains(&e) {
-                self.out.errors.push(e);
-            }
-        }
-        for g in part.out.gaps {
-            if !self.out.gaps.contains(&g) {
-                self.out.gaps.push(g);
-            }
-        }
-        self.out.deleted.extend(part.out.deleted);
-        self.incomplete |= part.incomplete;
-        for (file, k) in part.parsed {
-            self.parsed.entry(file).or_insert(k);
-        }
-        if self.artifact.is_none() {
-            self.artifact = part.artifact;
-        }
     }
 
     /// Adds `new` to `objects`; an id already there is an error at `at` (unless a transformer
@@ -785,7 +710,7 @@ impl<'r> Builder<'r> {
         let stream = self
             .streams
             .entry(fid)
-            .or_insert_with(|| Arc::new(crate::yaml::parse_source(text)))
+            .or_insert_with(|| std::rc::Rc::new(crate::yaml::parse_source(text)))
             .clone();
         stream
             .documents
@@ -805,9 +730,8 @@ impl<'r> Builder<'r> {
         for g in &k.gaps {
             self.gap(g.message.clone(), g.origin);
         }
-        let parts = self.sub_builds(&k.resources, |b, r| b.resource(&k.dir, &r.path, r.origin));
-        for (r, (part, sub)) in k.resources.iter().zip(parts) {
-            self.absorb(part);
+        for r in &k.resources {
+            let sub = self.resource(&k.dir, &r.path, r.origin);
             self.append(objects, sub, r.origin);
         }
         for c in &k.components {
