@@ -367,7 +367,6 @@ pub struct Discovered {
     pub sourceignore_free: bool,
 }
 
-/// Walks `paths` (files or directories) below `root`.
 /// Starts, on a thread of its own, the one slow step of setting up a walk that does not depend
 /// on what is walked: `ignore` finds the user's global gitignore by compiling a regular
 /// expression to read `core.excludesFile` from git's config files (0.3 to 0.7 ms, on the
@@ -382,6 +381,7 @@ pub fn warm_up() {
         });
 }
 
+/// Walks `paths` (files or directories) below `root`.
 pub fn discover(root: &Path, paths: &[PathBuf], exclude: &[String]) -> Result<Discovered, String> {
     discover_with(root, paths, exclude, &|_, _| {})
 }
@@ -738,14 +738,13 @@ pub fn io_cause(e: &std::io::Error) -> String {
 pub fn display_path(canonical_root: &Path, root: &Path, path: &Path) -> String {
     // Every file the walk finds comes here; its path below the root is almost always already
     // in its final form, and taking it apart into components was an eighth of the walk's time.
-    if let Some(rel) = path.strip_prefix(root).ok().and_then(Path::to_str)
+    let below_root = path.strip_prefix(root).ok();
+    if let Some(rel) = below_root.and_then(Path::to_str)
         && is_normal_relative(rel)
     {
         return rel.to_owned();
     }
-    let rel = path
-        .strip_prefix(root)
-        .ok()
+    let rel = below_root
         .map(Path::to_path_buf)
         .or_else(|| {
             // The nearest ancestor that exists, canonical, then the rest as written (a file
